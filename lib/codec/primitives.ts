@@ -1,0 +1,191 @@
+import { errors } from '../errors.js';
+import { type Codec, type DecodeState, need } from './codec.js';
+
+/** Unsigned LEB128 varint for integers 0 .. 2^53-1. */
+export const uint: Codec<number> = {
+  encodingLength(n) {
+    if (n < 0x80) return 1;
+    if (n < 0x4000) return 2;
+    if (n < 0x200000) return 3;
+    if (n < 0x10000000) return 4;
+    let length = 4;
+    n = Math.floor(n / 0x10000000);
+    while (n > 0) {
+      length++;
+      n = Math.floor(n / 0x80);
+    }
+    return length;
+  },
+  encode(n, state) {
+    if (!Number.isSafeInteger(n) || n < 0) throw errors.invalidArgument(`not an unsigned safe integer: ${n}`);
+    const buf = state.buffer;
+    let offset = state.offset;
+    while (n >= 0x80000000) {
+      buf[offset++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    while (n >= 0x80) {
+      buf[offset++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    buf[offset++] = n;
+    state.offset = offset;
+  },
+  decode(state) {
+    const buf = state.buffer;
+    let offset = state.offset;
+    let result = 0;
+    let scale = 1;
+    // 8 bytes carry 56 bits, enough for 2^53; a ninth byte is always invalid.
+    for (let i = 0; i < 8; i++) {
+      if (offset >= state.end) throw errors.decode('truncated varint');
+      const byte = buf[offset++];
+      result += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        if (result > Number.MAX_SAFE_INTEGER) throw errors.decode('varint exceeds 2^53-1');
+        state.offset = offset;
+        return result;
+      }
+      scale *= 0x80;
+    }
+    throw errors.decode('varint longer than 8 bytes');
+  },
+};
+
+/** Signed integers, zig-zag mapped onto `uint`. */
+export const int: Codec<number> = {
+  encodingLength: (n) => uint.encodingLength(zigzag(n)),
+  encode(n, state) {
+    if (!Number.isSafeInteger(n)) throw errors.invalidArgument(`not a safe integer: ${n}`);
+    uint.encode(zigzag(n), state);
+  },
+  decode(state) {
+    const z = uint.decode(state);
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  },
+};
+
+function zigzag(n: number): number {
+  return n >= 0 ? n * 2 : -n * 2 - 1;
+}
+
+export const float64: Codec<number> = {
+  encodingLength: () => 8,
+  encode(n, state) {
+    state.buffer.writeDoubleLE(n, state.offset);
+    state.offset += 8;
+  },
+  decode(state) {
+    need(state, 8);
+    const n = state.buffer.readDoubleLE(state.offset);
+    state.offset += 8;
+    return n;
+  },
+};
+
+export const bool: Codec<boolean> = {
+  encodingLength: () => 1,
+  encode(b, state) {
+    state.buffer[state.offset++] = b ? 1 : 0;
+  },
+  decode(state) {
+    need(state, 1);
+    const byte = state.buffer[state.offset++];
+    if (byte > 1) throw errors.decode(`invalid boolean byte ${byte}`);
+    return byte === 1;
+  },
+};
+
+/** Length-prefixed bytes. Decoding returns a view into the frame, not a copy. */
+export const bytes: Codec<Uint8Array> = {
+  encodingLength: (b) => uint.encodingLength(b.byteLength) + b.byteLength,
+  encode(b, state) {
+    uint.encode(b.byteLength, state);
+    state.buffer.set(b, state.offset);
+    state.offset += b.byteLength;
+  },
+  decode(state) {
+    const length = readLength(state);
+    const view = state.buffer.subarray(state.offset, state.offset + length);
+    state.offset += length;
+    return view;
+  },
+};
+
+/** Exactly `size` bytes, no prefix: hashes and ids of fixed width. */
+export function fixed(size: number): Codec<Uint8Array> {
+  return {
+    encodingLength: () => size,
+    encode(b, state) {
+      if (b.byteLength !== size) throw errors.invalidArgument(`expected ${size} bytes, got ${b.byteLength}`);
+      state.buffer.set(b, state.offset);
+      state.offset += size;
+    },
+    decode(state) {
+      need(state, size);
+      const view = state.buffer.subarray(state.offset, state.offset + size);
+      state.offset += size;
+      return view;
+    },
+  };
+}
+
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Length-prefixed UTF-8. Invalid UTF-8 on the wire is ERR_DECODE (never
+ * U+FFFD), and a string with lone surrogates is refused on encode, so what
+ * is read back is always what was written.
+ */
+export const string: Codec<string> = {
+  encodingLength(s) {
+    const length = Buffer.byteLength(s, 'utf8');
+    return uint.encodingLength(length) + length;
+  },
+  encode(s, state) {
+    if (!s.isWellFormed()) throw errors.invalidArgument('string has lone surrogates');
+    const length = Buffer.byteLength(s, 'utf8');
+    uint.encode(length, state);
+    state.offset += state.buffer.write(s, state.offset, length, 'utf8');
+  },
+  decode(state) {
+    const length = readLength(state);
+    const start = state.offset;
+    const end = start + length;
+    state.offset = end;
+    return decodeUtf8(state.buffer, start, end);
+  },
+};
+
+export function decodeUtf8(buf: Buffer, start: number, end: number): string {
+  // ASCII is by far the common case and needs no validation.
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (buf[i] > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return buf.toString('latin1', start, end);
+  try {
+    return fatalUtf8.decode(buf.subarray(start, end));
+  } catch (err) {
+    throw errors.decode('invalid UTF-8', err);
+  }
+}
+
+/** Reads a byte length, checked against maxBytes and the bytes left. */
+export function readLength(state: DecodeState): number {
+  const length = uint.decode(state);
+  if (length > state.limits.maxBytes) throw errors.limit('byte length', length, state.limits.maxBytes);
+  need(state, length);
+  return length;
+}
+
+/** Reads an item count, checked against maxItems and the bytes left (each item takes at least one byte). */
+export function readCount(state: DecodeState, minItemBytes = 1): number {
+  const count = uint.decode(state);
+  if (count > state.limits.maxItems) throw errors.limit('item count', count, state.limits.maxItems);
+  if (count * minItemBytes > state.end - state.offset) throw errors.decode(`count ${count} exceeds the bytes left`);
+  return count;
+}

@@ -1,0 +1,204 @@
+import { ReplicationError, errors } from '../errors.js';
+import { type Limits, decodeState, encode, guardDecode, readCount, uint } from '../codec/index.js';
+import { FrameType, type Handshake, PROTOCOL, PROTOCOL_VERSION, errorCodec, handshakeCodec } from './frames.js';
+import type { Descriptor, Session, SessionOptions } from './session.js';
+
+export interface ConnectionOptions {
+  live: boolean;
+  readable: boolean;
+  writable: boolean;
+  /** Cluster or network name; peers with another one are refused. */
+  cluster: string | undefined;
+  maxFrameBytes: number;
+  limits: Limits;
+}
+
+/**
+ * One side of a replication connection, with no I/O: the handshake, the
+ * end-of-initial-exchange markers and the batching of session messages into
+ * frames. The duplex stream and the simulator both drive it by handing it
+ * received frames and asking it for frames to send.
+ */
+export class Connection {
+  remote: Handshake | undefined;
+  /** Set once both sides have finished their initial exchange. */
+  synced = false;
+  /** The error that ended this connection, if any. */
+  failure: ReplicationError | undefined;
+  /** The error the peer reported in an error frame, if any. */
+  peerFailure: ReplicationError | undefined;
+  /** Called when `nextFrame()` may return something new. */
+  onWake: (() => void) | undefined;
+
+  private readonly local: Handshake;
+  private readonly session: Session<any>;
+  private handshakeSent = false;
+  private syncSent = false;
+  private remoteSynced = false;
+  private pending: unknown = undefined; // a pulled message that did not fit the last frame
+  private closed = false;
+
+  constructor(descriptor: Descriptor, open: (options: SessionOptions) => Session<any>, readonly options: ConnectionOptions) {
+    this.local = {
+      protocol: PROTOCOL,
+      version: PROTOCOL_VERSION,
+      kind: descriptor.kind,
+      name: descriptor.name,
+      id: descriptor.id,
+      cluster: options.cluster,
+      params: descriptor.params ?? '',
+      readable: options.readable,
+      writable: options.writable,
+      live: options.live,
+    };
+    this.session = open({
+      live: options.live,
+      readable: options.readable,
+      writable: options.writable,
+      // Leave room for the frame header and the other messages of a batch.
+      maxMessageBytes: Math.max(256, Math.floor(options.maxFrameBytes / 2)),
+      limits: options.limits,
+    });
+    this.session.onWake = () => this.onWake?.();
+  }
+
+  /** True in non-live mode once synced: the stream may end. */
+  get finished(): boolean {
+    return !this.options.live && this.synced;
+  }
+
+  /** Handles one frame from the peer. Throws a ReplicationError on anything invalid. */
+  receive(frame: Uint8Array): void {
+    if (this.closed) return;
+    const state = decodeState(frame, { ...this.options.limits, maxBytes: this.options.maxFrameBytes });
+    const type = guardDecode(() => uint.decode(state));
+    if (this.remote === undefined && type !== FrameType.handshake && type !== FrameType.error) {
+      throw errors.handshake(`expected a handshake, got frame type ${type}`);
+    }
+    switch (type) {
+      case FrameType.handshake:
+        if (this.remote !== undefined) throw errors.decode('second handshake');
+        this.accept(guardDecode(() => handshakeCodec.decode(state)));
+        return;
+      case FrameType.data:
+        this.receiveData(state);
+        return;
+      case FrameType.synced:
+        this.expectEnd(state);
+        this.remoteSynced = true;
+        this.updateSynced();
+        return;
+      case FrameType.error: {
+        const { code, message } = guardDecode(() => errorCodec.decode(state));
+        this.peerFailure = errors.remote(code, message);
+        this.close();
+        return;
+      }
+      default:
+        throw errors.decode(`unknown frame type ${type}`);
+    }
+  }
+
+  /** The next frame to send, or `undefined` if there is nothing to send now. */
+  nextFrame(): Buffer | undefined {
+    if (this.closed) return undefined;
+    if (!this.handshakeSent) {
+      this.handshakeSent = true;
+      return frame(FrameType.handshake, handshakeCodec, this.local);
+    }
+    if (this.remote === undefined || this.syncSent && this.finished) return undefined;
+    const data = this.nextDataFrame();
+    if (data) return data;
+    if (!this.syncSent && this.session.initialSent) {
+      this.syncSent = true;
+      this.updateSynced();
+      return Buffer.from([FrameType.synced]);
+    }
+    return undefined;
+  }
+
+  /**
+   * Ends the connection with `err`: returns the error frame to send the peer
+   * (once), and closes the session. Later frames are ignored.
+   */
+  fail(err: ReplicationError): Buffer | undefined {
+    if (this.failure) return undefined;
+    this.failure = err;
+    this.close();
+    if (!this.handshakeSent) return undefined;
+    return frame(FrameType.error, errorCodec, { code: err.code, message: err.message });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = undefined;
+    this.session.onWake = undefined;
+    this.session.close();
+  }
+
+  private accept(remote: Handshake): void {
+    const local = this.local;
+    for (const field of ['kind', 'name', 'cluster', 'params'] as const) {
+      if (remote[field] !== local[field]) {
+        throw errors.handshake(`${field} mismatch: ours ${JSON.stringify(local[field])}, peer ${JSON.stringify(remote[field])}`);
+      }
+    }
+    if (remote.id === local.id) throw errors.handshake(`peer has our own replica id ${JSON.stringify(local.id)}`);
+    this.remote = remote;
+    this.session.start({ id: remote.id, readable: remote.readable, writable: remote.writable, live: remote.live });
+  }
+
+  private receiveData(state: ReturnType<typeof decodeState>): void {
+    const codec = this.session.codec;
+    const messages = guardDecode(() => {
+      const count = readCount(state);
+      const decoded = new Array(count);
+      for (let i = 0; i < count; i++) decoded[i] = codec.decode(state);
+      return decoded;
+    });
+    this.expectEnd(state);
+    // Decode the whole frame first: a frame with garbage in it applies nothing.
+    for (const message of messages) this.session.receive(message);
+  }
+
+  private expectEnd(state: ReturnType<typeof decodeState>): void {
+    if (state.offset !== state.end) throw errors.decode(`${state.end - state.offset} trailing bytes in frame`);
+  }
+
+  /** Pulls session messages into one frame, up to the frame size limit. */
+  private nextDataFrame(): Buffer | undefined {
+    const codec = this.session.codec;
+    const budget = this.options.maxFrameBytes - 1 - 5; // frame type and count
+    const messages: unknown[] = [];
+    let size = 0;
+    while (true) {
+      const message = this.pending !== undefined ? this.pending : this.session.pull();
+      this.pending = undefined;
+      if (message === undefined) break;
+      const length = codec.encodingLength(message);
+      if (length > budget) throw errors.frameTooLarge(this.options.maxFrameBytes, length);
+      if (size + length > budget) {
+        this.pending = message;
+        break;
+      }
+      messages.push(message);
+      size += length;
+    }
+    if (messages.length === 0) return undefined;
+    const state = { buffer: Buffer.allocUnsafe(1 + uint.encodingLength(messages.length) + size), offset: 0 };
+    uint.encode(FrameType.data, state);
+    uint.encode(messages.length, state);
+    for (const message of messages) codec.encode(message, state);
+    return state.buffer;
+  }
+
+  private updateSynced(): void {
+    if (!this.synced && this.syncSent && this.remoteSynced) this.synced = true;
+  }
+}
+
+function frame<T>(type: number, codec: { encodingLength(v: T): number; encode(v: T, s: any): void }, value: T): Buffer {
+  const body = encode(codec as any, value);
+  return Buffer.concat([Buffer.from([type]), body]);
+}

@@ -1,0 +1,188 @@
+import Duplexify from 'duplexify';
+import * as lps from 'length-prefixed-stream';
+import type { Transform } from 'node:stream';
+import { DEFAULT_LIMITS, type Limits } from '../codec/index.js';
+import { ReplicationError, errors } from '../errors.js';
+import { Connection } from './connection.js';
+import { FrameType, type Handshake } from './frames.js';
+import type { Replicable } from './session.js';
+
+/** Default maximum frame size: 1 MiB. */
+export const DEFAULT_MAX_FRAME_BYTES = 1 << 20;
+/** Default time a failing stream waits for the peer to read its error frame: 1 s. */
+export const DEFAULT_FAIL_GRACE_MS = 1000;
+
+export interface StreamOptions {
+  /** Keep replicating after the initial exchange. Default true; false ends the stream once synced. */
+  live?: boolean;
+  /** Send our updates to the peer. Default true. */
+  readable?: boolean;
+  /** Accept the peer's updates. Default true. */
+  writable?: boolean;
+  /** Cluster or network name; a peer with another one is refused. Default none. */
+  cluster?: string;
+  /** Largest frame sent or accepted, in bytes. Default 1 MiB. */
+  maxFrameBytes?: number;
+  /** Decoder limits for the peer's messages. */
+  limits?: Partial<Limits>;
+  /** How long a failing stream waits for the peer to read its error frame, in ms. Default 1,000. */
+  failGraceMs?: number;
+}
+
+/**
+ * A replication stream: pipe it to the peer's stream, in either direction.
+ * Emits `'synced'` once the initial exchange is complete both ways, and
+ * fails only through `destroy(err)` with a coded ReplicationError.
+ */
+export class ReplicationStream extends (Duplexify as unknown as new (writable: Transform, readable: Transform) => Duplexify.Duplexify) {
+  readonly connection: Connection;
+  private readonly decoder: Transform;
+  private readonly encoder: Transform;
+  private readonly failGraceMs: number;
+  private scheduled = false;
+  private outputEnded = false;
+  private emittedSynced = false;
+  private failing: ReplicationError | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(replica: Replicable, options: StreamOptions = {}) {
+    const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    const decoder = lps.decode({ limit: maxFrameBytes });
+    const encoder = lps.encode();
+    super(decoder, encoder);
+    this.decoder = decoder;
+    this.encoder = encoder;
+    this.failGraceMs = options.failGraceMs ?? DEFAULT_FAIL_GRACE_MS;
+    this.connection = new Connection(replica.descriptor, (o) => replica.openSession(o), {
+      live: options.live ?? true,
+      readable: options.readable ?? true,
+      writable: options.writable ?? true,
+      cluster: options.cluster,
+      maxFrameBytes,
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+    });
+    this.connection.onWake = () => this.schedule();
+    decoder.on('data', (frame: Buffer) => this.onFrame(frame));
+    decoder.on('end', () => this.onInputEnd());
+    encoder.on('drain', () => this.schedule());
+    this.once('close', () => this.teardown());
+    this.once('end', () => this.teardown());
+    this.schedule();
+  }
+
+  /** The peer's handshake, once received. */
+  get remote(): Handshake | undefined {
+    return this.connection.remote;
+  }
+
+  get synced(): boolean {
+    return this.connection.synced;
+  }
+
+  override destroy(err?: Error | null, cb?: (err: Error | null) => void): this {
+    // The framing decoder reports an oversized frame with a plain Error; give
+    // the peer a coded one and fail through the usual path.
+    if (err && !(err instanceof ReplicationError) && /larger than max length/.test(err.message) && !this.failing) {
+      this.fail(errors.frameTooLarge(this.connection.options.maxFrameBytes));
+      return this;
+    }
+    this.teardown();
+    (super.destroy as (err?: Error, cb?: unknown) => void)(err ?? undefined, cb);
+    return this;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.destroyed || this.outputEnded) return;
+    this.scheduled = true;
+    // One flush per tick batches every message queued during that tick.
+    process.nextTick(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.destroyed || this.outputEnded) return;
+    try {
+      let frame: Buffer | undefined;
+      while ((frame = this.connection.nextFrame()) !== undefined) {
+        if (!this.encoder.write(frame)) break; // 'drain' schedules the next flush
+      }
+    } catch (err) {
+      this.fail(coded(err));
+      return;
+    }
+    this.checkSynced();
+    if (this.connection.finished) this.endOutput();
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.destroyed) return;
+    if (this.failing) {
+      // Waiting for the peer to read our error frame; its own error frame ends the wait.
+      if (frame[0] === FrameType.error) this.destroy(this.failing);
+      return;
+    }
+    try {
+      this.connection.receive(frame);
+    } catch (err) {
+      this.fail(coded(err));
+      return;
+    }
+    if (this.connection.peerFailure) {
+      this.destroy(this.connection.peerFailure);
+      return;
+    }
+    this.checkSynced();
+    this.schedule();
+  }
+
+  private onInputEnd(): void {
+    if (this.failing) {
+      this.destroy(this.failing);
+      return;
+    }
+    // The peer is done: so are we. Anything still queued is dropped with the session.
+    this.connection.close();
+    this.endOutput();
+  }
+
+  private checkSynced(): void {
+    if (!this.emittedSynced && this.connection.synced) {
+      this.emittedSynced = true;
+      this.emit('synced');
+    }
+  }
+
+  /**
+   * Fails the stream: tells the peer why in an error frame, ends our output,
+   * and destroys the stream with `err` once the peer has answered or hung
+   * up, or after the grace period. Both replicas are left as they were.
+   */
+  private fail(err: ReplicationError): void {
+    if (this.failing || this.destroyed) return;
+    this.failing = err;
+    const frame = this.connection.fail(err);
+    if (!this.outputEnded) {
+      if (frame) this.encoder.write(frame);
+      this.endOutput();
+    }
+    this.graceTimer = setTimeout(() => this.destroy(err), this.failGraceMs);
+    this.graceTimer.unref?.();
+  }
+
+  private endOutput(): void {
+    if (this.outputEnded) return;
+    this.outputEnded = true;
+    this.encoder.end();
+  }
+
+  private teardown(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    this.connection.close();
+  }
+}
+
+function coded(err: unknown): ReplicationError {
+  if (err instanceof ReplicationError) return err;
+  return errors.decode(`unexpected failure: ${(err as Error)?.message ?? err}`, err);
+}

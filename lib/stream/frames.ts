@@ -1,0 +1,61 @@
+import { errors } from '../errors.js';
+import { type DecodeState, bool, optional, string, struct, uint } from '../codec/index.js';
+
+export const PROTOCOL = 'tendril';
+/** Bumped on any change to the frames or to a structure's messages that old peers cannot read. */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Frame types, the first varint of every frame.
+ * ONLY APPEND TO THIS LIST: the numbers are the wire format.
+ */
+export const FrameType = {
+  handshake: 0,
+  data: 1,
+  synced: 2,
+  error: 3,
+} as const;
+
+export interface Handshake {
+  protocol: string;
+  version: number;
+  kind: string;
+  name: string;
+  id: string;
+  cluster: string | undefined;
+  params: string;
+  readable: boolean;
+  writable: boolean;
+  live: boolean;
+}
+
+// Protocol and version come first, so a peer of any version can be told
+// apart from garbage and answered with ERR_PROTOCOL_VERSION.
+const handshakePrefix = struct({ protocol: string, version: uint });
+const handshakeBody = struct({
+  kind: string,
+  name: string,
+  id: string,
+  cluster: optional(string),
+  params: string,
+  readable: bool,
+  writable: bool,
+  live: bool,
+});
+
+export const handshakeCodec = {
+  encodingLength: (h: Handshake) => handshakePrefix.encodingLength(h) + handshakeBody.encodingLength(h),
+  encode(h: Handshake, state: { buffer: Buffer; offset: number }) {
+    handshakePrefix.encode(h, state);
+    handshakeBody.encode(h, state);
+  },
+  /** Reads the prefix, then the body only if the version is ours; a newer peer may have added fields. */
+  decode(state: DecodeState): Handshake {
+    const prefix = handshakePrefix.decode(state);
+    if (prefix.protocol !== PROTOCOL) throw errors.handshake(`peer speaks ${JSON.stringify(prefix.protocol)}, not ${PROTOCOL}`);
+    if (prefix.version !== PROTOCOL_VERSION) throw errors.protocolVersion(PROTOCOL_VERSION, prefix.version);
+    return { ...prefix, ...handshakeBody.decode(state) };
+  },
+};
+
+export const errorCodec = struct({ code: string, message: string });

@@ -1,0 +1,73 @@
+import type { Codec, Limits } from '../codec/index.js';
+
+/**
+ * What a replica says about itself in the handshake. Two streams replicate
+ * only if protocol, version, kind, name, cluster and params all agree, and
+ * their ids differ.
+ */
+export interface Descriptor {
+  /** Structure kind, e.g. `'model'`, `'log'`, `'orset'`. */
+  kind: string;
+  /** Document name: two different documents never merge by accident. */
+  name: string;
+  /** Replica id, unique per replica and stable across restarts. */
+  id: string;
+  /** Anything else both sides must agree on (value encoding, tree shape). Default `''`. */
+  params?: string;
+}
+
+/** What a session learns about the peer once the handshake is accepted. */
+export interface PeerInfo {
+  id: string;
+  /** The peer sends its updates. */
+  readable: boolean;
+  /** The peer accepts our updates. */
+  writable: boolean;
+  live: boolean;
+}
+
+export interface SessionOptions {
+  live: boolean;
+  /** We send our updates to the peer. */
+  readable: boolean;
+  /** We accept the peer's updates. */
+  writable: boolean;
+  /** Sessions keep each message under this many encoded bytes, so it fits in a frame. */
+  maxMessageBytes: number;
+  limits: Limits;
+}
+
+/**
+ * The I/O-free protocol of one structure towards one peer: the stream shell
+ * (and the simulator) feed it the peer's messages and pull the messages to
+ * send. A session never touches a socket, a timer or `Math.random`.
+ *
+ * Output is pulled, not pushed, so a large backlog is produced lazily, one
+ * message at a time, only as fast as the transport takes it.
+ */
+export interface Session<M> {
+  /** Encodes and decodes this session's messages (a `union` of structs). */
+  readonly codec: Codec<M>;
+  /** The handshake is accepted; the session may now queue its opening messages. */
+  start(peer: PeerInfo): void;
+  /** Applies one message from the peer. Throws a ReplicationError on bad input. */
+  receive(message: M): void;
+  /** The next message to send, or `undefined` when there is nothing to send right now. */
+  pull(): M | undefined;
+  /**
+   * True once this side has handed out everything of its initial exchange.
+   * The shell then sends its end-of-initial-exchange marker; `'synced'`
+   * fires when both sides have sent theirs.
+   */
+  readonly initialSent: boolean;
+  /** Set by the shell; the session calls it when `pull()` may have something new. */
+  onWake?: () => void;
+  /** The connection is over: detach from the replica, drop queues. */
+  close(): void;
+}
+
+/** Anything with streams and sessions: every tendril structure. */
+export interface Replicable {
+  readonly descriptor: Descriptor;
+  openSession(options: SessionOptions): Session<any>;
+}
