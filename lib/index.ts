@@ -43,3 +43,7 @@ export {
   type Replicable,
   type Handshake,
 } from './stream/index.js';
+export { Random } from './random.js';
+
+// Scuttlebutt engine, Model and Log
+export { Scuttlebutt, Model, type ScuttlebuttOptions, type ModelOptions, type ModelUpdate, type ChangeMeta, type ModelListener, type Update, type UpdateCodec, type Clock } from './scuttlebutt/index.js';
