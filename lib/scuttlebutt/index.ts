@@ -3,3 +3,4 @@ export { ScuttlebuttSession } from './session.js';
 export { type Update, type UpdateCodec } from './update.js';
 export { type Clock } from './messages.js';
 export { Model, type ModelOptions, type ModelUpdate, type ChangeMeta, type ModelListener } from './model.js';
+export { Log, type LogEntry, type LogRecord } from './log.js';

@@ -84,22 +84,25 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     for (const log of this.logs.values()) yield* log;
   }
 
-  /** Applies a run of updates of one source from a peer (or a snapshot). */
-  ingestBatch(source: string, updates: U[], origin?: ScuttlebuttSession<U>): void {
+  /**
+   * Applies a run of updates of one source from a peer, in timestamp order.
+   * The drift check runs once, on the latest timestamp, before anything is
+   * applied: a skewed batch changes nothing.
+   */
+  ingestBatch(updates: U[], origin: ScuttlebuttSession<U>): void {
+    if (updates.length === 0) return;
+    this.clock.receive(updates[updates.length - 1].ts);
     for (const update of updates) this.ingest(update, origin);
   }
 
   /**
-   * Applies one update unless this replica has already seen it. Remote
-   * timestamps pass the clock's drift check first: a refused update changes
-   * nothing.
+   * Applies one update unless this replica has already seen it. Updates from
+   * peers come through `ingestBatch`, which checks their timestamps first.
    */
   ingest(update: U, origin?: ScuttlebuttSession<U>): boolean {
     let log = this.logs.get(update.source);
     if (log && update.ts <= log.highWater) return false;
-    // A peer's timestamp must pass the drift check; our own saved history just moves the clock on.
-    if (origin) this.clock.receive(update.ts);
-    else this.clock.restore(update.ts);
+    this.clock.restore(update.ts);
     this.validateUpdate(update, log);
     if (!log) this.logs.set(update.source, (log = new SourceLog()));
     log.highWater = update.ts;

@@ -67,7 +67,7 @@ export class ScuttlebuttSession<U extends Update> implements Session<Scuttlebutt
     }
     if (!this.sent) throw errors.decode('updates before the digest');
     if (!this.accepting) return;
-    this.replica.ingestBatch(message.source, message.updates, this);
+    this.replica.ingestBatch(message.updates, this);
     // The peer has these now; never send them back.
     const last = message.updates[message.updates.length - 1];
     if (last && last.ts > (this.sent.get(message.source) ?? 0)) this.sent.set(message.source, last.ts);
