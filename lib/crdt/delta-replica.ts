@@ -41,6 +41,8 @@ export abstract class DeltaReplica<S, C> extends Replica {
   /** @internal */ readonly context = new CausalContext();
   /** @internal */ readonly storeKind: StoreKind<S>;
   /** @internal */ readonly messages: Codec<DeltaMessage<S>>;
+  /** @internal Sees every local delta as it is committed (tests and tools). */
+  tap: ((delta: Delta<S>) => void) | undefined;
   private readonly sessions = new Set<DeltaSession<S>>();
 
   constructor(kind: string, storeKind: StoreKind<S>, options: DeltaReplicaOptions = {}, params = '') {
@@ -80,7 +82,13 @@ export abstract class DeltaReplica<S, C> extends Replica {
 
   /** Applies a local delta and sends it to every session. */
   protected commit(delta: Delta<S>): C | undefined {
+    this.tap?.(delta);
     return this.apply(delta, undefined);
+  }
+
+  /** @internal The whole state as one delta (a copy): what a peer that has nothing would be sent. */
+  state(): Delta<S> {
+    return { store: this.storeKind.clone(this.store), context: this.context.clone() };
   }
 
   /** A delta that adds `store` and removes the dots in `removed`. */
@@ -91,7 +99,7 @@ export abstract class DeltaReplica<S, C> extends Replica {
   }
 
   /** @internal A delta from the session `origin`. Throws a coded error, leaving the state untouched, if it is invalid. */
-  receiveDelta(delta: Delta<S>, origin: DeltaSession<S>): void {
+  receiveDelta(delta: Delta<S>, origin?: DeltaSession<S>): void {
     for (const [replica, ranges] of delta.context.ranges) {
       // A peer may not invent our own events: that would make us skip or reuse dots.
       if (replica === this.id && ranges[ranges.length - 1] > this.context.max(this.id)) {

@@ -27,8 +27,13 @@ export interface Embeddable<S, H> {
   /** The plain value of a store. */
   read(store: S): unknown;
   handle(mint: Mint<S>): H;
-  /** Checks a peer's entries against ours before they are joined; throws a coded error. */
+  /** Checks a peer's entries against ours before they are joined, in a standalone replica; throws a coded error. */
   validate?(current: S, incoming: S): void;
+  /**
+   * The same inside an ORMap, where removing a key resets what it held (a
+   * counter restarts from zero), so checks that rely on history do not apply.
+   */
+  validateNested?(incoming: S): void;
 }
 
 /** A class whose values can be nested in an ORMap. */

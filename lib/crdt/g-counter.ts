@@ -21,7 +21,7 @@ export interface GCounterHandle {
  */
 export function gCounterEmbedded(): Embeddable<DotFun<number>, GCounterHandle> {
   const increasing = (a: number, b: number) => a < b;
-  const store = dotFun(uint, latestPerReplica(increasing));
+  const store = dotFun(uint, latestPerReplica());
   const sum = (s: DotFun<number>) => {
     let total = 0;
     for (const e of s.values()) total += e.value;

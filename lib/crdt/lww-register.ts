@@ -51,6 +51,11 @@ export function lwwRegisterEmbedded(options: LWWOptions = {}): Embeddable<DotFun
     for (const e of s.values()) if (best === undefined || later(e, best)) best = e;
     return best;
   };
+  /** A peer's timestamps too far ahead of our clock are ERR_CLOCK_SKEW; the rest move our clock forward. */
+  const observe = (incoming: DotFun<Stamped>) => {
+    for (const e of incoming.values()) clock.check(e.value.ts);
+    for (const e of incoming.values()) clock.receive(e.value.ts);
+  };
   return {
     kind: 'lwwregister',
     store,
@@ -64,10 +69,8 @@ export function lwwRegisterEmbedded(options: LWWOptions = {}): Embeddable<DotFun
       },
       get: () => winner(mint.current())?.value.value,
     }),
-    validate(_current, incoming) {
-      for (const e of incoming.values()) clock.check(e.value.ts);
-      for (const e of incoming.values()) clock.receive(e.value.ts);
-    },
+    validate: (_current, incoming) => observe(incoming),
+    validateNested: (incoming) => observe(incoming),
   };
 }
 

@@ -86,8 +86,8 @@ export class ORMap<H> extends KeyedReplica<any, MapChange> {
   }
 
   protected override validate(delta: Delta<DotMap<any>>): void {
-    const check = this.values.validate;
+    const check = this.values.validateNested;
     if (!check) return;
-    for (const [key, incoming] of delta.store.entries) check(this.store.entries.get(key) ?? this.values.store.empty(), incoming);
+    for (const incoming of delta.store.entries.values()) check(incoming);
   }
 }

@@ -3,26 +3,23 @@ import type { DotEntry, DotFun } from './dot-store.js';
 
 /**
  * For stores where each replica keeps one current entry (counters, the
- * reduce accumulator): a replica's newer dot replaces its older ones. The
- * prune keeps the highest dot per replica; `ordered(older, newer)`, if
- * given, says whether two values of one replica are in a possible order
- * (a counter never goes down), and a violation is ERR_INTEGRITY.
+ * reduce accumulator): a replica's newer dot replaces its older ones, so the
+ * prune keeps the highest dot per replica. (A replica only writes a new
+ * entry once its old one is replaced or removed, so an older dot of the
+ * same replica is always dead in the newer one's causal past.)
  */
-export function latestPerReplica<V>(ordered?: (older: V, newer: V) => boolean): (s: DotFun<V>) => boolean {
+export function latestPerReplica<V>(): (s: DotFun<V>) => boolean {
   return (s) => {
     if (s.size < 2) return false;
     const latest = new Map<string, [string, DotEntry<V>]>();
     const drop: string[] = [];
     for (const [key, e] of s) {
       const seen = latest.get(e.replica);
-      if (seen === undefined) {
+      if (seen === undefined) latest.set(e.replica, [key, e]);
+      else if (seen[1].seq < e.seq) {
+        drop.push(seen[0]);
         latest.set(e.replica, [key, e]);
-        continue;
-      }
-      const [older, newer] = seen[1].seq < e.seq ? [seen, [key, e] as [string, DotEntry<V>]] : [[key, e] as [string, DotEntry<V>], seen];
-      if (ordered && !ordered(older[1].value, newer[1].value)) throw errors.integrity(`replica ${e.replica} went backwards between events ${older[1].seq} and ${newer[1].seq}`);
-      drop.push(older[0]);
-      latest.set(e.replica, newer);
+      } else drop.push(key);
     }
     for (const key of drop) s.delete(key);
     return drop.length > 0;

@@ -27,7 +27,7 @@ export interface PNCounterHandle {
  */
 export function pnCounterEmbedded(): Embeddable<DotFun<PN>, PNCounterHandle> {
   const growing = (a: PN, b: PN) => a.p <= b.p && a.n <= b.n && a.p + a.n < b.p + b.n;
-  const store = dotFun(struct({ p: uint, n: uint }), latestPerReplica(growing));
+  const store = dotFun(struct({ p: uint, n: uint }), latestPerReplica());
   const total = (s: DotFun<PN>) => {
     let v = 0;
     for (const e of s.values()) v += e.value.p - e.value.n;

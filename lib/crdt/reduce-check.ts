@@ -1,5 +1,4 @@
-import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { Random } from '../random.js';
 import { type ValueEncoding, encode, json } from '../codec/index.js';
 import type { Reducer } from './reduce.js';
 
@@ -34,8 +33,8 @@ export function checkReducer<I, V>(reducer: Reducer<I, V>, options: CheckReducer
   const seed = options.seed ?? 1;
   const runs = options.runs ?? 200;
   const encoding = options.valueEncoding ?? json;
-  const rng = xoroshiro128plus(seed);
-  const random = () => uniformInt(rng, 0, 2 ** 31 - 1) / 2 ** 31;
+  const source = new Random(seed);
+  const random = () => source.float();
   const generate = options.generate ?? ((r: () => number) => (Math.floor(r() * 2001) - 1000) as unknown as I);
   const value = () => (reducer.map ? reducer.map(generate(random)) : (generate(random) as unknown as V));
   const same = (a: V, b: V) => {

@@ -38,7 +38,7 @@ export interface ReduceHandle<I, V> {
 export function reduceEmbedded<I, V>(reducer: Reducer<I, V>, encoding: ValueEncoding<any> = json): Embeddable<DotFun<V>, ReduceHandle<I, V>> {
   const same = (a: V, b: V) => encode(encoding, a).equals(encode(encoding, b));
   const absorbs = (older: V, newer: V) => same(reducer.reduce(older, newer), newer);
-  const store = dotFun<V>(encoding, latestPerReplica(absorbs));
+  const store = dotFun<V>(encoding, latestPerReplica());
   const fold = (s: DotFun<V>) => {
     let value = reducer.initial;
     const entries = [...s.values()].sort((a, b) => (a.replica < b.replica ? -1 : a.replica > b.replica ? 1 : 0));
