@@ -68,7 +68,7 @@ export abstract class DeltaReplica<S, C> extends Replica {
     return this.storeKind.join(this.store, this.context, delta.store, delta.context);
   }
 
-  /** Called before a join; whatever it returns is handed to `describe`. */
+  /** Called before a join (only while someone listens to `'change'`); whatever it returns is handed to `describe`. */
   protected abstract snapshot(delta: Delta<S>): unknown;
   /** What changed, for the `'change'` event; undefined if nothing visible did. */
   protected abstract describe(before: unknown): C | undefined;
@@ -81,9 +81,9 @@ export abstract class DeltaReplica<S, C> extends Replica {
   }
 
   /** Applies a local delta and sends it to every session. */
-  protected commit(delta: Delta<S>): C | undefined {
+  protected commit(delta: Delta<S>): void {
     this.tap?.(delta);
-    return this.apply(delta, undefined);
+    this.apply(delta, undefined);
   }
 
   /** @internal The whole state as one delta (a copy): what a peer that has nothing would be sent. */
@@ -110,15 +110,17 @@ export abstract class DeltaReplica<S, C> extends Replica {
     this.apply(delta, origin);
   }
 
-  private apply(delta: Delta<S>, origin: DeltaSession<S> | undefined): C | undefined {
-    const before = this.snapshot(delta);
+  private apply(delta: Delta<S>, origin: DeltaSession<S> | undefined): void {
+    // Describing a change costs (elements are decoded): only when someone listens.
+    const observed = this.listenerCount('change') > 0;
+    const before = observed ? this.snapshot(delta) : undefined;
     const changed = this.joinStore(delta);
     const grew = this.context.union(delta.context);
-    if (!changed && !grew) return undefined;
+    if (!changed && !grew) return;
     for (const session of this.sessions) if (session !== origin) session.queue(delta);
+    if (!observed) return;
     const change = this.describe(before);
     if (change !== undefined) this.emit('change', change);
-    return change;
   }
 
   openSession(options: SessionOptions): DeltaSession<S> {

@@ -32,7 +32,9 @@ export class DeltaSession<S> implements Session<DeltaMessage<S>> {
   private backlogDone = false;
   private started = false;
   private closed = false;
-  private readonly live: Delta<S>[] = [];
+  // A queue with a moving head: shift() on a long array is quadratic.
+  private live: Delta<S>[] = [];
+  private liveHead = 0;
 
   constructor(
     private readonly host: DeltaHost<S>,
@@ -50,6 +52,7 @@ export class DeltaSession<S> implements Session<DeltaMessage<S>> {
     this.started = true;
     this.sendSummary = this.options.writable && peer.readable;
     this.sending = this.options.readable && peer.writable;
+    if (!this.sending) this.live = [];
     this.onWake?.();
   }
 
@@ -86,14 +89,52 @@ export class DeltaSession<S> implements Session<DeltaMessage<S>> {
       this.backlogDone = true;
     }
     if (!this.sending) return undefined;
-    const delta = this.live.shift();
-    return delta === undefined ? undefined : { type: 'delta', delta };
+    if (this.liveHead >= this.live.length) return undefined;
+    const delta = this.coalesce();
+    if (this.liveHead === this.live.length) {
+      this.live = [];
+      this.liveHead = 0;
+    }
+    return { type: 'delta', delta };
+  }
+
+  /**
+   * Takes the next queued live delta, joined with the ones queued after it
+   * while their encoded sizes add up to at most half a message (a join is
+   * never larger than its parts). Deltas are states, so the join of several
+   * is one delta that says the same: an add and its remove collapse into one
+   * dot of context, and a burst of changes travels as one message.
+   */
+  private coalesce(): Delta<S> {
+    const first = this.live[this.liveHead++];
+    if (this.liveHead === this.live.length) return first;
+    const kind = this.host.storeKind;
+    const budget = this.options.maxMessageBytes / 2;
+    const sizeOf = (delta: Delta<S>) => this.codec.encodingLength({ type: 'delta', delta });
+    let size = sizeOf(first);
+    if (size > budget) return first;
+    const joined: Delta<S> = { store: kind.empty(), context: new CausalContext() };
+    const add = (d: Delta<S>) => {
+      kind.join(joined.store, joined.context, d.store, d.context);
+      joined.context.union(d.context);
+    };
+    add(first);
+    while (this.liveHead < this.live.length) {
+      const next = this.live[this.liveHead];
+      const bytes = sizeOf(next);
+      if (size + bytes > budget) break;
+      add(next);
+      size += bytes;
+      this.liveHead++;
+    }
+    return joined;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.live.length = 0;
+    this.live = [];
+    this.liveHead = 0;
     this.backlog = undefined;
     this.detach();
   }

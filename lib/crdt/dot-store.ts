@@ -207,7 +207,12 @@ export function dotFun<V>(value: Codec<V>, prune?: (s: DotFun<V>) => boolean): S
  */
 export class DotMap<S> {
   readonly entries = new Map<string, S>();
-  readonly index = new Map<string, string>();
+  private dotIndex: Map<string, string> | undefined;
+
+  /** Made on first use: most deltas never need one. */
+  get index(): Map<string, string> {
+    return (this.dotIndex ??= new Map());
+  }
 
   get size(): number {
     return this.entries.size;

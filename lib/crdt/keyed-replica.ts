@@ -18,13 +18,14 @@ export interface KeyChange {
  */
 export abstract class KeyedReplica<N, C> extends DeltaReplica<DotMap<N>, C> {
   private readonly touched = new Map<string, unknown>();
+  private tracing = false;
   private readonly trace: JoinTrace<N>;
 
   constructor(kind: string, storeKind: StoreKind<DotMap<N>>, options: DeltaReplicaOptions, params = '') {
     super(kind, storeKind, options, params);
     this.trace = {
       before: (k, existing) => {
-        if (!this.touched.has(k)) this.touched.set(k, this.read(existing));
+        if (this.tracing && !this.touched.has(k)) this.touched.set(k, this.read(existing));
       },
     };
   }
@@ -39,10 +40,12 @@ export abstract class KeyedReplica<N, C> extends DeltaReplica<DotMap<N>, C> {
 
   protected snapshot(): unknown {
     this.touched.clear();
+    this.tracing = true;
     return undefined;
   }
 
   protected describe(): C | undefined {
+    this.tracing = false;
     const changes: KeyChange[] = [];
     for (const [key, previous] of this.touched) {
       const current = this.read(this.store.entries.get(key));
