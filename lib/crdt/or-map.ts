@@ -20,9 +20,10 @@ export interface MapChange {
  * registers), all sharing the map's causal context. Concurrent updates of
  * one key merge as the value type merges; removing a key drops the dots it
  * has observed, so an update made concurrently with the remove survives
- * (add-wins), alone: what the remove saw stays removed. (A counter's
- * concurrent increment carries that replica's whole total, as in riak_dt's
- * map, so a counter re-appears with its writer's full count.)
+ * (add-wins), alone: what the remove saw stays removed. Counters: after a
+ * remove, a replica that saw it counts again from zero; an increment made
+ * concurrently with the remove carries its writer's whole total (as in
+ * riak_dt's map), so that total re-appears.
  */
 export class ORMap<H> extends KeyedReplica<any, MapChange> {
   private readonly values: Embeddable<any, H>;
