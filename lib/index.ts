@@ -47,3 +47,6 @@ export { Random } from './random.js';
 
 // Scuttlebutt engine, Model and Log
 export { Scuttlebutt, Model, Log, createSnapshotStream, loadSnapshot, persist, Persistence, type PersistOptions, type LogEntry, type LogRecord, type ScuttlebuttOptions, type ModelOptions, type ModelUpdate, type ChangeMeta, type ModelListener, type Update, type UpdateCodec, type Clock } from './scuttlebutt/index.js';
+
+// Transports
+export { listen, connect, Connector, stdio, backoffDelay, type ConnectOptions, type BackoffOptions } from './transport/index.js';
