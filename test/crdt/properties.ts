@@ -56,40 +56,52 @@ export function properties<R extends AnyReplica, Op>(spec: TypeSpec<R, Op>): voi
   const make = (id: string) => spec.make(id);
 
   test(`${spec.name}: join is commutative, associative and idempotent`, (t) => {
-    holds(t, fc.property(steps(spec.op), (script) => {
-      const [a, b, c] = run(spec, script).replicas;
-      const ab = canonical(join(make, a, b));
-      if (ab !== canonical(join(make, b, a))) return false;
-      if (canonical(join(make, join(make, a, b), c)) !== canonical(join(make, a, join(make, b, c)))) return false;
-      return canonical(join(make, a, a)) === canonical(a) && canonical(join(make, a, b, b, a)) === ab;
-    }), `laws hold`);
+    holds(
+      t,
+      fc.property(steps(spec.op), (script) => {
+        const [a, b, c] = run(spec, script).replicas;
+        const ab = canonical(join(make, a, b));
+        if (ab !== canonical(join(make, b, a))) return false;
+        if (canonical(join(make, join(make, a, b), c)) !== canonical(join(make, a, join(make, b, c)))) return false;
+        return canonical(join(make, a, a)) === canonical(a) && canonical(join(make, a, b, b, a)) === ab;
+      }),
+      'laws hold',
+    );
     t.end();
   });
 
   test(`${spec.name}: every delta, in any order and with duplicates, gives one state`, (t) => {
-    holds(t, fc.property(steps(spec.op), fc.integer({ min: 0, max: 0x7fffffff }), (script, seed) => {
-      const { replicas, deltas } = run(spec, script);
-      const inOrder = make('in-order');
-      for (const d of deltas) deliver(inOrder, d);
-      const random = new Random(seed);
-      const shuffled = random.shuffle([...deltas, ...deltas.filter(() => random.chance(0.5))]);
-      const anyOrder = make('any-order');
-      for (const d of shuffled) deliver(anyOrder, d);
-      const expected = canonical(inOrder);
-      return canonical(anyOrder) === expected && canonical(join(make, ...replicas)) === expected;
-    }), `delivery order never matters`);
+    holds(
+      t,
+      fc.property(steps(spec.op), fc.integer({ min: 0, max: 0x7fffffff }), (script, seed) => {
+        const { replicas, deltas } = run(spec, script);
+        const inOrder = make('in-order');
+        for (const d of deltas) deliver(inOrder, d);
+        const random = new Random(seed);
+        const shuffled = random.shuffle([...deltas, ...deltas.filter(() => random.chance(0.5))]);
+        const anyOrder = make('any-order');
+        for (const d of shuffled) deliver(anyOrder, d);
+        const expected = canonical(inOrder);
+        return canonical(anyOrder) === expected && canonical(join(make, ...replicas)) === expected;
+      }),
+      'delivery order never matters',
+    );
     t.end();
   });
 
   test(`${spec.name}: catch-up exchanges converge every replica`, (t) => {
-    holds(t, fc.property(steps(spec.op), fc.constantFrom(64, 1 << 16), (script, chunk) => {
-      const { replicas } = run(spec, script);
-      const expected = canonical(join(make, ...replicas));
-      // A chain then back: after two sweeps everyone has everything.
-      for (let i = 0; i + 1 < REPLICAS; i++) catchUp(replicas[i], replicas[i + 1], chunk);
-      for (let i = REPLICAS - 1; i > 0; i--) catchUp(replicas[i], replicas[i - 1], chunk);
-      return replicas.every((r) => canonical(r) === expected);
-    }), `summaries and deltas converge`);
+    holds(
+      t,
+      fc.property(steps(spec.op), fc.constantFrom(64, 1 << 16), (script, chunk) => {
+        const { replicas } = run(spec, script);
+        const expected = canonical(join(make, ...replicas));
+        // A chain then back: after two sweeps everyone has everything.
+        for (let i = 0; i + 1 < REPLICAS; i++) catchUp(replicas[i], replicas[i + 1], chunk);
+        for (let i = REPLICAS - 1; i > 0; i--) catchUp(replicas[i], replicas[i - 1], chunk);
+        return replicas.every((r) => canonical(r) === expected);
+      }),
+      'summaries and deltas converge',
+    );
     t.end();
   });
 
