@@ -275,3 +275,14 @@ test('streams: bad arguments are ERR_INVALID_ARGUMENT', (t) => {
   t.equal(g.value(), 0, 'nothing changed');
   t.end();
 });
+
+test('streams: a large state with scattered removals goes in bounded pieces through small frames', async (t) => {
+  const [a, b] = [new ORSet({ id: 'a' }), new ORSet({ id: 'b' })];
+  for (let i = 0; i < 3000; i++) a.add(i);
+  for (let i = 0; i < 3000; i += 3) a.remove(i); // 1,000 separate removal ranges
+  const replication = await replicate(a, b, { maxFrameBytes: 512 });
+  t.equal(b.size, 2000, 'all live elements arrived');
+  t.deepEqual(b.value(), a.value(), 'identical');
+  t.deepEqual(b.context.toJSON(), a.context.toJSON(), 'the removals arrived too');
+  await replication.close();
+});
