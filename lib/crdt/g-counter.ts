@@ -1,3 +1,4 @@
+import { dotKey } from './causal-context.js';
 import { errors } from '../errors.js';
 import { uint } from '../codec/index.js';
 import type { DeltaReplicaOptions } from './delta-replica.js';
@@ -38,7 +39,7 @@ export function gCounterEmbedded(): Embeddable<DotFun<number>, GCounterHandle> {
         const own = entryOf(mint.current(), dot.replica);
         const total = (own?.value ?? 0) + n;
         if (!Number.isSafeInteger(total)) throw errors.invalidArgument('counter would exceed 2^53-1');
-        mint.emit(new Map([[`${dot.seq}@${dot.replica}`, { ...dot, value: total }]]), own ? [own] : []);
+        mint.emit(new Map([[dotKey(dot.replica, dot.seq), { ...dot, value: total }]]), own ? [own] : []);
         return sum(mint.current());
       },
       value: () => sum(mint.current()),

@@ -1,3 +1,4 @@
+import { dotKey } from './causal-context.js';
 import { type ValueEncoding, encode, json, struct, uint } from '../codec/index.js';
 import { HybridClock, type Timestamp, compareStamps } from '../clock/index.js';
 import type { DeltaReplicaOptions } from './delta-replica.js';
@@ -65,7 +66,7 @@ export function lwwRegisterEmbedded(options: LWWOptions = {}): Embeddable<DotFun
         encode(encoding, value); // refuses what the encoding cannot carry, before anything changes
         const dot = mint.dot();
         const ts = clock.now();
-        mint.emit(new Map([[`${dot.seq}@${dot.replica}`, { ...dot, value: { ts, value } }]]), [...mint.current().values()]);
+        mint.emit(new Map([[dotKey(dot.replica, dot.seq), { ...dot, value: { ts, value } }]]), [...mint.current().values()]);
       },
       get: () => winner(mint.current())?.value.value,
     }),

@@ -1,3 +1,4 @@
+import { dotKey } from './causal-context.js';
 import { type ValueEncoding, json } from '../codec/index.js';
 import type { DeltaReplicaOptions } from './delta-replica.js';
 import { type DotFun, dotFun } from './dot-store.js';
@@ -33,7 +34,7 @@ export function mvRegisterEmbedded(options: { valueEncoding?: ValueEncoding<any>
       set(value) {
         keys.keyOf(value); // refuses what the encoding cannot carry, before anything changes
         const dot = mint.dot();
-        mint.emit(new Map([[`${dot.seq}@${dot.replica}`, { ...dot, value }]]), [...mint.current().values()]);
+        mint.emit(new Map([[dotKey(dot.replica, dot.seq), { ...dot, value }]]), [...mint.current().values()]);
       },
       get: () => read(mint.current()),
     }),

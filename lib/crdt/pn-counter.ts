@@ -1,3 +1,4 @@
+import { dotKey } from './causal-context.js';
 import { errors } from '../errors.js';
 import { struct, uint } from '../codec/index.js';
 import type { DeltaReplicaOptions } from './delta-replica.js';
@@ -43,7 +44,7 @@ export function pnCounterEmbedded(): Embeddable<DotFun<PN>, PNCounterHandle> {
         const own = entryOf(mint.current(), dot.replica);
         const value = { p: (own?.value.p ?? 0) + plus, n: (own?.value.n ?? 0) + minus };
         if (!Number.isSafeInteger(value.p) || !Number.isSafeInteger(value.n)) throw errors.invalidArgument('counter would exceed 2^53-1');
-        mint.emit(new Map([[`${dot.seq}@${dot.replica}`, { ...dot, value }]]), own ? [own] : []);
+        mint.emit(new Map([[dotKey(dot.replica, dot.seq), { ...dot, value }]]), own ? [own] : []);
         return total(mint.current());
       };
       return {

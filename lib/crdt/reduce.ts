@@ -1,3 +1,4 @@
+import { dotKey } from './causal-context.js';
 import { errors } from '../errors.js';
 import { type ValueEncoding, encode, json } from '../codec/index.js';
 import type { DeltaReplicaOptions } from './delta-replica.js';
@@ -56,7 +57,7 @@ export function reduceEmbedded<I, V>(reducer: Reducer<I, V>, encoding: ValueEnco
         const own = entryOf(mint.current(), dot.replica);
         const value = own ? reducer.reduce(own.value, mapped) : mapped;
         encode(encoding, value); // refuses what the encoding cannot carry, before anything changes
-        mint.emit(new Map([[`${dot.seq}@${dot.replica}`, { ...dot, value }]]), own ? [own] : []);
+        mint.emit(new Map([[dotKey(dot.replica, dot.seq), { ...dot, value }]]), own ? [own] : []);
         return fold(mint.current());
       },
       value: () => fold(mint.current()),

@@ -1,3 +1,4 @@
+import { dotKey } from './causal-context.js';
 import { bool } from '../codec/index.js';
 import type { Delta } from './delta.js';
 import { type DotFun, type DotMap, dotFun, dotMap, dotMapOf } from './dot-store.js';
@@ -38,7 +39,7 @@ export function twoPSetEmbedded(keys: ElementKeys = new ElementKeys()): Embeddab
         const current = mint.current().entries.get(key);
         if (removed ? !present(current) : current !== undefined) return false;
         const dot = mint.dot();
-        const entry: Marks = new Map([[`${dot.seq}@${dot.replica}`, { replica: dot.replica, seq: dot.seq, value: removed }]]);
+        const entry: Marks = new Map([[dotKey(dot.replica, dot.seq), { replica: dot.replica, seq: dot.seq, value: removed }]]);
         mint.emit(dotMapOf(marks, [[key, entry]]), []);
         return true;
       };
