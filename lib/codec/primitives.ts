@@ -130,7 +130,9 @@ export function fixed(size: number): Codec<Uint8Array> {
   };
 }
 
-const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the string, not a byte-order mark to
+// strip; without it "\uFEFFx" would decode as "x".
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Length-prefixed UTF-8. Invalid UTF-8 on the wire is ERR_DECODE (never
