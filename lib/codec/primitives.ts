@@ -4,6 +4,8 @@ import { type Codec, type DecodeState, need } from './codec.js';
 /** Unsigned LEB128 varint for integers 0 .. 2^53-1. */
 export const uint: Codec<number> = {
   encodingLength(n) {
+    // Checked here too, not only in encode: the loop below never ends for Infinity.
+    checkUint(n);
     if (n < 0x80) return 1;
     if (n < 0x4000) return 2;
     if (n < 0x200000) return 3;
@@ -17,7 +19,7 @@ export const uint: Codec<number> = {
     return length;
   },
   encode(n, state) {
-    if (!Number.isSafeInteger(n) || n < 0) throw errors.invalidArgument(`not an unsigned safe integer: ${n}`);
+    checkUint(n);
     const buf = state.buffer;
     let offset = state.offset;
     while (n >= 0x80000000) {
@@ -51,6 +53,10 @@ export const uint: Codec<number> = {
     throw errors.decode('varint longer than 8 bytes');
   },
 };
+
+function checkUint(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw errors.invalidArgument(`not an unsigned safe integer: ${n}`);
+}
 
 /** Signed integers, zig-zag mapped onto `uint`. */
 export const int: Codec<number> = {
