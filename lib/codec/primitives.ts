@@ -58,11 +58,18 @@ function checkUint(n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw errors.invalidArgument(`not an unsigned safe integer: ${n}`);
 }
 
-/** Signed integers, zig-zag mapped onto `uint`. */
+/** Smallest and largest `int`: zig-zag doubles a value, and the result must stay a safe `uint`. */
+export const INT_MIN = -(2 ** 52);
+export const INT_MAX = 2 ** 52 - 1;
+
+/** Signed integers from -2^52 to 2^52-1, zig-zag mapped onto `uint`. */
 export const int: Codec<number> = {
-  encodingLength: (n) => uint.encodingLength(zigzag(n)),
+  encodingLength(n) {
+    checkInt(n);
+    return uint.encodingLength(zigzag(n));
+  },
   encode(n, state) {
-    if (!Number.isSafeInteger(n)) throw errors.invalidArgument(`not a safe integer: ${n}`);
+    checkInt(n);
     uint.encode(zigzag(n), state);
   },
   decode(state) {
@@ -70,6 +77,12 @@ export const int: Codec<number> = {
     return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
   },
 };
+
+function checkInt(n: number): void {
+  if (!Number.isInteger(n) || n < INT_MIN || n > INT_MAX) {
+    throw errors.invalidArgument(`not an integer from -2^52 to 2^52-1: ${n}`);
+  }
+}
 
 function zigzag(n: number): number {
   return n >= 0 ? n * 2 : -n * 2 - 1;
