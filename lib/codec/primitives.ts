@@ -1,7 +1,7 @@
 import { errors } from '../errors.js';
 import { type Codec, type DecodeState, need } from './codec.js';
 
-/** Unsigned LEB128 varint for integers 0 .. 2^53-1. */
+/** Unsigned LEB128 varint for integers 0 .. 2^53-1, in its shortest form only. */
 export const uint: Codec<number> = {
   encodingLength(n) {
     // Checked here too, not only in encode: the loop below never ends for Infinity.
@@ -44,6 +44,10 @@ export const uint: Codec<number> = {
       const byte = buf[offset++];
       result += (byte & 0x7f) * scale;
       if (byte < 0x80) {
+        // A final zero after continuation bytes adds nothing: refusing it
+        // keeps one encoding per value, so re-encoding what we decoded gives
+        // back the same bytes.
+        if (byte === 0 && i > 0) throw errors.decode('overlong varint');
         if (result > Number.MAX_SAFE_INTEGER) throw errors.decode('varint exceeds 2^53-1');
         state.offset = offset;
         return result;
