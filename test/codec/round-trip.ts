@@ -25,9 +25,13 @@ export function survives<T>(codec: Codec<T>, value: T, equal: (a: T, b: T) => bo
   return equal(back, value) && encode(codec, back).equals(bytes);
 }
 
-/** One tape assertion per case: the value round-trips exactly. */
+/** One tape assertion per case: the value round-trips exactly (an exception fails the case, not the file). */
 export function roundTrip<T>(t: Test, codec: Codec<T>, value: T, name: string, equal?: (a: T, b: T) => boolean): void {
-  t.ok(survives(codec, value, equal), `round trip: ${name}`);
+  try {
+    t.ok(survives(codec, value, equal), `round trip: ${name}`);
+  } catch (err) {
+    t.fail(`round trip: ${name}: threw ${err instanceof ReplicationError ? `${err.code}: ${err.message}` : String(err)}`);
+  }
 }
 
 /** Asserts that `fn` throws a ReplicationError with `code`. */
