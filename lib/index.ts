@@ -43,3 +43,5 @@ export {
   type Replicable,
   type Handshake,
 } from './stream/index.js';
+// codec and clock (foundation tests): the range of the int codec
+export { INT_MIN, INT_MAX } from './codec/index.js';
