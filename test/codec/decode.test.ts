@@ -26,7 +26,7 @@ import {
 } from '../../lib/codec/index.js';
 import { ReplicationError } from '../../lib/errors.js';
 import { checkProperty, propertySeed } from '../helpers/property.js';
-import { rejects, same } from './round-trip.js';
+import { rejects, same, unicodeString } from './round-trip.js';
 
 const seed = propertySeed(0xdec0de);
 
@@ -123,7 +123,7 @@ const trees = fc.letrec<{ tree: Tree }>((tie) => ({
   ),
 })).tree;
 
-const text = fc.string({ unit: 'binary', maxLength: 12 });
+const text = unicodeString({ maxLength: 12 });
 const messages: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ type: fc.constant('numbers' as const), u: fc.maxSafeNat(), i: fc.integer(), f: fc.double(), b: fc.boolean() }, { noNullPrototype: true }),
   fc.record(

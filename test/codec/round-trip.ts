@@ -1,4 +1,5 @@
 // Shared checks for the codec tests: round trips and coded failures.
+import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import type { Test } from 'tape';
 import { type Codec, type Limits, decode, encode } from '../../lib/codec/index.js';
@@ -52,4 +53,15 @@ export function rejects(t: Test, codec: Codec<any>, bytes: Uint8Array | number[]
 
 export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
+}
+
+/**
+ * Strings of any Unicode scalar values (every code point but the
+ * surrogates). Built by hand because fast-check's `unit: 'binary'` costs about
+ * a second of CPU to set up, per file.
+ */
+export function unicodeString(options: { maxLength?: number } = {}): fc.Arbitrary<string> {
+  const SURROGATES = 0x800;
+  const scalar = fc.integer({ min: 0, max: 0x10ffff - SURROGATES }).map((n) => String.fromCodePoint(n < 0xd800 ? n : n + SURROGATES));
+  return fc.string({ unit: scalar, maxLength: options.maxLength });
 }
