@@ -11,8 +11,8 @@ const MAX_QUEUE = 1 << 18;
 /**
  * The scuttlebutt protocol towards one peer. Both sides send a digest (the
  * high-water timestamp of every source they have seen); each then sends the
- * other what its digest lacks, source by source in timestamp order, and
- * after that relays live updates.
+ * other what its digest lacks, in the order it applied them (so each
+ * source's in timestamp order), and after that relays live updates.
  *
  * `sent` is what the peer has, as far as we know: its digest, advanced by
  * every update we send and every update it sends us. Live updates are queued
