@@ -43,3 +43,16 @@ export {
   type Replicable,
   type Handshake,
 } from './stream/index.js';
+// merkle: MerkleStore, a persistent key/value store synced by Merkle-tree anti-entropy
+export {
+  MerkleStore,
+  MerkleTree,
+  lastWriterWins,
+  DEFAULT_DEPTH as MERKLE_DEFAULT_DEPTH,
+  type MerkleStoreOptions,
+  type Versions,
+  type ChangeEvent,
+  type WriteOptions,
+  type Resolver,
+  type SiblingView,
+} from './merkle/index.js';
