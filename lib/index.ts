@@ -43,6 +43,11 @@ export {
   type Replicable,
   type Handshake,
 } from './stream/index.js';
+export { Random } from './random.js';
+
+// Scuttlebutt engine, Model and Log
+export { Scuttlebutt, Model, Log, type LogEntry, type LogRecord, type ScuttlebuttOptions, type ModelOptions, type ModelUpdate, type ChangeMeta, type ModelListener, type Update, type UpdateCodec, type Clock } from './scuttlebutt/index.js';
+
 // merkle: MerkleStore, a persistent key/value store synced by Merkle-tree anti-entropy
 export {
   MerkleStore,

@@ -1,0 +1,6 @@
+export { Scuttlebutt, type ScuttlebuttOptions, type UpdateObserver } from './scuttlebutt.js';
+export { ScuttlebuttSession } from './session.js';
+export { type Update, type UpdateCodec } from './update.js';
+export { type Clock } from './messages.js';
+export { Model, type ModelOptions, type ModelUpdate, type ChangeMeta, type ModelListener } from './model.js';
+export { Log, type LogEntry, type LogRecord } from './log.js';
