@@ -230,6 +230,7 @@ export class MerkleStore<V = unknown> extends Replica {
 
   /** Reads the current versions of `key`. */
   async get(key: string): Promise<Versions<V>> {
+    checkKey(key);
     await this.ready();
     const stored = await this.data.get(dataKey(key));
     return this.versions(key, stored ? decodeRecord(stored) : EMPTY_RECORD);
@@ -240,13 +241,13 @@ export class MerkleStore<V = unknown> extends Replica {
    * every version this replica holds). Resolves with the new context once
    * the write is in the database.
    */
-  put(key: string, value: V, options: WriteOptions = {}): Promise<string> {
+  async put(key: string, value: V, options: WriteOptions = {}): Promise<string> {
     checkKey(key);
     return this.write(key, encode(this.valueEncoding, value), options);
   }
 
   /** Deletes the versions `options.context` saw (default: every version this replica holds). The key's context stays, so they never come back. */
-  del(key: string, options: WriteOptions = {}): Promise<string> {
+  async del(key: string, options: WriteOptions = {}): Promise<string> {
     checkKey(key);
     return this.write(key, undefined, options);
   }
