@@ -91,9 +91,13 @@ export class MerkleSession implements Session<MerkleMessage> {
         if (this.closed) return;
         this.ready = true;
         if (initiator) this.sendLevel(0, [0], true);
-        for (const message of this.inbox.splice(0)) {
-          if (this.closed || this.failure) break;
-          this.handle(message);
+        try {
+          for (const message of this.inbox.splice(0)) {
+            if (this.closed || this.failure) break;
+            this.handle(message);
+          }
+        } catch (err) {
+          this.fail(err); // thrown from the next pull(), as receive() would have
         }
         this.wake();
       },
