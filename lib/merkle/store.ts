@@ -436,12 +436,13 @@ export class MerkleStore<V = unknown> extends Replica {
         { sync: this.sync } as object,
       );
     }
-    for (const slot of changed) {
-      const keyBytes = slot.stored.subarray(4);
-      const position = ((slot.stored[0] << 24) | (slot.stored[1] << 16) | (slot.stored[2] << 8) | slot.stored[3]) >>> 0;
-      const after = encoded.get(slot)!;
-      tree.update(tree.bucketOf(position), slot.before && leafHash(keyBytes, slot.before), leafHash(keyBytes, after));
-    }
+    tree.updateMany(
+      changed.map((slot) => {
+        const keyBytes = slot.stored.subarray(4);
+        const position = ((slot.stored[0] << 24) | (slot.stored[1] << 16) | (slot.stored[2] << 8) | slot.stored[3]) >>> 0;
+        return { bucket: tree.bucketOf(position), before: slot.before && leafHash(keyBytes, slot.before), after: leafHash(keyBytes, encoded.get(slot)!) };
+      }),
+    );
     for (const op of group) op.resolve(op.kind === 'barrier' ? '' : encodeContext(contexts.get(op)!.context));
     for (const slot of changed) {
       // Echo suppression: skip the one session the record came from, only when nothing else changed it.

@@ -92,6 +92,25 @@ export class MerkleTree {
   }
 
   /**
+   * Several keys changed at once (one write batch): updates their buckets,
+   * then recomputes each inner node above them once, level by level.
+   */
+  updateMany(changes: Array<{ bucket: number; before: Uint8Array | undefined; after: Uint8Array | undefined }>): void {
+    let dirty = new Set<number>();
+    for (const { bucket, before, after } of changes) {
+      if (before) this.toggleLeaf(bucket, before);
+      if (after) this.toggleLeaf(bucket, after);
+      dirty.add(bucket);
+    }
+    for (let level = this.depth - 1; level >= 0; level--) {
+      const parents = new Set<number>();
+      for (const index of dirty) parents.add(Math.floor(index / 2));
+      for (const index of parents) this.recompute(level, index);
+      dirty = parents;
+    }
+  }
+
+  /**
    * Recomputes every inner node from the buckets, bottom up, yielding to the
    * event loop after every `slice` nodes so a large rebuild does not stall it.
    */

@@ -40,7 +40,7 @@ for (const [name, messages, pattern] of cases) {
     const store = new MerkleStore<unknown>({ db: new MemoryLevel(), id: 'a', depth: DEPTH });
     for (let i = 0; i < 20; i++) await store.put(`k${i}`, i);
     const root = store.rootHash;
-    const stream = store.createStream();
+    const stream = store.createStream({ failGraceMs: 100 });
     const failed = new Promise<ReplicationError | undefined>((resolve) => {
       stream.once('error', (err) => resolve(err instanceof ReplicationError ? err : undefined));
       stream.once('close', () => setImmediate(() => resolve(undefined)));
