@@ -8,6 +8,13 @@ import type { MerkleStore } from './store.js';
 
 /** Stop reading entries from the database while this many bytes wait to be pulled. */
 const HIGH_WATER_BYTES = 1 << 20;
+/**
+ * Bytes of messages handed out per event-loop turn. Past it, `pull()` pauses
+ * until the next turn: in one process the peer decodes, checks and hashes
+ * what we send inside the same synchronous call chain, so this bounds the
+ * longest stall on both sides (~64 KiB of entries is a few ms of work).
+ */
+const TURN_BYTES = 64 * 1024;
 /** Buckets announced in one `covered` message. */
 const BUCKETS_PER_COVER = 4096;
 
@@ -42,6 +49,8 @@ export class MerkleSession implements Session<MerkleMessage> {
   private outHead = 0;
   private outBytes = 0;
   private spaceWaiter: (() => void) | undefined;
+  private turnBytes = 0;
+  private paused = false;
   /** Async work (reads, merges) in order. */
   private work: Promise<void> = Promise.resolve();
 
@@ -118,14 +127,25 @@ export class MerkleSession implements Session<MerkleMessage> {
 
   pull(): MerkleMessage | undefined {
     if (this.failure) throw this.failure;
-    if (this.outHead >= this.out.length) return undefined;
+    if (this.outHead >= this.out.length || this.paused) return undefined;
+    if (this.turnBytes >= TURN_BYTES) {
+      this.paused = true;
+      this.store.defer(() => {
+        this.paused = false;
+        this.turnBytes = 0;
+        this.wake();
+      });
+      return undefined;
+    }
     const message = this.out[this.outHead];
     this.out[this.outHead++] = undefined as unknown as MerkleMessage;
     if (this.outHead > 1024 && this.outHead * 2 > this.out.length) {
       this.out = this.out.slice(this.outHead);
       this.outHead = 0;
     }
-    this.outBytes -= sizeOf(message);
+    const size = sizeOf(message);
+    this.outBytes -= size;
+    this.turnBytes += size;
     if (this.spaceWaiter && this.outBytes < HIGH_WATER_BYTES / 2) {
       const resume = this.spaceWaiter;
       this.spaceWaiter = undefined;
@@ -290,16 +310,14 @@ export class MerkleSession implements Session<MerkleMessage> {
     this.enqueueWork(async () => {
       await this.store.flushed(); // the peer's entries are merged, so what still differs is what we hold beyond them
       if (this.sendsData) {
-        for (const [first, last] of runs(buckets)) {
-          for await (const batch of this.store.readBuckets(first, last)) {
-            if (this.closed) return;
-            for (const [storedKey, record] of batch) {
-              const key = Buffer.from(storedKey.subarray(4)).toString('utf8');
-              const leaf = Buffer.from(leafHash(storedKey.subarray(4), record)).toString('latin1');
-              if (seen.get(key) !== leaf) this.push({ type: 'entry', key, record });
-            }
-            await this.space();
+        for await (const batch of this.store.readRuns([...runs(buckets)])) {
+          if (this.closed) return;
+          for (const [storedKey, record] of batch) {
+            const key = Buffer.from(storedKey.subarray(4)).toString('utf8');
+            const leaf = Buffer.from(leafHash(storedKey.subarray(4), record)).toString('latin1');
+            if (seen.get(key) !== leaf) this.push({ type: 'entry', key, record });
           }
+          await this.space();
         }
       }
       if (m.last) {
@@ -330,14 +348,12 @@ export class MerkleSession implements Session<MerkleMessage> {
           if (this.bucketQueue.length === 0 && !this.bucketsLast) return; // more buckets to come
           const buckets = this.bucketQueue.splice(0, BUCKETS_PER_COVER);
           if (this.sendsData) {
-            for (const [first, last] of runs(buckets)) {
-              for await (const batch of this.store.readBuckets(first, last)) {
-                if (this.closed) return;
-                for (const [storedKey, record] of batch) {
-                  this.push({ type: 'entry', key: Buffer.from(storedKey.subarray(4)).toString('utf8'), record });
-                }
-                await this.space();
+            for await (const batch of this.store.readRuns([...runs(buckets)])) {
+              if (this.closed) return;
+              for (const [storedKey, record] of batch) {
+                this.push({ type: 'entry', key: Buffer.from(storedKey.subarray(4)).toString('utf8'), record });
               }
+              await this.space();
             }
           }
           const last = this.bucketsLast && this.bucketQueue.length === 0;
