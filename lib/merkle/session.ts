@@ -71,6 +71,8 @@ export class MerkleSession implements Session<MerkleMessage> {
   // The side that answers `covered`.
   private seen = new Map<string, string>();
   private coveredLastReceived = false;
+  /** Whether entries are remembered in `seen`: only while we may still have to answer `covered`. */
+  private recordSeen = true;
 
   constructor(
     private readonly store: MerkleStore<any>,
@@ -286,7 +288,7 @@ export class MerkleSession implements Session<MerkleMessage> {
 
   private onEntry(m: EntryMessage): void {
     const record = this.checkEntry(m);
-    if (!this.coveredLastReceived) {
+    if (this.recordSeen) {
       // Remember what the peer holds, to answer `covered` with only what differs.
       this.seen.set(m.key, Buffer.from(leafHash(Buffer.from(m.key, 'utf8'), encodeRecord(record))).toString('latin1'));
     }
@@ -305,7 +307,10 @@ export class MerkleSession implements Session<MerkleMessage> {
     }
     const seen = this.seen;
     this.seen = new Map();
-    if (m.last) this.coveredLastReceived = true;
+    if (m.last) {
+      this.coveredLastReceived = true;
+      this.recordSeen = false;
+    }
     const buckets = m.buckets;
     this.enqueueWork(async () => {
       await this.store.flushed(); // the peer's entries are merged, so what still differs is what we hold beyond them
@@ -340,6 +345,9 @@ export class MerkleSession implements Session<MerkleMessage> {
   // ---- outgoing entries of the differing buckets ----
 
   private produce(): void {
+    // We found the differing buckets, so the peer answers, not us: stop remembering its entries.
+    this.recordSeen = false;
+    this.seen.clear();
     if (this.producing) return;
     this.producing = true;
     this.enqueueWork(async () => {
