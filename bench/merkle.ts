@@ -6,7 +6,7 @@
 // The base store is built once (batched writes) into the OS temp dir and
 // reused; each scenario works on fresh copies of it.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
@@ -43,6 +43,8 @@ export interface MerkleBenchOptions {
   depth?: number;
   diffs?: number[];
   seed?: number;
+  /** Also time a rebuild of the tree from the data (an open after a crash). Default true. */
+  rebuild?: boolean;
   /** Also run the whole-store exchange (slow at 1M keys). Default true. */
   wholeStore?: boolean;
   log?: (line: string) => void;
@@ -73,7 +75,7 @@ export async function runMerkleBench(options: MerkleBenchOptions = {}): Promise<
     const b = new MerkleStore<unknown>({ path: join(dirB, 'db'), depth, id: 'B' });
     await b.open();
     log(`opened 2 stores of ${keys} keys from their tree snapshots (${a.openedFrom}) in ${openMs.toFixed(0)} ms each`);
-    if (diffs === (options.diffs ?? [100])[0]) {
+    if ((options.rebuild ?? true) && diffs === (options.diffs ?? [100])[0]) {
       started = performance.now();
       await a.buildTree();
       log(`rebuilding the tree from the data (an open after a crash) takes ${(performance.now() - started).toFixed(0)} ms`);
@@ -163,7 +165,6 @@ async function merkleSync(a: MerkleStore<unknown>, b: MerkleStore<unknown>): Pro
   let bytes = 0;
   let deepestLevel = -1;
   let covered = false;
-  const tags: number[] = [];
   let ended = false;
   const tap = () => {
     let pending: Buffer = Buffer.alloc(0);
@@ -188,7 +189,6 @@ async function merkleSync(a: MerkleStore<unknown>, b: MerkleStore<unknown>): Pro
           for (let count = uint.decode(body); count > 0; count--) {
             // Read just the type and level, skipping the rest: the tap must cost little next to what it measures.
             const tag = uint.decode(body);
-            if (process.env.MERKLE_BENCH_DEBUG) tags[tag] = (tags[tag] ?? 0) + 1;
             if (tag === 0) {
               deepestLevel = Math.max(deepestLevel, uint.decode(body));
               for (let parents = uint.decode(body); parents > 0; parents--) uint.decode(body);
@@ -209,7 +209,6 @@ async function merkleSync(a: MerkleStore<unknown>, b: MerkleStore<unknown>): Pro
   };
   await new Promise<void>((resolve, reject) => pump(sa, tap(), sb, tap(), sa, (err) => (err ? reject(err) : resolve())));
   await Promise.all([a.flushed(), b.flushed()]);
-  if (process.env.MERKLE_BENCH_DEBUG) console.error({ deepestLevel, covered, ended, tags });
   const flights = 1 + (deepestLevel + 1) + (covered ? 1 : 0) + (ended ? 1 : 0);
   return { bytes, roundTrips: Math.ceil(flights / 2) };
 }
@@ -265,5 +264,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const keys = process.argv[2] ? Number(process.argv[2]) : undefined;
   const rows = await runMerkleBench({ keys });
   console.log(formatMerkleRows(rows));
+  console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${availableParallelism()} cores (stalls include time the OS ran other processes)`);
   for (const r of rows) console.log(`${r.method} (${r.diffs}): ${r.note}`);
 }
