@@ -70,6 +70,16 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     return clock;
   }
 
+  /** Raises high-water marks to `clock` (after a restart, for updates that were superseded and not kept). */
+  restoreClock(clock: Clock): void {
+    for (const [source, ts] of clock) {
+      let log = this.logs.get(source);
+      if (!log) this.logs.set(source, (log = new SourceLog()));
+      if (ts > log.highWater) log.highWater = ts;
+      this.clock.restore(ts);
+    }
+  }
+
   sourceIds(): string[] {
     return [...this.logs.keys()];
   }
