@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryLevel } from 'memory-level';
 import { ClassicLevel } from 'classic-level';
-import { MerkleStore, replicate, type ChangeEvent } from '../../lib/index.js';
+import { MerkleStore, replicate, uint, type ChangeEvent } from '../../lib/index.js';
+import { decodeState } from '../../lib/codec/index.js';
+import { type MerkleMessage, merkleMessageCodec } from '../../lib/merkle/messages.js';
+import { FrameType } from '../../lib/stream/frames.js';
 
 // A deterministic clock that stays near real time (the skew guard compares it with Date.now-stamped stores).
 let clockMs = Date.now();
@@ -194,4 +197,59 @@ test('reopen after close loads the saved tree; reopen after a crash rebuilds it'
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('one-way replication: the reader takes, the writer keeps its own', async (t) => {
+  const [a, b] = [memoryStore('a'), memoryStore('b')];
+  await a.put('from-a', 1);
+  await b.put('from-b', 2);
+  // a only sends, b only receives.
+  const link = await replicate(a, b, { live: false, readable: true, writable: false }, { live: false, readable: false, writable: true });
+  await link.done;
+  t.deepEqual((await b.get('from-a')).values, [1], 'b received a\'s write');
+  t.deepEqual((await a.get('from-b')).values, [], 'a did not take b\'s');
+  await Promise.all([a.close(), b.close()]);
+});
+
+test('a full sync over small frames: tree levels split over many messages', async (t) => {
+  const [a, b] = [memoryStore('a', { depth: 12 }), memoryStore('b', { depth: 12 })];
+  for (let i = 0; i < 3000; i += 500) await Promise.all(Array.from({ length: 500 }, (_, j) => a.put(`key-${i + j}`, i + j)));
+  for (let i = 0; i < 40; i++) await b.put(`key-${i * 50}`, 'b');
+  const link = await replicate(a, b, { live: false, maxFrameBytes: 1024 });
+  await link.done;
+  t.equal(a.rootHash, b.rootHash, 'roots agree');
+  t.deepEqual((await b.get('key-2999')).values, [2999]);
+  t.deepEqual((await a.get('key-50')).values, [50, 'b'], 'siblings both ways');
+  t.ok((await a.verifyTree()) && (await b.verifyTree()), 'trees agree with the data');
+  await Promise.all([a.close(), b.close()]);
+});
+
+test('live writes go straight to connected peers, without a tree walk', async (t) => {
+  const [a, b] = [memoryStore('a'), memoryStore('b')];
+  await a.put('before', 0);
+  const link = await replicate(a, b);
+  // Tap what reaches b from now on and decode it.
+  let wire = Buffer.alloc(0);
+  const original = link.streams[1].write.bind(link.streams[1]) as (chunk: Buffer, ...rest: unknown[]) => boolean;
+  (link.streams[1] as unknown as { write: typeof original }).write = (chunk, ...rest) => {
+    wire = Buffer.concat([wire, chunk]);
+    return original(chunk, ...rest);
+  };
+  const arrived = new Promise<void>((resolve) => b.once('change', () => resolve()));
+  await a.put('live', 'now');
+  await arrived;
+  t.deepEqual((await b.get('live')).values, ['now'], 'arrived');
+  const messages: MerkleMessage[] = [];
+  for (let state = decodeState(wire); state.offset < state.end; ) {
+    const length = uint.decode(state);
+    const frame = wire.subarray(state.offset, state.offset + length);
+    state.offset += length;
+    if (frame[0] !== FrameType.data) continue;
+    const body = decodeState(frame.subarray(1));
+    for (let count = uint.decode(body); count > 0; count--) messages.push(merkleMessageCodec.decode(body));
+  }
+  t.deepEqual(messages.map((m) => m.type), ['entry'], 'one entry message, no tree messages');
+  t.equal((messages[0] as { key: string }).key, 'live');
+  await link.close();
+  await Promise.all([a.close(), b.close()]);
 });
