@@ -80,8 +80,9 @@ export class MerkleSession implements Session<MerkleMessage> {
     private readonly options: SessionOptions,
   ) {}
 
+  /** Our part of the walk is complete and every message of it has been pulled. */
   get initialSent(): boolean {
-    return this.done;
+    return this.done && this.outHead >= this.out.length;
   }
 
   private get depth(): number {

@@ -19,7 +19,7 @@ const MAX_GROUP = 128;
 /** Runs of fewer buckets than this are read by seeking, several at once. */
 const SHORT_RUN = 16;
 /** Short runs read before yielding. */
-const SHORT_RUNS_AT_ONCE = 1024;
+const SHORT_RUNS_AT_ONCE = 256;
 /** Iterators seeking side by side. */
 const READ_LANES = 8;
 /** The tree snapshot is stored in chunks of this many bytes. */
