@@ -12,7 +12,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import pump from 'pump';
-import { MerkleStore } from '../lib/index.js';
+import { MerkleStore, MerkleTree } from '../lib/index.js';
 import { decodeState, encode, uint } from '../lib/codec/index.js';
 import { FrameType } from '../lib/stream/frames.js';
 import { HASH_BYTES } from '../lib/merkle/hash.js';
@@ -68,18 +68,24 @@ export async function runMerkleBench(options: MerkleBenchOptions = {}): Promise<
       rmSync(dir, { recursive: true, force: true });
       cpSync(base, dir, { recursive: true });
     }
-    let started = performance.now();
     const a = new MerkleStore<unknown>({ path: join(dirA, 'db'), depth, id: 'A' });
-    await a.open();
-    const openMs = performance.now() - started;
     const b = new MerkleStore<unknown>({ path: join(dirB, 'db'), depth, id: 'B' });
+    const first = diffs === (options.diffs ?? [100, 10_000])[0];
+    const opened = await measure(async () => {
+      await a.open();
+      return { bytes: NaN, roundTrips: NaN };
+    });
+    if (a.openedFrom !== 'snapshot') throw new Error('expected to load the saved tree');
+    if (first) rows.push({ keys, diffs: NaN, method: 'open: load the saved tree', ...opened, bytesRatio: undefined, note: `${(MerkleTree.byteLength(depth) / 2 ** 20).toFixed(0)} MiB of tree read back after a clean close` });
     await b.open();
-    log(`opened 2 stores of ${keys} keys from their tree snapshots (${a.openedFrom}) in ${openMs.toFixed(0)} ms each`);
-    if ((options.rebuild ?? true) && diffs === (options.diffs ?? [100])[0]) {
-      started = performance.now();
-      await a.buildTree();
-      log(`rebuilding the tree from the data (an open after a crash) takes ${(performance.now() - started).toFixed(0)} ms`);
+    if ((options.rebuild ?? true) && first) {
+      const rebuilt = await measure(async () => {
+        await a.buildTree();
+        return { bytes: NaN, roundTrips: NaN };
+      });
+      rows.push({ keys, diffs: NaN, method: 'open: rebuild the tree', ...rebuilt, bytesRatio: undefined, note: 'what open does after a crash: scan every record, hash it, recompute the inner nodes' });
     }
+    log(`opened 2 stores of ${keys} keys`);
 
     // Half the differing keys change on each side.
     const changed = new Set<number>();
