@@ -271,5 +271,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const rows = await runMerkleBench({ keys });
   console.log(formatMerkleRows(rows));
   console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${availableParallelism()} cores (stalls include time the OS ran other processes)`);
-  for (const r of rows) console.log(`${r.method} (${r.diffs}): ${r.note}`);
+  for (const r of rows) console.log(`${r.method}${Number.isFinite(r.diffs) ? ` (${r.diffs} differing)` : ''}: ${r.note}`);
 }

@@ -207,12 +207,12 @@ export class MerkleStore<V = unknown> extends Replica {
 
   private async loadSnapshot(header: { depth: number; hash: string; bytes: number; chunks: number }): Promise<MerkleTree | undefined> {
     if (header.depth !== this.depth || header.hash !== HASH_NAME || header.bytes !== MerkleTree.byteLength(this.depth)) return undefined;
-    const keys = Array.from({ length: header.chunks }, (_, i) => `tree/${i}`);
-    const chunks = await this.meta.getMany(keys);
     const nodes = new Uint8Array(header.bytes);
     let at = 0;
-    for (const chunk of chunks) {
-      if (!chunk) return undefined;
+    // One chunk at a time: each read is a turn of the event loop, so loading never blocks it for long.
+    for (let i = 0; i < header.chunks; i++) {
+      const chunk = await this.meta.get(`tree/${i}`);
+      if (!chunk || at + chunk.length > nodes.length) return undefined;
       nodes.set(chunk, at);
       at += chunk.length;
     }
