@@ -6,7 +6,7 @@ import { type ValueEncoding, decode, encode, json } from '../codec/index.js';
 import { errors } from '../errors.js';
 import { Replica } from '../stream/replica.js';
 import type { Descriptor, SessionOptions } from '../stream/session.js';
-import { HASH_BYTES, HASH_NAME, keyPosition, leafHash } from './hash.js';
+import { HASH_NAME, keyPosition, leafHash } from './hash.js';
 import { type KeyRecord, EMPTY_RECORD, decodeContext, encodeContext, encodeRecord, decodeRecord, mergeRecords, writeRecord } from './record.js';
 import { type Resolver, type SiblingView, lastWriterWins } from './resolve.js';
 import { MerkleSession } from './session.js';
@@ -568,4 +568,3 @@ function sameRecord(a: KeyRecord, b: KeyRecord): boolean {
   return true;
 }
 
-export { HASH_BYTES };
