@@ -307,14 +307,17 @@ export class MerkleStore<V = unknown> extends Replica {
       for (const session of this.sessions) session.storeClosed();
       const nodes = this.tree!.nodes;
       const chunks = Math.ceil(nodes.length / SNAPSHOT_CHUNK);
-      const operations: any[] = [];
-      for (let i = 0; i < chunks; i++) {
-        operations.push({ type: 'put', key: `tree/${i}`, value: nodes.subarray(i * SNAPSHOT_CHUNK, (i + 1) * SNAPSHOT_CHUNK), sublevel: this.meta });
-      }
-      operations.push({ type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta });
+      // Chunk by chunk, so no single write blocks the event loop; the header goes last,
+      // so a crash part-way leaves chunks without a header, and the next open rebuilds.
+      for (let i = 0; i < chunks; i++) await this.meta.put(`tree/${i}`, nodes.subarray(i * SNAPSHOT_CHUNK, (i + 1) * SNAPSHOT_CHUNK));
       const header = { depth: this.depth, hash: HASH_NAME, bytes: nodes.length, chunks };
-      operations.push({ type: 'put', key: 'tree', value: Buffer.from(JSON.stringify(header)), sublevel: this.meta });
-      await this.db.batch(operations, { sync: true } as object);
+      await this.db.batch(
+        [
+          { type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta },
+          { type: 'put', key: 'tree', value: Buffer.from(JSON.stringify(header)), sublevel: this.meta },
+        ],
+        { sync: true } as object,
+      );
       this.isOpen = false;
     }
     if (this.ownsDb) await this.db.close();
