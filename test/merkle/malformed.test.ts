@@ -16,11 +16,21 @@ function dataFrame(...messages: MerkleMessage[]): Buffer {
 
 const hashes = (level: number, parents: number[], bytes: number, last = true): MerkleMessage => ({ type: 'hashes', level, parents, hashes: new Uint8Array(bytes), last });
 
-const cases: Array<[string, MerkleMessage[], RegExp]> = [
+const cases: Array<[string, MerkleMessage[] | ((store: MerkleStore<unknown>) => MerkleMessage[]), RegExp]> = [
   ['a level beyond the tree depth (wrong depth)', [hashes(DEPTH + 1, [0], 32)], /beyond the tree depth/],
   ['a level out of turn', [hashes(2, [0], 32)], /expected level 1/],
   ['a wrong hash length', [hashes(1, [0], 31)], /hash bytes, expected 32/],
   ['an out-of-range prefix', [hashes(1, [1], 32)], /prefix 1 out of range/],
+  [
+    // Agree on the left half of level 1, so only node 1 differs and we are offered its children 2 and 3; then descend under node 0.
+    'a prefix that was never offered',
+    (store) => {
+      const level1 = new Uint8Array(32);
+      level1.set(store.tree!.hash(1, 0), 0);
+      return [{ type: 'hashes', level: 1, parents: [0], hashes: level1, last: true }, hashes(3, [0], 32)];
+    },
+    /prefix 0 of level 2 was never offered/,
+  ],
   ['a bucket out of range', [{ type: 'covered', buckets: [2 ** DEPTH], last: true }], /bucket 16 out of range/],
   ['an end before the walk', [{ type: 'end' }], /unexpected end/],
   [
@@ -47,7 +57,8 @@ for (const [name, messages, pattern] of cases) {
     });
     stream.resume();
     stream.write(handshakeFrame(store.descriptor));
-    stream.write(dataFrame(...messages));
+    await store.open();
+    stream.write(dataFrame(...(typeof messages === 'function' ? messages(store) : messages)));
     const err = await failed;
     t.equal(err?.code, 'ERR_DECODE', `coded error: ${err?.message}`);
     t.match(err?.message ?? '', pattern, 'for the right reason');
