@@ -74,8 +74,16 @@ test('merkle: a writer killed with SIGKILL at random moments loses no acknowledg
       }
       if (lost.length > 0) t.fail(`cycle ${cycle}: lost acknowledged writes: ${lost.slice(0, 5).join('; ')}`);
       if (!(await store.verifyTree())) t.fail(`cycle ${cycle}: tree disagrees with the data`);
-      if (cycle % 2 === 0) await store.close(); // a clean close saves the tree for the next open
-      else await store.db.close(); // leave no snapshot: the writer must rebuild
+      // A writer that got as far as opening has dropped the saved tree, so it must not be trusted now.
+      if (run.opened && store.openedFrom !== 'rebuild') t.fail(`cycle ${cycle}: a killed writer left a saved tree that was trusted`);
+      if (cycle % 2 === 0) {
+        // A clean close saves the tree; it must load back equal to the data (and the next writer starts from it).
+        await store.close();
+        const again = new MerkleStore<{ seq: number }>({ path, depth: 10 });
+        await again.open();
+        if (again.openedFrom !== 'snapshot' || !(await again.verifyTree())) t.fail(`cycle ${cycle}: saved tree not loaded or wrong`);
+        await again.close();
+      } else await store.db.close(); // leave no saved tree: the writer must rebuild
     }
     t.pass(`${CYCLES} kill cycles, ${totalAcked} acknowledged writes, ${latest.size} keys, all present (${killedBeforeOpen} kills landed before the store was open)`);
     t.ok(totalAcked > 0, 'the writer acknowledged writes');
