@@ -43,3 +43,6 @@ export {
   type Replicable,
   type Handshake,
 } from './stream/index.js';
+
+// crdt: Seq (replicated sequence and text)
+export { Seq, type SeqOptions, type SeqChange, type DeltaOp } from './crdt/seq/index.js';
