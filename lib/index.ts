@@ -43,6 +43,16 @@ export {
   type Replicable,
   type Handshake,
 } from './stream/index.js';
+export { Random } from './random.js';
+
+// Scuttlebutt engine, Model and Log
+export { Scuttlebutt, Model, Log, createSnapshotStream, loadSnapshot, persist, Persistence, type PersistOptions, type LogEntry, type LogRecord, type ScuttlebuttOptions, type ModelOptions, type ModelUpdate, type ChangeMeta, type ModelListener, type Update, type UpdateCodec, type Clock } from './scuttlebutt/index.js';
+
+// Transports
+export { listen, connect, Connector, stdio, backoffDelay, type ConnectOptions, type BackoffOptions } from './transport/index.js';
+
+// codec and clock (foundation tests): the range of the int codec
+export { INT_MIN, INT_MAX } from './codec/index.js';
 
 // crdt: Seq (replicated sequence and text)
 export { Seq, type SeqOptions, type SeqChange, type DeltaOp } from './crdt/seq/index.js';

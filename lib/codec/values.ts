@@ -47,10 +47,19 @@ export const binary: ValueEncoding<Uint8Array> = { name: 'binary', ...bytes };
 
 export const valueEncodings: Readonly<Record<string, ValueEncoding<any>>> = Object.freeze({ json, binary });
 
+/**
+ * JSON text for a value. JSON.stringify escapes lone surrogates (`"\ud800"`),
+ * so the text is always well-formed UTF-8 and such strings round-trip exactly.
+ */
 function stringify(value: unknown): string {
-  const text = JSON.stringify(value);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    // BigInt, a cycle, or a throwing toJSON: the caller's value, not our bug.
+    throw errors.invalidArgument(`value is not JSON-serialisable: ${(err as Error)?.message ?? err}`);
+  }
   if (text === undefined) throw errors.invalidArgument('value is not JSON-serialisable');
-  if (!text.isWellFormed()) throw errors.invalidArgument('value has strings with lone surrogates');
   return text;
 }
 

@@ -64,9 +64,11 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
     this.connection.onWake = () => this.schedule();
     decoder.on('data', (frame: Buffer) => this.onFrame(frame));
     decoder.on('end', () => this.onInputEnd());
-    encoder.on('drain', () => this.schedule());
+    // A backlog continues on the next turn of the event loop, not the next
+    // tick: timers and I/O get their turn between chunks of a large sync.
+    encoder.on('drain', () => this.schedule(true));
     this.once('close', () => this.teardown());
-    this.once('end', () => this.teardown());
+    this.once('end', () => this.connection.close());
     this.schedule();
   }
 
@@ -86,16 +88,23 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
       this.fail(errors.frameTooLarge(this.connection.options.maxFrameBytes));
       return this;
     }
+    // Whoever destroys a failing stream (pump, the user), it fails with its own error.
+    err ??= this.failing;
+    if (this.destroyed) return this;
     this.teardown();
-    (super.destroy as (err?: Error, cb?: unknown) => void)(err ?? undefined, cb);
+    // Emit the error ourselves, ahead of the 'close' that destroy schedules:
+    // duplexify may hand it to a pending write callback instead.
+    if (err) process.nextTick(() => this.emit('error', err));
+    (super.destroy as (err?: Error, cb?: unknown) => void)(undefined, cb);
     return this;
   }
 
-  private schedule(): void {
+  private schedule(nextTurn = false): void {
     if (this.scheduled || this.destroyed || this.outputEnded) return;
     this.scheduled = true;
     // One flush per tick batches every message queued during that tick.
-    process.nextTick(() => this.flush());
+    if (nextTurn) setImmediate(() => this.flush());
+    else process.nextTick(() => this.flush());
   }
 
   private flush(): void {
@@ -166,7 +175,6 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
       this.endOutput();
     }
     this.graceTimer = setTimeout(() => this.destroy(err), this.failGraceMs);
-    this.graceTimer.unref?.();
   }
 
   private endOutput(): void {
