@@ -28,6 +28,12 @@ const MAX_MARKERS = 16;
 /** A walk longer than this many runs from a marker leaves a new marker behind. */
 const MARKER_REUSE_STEPS = 48;
 const NO_RUNS: Item[] = [];
+/**
+ * Longest run grown by typing, in elements. Appending to a string makes a
+ * rope that V8 flattens on the next slice; bounding runs bounds that copy.
+ * The encoder joins such runs again, so the wire does not see the bound.
+ */
+const MAX_RUN = 256;
 
 /**
  * The replicated list, with no I/O: local edits, and integration of remote
@@ -267,6 +273,7 @@ export class SeqDocument implements RunSource {
       left !== null &&
       left.client === client &&
       left.clock + left.len === clock &&
+      left.len < MAX_RUN &&
       !left.deleted &&
       left.rightClient === rightClient &&
       left.rightClock === rightClock &&
@@ -304,6 +311,7 @@ export class SeqDocument implements RunSource {
     }
     const deletes: number[] = [];
     let remaining = count;
+    let first: Item | null = null;
     while (remaining > 0 && item !== null) {
       if (item.deleted) {
         item = item.right;
@@ -316,8 +324,19 @@ export class SeqDocument implements RunSource {
         this.splitRun(item, remaining);
       }
       this.tombstone(item, tx, deletes);
+      first ??= item;
       remaining -= item.len;
       item = item.right;
+    }
+    // Tombstones that were split apart by edits join again when they can.
+    let last = item;
+    for (let t = first!.left ?? first!; t !== null && t !== last; ) {
+      const right: Item | null = t.right;
+      if (right === null) break;
+      if (this.canJoin(t, right)) {
+        if (right === last) last = last.right;
+        this.join(t, right);
+      } else t = right;
     }
     this.length -= count;
     for (const marker of this.markers) if (marker.index > index) marker.index = Math.max(index, marker.index - count);
@@ -539,31 +558,44 @@ export class SeqDocument implements RunSource {
 
   /** Joins a freshly integrated run to its left neighbour when it simply continues it. */
   private mergeIntoLeft(item: Item): void {
-    const left = item.left;
-    if (
-      left === null ||
-      item.len === 0 ||
-      left.client !== item.client ||
-      left.clock + left.len !== item.clock ||
-      item.originClient !== item.client ||
-      item.originClock !== item.clock - 1 ||
-      left.rightClient !== item.rightClient ||
-      left.rightClock !== item.rightClock ||
-      left.deleted !== item.deleted ||
-      typeof left.content !== typeof item.content
-    ) {
-      return;
+    if (item.len > 0 && item.left !== null && this.canJoin(item.left, item)) this.join(item.left, item);
+  }
+
+  /**
+   * True if `right` directly follows `left` and only continues it: same
+   * client, next clock, its origin is left's last element, same rightOrigin,
+   * both deleted or both of the same kind. Joining such runs loses nothing.
+   */
+  private canJoin(left: Item, right: Item): boolean {
+    return (
+      left.right === right &&
+      left.client === right.client &&
+      left.clock + left.len === right.clock &&
+      right.originClient === right.client &&
+      right.originClock === right.clock - 1 &&
+      left.rightClient === right.rightClient &&
+      left.rightClock === right.rightClock &&
+      left.deleted === right.deleted &&
+      (left.deleted || (typeof left.content === typeof right.content && left.len + right.len <= MAX_RUN))
+    );
+  }
+
+  private join(left: Item, right: Item): void {
+    const runs = this.clients.get(right.client)!;
+    runs.splice(this.indexOf(right.client, right.clock), 1);
+    for (const marker of this.markers) {
+      if (marker.item === right) {
+        marker.item = left;
+        marker.index -= left.visible;
+      }
     }
-    const runs = this.clients.get(item.client)!;
-    const index = this.indexOf(item.client, item.clock);
-    runs.splice(index, 1);
     if (left.content !== null) {
-      left.content = typeof left.content === 'string' ? left.content + (item.content as string) : left.content.concat(item.content as unknown[]);
+      left.content = typeof left.content === 'string' ? left.content + (right.content as string) : left.content.concat(right.content as unknown[]);
     }
-    left.len += item.len;
-    left.right = item.right;
-    if (item.right) item.right.left = left;
-    item.len = 0; // marks it merged away
+    left.len += right.len;
+    left.right = right.right;
+    if (right.right) right.right.left = left;
+    right.len = 0; // marks it joined away
   }
 
   // ---- reading and syncing -------------------------------------------------

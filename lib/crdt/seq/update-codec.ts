@@ -19,6 +19,8 @@ import { Writer, uintLength } from './writer.js';
  *                   (same client, clock - 1): the common case of typing, not written
  *       info bit 3: explicit origin follows: clientIndex, clock
  *       info bit 4: rightOrigin follows: clientIndex, clock
+ *       info bit 5: the explicit origin's client is the run's own (its index is left out)
+ *       info bit 6: the rightOrigin's client is the run's own (its index is left out)
  *       content: text = byteLength, UTF-8; values = byteLength, JSON array;
  *                deleted = element count
  *   deleteGroupCount, deleteGroup*        deleted ranges
@@ -34,7 +36,9 @@ const KIND_MASK = 3;
 const IMPLICIT_ORIGIN = 4;
 const HAS_ORIGIN = 8;
 const HAS_RIGHT = 16;
-const KNOWN_BITS = KIND_MASK | IMPLICIT_ORIGIN | HAS_ORIGIN | HAS_RIGHT;
+const OWN_ORIGIN_CLIENT = 32;
+const OWN_RIGHT_CLIENT = 64;
+const KNOWN_BITS = KIND_MASK | IMPLICIT_ORIGIN | HAS_ORIGIN | HAS_RIGHT | OWN_ORIGIN_CLIENT | OWN_RIGHT_CLIENT;
 
 /**
  * What an update should carry, as id ranges: `items` is flat triples
@@ -126,23 +130,43 @@ export function encodeChunk(source: RunSource, delta: Delta, cursor: Cursor, bud
       continue;
     }
     const runs = source.runsOf(client);
-    let k = source.indexOf(client, from);
     const start = from;
     const clientIndex = indexOf(client);
     const header = uintLength(clientIndex) + uintLength(from) + 3;
     group.reset();
     let count = 0;
     while (from < to) {
+      let k = source.indexOf(client, from);
       const run = runs[k];
       const offset = from - run.clock;
-      const n = Math.min(run.len - offset, to - from);
+      let n = Math.min(run.len - offset, to - from);
+      let content = sliceContent(run.content, offset, n);
+      // Runs that merely continue this one (each element's origin is the one
+      // before it, same rightOrigin, same kind) go out as one record.
+      while (from + n < to && n < MAX_RECORD && ++k < runs.length) {
+        const next = runs[k];
+        if (
+          next.originClient !== client ||
+          next.originClock !== next.clock - 1 ||
+          next.rightClient !== run.rightClient ||
+          next.rightClock !== run.rightClock ||
+          (next.content === null) !== (content === null) ||
+          (content !== null && typeof next.content !== typeof content)
+        ) {
+          break;
+        }
+        const m = Math.min(next.len, to - from - n);
+        content = joinContent(content, sliceContent(next.content, 0, m));
+        n += m;
+      }
+      const originClient = offset > 0 ? client : run.originClient;
+      const originClock = offset > 0 ? from - 1 : run.originClock;
       const force = groupCount === 0 && count === 0;
-      const written = writeRun(run, offset, n, budget - used - header - group.pos, force, indexOf);
+      const written = writeRecord(client, from, originClient, originClock, run.rightClient, run.rightClock, content, n, budget - used - header - group.pos, force, indexOf);
       if (written === 0) break;
       count++;
       from += written;
       if (written < n) break;
-      if (offset + n === run.len) k++;
     }
     if (count > 0) {
       groups.uint(clientIndex);
@@ -212,32 +236,53 @@ export function encodeDelta(source: RunSource, delta: Delta): Buffer {
 /** The update that carries nothing. */
 export const EMPTY_UPDATE: Buffer = Buffer.from([0, 0, 0]);
 
+/** Longest record the encoder builds by joining runs, in elements. */
+const MAX_RECORD = 1 << 16;
+
+function sliceContent(content: string | unknown[] | null, offset: number, n: number): string | unknown[] | null {
+  if (content === null || (offset === 0 && n === content.length)) return content;
+  return content.slice(offset, offset + n);
+}
+
+function joinContent(a: string | unknown[] | null, b: string | unknown[] | null): string | unknown[] | null {
+  if (a === null) return null;
+  return typeof a === 'string' ? a + (b as string) : a.concat(b as unknown[]);
+}
+
 /**
- * Writes `n` elements of `run` from `offset` into `group`, or fewer if the
- * budget runs out; returns how many were written (0: none fit).
+ * Writes one record: `n` elements from `(client, clock)` with the given
+ * origins and content (the exact elements, or null for deleted ones), or
+ * fewer if the budget runs out; returns how many were written (0: none fit).
  */
-function writeRun(run: Item, offset: number, n: number, budget: number, force: boolean, indexOf: (client: number) => number): number {
+function writeRecord(
+  client: number,
+  clock: number,
+  originClient: number,
+  originClock: number,
+  rightClient: number,
+  rightClock: number,
+  content: string | unknown[] | null,
+  n: number,
+  budget: number,
+  force: boolean,
+  indexOf: (client: number) => number,
+): number {
   const mark = group.pos;
-  const content = run.content;
   const kind = content === null ? KIND_DELETED : typeof content === 'string' ? KIND_TEXT : KIND_VALUES;
   let info = kind;
-  let originClient = run.originClient;
-  let originClock = run.originClock;
-  if (offset > 0) {
-    originClient = run.client;
-    originClock = run.clock + offset - 1;
-  }
-  if (originClient === run.client && originClock === run.clock + offset - 1) info |= IMPLICIT_ORIGIN;
+  if (originClient === client && originClock === clock - 1) info |= IMPLICIT_ORIGIN;
+  else if (originClient === client) info |= HAS_ORIGIN | OWN_ORIGIN_CLIENT;
   else if (originClient !== -1) info |= HAS_ORIGIN;
-  if (run.rightClient !== -1) info |= HAS_RIGHT;
+  if (rightClient === client) info |= HAS_RIGHT | OWN_RIGHT_CLIENT;
+  else if (rightClient !== -1) info |= HAS_RIGHT;
   group.byte(info);
   if (info & HAS_ORIGIN) {
-    group.uint(indexOf(originClient));
+    if (!(info & OWN_ORIGIN_CLIENT)) group.uint(indexOf(originClient));
     group.uint(originClock);
   }
   if (info & HAS_RIGHT) {
-    group.uint(indexOf(run.rightClient));
-    group.uint(run.rightClock);
+    if (!(info & OWN_RIGHT_CLIENT)) group.uint(indexOf(rightClient));
+    group.uint(rightClock);
   }
   const room = budget - (group.pos - mark) - 8;
   if (kind === KIND_DELETED) {
@@ -247,7 +292,7 @@ function writeRun(run: Item, offset: number, n: number, budget: number, force: b
   if (kind === KIND_TEXT) {
     const text = content as string;
     let units = n;
-    if (n * 3 > room) {
+    if (n * 3 > room && Buffer.byteLength(text, 'utf8') > room) {
       units = Math.floor(room / 3);
       if (units <= 0) {
         if (!force) {
@@ -258,22 +303,22 @@ function writeRun(run: Item, offset: number, n: number, budget: number, force: b
       }
       if (units < n) {
         // Never cut a surrogate pair in two.
-        const code = text.charCodeAt(offset + units - 1);
+        const code = text.charCodeAt(units - 1);
         if (code >= 0xd800 && code <= 0xdbff) units = units > 1 ? units - 1 : Math.min(n, 2);
       }
     }
-    group.utf8(offset === 0 && units === text.length ? text : text.slice(offset, offset + units));
+    group.utf8(units === n ? text : text.slice(0, units));
     return units;
   }
   const values = content as unknown[];
   let units = n;
-  let json = JSON.stringify(values.slice(offset, offset + n));
-  if (json.length > room / 3 && Buffer.byteLength(json, 'utf8') > room) {
+  let json = JSON.stringify(values);
+  if (json.length * 3 > room && Buffer.byteLength(json, 'utf8') > room) {
     // Take values one at a time until the room is used up.
     units = 0;
     let size = 2;
     while (units < n) {
-      const next = Buffer.byteLength(JSON.stringify(values[offset + units]), 'utf8') + 1;
+      const next = Buffer.byteLength(JSON.stringify(values[units]), 'utf8') + 1;
       if (size + next > room) break;
       size += next;
       units++;
@@ -285,7 +330,7 @@ function writeRun(run: Item, offset: number, n: number, budget: number, force: b
       }
       units = 1;
     }
-    json = JSON.stringify(values.slice(offset, offset + units));
+    json = JSON.stringify(values.slice(0, units));
   }
   group.utf8(json);
   return units;
@@ -320,7 +365,13 @@ function readUpdate(state: DecodeState): DecodedUpdate {
     if (structs.length + runCount > state.limits.maxItems) throw errors.limit('runs in an update', structs.length + runCount, state.limits.maxItems);
     for (let r = 0; r < runCount; r++) {
       const info = uint.decode(state);
-      if ((info & ~KNOWN_BITS) !== 0 || (info & KIND_MASK) === 3 || (info & IMPLICIT_ORIGIN && info & HAS_ORIGIN)) {
+      if (
+        (info & ~KNOWN_BITS) !== 0 ||
+        (info & KIND_MASK) === 3 ||
+        (info & IMPLICIT_ORIGIN && info & HAS_ORIGIN) ||
+        (info & OWN_ORIGIN_CLIENT && !(info & HAS_ORIGIN)) ||
+        (info & OWN_RIGHT_CLIENT && !(info & HAS_RIGHT))
+      ) {
         throw errors.decode(`invalid run info ${info}`);
       }
       let originClient = -1;
@@ -332,11 +383,11 @@ function readUpdate(state: DecodeState): DecodedUpdate {
         originClient = owner;
         originClock = clock - 1;
       } else if (info & HAS_ORIGIN) {
-        originClient = client(uint.decode(state));
+        originClient = info & OWN_ORIGIN_CLIENT ? owner : client(uint.decode(state));
         originClock = uint.decode(state);
       }
       if (info & HAS_RIGHT) {
-        rightClient = client(uint.decode(state));
+        rightClient = info & OWN_RIGHT_CLIENT ? owner : client(uint.decode(state));
         rightClock = uint.decode(state);
       }
       let content: string | unknown[] | null;

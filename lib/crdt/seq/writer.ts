@@ -67,15 +67,23 @@ export class Writer {
   }
 
   append(other: Writer): void {
-    this.ensure(other.pos);
-    other.buf.copy(this.buf, this.pos, 0, other.pos);
-    this.pos += other.pos;
+    const n = other.pos;
+    this.ensure(n);
+    const from = other.buf;
+    const to = this.buf;
+    let pos = this.pos;
+    if (n < 64) for (let i = 0; i < n; i++) to[pos++] = from[i];
+    else {
+      to.set(from.subarray(0, n), pos);
+      pos += n;
+    }
+    this.pos = pos;
   }
 
   /** A copy of what was written. */
   toBuffer(): Buffer {
     const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
+    out.set(this.buf.subarray(0, this.pos));
     return out;
   }
 }
