@@ -600,25 +600,61 @@ export class SeqDocument implements RunSource {
 
   // ---- reading and syncing -------------------------------------------------
 
-  /** What a peer with state vector `vector` is missing: runs it has not seen, deletions of runs it has. */
-  missing(vector: Map<number, number>): Delta {
+  /**
+   * What a peer with state vector `vector` is missing: runs it has not seen,
+   * and deletions of runs it has. With the peer's `digest` (see
+   * `deleteDigest`), a client's deletions are left out when the peer already
+   * holds exactly the same ones, so a reconnect does not resend them all.
+   */
+  missing(vector: Map<number, number>, digest?: DeleteDigests): Delta {
     const items: number[] = [];
     const deletes: number[] = [];
+    const ranges: number[] = [];
     const clients = [...this.clients.keys()].sort((a, b) => a - b);
     for (const client of clients) {
       const from = vector.get(client) ?? 0;
       const to = this.nextClock(client);
       if (from < to) items.push(client, from, to);
-      for (const run of this.clients.get(client)!) {
-        if (run.clock >= from) break;
-        if (!run.deleted) continue;
-        const len = Math.min(run.len, from - run.clock);
-        const n = deletes.length;
-        if (n > 0 && deletes[n - 3] === client && deletes[n - 2] + deletes[n - 1] === run.clock) deletes[n - 1] += len;
-        else deletes.push(client, run.clock, len);
+      ranges.length = 0;
+      this.deletedRanges(client, from, ranges);
+      if (digest === undefined) {
+        for (const n of ranges) deletes.push(n);
+        continue;
       }
+      const theirs = digest.get(client);
+      forEachBucket(ranges, (bucket, start, end) => {
+        if (sameDigest(digestOf(ranges, start, end, bucket), theirs?.get(bucket))) return;
+        for (let i = start; i < end; i += 3) appendRange(deletes, client, ranges[i + 1], ranges[i + 2]);
+      });
     }
     return { items, deletes };
+  }
+
+  /** Appends this client's deleted ranges below clock `limit` to `out`, as maximal triples. */
+  private deletedRanges(client: number, limit: number, out: number[]): void {
+    for (const run of this.clients.get(client) ?? NO_RUNS) {
+      if (run.clock >= limit) break;
+      if (run.deleted) appendRange(out, client, run.clock, Math.min(run.len, limit - run.clock));
+    }
+  }
+
+  /**
+   * A summary of the deleted ranges: per client and per bucket of
+   * `DIGEST_BUCKET` clocks, their number and a 64-bit hash. A peer compares
+   * it with its own to send only the deletions of buckets that differ.
+   */
+  deleteDigest(): DeleteDigests {
+    const digests: DeleteDigests = new Map();
+    const ranges: number[] = [];
+    for (const client of this.clients.keys()) {
+      ranges.length = 0;
+      this.deletedRanges(client, Number.MAX_SAFE_INTEGER, ranges);
+      if (ranges.length === 0) continue;
+      const buckets = new Map<number, DeleteDigest>();
+      forEachBucket(ranges, (bucket, start, end) => buckets.set(bucket, digestOf(ranges, start, end, bucket)));
+      digests.set(client, buckets);
+    }
+    return digests;
   }
 
   toString(): string {
@@ -647,6 +683,71 @@ export class SeqDocument implements RunSource {
     for (const runs of this.clients.values()) n += runs.length;
     return n;
   }
+}
+
+/** Clocks per bucket of the delete digest. Part of the protocol: both sides must agree. */
+export const DIGEST_BUCKET = 256;
+
+/** The number of deleted ranges in one bucket and two 32-bit hashes of them. */
+export interface DeleteDigest {
+  count: number;
+  hashA: number;
+  hashB: number;
+}
+
+/** Per client, per bucket (clock / DIGEST_BUCKET). */
+export type DeleteDigests = Map<number, Map<number, DeleteDigest>>;
+
+function appendRange(out: number[], client: number, clock: number, len: number): void {
+  const n = out.length;
+  if (n > 0 && out[n - 3] === client && out[n - 2] + out[n - 1] === clock) out[n - 1] += len;
+  else out.push(client, clock, len);
+}
+
+/**
+ * Cuts one client's maximal ranges at bucket boundaries (in place) and calls
+ * `fn(bucket, start, end)` for each bucket's slice of triples.
+ */
+function forEachBucket(ranges: number[], fn: (bucket: number, start: number, end: number) => void): void {
+  // Split ranges that cross a boundary, so every triple lies in one bucket.
+  for (let i = 0; i < ranges.length; i += 3) {
+    const clock = ranges[i + 1];
+    const end = clock + ranges[i + 2];
+    const boundary = (Math.floor(clock / DIGEST_BUCKET) + 1) * DIGEST_BUCKET;
+    if (end > boundary) {
+      ranges[i + 2] = boundary - clock;
+      ranges.splice(i + 3, 0, ranges[i], boundary, end - boundary);
+    }
+  }
+  let start = 0;
+  while (start < ranges.length) {
+    const bucket = Math.floor(ranges[start + 1] / DIGEST_BUCKET);
+    let end = start + 3;
+    while (end < ranges.length && Math.floor(ranges[end + 1] / DIGEST_BUCKET) === bucket) end += 3;
+    fn(bucket, start, end);
+    start = end;
+  }
+}
+
+/** Digest of the triples `ranges[start..end)` (one client, one bucket, in clock order). */
+function digestOf(ranges: number[], start: number, end: number, bucket: number): DeleteDigest {
+  // Two FNV-1a style hashes with different primes over the offsets within
+  // the bucket and the lengths: 64 bits in all.
+  let a = 0x811c9dc5;
+  let b = 0x5bd1e995;
+  const base = bucket * DIGEST_BUCKET;
+  for (let i = start; i < end; i += 3) {
+    for (const n of [ranges[i + 1] - base, ranges[i + 2]]) {
+      a = Math.imul(a ^ n, 0x01000193) >>> 0;
+      b = Math.imul(b ^ n, 0x27d4eb2d);
+      b = (b ^ (b >>> 15)) >>> 0;
+    }
+  }
+  return { count: (end - start) / 3, hashA: a, hashB: b };
+}
+
+function sameDigest(ours: DeleteDigest, theirs: DeleteDigest | undefined): boolean {
+  return theirs !== undefined && ours.count === theirs.count && ours.hashA === theirs.hashA && ours.hashB === theirs.hashB;
 }
 
 function isHighSurrogate(code: number): boolean {

@@ -2,19 +2,30 @@ import { type Codec, type Limits, bytes, constant, struct, union } from '../../c
 import { errors } from '../../errors.js';
 import type { PeerInfo, Session, SessionOptions } from '../../stream/session.js';
 import type { SeqDocument } from './document.js';
-import { type Cursor, type Delta, decodeStateVector, encodeChunk, encodeDelta, encodeStateVector } from './update-codec.js';
+import {
+  type Cursor,
+  type Delta,
+  decodeDeleteDigest,
+  decodeStateVector,
+  encodeChunk,
+  encodeDeleteDigest,
+  encodeDelta,
+  encodeStateVector,
+} from './update-codec.js';
 
 /**
  * The two messages of the Seq protocol. Tags are part of the wire format:
  * append new cases, never renumber.
- * - `hello`: my state vector (per client, the next clock I expect), sent by a
- *   side that accepts updates; the other side answers with what is missing.
+ * - `hello`: my state vector (per client, the next clock I expect) and a
+ *   digest of my deletions (per client: count and 64-bit hash), sent by a
+ *   side that accepts updates; the other side answers with the runs I lack
+ *   and the deletions of clients whose digest differs from its own.
  * - `update`: runs and deleted ranges in the binary update format.
  */
-export type SeqMessage = { type: 'hello'; stateVector: Uint8Array } | { type: 'update'; update: Uint8Array };
+export type SeqMessage = { type: 'hello'; stateVector: Uint8Array; deletes: Uint8Array } | { type: 'update'; update: Uint8Array };
 
 export const seqMessageCodec: Codec<SeqMessage> = union<SeqMessage>({
-  hello: [0, struct({ type: constant('hello' as const), stateVector: bytes })],
+  hello: [0, struct({ type: constant('hello' as const), stateVector: bytes, deletes: bytes })],
   update: [1, struct({ type: constant('update' as const), update: bytes })],
 });
 
@@ -82,7 +93,8 @@ export class SeqSession implements Session<SeqMessage> {
       this.helloReceived = true;
       if (!this.answering) return;
       const vector = decodeStateVector(message.stateVector, this.options.limits);
-      this.backlog = { delta: this.host.document.missing(vector), cursor: { item: 0, clock: 0, del: 0 } };
+      const digest = decodeDeleteDigest(message.deletes, this.options.limits);
+      this.backlog = { delta: this.host.document.missing(vector, digest), cursor: { item: 0, clock: 0, del: 0 } };
       this.onWake?.();
       return;
     }
@@ -95,7 +107,7 @@ export class SeqSession implements Session<SeqMessage> {
     const document = this.host.document;
     if (this.helloDue) {
       this.helloDue = false;
-      return { type: 'hello', stateVector: encodeStateVector(document.stateVector()) };
+      return { type: 'hello', stateVector: encodeStateVector(document.stateVector()), deletes: encodeDeleteDigest(document.deleteDigest()) };
     }
     if (this.backlog) {
       const chunk = encodeChunk(document, this.backlog.delta, this.backlog.cursor, this.budget);

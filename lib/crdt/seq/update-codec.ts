@@ -1,7 +1,9 @@
 import { type DecodeState, type Limits, decodeState, guardDecode, readCount, readLength, uint } from '../../codec/index.js';
+import { need } from '../../codec/codec.js';
 import { decodeUtf8 } from '../../codec/primitives.js';
 import { checkJsonDepth } from '../../codec/values.js';
 import { errors } from '../../errors.js';
+import type { DeleteDigest, DeleteDigests } from './document.js';
 import type { Item } from './item.js';
 import { Writer, uintLength } from './writer.js';
 
@@ -475,4 +477,59 @@ export function decodeStateVector(bytes: Uint8Array, limits?: Partial<Limits>): 
   });
   if (state.offset !== state.end) throw errors.decode(`${state.end - state.offset} trailing bytes in state vector`);
   return vector;
+}
+
+/**
+ * A delete digest: clientCount, then per client: client, bucketCount, and
+ * per bucket: bucket - previous bucket - 1, rangeCount, hashA, hashB (4 bytes each, little-endian).
+ */
+export function encodeDeleteDigest(digests: DeleteDigests): Buffer {
+  const w = new Writer(64);
+  w.uint(digests.size);
+  for (const [client, buckets] of digests) {
+    w.uint(client);
+    w.uint(buckets.size);
+    let previous = -1;
+    for (const [bucket, { count, hashA, hashB }] of buckets) {
+      w.uint(bucket - previous - 1);
+      previous = bucket;
+      w.uint(count);
+      w.ensure(8);
+      w.buf.writeUInt32LE(hashA, w.pos);
+      w.buf.writeUInt32LE(hashB, w.pos + 4);
+      w.pos += 8;
+    }
+  }
+  return w.toBuffer();
+}
+
+export function decodeDeleteDigest(bytes: Uint8Array, limits?: Partial<Limits>): DeleteDigests {
+  const state = decodeState(bytes, limits);
+  const digests = guardDecode(() => {
+    const clients = readCount(state, 2);
+    const result: DeleteDigests = new Map();
+    let total = 0;
+    for (let i = 0; i < clients; i++) {
+      const client = uint.decode(state);
+      if (result.has(client)) throw errors.decode(`client ${client} twice in a delete digest`);
+      const size = readCount(state, 10);
+      total += size;
+      if (total > state.limits.maxItems) throw errors.limit('delete digest buckets', total, state.limits.maxItems);
+      const buckets = new Map<number, DeleteDigest>();
+      let bucket = -1;
+      for (let k = 0; k < size; k++) {
+        bucket += uint.decode(state) + 1;
+        const count = uint.decode(state);
+        need(state, 8);
+        const hashA = state.buffer.readUInt32LE(state.offset);
+        const hashB = state.buffer.readUInt32LE(state.offset + 4);
+        state.offset += 8;
+        buckets.set(bucket, { count, hashA, hashB });
+      }
+      result.set(client, buckets);
+    }
+    return result;
+  });
+  if (state.offset !== state.end) throw errors.decode(`${state.end - state.offset} trailing bytes in delete digest`);
+  return digests;
 }
