@@ -622,9 +622,9 @@ export class SeqDocument implements RunSource {
         continue;
       }
       const theirs = digest.get(client);
-      forEachBucket(ranges, (bucket, start, end) => {
-        if (sameDigest(digestOf(ranges, start, end, bucket), theirs?.get(bucket))) return;
-        for (let i = start; i < end; i += 3) appendRange(deletes, client, ranges[i + 1], ranges[i + 2]);
+      forEachBucket(ranges, (bucket, cut, start, end) => {
+        if (sameDigest(digestOf(cut, start, end, bucket), theirs?.get(bucket))) return;
+        for (let i = start; i < end; i += 3) appendRange(deletes, client, cut[i + 1], cut[i + 2]);
       });
     }
     return { items, deletes };
@@ -651,7 +651,7 @@ export class SeqDocument implements RunSource {
       this.deletedRanges(client, Number.MAX_SAFE_INTEGER, ranges);
       if (ranges.length === 0) continue;
       const buckets = new Map<number, DeleteDigest>();
-      forEachBucket(ranges, (bucket, start, end) => buckets.set(bucket, digestOf(ranges, start, end, bucket)));
+      forEachBucket(ranges, (bucket, cut, start, end) => buckets.set(bucket, digestOf(cut, start, end, bucket)));
       digests.set(client, buckets);
     }
     return digests;
@@ -705,26 +705,27 @@ function appendRange(out: number[], client: number, clock: number, len: number):
 }
 
 /**
- * Cuts one client's maximal ranges at bucket boundaries (in place) and calls
- * `fn(bucket, start, end)` for each bucket's slice of triples.
+ * Cuts one client's maximal ranges at bucket boundaries and calls
+ * `fn(bucket, cut, start, end)` for each bucket's slice of the cut triples.
  */
-function forEachBucket(ranges: number[], fn: (bucket: number, start: number, end: number) => void): void {
-  // Split ranges that cross a boundary, so every triple lies in one bucket.
+function forEachBucket(ranges: number[], fn: (bucket: number, cut: number[], start: number, end: number) => void): void {
+  const cut: number[] = [];
   for (let i = 0; i < ranges.length; i += 3) {
-    const clock = ranges[i + 1];
+    let clock = ranges[i + 1];
     const end = clock + ranges[i + 2];
-    const boundary = (Math.floor(clock / DIGEST_BUCKET) + 1) * DIGEST_BUCKET;
-    if (end > boundary) {
-      ranges[i + 2] = boundary - clock;
-      ranges.splice(i + 3, 0, ranges[i], boundary, end - boundary);
+    while (clock < end) {
+      const boundary = (Math.floor(clock / DIGEST_BUCKET) + 1) * DIGEST_BUCKET;
+      const stop = Math.min(end, boundary);
+      cut.push(ranges[i], clock, stop - clock);
+      clock = stop;
     }
   }
   let start = 0;
-  while (start < ranges.length) {
-    const bucket = Math.floor(ranges[start + 1] / DIGEST_BUCKET);
+  while (start < cut.length) {
+    const bucket = Math.floor(cut[start + 1] / DIGEST_BUCKET);
     let end = start + 3;
-    while (end < ranges.length && Math.floor(ranges[end + 1] / DIGEST_BUCKET) === bucket) end += 3;
-    fn(bucket, start, end);
+    while (end < cut.length && Math.floor(cut[end + 1] / DIGEST_BUCKET) === bucket) end += 3;
+    fn(bucket, cut, start, end);
     start = end;
   }
 }
