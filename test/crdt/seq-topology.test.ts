@@ -3,7 +3,7 @@ import { Seq, replicate, type Replication } from '../../lib/index.js';
 import { testRandom } from '../helpers/seed.js';
 import { until } from '../helpers/compliance.js';
 
-const ROUNDS = process.env.NIGHTLY ? 40 : 6;
+const ROUNDS = process.env.NIGHTLY ? 60 : 12;
 
 /** Edges of a random topology over `n` nodes: a chain, a star, a ring or a random connected graph. */
 function topology(random: ReturnType<typeof testRandom>, n: number): [number, number][] {

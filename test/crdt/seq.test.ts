@@ -2,6 +2,7 @@ import test from 'tape';
 import pump from 'pump';
 import { Seq, ReplicationError, replicate } from '../../lib/index.js';
 import { decodeUpdate } from '../../lib/crdt/seq/index.js';
+import { decodeDeleteDigest, encodeDeleteDigest } from '../../lib/crdt/seq/update-codec.js';
 import { handshakeFrame, wireFrame } from '../helpers/raw-peer.js';
 import { testRandom } from '../helpers/seed.js';
 import { compliance, until } from '../helpers/compliance.js';
@@ -184,6 +185,44 @@ test('seq: malformed updates fail with a coded error and change nothing', (t) =>
   t.equal(s.toString(), 'keep', 'unchanged');
   s.applyUpdate(good);
   t.ok(s.toString().includes('keep') && s.length === 8, 'still works');
+  t.end();
+});
+
+test('seq: delete digests round-trip and refuse malformed input', (t) => {
+  const s = new Seq({ clientId: 1 });
+  s.insert(0, 'x'.repeat(1000));
+  for (let i = 0; i < 50; i++) s.delete(i * 13, 2);
+  const digest = s.document.deleteDigest();
+  const bytes = encodeDeleteDigest(digest);
+  t.deepEqual(decodeDeleteDigest(bytes), digest, 'round trip');
+  t.equal(codeOf(() => decodeDeleteDigest(bytes.subarray(0, bytes.length - 1))), 'ERR_DECODE', 'truncated');
+  t.equal(codeOf(() => decodeDeleteDigest(Buffer.concat([bytes, Buffer.from([0])]))), 'ERR_DECODE', 'trailing byte');
+  t.equal(codeOf(() => decodeDeleteDigest(bytes, { maxItems: 2 })), 'ERR_LIMIT', 'bucket limit');
+  t.end();
+});
+
+test('seq: a forged tombstone of 2^40 elements costs one digest entry', async (t) => {
+  const a = new Seq({ clientId: 1 });
+  const b = new Seq({ clientId: 2 });
+  // client 7, clock 0, one deleted run of 2^40 elements
+  const huge = Buffer.concat([Buffer.from([1, 7, 1, 0, 0, 1, 2]), encode(uint, 2 ** 40), Buffer.from([0])]);
+  a.applyUpdate(huge);
+  t.equal(a.document.deleteDigest().get(7)?.size, 1, 'one bucket');
+  a.insert(0, 'ok');
+  await measuredSync(a, b);
+  t.equal(b.toString(), 'ok', 'syncs');
+});
+
+test('seq: concurrent moves of one element keep both copies (documented)', (t) => {
+  const a = new Seq({ clientId: 1 });
+  a.insert(0, ['a', 'b', 'c']);
+  const b = new Seq({ clientId: 2 });
+  b.applyUpdate(a.encodeState());
+  a.move(0, 2);
+  b.move(0, 1);
+  exchange(a, b);
+  t.deepEqual(a.value(), b.value(), 'converged');
+  t.equal(a.value().filter((v) => v === 'a').length, 2, 'both moved copies survive');
   t.end();
 });
 

@@ -622,9 +622,9 @@ export class SeqDocument implements RunSource {
         continue;
       }
       const theirs = digest.get(client);
-      forEachBucket(ranges, (bucket, cut, start, end) => {
-        if (sameDigest(digestOf(cut, start, end, bucket), theirs?.get(bucket))) return;
-        for (let i = start; i < end; i += 3) appendRange(deletes, client, cut[i + 1], cut[i + 2]);
+      forEachBucket(ranges, (bucket, start, end) => {
+        if (sameDigest(digestOf(ranges, start, end, bucket), theirs?.get(bucket))) return;
+        for (let i = start; i < end; i += 3) deletes.push(client, ranges[i + 1], ranges[i + 2]);
       });
     }
     return { items, deletes };
@@ -639,9 +639,10 @@ export class SeqDocument implements RunSource {
   }
 
   /**
-   * A summary of the deleted ranges: per client and per bucket of
-   * `DIGEST_BUCKET` clocks, their number and a 64-bit hash. A peer compares
-   * it with its own to send only the deletions of buckets that differ.
+   * A summary of the deleted ranges: per client, and per bucket of
+   * `DIGEST_BUCKET` clocks in which ranges start, their number and a 64-bit
+   * hash. A peer compares it with its own and sends only the ranges of
+   * buckets that differ: if every bucket matches, both hold the same ranges.
    */
   deleteDigest(): DeleteDigests {
     const digests: DeleteDigests = new Map();
@@ -651,7 +652,7 @@ export class SeqDocument implements RunSource {
       this.deletedRanges(client, Number.MAX_SAFE_INTEGER, ranges);
       if (ranges.length === 0) continue;
       const buckets = new Map<number, DeleteDigest>();
-      forEachBucket(ranges, (bucket, cut, start, end) => buckets.set(bucket, digestOf(cut, start, end, bucket)));
+      forEachBucket(ranges, (bucket, start, end) => buckets.set(bucket, digestOf(ranges, start, end, bucket)));
       digests.set(client, buckets);
     }
     return digests;
@@ -705,27 +706,18 @@ function appendRange(out: number[], client: number, clock: number, len: number):
 }
 
 /**
- * Cuts one client's maximal ranges at bucket boundaries and calls
- * `fn(bucket, cut, start, end)` for each bucket's slice of the cut triples.
+ * Groups one client's maximal ranges by the bucket their first clock falls
+ * in, and calls `fn(bucket, start, end)` for each group of triples. A range
+ * counts in one bucket only, however long it is, so a forged run of 2^50
+ * deleted elements costs one entry, not 2^42.
  */
-function forEachBucket(ranges: number[], fn: (bucket: number, cut: number[], start: number, end: number) => void): void {
-  const cut: number[] = [];
-  for (let i = 0; i < ranges.length; i += 3) {
-    let clock = ranges[i + 1];
-    const end = clock + ranges[i + 2];
-    while (clock < end) {
-      const boundary = (Math.floor(clock / DIGEST_BUCKET) + 1) * DIGEST_BUCKET;
-      const stop = Math.min(end, boundary);
-      cut.push(ranges[i], clock, stop - clock);
-      clock = stop;
-    }
-  }
+function forEachBucket(ranges: number[], fn: (bucket: number, start: number, end: number) => void): void {
   let start = 0;
-  while (start < cut.length) {
-    const bucket = Math.floor(cut[start + 1] / DIGEST_BUCKET);
+  while (start < ranges.length) {
+    const bucket = Math.floor(ranges[start + 1] / DIGEST_BUCKET);
     let end = start + 3;
-    while (end < cut.length && Math.floor(cut[end + 1] / DIGEST_BUCKET) === bucket) end += 3;
-    fn(bucket, cut, start, end);
+    while (end < ranges.length && Math.floor(ranges[end + 1] / DIGEST_BUCKET) === bucket) end += 3;
+    fn(bucket, start, end);
     start = end;
   }
 }
