@@ -251,6 +251,20 @@ test('seq: replicates over createStream, live both ways', async (t) => {
   await replication.close();
 });
 
+test('seq: a burst of live typing goes out as one run', async (t) => {
+  const a = new Seq({ clientId: 1 });
+  const b = new Seq({ clientId: 2 });
+  const replication = await replicate(a, b);
+  let bytes = 0;
+  replication.streams[0].on('data', (chunk: Buffer) => (bytes += chunk.length));
+  let perKeystroke = 0;
+  a.on('update', (u: Buffer) => (perKeystroke += u.length));
+  for (let i = 0; i < 200; i++) a.insert(i, 'x');
+  await until(() => b.length === 200);
+  t.ok(bytes < 300, `200 keystrokes in one tick took ${bytes} bytes on the wire (${perKeystroke} as separate updates)`);
+  await replication.close();
+});
+
 test('seq: one-way replication', async (t) => {
   const a = new Seq({ clientId: 1 });
   const b = new Seq({ clientId: 2 });

@@ -1,7 +1,7 @@
 import { type Codec, type Limits, bytes, constant, struct, union } from '../../codec/index.js';
 import { errors } from '../../errors.js';
 import type { PeerInfo, Session, SessionOptions } from '../../stream/session.js';
-import type { SeqDocument } from './document.js';
+import { type SeqDocument, normalizeRanges } from './document.js';
 import {
   type Cursor,
   type Delta,
@@ -117,6 +117,13 @@ export class SeqSession implements Session<SeqMessage> {
     }
     // Live deltas wait for the answer to the peer's hello, which they would only precede.
     if (!this.backlogDone) return undefined;
+    if (this.liveCursor === undefined && this.live.length - this.liveHead > 1) {
+      // Several deltas waiting (a burst of typing): send them as one update,
+      // in which consecutive keystrokes become a single run.
+      const merged = mergeDeltas(this.live, this.liveHead);
+      this.live = [merged];
+      this.liveHead = 0;
+    }
     while (this.liveHead < this.live.length) {
       const delta = this.live[this.liveHead];
       if (this.liveCursor === undefined) {
@@ -154,4 +161,18 @@ export class SeqSession implements Session<SeqMessage> {
       this.liveHead = 0;
     }
   }
+}
+
+/** One delta holding the id ranges of `deltas[from..]`, sorted and joined. */
+export function mergeDeltas(deltas: Delta[], from = 0): Delta {
+  const items: number[] = [];
+  const deletes: number[] = [];
+  for (let i = from; i < deltas.length; i++) {
+    const delta = deltas[i];
+    for (let k = 0; k < delta.items.length; k += 3) items.push(delta.items[k], delta.items[k + 1], delta.items[k + 2] - delta.items[k + 1]);
+    for (const n of delta.deletes) deletes.push(n);
+  }
+  const ranges = normalizeRanges(items);
+  for (let k = 0; k < ranges.length; k += 3) ranges[k + 2] += ranges[k + 1];
+  return { items: ranges, deletes: normalizeRanges(deletes) };
 }
