@@ -44,6 +44,40 @@ test('seq: text editing on one replica', (t) => {
   t.end();
 });
 
+test('seq: thousands of random edits match a plain array (position cache under stress)', (t) => {
+  const random = testRandom('seq long edit run');
+  const s = new Seq({ clientId: 1 });
+  const model: string[] = [];
+  let ok = true;
+  for (let i = 0; i < 6000 && ok; i++) {
+    const roll = random.float();
+    if (model.length > 0 && roll < 0.25) {
+      const at = random.int(0, model.length - 1);
+      const count = Math.min(random.int(1, 3), model.length - at);
+      s.delete(at, count);
+      model.splice(at, count);
+    } else if (model.length > 1 && roll < 0.3) {
+      const from = random.int(0, model.length - 1);
+      const to = random.int(0, model.length - 1);
+      s.move(from, to);
+      model.splice(to, 0, ...model.splice(from, 1));
+    } else {
+      // Mostly typing near the last position, sometimes jumping anywhere.
+      const at = random.chance(0.7) ? Math.min(model.length, Math.max(0, s.length - random.int(0, 20))) : random.int(0, model.length);
+      const text = random.pick(['a', 'bc', 'def', 'ghij']);
+      s.insert(at, text);
+      model.splice(at, 0, ...text);
+    }
+    if (i % 500 === 0 || s.length !== model.length) ok = s.toString() === model.join('');
+    if (i % 97 === 0 && model.length > 0) {
+      const at = random.int(0, model.length - 1);
+      ok &&= s.get(at) === model[at];
+    }
+  }
+  t.ok(ok && s.toString() === model.join(''), `identical after 6000 edits (${model.length} elements, ${s.document.runCount} runs)`);
+  t.end();
+});
+
 test('seq: a list of JSON values, copied on insert', (t) => {
   const s = new Seq({ clientId: 1 });
   const item = { title: 'milk', done: false };
