@@ -1,5 +1,6 @@
-// Seq against Yjs (Y.Text) and dominictarr's crdt Seq on the B1 shapes of
-// the crdt-benchmarks suite, side by side in one run.
+// Seq against Yjs (Y.Text, with its v1 and v2 update formats) and
+// dominictarr's crdt Seq on the B1 shapes of the crdt-benchmarks suite,
+// side by side in one run.
 // Usage: node --expose-gc dist/bench/seq.js
 //   env N (edits per row, default 6000), SEED (default 1),
 //   CRDT_LIMIT_S (seconds crdt may spend on one row before it is stopped, default 30; 0 leaves it out)
@@ -114,28 +115,35 @@ const tendril: Subject = {
   },
 };
 
-const yjs: Subject = {
-  name: 'yjs Y.Text',
-  run(edits) {
-    const doc = new Y.Doc();
-    doc.clientID = CLIENT_A;
-    const text = doc.getText('text');
-    const updateSizes: number[] = [];
-    doc.on('update', (update: Uint8Array) => updateSizes.push(update.length));
-    const started = performance.now();
-    for (const edit of edits) {
-      if ('text' in edit) text.insert(edit.index, edit.text);
-      else text.delete(edit.index, edit.length);
-    }
-    const elapsed = performance.now() - started;
-    return { updateSizes, doc: Y.encodeStateAsUpdate(doc), text: text.toString(), elapsed };
-  },
-  load(encoded) {
-    const doc = new Y.Doc();
-    Y.applyUpdate(doc, encoded as Uint8Array);
-    return doc.getText('text').toString();
-  },
-};
+/** Yjs with its default (v1) update format, or with the column-compressed v2 format. */
+function yjsSubject(v2: boolean): Subject {
+  return {
+    name: v2 ? 'yjs Y.Text (update v2)' : 'yjs Y.Text',
+    run(edits) {
+      const doc = new Y.Doc();
+      doc.clientID = CLIENT_A;
+      const text = doc.getText('text');
+      const updateSizes: number[] = [];
+      doc.on(v2 ? 'updateV2' : 'update', (update: Uint8Array) => updateSizes.push(update.length));
+      const started = performance.now();
+      for (const edit of edits) {
+        if ('text' in edit) text.insert(edit.index, edit.text);
+        else text.delete(edit.index, edit.length);
+      }
+      const elapsed = performance.now() - started;
+      return { updateSizes, doc: v2 ? Y.encodeStateAsUpdateV2(doc) : Y.encodeStateAsUpdate(doc), text: text.toString(), elapsed };
+    },
+    load(encoded) {
+      const doc = new Y.Doc();
+      if (v2) Y.applyUpdateV2(doc, encoded as Uint8Array);
+      else Y.applyUpdate(doc, encoded as Uint8Array);
+      return doc.getText('text').toString();
+    },
+  };
+}
+
+const yjs = yjsSubject(false);
+const yjsV2 = yjsSubject(true);
 
 /**
  * dominictarr's crdt (scuttlebutt): a Seq is a set of rows ordered by a
@@ -212,7 +220,7 @@ function mean(values: number[]): number {
 export function runSeqBench(options: { n?: number; seed?: number; includeCrdt?: boolean; crdtLimitMs?: number } = {}): SeqBenchRow[] {
   const n = options.n ?? 6000;
   const seed = options.seed ?? 1;
-  const subjects = [tendril, yjs];
+  const subjects = [tendril, yjs, yjsV2];
   const limitMs = options.crdtLimitMs ?? 30_000;
   const classic = options.includeCrdt === false || limitMs <= 0 ? undefined : crdtSubject();
   if (classic) subjects.push(classic);
@@ -258,7 +266,7 @@ export function runSeqBench(options: { n?: number; seed?: number; includeCrdt?: 
   return rows;
 }
 
-/** The rows as a Markdown table, with ratios ours / yjs under each benchmark. */
+/** The rows as a Markdown table, with ratios ours / yjs (v1 and v2 formats) under each benchmark. */
 export function formatSeqBench(rows: SeqBenchRow[]): string {
   const lines = ['| benchmark | implementation | time (ms) | avg update (B) | doc size (B) | load (ms) |', '|---|---|---:|---:|---:|---:|'];
   const benchmarks = [...new Set(rows.map((r) => r.benchmark))];
@@ -269,11 +277,12 @@ export function formatSeqBench(rows: SeqBenchRow[]): string {
       lines.push(`| ${benchmark} | ${r.implementation}${partial} | ${r.timeMs.toFixed(1)} | ${r.avgUpdateBytes.toFixed(1)} | ${r.docBytes} | ${r.loadMs.toFixed(2)} |`);
     }
     const ours = group.find((r) => r.implementation === tendril.name);
-    const theirs = group.find((r) => r.implementation === yjs.name);
-    if (ours && theirs) {
+    for (const anchor of [yjs, yjsV2]) {
+      const theirs = group.find((r) => r.implementation === anchor.name);
+      if (!ours || !theirs) continue;
       const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
       lines.push(
-        `| ${benchmark} | ratio tendril/yjs | ${ratio(ours.timeMs, theirs.timeMs)} | ${ratio(ours.avgUpdateBytes, theirs.avgUpdateBytes)} | ${ratio(ours.docBytes, theirs.docBytes)} | ${ratio(ours.loadMs, theirs.loadMs)} |`,
+        `| ${benchmark} | ratio tendril / ${anchor.name} | ${ratio(ours.timeMs, theirs.timeMs)} | ${ratio(ours.avgUpdateBytes, theirs.avgUpdateBytes)} | ${ratio(ours.docBytes, theirs.docBytes)} | ${ratio(ours.loadMs, theirs.loadMs)} |`,
       );
     }
   }
