@@ -1,6 +1,6 @@
 import { errors } from '../errors.js';
 import { type Codec, type DecodeState } from './codec.js';
-import { bytes, decodeUtf8, readLength, uint } from './primitives.js';
+import { bytes, decodeUtf8, readLength, uint, writeUtf8 } from './primitives.js';
 
 /**
  * How a structure turns user values into bytes. Pluggable per replica: the
@@ -26,7 +26,7 @@ export const json: ValueEncoding<unknown> = {
     const text = stringify(value);
     const length = Buffer.byteLength(text, 'utf8');
     uint.encode(length, state);
-    state.offset += state.buffer.write(text, state.offset, length, 'utf8');
+    state.offset += writeUtf8(state.buffer, text, state.offset, length);
   },
   decode(state: DecodeState) {
     const length = readLength(state);
