@@ -235,6 +235,21 @@ test('seq: delete digests round-trip and refuse malformed input', (t) => {
   t.end();
 });
 
+test('seq: a delete digest larger than a message is cut short, and sync still completes', async (t) => {
+  const a = new Seq({ clientId: 1 });
+  a.insert(0, 'x'.repeat(40_000));
+  for (let i = 0; i < 400; i++) a.delete(i * 99, 1);
+  const b = new Seq({ clientId: 2 });
+  b.applyUpdate(a.encodeState());
+  a.delete(0, 1);
+  b.delete(b.length - 1, 1);
+  t.ok(encodeDeleteDigest(b.document.deleteDigest()).length > 1024, 'the whole digest would not fit');
+  const replication = await replicate(a, b, { maxFrameBytes: 1024 });
+  t.equal(a.toString(), b.toString(), 'converged');
+  t.equal(a.length, 40_000 - 402, 'every deletion on both sides');
+  await replication.close();
+});
+
 test('seq: a forged tombstone of 2^40 elements costs one digest entry', async (t) => {
   const a = new Seq({ clientId: 1 });
   const b = new Seq({ clientId: 2 });

@@ -107,7 +107,8 @@ export class SeqSession implements Session<SeqMessage> {
     const document = this.host.document;
     if (this.helloDue) {
       this.helloDue = false;
-      return { type: 'hello', stateVector: encodeStateVector(document.stateVector()), deletes: encodeDeleteDigest(document.deleteDigest()) };
+      const stateVector = encodeStateVector(document.stateVector());
+      return { type: 'hello', stateVector, deletes: encodeDeleteDigest(document.deleteDigest(), this.budget - stateVector.length - 8) };
     }
     if (this.backlog) {
       const chunk = encodeChunk(document, this.backlog.delta, this.backlog.cursor, this.budget);

@@ -483,23 +483,39 @@ export function decodeStateVector(bytes: Uint8Array, limits?: Partial<Limits>): 
  * A delete digest: clientCount, then per client: client, bucketCount, and
  * per bucket: bucket - previous bucket - 1, rangeCount, hashA, hashB (4 bytes each, little-endian).
  */
-export function encodeDeleteDigest(digests: DeleteDigests): Buffer {
+export function encodeDeleteDigest(digests: DeleteDigests, budget = Infinity): Buffer {
+  // Past the budget, buckets are left out: the peer then treats them as
+  // differing and sends their ranges, so a short digest costs bytes, never correctness.
   const w = new Writer(64);
-  w.uint(digests.size);
+  let clients = 0;
+  const body = new Writer(64);
+  let used = 8;
   for (const [client, buckets] of digests) {
-    w.uint(client);
-    w.uint(buckets.size);
+    const entries = new Writer(64);
+    let count = 0;
     let previous = -1;
-    for (const [bucket, { count, hashA, hashB }] of buckets) {
-      w.uint(bucket - previous - 1);
+    for (const [bucket, digest] of buckets) {
+      const size = uintLength(bucket - previous - 1) + uintLength(digest.count) + 8;
+      if (used + uintLength(client) + 4 + entries.pos + size > budget) break;
+      entries.uint(bucket - previous - 1);
       previous = bucket;
-      w.uint(count);
-      w.ensure(8);
-      w.buf.writeUInt32LE(hashA, w.pos);
-      w.buf.writeUInt32LE(hashB, w.pos + 4);
-      w.pos += 8;
+      entries.uint(digest.count);
+      entries.ensure(8);
+      entries.buf.writeUInt32LE(digest.hashA, entries.pos);
+      entries.buf.writeUInt32LE(digest.hashB, entries.pos + 4);
+      entries.pos += 8;
+      count++;
     }
+    if (count === 0) break;
+    body.uint(client);
+    body.uint(count);
+    body.append(entries);
+    used = 8 + body.pos;
+    clients++;
+    if (count < buckets.size) break;
   }
+  w.uint(clients);
+  w.append(body);
   return w.toBuffer();
 }
 
