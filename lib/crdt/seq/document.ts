@@ -62,6 +62,9 @@ const MAX_RUN = 256;
  *   dropped) so that later runs can still refer to them.
  * - Finding the run at an index uses a few cached positions (markers), so
  *   typing near the last edit costs O(1) instead of a scan from the start.
+ *   A remote update drops the markers (its runs land at positions we do not
+ *   know without a walk), so the first local edit after one walks from the
+ *   start or from a fresh marker: O(runs), as in Yjs.
  * - Runs arrive in clock order per client; a run whose predecessor, origin or
  *   rightOrigin is still missing waits in a pending queue, and so does a
  *   deletion of elements not yet seen. Updates therefore apply in any order,
