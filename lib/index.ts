@@ -106,3 +106,6 @@ export {
   type CheckReport,
   type Law,
 } from './crdt/index.js';
+
+// crdt: Seq (replicated sequence and text)
+export { Seq, type SeqOptions, type SeqChange, type DeltaOp } from './crdt/seq/index.js';
