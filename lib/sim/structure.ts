@@ -1,0 +1,45 @@
+import type { Replicable } from '../stream/session.js';
+import type { Random } from './random.js';
+
+/** What a replica is given when the simulator creates it. */
+export interface ReplicaContext {
+  /** The simulated node it lives on, e.g. `n3`. */
+  node: string;
+  /** A replica id unique to this life of the node's state, e.g. `n3` or `n3.2` after a restart without state. */
+  id: string;
+  /** Virtual wall-clock time in ms: inject it into HybridClock (`new HybridClock({ now })`). */
+  now: () => number;
+  /** A random source of this replica's own, for structures that take one. */
+  random: Random;
+}
+
+/** One write, as the checkers track it. */
+export interface Write {
+  /** What to look for on a replica, unique per write (e.g. the element or `key=value`). */
+  key: string;
+  /** For counters: what the write added. */
+  delta?: number;
+}
+
+/**
+ * How the simulator drives one kind of structure: a factory, a workload and
+ * the views the checkers need. Each structure plugs in with a few lines
+ * (see `lib/sim/structures/`).
+ */
+export interface StructureUnderTest<R extends Replicable = Replicable> {
+  name: string;
+  /** A fresh, empty replica. */
+  create(context: ReplicaContext): R;
+  /** Makes local change number `i` (0, 1, 2, ...) and says what was written. */
+  mutate(replica: R, i: number, random: Random): Write;
+  /** Plain data to compare for convergence. */
+  state(replica: R): unknown;
+  /** Whether the replica holds write `w`; drives lost-write and latency checks. */
+  holds(replica: R, write: Write): boolean;
+  /** Set-like structures: every element, duplicates included. */
+  elements?(replica: R): string[];
+  /** Counters: the current value. */
+  counter?(replica: R): number;
+  /** Releases what a replica holds when its node loses it. */
+  dispose?(replica: R): void;
+}
