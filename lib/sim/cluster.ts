@@ -197,6 +197,19 @@ export class ReplicaCluster<R extends Replicable> {
     this.check(n);
   }
 
+  /** Connections that have finished their initial exchange, counted once per link end. */
+  syncedEnds(): number {
+    let count = 0;
+    for (const n of this.nodes.values()) for (const pipe of n.pipes) if (pipe.connection.synced) count++;
+    return count;
+  }
+
+  /** Runs until every link of the topology is up and synced on both ends (at most `limit` ms more). */
+  warmUp(limit = 10_000): void {
+    const deadline = this.now + limit;
+    while (this.now < deadline && this.syncedEnds() < 2 * this.edges.length) this.runUntil(Math.min(deadline, this.now + 10));
+  }
+
   /** Runs the simulation until virtual time `until`. */
   runUntil(until: number): void {
     this.scheduler.runUntil(until);

@@ -1,0 +1,41 @@
+import type { Network } from './network.js';
+import { type Pair, type PartitionKind, PARTITION_KINDS, bridge, isolateOne, randomHalves, randomLinks } from './partitions.js';
+import type { Random } from './random.js';
+
+/**
+ * Schedules `count` partitions evenly over [from, to) (virtual ms), each
+ * lasting half its slot, of kinds drawn from `kinds`; the network is whole
+ * again between them. Used by scenarios that want "partitions in the
+ * middle" at predictable times; the `Nemesis` is the open-ended variant.
+ */
+export function schedulePartitions(network: Network, random: Random, count: number, from: number, to: number, kinds: readonly PartitionKind[] = PARTITION_KINDS): void {
+  if (count <= 0) return;
+  const slot = (to - from) / count;
+  for (let i = 0; i < count; i++) {
+    const start = from + i * slot;
+    const length = slot / 2;
+    network.scheduler.at(start, () => applyPartition(network, random, random.pick(kinds), length), 'partition');
+  }
+}
+
+/** Applies one partition of `kind` now, healing it after `length` ms. */
+export function applyPartition(network: Network, random: Random, kind: PartitionKind, length: number): void {
+  const scheduler = network.scheduler;
+  const nodes = network.nodes;
+  if (kind === 'clog') {
+    const links = randomLinks(nodes, Math.max(1, Math.floor(nodes.length / 2)), random);
+    const window = network.beginFault('clog', links.map(([a, b]) => `${a}-${b}`).join(' '));
+    const step = length / 2 / links.length;
+    links.forEach(([a, b], i) => scheduler.schedule(step * i, () => network.cut(a, b), 'clog'));
+    random.shuffle([...links]).forEach(([a, b], i) => scheduler.schedule(length / 2 + step * i, () => network.uncut(a, b), 'unclog'));
+    scheduler.schedule(length, () => network.endFault(window), 'heal');
+    return;
+  }
+  const { pairs, detail } = kind === 'halves' ? randomHalves(nodes, random) : kind === 'isolate' ? isolateOne(nodes, random) : bridge(nodes, random);
+  const window = network.beginFault(kind, detail);
+  for (const [a, b] of pairs) network.cut(a, b);
+  scheduler.schedule(length, () => {
+    for (const [a, b] of pairs as Pair[]) network.uncut(a, b);
+    network.endFault(window);
+  }, 'heal');
+}
