@@ -43,3 +43,27 @@ export {
   type Replicable,
   type Handshake,
 } from './stream/index.js';
+
+// Simulation: deterministic many-node runs under faults (lib/sim/).
+export {
+  Random as SimRandom,
+  Scheduler as SimScheduler,
+  Network as SimNetwork,
+  Nemesis,
+  ReplicaCluster,
+  checkCluster,
+  runConvergence,
+  renderSvg,
+  SCENARIOS,
+  STRUCTURES as SIM_STRUCTURES,
+  type LinkProfile,
+  type StructureUnderTest,
+  type ReplicaContext,
+  type ClusterOptions,
+  type CheckReport,
+  type ConvergenceOptions,
+  type ConvergenceResult,
+  type Scenario,
+  type ScenarioOptions,
+  type ScenarioResult,
+} from './sim/index.js';
