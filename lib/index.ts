@@ -43,10 +43,17 @@ export {
   type Replicable,
   type Handshake,
 } from './stream/index.js';
+export { Random } from './random.js';
+
+// Scuttlebutt engine, Model and Log
+export { Scuttlebutt, Model, Log, createSnapshotStream, loadSnapshot, persist, Persistence, type PersistOptions, type LogEntry, type LogRecord, type ScuttlebuttOptions, type ModelOptions, type ModelUpdate, type ChangeMeta, type ModelListener, type Update, type UpdateCodec, type Clock } from './scuttlebutt/index.js';
+
+// Transports
+export { listen, connect, Connector, stdio, backoffDelay, type ConnectOptions, type BackoffOptions } from './transport/index.js';
 
 // Simulation: deterministic many-node runs under faults (lib/sim/).
 export {
-  Random as SimRandom,
+  SimRandom,
   Scheduler as SimScheduler,
   Network as SimNetwork,
   Nemesis,

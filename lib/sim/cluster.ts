@@ -5,7 +5,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from '../stream/index.js';
 import type { Replicable } from '../stream/session.js';
 import type { LinkProfile } from './link.js';
 import { Network, type StreamEnd } from './network.js';
-import { Random } from './random.js';
+import { SimRandom } from './random.js';
 import { Scheduler } from './scheduler.js';
 import type { StructureUnderTest, Write } from './structure.js';
 import { type TopologyKind, topology } from './topology.js';
@@ -99,8 +99,8 @@ export class ReplicaCluster<R extends Replicable> {
   reconnects = 0;
 
   private readonly nodes = new Map<string, SimNode<R>>();
-  private readonly random: Random;
-  private readonly workloadRandom: Random;
+  private readonly random: SimRandom;
+  private readonly workloadRandom: SimRandom;
 
   constructor(
     readonly structure: StructureUnderTest<R>,
@@ -110,7 +110,7 @@ export class ReplicaCluster<R extends Replicable> {
   ) {
     this.options = { ...DEFAULT_CLUSTER, ...options };
     this.scheduler = scheduler;
-    const root = new Random(seed);
+    const root = new SimRandom(seed);
     this.network = new Network(scheduler, root.fork(), this.options.link);
     this.random = root.fork();
     this.workloadRandom = root.fork();

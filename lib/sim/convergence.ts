@@ -2,7 +2,7 @@ import type { Replicable } from '../stream/session.js';
 import { type CheckReport, checkCluster } from './checkers.js';
 import { ReplicaCluster } from './cluster.js';
 import { Nemesis } from './nemesis.js';
-import { Random } from './random.js';
+import { SimRandom } from './random.js';
 import type { StructureUnderTest } from './structure.js';
 import { round } from './stats.js';
 
@@ -62,7 +62,7 @@ export interface ConvergenceResult {
  */
 export function runConvergence<R extends Replicable>(structure: StructureUnderTest<R>, seed: number, options: Partial<ConvergenceOptions> = {}): ConvergenceResult {
   const o = { ...DEFAULT_CONVERGENCE, ...options };
-  const random = new Random(seed ^ 0x5eed);
+  const random = new SimRandom(seed ^ 0x5eed);
   const loss = round(random.float() * o.maxLoss, 3);
   const duplicate = round(random.float() * o.maxDuplicate, 3);
   const jitter = round(random.float() * o.latency, 1);

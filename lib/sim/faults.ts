@@ -1,6 +1,6 @@
 import type { Network } from './network.js';
 import { type Pair, type PartitionKind, PARTITION_KINDS, bridge, isolateOne, randomHalves, randomLinks } from './partitions.js';
-import type { Random } from './random.js';
+import type { SimRandom } from './random.js';
 
 /**
  * Schedules `count` partitions evenly over [from, to) (virtual ms), each
@@ -8,7 +8,7 @@ import type { Random } from './random.js';
  * again between them. Used by scenarios that want "partitions in the
  * middle" at predictable times; the `Nemesis` is the open-ended variant.
  */
-export function schedulePartitions(network: Network, random: Random, count: number, from: number, to: number, kinds: readonly PartitionKind[] = PARTITION_KINDS): void {
+export function schedulePartitions(network: Network, random: SimRandom, count: number, from: number, to: number, kinds: readonly PartitionKind[] = PARTITION_KINDS): void {
   if (count <= 0) return;
   const slot = (to - from) / count;
   for (let i = 0; i < count; i++) {
@@ -19,7 +19,7 @@ export function schedulePartitions(network: Network, random: Random, count: numb
 }
 
 /** Applies one partition of `kind` now, healing it after `length` ms. */
-export function applyPartition(network: Network, random: Random, kind: PartitionKind, length: number): void {
+export function applyPartition(network: Network, random: SimRandom, kind: PartitionKind, length: number): void {
   const scheduler = network.scheduler;
   const nodes = network.nodes;
   if (kind === 'clog') {

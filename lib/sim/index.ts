@@ -1,5 +1,5 @@
 // The simulator's public API: engine, network, faults, the replica runner, checkers and scenarios.
-export { Random } from './random.js';
+export { SimRandom } from './random.js';
 export { Scheduler, type Timer } from './scheduler.js';
 export { type LinkProfile, type JitterShape, DEFAULT_LINK, sampleDelay } from './link.js';
 export { Network, type StreamEnd, type FaultWindow, type NetworkStats, type DatagramHandler } from './network.js';

@@ -1,4 +1,4 @@
-import type { Random } from './random.js';
+import type { SimRandom } from './random.js';
 
 /** How delay varies around the mean latency. */
 export type JitterShape = 'uniform' | 'normal' | 'exponential';
@@ -40,7 +40,7 @@ export const DEFAULT_LINK: Readonly<LinkProfile> = Object.freeze({
 });
 
 /** One draw of the link's delay, ms. */
-export function sampleDelay(profile: LinkProfile, random: Random): number {
+export function sampleDelay(profile: LinkProfile, random: SimRandom): number {
   const { latency, jitter } = profile;
   if (jitter <= 0) return latency;
   let delay: number;

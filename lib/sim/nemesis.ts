@@ -1,6 +1,6 @@
 import type { FaultWindow, Network } from './network.js';
 import { type Pair, type PartitionKind, PARTITION_KINDS, bridge, isolateOne, randomHalves, randomLinks } from './partitions.js';
-import type { Random } from './random.js';
+import type { SimRandom } from './random.js';
 
 export interface NemesisOptions {
   /** Partition shapes to draw from. Default all four. Empty: no partitions. */
@@ -52,7 +52,7 @@ export class Nemesis {
 
   constructor(
     private readonly network: Network,
-    private readonly random: Random,
+    private readonly random: SimRandom,
     options: Partial<NemesisOptions> = {},
     hooks?: CrashHooks,
   ) {

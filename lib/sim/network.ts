@@ -1,5 +1,5 @@
 import { DEFAULT_LINK, type LinkProfile, sampleDelay } from './link.js';
-import type { Random } from './random.js';
+import type { SimRandom } from './random.js';
 import type { Scheduler } from './scheduler.js';
 
 /** Receives the datagrams addressed to one node. */
@@ -74,7 +74,7 @@ export class Network {
 
   constructor(
     readonly scheduler: Scheduler,
-    readonly random: Random,
+    readonly random: SimRandom,
     defaults: Partial<LinkProfile> = {},
   ) {
     this.defaults = { ...DEFAULT_LINK, ...defaults };

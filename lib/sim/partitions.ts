@@ -1,4 +1,4 @@
-import type { Random } from './random.js';
+import type { SimRandom } from './random.js';
 
 /**
  * The shapes of partition the nemesis applies, as lists of node pairs to cut.
@@ -22,7 +22,7 @@ export function across(left: readonly string[], right: readonly string[]): Pair[
   return pairs;
 }
 
-export function randomHalves(nodes: readonly string[], random: Random): { pairs: Pair[]; detail: string } {
+export function randomHalves(nodes: readonly string[], random: SimRandom): { pairs: Pair[]; detail: string } {
   const shuffled = random.shuffle([...nodes]);
   const half = Math.floor(shuffled.length / 2);
   const left = shuffled.slice(0, half).sort();
@@ -30,12 +30,12 @@ export function randomHalves(nodes: readonly string[], random: Random): { pairs:
   return { pairs: across(left, right), detail: `${left.join(',')} | ${right.join(',')}` };
 }
 
-export function isolateOne(nodes: readonly string[], random: Random): { pairs: Pair[]; detail: string } {
+export function isolateOne(nodes: readonly string[], random: SimRandom): { pairs: Pair[]; detail: string } {
   const node = random.pick(nodes);
   return { pairs: across([node], nodes.filter((n) => n !== node)), detail: `${node} alone` };
 }
 
-export function bridge(nodes: readonly string[], random: Random): { pairs: Pair[]; detail: string } {
+export function bridge(nodes: readonly string[], random: SimRandom): { pairs: Pair[]; detail: string } {
   const shuffled = random.shuffle([...nodes]);
   const bridgeNode = shuffled.pop()!;
   const half = Math.floor(shuffled.length / 2);
@@ -45,7 +45,7 @@ export function bridge(nodes: readonly string[], random: Random): { pairs: Pair[
 }
 
 /** `count` distinct random pairs, in the order they will be clogged. */
-export function randomLinks(nodes: readonly string[], count: number, random: Random): Pair[] {
+export function randomLinks(nodes: readonly string[], count: number, random: SimRandom): Pair[] {
   const all: Pair[] = [];
   for (let i = 0; i < nodes.length; i++) for (let j = i + 1; j < nodes.length; j++) all.push([nodes[i]!, nodes[j]!]);
   return random.shuffle(all).slice(0, Math.min(count, all.length));

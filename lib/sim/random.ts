@@ -1,61 +1,26 @@
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
-import { uniformInt } from 'pure-rand/distribution/uniformInt';
-
-type Generator = ReturnType<typeof xoroshiro128plus>;
+import { Random } from '../random.js';
 
 /**
- * The simulator's only source of randomness: a seeded xoroshiro128+ stream
- * (pure-rand). Everything random in a run draws from one of these, so the
- * same seed gives the same run, event for event.
+ * The simulator's random source: the project's seeded `Random` plus the
+ * distributions the network and the scenarios draw from. The seed is
+ * scrambled first, since xoroshiro's first draws for nearby seeds (1, 2,
+ * 3, ...) are correlated, and a sweep runs exactly such seeds.
  */
-export class Random {
-  private readonly generator: Generator;
-
-  constructor(readonly seed: number) {
-    // Nearby seeds give correlated first draws from xoroshiro: scramble first.
-    this.generator = xoroshiro128plus(mix(seed));
+export class SimRandom extends Random {
+  constructor(seed: number) {
+    super(mix(seed));
   }
 
-  /** Uniform in [0, 1). */
-  float(): number {
-    return uniformFloat64(this.generator);
-  }
-
-  /** Uniform integer in [min, max], both included. */
-  int(min: number, max: number): number {
-    return uniformInt(this.generator, min, max);
-  }
-
-  /** True with probability `p`. Draws nothing when p is 0 or 1, so turning a fault off does not shift the other draws. */
-  chance(p: number): boolean {
+  /** True with probability `p`; draws nothing when p is 0 or 1, so switching a fault off does not shift the other draws. */
+  override chance(p: number): boolean {
     if (p <= 0) return false;
     if (p >= 1) return true;
     return this.float() < p;
   }
 
-  pick<T>(items: readonly T[]): T {
+  override pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new RangeError('pick from an empty list');
-    return items[this.int(0, items.length - 1)]!;
-  }
-
-  /** A random element of `items` other than `not` (which must be in it, with at least one other element). */
-  pickOther<T>(items: readonly T[], not: T): T {
-    for (;;) {
-      const item = this.pick(items);
-      if (item !== not) return item;
-    }
-  }
-
-  /** Fisher-Yates, in place; returns `items`. */
-  shuffle<T>(items: T[]): T[] {
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = this.int(0, i);
-      const t = items[i]!;
-      items[i] = items[j]!;
-      items[j] = t;
-    }
-    return items;
+    return super.pick(items);
   }
 
   /** Standard normal (Box-Muller). */
@@ -70,9 +35,9 @@ export class Random {
     return -mean * Math.log(1 - this.float());
   }
 
-  /** An independent stream derived from this one (for a sub-system whose draws must not shift the others'). */
-  fork(): Random {
-    return new Random(this.int(-0x80000000, 0x7fffffff));
+  /** An independent stream derived from this one. */
+  override fork(): SimRandom {
+    return new SimRandom(this.int(-0x80000000, 0x7fffffff));
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Replicable } from '../stream/session.js';
-import type { Random } from './random.js';
+import type { SimRandom } from './random.js';
 
 /** What a replica is given when the simulator creates it. */
 export interface ReplicaContext {
@@ -10,7 +10,7 @@ export interface ReplicaContext {
   /** Virtual wall-clock time in ms: inject it into HybridClock (`new HybridClock({ now })`). */
   now: () => number;
   /** A random source of this replica's own, for structures that take one. */
-  random: Random;
+  random: SimRandom;
 }
 
 /** One write, as the checkers track it. */
@@ -31,7 +31,7 @@ export interface StructureUnderTest<R extends Replicable = Replicable> {
   /** A fresh, empty replica. */
   create(context: ReplicaContext): R;
   /** Makes local change number `i` (0, 1, 2, ...) and says what was written. */
-  mutate(replica: R, i: number, random: Random): Write;
+  mutate(replica: R, i: number, random: SimRandom): Write;
   /** Plain data to compare for convergence. */
   state(replica: R): unknown;
   /** Whether the replica holds write `w`; drives lost-write and latency checks. */

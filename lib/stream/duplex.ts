@@ -66,7 +66,7 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
     decoder.on('end', () => this.onInputEnd());
     encoder.on('drain', () => this.schedule());
     this.once('close', () => this.teardown());
-    this.once('end', () => this.teardown());
+    this.once('end', () => this.connection.close());
     this.schedule();
   }
 
@@ -86,8 +86,14 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
       this.fail(errors.frameTooLarge(this.connection.options.maxFrameBytes));
       return this;
     }
+    // Whoever destroys a failing stream (pump, the user), it fails with its own error.
+    err ??= this.failing;
+    if (this.destroyed) return this;
     this.teardown();
-    (super.destroy as (err?: Error, cb?: unknown) => void)(err ?? undefined, cb);
+    // Emit the error ourselves, ahead of the 'close' that destroy schedules:
+    // duplexify may hand it to a pending write callback instead.
+    if (err) process.nextTick(() => this.emit('error', err));
+    (super.destroy as (err?: Error, cb?: unknown) => void)(undefined, cb);
     return this;
   }
 
@@ -166,7 +172,6 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
       this.endOutput();
     }
     this.graceTimer = setTimeout(() => this.destroy(err), this.failGraceMs);
-    this.graceTimer.unref?.();
   }
 
   private endOutput(): void {

@@ -12,6 +12,8 @@ export interface Replication {
   readonly streams: [Duplex, Duplex];
   /** Resolves when both streams have closed (after `close()`, a non-live sync, or an error). */
   readonly done: Promise<void>;
+  /** The first error either stream failed with, if any. */
+  readonly error: Error | undefined;
   /** Ends both streams and waits until they have closed. */
   close(): Promise<void>;
 }
@@ -33,6 +35,9 @@ export function replicate(a: Streamable, b: Streamable, options: StreamOptions =
   const replication: Replication = {
     streams: [sa, sb],
     done,
+    get error() {
+      return firstError;
+    },
     async close() {
       sa.end();
       sb.end();

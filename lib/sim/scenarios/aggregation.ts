@@ -1,6 +1,6 @@
 import { schedulePartitions } from '../faults.js';
 import { Network } from '../network.js';
-import { Random } from '../random.js';
+import { SimRandom } from '../random.js';
 import { Scheduler } from '../scheduler.js';
 import { round } from '../stats.js';
 import type { Chart } from '../svg.js';
@@ -24,7 +24,7 @@ export interface AggregateRun {
 /** Runs push-sum for `rounds` rounds of `period` ms over datagram links. */
 function pushSum(what: 'average' | 'count', o: { nodes: number; seed: number; latency: number; loss: number; partitions: number; period: number; rounds: number; progress?: (f: number) => void }): AggregateRun {
   const scheduler = new Scheduler();
-  const root = new Random(o.seed);
+  const root = new SimRandom(o.seed);
   const network = new Network(scheduler, root.fork(), { latency: o.latency, loss: o.loss });
   const values = root.fork();
   const names = Array.from({ length: o.nodes }, (_, i) => `n${i}`);

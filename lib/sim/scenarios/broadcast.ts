@@ -1,7 +1,7 @@
 import { everywhereLatency, checkConvergence, checkLost } from '../checkers.js';
 import { ReplicaCluster } from '../cluster.js';
 import { schedulePartitions } from '../faults.js';
-import { Random } from '../random.js';
+import { SimRandom } from '../random.js';
 import { round } from '../stats.js';
 import { STRUCTURES } from '../structures/index.js';
 import type { Chart } from '../svg.js';
@@ -55,7 +55,7 @@ export const broadcast: Scenario = {
     // Maelstrom starts the clients once every node is initialised: connect and sync first.
     cluster.warmUp();
     const t0 = cluster.now;
-    const random = new Random(options.seed ^ 0xb40adca5);
+    const random = new SimRandom(options.seed ^ 0xb40adca5);
     schedulePartitions(cluster.network, random.fork(), partitions, t0 + duration * 0.25, t0 + duration * 0.75);
     const client = random.fork();
     const interval = 1000 / rate;

@@ -1,6 +1,6 @@
 import { schedulePartitions } from '../faults.js';
 import { Network } from '../network.js';
-import { Random } from '../random.js';
+import { SimRandom } from '../random.js';
 import { Scheduler } from '../scheduler.js';
 import { round } from '../stats.js';
 import type { Chart, Series } from '../svg.js';
@@ -45,7 +45,7 @@ interface SpreadOptions {
  */
 export function spread(mode: SpreadMode, o: SpreadOptions): SpreadRun {
   const scheduler = new Scheduler();
-  const root = new Random(o.seed);
+  const root = new SimRandom(o.seed);
   const network = new Network(scheduler, root.fork(), { latency: o.latency, loss: o.loss });
   const names = Array.from({ length: o.nodes }, (_, i) => `n${i}`);
   const index = new Map(names.map((n, i) => [n, i]));

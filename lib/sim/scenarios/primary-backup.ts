@@ -1,6 +1,6 @@
 import { schedulePartitions } from '../faults.js';
 import { Network } from '../network.js';
-import { Random } from '../random.js';
+import { SimRandom } from '../random.js';
 import { Scheduler } from '../scheduler.js';
 import { percentiles, round } from '../stats.js';
 import type { Chart, Series, Shade } from '../svg.js';
@@ -72,7 +72,7 @@ export interface PrimaryBackupRun {
 /** One run of the primary-backup group under random primary crashes. */
 export function runPrimaryBackup(o: PrimaryBackupOptions, progress?: (f: number) => void): PrimaryBackupRun {
   const scheduler = new Scheduler();
-  const root = new Random(o.seed);
+  const root = new SimRandom(o.seed);
   const network = new Network(scheduler, root.fork(), { latency: o.latency, jitter: o.latency / 2, loss: o.loss });
   const chaos = root.fork();
   const client = root.fork();

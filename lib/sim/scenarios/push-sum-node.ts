@@ -1,4 +1,4 @@
-import type { Random } from '../random.js';
+import type { SimRandom } from '../random.js';
 
 export interface PushSumMessage {
   s: number;
@@ -17,7 +17,7 @@ export class PushSumNode {
   constructor(
     readonly index: number,
     private readonly nodeCount: number,
-    private readonly random: Random,
+    private readonly random: SimRandom,
     public s: number,
     public w: number,
   ) {}

@@ -1,4 +1,4 @@
-import type { Random } from '../random.js';
+import type { SimRandom } from '../random.js';
 
 /**
  * How a node spreads one rumour.
@@ -40,7 +40,7 @@ export class RumorNode {
     readonly index: number,
     readonly mode: SpreadMode,
     private readonly nodeCount: number,
-    private readonly random: Random,
+    private readonly random: SimRandom,
     /** Rumour mongering: stop after this many contacts with nodes that already knew. */
     private readonly k = 1,
   ) {}

@@ -1,0 +1,77 @@
+import { errors } from '../errors.js';
+import { type Codec, type DecodeState, type EncodeState, array, constant, readCount, string, struct, uint, union } from '../codec/index.js';
+import type { Timestamp } from '../clock/index.js';
+import type { Update, UpdateCodec } from './update.js';
+
+/** What a replica has seen: the high-water timestamp of every source. */
+export type Clock = Map<string, Timestamp>;
+
+export interface DigestMessage {
+  type: 'digest';
+  clock: { source: string; ts: Timestamp }[];
+}
+
+/** A run of updates from one source, in timestamp order. */
+export interface UpdatesMessage<U extends Update> {
+  type: 'updates';
+  source: string;
+  updates: U[];
+}
+
+export type ScuttlebuttMessage<U extends Update> = DigestMessage | UpdatesMessage<U>;
+
+const digestCodec = struct({
+  type: constant('digest' as const),
+  clock: array(struct({ source: string, ts: uint })),
+});
+
+/**
+ * Updates of one source share its id once, and timestamps go as deltas
+ * from the previous one (each update's `ts` is greater than the last), so
+ * a batch costs a byte or two of metadata per update.
+ */
+function updatesCodec<U extends Update>(payload: UpdateCodec<U>): Codec<UpdatesMessage<U>> {
+  return {
+    encodingLength(m) {
+      let length = string.encodingLength(m.source) + uint.encodingLength(m.updates.length);
+      let previous = 0;
+      for (const u of m.updates) {
+        length += uint.encodingLength(u.ts - previous) + payload.encodingLength(u);
+        previous = u.ts;
+      }
+      return length;
+    },
+    encode(m, state: EncodeState) {
+      string.encode(m.source, state);
+      uint.encode(m.updates.length, state);
+      let previous = 0;
+      for (const u of m.updates) {
+        uint.encode(u.ts - previous, state);
+        payload.encode(u, state);
+        previous = u.ts;
+      }
+    },
+    decode(state: DecodeState) {
+      const source = string.decode(state);
+      const count = readCount(state, 2);
+      const updates = new Array<U>(count);
+      let ts = 0;
+      for (let i = 0; i < count; i++) {
+        const delta = uint.decode(state);
+        if (delta === 0 && i > 0) throw errors.decode('timestamps within a batch must increase');
+        ts += delta;
+        if (ts > Number.MAX_SAFE_INTEGER) throw errors.decode('timestamp out of range');
+        updates[i] = payload.decode(state, source, ts);
+      }
+      return { type: 'updates', source, updates };
+    },
+  };
+}
+
+/** Message tags are wire format: ONLY APPEND. */
+export function messageCodec<U extends Update>(payload: UpdateCodec<U>): Codec<ScuttlebuttMessage<U>> {
+  return union<ScuttlebuttMessage<U>>({
+    digest: [0, digestCodec],
+    updates: [1, updatesCodec(payload)],
+  } as any);
+}

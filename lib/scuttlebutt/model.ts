@@ -1,0 +1,193 @@
+import type { Timestamp } from '../clock/index.js';
+import { compareStamps } from '../clock/index.js';
+import { type DecodeState, type EncodeState, string, uint } from '../codec/index.js';
+import { need } from '../codec/codec.js';
+import { checkJsonDepth } from '../codec/values.js';
+import { decodeUtf8 } from '../codec/primitives.js';
+import { errors } from '../errors.js';
+import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
+import type { ScuttlebuttSession } from './session.js';
+import type { Update, UpdateCodec } from './update.js';
+
+/**
+ * A set or a delete of one key. Values are kept as their JSON text: it is
+ * what goes on the wire and to disk, it costs less memory than a parsed
+ * object, and `get` hands out a fresh copy that no caller can mutate
+ * behind the replica's back. `json === undefined` marks a delete.
+ */
+export interface ModelUpdate extends Update {
+  readonly key: string;
+  readonly json: string | undefined;
+}
+
+/** Metadata of an applied change, as passed to `'update'` listeners. */
+export interface ChangeMeta {
+  source: string;
+  ts: Timestamp;
+  /** True if this replica made the change. */
+  local: boolean;
+}
+
+export type ModelListener = (key: string, value: unknown, meta: ChangeMeta) => void;
+
+/** Longest key accepted, in bytes. */
+export const MAX_KEY_BYTES = 4096;
+
+// A value's JSON text goes with a length of text bytes + 1, so that 0 can mean "deleted".
+const modelUpdateCodec: UpdateCodec<ModelUpdate> = {
+  encodingLength(u) {
+    const valueBytes = u.json === undefined ? 0 : Buffer.byteLength(u.json) + 1;
+    return string.encodingLength(u.key) + uint.encodingLength(valueBytes) + (valueBytes && valueBytes - 1);
+  },
+  encode(u, state: EncodeState) {
+    string.encode(u.key, state);
+    if (u.json === undefined) {
+      uint.encode(0, state);
+      return;
+    }
+    const length = Buffer.byteLength(u.json);
+    uint.encode(length + 1, state);
+    state.offset += state.buffer.write(u.json, state.offset, length, 'utf8');
+  },
+  decode(state: DecodeState, source: string, ts: Timestamp): ModelUpdate {
+    const keyStart = state.offset;
+    const key = string.decode(state);
+    if (state.offset - keyStart > MAX_KEY_BYTES + 2) throw errors.limit('key bytes', state.offset - keyStart, MAX_KEY_BYTES);
+    const marker = uint.decode(state);
+    if (marker === 0) return { source, ts, key, json: undefined };
+    const length = marker - 1;
+    if (length > state.limits.maxBytes) throw errors.limit('value bytes', length, state.limits.maxBytes);
+    need(state, length);
+    const start = state.offset;
+    state.offset += length;
+    const json = decodeUtf8(state.buffer, start, state.offset);
+    validateJson(json, state.limits.maxDepth);
+    return { source, ts, key, json };
+  },
+};
+
+// A JSON string with no escapes or control characters, the commonest value.
+const PLAIN_JSON_STRING = /^"[^"\\\u0000-\u001f]*"$/;
+
+/** Validates a peer's JSON text once on arrival, so that `get` can never throw. */
+function validateJson(json: string, maxDepth: number): void {
+  if (PLAIN_JSON_STRING.test(json)) return;
+  checkJsonDepth(json, maxDepth);
+  try {
+    JSON.parse(json);
+  } catch (err) {
+    throw errors.decode('invalid JSON value', err);
+  }
+}
+
+export interface ModelOptions extends ScuttlebuttOptions {}
+
+/**
+ * A last-writer-wins key/value map replicated by scuttlebutt. The latest
+ * write of each key wins by (timestamp, replica id), the same on every
+ * replica whatever the delivery order.
+ *
+ * Deletes are updates too (a delete marker), so a delete replicates like a
+ * write and a late-arriving older write cannot bring the key back. A marker
+ * is kept for as long as its key has no later write: it is what stops that
+ * older write, and no replica can tell that every other replica, including
+ * one offline for a month, has seen it. History is one update per key ever
+ * written, live or deleted, never one per write.
+ */
+export class Model extends Scuttlebutt<ModelUpdate> {
+  readonly kind = 'model';
+  readonly updateCodec = modelUpdateCodec;
+  private readonly store = new Map<string, ModelUpdate>();
+  private liveKeys = 0;
+  private readonly watchers = new Map<string, Set<ModelListener>>();
+
+  constructor(options: ModelOptions = {}) {
+    super(options);
+  }
+
+  /** Sets `key` to `value` (any JSON value) and replicates it. */
+  set(key: string, value: unknown): this {
+    checkKey(key);
+    const json = JSON.stringify(value);
+    if (json === undefined) throw errors.invalidArgument(`value of ${JSON.stringify(key)} is not JSON-serialisable`);
+    this.localUpdate((ts) => ({ source: this.id, ts, key, json }));
+    return this;
+  }
+
+  /** Deletes `key` everywhere. Returns whether it was present here. */
+  delete(key: string): boolean {
+    checkKey(key);
+    if (!this.has(key)) return false;
+    this.localUpdate((ts) => ({ source: this.id, ts, key, json: undefined }));
+    return true;
+  }
+
+  get(key: string): unknown {
+    const json = this.store.get(key)?.json;
+    return json === undefined ? undefined : JSON.parse(json);
+  }
+
+  has(key: string): boolean {
+    return this.store.get(key)?.json !== undefined;
+  }
+
+  get size(): number {
+    return this.liveKeys;
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [key, update] of this.store) if (update.json !== undefined) yield key;
+  }
+
+  *entries(): IterableIterator<[string, unknown]> {
+    for (const [key, update] of this.store) if (update.json !== undefined) yield [key, JSON.parse(update.json)];
+  }
+
+  /** The metadata of the write that holds `key` now (a delete marker included). */
+  meta(key: string): { source: string; ts: Timestamp; deleted: boolean } | undefined {
+    const update = this.store.get(key);
+    return update && { source: update.source, ts: update.ts, deleted: update.json === undefined };
+  }
+
+  /**
+   * A plain object of every live key, in sorted key order so that replicas
+   * holding the same data serialise byte for byte alike. Safe for any key:
+   * `__proto__` stays data.
+   */
+  toJSON(): Record<string, unknown> {
+    return Object.fromEntries([...this.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** Calls `listener` for every change to `key`; returns a function that stops it. */
+  watch(key: string, listener: ModelListener): () => void {
+    let set = this.watchers.get(key);
+    if (!set) this.watchers.set(key, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.watchers.delete(key);
+    };
+  }
+
+  protected applyUpdate(update: ModelUpdate, origin: ScuttlebuttSession<ModelUpdate> | undefined): boolean {
+    const current = this.store.get(update.key);
+    if (current && compareStamps(current.ts, current.source, update.ts, update.source) > 0) return false;
+    this.store.set(update.key, update);
+    if (current) this.supersede(current);
+    this.liveKeys += (update.json !== undefined ? 1 : 0) - (current && current.json !== undefined ? 1 : 0);
+    const watchers = this.watchers.get(update.key);
+    // Parsing the value for listeners is most of the cost of applying an update: skip it when nobody listens.
+    if (watchers || this.listenerCount('update') > 0) {
+      const value = update.json === undefined ? undefined : JSON.parse(update.json);
+      const meta: ChangeMeta = { source: update.source, ts: update.ts, local: origin === undefined && update.source === this.id };
+      this.emit('update', update.key, value, meta);
+      if (watchers) for (const listener of watchers) listener(update.key, value, meta);
+    }
+    return true;
+  }
+}
+
+function checkKey(key: string): void {
+  if (typeof key !== 'string') throw errors.invalidArgument('keys are strings');
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw errors.invalidArgument(`key longer than ${MAX_KEY_BYTES} bytes`);
+}

@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { type ClockOptions, HybridClock, type Timestamp } from '../clock/index.js';
+import type { Codec } from '../codec/index.js';
+import { errors } from '../errors.js';
+import { Replica } from '../stream/replica.js';
+import type { Descriptor, SessionOptions } from '../stream/session.js';
+import { type Clock, type ScuttlebuttMessage, messageCodec } from './messages.js';
+import { ScuttlebuttSession } from './session.js';
+import { SourceLog } from './source-log.js';
+import type { Update, UpdateCodec } from './update.js';
+
+export interface ScuttlebuttOptions {
+  /** Replica id; give the same one after a restart to keep the identity. Default: random. */
+  id?: string;
+  /** Document name; replicas of different names refuse each other. Default: the structure kind. */
+  name?: string;
+  /** The hybrid logical clock, or options for one (injected time source, `maxDrift` in ms). */
+  clock?: HybridClock | ClockOptions;
+}
+
+/** Watches every update a replica applies or drops: persistence hooks in here. */
+export interface UpdateObserver<U extends Update> {
+  /** `update` was applied; `retained` is false if it lost to a later one at once. */
+  applied(update: U, retained: boolean): void;
+  /** A retained update was replaced by a later one. */
+  superseded(update: U): void;
+}
+
+/**
+ * The scuttlebutt engine: per-source high-water clocks, digests, lazy
+ * per-source history, and relaying between streams without echo. A structure
+ * extends it and implements only `applyUpdate` (how an update changes the
+ * state, calling `supersede` for what it replaces) and its `updateCodec`.
+ */
+export abstract class Scuttlebutt<U extends Update> extends Replica {
+  readonly id: string;
+  readonly name: string;
+  readonly clock: HybridClock;
+  abstract readonly kind: string;
+  abstract readonly updateCodec: UpdateCodec<U>;
+  private codec: Codec<ScuttlebuttMessage<U>> | undefined;
+  private readonly logs = new Map<string, SourceLog<U>>();
+  private readonly sessions = new Set<ScuttlebuttSession<U>>();
+  private readonly observers = new Set<UpdateObserver<U>>();
+
+  constructor(options: ScuttlebuttOptions = {}) {
+    super();
+    this.id = options.id ?? randomBytes(8).toString('hex');
+    if (typeof this.id !== 'string' || this.id.length === 0) throw errors.invalidArgument('replica id must be a non-empty string');
+    this.name = options.name ?? '';
+    this.clock = options.clock instanceof HybridClock ? options.clock : new HybridClock(options.clock);
+  }
+
+  get descriptor(): Descriptor {
+    return { kind: this.kind, name: this.name || this.kind, id: this.id };
+  }
+
+  get messageCodec(): Codec<ScuttlebuttMessage<U>> {
+    return (this.codec ??= messageCodec(this.updateCodec));
+  }
+
+  openSession(options: SessionOptions): ScuttlebuttSession<U> {
+    return new ScuttlebuttSession(this, options);
+  }
+
+  /** The high-water timestamp of every source this replica has seen. */
+  clockDigest(): Clock {
+    const clock: Clock = new Map();
+    for (const [source, log] of this.logs) clock.set(source, log.highWater);
+    return clock;
+  }
+
+  /** Raises high-water marks to `clock` (after a restart, for updates that were superseded and not kept). */
+  restoreClock(clock: Clock): void {
+    for (const [source, ts] of clock) {
+      let log = this.logs.get(source);
+      if (!log) this.logs.set(source, (log = new SourceLog()));
+      if (ts > log.highWater) log.highWater = ts;
+      this.clock.restore(ts);
+    }
+  }
+
+  sourceIds(): string[] {
+    return [...this.logs.keys()];
+  }
+
+  /** Retained updates of `source` with `ts > since`, in order, at most `max`. */
+  updatesAfter(source: string, since: Timestamp, max: number): U[] {
+    return this.logs.get(source)?.after(since, max) ?? [];
+  }
+
+  /** Every retained update, source by source, in timestamp order. */
+  *history(): IterableIterator<U> {
+    for (const log of this.logs.values()) yield* log;
+  }
+
+  /**
+   * Applies a run of updates of one source from a peer, in timestamp order.
+   * The drift check runs once, on the latest timestamp, before anything is
+   * applied: a skewed batch changes nothing.
+   */
+  ingestBatch(updates: U[], origin: ScuttlebuttSession<U>): void {
+    if (updates.length === 0) return;
+    this.clock.receive(updates[updates.length - 1].ts);
+    for (const update of updates) this.ingest(update, origin);
+  }
+
+  /**
+   * Applies one update unless this replica has already seen it. Updates from
+   * peers come through `ingestBatch`, which checks their timestamps first.
+   */
+  ingest(update: U, origin?: ScuttlebuttSession<U>): boolean {
+    let log = this.logs.get(update.source);
+    if (log && update.ts <= log.highWater) return false;
+    this.clock.restore(update.ts);
+    this.validateUpdate(update, log);
+    if (!log) this.logs.set(update.source, (log = new SourceLog()));
+    log.highWater = update.ts;
+    const retained = this.applyUpdate(update, origin);
+    if (retained) log.append(update);
+    for (const observer of this.observers) observer.applied(update, retained);
+    for (const session of this.sessions) if (session !== origin) session.relay(update);
+    return true;
+  }
+
+  /** Adds a local update stamped with the next timestamp of our clock. */
+  protected localUpdate(make: (ts: Timestamp) => U): U {
+    const update = make(this.clock.now());
+    this.ingest(update);
+    return update;
+  }
+
+  /**
+   * Changes the state by `update`. Returns whether the update is retained
+   * (false if it lost at once to a later one). Call `supersede` for each
+   * retained update it replaces.
+   */
+  protected abstract applyUpdate(update: U, origin: ScuttlebuttSession<U> | undefined): boolean;
+
+  /** Refuses an update that cannot follow what this replica has (a broken hash chain, say). */
+  protected validateUpdate(_update: U, _log: SourceLog<U> | undefined): void {}
+
+  protected supersede(update: U): void {
+    this.logs.get(update.source)?.supersede(update);
+    for (const observer of this.observers) observer.superseded(update);
+  }
+
+  /** @internal sessions register here to receive live updates. */
+  attach(session: ScuttlebuttSession<U>): void {
+    this.sessions.add(session);
+  }
+
+  /** @internal */
+  detach(session: ScuttlebuttSession<U>): void {
+    this.sessions.delete(session);
+  }
+
+  observe(observer: UpdateObserver<U>): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+}

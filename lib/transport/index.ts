@@ -1,0 +1,3 @@
+export { listen, connect, Connector, type ConnectOptions } from './net.js';
+export { stdio } from './stdio.js';
+export { backoffDelay, type BackoffOptions } from './backoff.js';

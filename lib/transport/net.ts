@@ -1,0 +1,81 @@
+import { EventEmitter } from 'node:events';
+import { type Server, type Socket, connect as netConnect, createServer } from 'node:net';
+import pump from 'pump';
+import type { StreamOptions } from '../stream/duplex.js';
+import type { Streamable } from '../stream/replicate.js';
+import { type BackoffOptions, backoffDelay } from './backoff.js';
+
+/**
+ * Serves `replica` over TCP: every accepted socket gets its own replication
+ * stream. The transport never knows which structure it carries.
+ */
+export function listen(replica: Streamable, port: number, host = '127.0.0.1', options: StreamOptions = {}): Promise<Server> {
+  const server = createServer((socket) => {
+    const stream = replica.createStream(options);
+    stream.on('error', (err) => server.emit('peerError', err, socket));
+    pump(socket, stream, socket);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+export interface ConnectOptions extends StreamOptions {
+  host?: string;
+  port: number;
+  /** Reconnect after the connection drops or fails. Default true. */
+  reconnect?: boolean;
+  backoff?: BackoffOptions;
+}
+
+/**
+ * A TCP connection that replicates `replica` with the peer at host:port and
+ * reconnects with exponential backoff when it drops. Emits `'connect'`,
+ * `'synced'`, `'disconnect'` and `'peerError'` (a coded error from one
+ * connection; the next attempt follows).
+ */
+export class Connector extends EventEmitter {
+  private socket: Socket | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private closed = false;
+
+  constructor(
+    private readonly replica: Streamable,
+    private readonly options: ConnectOptions,
+  ) {
+    super();
+    this.dial();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.socket?.end();
+  }
+
+  private dial(): void {
+    const socket = netConnect(this.options.port, this.options.host ?? '127.0.0.1');
+    this.socket = socket;
+    const stream = this.replica.createStream(this.options);
+    socket.once('connect', () => this.emit('connect'));
+    stream.once('synced', () => {
+      this.attempt = 0;
+      this.emit('synced');
+    });
+    stream.on('error', (err) => this.emit('peerError', err));
+    pump(socket, stream, socket, () => {
+      this.emit('disconnect');
+      if (this.closed || this.options.reconnect === false) return;
+      this.timer = setTimeout(() => this.dial(), backoffDelay(this.attempt++, this.options.backoff));
+    });
+  }
+}
+
+export function connect(replica: Streamable, options: ConnectOptions): Connector {
+  return new Connector(replica, options);
+}

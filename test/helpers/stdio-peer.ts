@@ -1,0 +1,10 @@
+// A Model peer on stdin/stdout, for the child-process transport test:
+// node stdio-peer.js <id> sets one key, replicates, and prints nothing else.
+import { Model } from '../../lib/index.js';
+
+const model = new Model({ id: process.argv[2] ?? 'child' });
+model.set(`from-${model.id}`, process.pid);
+const stream = model.createStream();
+process.stdin.pipe(stream).pipe(process.stdout);
+stream.on('error', () => process.exit(1));
+stream.on('end', () => process.exit(0));

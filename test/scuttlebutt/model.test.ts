@@ -1,0 +1,99 @@
+import test from 'tape';
+import { Model, ReplicationError, replicate } from '../../lib/index.js';
+import { until } from '../helpers/compliance.js';
+
+test('model: set, get, has, delete, keys, entries, size, toJSON', (t) => {
+  const m = new Model({ id: 'a' });
+  m.set('b', { n: 1 }).set('a', [1, 2]).set('c', 'three');
+  t.deepEqual(m.get('b'), { n: 1 });
+  t.ok(m.has('a'));
+  t.equal(m.size, 3);
+  t.ok(m.delete('c'));
+  t.notOk(m.delete('c'), 'deleting an absent key returns false');
+  t.notOk(m.has('c'));
+  t.equal(m.get('c'), undefined);
+  t.equal(m.size, 2);
+  t.deepEqual([...m.keys()].sort(), ['a', 'b']);
+  t.deepEqual(m.toJSON(), { a: [1, 2], b: { n: 1 } });
+  t.deepEqual(Object.keys(m.toJSON()), ['a', 'b'], 'toJSON is in key order');
+  t.end();
+});
+
+test('model: get returns a copy the caller cannot use to change the replica', (t) => {
+  const m = new Model({ id: 'a' });
+  const value = { list: [1] };
+  m.set('k', value);
+  value.list.push(2);
+  (m.get('k') as { list: number[] }).list.push(3);
+  t.deepEqual(m.get('k'), { list: [1] });
+  t.end();
+});
+
+test('model: keys like __proto__ and constructor stay data', (t) => {
+  const m = new Model({ id: 'a' });
+  m.set('__proto__', { polluted: true });
+  m.set('constructor', 1);
+  const plain = m.toJSON();
+  t.deepEqual(Object.keys(plain), ['__proto__', 'constructor']);
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched');
+  t.deepEqual(m.get('__proto__'), { polluted: true });
+  t.end();
+});
+
+test('model: refuses what it cannot replicate', (t) => {
+  const m = new Model({ id: 'a' });
+  const codeOf = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      return (err as ReplicationError).code;
+    }
+  };
+  t.equal(codeOf(() => m.set('k', undefined)), 'ERR_INVALID_ARGUMENT');
+  t.equal(codeOf(() => m.set('k', () => 1)), 'ERR_INVALID_ARGUMENT');
+  t.equal(codeOf(() => m.set(1 as unknown as string, 1)), 'ERR_INVALID_ARGUMENT');
+  t.equal(codeOf(() => m.set('x'.repeat(5000), 1)), 'ERR_INVALID_ARGUMENT');
+  t.equal(m.size, 0, 'nothing changed');
+  t.end();
+});
+
+test('model: update events for local and remote changes, and watching one key', async (t) => {
+  const a = new Model({ id: 'a' });
+  const b = new Model({ id: 'b' });
+  const seen: unknown[] = [];
+  b.on('update', (key, value, meta) => seen.push([key, value, meta.source, meta.local]));
+  const watched: unknown[] = [];
+  const stop = b.watch('w', (key, value) => watched.push(value));
+  b.set('mine', 1);
+  const replication = await replicate(a, b);
+  // One write at a time: writes superseded before they are sent are coalesced.
+  a.set('w', 'first');
+  await until(() => b.get('w') === 'first');
+  a.set('other', 2);
+  await until(() => b.has('other'));
+  a.delete('w');
+  await until(() => !b.has('w'));
+  stop();
+  a.set('w', 'after stop');
+  await until(() => b.get('w') === 'after stop');
+  t.deepEqual(seen.slice(0, 4), [
+    ['mine', 1, 'b', true],
+    ['w', 'first', 'a', false],
+    ['other', 2, 'a', false],
+    ['w', undefined, 'a', false],
+  ]);
+  t.deepEqual(watched, ['first', undefined], 'the watcher saw its key only, until stopped');
+  await replication.close();
+});
+
+test('model: a restarted replica keeps its id and never reuses a timestamp', (t) => {
+  const a = new Model({ id: 'fixed' });
+  a.set('k', 1);
+  const ts = a.meta('k')!.ts;
+  const again = new Model({ id: 'fixed', clock: { now: () => 0 } });
+  again.restoreClock(a.clockDigest());
+  again.set('k', 2);
+  t.equal(again.id, 'fixed');
+  t.ok(again.meta('k')!.ts > ts, 'the clock moved past the restored history');
+  t.end();
+});
