@@ -10,6 +10,9 @@ import { Scheduler } from './scheduler.js';
 import type { StructureUnderTest, Write } from './structure.js';
 import { type TopologyKind, topology } from './topology.js';
 
+/** Virtual time 0 as wall-clock time handed to replicas: 2026-01-01T00:00:00Z, so timestamps look like real ones. */
+export const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
+
 export interface ClusterOptions {
   /** Number of nodes, named n0, n1, ... Default 5. */
   nodes: number;
@@ -217,7 +220,7 @@ export class ReplicaCluster<R extends Replicable> {
 
   private create(node: string, generation: number): R {
     const id = generation === 0 ? node : `${node}.${generation}`;
-    return this.structure.create({ node, id, now: () => this.scheduler.now, random: this.random.fork() });
+    return this.structure.create({ node, id, now: () => SIM_EPOCH_MS + this.scheduler.now, random: this.random.fork() });
   }
 
   /** A record whose every copy is gone: no node will ever hold it again. */

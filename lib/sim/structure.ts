@@ -7,7 +7,7 @@ export interface ReplicaContext {
   node: string;
   /** A replica id unique to this life of the node's state, e.g. `n3` or `n3.2` after a restart without state. */
   id: string;
-  /** Virtual wall-clock time in ms: inject it into HybridClock (`new HybridClock({ now })`). */
+  /** Virtual wall-clock time in ms (a fixed epoch plus virtual time): inject it into HybridClock (`new HybridClock({ now })`). */
   now: () => number;
   /** A random source of this replica's own, for structures that take one. */
   random: SimRandom;
@@ -19,6 +19,8 @@ export interface Write {
   key: string;
   /** For counters: what the write added. */
   delta?: number;
+  /** Anything else the structure's `holds` needs (a timestamp, a source). */
+  data?: unknown;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { StructureUnderTest } from '../structure.js';
 import { GrowSet } from './grow-set.js';
+import { logUnderTest, modelUnderTest } from './scuttlebutt.js';
 
 /** The grow-only set the simulator ships with: adds unique strings. */
 export const growSetUnderTest: StructureUnderTest<GrowSet> = {
@@ -18,4 +19,6 @@ export const growSetUnderTest: StructureUnderTest<GrowSet> = {
 /** Every structure the simulator can drive, by name (for `tendril sim` and the sweep). */
 export const STRUCTURES: Record<string, StructureUnderTest<any>> = {
   'grow-set': growSetUnderTest,
+  model: modelUnderTest,
+  log: logUnderTest,
 };

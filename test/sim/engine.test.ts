@@ -1,0 +1,131 @@
+import test from 'tape';
+import { Network } from '../../lib/sim/network.js';
+import { SimRandom } from '../../lib/sim/random.js';
+import { Scheduler } from '../../lib/sim/scheduler.js';
+import { bridge, isolateOne, randomHalves } from '../../lib/sim/partitions.js';
+import { percentiles } from '../../lib/sim/stats.js';
+import { topology } from '../../lib/sim/topology.js';
+
+test('scheduler: events run in time order, ties in scheduling order, cancel drops one', (t) => {
+  const s = new Scheduler();
+  const seen: string[] = [];
+  s.schedule(10, () => seen.push('b'), 'b');
+  s.schedule(5, () => seen.push('a'), 'a');
+  s.schedule(10, () => seen.push('c'), 'c');
+  const d = s.schedule(7, () => seen.push('d'), 'd');
+  s.cancel(d);
+  s.schedule(10, () => s.schedule(0, () => seen.push('e'), 'e'), 'spawn');
+  s.runUntilIdle();
+  t.deepEqual(seen, ['a', 'b', 'c', 'e']);
+  t.equal(s.now, 10);
+  t.equal(s.executed, 5, 'cancelled events do not count');
+  t.end();
+});
+
+test('random: same seed, same draws; nearby seeds differ from the first draw', (t) => {
+  const a = new SimRandom(42);
+  const b = new SimRandom(42);
+  const draws = (r: SimRandom) => [r.float(), r.int(0, 100), r.normal(), r.exponential(3), r.fork().float()];
+  t.deepEqual(draws(a), draws(b));
+  const firsts = [1, 2, 3, 4].map((s) => new SimRandom(s).float());
+  t.ok(Math.max(...firsts) - Math.min(...firsts) > 0.05, `first draws of seeds 1..4 spread out: ${firsts.map((x) => x.toFixed(3))}`);
+  t.end();
+});
+
+function net(seed = 1, link = {}) {
+  const scheduler = new Scheduler();
+  const network = new Network(scheduler, new SimRandom(seed), link);
+  for (const n of ['a', 'b', 'c']) network.addNode(n);
+  return { scheduler, network };
+}
+
+test('network: datagrams arrive after the latency; loss, duplication and cuts', (t) => {
+  const { scheduler, network } = net(1, { latency: 50 });
+  const got: [string, unknown, number][] = [];
+  network.listen('b', (from, m) => got.push([from, m, scheduler.now]));
+  network.send('a', 'b', 'hello');
+  scheduler.runUntilIdle();
+  t.deepEqual(got, [['a', 'hello', 50]]);
+
+  network.setAllLinks({ loss: 1 });
+  network.send('a', 'b', 'lost');
+  network.setAllLinks({ loss: 0, duplicate: 1 });
+  network.send('a', 'b', 'twice');
+  scheduler.runUntilIdle();
+  t.deepEqual(got.slice(1).map((g) => g[1]), ['twice', 'twice'], 'lost one dropped, duplicated one twice');
+
+  network.setAllLinks({ duplicate: 0 });
+  network.cut('a', 'b');
+  network.send('a', 'b', 'cut');
+  network.send('c', 'b', 'other');
+  scheduler.runUntilIdle();
+  t.deepEqual(got.slice(3).map((g) => g[1]), ['other'], 'a cut drops only its own pair');
+  network.heal();
+  network.crash('b');
+  t.equal(network.send('a', 'b', 'down'), false, 'a send to a crashed node fails at once');
+  t.end();
+});
+
+test('network: jitter reorders datagrams, but stream frames stay in order', (t) => {
+  const { scheduler, network } = net(3, { latency: 50, jitter: 40 });
+  const datagrams: number[] = [];
+  network.listen('b', (_, m) => datagrams.push(m as number));
+  for (let i = 0; i < 50; i++) network.send('a', 'b', i);
+  const frames: number[] = [];
+  network.accept('c', (end) => {
+    end.onData = (f) => frames.push(f[0]!);
+    return true;
+  });
+  const end = network.connect('a', 'c')!;
+  for (let i = 0; i < 50; i++) end.send(Uint8Array.of(i));
+  scheduler.runUntilIdle();
+  t.notDeepEqual(datagrams, [...datagrams].sort((x, y) => x - y), 'datagrams overtook each other');
+  t.deepEqual(frames, Array.from({ length: 50 }, (_, i) => i), 'frames in order');
+  t.end();
+});
+
+test('network: a cut or a crash breaks stream links on both ends; bandwidth delays', (t) => {
+  const { scheduler, network } = net(1, { latency: 10, bandwidth: 1 });
+  let remoteClosed = 0;
+  network.accept('b', (end) => {
+    end.onClose = () => remoteClosed++;
+    return true;
+  });
+  const end = network.connect('a', 'b')!;
+  let closed = 0;
+  end.onClose = () => closed++;
+  scheduler.runUntil(20);
+  t.ok(end.open);
+  let arrived = -1;
+  network.accept('c', (e) => {
+    e.onData = () => (arrived = scheduler.now);
+    return true;
+  });
+  const toC = network.connect('a', 'c')!;
+  scheduler.runUntil(40);
+  toC.send(new Uint8Array(100));
+  network.cut('a', 'b');
+  scheduler.runUntil(200);
+  t.equal(closed, 1, 'local end closed');
+  t.equal(remoteClosed, 1, 'remote end closed');
+  t.equal(end.send(Uint8Array.of(1)), false, 'no sending on a broken link');
+  t.equal(arrived, 40 + 100 + 10, '100 bytes at 1 byte/ms, then the latency');
+  t.end();
+});
+
+test('partitions, topologies and percentiles', (t) => {
+  const nodes = ['n0', 'n1', 'n2', 'n3', 'n4'];
+  const r = new SimRandom(9);
+  const halves = randomHalves(nodes, r).pairs;
+  t.equal(halves.length, 6, '2 x 3 pairs cut');
+  t.equal(isolateOne(nodes, r).pairs.length, 4);
+  const b = bridge(nodes, r).pairs;
+  t.equal(b.length, 4, 'bridge: 2 x 2 cut, the bridge node sees both sides');
+  t.equal(topology('full', nodes).length, 10);
+  t.equal(topology('star', nodes).length, 4);
+  t.equal(topology('ring', nodes).length, 5);
+  t.equal(topology('tree', nodes, 2).length, 4);
+  t.equal(topology('grid', nodes).length, 5);
+  t.deepEqual(percentiles([5, 1, 4, 2, 3]), { count: 5, median: 3, p95: 5, p99: 5, max: 5 });
+  t.end();
+});
