@@ -67,6 +67,9 @@ export function renderSvg(chart: Chart): string {
     const x = px(shade.start);
     const w = Math.max(1, px(shade.end) - x);
     out.push(`<rect x="${f(x)}" y="${margin.top}" width="${f(w)}" height="${plotH}" fill="${shade.color ?? '#999'}" fill-opacity="0.18"><title>${esc(shade.label ?? '')}</title></rect>`);
+    // The fault's kind (the label up to the colon) above its shade, when there is room.
+    const kind = (shade.label ?? '').split(':')[0]!;
+    if (kind && w >= 6 * kind.length) out.push(`<text x="${f(x + w / 2)}" y="${margin.top - 4}" text-anchor="middle" font-size="10" fill="#555">${esc(kind)}</text>`);
   }
   // Axes and ticks.
   out.push(`<line x1="${margin.left}" y1="${margin.top + plotH}" x2="${margin.left + plotW}" y2="${margin.top + plotH}" stroke="black"/>`);
@@ -130,6 +133,8 @@ function f(n: number): string {
 }
 
 function num(n: number): string {
+  if (n !== 0 && Math.abs(n) < 0.01) return n.toExponential(0).replace('e-', 'e-');
+  if (Math.abs(n) >= 1e6) return n.toExponential(0).replace('e+', 'e');
   if (Math.abs(n) >= 1000) return `${+(n / 1000).toFixed(1)}k`;
   return `${+n.toPrecision(3)}`;
 }

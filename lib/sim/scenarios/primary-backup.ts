@@ -226,7 +226,8 @@ export function runPrimaryBackup(o: PrimaryBackupOptions, progress?: (f: number)
   const timeline: PrimaryBackupRun['timeline'] = [];
   const sample = () => {
     const lengths: Record<string, number> = {};
-    for (const [name, node] of servers) lengths[name] = network.isUp(name) ? node.commit : NaN;
+    // Servers that are down, or were replaced for good, have no line.
+    for (const [name, node] of servers) lengths[name] = network.isUp(name) && !controller.retired.includes(name) ? node.commit : NaN;
     timeline.push({ t: scheduler.now, lengths });
     progress?.(Math.min(1, scheduler.now / o.duration));
     if (scheduler.now < o.duration + 10_000) scheduler.schedule(250, sample, 'sample');
@@ -411,7 +412,7 @@ function summarize(o: PrimaryBackupOptions, runs: PrimaryBackupRun[]): ScenarioR
 function chartOf(run: PrimaryBackupRun): Chart {
   const names = [...new Set(run.timeline.flatMap((s) => Object.keys(s.lengths)))].sort();
   const series: Series[] = names.map((name) => ({
-    name: `${name} committed`,
+    name,
     points: run.timeline.filter((s) => Number.isFinite(s.lengths[name])).map((s) => [s.t / 1000, s.lengths[name]!] as [number, number]),
     step: true,
   }));

@@ -1,6 +1,6 @@
 import type { StructureUnderTest } from '../structure.js';
 import { GrowSet } from './grow-set.js';
-import { logUnderTest, modelUnderTest } from './scuttlebutt.js';
+import { logUnderTest, modelSetUnderTest, modelUnderTest } from './scuttlebutt.js';
 
 /** The grow-only set the simulator ships with: adds unique strings. */
 export const growSetUnderTest: StructureUnderTest<GrowSet> = {
@@ -20,5 +20,6 @@ export const growSetUnderTest: StructureUnderTest<GrowSet> = {
 export const STRUCTURES: Record<string, StructureUnderTest<any>> = {
   'grow-set': growSetUnderTest,
   model: modelUnderTest,
+  'model-set': modelSetUnderTest,
   log: logUnderTest,
 };

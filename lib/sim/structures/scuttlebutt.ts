@@ -37,6 +37,22 @@ export const modelUnderTest: StructureUnderTest<Model> = {
 };
 
 /** Values each log holds, kept up to date by observing what it applies (scanning the log per check would be quadratic). */
+/**
+ * Model used as a grow-only set: every write sets a fresh key, so nothing is
+ * superseded and every value must reach every node (Maelstrom's broadcast).
+ */
+export const modelSetUnderTest: StructureUnderTest<Model> = {
+  name: 'model-set',
+  create: ({ id, now }) => new Model({ id, name: 'sim', clock: { now } }),
+  mutate(model, i) {
+    model.set(`v${i}`, i);
+    return { key: `v${i}` };
+  },
+  state: (model) => model.toJSON(),
+  holds: (model, write) => model.has(write.key),
+  elements: (model) => [...model.keys()],
+};
+
 const logValues = new WeakMap<Log, Set<string>>();
 
 /** Log: appends of unique values; set-like, so duplicated or phantom entries are caught. */
