@@ -55,7 +55,7 @@ const logEntryCodec: UpdateCodec<LogEntry> = {
     } catch (err) {
       throw errors.decode('invalid JSON value in log entry', err);
     }
-    return { source, ts, seq, prev, json, hash: entryHash(source, seq, ts, json, prev) };
+    return { source, ts, seq, prev, json, hash: entryHash(source, seq, ts, json, prev), superseded: false };
   },
 };
 
@@ -81,7 +81,7 @@ export class Log extends Scuttlebutt<LogEntry> {
     const head = this.heads.get(this.id);
     const seq = (head?.seq ?? 0) + 1;
     const prev = head?.hash ?? GENESIS;
-    const entry = this.localUpdate((ts) => ({ source: this.id, ts, seq, prev, json, hash: entryHash(this.id, seq, ts, json, prev) }));
+    const entry = this.localUpdate((ts) => ({ source: this.id, ts, seq, prev, json, hash: entryHash(this.id, seq, ts, json, prev), superseded: false }));
     return record(entry);
   }
 

@@ -54,7 +54,7 @@ const modelUpdateCodec: UpdateCodec<ModelUpdate> = {
     const key = string.decode(state);
     if (state.offset - keyStart > MAX_KEY_BYTES + 2) throw errors.limit('key bytes', state.offset - keyStart, MAX_KEY_BYTES);
     const marker = uint.decode(state);
-    if (marker === 0) return { source, ts, key, json: undefined };
+    if (marker === 0) return { source, ts, key, json: undefined, superseded: false };
     const length = marker - 1;
     if (length > state.limits.maxBytes) throw errors.limit('value bytes', length, state.limits.maxBytes);
     need(state, length);
@@ -62,7 +62,7 @@ const modelUpdateCodec: UpdateCodec<ModelUpdate> = {
     state.offset += length;
     const json = decodeUtf8(state.buffer, start, state.offset);
     validateJson(json, state.limits.maxDepth);
-    return { source, ts, key, json };
+    return { source, ts, key, json, superseded: false };
   },
 };
 
@@ -110,7 +110,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     checkKey(key);
     const json = JSON.stringify(value);
     if (json === undefined) throw errors.invalidArgument(`value of ${JSON.stringify(key)} is not JSON-serialisable`);
-    this.localUpdate((ts) => ({ source: this.id, ts, key, json }));
+    this.localUpdate((ts) => ({ source: this.id, ts, key, json, superseded: false }));
     return this;
   }
 
@@ -118,7 +118,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   delete(key: string): boolean {
     checkKey(key);
     if (!this.has(key)) return false;
-    this.localUpdate((ts) => ({ source: this.id, ts, key, json: undefined }));
+    this.localUpdate((ts) => ({ source: this.id, ts, key, json: undefined, superseded: false }));
     return true;
   }
 
@@ -175,7 +175,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     this.store.set(update.key, update);
     if (current) this.supersede(current);
     this.liveKeys += (update.json !== undefined ? 1 : 0) - (current && current.json !== undefined ? 1 : 0);
-    const watchers = this.watchers.get(update.key);
+    const watchers = this.watchers.size > 0 ? this.watchers.get(update.key) : undefined;
     // Parsing the value for listeners is most of the cost of applying an update: skip it when nobody listens.
     if (watchers || this.listenerCount('update') > 0) {
       const value = update.json === undefined ? undefined : JSON.parse(update.json);
@@ -189,5 +189,6 @@ export class Model extends Scuttlebutt<ModelUpdate> {
 
 function checkKey(key: string): void {
   if (typeof key !== 'string') throw errors.invalidArgument('keys are strings');
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw errors.invalidArgument(`key longer than ${MAX_KEY_BYTES} bytes`);
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short keys need no count.
+  if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) throw errors.invalidArgument(`key longer than ${MAX_KEY_BYTES} bytes`);
 }

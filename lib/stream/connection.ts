@@ -3,6 +3,14 @@ import { type Limits, decodeState, encode, guardDecode, readCount, uint } from '
 import { FrameType, type Handshake, PROTOCOL, PROTOCOL_VERSION, errorCodec, handshakeCodec } from './frames.js';
 import type { Descriptor, Session, SessionOptions } from './session.js';
 
+/**
+ * Batches of messages are cut at about 64 KiB even when the frame limit is
+ * larger: the receiver decodes and applies a frame in one go, and smaller
+ * frames keep that under a few milliseconds, so a large sync never stalls
+ * the event loop for long.
+ */
+const TARGET_FRAME_BYTES = 64 * 1024;
+
 export interface ConnectionOptions {
   live: boolean;
   readable: boolean;
@@ -55,8 +63,7 @@ export class Connection {
       live: options.live,
       readable: options.readable,
       writable: options.writable,
-      // Leave room for the frame header and the other messages of a batch.
-      maxMessageBytes: Math.max(256, Math.floor(options.maxFrameBytes / 2)),
+      maxMessageBytes: Math.max(256, Math.min(TARGET_FRAME_BYTES / 2, Math.floor(options.maxFrameBytes / 2))),
       limits: options.limits,
     });
     this.session.onWake = () => this.onWake?.();
@@ -170,6 +177,7 @@ export class Connection {
   private nextDataFrame(): Buffer | undefined {
     const codec = this.session.codec;
     const budget = this.options.maxFrameBytes - 1 - 5; // frame type and count
+    const target = Math.min(budget, TARGET_FRAME_BYTES);
     const messages: unknown[] = [];
     let size = 0;
     while (true) {
@@ -184,6 +192,7 @@ export class Connection {
       }
       messages.push(message);
       size += length;
+      if (size >= target) break;
     }
     if (messages.length === 0) return undefined;
     const state = { buffer: Buffer.allocUnsafe(1 + uint.encodingLength(messages.length) + size), offset: 0 };

@@ -64,7 +64,9 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
     this.connection.onWake = () => this.schedule();
     decoder.on('data', (frame: Buffer) => this.onFrame(frame));
     decoder.on('end', () => this.onInputEnd());
-    encoder.on('drain', () => this.schedule());
+    // A backlog continues on the next turn of the event loop, not the next
+    // tick: timers and I/O get their turn between chunks of a large sync.
+    encoder.on('drain', () => this.schedule(true));
     this.once('close', () => this.teardown());
     this.once('end', () => this.connection.close());
     this.schedule();
@@ -97,11 +99,12 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
     return this;
   }
 
-  private schedule(): void {
+  private schedule(nextTurn = false): void {
     if (this.scheduled || this.destroyed || this.outputEnded) return;
     this.scheduled = true;
     // One flush per tick batches every message queued during that tick.
-    process.nextTick(() => this.flush());
+    if (nextTurn) setImmediate(() => this.flush());
+    else process.nextTick(() => this.flush());
   }
 
   private flush(): void {

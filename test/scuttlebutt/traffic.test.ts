@@ -2,7 +2,8 @@ import test from 'tape';
 import pump from 'pump';
 import { Model, replicate } from '../../lib/index.js';
 import { until } from '../helpers/compliance.js';
-import { counter } from '../helpers/wire.js';
+import { counter, latency } from '../helpers/wire.js';
+import { testRandom } from '../helpers/seed.js';
 
 /** Two models piped through byte counters, one per direction. */
 function countedLink(a: Model, b: Model, options = {}) {
@@ -86,4 +87,19 @@ test('model: one-way replication with readable: false or writable: false', async
   t.notOk(c.has('from-d'), 'c accepts nothing');
   t.ok(d.has('from-c'), 'c still sends');
   await other.close();
+});
+
+test('model: replicates through a link with latency and jitter', async (t) => {
+  const random = testRandom('latency link');
+  const a = new Model({ id: 'a' });
+  const b = new Model({ id: 'b' });
+  for (let i = 0; i < 200; i++) a.set(`k${i}`, i);
+  const sa = a.createStream();
+  const sb = b.createStream();
+  const done = new Promise((resolve) => pump(sa, latency(random, 5, 10), sb, latency(random, 5, 10), sa, resolve));
+  for (let i = 0; i < 50; i++) b.set(`b${i}`, i);
+  await until(() => a.size === 250 && b.size === 250);
+  t.deepEqual(a.toJSON(), b.toJSON(), 'identical through a slow, jittery link');
+  sa.end();
+  await done;
 });

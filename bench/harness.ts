@@ -1,0 +1,69 @@
+// Shared plumbing for benchmarks: run one measurement in a fresh child
+// process (so heaps and JIT state never leak between contestants), sample
+// the heap, and print tables with ratios.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+
+/** Runs `node --expose-gc <script> ...args` and returns the JSON it printed last. */
+export async function inChild<T>(script: string, args: string[], timeoutMs = 600_000): Promise<T> {
+  const { stdout } = await exec(process.execPath, ['--expose-gc', '--max-old-space-size=8192', script, ...args], {
+    timeout: timeoutMs,
+    maxBuffer: 16 << 20,
+  });
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as T;
+}
+
+/** Tracks the highest heap use seen, sampling every millisecond and on demand. */
+export class HeapPeak {
+  private readonly baseline: number;
+  private peak: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor() {
+    (globalThis as { gc?: () => void }).gc?.();
+    this.baseline = process.memoryUsage().heapUsed;
+    this.peak = this.baseline;
+    this.timer = setInterval(() => this.sample(), 1);
+  }
+
+  sample(): void {
+    const used = process.memoryUsage().heapUsed;
+    if (used > this.peak) this.peak = used;
+  }
+
+  /** Bytes above the baseline at the peak. */
+  stop(): number {
+    this.sample();
+    clearInterval(this.timer);
+    return this.peak - this.baseline;
+  }
+}
+
+export type Row = Record<string, string | number>;
+
+/** Prints rows as an aligned table. */
+export function printTable(title: string, rows: Row[]): void {
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  const cell = (v: string | number | undefined) => (v === undefined ? '' : typeof v === 'number' ? format(v) : v);
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (values: string[]) => '| ' + values.map((v, i) => v.padEnd(widths[i])).join(' | ') + ' |';
+  console.log(`\n${title}\n`);
+  console.log(line(columns));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const row of rows) console.log(line(columns.map((c) => cell(row[c]))));
+}
+
+function format(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
+  if (Math.abs(n) >= 10) return n.toFixed(1);
+  return n.toFixed(2);
+}
+
+/** `ours / theirs`, formatted as a ratio. */
+export function ratio(ours: number, theirs: number): string {
+  return theirs > 0 ? `${(ours / theirs).toFixed(2)}x` : 'n/a';
+}

@@ -1,0 +1,63 @@
+// The Model benchmark: tendril against scuttlebutt, yjs and automerge, side
+// by side in one run, each measurement in a fresh process, best of `runs`.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Row, inChild, printTable, ratio } from '../harness.js';
+import type { SyncResult } from './contestants.js';
+
+const child = join(dirname(fileURLToPath(import.meta.url)), 'child.js');
+
+async function best<T>(runs: number, measure: () => Promise<T>, key: (r: T) => number): Promise<T> {
+  let winner: T | undefined;
+  for (let i = 0; i < runs; i++) {
+    const result = await measure();
+    if (winner === undefined || key(result) < key(winner)) winner = result;
+  }
+  return winner!;
+}
+
+export async function runModelBench(options: { keys?: number; stallKeys?: number; runs?: number } = {}): Promise<Row[][]> {
+  const { keys = 100_000, stallKeys = 1_000_000, runs = 3 } = options;
+  const names = ['tendril', 'scuttlebutt', 'yjs', 'automerge'];
+
+  const sync = new Map<string, SyncResult>();
+  for (const name of names) {
+    sync.set(name, await best(runs, () => inChild<SyncResult>(child, ['full-sync', name, String(keys)]), (r) => r.ms));
+  }
+  const ours = sync.get('tendril')!;
+  const keysPerSecond = (r: SyncResult) => (r.keys / r.ms) * 1000;
+  const syncRows: Row[] = names.map((name) => {
+    const r = sync.get(name)!;
+    return {
+      replica: name,
+      'keys synced': r.keys,
+      'keys/s': keysPerSecond(r),
+      'tendril speed-up': ratio(keysPerSecond(ours), keysPerSecond(r)),
+      'wire B/key': r.wireBytes / r.keys,
+      'peak heap B/key': r.heapBytes / r.keys,
+      'tendril heap ratio': ratio(ours.heapBytes, r.heapBytes),
+    };
+  });
+  printTable(`(a) full sync of ${keys.toLocaleString('en-US')} keys into a fresh replica (best of ${runs})`, syncRows);
+
+  const live = new Map<string, number>();
+  for (const name of ['tendril', 'scuttlebutt', 'yjs']) {
+    live.set(name, (await best(runs, () => inChild<{ ms: number }>(child, ['live', name, String(keys)]), (r) => r.ms)).ms);
+  }
+  const liveRows: Row[] = [...live].map(([name, ms]) => ({
+    replica: name,
+    'updates/s': (keys / ms) * 1000,
+    'ms for all': ms,
+    'tendril speed-up': ratio(live.get(name)!, live.get('tendril')!).replace(/^/, ''),
+  }));
+  for (const row of liveRows) row['tendril speed-up'] = ratio(live.get(String(row.replica))!, live.get('tendril')!);
+  printTable(`(b) live: ${keys.toLocaleString('en-US')} sets over loopback TCP after sync (best of ${runs})`, liveRows);
+
+  const stallRows: Row[] = [];
+  for (const name of ['tendril', 'scuttlebutt']) {
+    const r = await inChild<SyncResult & { maxStallMs: number }>(child, ['stall', name, String(stallKeys)]);
+    stallRows.push({ replica: name, keys: r.keys, 'longest stall ms': r.maxStallMs, 'sync s': r.ms / 1000 });
+  }
+  printTable(`(c) longest event-loop stall during a ${stallKeys.toLocaleString('en-US')}-key full sync`, stallRows);
+  return [syncRows, liveRows, stallRows];
+}
