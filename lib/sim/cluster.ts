@@ -30,6 +30,12 @@ export interface ClusterOptions {
   batch: number;
   /** Largest frame, bytes. Default the stream shell's. */
   maxFrameBytes: number;
+  /**
+   * Probability that a dial also opens a second, parallel connection between
+   * the same pair (one-shot, not redialled), so updates arrive twice through
+   * two streams. Default 0.
+   */
+  parallel: number;
   /** First reconnect delay after a break, ms; doubles per failure up to `reconnectMax`. Default 100. */
   reconnectBase: number;
   /** Default 2,000. */
@@ -43,6 +49,7 @@ export const DEFAULT_CLUSTER: Readonly<ClusterOptions> = Object.freeze({
   link: {},
   batch: 0,
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  parallel: 0,
   reconnectBase: 100,
   reconnectMax: 2000,
 });
@@ -271,6 +278,13 @@ export class ReplicaCluster<R extends Replicable> {
       this.scheduler.schedule(base * (0.5 + this.random.float() / 2), () => n.life === life && this.dial(from, to, next), 'redial');
     });
     n.pipes.add(pipe);
+    // Duplication, the stream way: TCP never delivers a frame twice, but two
+    // streams between the same replicas deliver every update twice, in
+    // different orders. This extra one is not redialled when it breaks.
+    if (this.random.chance(this.options.parallel)) {
+      const extra = this.network.connect(from, to);
+      if (extra) n.pipes.add(new Pipe(this, n, extra, () => {}));
+    }
   }
 
   private accept(end: StreamEnd): boolean {

@@ -15,11 +15,16 @@ export interface ConvergenceOptions {
   duration: number;
   /** Highest per-frame loss drawn for a run (a lost frame breaks the connection). Default 0.3. */
   maxLoss: number;
-  /** Highest duplication drawn for a run (only datagram links duplicate; stream links never do). Default 0.1. */
+  /**
+   * Highest duplication drawn for a run. Stream links never duplicate a frame
+   * (TCP does not); here duplication is the chance that a connection has a
+   * parallel twin between the same pair, so every update arrives twice by
+   * two streams, in different orders. Default 0.1.
+   */
   maxDuplicate: number;
   /** Mean link latency, ms; jitter is drawn up to the same. Default 20. */
   latency: number;
-  /** Mean time between partitions, ms. Default 3,000; 0 = none. */
+  /** Mean time between partitions, ms (exponential). Default 3,000; 0 = none. */
   partitionEvery: number;
   /** Mean time between crashes, ms. Default 4,000; 0 = none. */
   crashEvery: number;
@@ -69,7 +74,8 @@ export function runConvergence<R extends Replicable>(structure: StructureUnderTe
   const cluster = new ReplicaCluster(structure, seed, {
     nodes: o.nodes,
     topology: 'full',
-    link: { latency: o.latency, jitter, shape: 'normal', loss, duplicate, reorder: duplicate },
+    link: { latency: o.latency, jitter, shape: 'normal', loss },
+    parallel: duplicate,
   });
   const nemesis = new Nemesis(
     cluster.network,

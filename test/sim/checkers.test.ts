@@ -44,3 +44,28 @@ test('a healthy structure passes, and the same seed gives the same run event for
   t.notEqual(a.traceHash, c.traceHash, 'another seed, another run');
   t.end();
 });
+
+/** A counter built on the grow-only set: each increment is an element `d<i>:<delta>`. */
+const setCounter = (skew: number): StructureUnderTest<GrowSet> => ({
+  ...growSetUnderTest,
+  name: skew === 0 ? 'set-counter' : 'skewed-counter',
+  mutate(set, i) {
+    const delta = (i % 3) - 1 || 2;
+    set.add(`d${i}:${delta}`);
+    return { key: `d${i}:${delta}`, delta };
+  },
+  counter: (set) => set.values().reduce((sum, v) => sum + Number(v.split(':')[1]), 0) + skew,
+});
+
+test('counters: the value lies within the acknowledged range, even with wiped increments; a skewed one is caught', (t) => {
+  let wiped = 0;
+  for (let seed = 1; seed <= 10; seed++) {
+    const result = runConvergence(setCounter(0), seed, { ops: 100 });
+    wiped += result.report.wipedWithTheirNode;
+    t.deepEqual(result.report.counterOutOfRange, [], `seed ${seed}: in range`);
+  }
+  t.ok(wiped > 0, `${wiped} increments were lost with their node, so the range was exercised`);
+  const skewed = runConvergence(setCounter(1), 1, { ops: 100, crashEvery: 0 });
+  t.ok(skewed.report.counterOutOfRange.length > 0, 'an off-by-one counter is out of range');
+  t.end();
+});

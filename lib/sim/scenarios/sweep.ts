@@ -32,7 +32,8 @@ export const sweep: Scenario = {
       duration: options.duration ?? DEFAULT_CONVERGENCE.duration,
       maxLoss: options.loss ?? DEFAULT_CONVERGENCE.maxLoss,
       latency: options.latency ?? DEFAULT_CONVERGENCE.latency,
-      ...(options.partitions === 0 ? { partitionEvery: 0 } : {}),
+      // --partitions N: about N partitions per run; 0: none.
+      ...(options.partitions !== undefined ? { partitionEvery: options.partitions === 0 ? 0 : (options.duration ?? DEFAULT_CONVERGENCE.duration) / options.partitions } : {}),
     };
     const results: ConvergenceResult[] = [];
     const total = names.length * seeds;
