@@ -42,7 +42,13 @@ export function simCommand(argv: readonly string[], out: NodeJS.WriteStream = pr
   }
   const o = args.options;
   const extra: Record<string, string> = {};
-  for (const [key, value] of Object.entries(o)) if (!COMMON.includes(key)) extra[key] = value;
+  // A scenario's own options are the `--name`s its help lists; anything else is a typo, not a silent default.
+  const known = new Set(scenario.extraHelp.map((line) => /^--([a-z-]+)/.exec(line)?.[1]));
+  for (const [key, value] of Object.entries(o)) {
+    if (COMMON.includes(key)) continue;
+    if (!known.has(key)) throw new Error(`unknown option --${key} for ${scenario.name} (see tendril sim --help)`);
+    extra[key] = value;
+  }
   const options: ScenarioOptions = {
     seed: o.seed !== undefined ? parseNumber(o.seed, 'seed', { integer: true }) : 1,
     nodes: o.nodes !== undefined ? parseNumber(o.nodes, 'nodes', { min: 2, integer: true }) : undefined,

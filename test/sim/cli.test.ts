@@ -48,5 +48,8 @@ test('tendril sim: usage, unknown scenario, bad option', (t) => {
   t.equal(bad.status, 2);
   t.ok(bad.stderr.includes('--loss'), bad.stderr);
   t.equal(tendril('sim', 'epidemic', '--mode', 'sideways').status, 2, 'a bad scenario option is refused');
+  const typo = tendril('sim', 'broadcast', '--topolgy', 'ring');
+  t.equal(typo.status, 2, 'an unknown option is refused');
+  t.ok(typo.stderr.includes('--topolgy'), typo.stderr);
   t.end();
 });
