@@ -51,6 +51,9 @@ export { Scuttlebutt, Model, Log, createSnapshotStream, loadSnapshot, persist, P
 // Transports
 export { listen, connect, Connector, stdio, backoffDelay, type ConnectOptions, type BackoffOptions } from './transport/index.js';
 
+// codec and clock (foundation tests): the range of the int codec
+export { INT_MIN, INT_MAX } from './codec/index.js';
+
 // Simulation: deterministic many-node runs under faults (lib/sim/).
 export {
   SimRandom,

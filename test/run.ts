@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);
+/** A file still running after this long is killed and counted as failed. Default 300 s. */
+const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 300_000);
 
 function find(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -34,10 +36,15 @@ function run(file: string): Promise<Result> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => {
+      output += `\n# killed after ${fileTimeoutMs} ms\n`;
+      child.kill('SIGKILL');
+    }, fileTimeoutMs);
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     child.on('close', (code) => {
+      clearTimeout(timer);
       const passed = Number(/^# pass\s+(\d+)/m.exec(output)?.[1] ?? 0);
       const failed = Number(/^# fail\s+(\d+)/m.exec(output)?.[1] ?? 0);
       const result = { file: relative(root, file), passed, failed, code, ms: Date.now() - started };

@@ -69,7 +69,7 @@ export class HybridClock {
 
   /** Fails with ERR_CLOCK_SKEW if `remote` is further ahead of our physical time than `maxDrift`. */
   check(remote: Timestamp): void {
-    if (!Number.isSafeInteger(remote) || remote < 0) throw errors.invalidArgument(`invalid timestamp ${remote}`);
+    checkTimestamp(remote);
     const ahead = wallTime(remote) - this.physical();
     if (ahead > this.maxDrift) throw errors.clockSkew(ahead, this.maxDrift);
   }
@@ -85,6 +85,13 @@ export class HybridClock {
 
   /** Restores the clock after a restart, so it never reissues a timestamp. */
   restore(last: Timestamp): void {
+    // Unchecked, a NaN was silently ignored and an Infinity or a fraction
+    // broke every later timestamp.
+    checkTimestamp(last);
     if (last > this.lastTs) this.lastTs = last;
   }
+}
+
+function checkTimestamp(ts: Timestamp): void {
+  if (!Number.isSafeInteger(ts) || ts < 0) throw errors.invalidArgument(`invalid timestamp ${ts}`);
 }

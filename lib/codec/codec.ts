@@ -59,7 +59,21 @@ export function encode<T>(codec: Codec<T>, value: T): Buffer {
 
 export function decodeState(bytes: Uint8Array, limits: Partial<Limits> = {}): DecodeState {
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { buffer, offset: 0, end: buffer.length, depth: 0, limits: { ...DEFAULT_LIMITS, ...limits } };
+  return { buffer, offset: 0, end: buffer.length, depth: 0, limits: withDefaults(limits) };
+}
+
+/**
+ * Fills in the default for every limit not given. A limit passed as
+ * `undefined` (an unset option passed along) takes its default too: spread
+ * over the defaults it would compare false against every length and switch
+ * the limit off.
+ */
+export function withDefaults(limits: Partial<Limits>): Limits {
+  return {
+    maxBytes: limits.maxBytes ?? DEFAULT_LIMITS.maxBytes,
+    maxItems: limits.maxItems ?? DEFAULT_LIMITS.maxItems,
+    maxDepth: limits.maxDepth ?? DEFAULT_LIMITS.maxDepth,
+  };
 }
 
 /**

@@ -2,7 +2,12 @@ import { errors } from '../errors.js';
 import { type Codec, enter, leave } from './codec.js';
 import { readCount, uint } from './primitives.js';
 
-/** A counted array of one item codec. */
+/**
+ * A counted array of one item codec. `minItemBytes` (default 1) is the least
+ * an item takes on the wire; the decoder refuses a count the bytes left cannot
+ * hold before allocating. Pass 0 for items that may encode to nothing
+ * (`constant`, an empty `struct`): encoding refuses an item shorter than it.
+ */
 export function array<T>(item: Codec<T>, minItemBytes = 1): Codec<T[]> {
   return {
     encodingLength(items) {
@@ -12,7 +17,11 @@ export function array<T>(item: Codec<T>, minItemBytes = 1): Codec<T[]> {
     },
     encode(items, state) {
       uint.encode(items.length, state);
-      for (let i = 0; i < items.length; i++) item.encode(items[i], state);
+      for (let i = 0; i < items.length; i++) {
+        const start = state.offset;
+        item.encode(items[i], state);
+        checkMinimum(state.offset - start, minItemBytes, 'array item', 'minItemBytes');
+      }
     },
     decode(state) {
       enter(state);
@@ -25,8 +34,13 @@ export function array<T>(item: Codec<T>, minItemBytes = 1): Codec<T[]> {
   };
 }
 
-/** A counted map. Decodes into a `Map`, so peer-chosen keys never meet an object prototype. */
-export function map<K, V>(key: Codec<K>, value: Codec<V>): Codec<Map<K, V>> {
+/**
+ * A counted map. Decodes into a `Map`, so peer-chosen keys never meet an
+ * object prototype; a key seen twice is ERR_DECODE. `minEntryBytes` (default
+ * 1) is the least a key and its value take together, as for `array`: a set
+ * such as `map(uint, constant(true))` takes one byte per entry.
+ */
+export function map<K, V>(key: Codec<K>, value: Codec<V>, minEntryBytes = 1): Codec<Map<K, V>> {
   return {
     encodingLength(m) {
       let length = uint.encodingLength(m.size);
@@ -36,13 +50,15 @@ export function map<K, V>(key: Codec<K>, value: Codec<V>): Codec<Map<K, V>> {
     encode(m, state) {
       uint.encode(m.size, state);
       for (const [k, v] of m) {
+        const start = state.offset;
         key.encode(k, state);
         value.encode(v, state);
+        checkMinimum(state.offset - start, minEntryBytes, 'map entry', 'minEntryBytes');
       }
     },
     decode(state) {
       enter(state);
-      const count = readCount(state, 2);
+      const count = readCount(state, minEntryBytes);
       const m = new Map<K, V>();
       for (let i = 0; i < count; i++) {
         const k = key.decode(state);
@@ -53,6 +69,13 @@ export function map<K, V>(key: Codec<K>, value: Codec<V>): Codec<Map<K, V>> {
       return m;
     },
   };
+}
+
+/** Refuses to write what the decoder's count check would refuse to read. */
+function checkMinimum(written: number, minimum: number, what: string, option: string): void {
+  if (written < minimum) {
+    throw errors.invalidArgument(`${what} encoded in ${written} bytes, below ${option} ${minimum}; lower ${option}`);
+  }
 }
 
 type Fields = Record<string, Codec<any>>;

@@ -1,6 +1,6 @@
 import { errors } from '../errors.js';
 import { type Codec, type DecodeState } from './codec.js';
-import { bytes, decodeUtf8, readLength, uint } from './primitives.js';
+import { bytes, decodeUtf8, readLength, uint, writeUtf8 } from './primitives.js';
 
 /**
  * How a structure turns user values into bytes. Pluggable per replica: the
@@ -26,7 +26,7 @@ export const json: ValueEncoding<unknown> = {
     const text = stringify(value);
     const length = Buffer.byteLength(text, 'utf8');
     uint.encode(length, state);
-    state.offset += state.buffer.write(text, state.offset, length, 'utf8');
+    state.offset += writeUtf8(state.buffer, text, state.offset, length);
   },
   decode(state: DecodeState) {
     const length = readLength(state);
@@ -47,10 +47,19 @@ export const binary: ValueEncoding<Uint8Array> = { name: 'binary', ...bytes };
 
 export const valueEncodings: Readonly<Record<string, ValueEncoding<any>>> = Object.freeze({ json, binary });
 
+/**
+ * JSON text for a value. JSON.stringify escapes lone surrogates (`"\ud800"`),
+ * so the text is always well-formed UTF-8 and such strings round-trip exactly.
+ */
 function stringify(value: unknown): string {
-  const text = JSON.stringify(value);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    // BigInt, a cycle, or a throwing toJSON: the caller's value, not our bug.
+    throw errors.invalidArgument(`value is not JSON-serialisable: ${(err as Error)?.message ?? err}`);
+  }
   if (text === undefined) throw errors.invalidArgument('value is not JSON-serialisable');
-  if (!text.isWellFormed()) throw errors.invalidArgument('value has strings with lone surrogates');
   return text;
 }
 

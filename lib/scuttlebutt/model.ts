@@ -3,7 +3,7 @@ import { compareStamps } from '../clock/index.js';
 import { type DecodeState, type EncodeState, string, uint } from '../codec/index.js';
 import { need } from '../codec/codec.js';
 import { checkJsonDepth } from '../codec/values.js';
-import { decodeUtf8 } from '../codec/primitives.js';
+import { decodeUtf8, writeUtf8 } from '../codec/primitives.js';
 import { errors } from '../errors.js';
 import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
 import type { ScuttlebuttSession } from './session.js';
@@ -47,7 +47,7 @@ const modelUpdateCodec: UpdateCodec<ModelUpdate> = {
     }
     const length = Buffer.byteLength(u.json);
     uint.encode(length + 1, state);
-    state.offset += state.buffer.write(u.json, state.offset, length, 'utf8');
+    state.offset += writeUtf8(state.buffer, u.json, state.offset, length);
   },
   decode(state: DecodeState, source: string, ts: Timestamp): ModelUpdate {
     const keyStart = state.offset;
