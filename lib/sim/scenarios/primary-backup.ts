@@ -59,6 +59,8 @@ export interface PrimaryBackupRun {
   neverReturned: number;
   replacements: number;
   elections: Election[];
+  /** Time from each primary crash until an election started, ms. */
+  detection: number[];
   unavailable: { start: number; end: number }[];
   availableAtEnd: boolean;
   /** Protocol exceptions (for example, an attempt to overwrite a committed entry). */
@@ -199,11 +201,13 @@ export function runPrimaryBackup(o: PrimaryBackupOptions, progress?: (f: number)
   const downNow = new Map<string, { start: number; returns: boolean }>();
   let crashes = 0;
   let neverReturned = 0;
+  const crashTimes: number[] = [];
   const crashPrimary = () => {
     if (scheduler.now >= o.duration) return;
     const primary = controller.primary;
     if (primary && network.isUp(primary) && !downNow.has(primary)) {
       crashes++;
+      crashTimes.push(scheduler.now);
       const returns = !chaos.chance(o.neverReturn);
       if (!returns) neverReturned++;
       network.crash(primary);
@@ -286,6 +290,11 @@ export function runPrimaryBackup(o: PrimaryBackupOptions, progress?: (f: number)
     neverReturned,
     replacements: controller.retired.length,
     elections: controller.elections.slice(1),
+    // From each primary crash to the first election started after it.
+    detection: crashTimes
+      .map((t) => controller.elections.find((e) => e.startedAt >= t)?.startedAt)
+      .map((started, i) => (started === undefined ? NaN : started - crashTimes[i]!))
+      .filter(Number.isFinite),
     unavailable,
     availableAtEnd: controller.available && controller.primary !== undefined && network.isUp(controller.primary),
     failures,
@@ -338,6 +347,7 @@ function summarize(o: PrimaryBackupOptions, runs: PrimaryBackupRun[]): ScenarioR
   const elections = runs.flatMap((r) => r.elections);
   const decided = elections.filter((e) => e.decidedAt !== undefined);
   const failover = percentiles(decided.map((e) => e.decidedAt! - e.startedAt));
+  const detection = percentiles(runs.flatMap((r) => r.detection));
   const windows = runs.flatMap((r) => r.unavailable.map((w) => w.end - w.start));
   const windowStats = percentiles(windows);
   const lostAcked = sum((r) => r.lostAcked.length);
@@ -377,6 +387,7 @@ function summarize(o: PrimaryBackupOptions, runs: PrimaryBackupRun[]): ScenarioR
     replacements: sum((r) => r.replacements),
     elections: elections.length,
     electionsByReason: byReason,
+    detectionMs: { median: round(detection.median), p95: round(detection.p95), max: round(detection.max) },
     failoverMs: { median: round(failover.median), p95: round(failover.p95), max: round(failover.max) },
     unavailability: {
       windows: windows.length,
@@ -394,7 +405,9 @@ function summarize(o: PrimaryBackupOptions, runs: PrimaryBackupRun[]): ScenarioR
     lines(`primary-backup: ${o.nodes} servers, W2R1, ${o.routing} routing, detection ${o.detect === 'both' ? 'on failed send and by polling' : 'by polling'}, ${runs.length === 1 ? `seed ${o.seed}` : `seeds ${o.seed}..${o.seed + runs.length - 1}`}`, [
       ['run', `${o.duration / 1000} s each, ${o.rate} writes/s and reads/s, latency ${o.latency} ms, loss ${o.loss}, ${o.partitions} partitions`],
       ['crashes', `${report.crashes} primary crashes (${report.neverReturned} never returned), ${report.replacements} servers replaced`],
-      ['elections', `${report.elections} (${Object.entries(byReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}); failover median ${report.failoverMs.median} ms, max ${report.failoverMs.max} ms`],
+      ['elections', `${report.elections} (${Object.entries(byReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`],
+      ['detection', `crash to election: median ${report.detectionMs.median} ms, p95 ${report.detectionMs.p95}, max ${report.detectionMs.max}`],
+      ['failover', `election to promotion: median ${report.failoverMs.median} ms, p95 ${report.failoverMs.p95}, max ${report.failoverMs.max} (waits for a quorum of reports)`],
       ['writes', `${report.writes}: ${report.acked} acknowledged, ${report.failedWrites} refused, ${report.indeterminateWrites} timed out`],
       ['acked lost', `${lostAcked}${report.lostAckedExamples.length ? ` (${report.lostAckedExamples.join('; ')})` : ''}`],
       ['reads', `${report.reads}: ${report.staleReads} stale, ${report.failedReads} failed`],
