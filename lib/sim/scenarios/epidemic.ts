@@ -161,11 +161,12 @@ export const epidemic: Scenario = {
       runs: rows,
       goals,
     };
-    const header = `${'mode'.padEnd(12)} ${'rounds'.padStart(6)} ${'msgs/node'.padStart(10)} ${'residue'.padStart(8)}  predicted`;
+    const header = `${'mode'.padEnd(12)} ${'rounds'.padStart(6)} ${'msgs/node'.padStart(10)} ${'with rumour'.padStart(12)} ${'residue'.padStart(8)}  predicted`;
     const text = [
       `epidemic: one rumour from n0 to ${nodes} nodes, seed ${options.seed}, latency ${base.latency} ms, loss ${base.loss}, ${base.partitions} partitions, rounds of ${period} ms`,
       `  ${header}`,
-      ...rows.map((r) => `  ${r.mode.padEnd(12)} ${String(r.rounds ?? '-').padStart(6)} ${String(r.messagesPerNode).padStart(10)} ${pct(r.residue).padStart(8)}  ${r.predicted}`),
+      ...rows.map((r) => `  ${r.mode.padEnd(12)} ${String(r.rounds ?? '-').padStart(6)} ${String(r.messagesPerNode).padStart(10)} ${String(round(r.rumorMessages / nodes, 2)).padStart(12)} ${pct(r.residue).padStart(8)}  ${r.predicted}`),
+      '  (anti-entropy: every node calls one random peer per round, the random phone call model; "with rumour": messages carrying it, per node)',
       'goals:',
       goals.length ? goalLines(goals) : '  (the goal is checked at 10,000 nodes without loss or partitions)',
     ].join('\n');
