@@ -105,7 +105,7 @@ export class ReplicaCluster<R extends Replicable> {
   readonly failures: { at: number; node: string; error: string }[] = [];
   /** Frames sent by connections (handshakes included). */
   frames = 0;
-  /** Times a pair re-synced after a break. */
+  /** Connections that broke after they had synced (each is redialled). */
   reconnects = 0;
 
   private readonly nodes = new Map<string, SimNode<R>>();

@@ -219,7 +219,7 @@ export class Network {
         }
         this.stats.delivered++;
         this.handlers.get(to)?.(from, message);
-      }, 'dgram');
+      }, `dgram ${from}>${to}`);
     }
     return true;
   }
@@ -270,7 +270,7 @@ export class Network {
       this.stats.delivered++;
       const end = fromA ? stream.endB : stream.endA;
       end.onData?.(frame);
-    }, 'frame');
+    }, `frame ${from}>${to}`);
     return true;
   }
 
