@@ -1,4 +1,5 @@
-import type { Network } from './network.js';
+import type { FaultWindow, Network } from './network.js';
+import type { Timer } from './scheduler.js';
 import { type Pair, type PartitionKind, PARTITION_KINDS, bridge, isolateOne, randomHalves, randomLinks } from './partitions.js';
 import type { SimRandom } from './random.js';
 
@@ -18,24 +19,37 @@ export function schedulePartitions(network: Network, random: SimRandom, count: n
   }
 }
 
-/** Applies one partition of `kind` now, healing it after `length` ms. */
-export function applyPartition(network: Network, random: SimRandom, kind: PartitionKind, length: number): void {
+/**
+ * Applies one partition of `kind` now and heals it after `length` ms.
+ * Returns a function that cancels what is still to come (later clogs and
+ * the heal), for a nemesis that stops early and heals everything itself.
+ */
+export function applyPartition(network: Network, random: SimRandom, kind: PartitionKind, length: number): () => void {
   const scheduler = network.scheduler;
   const nodes = network.nodes;
+  const timers: Timer[] = [];
+  let window: FaultWindow;
   if (kind === 'clog') {
+    // Cut links one by one over the first half, restore them in random order over the second.
     const links = randomLinks(nodes, Math.max(1, Math.floor(nodes.length / 2)), random);
-    const window = network.beginFault('clog', links.map(([a, b]) => `${a}-${b}`).join(' '));
+    window = network.beginFault('clog', links.map(([a, b]) => `${a}-${b}`).join(' '));
     const step = length / 2 / links.length;
-    links.forEach(([a, b], i) => scheduler.schedule(step * i, () => network.cut(a, b), 'clog'));
-    random.shuffle([...links]).forEach(([a, b], i) => scheduler.schedule(length / 2 + step * i, () => network.uncut(a, b), 'unclog'));
-    scheduler.schedule(length, () => network.endFault(window), 'heal');
-    return;
+    links.forEach(([a, b], i) => timers.push(scheduler.schedule(step * i, () => network.cut(a, b), 'clog')));
+    random.shuffle([...links]).forEach(([a, b], i) => timers.push(scheduler.schedule(length / 2 + step * i, () => network.uncut(a, b), 'unclog')));
+    timers.push(scheduler.schedule(length, () => network.endFault(window), 'heal'));
+  } else {
+    const { pairs, detail } = kind === 'halves' ? randomHalves(nodes, random) : kind === 'isolate' ? isolateOne(nodes, random) : bridge(nodes, random);
+    window = network.beginFault(kind, detail);
+    for (const [a, b] of pairs) network.cut(a, b);
+    timers.push(
+      scheduler.schedule(length, () => {
+        for (const [a, b] of pairs as Pair[]) network.uncut(a, b);
+        network.endFault(window);
+      }, 'heal'),
+    );
   }
-  const { pairs, detail } = kind === 'halves' ? randomHalves(nodes, random) : kind === 'isolate' ? isolateOne(nodes, random) : bridge(nodes, random);
-  const window = network.beginFault(kind, detail);
-  for (const [a, b] of pairs) network.cut(a, b);
-  scheduler.schedule(length, () => {
-    for (const [a, b] of pairs as Pair[]) network.uncut(a, b);
+  return () => {
+    for (const timer of timers) scheduler.cancel(timer);
     network.endFault(window);
-  }, 'heal');
+  };
 }

@@ -1,5 +1,6 @@
 import type { FaultWindow, Network } from './network.js';
-import { type Pair, type PartitionKind, PARTITION_KINDS, bridge, isolateOne, randomHalves, randomLinks } from './partitions.js';
+import { applyPartition } from './faults.js';
+import { type PartitionKind, PARTITION_KINDS } from './partitions.js';
 import type { SimRandom } from './random.js';
 
 export interface NemesisOptions {
@@ -48,6 +49,7 @@ export class Nemesis {
   /** Crashed nodes and their fault windows. */
   private readonly down = new Map<string, FaultWindow>();
   private readonly crashHooks: CrashHooks | undefined;
+  /** Cancels what the current partition still has scheduled. */
   private readonly pending: (() => void)[] = [];
 
   constructor(
@@ -80,43 +82,15 @@ export class Nemesis {
   }
 
   private partition(): void {
-    const nodes = this.network.nodes;
     const kind = this.random.pick(this.options.partitions);
     const length = Math.max(100, this.random.exponential(this.options.partitionFor));
-    const scheduler = this.network.scheduler;
-    const done = () => {
-      this.network.endFault(window);
-      this.later(this.options.partitionEvery, () => this.partition());
-    };
-    let window: FaultWindow;
-    if (kind === 'clog') {
-      // Cut links one by one over the first half, restore them in random order over the second.
-      const links = randomLinks(nodes, Math.max(1, Math.floor(nodes.length / 2)), this.random);
-      window = this.network.beginFault('clog', links.map(([a, b]) => `${a}-${b}`).join(' '));
-      const step = length / 2 / links.length;
-      links.forEach(([a, b], i) => scheduler.schedule(step * i, () => this.running && this.network.cut(a, b), 'clog'));
-      const restore = this.random.shuffle([...links]);
-      restore.forEach(([a, b], i) =>
-        scheduler.schedule(length / 2 + step * i, () => this.running && this.network.uncut(a, b), 'unclog'),
-      );
-      scheduler.schedule(length, () => this.running && done(), 'heal');
-      return;
-    }
-    const { pairs, detail } = kind === 'halves' ? randomHalves(nodes, this.random) : kind === 'isolate' ? isolateOne(nodes, this.random) : bridge(nodes, this.random);
-    window = this.network.beginFault(kind, detail);
-    for (const [a, b] of pairs) this.network.cut(a, b);
-    const heal = () => this.uncutAll(pairs);
-    this.pending.push(heal);
-    scheduler.schedule(length, () => {
+    const cancel = applyPartition(this.network, this.random, kind, length);
+    this.pending.push(cancel);
+    this.network.scheduler.schedule(length, () => {
       if (!this.running) return;
-      this.pending.splice(this.pending.indexOf(heal), 1);
-      heal();
-      done();
-    }, 'heal');
-  }
-
-  private uncutAll(pairs: Pair[]): void {
-    for (const [a, b] of pairs) this.network.uncut(a, b);
+      this.pending.splice(this.pending.indexOf(cancel), 1);
+      this.later(this.options.partitionEvery, () => this.partition());
+    }, 'nemesis');
   }
 
   private crash(): void {

@@ -129,3 +129,31 @@ test('partitions, topologies and percentiles', (t) => {
   t.deepEqual(percentiles([5, 1, 4, 2, 3]), { count: 5, median: 3, p95: 5, p99: 5, max: 5 });
   t.end();
 });
+
+test('nemesis: partitions and crashes on a schedule; stop heals and restarts everything', async (t) => {
+  const { Nemesis } = await import('../../lib/sim/nemesis.js');
+  const scheduler = new Scheduler();
+  const network = new Network(scheduler, new SimRandom(1));
+  for (const n of ['a', 'b', 'c', 'd', 'e']) network.addNode(n);
+  const events: string[] = [];
+  const nemesis = new Nemesis(network, new SimRandom(2), { partitionEvery: 500, partitionFor: 2000, crashEvery: 700, downFor: 5000 }, {
+    crash: (n) => (events.push(`crash ${n}`), network.crash(n)),
+    restart: (n, keep) => (events.push(`restart ${n} ${keep}`), network.restart(n)),
+  });
+  nemesis.start();
+  let sawCut = false;
+  for (let time = 100; time <= 10_000; time += 100) {
+    scheduler.runUntil(time);
+    sawCut ||= network.cutCount > 0;
+  }
+  nemesis.stop();
+  t.ok(sawCut, 'partitions happened');
+  t.ok(events.some((e) => e.startsWith('crash')), `crashes: ${events.filter((e) => e.startsWith('crash')).length}`);
+  t.ok(new Set(network.faults.map((f) => f.kind)).size >= 3, `kinds: ${[...new Set(network.faults.map((f) => f.kind))].join(', ')}`);
+  t.equal(network.cutCount, 0, 'healed at stop');
+  t.ok(['a', 'b', 'c', 'd', 'e'].every((n) => network.isUp(n)), 'every node up at stop');
+  scheduler.runUntil(60_000);
+  t.equal(network.cutCount, 0, 'and nothing cuts the network afterwards');
+  t.ok(network.faults.every((f) => f.end !== undefined), 'every fault window closed');
+  t.end();
+});
