@@ -8,7 +8,7 @@ export interface CheckReport {
   writes: number;
   /** Writes that reached two nodes or more (acknowledged, W2). */
   replicated: number;
-  /** Writes whose every copy was lost to restarts without state: expected gone. */
+  /** Writes whose every copy was lost to restarts without state (or, without `holds`, may have been): not expected. */
   wipedWithTheirNode: number;
   /** Live nodes whose state differs from the first live node's. */
   divergent: string[];
@@ -40,11 +40,13 @@ export function checkConvergence<R extends Replicable>(cluster: ReplicaCluster<R
 
 /** Writes that have surviving copies but are missing on some live node. */
 export function checkLost<R extends Replicable>(cluster: ReplicaCluster<R>): CheckReport['lost'] & { length: number } {
+  const holds = cluster.structure.holds;
   const live = cluster.upNodes();
   const lost: CheckReport['lost'] = [];
+  if (!holds) return lost;
   for (const record of cluster.writes) {
     if (record.wiped) continue;
-    const missingOn = live.filter((n) => !cluster.structure.holds(cluster.replica(n), record.write));
+    const missingOn = live.filter((n) => !holds(cluster.replica(n), record.write));
     if (missingOn.length > 0) lost.push({ key: record.write.key, origin: record.origin, missingOn });
   }
   return lost;
@@ -113,7 +115,7 @@ export function checkCluster<R extends Replicable>(cluster: ReplicaCluster<R>): 
   if (phantoms > 0) violations.push(`phantoms: ${phantoms} elements nobody wrote`);
   if (counterOutOfRange.length > 0) violations.push(`counter out of range on ${counterOutOfRange.map((c) => `${c.node}=${c.value} not in [${c.low}, ${c.high}]`).join(', ')}`);
   if (cluster.failures.length > 0) violations.push(`${cluster.failures.length} failures, first at ${cluster.failures[0]!.at} ms on ${cluster.failures[0]!.node}: ${cluster.failures[0]!.error}`);
-  const pending = cluster.writes.filter((w) => !w.wiped && w.everywhereAt === undefined && w.holders.size < cluster.names.length);
+  const pending = cluster.structure.holds ? cluster.writes.filter((w) => !w.wiped && w.everywhereAt === undefined && w.holders.size < cluster.names.length) : [];
   if (pending.length > 0 && lost.length === 0) violations.push(`${pending.length} writes never reached every node`);
   return {
     nodes: cluster.names.length,

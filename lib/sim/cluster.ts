@@ -111,6 +111,8 @@ export class ReplicaCluster<R extends Replicable> {
   private readonly nodes = new Map<string, SimNode<R>>();
   private readonly random: SimRandom;
   private readonly workloadRandom: SimRandom;
+  /** The workload's scratch space for this run (see `StructureUnderTest.mutate`). */
+  private readonly run: Record<string, unknown> = {};
 
   constructor(
     readonly structure: StructureUnderTest<R>,
@@ -155,7 +157,7 @@ export class ReplicaCluster<R extends Replicable> {
     const n = this.nodes.get(node)!;
     if (!n.up) return undefined;
     const index = this.writes.length;
-    const write = this.guard(node, () => this.structure.mutate(n.replica, index, this.workloadRandom));
+    const write = this.guard(node, () => this.structure.mutate(n.replica, index, this.workloadRandom, this.run));
     if (!write) return undefined;
     const record: WriteRecord = {
       write,
@@ -169,7 +171,7 @@ export class ReplicaCluster<R extends Replicable> {
       everywhereAt: undefined,
     };
     this.writes.push(record);
-    for (const other of this.nodes.values()) other.missing.add(record);
+    if (this.structure.holds) for (const other of this.nodes.values()) other.missing.add(record);
     this.check(n);
     return record;
   }
@@ -197,6 +199,11 @@ export class ReplicaCluster<R extends Replicable> {
       n.generation++;
       n.replica = this.create(node, n.generation);
       for (const record of this.writes) {
+        if (!this.structure.holds) {
+          // No way to tell who holds what: whatever this node wrote may be gone.
+          if (record.origin === node) record.wiped = true;
+          continue;
+        }
         if (record.holders.delete(node) && record.holders.size === 0) this.forget(record);
         if (!record.wiped) n.missing.add(record);
       }
@@ -238,9 +245,10 @@ export class ReplicaCluster<R extends Replicable> {
 
   /** Marks the writes `n` has come to hold. */
   check(n: SimNode<R>): void {
-    if (n.missing.size === 0) return;
+    const holds = this.structure.holds;
+    if (!holds || n.missing.size === 0) return;
     for (const record of n.missing) {
-      if (!this.guard(n.name, () => this.structure.holds(n.replica, record.write))) continue;
+      if (!this.guard(n.name, () => holds(n.replica, record.write))) continue;
       n.missing.delete(record);
       record.holders.add(n.name);
       if (record.holders.size >= 2) record.replicated = true;

@@ -32,12 +32,21 @@ export interface StructureUnderTest<R extends Replicable = Replicable> {
   name: string;
   /** A fresh, empty replica. */
   create(context: ReplicaContext): R;
-  /** Makes local change number `i` (0, 1, 2, ...) and says what was written. */
-  mutate(replica: R, i: number, random: SimRandom): Write;
+  /**
+   * Makes local change number `i` (0, 1, 2, ...) and says what was written.
+   * `run` is a scratch object shared by every call of one run (fresh per
+   * cluster), for workloads that remember what they did (what was removed).
+   */
+  mutate(replica: R, i: number, random: SimRandom, run: Record<string, unknown>): Write;
   /** Plain data to compare for convergence. */
   state(replica: R): unknown;
-  /** Whether the replica holds write `w`; drives lost-write and latency checks. */
-  holds(replica: R, write: Write): boolean;
+  /**
+   * Whether the replica holds write `w`; drives the lost-write and latency
+   * checks. Without it (counters cannot tell one increment from another),
+   * those checks are skipped, and a write made on a node that later
+   * restarts without its state counts as indeterminate (maybe lost).
+   */
+  holds?(replica: R, write: Write): boolean;
   /** Set-like structures: every element, duplicates included. */
   elements?(replica: R): string[];
   /** Counters: the current value. */
