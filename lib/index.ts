@@ -70,7 +70,7 @@ export {
   type StructureUnderTest,
   type ReplicaContext,
   type ClusterOptions,
-  type CheckReport,
+  type CheckReport as SimCheckReport,
   type ConvergenceOptions,
   type ConvergenceResult,
   type Scenario,
