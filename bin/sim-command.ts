@@ -28,7 +28,7 @@ export function simUsage(): string {
 }
 
 /** `tendril sim ...`: runs one scenario and prints its report. Returns the exit code. */
-export function simCommand(argv: readonly string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): number {
+export async function simCommand(argv: readonly string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
   const args = parseArgs(argv, ['json', 'help']);
   const name = args.positional[0];
   if (args.flags.has('help') || name === undefined || name === 'help') {
@@ -68,7 +68,7 @@ export function simCommand(argv: readonly string[], out: NodeJS.WriteStream = pr
       err.write(`\r${scenario.name}: ${percent}%`);
     };
   }
-  const result = scenario.run(options);
+  const result = await scenario.run(options);
   if (err.isTTY) err.write('\r\x1b[K');
   out.write(args.flags.has('json') ? JSON.stringify(result.report, null, 2) + '\n' : result.text + '\n');
   if (o.svg !== undefined) {

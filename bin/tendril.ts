@@ -2,7 +2,7 @@
 // The tendril command. Each subcommand lives in its own file; this one only dispatches.
 import { simCommand, simUsage } from './sim-command.js';
 
-const COMMANDS: Record<string, { summary: string; run: (argv: readonly string[]) => number }> = {
+const COMMANDS: Record<string, { summary: string; run: (argv: readonly string[]) => number | Promise<number> }> = {
   sim: { summary: 'run a deterministic simulation scenario (tendril sim --help)', run: simCommand },
 };
 
@@ -18,7 +18,7 @@ if (!entry) {
   process.exitCode = command === undefined || command === '--help' || command === 'help' ? 0 : 2;
 } else {
   try {
-    process.exitCode = entry.run(rest);
+    process.exitCode = await entry.run(rest);
   } catch (err) {
     process.stderr.write(`tendril ${command}: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 2;

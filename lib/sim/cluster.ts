@@ -111,6 +111,8 @@ export class ReplicaCluster<R extends Replicable> {
   private readonly nodes = new Map<string, SimNode<R>>();
   private readonly random: SimRandom;
   private readonly workloadRandom: SimRandom;
+  /** Writes handed to the structure and not yet recorded (async structures). */
+  private pendingWrites = 0;
   /** The workload's scratch space for this run (see `StructureUnderTest.mutate`). */
   private readonly run: Record<string, unknown> = {};
 
@@ -156,13 +158,32 @@ export class ReplicaCluster<R extends Replicable> {
   write(node: string): WriteRecord | undefined {
     const n = this.nodes.get(node)!;
     if (!n.up) return undefined;
-    const index = this.writes.length;
-    const write = this.guard(node, () => this.structure.mutate(n.replica, index, this.workloadRandom, this.run));
-    if (!write) return undefined;
+    const index = this.writes.length + this.pendingWrites++;
+    const result = this.guard(node, () => this.structure.mutate(n.replica, index, this.workloadRandom, this.run));
+    if (result instanceof Promise) {
+      // Recorded once the structure has taken it; virtual time stands still meanwhile (runUntilAsync).
+      result.then(
+        (write) => {
+          this.pendingWrites--;
+          this.record(n, write, index);
+        },
+        (err) => {
+          this.pendingWrites--;
+          this.failures.push({ at: this.now, node, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+        },
+      );
+      return undefined;
+    }
+    this.pendingWrites--;
+    if (!result) return undefined;
+    return this.record(n, result, index);
+  }
+
+  private record(n: SimNode<R>, write: Write, index: number): WriteRecord {
     const record: WriteRecord = {
       write,
       index,
-      origin: node,
+      origin: n.name,
       at: this.now,
       holders: new Set(),
       firstHeld: new Map(),
@@ -229,12 +250,27 @@ export class ReplicaCluster<R extends Replicable> {
 
   /** Runs the simulation until virtual time `until`. */
   runUntil(until: number): void {
+    if (this.structure.async) throw new RangeError(`${this.structure.name} works on promises: use runUntilAsync`);
     this.scheduler.runUntil(until);
+  }
+
+  /** Runs until `until`, letting promise work settle after every event (for `async` structures). */
+  runUntilAsync(until: number): Promise<void> {
+    // Work that settled after an event may have applied writes: look again.
+    return this.scheduler.runUntilAsync(until, () => {
+      for (const n of this.nodes.values()) if (n.up) this.check(n);
+    });
   }
 
   private create(node: string, generation: number): R {
     const id = generation === 0 ? node : `${node}.${generation}`;
-    return this.structure.create({ node, id, now: () => SIM_EPOCH_MS + this.scheduler.now, random: this.random.fork() });
+    return this.structure.create({
+      node,
+      id,
+      now: () => SIM_EPOCH_MS + this.scheduler.now,
+      defer: (callback) => void this.scheduler.schedule(0, callback, 'defer'),
+      random: this.random.fork(),
+    });
   }
 
   /** A record whose every copy is gone: no node will ever hold it again. */

@@ -66,6 +66,29 @@ export interface ConvergenceResult {
  * checkers run. Everything is drawn from `seed`.
  */
 export function runConvergence<R extends Replicable>(structure: StructureUnderTest<R>, seed: number, options: Partial<ConvergenceOptions> = {}): ConvergenceResult {
+  if (structure.async) throw new RangeError(`${structure.name} works on promises: use runConvergenceAsync`);
+  const run = convergencePlan(structure, seed, options);
+  for (let step = run.next(); ; step = run.next()) {
+    if (step.done) return step.value;
+    step.value.cluster.runUntil(step.value.until);
+  }
+}
+
+/** `runConvergence` for any structure, those that work on promises (storage) included. */
+export async function runConvergenceAsync<R extends Replicable>(structure: StructureUnderTest<R>, seed: number, options: Partial<ConvergenceOptions> = {}): Promise<ConvergenceResult> {
+  const run = convergencePlan(structure, seed, options);
+  for (let step = run.next(); ; step = run.next()) {
+    if (step.done) return step.value;
+    await step.value.cluster.runUntilAsync(step.value.until);
+  }
+}
+
+/** The run as steps: it yields "advance the cluster to `until`", and the driver does, synchronously or not. */
+function* convergencePlan<R extends Replicable>(
+  structure: StructureUnderTest<R>,
+  seed: number,
+  options: Partial<ConvergenceOptions>,
+): Generator<{ cluster: ReplicaCluster<R>; until: number }, ConvergenceResult> {
   const o = { ...DEFAULT_CONVERGENCE, ...options };
   const random = new SimRandom(seed ^ 0x5eed);
   const loss = round(random.float() * o.maxLoss, 3);
@@ -100,10 +123,10 @@ export function runConvergence<R extends Replicable>(structure: StructureUnderTe
     const node = workload.pick(cluster.names);
     cluster.scheduler.at(t, () => void cluster.write(node), 'write');
   }
-  cluster.runUntil(o.duration);
+  yield { cluster, until: o.duration };
   nemesis.stop();
   cluster.network.setAllLinks({ loss: 0 });
-  cluster.runUntil(o.duration + o.settle);
+  yield { cluster, until: o.duration + o.settle };
   return {
     structure: structure.name,
     seed,

@@ -68,6 +68,23 @@ export class Scheduler {
     if (until > this.now) this.now = until;
   }
 
+  /**
+   * `runUntil` for code that finishes its work on promises: after every
+   * event, waits for a turn of the host's event loop, so every promise
+   * chain the event started (an in-memory database's reads and writes)
+   * settles before virtual time moves on. Only work that never waits on
+   * real I/O or real timers stays deterministic this way.
+   */
+  async runUntilAsync(until: number, afterEach?: () => void): Promise<void> {
+    await settle();
+    while (this.heap.length > 0 && this.heap[0]!.at <= until) {
+      this.step();
+      await settle();
+      afterEach?.();
+    }
+    if (until > this.now) this.now = until;
+  }
+
   /** Runs until the queue is empty or `limit` time is reached. */
   runUntilIdle(limit = Infinity): void {
     while (this.heap.length > 0 && this.heap[0]!.at <= limit) this.step();
@@ -121,4 +138,8 @@ export class Scheduler {
     }
     return top;
   }
+}
+
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -5,6 +5,8 @@ import type { SimRandom } from './random.js';
 export interface ReplicaContext {
   /** The simulated node it lives on, e.g. `n3`. */
   node: string;
+  /** Runs `callback` later in virtual time: give it to structures that pace their work (`defer` options). */
+  defer: (callback: () => void) => void;
   /** A replica id unique to this life of the node's state, e.g. `n3` or `n3.2` after a restart without state. */
   id: string;
   /** Virtual wall-clock time in ms (a fixed epoch plus virtual time): inject it into HybridClock (`new HybridClock({ now })`). */
@@ -30,6 +32,12 @@ export interface Write {
  */
 export interface StructureUnderTest<R extends Replicable = Replicable> {
   name: string;
+  /**
+   * Its replicas finish work on promises (a database): the cluster must be
+   * run with `runUntilAsync`, which lets pending promise work settle after
+   * every event, so virtual time stands still while it does. Default false.
+   */
+  async?: boolean;
   /** A fresh, empty replica. */
   create(context: ReplicaContext): R;
   /**
@@ -37,7 +45,7 @@ export interface StructureUnderTest<R extends Replicable = Replicable> {
    * `run` is a scratch object shared by every call of one run (fresh per
    * cluster), for workloads that remember what they did (what was removed).
    */
-  mutate(replica: R, i: number, random: SimRandom, run: Record<string, unknown>): Write;
+  mutate(replica: R, i: number, random: SimRandom, run: Record<string, unknown>): Write | Promise<Write>;
   /** Plain data to compare for convergence. */
   state(replica: R): unknown;
   /**

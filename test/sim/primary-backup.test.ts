@@ -1,9 +1,9 @@
 import test from 'tape';
 import { runPrimaryBackup, primaryBackup } from '../../lib/sim/scenarios/primary-backup.js';
 
-test('primary-backup goal: zero acknowledged writes lost over 200 seeds with random primary crashes', (t) => {
+test('primary-backup goal: zero acknowledged writes lost over 200 seeds with random primary crashes', async (t) => {
   const seeds = Number(process.env.SIM_SEEDS ?? 200);
-  const result = primaryBackup.run({ seed: 1, duration: 30_000, extra: { seeds: String(seeds), 'crash-every': '5000' } });
+  const result = await primaryBackup.run({ seed: 1, duration: 30_000, extra: { seeds: String(seeds), 'crash-every': '5000' } });
   console.log(result.text.replace(/^/gm, '# '));
   t.ok((result.report.crashes as number) >= seeds, `${result.report.crashes} primary crashes`);
   t.ok((result.report.acked as number) > 0, `${result.report.acked} acknowledged writes`);
@@ -11,15 +11,15 @@ test('primary-backup goal: zero acknowledged writes lost over 200 seeds with ran
   t.end();
 });
 
-test('primary-backup: forwarding, detection by polling only, loss and partitions: still nothing acknowledged is lost', (t) => {
-  const result = primaryBackup.run({ seed: 1000, duration: 30_000, loss: 0.05, partitions: 2, extra: { seeds: '40', routing: 'forward', detect: 'polling' } });
+test('primary-backup: forwarding, detection by polling only, loss and partitions: still nothing acknowledged is lost', async (t) => {
+  const result = await primaryBackup.run({ seed: 1000, duration: 30_000, loss: 0.05, partitions: 2, extra: { seeds: '40', routing: 'forward', detect: 'polling' } });
   console.log(result.text.replace(/^/gm, '# '));
   t.ok((result.report.electionsByReason as Record<string, number>).polling > 0, 'polling detected failures');
   t.ok(result.report.goals[0]!.met, result.report.goals[0]!.text);
   t.end();
 });
 
-test('primary-backup: a failed send elects at once; a server that never returns is replaced; stale reads are counted', (t) => {
+test('primary-backup: a failed send elects at once; a server that never returns is replaced; stale reads are counted', async (t) => {
   const run = runPrimaryBackup({
     seed: 3,
     nodes: 3,

@@ -1,5 +1,5 @@
 import test from 'tape';
-import { runConvergence } from '../../lib/sim/convergence.js';
+import { runConvergence, runConvergenceAsync } from '../../lib/sim/convergence.js';
 import { replayCommand } from '../../lib/sim/scenarios/sweep.js';
 import type { StructureUnderTest } from '../../lib/sim/structure.js';
 
@@ -13,7 +13,7 @@ export function convergenceSweep(structure: StructureUnderTest<any>): void {
   const count = Number(process.env.SIM_SEEDS ?? 200);
   const first = Number(process.env.SIM_FIRST_SEED ?? 1);
   const seeds = only !== undefined ? [only] : Array.from({ length: count }, (_, i) => first + i);
-  test(`${structure.name}: convergence sweep over ${seeds.length} seeds (5 nodes, loss up to 30%, partitions, crashes)`, (t) => {
+  test(`${structure.name}: convergence sweep over ${seeds.length} seeds (5 nodes, loss up to 30%, partitions, crashes)`, async (t) => {
     console.log(`# seeds ${seeds[0]}..${seeds[seeds.length - 1]}; replay one with SEED=<n> or \`${replayCommand(structure.name, seeds[0]!)}\``);
     let failed = 0;
     let writes = 0;
@@ -21,7 +21,7 @@ export function convergenceSweep(structure: StructureUnderTest<any>): void {
     for (const seed of seeds) {
       let result;
       try {
-        result = runConvergence(structure, seed);
+        result = structure.async ? await runConvergenceAsync(structure, seed) : runConvergence(structure, seed);
       } catch (err) {
         failed++;
         t.fail(`seed ${seed} threw ${(err as Error).stack}; replay: ${replayCommand(structure.name, seed)}`);

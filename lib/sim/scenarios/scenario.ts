@@ -39,7 +39,8 @@ export interface Scenario {
   summary: string;
   /** One line per scenario-specific option, for `--help`. */
   extraHelp: string[];
-  run(options: ScenarioOptions): ScenarioResult;
+  /** Runs it; a scenario over structures that work on promises returns a promise. */
+  run(options: ScenarioOptions): ScenarioResult | Promise<ScenarioResult>;
 }
 
 /** Reads a scenario-specific numeric option. */

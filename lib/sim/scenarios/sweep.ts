@@ -1,4 +1,4 @@
-import { type ConvergenceResult, DEFAULT_CONVERGENCE, runConvergence } from '../convergence.js';
+import { type ConvergenceResult, DEFAULT_CONVERGENCE, runConvergence, runConvergenceAsync } from '../convergence.js';
 import { percentiles, round } from '../stats.js';
 import { STRUCTURES } from '../structures/index.js';
 import type { Chart } from '../svg.js';
@@ -22,7 +22,7 @@ export const sweep: Scenario = {
     '--seeds N         seeds to run from --seed on (default 1)',
     `--ops N           writes per run (default ${DEFAULT_CONVERGENCE.ops})`,
   ],
-  run(options: ScenarioOptions): ScenarioResult {
+  async run(options: ScenarioOptions): Promise<ScenarioResult> {
     const which = extraString(options, 'structure', [...Object.keys(STRUCTURES), 'all'], 'all');
     const names = which === 'all' ? Object.keys(STRUCTURES) : [which];
     const seeds = extraNumber(options, 'seeds', 1);
@@ -39,7 +39,8 @@ export const sweep: Scenario = {
     const total = names.length * seeds;
     for (const name of names) {
       for (let i = 0; i < seeds; i++) {
-        results.push(runConvergence(STRUCTURES[name]!, options.seed + i, convergence));
+        const structure = STRUCTURES[name]!;
+        results.push(structure.async ? await runConvergenceAsync(structure, options.seed + i, convergence) : runConvergence(structure, options.seed + i, convergence));
         options.progress?.(results.length / total);
       }
     }
