@@ -55,7 +55,7 @@ const logEntryCodec: UpdateCodec<LogEntry> = {
     } catch (err) {
       throw errors.decode('invalid JSON value in log entry', err);
     }
-    return { source, ts, seq, prev, json, hash: entryHash(source, seq, ts, json, prev), superseded: false };
+    return { source, ts, seq, prev, json, hash: entryHash(source, seq, ts, json, prev) };
   },
 };
 
@@ -67,7 +67,8 @@ const logEntryCodec: UpdateCodec<LogEntry> = {
 export class Log extends Scuttlebutt<LogEntry> {
   readonly kind = 'log';
   readonly updateCodec = logEntryCodec;
-  private readonly ordered: LogEntry[] = [];
+  private readonly ordered: LogEntry[] = []; // log order: timestamp, then source
+  private readonly arrivals: LogEntry[] = []; // the order applied, for scans
   private readonly heads = new Map<string, LogEntry>();
 
   constructor(options: ScuttlebuttOptions = {}) {
@@ -81,7 +82,7 @@ export class Log extends Scuttlebutt<LogEntry> {
     const head = this.heads.get(this.id);
     const seq = (head?.seq ?? 0) + 1;
     const prev = head?.hash ?? GENESIS;
-    const entry = this.localUpdate((ts) => ({ source: this.id, ts, seq, prev, json, hash: entryHash(this.id, seq, ts, json, prev), superseded: false }));
+    const entry = this.localUpdate((ts) => ({ source: this.id, ts, seq, prev, json, hash: entryHash(this.id, seq, ts, json, prev) }));
     return record(entry);
   }
 
@@ -112,8 +113,14 @@ export class Log extends Scuttlebutt<LogEntry> {
     }
   }
 
+  protected *retained(): Generator<LogEntry> {
+    // By index, so entries appended while the scan runs are visited too.
+    for (let i = 0; i < this.arrivals.length; i++) yield this.arrivals[i];
+  }
+
   protected applyUpdate(entry: LogEntry, origin: ScuttlebuttSession<LogEntry> | undefined): boolean {
     this.heads.set(entry.source, entry);
+    this.arrivals.push(entry);
     // Entries mostly arrive in order: search back from the end for the slot.
     let i = this.ordered.length;
     while (i > 0 && compareStamps(this.ordered[i - 1].ts, this.ordered[i - 1].source, entry.ts, entry.source) > 0) i--;

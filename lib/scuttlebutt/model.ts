@@ -54,7 +54,7 @@ const modelUpdateCodec: UpdateCodec<ModelUpdate> = {
     const key = string.decode(state);
     if (state.offset - keyStart > MAX_KEY_BYTES + 2) throw errors.limit('key bytes', state.offset - keyStart, MAX_KEY_BYTES);
     const marker = uint.decode(state);
-    if (marker === 0) return { source, ts, key, json: undefined, superseded: false };
+    if (marker === 0) return { source, ts, key, json: undefined };
     const length = marker - 1;
     if (length > state.limits.maxBytes) throw errors.limit('value bytes', length, state.limits.maxBytes);
     need(state, length);
@@ -62,7 +62,7 @@ const modelUpdateCodec: UpdateCodec<ModelUpdate> = {
     state.offset += length;
     const json = decodeUtf8(state.buffer, start, state.offset);
     validateJson(json, state.limits.maxDepth);
-    return { source, ts, key, json, superseded: false };
+    return { source, ts, key, json };
   },
 };
 
@@ -110,7 +110,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     checkKey(key);
     const json = JSON.stringify(value);
     if (json === undefined) throw errors.invalidArgument(`value of ${JSON.stringify(key)} is not JSON-serialisable`);
-    this.localUpdate((ts) => ({ source: this.id, ts, key, json, superseded: false }));
+    this.localUpdate((ts) => ({ source: this.id, ts, key, json }));
     return this;
   }
 
@@ -118,7 +118,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   delete(key: string): boolean {
     checkKey(key);
     if (!this.has(key)) return false;
-    this.localUpdate((ts) => ({ source: this.id, ts, key, json: undefined, superseded: false }));
+    this.localUpdate((ts) => ({ source: this.id, ts, key, json: undefined }));
     return true;
   }
 
@@ -169,11 +169,23 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     };
   }
 
+  protected retained(): IterableIterator<ModelUpdate> {
+    return this.store.values();
+  }
+
+  override isRetained(update: ModelUpdate): boolean {
+    return this.store.get(update.key) === update;
+  }
+
   protected applyUpdate(update: ModelUpdate, origin: ScuttlebuttSession<ModelUpdate> | undefined): boolean {
     const current = this.store.get(update.key);
     if (current && compareStamps(current.ts, current.source, update.ts, update.source) > 0) return false;
+    if (current) {
+      // Delete first, so the key moves to the end: the map's order stays the order of application.
+      this.store.delete(update.key);
+      this.supersede(current);
+    }
     this.store.set(update.key, update);
-    if (current) this.supersede(current);
     this.liveKeys += (update.json !== undefined ? 1 : 0) - (current && current.json !== undefined ? 1 : 0);
     const watchers = this.watchers.size > 0 ? this.watchers.get(update.key) : undefined;
     // Parsing the value for listeners is most of the cost of applying an update: skip it when nobody listens.

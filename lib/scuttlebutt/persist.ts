@@ -48,7 +48,7 @@ export class Persistence extends EventEmitter {
 
   /** Opens (or creates) the stored replica; `db` is an abstract-level database or a path for classic-level. */
   static async open<U extends Update>(replica: Scuttlebutt<U>, db: Db | string, options: PersistOptions = {}): Promise<Persistence> {
-    if (replica.sourceIds().length > 0) throw errors.invalidArgument('persist() needs a fresh replica: this one already holds updates');
+    if (!replica.isEmpty) throw errors.invalidArgument('persist() needs a fresh replica: this one already holds updates');
     const ownsDb = typeof db === 'string';
     const root: Db = typeof db === 'string' ? new ClassicLevel(db) : db;
     await root.open();

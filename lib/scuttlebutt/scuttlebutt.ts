@@ -6,7 +6,6 @@ import { Replica } from '../stream/replica.js';
 import type { Descriptor, SessionOptions } from '../stream/session.js';
 import { type Clock, type ScuttlebuttMessage, messageCodec } from './messages.js';
 import { ScuttlebuttSession } from './session.js';
-import { SourceLog } from './source-log.js';
 import type { Update, UpdateCodec } from './update.js';
 
 export interface ScuttlebuttOptions {
@@ -30,7 +29,8 @@ export interface UpdateObserver<U extends Update> {
  * The scuttlebutt engine: per-source high-water clocks, digests, lazy
  * per-source history, and relaying between streams without echo. A structure
  * extends it and implements only `applyUpdate` (how an update changes the
- * state, calling `supersede` for what it replaces) and its `updateCodec`.
+ * state, calling `supersede` for what it replaces), `retained` (the updates
+ * it keeps, in the order applied) and its `updateCodec`.
  */
 export abstract class Scuttlebutt<U extends Update> extends Replica {
   readonly id: string;
@@ -39,7 +39,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   abstract readonly kind: string;
   abstract readonly updateCodec: UpdateCodec<U>;
   private codec: Codec<ScuttlebuttMessage<U>> | undefined;
-  private readonly logs = new Map<string, SourceLog<U>>();
+  private readonly highWater: Clock = new Map();
   private readonly sessions = new Set<ScuttlebuttSession<U>>();
   private readonly observers = new Set<UpdateObserver<U>>();
 
@@ -65,33 +65,25 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
 
   /** The high-water timestamp of every source this replica has seen. */
   clockDigest(): Clock {
-    const clock: Clock = new Map();
-    for (const [source, log] of this.logs) clock.set(source, log.highWater);
-    return clock;
+    return new Map(this.highWater);
   }
 
   /** Raises high-water marks to `clock` (after a restart, for updates that were superseded and not kept). */
   restoreClock(clock: Clock): void {
     for (const [source, ts] of clock) {
-      let log = this.logs.get(source);
-      if (!log) this.logs.set(source, (log = new SourceLog()));
-      if (ts > log.highWater) log.highWater = ts;
+      if (ts > (this.highWater.get(source) ?? 0)) this.highWater.set(source, ts);
       this.clock.restore(ts);
     }
   }
 
-  sourceIds(): string[] {
-    return [...this.logs.keys()];
+  /** True until the replica holds or has seen any update. */
+  get isEmpty(): boolean {
+    return this.highWater.size === 0;
   }
 
-  /** Retained updates of `source` with `ts > since`, in order, at most `max`. */
-  updatesAfter(source: string, since: Timestamp, max: number): U[] {
-    return this.logs.get(source)?.after(since, max) ?? [];
-  }
-
-  /** Every retained update, source by source, in timestamp order. */
-  *history(): IterableIterator<U> {
-    for (const log of this.logs.values()) yield* log;
+  /** Every retained update, in the order it was applied (so each source's in timestamp order). */
+  history(): Iterator<U> & Iterable<U> {
+    return this.retained();
   }
 
   /**
@@ -110,14 +102,12 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    * peers come through `ingestBatch`, which checks their timestamps first.
    */
   ingest(update: U, origin?: ScuttlebuttSession<U>): boolean {
-    let log = this.logs.get(update.source);
-    if (log && update.ts <= log.highWater) return false;
+    const seen = this.highWater.get(update.source);
+    if (seen !== undefined && update.ts <= seen) return false;
     this.clock.restore(update.ts);
-    this.validateUpdate(update, log);
-    if (!log) this.logs.set(update.source, (log = new SourceLog()));
-    log.highWater = update.ts;
+    this.validateUpdate(update);
+    this.highWater.set(update.source, update.ts);
     const retained = this.applyUpdate(update, origin);
-    if (retained) log.append(update);
     for (const observer of this.observers) observer.applied(update, retained);
     for (const session of this.sessions) if (session !== origin) session.relay(update);
     return true;
@@ -137,11 +127,25 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    */
   protected abstract applyUpdate(update: U, origin: ScuttlebuttSession<U> | undefined): boolean;
 
-  /** Refuses an update that cannot follow what this replica has (a broken hash chain, say). */
-  protected validateUpdate(_update: U, _log: SourceLog<U> | undefined): void {}
+  /**
+   * The retained updates in the order they were applied, as a live
+   * iterator: an update applied while it runs appears later in it, and a
+   * superseded one disappears. Each source's updates are applied in
+   * timestamp order, so this order is also each source's timestamp order,
+   * which is what lets a peer's digest stand for everything it has.
+   */
+  protected abstract retained(): Iterator<U> & Iterable<U>;
 
+  /** Whether `update` is still retained; a queued update that is not need not be sent. */
+  isRetained(_update: U): boolean {
+    return true;
+  }
+
+  /** Refuses an update that cannot follow what this replica has (a broken hash chain, say). */
+  protected validateUpdate(_update: U): void {}
+
+  /** Tells observers (persistence) that a retained update was replaced. */
   protected supersede(update: U): void {
-    this.logs.get(update.source)?.supersede(update);
     for (const observer of this.observers) observer.superseded(update);
   }
 

@@ -5,16 +5,14 @@ import type { Clock, ScuttlebuttMessage, UpdatesMessage } from './messages.js';
 import type { Scuttlebutt } from './scuttlebutt.js';
 import type { Update } from './update.js';
 
-/** Most live updates queued for one peer before falling back to a history scan. */
-const MAX_QUEUE = 16_384;
-/** Most updates fetched from a source log per step of a history scan. */
-const SCAN_STEP = 512;
+/** Most live updates queued for one peer (references: 2 MiB at most) before falling back to a history scan. */
+const MAX_QUEUE = 1 << 18;
 
 /**
  * The scuttlebutt protocol towards one peer. Both sides send a digest (the
  * high-water timestamp of every source they have seen); each then sends the
- * other what its digest lacks, source by source in timestamp order, and
- * after that relays live updates.
+ * other what its digest lacks, in the order it applied them (so each
+ * source's in timestamp order), and after that relays live updates.
  *
  * `sent` is what the peer has, as far as we know: its digest, advanced by
  * every update we send and every update it sends us. Live updates are queued
@@ -30,9 +28,10 @@ export class ScuttlebuttSession<U extends Update> implements Session<Scuttlebutt
   private accepting = false;
   private digestSent = false;
   private sent: Clock | undefined; // undefined until the peer's digest arrives
-  private scan: { sources: string[]; index: number } | undefined;
+  private scan: Iterator<U> | undefined; // the replica's retained updates, live
+  private scanned: UpdatesMessage<U>[] = []; // one chunk of the scan, grouped by source
   private rescan = false;
-  private pending = new Map<string, U[]>(); // live updates to send, per source, in order
+  private pending = new Map<string, { items: U[]; head: number }>(); // live updates to send, per source, in order
   private pendingCount = 0;
   private historyDone = false;
   private closed = false;
@@ -82,8 +81,8 @@ export class ScuttlebuttSession<U extends Update> implements Session<Scuttlebutt
       this.rescan = true;
     } else {
       const queued = this.pending.get(update.source);
-      if (queued) queued.push(update);
-      else this.pending.set(update.source, [update]);
+      if (queued) queued.items.push(update);
+      else this.pending.set(update.source, { items: [update], head: 0 });
       this.pendingCount++;
     }
     this.onWake?.();
@@ -99,7 +98,7 @@ export class ScuttlebuttSession<U extends Update> implements Session<Scuttlebutt
     while (this.scan || this.rescan) {
       if (!this.scan) {
         this.rescan = false;
-        this.scan = { sources: this.replica.sourceIds(), index: 0 };
+        this.scan = this.replica.history();
       }
       const message = this.nextFromScan();
       if (message) return message;
@@ -113,36 +112,41 @@ export class ScuttlebuttSession<U extends Update> implements Session<Scuttlebutt
     this.closed = true;
     this.pending.clear();
     this.scan = undefined;
+    this.scanned = [];
     this.replica.detach(this);
   }
 
+  /**
+   * The next message of a history scan. The scan walks the replica's
+   * updates in the order they were applied, takes a chunk of about one
+   * message's worth that the peer lacks, and groups it by source (keeping
+   * each source's order), so sources that interleave still travel in few
+   * messages.
+   */
   private nextFromScan(): UpdatesMessage<U> | undefined {
+    if (this.scanned.length === 0) this.scanChunk();
+    return this.scanned.shift();
+  }
+
+  private scanChunk(): void {
     const scan = this.scan!;
     const sent = this.sent!;
+    const codec = this.replica.updateCodec;
     const budget = this.options.maxMessageBytes;
-    while (scan.index < scan.sources.length) {
-      const source = scan.sources[scan.index];
-      const updates: U[] = [];
-      let size = 0;
-      let since = sent.get(source) ?? 0;
-      while (size < budget) {
-        const step = this.replica.updatesAfter(source, since, SCAN_STEP);
-        if (step.length === 0) break;
-        for (const u of step) {
-          size += this.replica.updateCodec.encodingLength(u) + 9;
-          if (size > budget && updates.length > 0) break;
-          updates.push(u);
-          since = u.ts;
-        }
-      }
-      if (updates.length === 0) {
-        scan.index++;
-        continue;
-      }
-      sent.set(source, since);
-      return { type: 'updates', source, updates };
+    const groups = new Map<string, U[]>();
+    let size = 0;
+    while (size < budget) {
+      const next = scan.next();
+      if (next.done) break;
+      const u = next.value;
+      if (u.ts <= (sent.get(u.source) ?? 0)) continue;
+      sent.set(u.source, u.ts);
+      const group = groups.get(u.source);
+      if (group) group.push(u);
+      else groups.set(u.source, [u]);
+      size += codec.encodingLength(u) + 9;
     }
-    return undefined;
+    for (const [source, updates] of groups) this.scanned.push({ type: 'updates', source, updates });
   }
 
   /** Sends queued live updates the peer lacks, one source per message. */
@@ -151,20 +155,21 @@ export class ScuttlebuttSession<U extends Update> implements Session<Scuttlebutt
     const budget = this.options.maxMessageBytes;
     for (const [source, queued] of this.pending) {
       const have = sent.get(source) ?? 0;
+      const { items } = queued;
       const updates: U[] = [];
       let size = 0;
-      let i = 0;
-      for (; i < queued.length; i++) {
-        const u = queued[i];
+      let i = queued.head;
+      for (; i < items.length; i++) {
+        const u = items[i];
         // Skip what the peer has, and what was replaced meanwhile (its successor is queued too).
-        if (u.ts <= have || u.superseded) continue;
+        if (u.ts <= have || !this.replica.isRetained(u)) continue;
         size += this.replica.updateCodec.encodingLength(u) + 9;
         if (size > budget && updates.length > 0) break;
         updates.push(u);
       }
-      if (i === queued.length) this.pending.delete(source);
-      else this.pending.set(source, queued.slice(i));
-      this.pendingCount -= i;
+      this.pendingCount -= i - queued.head;
+      queued.head = i;
+      if (i === items.length) this.pending.delete(source);
       if (updates.length === 0) continue;
       sent.set(source, updates[updates.length - 1].ts);
       return { type: 'updates', source, updates };

@@ -9,11 +9,6 @@ import type { Timestamp } from '../clock/index.js';
 export interface Update {
   readonly source: string;
   readonly ts: Timestamp;
-  /**
-   * Set by the engine once a later update makes this one irrelevant. Create
-   * updates with `superseded: false`, so every update has one object shape.
-   */
-  superseded?: boolean;
 }
 
 /**
