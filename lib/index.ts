@@ -63,6 +63,7 @@ export {
   ReplicaCluster,
   checkCluster,
   runConvergence,
+  runConvergenceAsync,
   renderSvg,
   SCENARIOS,
   STRUCTURES as SIM_STRUCTURES,

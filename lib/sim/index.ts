@@ -8,9 +8,9 @@ export { Nemesis, type NemesisOptions, type CrashHooks, DEFAULT_NEMESIS } from '
 export { schedulePartitions, applyPartition } from './faults.js';
 export { topology, TOPOLOGIES, type TopologyKind } from './topology.js';
 export { type StructureUnderTest, type ReplicaContext, type Write } from './structure.js';
-export { ReplicaCluster, type ClusterOptions, type WriteRecord, DEFAULT_CLUSTER } from './cluster.js';
+export { ReplicaCluster, type ClusterOptions, type WriteRecord, DEFAULT_CLUSTER, SIM_EPOCH_MS } from './cluster.js';
 export { checkCluster, checkConvergence, checkLost, checkSet, checkCounter, everywhereLatency, type CheckReport } from './checkers.js';
-export { runConvergence, type ConvergenceOptions, type ConvergenceResult, DEFAULT_CONVERGENCE } from './convergence.js';
+export { runConvergence, runConvergenceAsync, type ConvergenceOptions, type ConvergenceResult, DEFAULT_CONVERGENCE } from './convergence.js';
 export { percentiles, canonical, type Percentiles } from './stats.js';
 export { renderSvg, type Chart, type Series, type Shade } from './svg.js';
 export { STRUCTURES } from './structures/index.js';
