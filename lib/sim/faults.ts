@@ -1,6 +1,6 @@
 import type { FaultWindow, Network } from './network.js';
 import type { Timer } from './scheduler.js';
-import { type Pair, type PartitionKind, PARTITION_KINDS, bridge, isolateOne, randomHalves, randomLinks } from './partitions.js';
+import { type PartitionKind, PARTITION_KINDS, bridge, isolateOne, randomHalves, randomLinks } from './partitions.js';
 import type { SimRandom } from './random.js';
 
 /**
@@ -38,12 +38,12 @@ export function applyPartition(network: Network, random: SimRandom, kind: Partit
     random.shuffle([...links]).forEach(([a, b], i) => timers.push(scheduler.schedule(length / 2 + step * i, () => network.uncut(a, b), 'unclog')));
     timers.push(scheduler.schedule(length, () => network.endFault(window), 'heal'));
   } else {
-    const { pairs, detail } = kind === 'halves' ? randomHalves(nodes, random) : kind === 'isolate' ? isolateOne(nodes, random) : bridge(nodes, random);
+    const { groups, detail } = kind === 'halves' ? randomHalves(nodes, random) : kind === 'isolate' ? isolateOne(nodes, random) : bridge(nodes, random);
     window = network.beginFault(kind, detail);
-    for (const [a, b] of pairs) network.cut(a, b);
+    network.partition(groups);
     timers.push(
       scheduler.schedule(length, () => {
-        for (const [a, b] of pairs as Pair[]) network.uncut(a, b);
+        network.unpartition();
         network.endFault(window);
       }, 'heal'),
     );

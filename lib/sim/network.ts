@@ -69,6 +69,8 @@ export class Network {
   private readonly acceptors = new Map<string, StreamAcceptor>();
   private readonly links = new Map<string, DirectedLink>();
   private readonly cuts = new Set<string>();
+  /** The current partition: the groups each node is in; undefined when whole. */
+  private sides: Map<string, number[]> | undefined;
   private readonly streams = new Set<StreamLink>();
   private defaults: LinkProfile;
 
@@ -117,9 +119,10 @@ export class Network {
 
   // ---- faults ----
 
-  /** True if messages from `from` cannot reach `to`. */
+  /** True if messages from `from` cannot reach `to`: a cut link, or no side of the partition in common. */
   isCut(from: string, to: string): boolean {
-    return this.cuts.has(key(from, to));
+    if (this.sides !== undefined && !shareSide(this.sides.get(from), this.sides.get(to))) return true;
+    return this.cuts.size > 0 && this.cuts.has(key(from, to));
   }
 
   /** Both can exchange messages now (both up, no cut either way). */
@@ -141,22 +144,36 @@ export class Network {
     this.cuts.delete(key(b, a));
   }
 
-  /** Splits the nodes into groups that cannot talk across (nodes in no group are isolated). */
-  partition(groups: string[][]): void {
-    const group = new Map<string, number>();
-    groups.forEach((members, i) => members.forEach((id) => group.set(id, i)));
-    for (const a of this.nodes) {
-      for (const b of this.nodes) {
-        if (a < b && (group.get(a) === undefined || group.get(a) !== group.get(b))) this.cut(a, b);
-      }
-    }
+  /**
+   * Splits the nodes into groups: two nodes can talk only if some group
+   * holds both (a node in two groups is a bridge; a node in none is
+   * isolated). Replaces the previous partition; cut links stay cut. Costs
+   * O(nodes), not O(nodes^2), so 10,000 nodes partition cheaply.
+   */
+  partition(groups: readonly (readonly string[])[]): void {
+    const sides = new Map<string, number[]>();
+    groups.forEach((members, i) => members.forEach((id) => sides.set(id, [...(sides.get(id) ?? []), i])));
+    this.sides = sides;
+    for (const stream of [...this.streams]) if (!shareSide(sides.get(stream.a), sides.get(stream.b))) stream.break();
   }
 
-  /** Removes every cut. */
+  /** Ends the partition (cut links stay cut). */
+  unpartition(): void {
+    this.sides = undefined;
+  }
+
+  /** Ends the partition and removes every cut. */
   heal(): void {
+    this.sides = undefined;
     this.cuts.clear();
   }
 
+  /** True while a partition or a cut link is in force. */
+  get split(): boolean {
+    return this.sides !== undefined || this.cuts.size > 0;
+  }
+
+  /** Links cut one by one (partitions not counted). */
   get cutCount(): number {
     return this.cuts.size / 2;
   }
@@ -297,6 +314,12 @@ export class Network {
     }
     return link;
   }
+}
+
+function shareSide(a: number[] | undefined, b: number[] | undefined): boolean {
+  if (!a || !b) return false;
+  for (const x of a) if (b.includes(x)) return true;
+  return false;
 }
 
 function key(from: string, to: string): string {

@@ -1,7 +1,7 @@
 import type { SimRandom } from './random.js';
 
 /**
- * The shapes of partition the nemesis applies, as lists of node pairs to cut.
+ * The shapes of partition the nemesis applies.
  * - `halves`: two random halves that cannot talk to each other.
  * - `isolate`: one node cut off from all others.
  * - `bridge`: two halves that talk only through one node that sees both
@@ -15,38 +15,53 @@ export const PARTITION_KINDS: readonly PartitionKind[] = ['halves', 'isolate', '
 
 export type Pair = [string, string];
 
-/** Every pair (a, b) with a in `left` and b in `right`. */
-export function across(left: readonly string[], right: readonly string[]): Pair[] {
-  const pairs: Pair[] = [];
-  for (const a of left) for (const b of right) pairs.push([a, b]);
-  return pairs;
+/** A partition as groups of nodes that can talk among themselves (see `Network.partition`). */
+export interface Split {
+  groups: string[][];
+  detail: string;
 }
 
-export function randomHalves(nodes: readonly string[], random: SimRandom): { pairs: Pair[]; detail: string } {
+export function randomHalves(nodes: readonly string[], random: SimRandom): Split {
   const shuffled = random.shuffle([...nodes]);
   const half = Math.floor(shuffled.length / 2);
   const left = shuffled.slice(0, half).sort();
   const right = shuffled.slice(half).sort();
-  return { pairs: across(left, right), detail: `${left.join(',')} | ${right.join(',')}` };
+  return { groups: [left, right], detail: `${brief(left)} | ${brief(right)}` };
 }
 
-export function isolateOne(nodes: readonly string[], random: SimRandom): { pairs: Pair[]; detail: string } {
+export function isolateOne(nodes: readonly string[], random: SimRandom): Split {
   const node = random.pick(nodes);
-  return { pairs: across([node], nodes.filter((n) => n !== node)), detail: `${node} alone` };
+  return { groups: [[node], nodes.filter((n) => n !== node)], detail: `${node} alone` };
 }
 
-export function bridge(nodes: readonly string[], random: SimRandom): { pairs: Pair[]; detail: string } {
+/** Two halves that share one node: it talks to both, they do not talk to each other. */
+export function bridge(nodes: readonly string[], random: SimRandom): Split {
   const shuffled = random.shuffle([...nodes]);
   const bridgeNode = shuffled.pop()!;
   const half = Math.floor(shuffled.length / 2);
   const left = shuffled.slice(0, half).sort();
   const right = shuffled.slice(half).sort();
-  return { pairs: across(left, right), detail: `${left.join(',')} <${bridgeNode}> ${right.join(',')}` };
+  return { groups: [[...left, bridgeNode], [...right, bridgeNode]], detail: `${brief(left)} <${bridgeNode}> ${brief(right)}` };
+}
+
+/** Names a group briefly: all of a small one, a count for a large one. */
+function brief(group: readonly string[]): string {
+  return group.length <= 12 ? group.join(',') : `${group.length} nodes`;
 }
 
 /** `count` distinct random pairs, in the order they will be clogged. */
 export function randomLinks(nodes: readonly string[], count: number, random: SimRandom): Pair[] {
-  const all: Pair[] = [];
-  for (let i = 0; i < nodes.length; i++) for (let j = i + 1; j < nodes.length; j++) all.push([nodes[i]!, nodes[j]!]);
-  return random.shuffle(all).slice(0, Math.min(count, all.length));
+  const total = (nodes.length * (nodes.length - 1)) / 2;
+  const want = Math.min(count, total);
+  const picked = new Map<string, Pair>();
+  // Rejection sampling: no list of all n^2 pairs, so large clusters clog cheaply.
+  while (picked.size < want) {
+    const a = random.int(0, nodes.length - 1);
+    const b = random.int(0, nodes.length - 1);
+    if (a === b) continue;
+    const pair: Pair = a < b ? [nodes[a]!, nodes[b]!] : [nodes[b]!, nodes[a]!];
+    const k = `${pair[0]} ${pair[1]}`;
+    if (!picked.has(k)) picked.set(k, pair);
+  }
+  return [...picked.values()];
 }

@@ -22,6 +22,8 @@ export interface SpreadRun {
   residue: number;
   /** Nodes informed after each round (index 0 = before the first round). */
   informed: number[];
+  /** Partitions applied: kind and rounds. */
+  faults: string[];
 }
 
 interface SpreadOptions {
@@ -89,7 +91,8 @@ export function spread(mode: SpreadMode, o: SpreadOptions): SpreadRun {
       break;
     }
   }
-  return { mode, k: mode === 'rumor' ? o.k : undefined, nodes: o.nodes, rounds, messages, rumorMessages, residue: (o.nodes - informed) / o.nodes, informed: history };
+  const faults = network.faults.map((w) => `${w.kind} in rounds ${Math.floor(w.start / o.period) + 1}-${Math.ceil((w.end ?? scheduler.now) / o.period)}`);
+  return { mode, k: mode === 'rumor' ? o.k : undefined, nodes: o.nodes, rounds, messages, rumorMessages, residue: (o.nodes - informed) / o.nodes, informed: history, faults };
 }
 
 export const epidemic: Scenario = {
@@ -147,6 +150,7 @@ export const epidemic: Scenario = {
         messagesPerNode: round(r.messages / nodes, 2),
         rumorMessages: r.rumorMessages,
         residue: r.residue,
+        partitions: r.faults,
         predicted,
       };
     });
@@ -166,6 +170,7 @@ export const epidemic: Scenario = {
       `epidemic: one rumour from n0 to ${nodes} nodes, seed ${options.seed}, latency ${base.latency} ms, loss ${base.loss}, ${base.partitions} partitions, rounds of ${period} ms`,
       `  ${header}`,
       ...rows.map((r) => `  ${r.mode.padEnd(12)} ${String(r.rounds ?? '-').padStart(6)} ${String(r.messagesPerNode).padStart(10)} ${String(round(r.rumorMessages / nodes, 2)).padStart(12)} ${pct(r.residue).padStart(8)}  ${r.predicted}`),
+      ...(base.partitions > 0 ? rows.map((r) => `  partitions (${r.mode}): ${r.partitions.join('; ') || 'none'}`) : []),
       '  (anti-entropy: every node calls one random peer per round, the random phone call model; "with rumour": messages carrying it, per node)',
       'goals:',
       goals.length ? goalLines(goals) : '  (the goal is checked at 10,000 nodes without loss or partitions)',
