@@ -54,6 +54,20 @@ export { listen, connect, Connector, stdio, backoffDelay, type ConnectOptions, t
 // codec and clock (foundation tests): the range of the int codec
 export { INT_MIN, INT_MAX } from './codec/index.js';
 
+// merkle: MerkleStore, a persistent key/value store synced by Merkle-tree anti-entropy
+export {
+  MerkleStore,
+  MerkleTree,
+  lastWriterWins,
+  DEFAULT_DEPTH as MERKLE_DEFAULT_DEPTH,
+  type MerkleStoreOptions,
+  type Versions,
+  type ChangeEvent,
+  type WriteOptions,
+  type Resolver,
+  type SiblingView,
+} from './merkle/index.js';
+
 // Simulation: deterministic many-node runs under faults (lib/sim/).
 export {
   SimRandom,

@@ -15,6 +15,8 @@ if (kind === 'full-sync') {
   delay.enable();
   const result = await contestant.fullSync(n);
   delay.disable();
-  console.log(JSON.stringify({ ...result, maxStallMs: delay.max / 1e6 }));
+  // No sample at all means the loop never turned during the sync: the stall was the whole sync.
+  const maxStallMs = delay.count === 0 ? result.ms : delay.max / 1e6;
+  console.log(JSON.stringify({ ...result, maxStallMs, loopTurns: delay.count }));
 }
 process.exit(0);

@@ -48,15 +48,14 @@ export async function runModelBench(options: { keys?: number; stallKeys?: number
     replica: name,
     'updates/s': (keys / ms) * 1000,
     'ms for all': ms,
-    'tendril speed-up': ratio(live.get(name)!, live.get('tendril')!).replace(/^/, ''),
+    'tendril speed-up': ratio(ms, live.get('tendril')!),
   }));
-  for (const row of liveRows) row['tendril speed-up'] = ratio(live.get(String(row.replica))!, live.get('tendril')!);
   printTable(`(b) live: ${keys.toLocaleString('en-US')} sets over loopback TCP after sync (best of ${runs})`, liveRows);
 
   const stallRows: Row[] = [];
   for (const name of ['tendril', 'scuttlebutt']) {
-    const r = await inChild<SyncResult & { maxStallMs: number }>(child, ['stall', name, String(stallKeys)]);
-    stallRows.push({ replica: name, keys: r.keys, 'longest stall ms': r.maxStallMs, 'sync s': r.ms / 1000 });
+    const r = await inChild<SyncResult & { maxStallMs: number; loopTurns: number }>(child, ['stall', name, String(stallKeys)]);
+    stallRows.push({ replica: name, keys: r.keys, 'longest stall ms': r.maxStallMs, 'loop samples': r.loopTurns, 'sync s': r.ms / 1000 });
   }
   printTable(`(c) longest event-loop stall during a ${stallKeys.toLocaleString('en-US')}-key full sync`, stallRows);
   return [syncRows, liveRows, stallRows];

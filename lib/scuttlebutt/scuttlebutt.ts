@@ -40,8 +40,10 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   abstract readonly updateCodec: UpdateCodec<U>;
   private codec: Codec<ScuttlebuttMessage<U>> | undefined;
   private readonly highWater: Clock = new Map();
-  private readonly sessions = new Set<ScuttlebuttSession<U>>();
-  private readonly observers = new Set<UpdateObserver<U>>();
+  // Arrays, replaced (never mutated) on change: they are iterated for every
+  // update applied, and a plain indexed loop allocates nothing.
+  private sessions: ScuttlebuttSession<U>[] = [];
+  private observers: UpdateObserver<U>[] = [];
 
   constructor(options: ScuttlebuttOptions = {}) {
     super();
@@ -108,8 +110,9 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     this.validateUpdate(update);
     this.highWater.set(update.source, update.ts);
     const retained = this.applyUpdate(update, origin);
-    for (const observer of this.observers) observer.applied(update, retained);
-    for (const session of this.sessions) if (session !== origin) session.relay(update);
+    const { observers, sessions } = this;
+    for (let i = 0; i < observers.length; i++) observers[i].applied(update, retained);
+    for (let i = 0; i < sessions.length; i++) if (sessions[i] !== origin) sessions[i].relay(update);
     return true;
   }
 
@@ -146,21 +149,24 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
 
   /** Tells observers (persistence) that a retained update was replaced. */
   protected supersede(update: U): void {
-    for (const observer of this.observers) observer.superseded(update);
+    const { observers } = this;
+    for (let i = 0; i < observers.length; i++) observers[i].superseded(update);
   }
 
   /** @internal sessions register here to receive live updates. */
   attach(session: ScuttlebuttSession<U>): void {
-    this.sessions.add(session);
+    this.sessions = [...this.sessions, session];
   }
 
   /** @internal */
   detach(session: ScuttlebuttSession<U>): void {
-    this.sessions.delete(session);
+    this.sessions = this.sessions.filter((s) => s !== session);
   }
 
   observe(observer: UpdateObserver<U>): () => void {
-    this.observers.add(observer);
-    return () => this.observers.delete(observer);
+    this.observers = [...this.observers, observer];
+    return () => {
+      this.observers = this.observers.filter((o) => o !== observer);
+    };
   }
 }

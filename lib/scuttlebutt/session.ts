@@ -134,19 +134,29 @@ export class ScuttlebuttSession<U extends Update> implements Session<Scuttlebutt
     const codec = this.replica.updateCodec;
     const budget = this.options.maxMessageBytes;
     const groups = new Map<string, U[]>();
+    // Runs of one source are the rule: keep its group and clock at hand.
+    let source: string | undefined;
+    let group: U[] = [];
+    let have = 0;
     let size = 0;
     while (size < budget) {
       const next = scan.next();
       if (next.done) break;
       const u = next.value;
-      if (u.ts <= (sent.get(u.source) ?? 0)) continue;
-      sent.set(u.source, u.ts);
-      const group = groups.get(u.source);
-      if (group) group.push(u);
-      else groups.set(u.source, [u]);
+      if (u.source !== source) {
+        if (source !== undefined) sent.set(source, have);
+        source = u.source;
+        have = sent.get(source) ?? 0;
+        group = groups.get(source) ?? [];
+        if (group.length === 0) groups.set(source, group);
+      }
+      if (u.ts <= have) continue;
+      have = u.ts;
+      group.push(u);
       size += codec.encodingLength(u) + 9;
     }
-    for (const [source, updates] of groups) this.scanned.push({ type: 'updates', source, updates });
+    if (source !== undefined) sent.set(source, have);
+    for (const [from, updates] of groups) if (updates.length > 0) this.scanned.push({ type: 'updates', source: from, updates });
   }
 
   /** Sends queued live updates the peer lacks, one source per message. */

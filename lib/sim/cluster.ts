@@ -243,9 +243,14 @@ export class ReplicaCluster<R extends Replicable> {
   }
 
   /** Runs until every link of the topology is up and synced on both ends (at most `limit` ms more). */
-  warmUp(limit = 10_000): void {
+  async warmUp(limit = 10_000): Promise<void> {
     const deadline = this.now + limit;
-    while (this.now < deadline && this.syncedEnds() < 2 * this.edges.length) this.runUntil(Math.min(deadline, this.now + 10));
+    while (this.now < deadline && this.syncedEnds() < 2 * this.edges.length) await this.advance(Math.min(deadline, this.now + 10));
+  }
+
+  /** Runs until `until`: synchronously, or for an `async` structure, letting promise work settle (await it either way). */
+  advance(until: number): void | Promise<void> {
+    return this.structure.async ? this.runUntilAsync(until) : this.runUntil(until);
   }
 
   /** Runs the simulation until virtual time `until`. */

@@ -31,7 +31,7 @@ export const broadcast: Scenario = {
     '--jitter MS       link latency jitter (default 0)',
     `--structure S     ${Object.keys(STRUCTURES).join('|')} (default model-set: the Model, one fresh key per value)`,
   ],
-  run(options: ScenarioOptions): ScenarioResult {
+  async run(options: ScenarioOptions): Promise<ScenarioResult> {
     const nodes = options.nodes ?? 25;
     const latency = options.latency ?? 100;
     const duration = options.duration ?? 20_000;
@@ -53,7 +53,7 @@ export const broadcast: Scenario = {
       link: { latency, jitter, loss },
     });
     // Maelstrom starts the clients once every node is initialised: connect and sync first.
-    cluster.warmUp();
+    await cluster.warmUp();
     const t0 = cluster.now;
     const random = new SimRandom(options.seed ^ 0xb40adca5);
     schedulePartitions(cluster.network, random.fork(), partitions, t0 + duration * 0.25, t0 + duration * 0.75);
@@ -67,12 +67,12 @@ export const broadcast: Scenario = {
       }, 'op');
     }
     for (let t = 1000; t <= duration; t += 1000) cluster.scheduler.at(t0 + t, () => options.progress?.(t / duration), 'progress');
-    cluster.runUntil(t0 + duration);
+    await cluster.advance(t0 + duration);
     cluster.network.heal();
     cluster.network.setAllLinks({ loss: 0 });
     // Wait until every value is everywhere, 10 s at most.
     const deadline = t0 + duration + 10_000;
-    while (cluster.now < deadline && cluster.writes.some((w) => w.everywhereAt === undefined)) cluster.runUntil(Math.min(deadline, cluster.now + 100));
+    while (cluster.now < deadline && cluster.writes.some((w) => w.everywhereAt === undefined)) await cluster.advance(Math.min(deadline, cluster.now + 100));
     const settledAt = cluster.now;
 
     const ops = cluster.writes.length;

@@ -5,8 +5,8 @@ import type { Chart } from '../svg.js';
 import { type Goal, type Scenario, type ScenarioOptions, type ScenarioResult, extraNumber, extraString, goalLines, lines } from './scenario.js';
 
 /** The command that replays one run of the sweep. */
-export function replayCommand(structure: string, seed: number): string {
-  return `tendril sim sweep --structure ${structure} --seed ${seed}`;
+export function replayCommand(structure: string, seed: number, ops = DEFAULT_CONVERGENCE.ops): string {
+  return `tendril sim sweep --structure ${structure} --seed ${seed}${ops === DEFAULT_CONVERGENCE.ops ? '' : ` --ops ${ops}`}`;
 }
 
 /**
@@ -70,7 +70,7 @@ export const sweep: Scenario = {
       seeds,
       settings: { ...DEFAULT_CONVERGENCE, ...convergence },
       structures: perStructure,
-      failures: failed.slice(0, 20).map((r) => ({ structure: r.structure, seed: r.seed, violations: r.report.violations, replay: replayCommand(r.structure, r.seed) })),
+      failures: failed.slice(0, 20).map((r) => ({ structure: r.structure, seed: r.seed, violations: r.report.violations, replay: replayCommand(r.structure, r.seed, convergence.ops) })),
       ...(results.length === 1 ? { run: { ...results[0]!, report: { ...results[0]!.report } } } : {}),
       goals,
     };
@@ -78,7 +78,7 @@ export const sweep: Scenario = {
       lines(`sweep: ${names.join(', ')}, seeds ${options.seed}..${options.seed + seeds - 1}`, [
         ['runs', `${convergence.nodes} replicas, ${convergence.ops} writes over ${convergence.duration / 1000} s, loss up to ${convergence.maxLoss}, latency ${convergence.latency} ms with jitter, partitions and crashes, then heal and check`],
         ...perStructure.map((s) => [s.structure, `${s.runs} runs, ${s.failed} failed, ${s.writes} writes (${s.wipedWithTheirNode} went down with a node that lost its state), ${s.messagesPerOp} frames/write`] as [string, unknown]),
-        ...failed.slice(0, 10).map((r) => [`FAILED seed ${r.seed}`, `${r.report.violations.join('; ')}; replay: ${replayCommand(r.structure, r.seed)}`] as [string, unknown]),
+        ...failed.slice(0, 10).map((r) => [`FAILED seed ${r.seed}`, `${r.report.violations.join('; ')}; replay: ${replayCommand(r.structure, r.seed, convergence.ops)}`] as [string, unknown]),
         ...(results.length === 1 ? [['this run', `loss ${results[0]!.loss}, duplication ${results[0]!.duplicate}, jitter ${results[0]!.jitter} ms, ${results[0]!.faults} faults, ${results[0]!.events} events, trace ${results[0]!.traceHash}`] as [string, unknown]] : []),
       ]),
       'goals:',

@@ -1,5 +1,6 @@
 import type { StructureUnderTest } from '../structure.js';
 import { GrowSet } from './grow-set.js';
+import { merkleUnderTest } from './merkle.js';
 import { logUnderTest, modelSetUnderTest, modelUnderTest } from './scuttlebutt.js';
 
 /** The grow-only set the simulator ships with: adds unique strings. */
@@ -22,4 +23,5 @@ export const STRUCTURES: Record<string, StructureUnderTest<any>> = {
   model: modelUnderTest,
   'model-set': modelSetUnderTest,
   log: logUnderTest,
+  merkle: merkleUnderTest,
 };

@@ -1,0 +1,6 @@
+export { MerkleStore, DEFAULT_DEPTH, type MerkleStoreOptions, type Versions, type ChangeEvent, type WriteOptions } from './store.js';
+export { MerkleTree, MAX_DEPTH } from './tree.js';
+export { MerkleSession } from './session.js';
+export { lastWriterWins, type Resolver, type SiblingView } from './resolve.js';
+export { HASH_BYTES, HASH_NAME } from './hash.js';
+export { type MerkleMessage, merkleMessageCodec } from './messages.js';

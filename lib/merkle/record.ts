@@ -1,0 +1,134 @@
+import { errors } from '../errors.js';
+import { type Limits, array, bytes, decode, encode, string, struct, uint } from '../codec/index.js';
+import { type VersionVector, covers, counterOf, isCanonical, mergeVectors, withCounter } from './version-vector.js';
+
+/**
+ * One write that no later write has replaced yet: the dot `(id, n)` names it
+ * (the n-th write of replica `id` to this key), `ts` is the writer's hybrid
+ * clock (used only by a last-writer-wins resolver) and `value` the value as
+ * encoded by the store's value encoding, kept as bytes so it is never
+ * re-encoded on its way between replicas.
+ */
+export interface Sibling {
+  id: string;
+  n: number;
+  ts: number;
+  value: Uint8Array;
+}
+
+/**
+ * Everything a replica knows about one key, in the dotted-version-vector
+ * style: `context` is every write it has seen (replaced or not), `siblings`
+ * the writes still standing, sorted by (id, n). No siblings and a non-empty
+ * context is a deleted key: its context keeps older writes from coming back.
+ */
+export interface KeyRecord {
+  context: VersionVector;
+  siblings: Sibling[];
+}
+
+export const EMPTY_RECORD: KeyRecord = Object.freeze({ context: [], siblings: [] }) as KeyRecord;
+
+const versionEntry = struct({ id: string, n: uint });
+export const versionVectorCodec = array(versionEntry, 2);
+export const recordCodec = struct({
+  context: versionVectorCodec,
+  siblings: array(struct({ id: string, n: uint, ts: uint, value: bytes }), 4),
+});
+
+export function encodeRecord(record: KeyRecord): Buffer {
+  return encode(recordCodec, record);
+}
+
+/**
+ * Decodes and validates a record: canonical order, every sibling covered by
+ * the context, no duplicate dots. Anything else is ERR_DECODE, so a record
+ * that is accepted has exactly one encoding and one hash.
+ */
+export function decodeRecord(bytes: Uint8Array, limits?: Partial<Limits>): KeyRecord {
+  const record = decode(recordCodec, bytes, limits) as KeyRecord;
+  if (!isCanonical(record.context)) throw errors.decode('record context is not a sorted version vector');
+  const siblings = record.siblings;
+  for (let i = 0; i < siblings.length; i++) {
+    const s = siblings[i];
+    if (s.n < 1) throw errors.decode('sibling counter must be positive');
+    if (!covers(record.context, s.id, s.n)) throw errors.decode('sibling not covered by the record context');
+    if (i > 0 && compareDots(siblings[i - 1], s) >= 0) throw errors.decode('siblings are not sorted and unique');
+  }
+  return record;
+}
+
+function compareDots(a: { id: string; n: number }, b: { id: string; n: number }): number {
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  return a.n - b.n;
+}
+
+function sortSiblings(siblings: Sibling[]): Sibling[] {
+  return siblings.sort(compareDots);
+}
+
+/**
+ * A local write by replica `id`: replaces the siblings that `seen` covers,
+ * keeps the others as siblings of the new value, and records the new dot.
+ * `value` undefined is a delete: it replaces without adding anything.
+ */
+export function writeRecord(current: KeyRecord, id: string, seen: VersionVector, value: Uint8Array | undefined, ts: number): KeyRecord {
+  const n = Math.max(counterOf(current.context, id), counterOf(seen, id)) + 1;
+  const kept = current.siblings.filter((s) => !covers(seen, s.id, s.n));
+  if (value !== undefined) kept.push({ id, n, ts, value });
+  return { context: withCounter(mergeVectors(current.context, seen), id, n), siblings: sortSiblings(kept) };
+}
+
+/**
+ * Merges two records of the same key. A sibling survives if the other side
+ * holds it too or has never seen it; one the other side has seen and
+ * dropped was replaced (or deleted) there. Commutative, associative and
+ * idempotent, and the result is sorted, so every replica that saw the same
+ * writes holds the same bytes.
+ */
+export function mergeRecords(a: KeyRecord, b: KeyRecord): KeyRecord {
+  const out: Sibling[] = [];
+  let i = 0;
+  let j = 0;
+  const as = a.siblings;
+  const bs = b.siblings;
+  while (i < as.length || j < bs.length) {
+    const order = i >= as.length ? 1 : j >= bs.length ? -1 : compareDots(as[i], bs[j]);
+    if (order === 0) {
+      // The same dot is the same write; should two replicas disagree on its
+      // bytes (a replica reused an id), pick one deterministically.
+      out.push(preferred(as[i], bs[j]));
+      i++;
+      j++;
+    } else if (order < 0) {
+      if (!covers(b.context, as[i].id, as[i].n)) out.push(as[i]);
+      i++;
+    } else {
+      if (!covers(a.context, bs[j].id, bs[j].n)) out.push(bs[j]);
+      j++;
+    }
+  }
+  return { context: mergeVectors(a.context, b.context), siblings: out };
+}
+
+function preferred(a: Sibling, b: Sibling): Sibling {
+  if (a.ts !== b.ts) return a.ts > b.ts ? a : b;
+  return Buffer.compare(a.value, b.value) >= 0 ? a : b;
+}
+
+/** Encodes a causal context as the opaque string `get()` hands out. */
+export function encodeContext(vv: VersionVector): string {
+  return encode(versionVectorCodec, vv).toString('base64url');
+}
+
+/** Reads a context string from `get()`; anything else is ERR_INVALID_ARGUMENT. */
+export function decodeContext(context: string): VersionVector {
+  let vv: VersionVector;
+  try {
+    vv = decode(versionVectorCodec, Buffer.from(context, 'base64url'));
+  } catch {
+    throw errors.invalidArgument('context is not one returned by get()');
+  }
+  if (!isCanonical(vv)) throw errors.invalidArgument('context is not one returned by get()');
+  return vv;
+}

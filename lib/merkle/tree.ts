@@ -1,0 +1,145 @@
+import { errors } from '../errors.js';
+import { HASH_BYTES, nodeHash } from './hash.js';
+
+/** Deepest tree accepted: 2^24 buckets, 512 MiB of hashes. */
+export const MAX_DEPTH = 24;
+
+export function checkDepth(depth: number): void {
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH) {
+    throw errors.invalidArgument(`tree depth must be an integer from 1 to ${MAX_DEPTH}, got ${depth}`);
+  }
+}
+
+/**
+ * A complete binary hash tree of fixed depth over the key space, held in
+ * one typed array in heap order (node `i` of level `l` at `2^l - 1 + i`).
+ *
+ * Level `depth` holds the buckets: a key falls into the bucket given by the
+ * top `depth` bits of the hash of the key. A bucket's hash is the XOR of the
+ * leaf hashes of its keys, so a write changes it without reading the other
+ * keys of the bucket; every inner node is the hash of its two children
+ * (all zero for an empty subtree). A write therefore costs `depth` hashes,
+ * whatever the number of keys.
+ *
+ * Binary rather than wider: a walk sends the two children of each differing
+ * node, so the bytes spent per level and differing key are 2 hashes instead
+ * of the fan-out's worth; the extra levels cost round trips, which the
+ * session pipelines.
+ */
+export class MerkleTree {
+  readonly depth: number;
+  readonly nodes: Uint8Array;
+
+  constructor(depth: number, nodes?: Uint8Array) {
+    checkDepth(depth);
+    this.depth = depth;
+    const size = MerkleTree.byteLength(depth);
+    if (nodes && nodes.length !== size) throw errors.invalidArgument(`tree of depth ${depth} needs ${size} bytes, got ${nodes.length}`);
+    this.nodes = nodes ?? new Uint8Array(size);
+  }
+
+  static byteLength(depth: number): number {
+    return (2 ** (depth + 1) - 1) * HASH_BYTES;
+  }
+
+  /** Number of buckets: 2^depth. */
+  get buckets(): number {
+    return 2 ** this.depth;
+  }
+
+  /** Byte offset of node `index` of `level`. */
+  offset(level: number, index: number): number {
+    return (2 ** level - 1 + index) * HASH_BYTES;
+  }
+
+  hash(level: number, index: number): Uint8Array {
+    const at = this.offset(level, index);
+    return this.nodes.subarray(at, at + HASH_BYTES);
+  }
+
+  get root(): Uint8Array {
+    return this.hash(0, 0);
+  }
+
+  /** True if node `index` of `level` equals the hash at `other[at..]`. */
+  equals(level: number, index: number, other: Uint8Array, at: number): boolean {
+    const mine = this.offset(level, index);
+    const nodes = this.nodes;
+    for (let i = 0; i < HASH_BYTES; i++) if (nodes[mine + i] !== other[at + i]) return false;
+    return true;
+  }
+
+  /** The bucket of a key, from the 32-bit position of its hash. */
+  bucketOf(position: number): number {
+    return Math.floor(position / 2 ** (32 - this.depth));
+  }
+
+  /** Folds a leaf hash into (or out of) a bucket, without touching the levels above. */
+  toggleLeaf(bucket: number, leaf: Uint8Array): void {
+    const at = this.offset(this.depth, bucket);
+    for (let i = 0; i < HASH_BYTES; i++) this.nodes[at + i] ^= leaf[i];
+  }
+
+  /** One key changed from `before` to `after` (either may be absent): updates its bucket and the path to the root. */
+  update(bucket: number, before: Uint8Array | undefined, after: Uint8Array | undefined): void {
+    if (before) this.toggleLeaf(bucket, before);
+    if (after) this.toggleLeaf(bucket, after);
+    let index = bucket;
+    for (let level = this.depth - 1; level >= 0; level--) {
+      index = Math.floor(index / 2);
+      this.recompute(level, index);
+    }
+  }
+
+  /**
+   * Several keys changed at once (one write batch): updates their buckets,
+   * then recomputes each inner node above them once, level by level.
+   */
+  updateMany(changes: Array<{ bucket: number; before: Uint8Array | undefined; after: Uint8Array | undefined }>): void {
+    let dirty = new Set<number>();
+    for (const { bucket, before, after } of changes) {
+      if (before) this.toggleLeaf(bucket, before);
+      if (after) this.toggleLeaf(bucket, after);
+      dirty.add(bucket);
+    }
+    for (let level = this.depth - 1; level >= 0; level--) {
+      const parents = new Set<number>();
+      for (const index of dirty) parents.add(Math.floor(index / 2));
+      for (const index of parents) this.recompute(level, index);
+      dirty = parents;
+    }
+  }
+
+  /**
+   * Recomputes every inner node from the buckets, bottom up, yielding to the
+   * event loop after every `slice` nodes so a large rebuild does not stall it.
+   */
+  async recomputeAll(slice = 8192, pause: () => Promise<void> = () => new Promise((r) => setImmediate(r))): Promise<void> {
+    let budget = slice;
+    for (let level = this.depth - 1; level >= 0; level--) {
+      const width = 2 ** level;
+      for (let index = 0; index < width; index++) {
+        this.recompute(level, index);
+        if (--budget === 0) {
+          budget = slice;
+          await pause();
+        }
+      }
+    }
+  }
+
+  private recompute(level: number, index: number): void {
+    const at = this.offset(level, index);
+    const child = this.offset(level + 1, index * 2);
+    const nodes = this.nodes;
+    let empty = true;
+    for (let i = 0; i < 2 * HASH_BYTES; i++) {
+      if (nodes[child + i] !== 0) {
+        empty = false;
+        break;
+      }
+    }
+    if (empty) nodes.fill(0, at, at + HASH_BYTES);
+    else nodes.set(nodeHash(nodes, child), at);
+  }
+}

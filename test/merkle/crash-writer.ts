@@ -1,0 +1,22 @@
+// A child process for crash.test: writes to a MerkleStore with `sync` and
+// prints each write's sequence number once `put` has resolved, until killed.
+// Usage: node crash-writer.js <path> <first sequence number>
+import { MerkleStore } from '../../lib/index.js';
+
+const [path, first] = process.argv.slice(2);
+const KEYS = 400;
+const IN_FLIGHT = 4;
+
+const store = new MerkleStore<{ seq: number }>({ path, depth: 10, sync: true });
+await store.open();
+process.stdout.write(`open ${store.openedFrom}\n`);
+let next = Number(first);
+async function writer(): Promise<never> {
+  while (true) {
+    const seq = next++;
+    await store.put(`k${seq % KEYS}`, { seq });
+    process.stdout.write(`${seq}\n`);
+  }
+}
+// Several writers at once: writes in one group share a batch and an fsync.
+await Promise.all(Array.from({ length: IN_FLIGHT }, writer));
