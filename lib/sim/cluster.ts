@@ -7,7 +7,7 @@ import type { LinkProfile } from './link.js';
 import { Network, type StreamEnd } from './network.js';
 import { SimRandom } from './random.js';
 import { Scheduler } from './scheduler.js';
-import type { StructureUnderTest, Write } from './structure.js';
+import type { ReplicaContext, StructureUnderTest, Write } from './structure.js';
 import { type TopologyKind, topology } from './topology.js';
 
 /** Virtual time 0 as wall-clock time handed to replicas: 2026-01-01T00:00:00Z, so timestamps look like real ones. */
@@ -215,6 +215,10 @@ export class ReplicaCluster<R extends Replicable> {
   restart(node: string, keepState: boolean): void {
     const n = this.nodes.get(node)!;
     if (n.up) return;
+    if (keepState && this.structure.reopen) {
+      const crashed = n.replica;
+      n.replica = this.structure.reopen(crashed, this.context(node, n.generation));
+    }
     if (!keepState) {
       this.structure.dispose?.(n.replica);
       n.generation++;
@@ -268,14 +272,17 @@ export class ReplicaCluster<R extends Replicable> {
   }
 
   private create(node: string, generation: number): R {
-    const id = generation === 0 ? node : `${node}.${generation}`;
-    return this.structure.create({
+    return this.structure.create(this.context(node, generation));
+  }
+
+  private context(node: string, generation: number): ReplicaContext {
+    return {
       node,
-      id,
+      id: generation === 0 ? node : `${node}.${generation}`,
       now: () => SIM_EPOCH_MS + this.scheduler.now,
       defer: (callback) => void this.scheduler.schedule(0, callback, 'defer'),
       random: this.random.fork(),
-    });
+    };
   }
 
   /** A record whose every copy is gone: no node will ever hold it again. */

@@ -61,4 +61,10 @@ export interface StructureUnderTest<R extends Replicable = Replicable> {
   counter?(replica: R): number;
   /** Releases what a replica holds when its node loses it. */
   dispose?(replica: R): void;
+  /**
+   * A crash that keeps the node's storage: a new replica opened on what the
+   * crashed one persisted (same id), as a restarted process would. Without
+   * it, the replica object itself lives on as the persisted state.
+   */
+  reopen?(crashed: R, context: ReplicaContext): R;
 }

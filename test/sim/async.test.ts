@@ -61,3 +61,24 @@ test('a structure that works on promises converges under faults, and the same se
   }
   t.end();
 });
+
+test('MerkleStore: a crash that keeps its database reopens a store that rebuilds its tree and still holds the writes', async (t) => {
+  const { ReplicaCluster } = await import('../../lib/sim/cluster.js');
+  const { checkCluster } = await import('../../lib/sim/checkers.js');
+  const { merkleUnderTest } = await import('../../lib/sim/structures/merkle.js');
+  const cluster = new ReplicaCluster(merkleUnderTest, 9, { nodes: 3, link: { latency: 10 } });
+  for (let i = 0; i < 30; i++) cluster.scheduler.at(100 + i * 20, () => void cluster.write(`n${i % 3}`));
+  await cluster.runUntilAsync(1000);
+  const before = cluster.replica('n1');
+  cluster.crash('n1');
+  for (let i = 0; i < 10; i++) cluster.scheduler.at(1100 + i * 20, () => void cluster.write('n0'));
+  await cluster.runUntilAsync(1500);
+  cluster.restart('n1', true);
+  await cluster.runUntilAsync(6000);
+  const after = cluster.replica('n1');
+  t.notEqual(after, before, 'a new store object');
+  t.equal(after.id, before.id, 'with the same replica id');
+  t.equal(after.openedFrom, 'rebuild', 'its tree rebuilt from the data, as after a crash');
+  t.deepEqual(checkCluster(cluster).violations, [], 'converged, nothing lost');
+  t.end();
+});
