@@ -68,6 +68,45 @@ export {
   type SiblingView,
 } from './merkle/index.js';
 
+// crdt: delta-state CRDTs (sets, counters, registers, maps, reducers)
+export {
+  CausalContext,
+  DeltaReplica,
+  GSet,
+  TwoPSet,
+  ORSet,
+  GCounter,
+  PNCounter,
+  LWWRegister,
+  MVRegister,
+  ORMap,
+  Reduce,
+  checkReducer,
+  DEFAULT_MAX_REPLICAS,
+  type Dot,
+  type DeltaReplicaOptions,
+  type Embeddable,
+  type Mint,
+  type ORSetMetadata,
+  type SetOptions,
+  type SetHandle,
+  type SetChange,
+  type GCounterHandle,
+  type PNCounterHandle,
+  type LWWOptions,
+  type RegisterHandle,
+  type MVRegisterHandle,
+  type ValueChange,
+  type ORMapOptions,
+  type MapChange,
+  type ReduceOptions,
+  type Reducer,
+  type ReduceHandle,
+  type CheckReducerOptions,
+  type CheckReport,
+  type Law,
+} from './crdt/index.js';
+
 // Simulation: deterministic many-node runs under faults (lib/sim/).
 export {
   SimRandom,

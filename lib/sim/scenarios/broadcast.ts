@@ -29,7 +29,7 @@ export const broadcast: Scenario = {
     '--fanout N        fan-out of the tree topology (default 4)',
     '--batch MS        wait this long to batch what is ready into one frame (default 50)',
     '--jitter MS       link latency jitter (default 0)',
-    `--structure S     ${Object.keys(STRUCTURES).join('|')} (default model-set: the Model, one fresh key per value)`,
+    `--structure S     ${Object.keys(STRUCTURES).join('|')} (default gset)`,
   ],
   async run(options: ScenarioOptions): Promise<ScenarioResult> {
     const nodes = options.nodes ?? 25;
@@ -42,7 +42,7 @@ export const broadcast: Scenario = {
     const jitter = extraNumber(options, 'jitter', 0);
     const fanout = extraNumber(options, 'fanout', 4);
     const topologyKind = extraString(options, 'topology', TOPOLOGIES, 'star' as TopologyKind);
-    const structureName = extraString(options, 'structure', Object.keys(STRUCTURES), 'model-set');
+    const structureName = extraString(options, 'structure', Object.keys(STRUCTURES), 'gset');
     const structure = STRUCTURES[structureName]!;
 
     const cluster = new ReplicaCluster(structure, options.seed, {

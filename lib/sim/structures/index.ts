@@ -1,5 +1,6 @@
 import type { StructureUnderTest } from '../structure.js';
 import { GrowSet } from './grow-set.js';
+import { gCounterUnderTest, gSetUnderTest, lwwRegisterUnderTest, mvRegisterUnderTest, orSetUnderTest, pnCounterUnderTest, twoPSetUnderTest } from './crdt.js';
 import { merkleUnderTest } from './merkle.js';
 import { logUnderTest, modelSetUnderTest, modelUnderTest } from './scuttlebutt.js';
 
@@ -24,4 +25,11 @@ export const STRUCTURES: Record<string, StructureUnderTest<any>> = {
   'model-set': modelSetUnderTest,
   log: logUnderTest,
   merkle: merkleUnderTest,
+  gset: gSetUnderTest,
+  '2pset': twoPSetUnderTest,
+  orset: orSetUnderTest,
+  gcounter: gCounterUnderTest,
+  pncounter: pnCounterUnderTest,
+  'lww-register': lwwRegisterUnderTest,
+  'mv-register': mvRegisterUnderTest,
 };

@@ -1,0 +1,62 @@
+import { errors } from '../errors.js';
+import type { Delta } from './delta.js';
+import { type DotMap, type DotSet, dotMap, dotMapOf, dotSet } from './dot-store.js';
+import { ElementKeys } from './element-keys.js';
+import type { Embeddable } from './embeddable.js';
+import { type SetHandle, type SetOptions, SetReplica } from './set-replica.js';
+
+/**
+ * The grow-only set: elements are added, never removed. Each element keeps
+ * the dot of its first add (one per replica that added it concurrently), so
+ * it replicates with the same summary-and-delta engine as the other sets.
+ */
+export function gSetEmbedded(keys: ElementKeys = new ElementKeys()): Embeddable<DotMap<DotSet>, SetHandle> {
+  const store = dotMap(keys.codec, dotSet);
+  return {
+    kind: 'gset',
+    store,
+    read: (s) => ElementKeys.sorted(s.entries.keys()).map((k) => keys.valueOf(k)),
+    handle: (mint) => ({
+      add(value) {
+        const key = keys.keyOf(value);
+        if (mint.current().entries.has(key)) return false;
+        mint.emit(dotMapOf(dotSet, [[key, [mint.dot()]]]), []);
+        return true;
+      },
+      remove() {
+        throw errors.invalidArgument('a GSet is grow-only: elements cannot be removed');
+      },
+      has: (value) => mint.current().entries.has(keys.keyOf(value)),
+      values: () => ElementKeys.sorted(mint.current().entries.keys()).map((k) => keys.valueOf(k)),
+      get size() {
+        return mint.current().entries.size;
+      },
+    }),
+  };
+}
+
+/** A grow-only set. `kind` `'gset'`. */
+export class GSet extends SetReplica<DotSet> {
+  static embedded(options: { valueEncoding?: SetOptions['valueEncoding'] } = {}) {
+    return gSetEmbedded(new ElementKeys(options.valueEncoding));
+  }
+
+  constructor(options: SetOptions = {}) {
+    super('gset', gSetEmbedded, options);
+  }
+
+  protected read(entry: DotSet | undefined): unknown {
+    return entry === undefined || entry.length === 0 ? undefined : true;
+  }
+
+  protected override validateDelta(delta: Delta<DotMap<DotSet>>): void {
+    assertGrowOnly(this.storeKind, delta);
+  }
+}
+
+/** In a grow-only structure every dot seen is still held, so a valid delta's context is exactly its entries' dots. */
+export function assertGrowOnly<S>(kind: { forEachDot(s: S, fn: () => void): void }, delta: Delta<S>): void {
+  let held = 0;
+  kind.forEachDot(delta.store, () => held++);
+  if (delta.context.dotCount() !== held) throw errors.integrity('a grow-only delta cannot remove entries');
+}

@@ -1,0 +1,15 @@
+export { CausalContext, type Dot, DEFAULT_MAX_REPLICAS } from './causal-context.js';
+export { DeltaReplica, type DeltaReplicaOptions } from './delta-replica.js';
+export type { Embeddable, Mint } from './embeddable.js';
+export { GSet } from './g-set.js';
+export { TwoPSet } from './two-p-set.js';
+export { ORSet, type ORSetMetadata } from './or-set.js';
+export type { SetOptions, SetHandle, SetChange } from './set-replica.js';
+export { GCounter, type GCounterHandle } from './g-counter.js';
+export { PNCounter, type PNCounterHandle } from './pn-counter.js';
+export { LWWRegister, type LWWOptions, type RegisterHandle } from './lww-register.js';
+export { MVRegister, type MVRegisterHandle } from './mv-register.js';
+export type { ValueChange } from './value-replica.js';
+export { ORMap, type ORMapOptions, type MapChange } from './or-map.js';
+export { Reduce, type ReduceOptions, type Reducer, type ReduceHandle } from './reduce.js';
+export { checkReducer, type CheckReducerOptions, type CheckReport, type Law } from './reduce-check.js';
