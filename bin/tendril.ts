@@ -10,6 +10,12 @@ function usage(): string {
   return ['usage: tendril <command> [options]', '', 'commands:', ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)].join('\n');
 }
 
+// A reader that goes away early (`tendril sim ... | head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const [command, ...rest] = process.argv.slice(2);
 const entry = command === undefined ? undefined : COMMANDS[command];
 if (!entry) {
