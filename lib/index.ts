@@ -107,6 +107,9 @@ export {
   type Law,
 } from './crdt/index.js';
 
+// crdt: Seq (replicated sequence and text)
+export { Seq, type SeqOptions, type SeqChange, type DeltaOp } from './crdt/seq/index.js';
+
 // Simulation: deterministic many-node runs under faults (lib/sim/).
 export {
   SimRandom,

@@ -2,6 +2,7 @@ import type { StructureUnderTest } from '../structure.js';
 import { GrowSet } from './grow-set.js';
 import { gCounterUnderTest, gSetUnderTest, lwwRegisterUnderTest, mvRegisterUnderTest, orSetUnderTest, pnCounterUnderTest, twoPSetUnderTest } from './crdt.js';
 import { merkleUnderTest } from './merkle.js';
+import { seqUnderTest } from './seq.js';
 import { logUnderTest, modelSetUnderTest, modelUnderTest } from './scuttlebutt.js';
 
 /** The grow-only set the simulator ships with: adds unique strings. */
@@ -32,4 +33,5 @@ export const STRUCTURES: Record<string, StructureUnderTest<any>> = {
   pncounter: pnCounterUnderTest,
   'lww-register': lwwRegisterUnderTest,
   'mv-register': mvRegisterUnderTest,
+  seq: seqUnderTest,
 };

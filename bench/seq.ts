@@ -1,0 +1,302 @@
+// Seq against Yjs (Y.Text, with its v1 and v2 update formats) and
+// dominictarr's crdt Seq on the B1 shapes of the crdt-benchmarks suite,
+// side by side in one run.
+// Usage: node --expose-gc dist/bench/seq.js
+//   env N (edits per row, default 6000), SEED (default 1),
+//   CRDT_LIMIT_S (seconds crdt may spend on one row before it is stopped, default 30; 0 leaves it out)
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import * as Y from 'yjs';
+import { Seq } from '../lib/index.js';
+
+export interface SeqBenchRow {
+  benchmark: string;
+  implementation: string;
+  /** Time to make all the edits, each producing its update, in ms. */
+  timeMs: number;
+  /** Mean size of one edit's update, in bytes. */
+  avgUpdateBytes: number;
+  /** Size of the whole encoded document, in bytes. */
+  docBytes: number;
+  /** Time to load the encoded document into a fresh replica and read its text, in ms. */
+  loadMs: number;
+  /** Edits made: fewer than `edits` when the implementation hit the time limit. */
+  completed: number;
+  edits: number;
+}
+
+/** One edit: insert `text` or delete `length` at `index`. */
+type Edit = { index: number; text: string } | { index: number; length: number };
+
+/** Adapts one implementation to the benchmark: make edits, encode, load. */
+interface Subject {
+  name: string;
+  /**
+   * Makes the edits on a fresh document; returns the update sizes and the
+   * encoded document. Stops early (reporting `completed`) past `limitMs`.
+   */
+  run(edits: Edit[], limitMs: number): { updateSizes: number[]; doc: Uint8Array | string; text: string; elapsed: number; completed?: number };
+  /** Loads an encoded document into a fresh replica and returns its text. */
+  load(doc: Uint8Array | string): string;
+}
+
+/** mulberry32: a small seeded generator, so every implementation gets the same edits. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Both Seq and Yjs pick random 32-bit client ids; the benchmark fixes two
+ * such ids so that runs repeat exactly and sizes are the realistic ones.
+ */
+const CLIENT_A = 0x9e3779b9;
+const CLIENT_B = 0x7f4a7c15;
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz ';
+
+/** The edit scripts, precomputed so that generating them is not timed. */
+function scripts(n: number, seed: number): { name: string; edits: Edit[] }[] {
+  const random = prng(seed);
+  const char = () => ALPHABET[Math.floor(random() * ALPHABET.length)];
+  const append: Edit[] = [];
+  for (let i = 0; i < n; i++) append.push({ index: i, text: char() });
+  const randomInserts: Edit[] = [];
+  for (let i = 0; i < n; i++) randomInserts.push({ index: Math.floor(random() * (i + 1)), text: char() });
+  // B1.6: N edits; each deletes 1-10 characters at a random position or
+  // inserts a 1-10 character string there, half and half.
+  const mixed: Edit[] = [];
+  let length = 0;
+  for (let i = 0; i < n; i++) {
+    const index = Math.floor(random() * (length + 1));
+    if (length > index && random() < 0.5) {
+      const count = Math.min(length - index, 1 + Math.floor(random() * 10));
+      mixed.push({ index, length: count });
+      length -= count;
+    } else {
+      let text = '';
+      const count = 1 + Math.floor(random() * 10);
+      for (let k = 0; k < count; k++) text += char();
+      mixed.push({ index, text });
+      length += count;
+    }
+  }
+  return [
+    { name: `B1.1 append ${n} characters`, edits: append },
+    { name: `B1.4 insert ${n} characters at random positions`, edits: randomInserts },
+    { name: `B1.6 ${n} random deletes and inserts`, edits: mixed },
+  ];
+}
+
+const tendril: Subject = {
+  name: 'tendril Seq',
+  run(edits) {
+    const seq = new Seq({ clientId: CLIENT_A });
+    const updateSizes: number[] = [];
+    seq.on('update', (update: Buffer) => updateSizes.push(update.length));
+    const started = performance.now();
+    for (const edit of edits) {
+      if ('text' in edit) seq.insert(edit.index, edit.text);
+      else seq.delete(edit.index, edit.length);
+    }
+    const elapsed = performance.now() - started;
+    return { updateSizes, doc: seq.encodeState(), text: seq.toString(), elapsed };
+  },
+  load(doc) {
+    const seq = new Seq({ clientId: CLIENT_B });
+    seq.applyUpdate(doc as Uint8Array);
+    return seq.toString();
+  },
+};
+
+/** Yjs with its default (v1) update format, or with the column-compressed v2 format. */
+function yjsSubject(v2: boolean): Subject {
+  return {
+    name: v2 ? 'yjs Y.Text (update v2)' : 'yjs Y.Text',
+    run(edits) {
+      const doc = new Y.Doc();
+      doc.clientID = CLIENT_A;
+      const text = doc.getText('text');
+      const updateSizes: number[] = [];
+      doc.on(v2 ? 'updateV2' : 'update', (update: Uint8Array) => updateSizes.push(update.length));
+      const started = performance.now();
+      for (const edit of edits) {
+        if ('text' in edit) text.insert(edit.index, edit.text);
+        else text.delete(edit.index, edit.length);
+      }
+      const elapsed = performance.now() - started;
+      return { updateSizes, doc: v2 ? Y.encodeStateAsUpdateV2(doc) : Y.encodeStateAsUpdate(doc), text: text.toString(), elapsed };
+    },
+    load(encoded) {
+      const doc = new Y.Doc();
+      if (v2) Y.applyUpdateV2(doc, encoded as Uint8Array);
+      else Y.applyUpdate(doc, encoded as Uint8Array);
+      return doc.getText('text').toString();
+    },
+  };
+}
+
+const yjs = yjsSubject(false);
+const yjsV2 = yjsSubject(true);
+
+/**
+ * dominictarr's crdt (scuttlebutt): a Seq is a set of rows ordered by a
+ * fractional `_sort` key; one row per character. Updates are scuttlebutt
+ * updates, measured as JSON (the stream's line format); the document is the
+ * JSON of its history.
+ */
+function crdtSubject(): Subject | undefined {
+  let crdt: any;
+  try {
+    crdt = createRequire(import.meta.url)('crdt');
+  } catch {
+    return undefined;
+  }
+  const textOf = (seq: any) =>
+    seq
+      .toJSON()
+      .map((row: any) => row.c)
+      .join('');
+  return {
+    name: 'crdt Seq',
+    run(edits, limitMs) {
+      const doc = new crdt.Doc({ id: 'a' });
+      const seq = doc.createSeq('s', 'x');
+      const updateSizes: number[] = [];
+      doc.on('_update', (update: unknown) => updateSizes.push(Buffer.byteLength(JSON.stringify(update))));
+      let id = 0;
+      let completed = 0;
+      const started = performance.now();
+      for (const edit of edits) {
+        // Its Seq slows down quadratically; stop at the time limit.
+        if (completed % 50 === 0 && performance.now() - started > limitMs) break;
+        completed++;
+        if ('text' in edit) {
+          // One row per character, placed between its neighbours.
+          let before = edit.index > 0 ? seq.at(edit.index - 1) : undefined;
+          for (const c of edit.text) {
+            const after = before ? seq.next(before) : seq.first();
+            const row = seq.insert({ id: `r${id++}`, s: 'x', c }, before, after);
+            before = row;
+          }
+        } else {
+          const rows = [];
+          for (let k = 0; k < edit.length; k++) rows.push(seq.at(edit.index + k));
+          for (const row of rows) doc.rm(row.id);
+        }
+      }
+      const elapsed = performance.now() - started;
+      return { updateSizes, doc: JSON.stringify(doc.history()), text: textOf(seq), elapsed, completed };
+    },
+    load(encoded) {
+      const doc = new crdt.Doc({ id: 'b' });
+      const seq = doc.createSeq('s', 'x');
+      for (const update of JSON.parse(encoded as string)) doc.applyUpdate(update);
+      return textOf(seq);
+    },
+  };
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function mean(values: number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Runs every benchmark row for every implementation; `n` edits per row. */
+export function runSeqBench(options: { n?: number; seed?: number; includeCrdt?: boolean; crdtLimitMs?: number } = {}): SeqBenchRow[] {
+  const n = options.n ?? 6000;
+  const seed = options.seed ?? 1;
+  const subjects = [tendril, yjs, yjsV2];
+  const limitMs = options.crdtLimitMs ?? 30_000;
+  const classic = options.includeCrdt === false || limitMs <= 0 ? undefined : crdtSubject();
+  if (classic) subjects.push(classic);
+  const rows: SeqBenchRow[] = [];
+  for (const { name, edits } of scripts(n, seed)) {
+    let expected: string | undefined;
+    for (const subject of subjects) {
+      // The median of a few repetitions (one for crdt, which is slow), to
+      // damp the noise of a shared machine.
+      const repeats = subject === classic ? 1 : 3;
+      let result: ReturnType<Subject['run']> | undefined;
+      const times: number[] = [];
+      for (let r = 0; r < repeats; r++) {
+        gc();
+        result = subject.run(edits, limitMs);
+        times.push(result.elapsed);
+      }
+      result = result!;
+      const completed = result.completed ?? edits.length;
+      const loads: number[] = [];
+      let loaded = '';
+      for (let r = 0; r < repeats + 2; r++) {
+        gc();
+        const started = performance.now();
+        loaded = subject.load(result.doc);
+        loads.push(performance.now() - started);
+      }
+      const loadMs = median(loads);
+      expected ??= result.text;
+      if (loaded !== result.text || (completed === edits.length && result.text !== expected)) throw new Error(`${subject.name} disagrees on ${name}`);
+      rows.push({
+        benchmark: name,
+        implementation: subject.name,
+        timeMs: median(times),
+        avgUpdateBytes: mean(result.updateSizes),
+        docBytes: typeof result.doc === 'string' ? Buffer.byteLength(result.doc) : result.doc.byteLength,
+        loadMs,
+        completed,
+        edits: edits.length,
+      });
+    }
+  }
+  return rows;
+}
+
+/** The rows as a Markdown table, with ratios ours / yjs (v1 and v2 formats) under each benchmark. */
+export function formatSeqBench(rows: SeqBenchRow[]): string {
+  const lines = ['| benchmark | implementation | time (ms) | avg update (B) | doc size (B) | load (ms) |', '|---|---|---:|---:|---:|---:|'];
+  const benchmarks = [...new Set(rows.map((r) => r.benchmark))];
+  for (const benchmark of benchmarks) {
+    const group = rows.filter((r) => r.benchmark === benchmark);
+    for (const r of group) {
+      const partial = r.completed < r.edits ? ` (stopped after ${r.completed} of ${r.edits} edits)` : '';
+      lines.push(`| ${benchmark} | ${r.implementation}${partial} | ${r.timeMs.toFixed(1)} | ${r.avgUpdateBytes.toFixed(1)} | ${r.docBytes} | ${r.loadMs.toFixed(2)} |`);
+    }
+    const ours = group.find((r) => r.implementation === tendril.name);
+    for (const anchor of [yjs, yjsV2]) {
+      const theirs = group.find((r) => r.implementation === anchor.name);
+      if (!ours || !theirs) continue;
+      const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+      lines.push(
+        `| ${benchmark} | ratio tendril / ${anchor.name} | ${ratio(ours.timeMs, theirs.timeMs)} | ${ratio(ours.avgUpdateBytes, theirs.avgUpdateBytes)} | ${ratio(ours.docBytes, theirs.docBytes)} | ${ratio(ours.loadMs, theirs.loadMs)} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const n = Number(process.env.N ?? 6000);
+  const seed = Number(process.env.SEED ?? 1);
+  if (!(globalThis as { gc?: unknown }).gc) console.error('note: run with --expose-gc for steadier numbers');
+  const crdtLimitMs = Number(process.env.CRDT_LIMIT_S ?? 30) * 1000;
+  // One untimed warm-up pass so that every implementation runs JIT-compiled.
+  runSeqBench({ n: Math.min(n, 1000), seed: seed + 1, crdtLimitMs: Math.min(crdtLimitMs, 2000) });
+  console.log(`Seq benchmark, N=${n}, seed ${seed}, node ${process.version}\n`);
+  console.log(formatSeqBench(runSeqBench({ n, seed, crdtLimitMs })));
+  if (!crdtSubject()) console.log('\n(crdt is not installed: its Seq was left out)');
+}
