@@ -109,3 +109,28 @@ export {
 
 // crdt: Seq (replicated sequence and text)
 export { Seq, type SeqOptions, type SeqChange, type DeltaOp } from './crdt/seq/index.js';
+
+// Simulation: deterministic many-node runs under faults (lib/sim/).
+export {
+  SimRandom,
+  Scheduler as SimScheduler,
+  Network as SimNetwork,
+  Nemesis,
+  ReplicaCluster,
+  checkCluster,
+  runConvergence,
+  runConvergenceAsync,
+  renderSvg,
+  SCENARIOS,
+  STRUCTURES as SIM_STRUCTURES,
+  type LinkProfile,
+  type StructureUnderTest,
+  type ReplicaContext,
+  type ClusterOptions,
+  type CheckReport as SimCheckReport,
+  type ConvergenceOptions,
+  type ConvergenceResult,
+  type Scenario,
+  type ScenarioOptions,
+  type ScenarioResult,
+} from './sim/index.js';

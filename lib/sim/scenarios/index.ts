@@ -1,0 +1,15 @@
+import { aggregation } from './aggregation.js';
+import { broadcast } from './broadcast.js';
+import { epidemic } from './epidemic.js';
+import { primaryBackup } from './primary-backup.js';
+import type { Scenario } from './scenario.js';
+import { sweep } from './sweep.js';
+
+/** Every scenario `tendril sim` knows, by name. */
+export const SCENARIOS: Record<string, Scenario> = {
+  'primary-backup': primaryBackup,
+  epidemic,
+  aggregation,
+  broadcast,
+  sweep,
+};
