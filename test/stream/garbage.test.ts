@@ -10,7 +10,10 @@ function feed(replica: Replica, frame: Buffer): Promise<string> {
   stream.resume();
   return new Promise((resolve) => {
     stream.once('error', (err) => resolve(err instanceof ReplicationError ? err.code : `uncoded: ${err.message}`));
-    stream.once('close', () => setImmediate(() => resolve('none')));
+    // A frame that happens to be valid ends quietly: the stream ends, with no error.
+    const quiet = () => setImmediate(() => resolve('none'));
+    stream.once('close', quiet);
+    stream.once('end', quiet);
     stream.write(handshakeFrame(replica.descriptor));
     stream.write(wireFrame(frame));
     stream.end();
