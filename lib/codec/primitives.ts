@@ -20,18 +20,7 @@ export const uint: Codec<number> = {
   },
   encode(n, state) {
     checkUint(n);
-    const buf = state.buffer;
-    let offset = state.offset;
-    while (n >= 0x80000000) {
-      buf[offset++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    while (n >= 0x80) {
-      buf[offset++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    buf[offset++] = n;
-    state.offset = offset;
+    state.offset = writeUint(state.buffer, state.offset, n);
   },
   decode(state) {
     const buf = state.buffer;
@@ -57,6 +46,24 @@ export const uint: Codec<number> = {
     throw errors.decode('varint longer than 8 bytes');
   },
 };
+
+/**
+ * Writes `n` (an unsigned safe integer, not checked) as a varint at
+ * `offset`; returns the offset after it. For writers that keep their own
+ * buffer and have checked their numbers.
+ */
+export function writeUint(buf: Uint8Array, offset: number, n: number): number {
+  while (n >= 0x80000000) {
+    buf[offset++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  while (n >= 0x80) {
+    buf[offset++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  buf[offset++] = n;
+  return offset;
+}
 
 function checkUint(n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw errors.invalidArgument(`not an unsigned safe integer: ${n}`);

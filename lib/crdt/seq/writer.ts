@@ -1,3 +1,5 @@
+import { writeUint } from '../../codec/primitives.js';
+
 /**
  * A growable byte buffer with the varint writer the update codec needs.
  * One scratch writer is reused for every update, so encoding a keystroke
@@ -28,18 +30,7 @@ export class Writer {
   /** Unsigned LEB128 varint, 0 .. 2^53-1. */
   uint(n: number): void {
     this.ensure(8);
-    const buf = this.buf;
-    let pos = this.pos;
-    while (n >= 0x80000000) {
-      buf[pos++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    while (n >= 0x80) {
-      buf[pos++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    buf[pos++] = n;
-    this.pos = pos;
+    this.pos = writeUint(this.buf, this.pos, n);
   }
 
   byte(b: number): void {
