@@ -4,19 +4,9 @@ import { type Codec, type DecodeState, need } from './codec.js';
 /** Unsigned LEB128 varint for integers 0 .. 2^53-1, in its shortest form only. */
 export const uint: Codec<number> = {
   encodingLength(n) {
-    // Checked here too, not only in encode: the loop below never ends for Infinity.
+    // Checked here too, not only in encode: the length loop never ends for Infinity.
     checkUint(n);
-    if (n < 0x80) return 1;
-    if (n < 0x4000) return 2;
-    if (n < 0x200000) return 3;
-    if (n < 0x10000000) return 4;
-    let length = 4;
-    n = Math.floor(n / 0x10000000);
-    while (n > 0) {
-      length++;
-      n = Math.floor(n / 0x80);
-    }
-    return length;
+    return uintLength(n);
   },
   encode(n, state) {
     checkUint(n);
@@ -46,6 +36,21 @@ export const uint: Codec<number> = {
     throw errors.decode('varint longer than 8 bytes');
   },
 };
+
+/** The bytes `n` (an unsigned safe integer, not checked) takes as a varint. */
+export function uintLength(n: number): number {
+  if (n < 0x80) return 1;
+  if (n < 0x4000) return 2;
+  if (n < 0x200000) return 3;
+  if (n < 0x10000000) return 4;
+  let length = 4;
+  n = Math.floor(n / 0x10000000);
+  while (n > 0) {
+    length++;
+    n = Math.floor(n / 0x80);
+  }
+  return length;
+}
 
 /**
  * Writes `n` (an unsigned safe integer, not checked) as a varint at

@@ -5,7 +5,8 @@ import { checkJsonDepth } from '../../codec/values.js';
 import { errors } from '../../errors.js';
 import type { DeleteDigest, DeleteDigests } from './document.js';
 import type { Item } from './item.js';
-import { Writer, uintLength } from './writer.js';
+import { uintLength } from '../../codec/primitives.js';
+import { Writer } from './writer.js';
 
 /*
  * The binary update format of a Seq. An update carries runs of elements and

@@ -78,17 +78,3 @@ export class Writer {
     return out;
   }
 }
-
-export function uintLength(n: number): number {
-  if (n < 0x80) return 1;
-  if (n < 0x4000) return 2;
-  if (n < 0x200000) return 3;
-  if (n < 0x10000000) return 4;
-  let length = 4;
-  n = Math.floor(n / 0x10000000);
-  while (n > 0) {
-    length++;
-    n = Math.floor(n / 0x80);
-  }
-  return length;
-}
