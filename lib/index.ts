@@ -29,7 +29,7 @@ export {
 export {
   Replica,
   ReplicationStream,
-  Connection,
+  WireProtocol,
   replicate,
   DEFAULT_MAX_FRAME_BYTES,
   PROTOCOL,
@@ -108,7 +108,7 @@ export {
 } from './crdt/index.js';
 
 // crdt: Seq (replicated sequence and text)
-export { Seq, type SeqOptions, type SeqChange, type DeltaOp } from './crdt/seq/index.js';
+export { Seq, type SeqOptions, type SeqChange, type DeltaOp } from './seq/index.js';
 
 // Simulation: deterministic many-node runs under faults (lib/sim/).
 export {

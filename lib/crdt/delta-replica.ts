@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { errors } from '../errors.js';
 import type { Codec } from '../codec/index.js';
-import { Replica } from '../stream/replica.js';
-import type { Descriptor, SessionOptions } from '../stream/session.js';
+import { Replica } from '../session/replica.js';
+import type { Descriptor, SessionOptions } from '../session/contract.js';
 import { CausalContext, DEFAULT_MAX_REPLICAS, type Dot } from './causal-context.js';
 import { type Delta, type DeltaMessage, contextOfStore, messageCodec } from './delta.js';
 import { DeltaSession } from './delta-session.js';

@@ -1,6 +1,6 @@
 import { errors } from '../errors.js';
 import type { Codec } from '../codec/index.js';
-import type { PeerInfo, Session, SessionOptions } from '../stream/session.js';
+import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
 import { CausalContext } from './causal-context.js';
 import { type Delta, type DeltaMessage, contextOfStore } from './delta.js';
 import type { StoreKind } from './dot-store.js';

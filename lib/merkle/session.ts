@@ -1,6 +1,6 @@
 import { type ValueEncoding, decode } from '../codec/index.js';
 import { ReplicationError, errors } from '../errors.js';
-import type { PeerInfo, Session, SessionOptions } from '../stream/session.js';
+import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
 import { HASH_BYTES, leafHash } from './hash.js';
 import { type CoveredMessage, type EntryMessage, type HashesMessage, type MerkleMessage, merkleMessageCodec } from './messages.js';
 import { decodeRecord } from './record.js';

@@ -1,6 +1,6 @@
 import { errors } from '../errors.js';
 import type { Codec } from '../codec/index.js';
-import type { PeerInfo, Session, SessionOptions } from '../stream/session.js';
+import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
 import type { Clock, ScuttlebuttMessage, UpdatesMessage } from './messages.js';
 import type { Scuttlebutt } from './scuttlebutt.js';
 import type { Update } from './update.js';

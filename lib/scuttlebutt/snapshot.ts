@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import * as lps from 'length-prefixed-stream';
 import { DEFAULT_LIMITS, bytes, decode, encode, string, struct, uint } from '../codec/index.js';
 import { errors } from '../errors.js';
-import { DEFAULT_MAX_FRAME_BYTES } from '../stream/duplex.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../session/contract.js';
 import type { Scuttlebutt } from './scuttlebutt.js';
 import type { Clock } from './messages.js';
 import type { Update } from './update.js';

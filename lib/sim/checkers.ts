@@ -1,6 +1,6 @@
 import type { ReplicaCluster, WriteRecord } from './cluster.js';
 import { type Percentiles, canonical, percentiles } from './stats.js';
-import type { Replicable } from '../stream/session.js';
+import type { Replicable } from '../session/contract.js';
 
 /** What the checkers found after a run; `violations` must be empty. */
 export interface CheckReport {
@@ -21,7 +21,7 @@ export interface CheckReport {
   phantoms: number;
   /** Counters: values outside [low, high] (at most 20 listed). */
   counterOutOfRange: { node: string; value: number; low: number; high: number }[];
-  /** Connection frames per write. */
+  /** Frames per write. */
   messagesPerOp: number;
   /** From the write's acknowledgement until every node had held it, ms. */
   latency: Percentiles;

@@ -1,8 +1,8 @@
 import { ReplicationError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../codec/index.js';
-import { Connection } from '../stream/connection.js';
+import { WireProtocol } from '../stream/wire-protocol.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../stream/index.js';
-import type { Replicable } from '../stream/session.js';
+import type { Replicable } from '../session/contract.js';
 import type { LinkProfile } from './link.js';
 import { Network, type StreamEnd } from './network.js';
 import { SimRandom } from './random.js';
@@ -89,7 +89,7 @@ interface SimNode<R> {
 
 /**
  * Many replicas of one structure on a simulated network, each pair of
- * neighbours joined by a stream link carrying two `Connection`s: the same
+ * neighbours joined by a stream link carrying two `WireProtocol`s: the same
  * handshake, sessions and framing `createStream()` uses, driven by virtual
  * time instead of sockets. Links that break (loss, cut, crash) reconnect
  * with backoff, from the side that dialled.
@@ -242,7 +242,7 @@ export class ReplicaCluster<R extends Replicable> {
   /** Connections that have finished their initial exchange, counted once per link end. */
   syncedEnds(): number {
     let count = 0;
-    for (const n of this.nodes.values()) for (const pipe of n.pipes) if (pipe.connection.synced) count++;
+    for (const n of this.nodes.values()) for (const pipe of n.pipes) if (pipe.protocol.synced) count++;
     return count;
   }
 
@@ -328,8 +328,8 @@ export class ReplicaCluster<R extends Replicable> {
     const pipe = new Pipe(this, n, end, () => {
       // Reconnect from the dialling side, with exponential backoff and jitter.
       if (!n.up || n.life !== life) return;
-      const next = pipe.connection.synced ? 0 : attempt + 1;
-      if (pipe.connection.synced) this.reconnects++;
+      const next = pipe.protocol.synced ? 0 : attempt + 1;
+      if (pipe.protocol.synced) this.reconnects++;
       const base = Math.min(this.options.reconnectMax, this.options.reconnectBase * 2 ** next);
       this.scheduler.schedule(base * (0.5 + this.random.float() / 2), () => n.life === life && this.dial(from, to, next), 'redial');
     });
@@ -351,8 +351,8 @@ export class ReplicaCluster<R extends Replicable> {
   }
 
   /** @internal */
-  connectionFor(n: SimNode<R>): Connection {
-    return new Connection(n.replica.descriptor, (options) => n.replica.openSession(options), {
+  connectionFor(n: SimNode<R>): WireProtocol {
+    return new WireProtocol(n.replica.descriptor, (options) => n.replica.openSession(options), {
       live: true,
       readable: true,
       writable: true,
@@ -363,9 +363,9 @@ export class ReplicaCluster<R extends Replicable> {
   }
 }
 
-/** One end of a stream link with the Connection it carries. */
+/** One end of a stream link with the WireProtocol it carries. */
 class Pipe {
-  readonly connection: Connection;
+  readonly protocol: WireProtocol;
   private flushTimer: ReturnType<Scheduler['schedule']> | undefined;
   private done = false;
 
@@ -375,8 +375,8 @@ class Pipe {
     private readonly end: StreamEnd,
     private readonly onClosed: () => void,
   ) {
-    this.connection = cluster.guard(node.name, () => cluster.connectionFor(node))!;
-    this.connection.onWake = () => this.wake();
+    this.protocol = cluster.guard(node.name, () => cluster.connectionFor(node))!;
+    this.protocol.onWake = () => this.wake();
     end.onData = (frame) => this.receive(frame);
     end.onClose = () => this.shut();
     this.wake();
@@ -391,7 +391,7 @@ class Pipe {
     this.flushTimer = undefined;
     if (this.done) return;
     for (;;) {
-      const frame = this.guard(() => this.connection.nextFrame());
+      const frame = this.guard(() => this.protocol.nextFrame());
       if (!frame) return;
       this.cluster.frames++;
       if (!this.end.send(frame)) return;
@@ -400,10 +400,10 @@ class Pipe {
 
   private receive(frame: Uint8Array): void {
     if (this.done) return;
-    this.guard(() => this.connection.receive(frame));
+    this.guard(() => this.protocol.receive(frame));
     this.cluster.check(this.node);
-    if (this.connection.peerFailure) {
-      this.cluster.failures.push({ at: this.cluster.now, node: this.node.name, error: `peer failed: ${this.connection.peerFailure.message}` });
+    if (this.protocol.peerFailure) {
+      this.cluster.failures.push({ at: this.cluster.now, node: this.node.name, error: `peer failed: ${this.protocol.peerFailure.message}` });
       this.end.close();
       this.shut();
       return;
@@ -417,7 +417,7 @@ class Pipe {
       return run();
     } catch (err) {
       this.cluster.failures.push({ at: this.cluster.now, node: this.node.name, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
-      const frame = err instanceof ReplicationError ? this.connection.fail(err) : undefined;
+      const frame = err instanceof ReplicationError ? this.protocol.fail(err) : undefined;
       if (frame) this.end.send(frame);
       this.end.close();
       this.shut();
@@ -430,7 +430,7 @@ class Pipe {
     if (this.done) return;
     this.done = true;
     this.cluster.scheduler.cancel(this.flushTimer);
-    this.connection.close();
+    this.protocol.close();
     this.node.pipes.delete(this);
     this.onClosed();
   }

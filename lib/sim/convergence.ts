@@ -1,4 +1,4 @@
-import type { Replicable } from '../stream/session.js';
+import type { Replicable } from '../session/contract.js';
 import { type CheckReport, checkCluster } from './checkers.js';
 import { ReplicaCluster } from './cluster.js';
 import { Nemesis } from './nemesis.js';

@@ -1,4 +1,4 @@
-import type { Replicable } from '../stream/session.js';
+import type { Replicable } from '../session/contract.js';
 import type { SimRandom } from './random.js';
 
 /** What a replica is given when the simulator creates it. */

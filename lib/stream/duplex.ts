@@ -3,12 +3,12 @@ import * as lps from 'length-prefixed-stream';
 import type { Transform } from 'node:stream';
 import { DEFAULT_LIMITS, type Limits } from '../codec/index.js';
 import { ReplicationError, errors } from '../errors.js';
-import { Connection } from './connection.js';
+import { WireProtocol } from './wire-protocol.js';
 import { FrameType, type Handshake } from './frames.js';
-import type { Replicable } from './session.js';
+import { DEFAULT_MAX_FRAME_BYTES, type Replicable } from '../session/contract.js';
 
-/** Default maximum frame size: 1 MiB. */
-export const DEFAULT_MAX_FRAME_BYTES = 1 << 20;
+export { DEFAULT_MAX_FRAME_BYTES };
+
 /** Default time a failing stream waits for the peer to read its error frame: 1 s. */
 export const DEFAULT_FAIL_GRACE_MS = 1000;
 
@@ -35,7 +35,7 @@ export interface StreamOptions {
  * fails only through `destroy(err)` with a coded ReplicationError.
  */
 export class ReplicationStream extends (Duplexify as unknown as new (writable: Transform, readable: Transform) => Duplexify.Duplexify) {
-  readonly connection: Connection;
+  readonly protocol: WireProtocol;
   private readonly decoder: Transform;
   private readonly encoder: Transform;
   private readonly failGraceMs: number;
@@ -53,7 +53,7 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
     this.decoder = decoder;
     this.encoder = encoder;
     this.failGraceMs = options.failGraceMs ?? DEFAULT_FAIL_GRACE_MS;
-    this.connection = new Connection(replica.descriptor, (o) => replica.openSession(o), {
+    this.protocol = new WireProtocol(replica.descriptor, (o) => replica.openSession(o), {
       live: options.live ?? true,
       readable: options.readable ?? true,
       writable: options.writable ?? true,
@@ -61,31 +61,31 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
       maxFrameBytes,
       limits: { ...DEFAULT_LIMITS, ...options.limits },
     });
-    this.connection.onWake = () => this.schedule();
+    this.protocol.onWake = () => this.schedule();
     decoder.on('data', (frame: Buffer) => this.onFrame(frame));
     decoder.on('end', () => this.onInputEnd());
     // A backlog continues on the next turn of the event loop, not the next
     // tick: timers and I/O get their turn between chunks of a large sync.
     encoder.on('drain', () => this.schedule(true));
     this.once('close', () => this.teardown());
-    this.once('end', () => this.connection.close());
+    this.once('end', () => this.protocol.close());
     this.schedule();
   }
 
   /** The peer's handshake, once received. */
   get remote(): Handshake | undefined {
-    return this.connection.remote;
+    return this.protocol.remote;
   }
 
   get synced(): boolean {
-    return this.connection.synced;
+    return this.protocol.synced;
   }
 
   override destroy(err?: Error | null, cb?: (err: Error | null) => void): this {
     // The framing decoder reports an oversized frame with a plain Error; give
     // the peer a coded one and fail through the usual path.
     if (err && !(err instanceof ReplicationError) && /larger than max length/.test(err.message) && !this.failing) {
-      this.fail(errors.frameTooLarge(this.connection.options.maxFrameBytes));
+      this.fail(errors.frameTooLarge(this.protocol.options.maxFrameBytes));
       return this;
     }
     // Whoever destroys a failing stream (pump, the user), it fails with its own error.
@@ -112,7 +112,7 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
     if (this.destroyed || this.outputEnded) return;
     try {
       let frame: Buffer | undefined;
-      while ((frame = this.connection.nextFrame()) !== undefined) {
+      while ((frame = this.protocol.nextFrame()) !== undefined) {
         if (!this.encoder.write(frame)) break; // 'drain' schedules the next flush
       }
     } catch (err) {
@@ -120,7 +120,7 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
       return;
     }
     this.checkSynced();
-    if (this.connection.finished) this.endOutput();
+    if (this.protocol.finished) this.endOutput();
   }
 
   private onFrame(frame: Buffer): void {
@@ -131,13 +131,13 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
       return;
     }
     try {
-      this.connection.receive(frame);
+      this.protocol.receive(frame);
     } catch (err) {
       this.fail(coded(err));
       return;
     }
-    if (this.connection.peerFailure) {
-      this.destroy(this.connection.peerFailure);
+    if (this.protocol.peerFailure) {
+      this.destroy(this.protocol.peerFailure);
       return;
     }
     this.checkSynced();
@@ -150,12 +150,12 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
       return;
     }
     // The peer is done: so are we. Anything still queued is dropped with the session.
-    this.connection.close();
+    this.protocol.close();
     this.endOutput();
   }
 
   private checkSynced(): void {
-    if (!this.emittedSynced && this.connection.synced) {
+    if (!this.emittedSynced && this.protocol.synced) {
       this.emittedSynced = true;
       this.emit('synced');
     }
@@ -169,7 +169,7 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
   private fail(err: ReplicationError): void {
     if (this.failing || this.destroyed) return;
     this.failing = err;
-    const frame = this.connection.fail(err);
+    const frame = this.protocol.fail(err);
     if (!this.outputEnded) {
       if (frame) this.encoder.write(frame);
       this.endOutput();
@@ -186,7 +186,7 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
   private teardown(): void {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
-    this.connection.close();
+    this.protocol.close();
   }
 }
 

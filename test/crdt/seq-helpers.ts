@@ -1,4 +1,4 @@
-import type { DeltaOp } from '../../lib/crdt/seq/index.js';
+import type { DeltaOp } from '../../lib/seq/index.js';
 
 /** Applies a change event's delta to a plain array of elements, as a listener would. */
 export function applyOps(elements: unknown[], ops: DeltaOp[]): unknown[] {

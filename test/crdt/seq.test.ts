@@ -1,15 +1,15 @@
 import test from 'tape';
 import pump from 'pump';
 import { Seq, ReplicationError, replicate } from '../../lib/index.js';
-import { decodeUpdate } from '../../lib/crdt/seq/index.js';
-import { decodeDeleteDigest, encodeDeleteDigest } from '../../lib/crdt/seq/update-codec.js';
+import { decodeUpdate } from '../../lib/seq/index.js';
+import { decodeDeleteDigest, encodeDeleteDigest } from '../../lib/seq/update-codec.js';
 import { handshakeFrame, wireFrame } from '../helpers/raw-peer.js';
 import { testRandom } from '../helpers/seed.js';
 import { compliance, until } from '../helpers/compliance.js';
 import { applyOps } from './seq-helpers.js';
 import { encode, uint } from '../../lib/codec/index.js';
 import { FrameType } from '../../lib/stream/frames.js';
-import { seqMessageCodec } from '../../lib/crdt/seq/session.js';
+import { seqMessageCodec } from '../../lib/seq/session.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

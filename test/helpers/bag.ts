@@ -1,6 +1,6 @@
 import { type Codec, array, constant, string, struct, union } from '../../lib/codec/index.js';
-import { Replica } from '../../lib/stream/replica.js';
-import type { Descriptor, PeerInfo, Session, SessionOptions } from '../../lib/stream/session.js';
+import { Replica } from '../../lib/session/replica.js';
+import type { Descriptor, PeerInfo, Session, SessionOptions } from '../../lib/session/contract.js';
 
 /**
  * A test-only structure: a grow-only bag of strings with the plainest

@@ -1,7 +1,7 @@
 import { encode } from '../../lib/codec/index.js';
 import { uint } from '../../lib/codec/primitives.js';
 import { FrameType, type Handshake, PROTOCOL, PROTOCOL_VERSION, handshakeCodec } from '../../lib/stream/frames.js';
-import type { Descriptor } from '../../lib/stream/session.js';
+import type { Descriptor } from '../../lib/session/contract.js';
 
 /** A length-prefixed frame, as it goes on the wire. */
 export function wireFrame(frame: Uint8Array): Buffer {

@@ -1,6 +1,6 @@
 import test from 'tape';
 import { Log, Model, ReplicationError } from '../../lib/index.js';
-import type { Replica } from '../../lib/stream/replica.js';
+import type { Replica } from '../../lib/session/replica.js';
 import { handshakeFrame, wireFrame } from '../helpers/raw-peer.js';
 import { testRandom } from '../helpers/seed.js';
 

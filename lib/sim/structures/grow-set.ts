@@ -1,7 +1,7 @@
 import { errors } from '../../errors.js';
 import { array, constant, string, struct, uint, union } from '../../codec/index.js';
-import { Replica } from '../../stream/replica.js';
-import type { Descriptor, PeerInfo, Session, SessionOptions } from '../../stream/session.js';
+import { Replica } from '../../session/replica.js';
+import type { Descriptor, PeerInfo, Session, SessionOptions } from '../../session/contract.js';
 
 /**
  * A minimal grow-only set of strings, replicated scuttlebutt-style: every

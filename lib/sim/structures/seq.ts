@@ -1,4 +1,4 @@
-import { Seq } from '../../crdt/seq/index.js';
+import { Seq } from '../../seq/index.js';
 import type { StructureUnderTest } from '../structure.js';
 
 /** Each Seq's elements as a set, rebuilt only after a change (scanning per check would be quadratic). */

@@ -1,7 +1,7 @@
 import { ReplicationError, errors } from '../errors.js';
 import { type Limits, decodeState, encode, guardDecode, readCount, uint } from '../codec/index.js';
 import { FrameType, type Handshake, PROTOCOL, PROTOCOL_VERSION, errorCodec, handshakeCodec } from './frames.js';
-import type { Descriptor, Session, SessionOptions } from './session.js';
+import type { Descriptor, Session, SessionOptions } from '../session/contract.js';
 
 /**
  * Batches of messages are cut at about 64 KiB even when the frame limit is
@@ -11,7 +11,7 @@ import type { Descriptor, Session, SessionOptions } from './session.js';
  */
 const TARGET_FRAME_BYTES = 64 * 1024;
 
-export interface ConnectionOptions {
+export interface WireProtocolOptions {
   live: boolean;
   readable: boolean;
   writable: boolean;
@@ -27,7 +27,7 @@ export interface ConnectionOptions {
  * frames. The duplex stream and the simulator both drive it by handing it
  * received frames and asking it for frames to send.
  */
-export class Connection {
+export class WireProtocol {
   remote: Handshake | undefined;
   /** Set once both sides have finished their initial exchange. */
   synced = false;
@@ -46,7 +46,7 @@ export class Connection {
   private pending: unknown = undefined; // a pulled message that did not fit the last frame
   private closed = false;
 
-  constructor(descriptor: Descriptor, open: (options: SessionOptions) => Session<any>, readonly options: ConnectionOptions) {
+  constructor(descriptor: Descriptor, open: (options: SessionOptions) => Session<any>, readonly options: WireProtocolOptions) {
     this.local = {
       protocol: PROTOCOL,
       version: PROTOCOL_VERSION,

@@ -1,11 +1,11 @@
-import { type DecodeState, type Limits, decodeState, guardDecode, readCount, readLength, uint } from '../../codec/index.js';
-import { need } from '../../codec/codec.js';
-import { decodeUtf8 } from '../../codec/primitives.js';
-import { checkJsonDepth } from '../../codec/values.js';
-import { errors } from '../../errors.js';
+import { type DecodeState, type Limits, decodeState, guardDecode, readCount, readLength, uint } from '../codec/index.js';
+import { need } from '../codec/codec.js';
+import { decodeUtf8 } from '../codec/primitives.js';
+import { checkJsonDepth } from '../codec/values.js';
+import { errors } from '../errors.js';
 import type { DeleteDigest, DeleteDigests } from './document.js';
 import type { Item } from './item.js';
-import { uintLength } from '../../codec/primitives.js';
+import { uintLength } from '../codec/primitives.js';
 import { Writer } from './writer.js';
 
 /*

@@ -1,5 +1,8 @@
 import type { Codec, Limits } from '../codec/index.js';
 
+/** Default maximum frame size: 1 MiB. */
+export const DEFAULT_MAX_FRAME_BYTES = 1 << 20;
+
 /**
  * What a replica says about itself in the handshake. Two streams replicate
  * only if protocol, version, kind, name, cluster and params all agree, and

@@ -1,4 +1,4 @@
-import { writeUint } from '../../codec/primitives.js';
+import { writeUint } from '../codec/primitives.js';
 
 /**
  * A growable byte buffer with the varint writer the update codec needs.

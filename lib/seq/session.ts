@@ -1,6 +1,6 @@
-import { type Codec, type Limits, bytes, constant, struct, union } from '../../codec/index.js';
-import { errors } from '../../errors.js';
-import type { PeerInfo, Session, SessionOptions } from '../../stream/session.js';
+import { type Codec, type Limits, bytes, constant, struct, union } from '../codec/index.js';
+import { errors } from '../errors.js';
+import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
 import { type SeqDocument, normalizeRanges } from './document.js';
 import {
   type Cursor,

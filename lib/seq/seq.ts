@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_LIMITS, type Limits } from '../../codec/index.js';
-import { errors } from '../../errors.js';
-import { Replica } from '../../stream/replica.js';
-import type { Descriptor, SessionOptions } from '../../stream/session.js';
+import { DEFAULT_LIMITS, type Limits } from '../codec/index.js';
+import { errors } from '../errors.js';
+import { Replica } from '../session/replica.js';
+import type { Descriptor, SessionOptions } from '../session/contract.js';
 import { type Applied, type DeltaOp, SeqDocument } from './document.js';
 import { SeqSession } from './session.js';
 import { type Delta, decodeStateVector, decodeUpdate, encodeDelta, encodeStateVector } from './update-codec.js';

@@ -1,4 +1,4 @@
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 import { Item, sameId } from './item.js';
 import type { DecodedUpdate, Delta, RunSource, Struct } from './update-codec.js';
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { ReplicationStream, type StreamOptions } from './duplex.js';
-import type { Descriptor, Replicable, Session, SessionOptions } from './session.js';
+import { ReplicationStream, type StreamOptions } from '../stream/duplex.js';
+import type { Descriptor, Replicable, Session, SessionOptions } from './contract.js';
 
 /**
  * Base of every structure: it says who it is (`descriptor`) and how to talk
