@@ -83,7 +83,40 @@ export abstract class DeltaReplica<S, C> extends Replica {
   /** Applies a local delta and sends it to every session. */
   protected commit(delta: Delta<S>): void {
     this.tap?.(delta);
+    this.flushLocal();
     this.apply(delta, undefined);
+  }
+
+  /**
+   * Local changes made through a type's fast path since the last flush,
+   * joined into one delta: a type applies its change to the store and the
+   * context itself, then records the same change here. Undefined while no
+   * session would receive it, so a replica without peers builds nothing.
+   */
+  private pending: Delta<S> | undefined;
+
+  /** The delta a fast-path change is recorded into, or undefined if no session listens. */
+  protected localBatch(): Delta<S> | undefined {
+    if (this.sessions.size === 0) return undefined;
+    return (this.pending ??= { store: this.storeKind.empty(), context: new CausalContext() });
+  }
+
+  /** Ends a fast-path change: hands the batch to the sessions. */
+  protected localDone(): void {
+    this.flushLocal();
+  }
+
+  /** Whether a fast path may skip building a delta: nobody taps or describes changes. */
+  protected get quiet(): boolean {
+    return this.tap === undefined && this.listenerCount('change') === 0;
+  }
+
+  /** @internal Hands the local changes made since the last flush to every session, as one delta. */
+  flushLocal(): void {
+    const delta = this.pending;
+    if (delta === undefined) return;
+    this.pending = undefined;
+    for (const session of this.sessions) session.queue(delta);
   }
 
   /** @internal The whole state as one delta (a copy): what a peer that has nothing would be sent. */
@@ -98,15 +131,19 @@ export abstract class DeltaReplica<S, C> extends Replica {
     return { store, context };
   }
 
-  /** @internal A delta from the session `origin`. Throws a coded error, leaving the state untouched, if it is invalid. */
+  /**
+   * @internal A delta from the session `origin`: every check on a peer's
+   * delta happens here, before anything changes. Throws a coded error,
+   * leaving the state untouched, if it is invalid.
+   */
   receiveDelta(delta: Delta<S>, origin?: DeltaSession<S>): void {
-    for (const [replica, ranges] of delta.context.ranges) {
-      // A peer may not invent our own events: that would make us skip or reuse dots.
-      if (replica === this.id && ranges[ranges.length - 1] > this.context.max(this.id)) {
-        throw errors.integrity(`peer claims events of ours we never made (up to ${ranges[ranges.length - 1]})`);
-      }
+    // A peer may not invent our own events: that would make us skip or reuse dots.
+    const ours = delta.context.ranges.get(this.id);
+    if (ours !== undefined && ours[ours.length - 1] > this.context.max(this.id)) {
+      throw errors.integrity(`peer claims events of ours we never made (up to ${ours[ours.length - 1]})`);
     }
     this.validate(delta);
+    this.flushLocal();
     this.apply(delta, origin);
   }
 

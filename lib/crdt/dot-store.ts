@@ -1,6 +1,7 @@
 import { errors } from '../errors.js';
 import { type Codec, type DecodeState, type EncodeState, readCount, uint } from '../codec/index.js';
 import { type CausalContext, type Dot, dotKey } from './causal-context.js';
+import { DotIndex } from './dot-index.js';
 
 /**
  * Dot stores, the building blocks of every CRDT in this folder (after
@@ -25,8 +26,14 @@ export interface StoreKind<S> {
    */
   join(into: S, intoCtx: CausalContext, from: S, fromCtx: CausalContext, trace?: JoinTrace<any>): boolean;
   forEachDot(s: S, fn: (replica: string, seq: number) => void): void;
-  /** The entries of `s` whose dots `peer` has not seen, as pieces that together make that part of `s`. */
-  missing(s: S, peer: CausalContext): Iterable<S>;
+  /**
+   * The entries of `s` whose dots `peer` has not seen, as pieces that
+   * together make that part of `s`; each piece about `budget` encoded bytes
+   * at most where the store can split (a single entry may be larger).
+   */
+  missing(s: S, peer: CausalContext, budget?: number): Iterable<S>;
+  /** True if `peer` has seen none of the dots of `s` (so all of `s` is missing): spares building a copy. */
+  missingAll?(s: S, peer: CausalContext): boolean;
   /** Puts pieces with disjoint keys back into one store. */
   concat(pieces: S[]): S;
   clone(s: S): S;
@@ -76,6 +83,11 @@ export const dotSet: StoreKind<DotSet> = {
   empty: () => [],
   isEmpty: (s) => s.length === 0,
   join(into, intoCtx, from, fromCtx) {
+    if (into.length === 0) {
+      // Nothing to remove; dot objects are never mutated, so they are shared.
+      for (const d of from) if (!intoCtx.has(d.replica, d.seq)) into.push(d);
+      return into.length > 0;
+    }
     const adds = from.filter((d) => !hasDot(into, d.replica, d.seq) && !intoCtx.has(d.replica, d.seq));
     let changed = false;
     for (let i = into.length - 1; i >= 0; i--) {
@@ -85,18 +97,22 @@ export const dotSet: StoreKind<DotSet> = {
         changed = true;
       }
     }
-    for (const d of adds) into.push({ replica: d.replica, seq: d.seq });
+    for (const d of adds) into.push(d);
     return changed || adds.length > 0;
   },
   forEachDot(s, fn) {
-    for (const d of s) fn(d.replica, d.seq);
+    for (let i = 0; i < s.length; i++) fn(s[i].replica, s[i].seq);
+  },
+  missingAll(s, peer) {
+    for (const d of s) if (peer.has(d.replica, d.seq)) return false;
+    return true;
   },
   *missing(s, peer) {
     const out = s.filter((d) => !peer.has(d.replica, d.seq));
     if (out.length > 0) yield out;
   },
   concat: (pieces) => pieces.flat(),
-  clone: (s) => s.map((d) => ({ replica: d.replica, seq: d.seq })),
+  clone: (s) => s.slice(),
   encodingLength(s, table) {
     let n = uint.encodingLength(s.length);
     for (const d of s) n += dotLength(d.replica, d.seq, table);
@@ -203,15 +219,24 @@ export function dotFun<V>(value: Codec<V>, prune?: (s: DotFun<V>) => boolean): S
  * Key -> nested store. A key exists while its nested store has a dot, so
  * removing a key is dropping its dots, and a concurrent update (a new dot)
  * survives the remove: add-wins. `index` maps every dot to its key, so a
- * small remove delta finds its entries without scanning a large map.
+ * small remove delta finds its entries without scanning a large map; it is
+ * built on first use (most stores, deltas among them, never need one) and
+ * kept up to date from then on.
  */
 export class DotMap<S> {
   readonly entries = new Map<string, S>();
-  private dotIndex: Map<string, string> | undefined;
+  /** @internal */ dotIndex: DotIndex | undefined;
+  /** @internal Set by the map's kind, so the index can be built from the entries. */
+  forEachDot: ((s: S, fn: (replica: string, seq: number) => void) => void) | undefined;
 
-  /** Made on first use: most deltas never need one. */
-  get index(): Map<string, string> {
-    return (this.dotIndex ??= new Map());
+  get index(): DotIndex {
+    if (this.dotIndex === undefined) {
+      const index = new DotIndex();
+      const each = this.forEachDot;
+      if (each) for (const [k, s] of this.entries) each(s, (r, q) => index.set(r, q, k));
+      this.dotIndex = index;
+    }
+    return this.dotIndex;
   }
 
   get size(): number {
@@ -221,70 +246,103 @@ export class DotMap<S> {
 
 /** Keys are strings in memory; `key` says how they travel (and canonicalises what a peer sends). */
 export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<DotMap<S>> {
+  const forEachDot = nested.forEachDot;
+  const make = () => {
+    const m = new DotMap<S>();
+    m.forEachDot = forEachDot;
+    return m;
+  };
   const put = (m: DotMap<S>, k: string, s: S) => {
     if (nested.isEmpty(s)) {
       m.entries.delete(k);
       return;
     }
     m.entries.set(k, s);
-    nested.forEachDot(s, (r, q) => m.index.set(dotKey(r, q), k));
+    const index = m.dotIndex;
+    if (index !== undefined) forEachDot(s, (r, q) => index.set(r, q, k));
   };
-  const unindex = (m: DotMap<S>, s: S) => nested.forEachDot(s, (r, q) => m.index.delete(dotKey(r, q)));
+  const unindex = (m: DotMap<S>, s: S) => {
+    const index = m.dotIndex;
+    if (index !== undefined) forEachDot(s, (r, q) => index.delete(r, q));
+  };
 
   const kind: StoreKind<DotMap<S>> = {
-    empty: () => new DotMap<S>(),
+    empty: make,
     isEmpty: (m) => m.entries.size === 0,
     join(into, intoCtx, from, fromCtx, trace) {
       let changed = false;
       const joinKey = (k: string, theirs: S) => {
         const existing = into.entries.get(k);
         trace?.before(k, existing);
-        const target = existing ?? nested.empty();
-        if (existing !== undefined) unindex(into, existing);
-        if (nested.join(target, intoCtx, theirs, fromCtx)) changed = true;
-        put(into, k, target);
+        if (existing === undefined) {
+          // A key new here (the usual case in a sync): nothing to unindex.
+          const target = nested.empty();
+          if (nested.join(target, intoCtx, theirs, fromCtx)) {
+            changed = true;
+            put(into, k, target);
+          }
+          return;
+        }
+        unindex(into, existing);
+        if (nested.join(existing, intoCtx, theirs, fromCtx)) changed = true;
+        put(into, k, existing);
       };
-      for (const [k, theirs] of from.entries) joinKey(k, theirs);
+      let fromDots = 0;
+      for (const [k, theirs] of from.entries) {
+        joinKey(k, theirs);
+        forEachDot(theirs, () => fromDots++);
+      }
 
       // Entries `from` does not mention lose the dots its context has seen.
-      // Find them through the index when the context is small, else scan.
-      let fromDots = 0;
-      for (const s of from.entries.values()) nested.forEachDot(s, () => fromDots++);
-      const killable = fromCtx.dotCount() - fromDots;
-      if (killable <= 0) return changed;
+      // Only a context with dots beyond the delta's own entries can remove
+      // anything; those dots are found through the index, replica by
+      // replica, so a context naming what we never held costs nothing.
+      if (fromCtx.dotCount() <= fromDots || into.entries.size === 0) return changed;
       const candidates = new Set<string>();
-      if (killable < into.entries.size) {
-        fromCtx.forEachDot((r, q) => {
-          const k = into.index.get(dotKey(r, q));
-          if (k !== undefined && !from.entries.has(k)) candidates.add(k);
+      for (const [replica, ranges] of fromCtx.ranges) {
+        into.index.forEachIn(replica, ranges, (_seq, k) => {
+          if (!from.entries.has(k)) candidates.add(k);
         });
-      } else {
-        for (const k of into.entries.keys()) if (!from.entries.has(k)) candidates.add(k);
       }
       const none = nested.empty();
       for (const k of candidates) joinKey(k, none);
       return changed;
     },
     forEachDot(m, fn) {
-      for (const s of m.entries.values()) nested.forEachDot(s, fn);
+      for (const s of m.entries.values()) forEachDot(s, fn);
     },
-    *missing(m, peer) {
+    *missing(m, peer, budget) {
+      // Whole keys, gathered into pieces of about `budget` bytes (one key per piece without one).
+      let piece = make();
+      let bytes = 0;
       for (const [k, s] of m.entries) {
-        const parts = [...nested.missing(s, peer)];
-        if (parts.length === 0) continue;
-        const piece = new DotMap<S>();
-        put(piece, k, nested.concat(parts));
-        yield piece;
+        let part: S;
+        if (nested.missingAll !== undefined && nested.missingAll(s, peer)) part = s;
+        else {
+          const parts = [...nested.missing(s, peer)];
+          if (parts.length === 0) continue;
+          part = parts.length === 1 ? parts[0] : nested.concat(parts);
+        }
+        const cost = budget === undefined ? 0 : key.encodingLength(k) + nested.encodingLength(part, NO_TABLE) + DOT_SLACK;
+        if (piece.entries.size > 0 && (budget === undefined || bytes + cost > budget)) {
+          yield piece;
+          piece = make();
+          bytes = 0;
+        }
+        piece.entries.set(k, part);
+        bytes += cost;
       }
+      if (piece.entries.size > 0) yield piece;
     },
     concat(pieces) {
-      const out = new DotMap<S>();
+      if (pieces.length === 1) return pieces[0];
+      const out = make();
       for (const p of pieces) for (const [k, s] of p.entries) put(out, k, s);
       return out;
     },
     clone(m) {
-      const out = new DotMap<S>();
-      for (const [k, s] of m.entries) put(out, k, nested.clone(s));
+      const out = make();
+      for (const [k, s] of m.entries) out.entries.set(k, nested.clone(s));
       return out;
     },
     encodingLength(m, table) {
@@ -301,13 +359,13 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
     },
     decode(state, table) {
       const count = readCount(state, 2);
-      const out = new DotMap<S>();
+      const out = make();
       for (let i = 0; i < count; i++) {
         const k = key.decode(state);
         if (out.entries.has(k)) throw errors.decode('duplicate key in a map delta');
         const s = nested.decode(state, table);
         if (nested.isEmpty(s)) throw errors.decode('empty entry in a map delta');
-        put(out, k, s);
+        out.entries.set(k, s);
       }
       return out;
     },
@@ -315,13 +373,15 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
   return kind;
 }
 
-/** A `dotMap` store holding `entries`, with its dot index filled in. */
+/** An empty replica table: sizes measured with it count one byte per replica index. */
+const NO_TABLE = new Map<string, number>();
+/** Bytes a piece's estimate leaves for replica indexes longer than one byte, per key. */
+const DOT_SLACK = 2;
+
+/** A `dotMap` store holding `entries`. */
 export function dotMapOf<S>(nested: StoreKind<S>, entries: Iterable<[string, S]>): DotMap<S> {
   const m = new DotMap<S>();
-  for (const [k, s] of entries) {
-    if (nested.isEmpty(s)) continue;
-    m.entries.set(k, s);
-    nested.forEachDot(s, (r, q) => m.index.set(dotKey(r, q), k));
-  }
+  m.forEachDot = nested.forEachDot;
+  for (const [k, s] of entries) if (!nested.isEmpty(s)) m.entries.set(k, s);
   return m;
 }

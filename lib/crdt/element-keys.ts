@@ -12,16 +12,26 @@ export class ElementKeys {
   readonly codec: Codec<string>;
 
   constructor(readonly encoding: ValueEncoding<any> = json) {
+    const canonical = (value: unknown) => encode(encoding, value).toString('latin1');
     this.codec = {
-      encodingLength: (key) => Buffer.byteLength(key, 'latin1'),
+      encodingLength: (key) => key.length,
       encode(key, state) {
-        state.offset += state.buffer.write(key, state.offset, 'latin1');
+        state.offset += state.buffer.write(key, state.offset, key.length, 'latin1');
       },
-      decode: (state) => encode(encoding, encoding.decode(state)).toString('latin1'),
+      decode(state) {
+        // Decoded, then written again our way: a peer's non-canonical form
+        // becomes the one key every replica uses for that element.
+        const value = encoding.decode(state);
+        return (encoding === json ? jsonKey(value) : undefined) ?? canonical(value);
+      },
     };
   }
 
   keyOf(value: unknown): string {
+    if (this.encoding === json) {
+      const key = jsonKey(value);
+      if (key !== undefined) return key;
+    }
     return encode(this.encoding, value).toString('latin1');
   }
 
@@ -33,4 +43,25 @@ export class ElementKeys {
   static sorted(keys: Iterable<string>): string[] {
     return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
+}
+
+/**
+ * The key `json` writes for a string whose JSON text is plain ASCII (the
+ * common element), built without a buffer: the varint length as
+ * characters, then the text, which is its own latin1 form. Undefined for
+ * anything else, which takes the encoder's own path.
+ */
+function jsonKey(value: unknown): string | undefined {
+  // Strings only: their JSON text has one form; other values take the encoder's own path.
+  if (typeof value !== 'string') return undefined;
+  const text = JSON.stringify(value);
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return undefined;
+  let n = text.length;
+  if (n < 0x80) return String.fromCharCode(n) + text;
+  let prefix = '';
+  while (n >= 0x80) {
+    prefix += String.fromCharCode((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  return prefix + String.fromCharCode(n) + text;
 }
