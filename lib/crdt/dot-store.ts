@@ -1,5 +1,6 @@
 import { errors } from '../errors.js';
 import { type Codec, type DecodeState, type EncodeState, readCount, uint } from '../codec/index.js';
+import { uintLength, writeUint } from '../codec/primitives.js';
 import { type CausalContext, type Dot, dotKey } from './causal-context.js';
 import { DotIndex } from './dot-index.js';
 
@@ -37,10 +38,10 @@ export interface StoreKind<S> {
   /** Puts pieces with disjoint keys back into one store. */
   concat(pieces: S[]): S;
   clone(s: S): S;
-  encodingLength(s: S, table: Map<string, number>): number;
-  encode(s: S, table: Map<string, number>, state: EncodeState): void;
+  encodingLength(s: S, table: DotTable): number;
+  encode(s: S, table: DotTable, state: EncodeState): void;
   /** Reads a store; dots name replicas by their index in `table`. */
-  decode(state: DecodeState, table: string[]): S;
+  decode(state: DecodeState, table: DotTable): S;
 }
 
 /** Told about each key of a `dotMap` (with its nested store) before the join changes it, so a type can report what changed. */
@@ -50,23 +51,53 @@ export interface JoinTrace<S> {
 
 // ---------------------------------------------------------------- dots
 
-function encodeDot(replica: string, seq: number, table: Map<string, number>, state: EncodeState): void {
-  const index = table.get(replica);
-  if (index === undefined) throw errors.invalidArgument(`dot of ${replica} outside the delta's context`);
-  uint.encode(index, state);
-  uint.encode(seq, state);
+/**
+ * How the dots of one delta travel: a dot names its replica by that
+ * replica's position in the delta's context, and its seq as the signed
+ * difference from the previous seq of the same replica in the store (so
+ * the dots of a run of adds cost a byte or two each). Fresh per encode or
+ * decode: it remembers the last seq of each replica.
+ */
+export class DotTable {
+  readonly positions = new Map<string, number>();
+  readonly replicas: string[];
+  private readonly last: number[];
+
+  constructor(replicas: Iterable<string>) {
+    this.replicas = [...replicas];
+    for (const r of this.replicas) this.positions.set(r, this.positions.size);
+    this.last = new Array<number>(this.replicas.length).fill(0);
+  }
+
+  /** Bytes of the next dot, which is then the previous one. */
+  length(replica: string, seq: number): number {
+    const i = this.positions.get(replica) ?? 0;
+    const n = uintLength(i) + uintLength(zigzag(seq - (this.last[i] ?? 0)));
+    this.last[i] = seq;
+    return n;
+  }
+
+  write(replica: string, seq: number, state: EncodeState): void {
+    const i = this.positions.get(replica);
+    if (i === undefined) throw errors.invalidArgument(`dot of ${replica} outside the delta's context`);
+    state.offset = writeUint(state.buffer, state.offset, i);
+    state.offset = writeUint(state.buffer, state.offset, zigzag(seq - this.last[i]));
+    this.last[i] = seq;
+  }
+
+  read(state: DecodeState): Dot {
+    const i = uint.decode(state);
+    if (i >= this.replicas.length) throw errors.decode(`dot names replica #${i} of ${this.replicas.length}`);
+    const z = uint.decode(state);
+    const seq = this.last[i] + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+    if (seq < 1 || !Number.isSafeInteger(seq)) throw errors.decode(`dot with sequence number ${seq}`);
+    this.last[i] = seq;
+    return { replica: this.replicas[i], seq };
+  }
 }
 
-function dotLength(replica: string, seq: number, table: Map<string, number>): number {
-  return uint.encodingLength(table.get(replica) ?? 0) + uint.encodingLength(seq);
-}
-
-function decodeDot(state: DecodeState, table: string[]): Dot {
-  const index = uint.decode(state);
-  if (index >= table.length) throw errors.decode(`dot names replica #${index} of ${table.length}`);
-  const seq = uint.decode(state);
-  if (seq < 1) throw errors.decode('dot with sequence number 0');
-  return { replica: table[index], seq };
+function zigzag(n: number): number {
+  return n >= 0 ? n * 2 : -n * 2 - 1;
 }
 
 // ---------------------------------------------------------------- dotSet
@@ -115,18 +146,18 @@ export const dotSet: StoreKind<DotSet> = {
   clone: (s) => s.slice(),
   encodingLength(s, table) {
     let n = uint.encodingLength(s.length);
-    for (const d of s) n += dotLength(d.replica, d.seq, table);
+    for (const d of s) n += table.length(d.replica, d.seq);
     return n;
   },
   encode(s, table, state) {
     uint.encode(s.length, state);
-    for (const d of s) encodeDot(d.replica, d.seq, table, state);
+    for (const d of s) table.write(d.replica, d.seq, state);
   },
   decode(state, table) {
     const count = readCount(state, 2);
     const out: DotSet = [];
     for (let i = 0; i < count; i++) {
-      const d = decodeDot(state, table);
+      const d = table.read(state);
       if (hasDot(out, d.replica, d.seq)) throw errors.decode('duplicate dot');
       out.push(d);
     }
@@ -188,13 +219,13 @@ export function dotFun<V>(value: Codec<V>, prune?: (s: DotFun<V>) => boolean): S
     clone: (s) => new Map(s),
     encodingLength(s, table) {
       let n = uint.encodingLength(s.size);
-      for (const e of s.values()) n += dotLength(e.replica, e.seq, table) + value.encodingLength(e.value);
+      for (const e of s.values()) n += table.length(e.replica, e.seq) + value.encodingLength(e.value);
       return n;
     },
     encode(s, table, state) {
       uint.encode(s.size, state);
       for (const e of s.values()) {
-        encodeDot(e.replica, e.seq, table, state);
+        table.write(e.replica, e.seq, state);
         value.encode(e.value, state);
       }
     },
@@ -202,7 +233,7 @@ export function dotFun<V>(value: Codec<V>, prune?: (s: DotFun<V>) => boolean): S
       const count = readCount(state, 3);
       const out: DotFun<V> = new Map();
       for (let i = 0; i < count; i++) {
-        const d = decodeDot(state, table);
+        const d = table.read(state);
         const key = dotKey(d.replica, d.seq);
         if (out.has(key)) throw errors.decode('duplicate dot');
         out.set(key, { replica: d.replica, seq: d.seq, value: value.decode(state) });
@@ -323,7 +354,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
           if (parts.length === 0) continue;
           part = parts.length === 1 ? parts[0] : nested.concat(parts);
         }
-        const cost = budget === undefined ? 0 : key.encodingLength(k) + nested.encodingLength(part, NO_TABLE) + DOT_SLACK;
+        const cost = budget === undefined ? 0 : key.encodingLength(k) + nested.encodingLength(part, new DotTable([])) + DOT_SLACK;
         if (piece.entries.size > 0 && (budget === undefined || bytes + cost > budget)) {
           yield piece;
           piece = make();
@@ -373,10 +404,8 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
   return kind;
 }
 
-/** An empty replica table: sizes measured with it count one byte per replica index. */
-const NO_TABLE = new Map<string, number>();
-/** Bytes a piece's estimate leaves for replica indexes longer than one byte, per key. */
-const DOT_SLACK = 2;
+/** Bytes a piece's estimate leaves, per key, for replica indexes and seq differences it cannot know yet. */
+const DOT_SLACK = 8;
 
 /** A `dotMap` store holding `entries`. */
 export function dotMapOf<S>(nested: StoreKind<S>, entries: Iterable<[string, S]>): DotMap<S> {

@@ -1,4 +1,4 @@
-import { type Codec, type ValueEncoding, decode, encode, json } from '../codec/index.js';
+import { type Codec, type DecodeState, type ValueEncoding, decode, encode, json } from '../codec/index.js';
 
 /**
  * Set elements and register values are compared by their encoded form: two
@@ -19,6 +19,10 @@ export class ElementKeys {
         state.offset += state.buffer.write(key, state.offset, key.length, 'latin1');
       },
       decode(state) {
+        if (encoding === json) {
+          const key = plainJsonString(state);
+          if (key !== undefined) return key;
+        }
         // Decoded, then written again our way: a peer's non-canonical form
         // becomes the one key every replica uses for that element.
         const value = encoding.decode(state);
@@ -64,4 +68,26 @@ function jsonKey(value: unknown): string | undefined {
     n >>>= 7;
   }
   return prefix + String.fromCharCode(n) + text;
+}
+
+/**
+ * A JSON string of printable ASCII without escapes (`"k123"`), read as it
+ * is: such text has one JSON form, so its bytes (with their length prefix)
+ * are the key, and nothing needs parsing. Undefined, with nothing read,
+ * for anything else.
+ */
+function plainJsonString(state: DecodeState): string | undefined {
+  const buf = state.buffer;
+  const start = state.offset;
+  const length = buf[start];
+  // One-byte length prefix only: longer elements take the general path.
+  if (length === undefined || length < 2 || length >= 0x80) return undefined;
+  const end = start + 1 + length;
+  if (end > state.end || buf[start + 1] !== 0x22 || buf[end - 1] !== 0x22) return undefined;
+  for (let i = start + 2; i < end - 1; i++) {
+    const c = buf[i];
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return undefined;
+  }
+  state.offset = end;
+  return buf.toString('latin1', start, end);
 }
