@@ -6,6 +6,7 @@ import type { Descriptor, SessionOptions } from '../session/contract.js';
 import { CausalContext, DEFAULT_MAX_REPLICAS, type Dot } from './causal-context.js';
 import { type Delta, type DeltaMessage, contextOfStore, messageCodec } from './delta.js';
 import { DeltaSession } from './delta-session.js';
+import { SessionSet } from '../session/session-set.js';
 import type { StoreKind } from './dot-store.js';
 
 export interface DeltaReplicaOptions {
@@ -43,7 +44,8 @@ export abstract class DeltaReplica<S, C> extends Replica {
   /** @internal */ readonly messages: Codec<DeltaMessage<S>>;
   /** @internal Sees every local delta as it is committed (tests and tools). */
   tap: ((delta: Delta<S>) => void) | undefined;
-  private readonly sessions = new Set<DeltaSession<S>>();
+  /** @internal The live sessions: every delta that changed something goes to each but the one it came from. */
+  readonly peers = new SessionSet<Delta<S>>();
 
   constructor(kind: string, storeKind: StoreKind<S>, options: DeltaReplicaOptions = {}, params = '') {
     super();
@@ -88,22 +90,29 @@ export abstract class DeltaReplica<S, C> extends Replica {
   }
 
   /**
-   * Local changes made through a type's fast path since the last flush,
-   * joined into one delta: a type applies its change to the store and the
-   * context itself, then records the same change here. Undefined while no
-   * session would receive it, so a replica without peers builds nothing.
+   * Local changes made through a type's fast path since the sessions last
+   * took one, joined into one delta: a type applies its change to the
+   * store and the context itself, then records the same change here. The
+   * batch is relayed once, when it is started, and grows in place until a
+   * session takes it to send (`flushLocal`); so a burst of writes between
+   * two sends travels as one delta. None while no session listens, so a
+   * replica without peers builds nothing.
    */
   private pending: Delta<S> | undefined;
+  private pendingRelayed = false;
 
   /** The delta a fast-path change is recorded into, or undefined if no session listens. */
   protected localBatch(): Delta<S> | undefined {
-    if (this.sessions.size === 0) return undefined;
-    return (this.pending ??= { store: this.storeKind.empty(), context: new CausalContext() });
+    if (this.pending !== undefined) return this.pending;
+    if (this.peers.size === 0) return undefined;
+    return (this.pending = { store: this.storeKind.empty(), context: new CausalContext() });
   }
 
-  /** Ends a fast-path change: hands the batch to the sessions. */
+  /** Ends a fast-path change recorded in the batch: the first one relays the batch. */
   protected localDone(): void {
-    this.flushLocal();
+    if (this.pendingRelayed || this.pending === undefined) return;
+    this.pendingRelayed = true;
+    this.peers.relay(this.pending);
   }
 
   /** Whether a fast path may skip building a delta: nobody taps or describes changes. */
@@ -111,12 +120,14 @@ export abstract class DeltaReplica<S, C> extends Replica {
     return this.tap === undefined && this.listenerCount('change') === 0;
   }
 
-  /** @internal Hands the local changes made since the last flush to every session, as one delta. */
+  /**
+   * @internal Seals the batch of local changes: it is about to be sent (or
+   * a session is about to join, which must not miss a change made after
+   * it joined), so later changes start a new batch.
+   */
   flushLocal(): void {
-    const delta = this.pending;
-    if (delta === undefined) return;
     this.pending = undefined;
-    for (const session of this.sessions) session.queue(delta);
+    this.pendingRelayed = false;
   }
 
   /** @internal The whole state as one delta (a copy): what a peer that has nothing would be sent. */
@@ -136,7 +147,7 @@ export abstract class DeltaReplica<S, C> extends Replica {
    * delta happens here, before anything changes. Throws a coded error,
    * leaving the state untouched, if it is invalid.
    */
-  receiveDelta(delta: Delta<S>, origin?: DeltaSession<S>): void {
+  receiveDelta(delta: Delta<S>, origin?: unknown): void {
     // A peer may not invent our own events: that would make us skip or reuse dots.
     const ours = delta.context.ranges.get(this.id);
     if (ours !== undefined && ours[ours.length - 1] > this.context.max(this.id)) {
@@ -147,22 +158,20 @@ export abstract class DeltaReplica<S, C> extends Replica {
     this.apply(delta, origin);
   }
 
-  private apply(delta: Delta<S>, origin: DeltaSession<S> | undefined): void {
+  private apply(delta: Delta<S>, origin: unknown): void {
     // Describing a change costs (elements are decoded): only when someone listens.
     const observed = this.listenerCount('change') > 0;
     const before = observed ? this.snapshot(delta) : undefined;
     const changed = this.joinStore(delta);
     const grew = this.context.union(delta.context);
     if (!changed && !grew) return;
-    for (const session of this.sessions) if (session !== origin) session.queue(delta);
+    this.peers.relay(delta, origin);
     if (!observed) return;
     const change = this.describe(before);
     if (change !== undefined) this.emit('change', change);
   }
 
   openSession(options: SessionOptions): DeltaSession<S> {
-    const session = new DeltaSession(this, options, () => this.sessions.delete(session));
-    this.sessions.add(session);
-    return session;
+    return new DeltaSession(this, options);
   }
 }

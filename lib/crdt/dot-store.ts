@@ -346,6 +346,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
       // Whole keys, gathered into pieces of about `budget` bytes (one key per piece without one).
       let piece = make();
       let bytes = 0;
+      const table = new DotTable([]);
       for (const [k, s] of m.entries) {
         let part: S;
         if (nested.missingAll !== undefined && nested.missingAll(s, peer)) part = s;
@@ -354,7 +355,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
           if (parts.length === 0) continue;
           part = parts.length === 1 ? parts[0] : nested.concat(parts);
         }
-        const cost = budget === undefined ? 0 : key.encodingLength(k) + nested.encodingLength(part, new DotTable([])) + DOT_SLACK;
+        const cost = budget === undefined ? 0 : key.encodingLength(k) + nested.encodingLength(part, table) + DOT_SLACK;
         if (piece.entries.size > 0 && (budget === undefined || bytes + cost > budget)) {
           yield piece;
           piece = make();
