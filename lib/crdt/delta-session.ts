@@ -127,37 +127,24 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
   private *catchUp(peer: CausalContext): Generator<Delta<S>> {
     const { storeKind: kind } = this.host;
     const budget = this.options.maxMessageBytes;
-    const sizeOf = (delta: Delta<S>) => this.codec.encodingLength({ type: 'delta', delta });
-    let batch: S[] = [];
-    let batchBytes = 0;
-    let yielded = false;
+    // The store cuts its missing entries into pieces of about half a
+    // message, so each piece is a message as it is; the last one is held
+    // back to go with the removals if both fit.
+    let held: S | undefined;
     for (const piece of kind.missing(this.host.store, peer, budget / 2)) {
-      const bytes = sizeOf({ store: piece, context: contextOfStore(kind, piece) });
-      if (batch.length > 0 && batchBytes + bytes > budget) {
-        const store = kind.concat(batch);
-        yield { store, context: contextOfStore(kind, store) };
-        yielded = true;
-        batch = [];
-        batchBytes = 0;
-      }
-      batch.push(piece);
-      batchBytes += bytes;
+      if (held !== undefined) yield { store: held, context: contextOfStore(kind, held) };
+      held = piece;
     }
     const removed = this.removedDots();
-    if (!yielded) {
-      const store = kind.concat(batch);
-      const context = contextOfStore(kind, store);
-      context.union(removed);
-      const whole = { store, context };
-      if (sizeOf(whole) <= budget) {
-        if (!kind.isEmpty(store) || context.replicaCount > 0) yield whole;
-        return;
-      }
+    const store = held ?? kind.empty();
+    const context = contextOfStore(kind, store);
+    const last = { store, context: context.clone() };
+    last.context.union(removed);
+    if (this.codec.encodingLength({ type: 'delta', delta: last }) <= budget) {
+      if (!kind.isEmpty(store) || last.context.replicaCount > 0) yield last;
+      return;
     }
-    if (batch.length > 0) {
-      const store = kind.concat(batch);
-      yield { store, context: contextOfStore(kind, store) };
-    }
+    if (held !== undefined) yield { store, context };
     yield* this.splitContext(removed, budget);
   }
 
@@ -169,8 +156,17 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
       if (seqs === undefined) live.set(replica, (seqs = []));
       seqs.push(seq);
     });
-    for (const seqs of live.values()) seqs.sort((a, b) => a - b);
-    return this.host.context.subtract(live);
+    // A replica whose every seen dot is still held had nothing removed: no sort, no holes to cut.
+    const whole: string[] = [];
+    for (const [replica, seqs] of live) {
+      const ranges = this.host.context.ranges.get(replica);
+      if (ranges !== undefined && ranges.length === 2 && ranges[1] - ranges[0] + 1 === seqs.length) whole.push(replica);
+      else if (!isSorted(seqs)) seqs.sort((a, b) => a - b);
+    }
+    for (const replica of whole) live.delete(replica);
+    const removed = this.host.context.subtract(live);
+    for (const replica of whole) removed.ranges.delete(replica);
+    return removed;
   }
 
   /** Splits a (removal) context into deltas of at most `budget` bytes. */
@@ -195,4 +191,9 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
     }
     if (part.replicaCount > 0) yield { store: empty, context: part };
   }
+}
+
+function isSorted(seqs: number[]): boolean {
+  for (let i = 1; i < seqs.length; i++) if (seqs[i] < seqs[i - 1]) return false;
+  return true;
 }

@@ -86,9 +86,20 @@ export class DotTable {
   }
 
   read(state: DecodeState): Dot {
-    const i = uint.decode(state);
+    const buf = state.buffer;
+    const at = state.offset;
+    let i: number;
+    let z: number;
+    // Both varints one byte long: the common case, read without the general decoder.
+    if (at + 1 < state.end && buf[at] < 0x80 && buf[at + 1] < 0x80) {
+      i = buf[at];
+      z = buf[at + 1];
+      state.offset = at + 2;
+    } else {
+      i = uint.decode(state);
+      z = uint.decode(state);
+    }
     if (i >= this.replicas.length) throw errors.decode(`dot names replica #${i} of ${this.replicas.length}`);
-    const z = uint.decode(state);
     const seq = this.last[i] + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
     if (seq < 1 || !Number.isSafeInteger(seq)) throw errors.decode(`dot with sequence number ${seq}`);
     this.last[i] = seq;
@@ -155,6 +166,7 @@ export const dotSet: StoreKind<DotSet> = {
   },
   decode(state, table) {
     const count = readCount(state, 2);
+    if (count === 1) return [table.read(state)];
     const out: DotSet = [];
     for (let i = 0; i < count; i++) {
       const d = table.read(state);
@@ -278,6 +290,12 @@ export class DotMap<S> {
 /** Keys are strings in memory; `key` says how they travel (and canonicalises what a peer sends). */
 export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<DotMap<S>> {
   const forEachDot = nested.forEachDot;
+  /**
+   * Flat nested stores (dot sets) are never changed in place once in a map:
+   * a join writes a copy. So an entry can be shared between a delta and the
+   * store, and a piece of the store handed to a session stays as it was.
+   */
+  const shareable = nested.missingAll !== undefined;
   const make = () => {
     const m = new DotMap<S>();
     m.forEachDot = forEachDot;
@@ -307,6 +325,13 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
         trace?.before(k, existing);
         if (existing === undefined) {
           // A key new here (the usual case in a sync): nothing to unindex.
+          // An entry all of whose dots are new is taken as it is (flat
+          // entries are copied on write, so sharing it is safe).
+          if (shareable && nested.missingAll!(theirs, intoCtx)) {
+            changed = true;
+            put(into, k, theirs);
+            return;
+          }
           const target = nested.empty();
           if (nested.join(target, intoCtx, theirs, fromCtx)) {
             changed = true;
@@ -315,20 +340,24 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
           return;
         }
         unindex(into, existing);
-        if (nested.join(existing, intoCtx, theirs, fromCtx)) changed = true;
-        put(into, k, existing);
+        const target = shareable ? nested.clone(existing) : existing;
+        if (nested.join(target, intoCtx, theirs, fromCtx)) changed = true;
+        put(into, k, target);
       };
-      let fromDots = 0;
-      for (const [k, theirs] of from.entries) {
-        joinKey(k, theirs);
-        forEachDot(theirs, () => fromDots++);
-      }
+      for (const [k, theirs] of from.entries) joinKey(k, theirs);
 
       // Entries `from` does not mention lose the dots its context has seen.
       // Only a context with dots beyond the delta's own entries can remove
-      // anything; those dots are found through the index, replica by
-      // replica, so a context naming what we never held costs nothing.
-      if (fromCtx.dotCount() <= fromDots || into.entries.size === 0) return changed;
+      // anything (each entry holds at least one dot, so a context no larger
+      // than the entry count cannot); those dots are found through the
+      // index, replica by replica, so a context naming what we never held
+      // costs nothing.
+      if (into.entries.size === 0) return changed;
+      const contextDots = fromCtx.dotCount();
+      if (contextDots <= from.entries.size) return changed;
+      let fromDots = 0;
+      for (const theirs of from.entries.values()) forEachDot(theirs, () => fromDots++);
+      if (contextDots <= fromDots) return changed;
       const candidates = new Set<string>();
       for (const [replica, ranges] of fromCtx.ranges) {
         into.index.forEachIn(replica, ranges, (_seq, k) => {
