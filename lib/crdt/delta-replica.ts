@@ -9,6 +9,9 @@ import { DeltaSession } from './delta-session.js';
 import { SessionSet } from '../session/session-set.js';
 import type { StoreKind } from './dot-store.js';
 
+/** A batch of local changes is sealed once it holds about this many bytes of entries: 64 KiB. */
+const LOCAL_BATCH_BYTES = 64 * 1024;
+
 export interface DeltaReplicaOptions {
   /** Replica id: unique per replica, never reused by a fresh empty replica. Default 16 random hex digits. */
   id?: string;
@@ -100,6 +103,7 @@ export abstract class DeltaReplica<S, C> extends Replica {
    */
   private pending: Delta<S> | undefined;
   private pendingRelayed = false;
+  private pendingBytes = 0;
 
   /** The delta a fast-path change is recorded into, or undefined if no session listens. */
   protected localBatch(): Delta<S> | undefined {
@@ -108,11 +112,19 @@ export abstract class DeltaReplica<S, C> extends Replica {
     return (this.pending = { store: this.storeKind.empty(), context: new CausalContext() });
   }
 
-  /** Ends a fast-path change recorded in the batch: the first one relays the batch. */
-  protected localDone(): void {
-    if (this.pendingRelayed || this.pending === undefined) return;
-    this.pendingRelayed = true;
-    this.peers.relay(this.pending);
+  /**
+   * Ends a fast-path change recorded in the batch (about `bytes` on the
+   * wire): the first one relays the batch; one that fills it seals it, so
+   * no batch grows without bound while no session pulls.
+   */
+  protected localDone(bytes: number): void {
+    if (this.pending === undefined) return;
+    this.pendingBytes += bytes;
+    if (!this.pendingRelayed) {
+      this.pendingRelayed = true;
+      this.peers.relay(this.pending);
+    }
+    if (this.pendingBytes >= LOCAL_BATCH_BYTES) this.flushLocal();
   }
 
   /** Whether a fast path may skip building a delta: nobody taps or describes changes. */
@@ -128,6 +140,7 @@ export abstract class DeltaReplica<S, C> extends Replica {
   flushLocal(): void {
     this.pending = undefined;
     this.pendingRelayed = false;
+    this.pendingBytes = 0;
   }
 
   /** @internal The whole state as one delta (a copy): what a peer that has nothing would be sent. */

@@ -36,6 +36,8 @@ export interface DeltaHost<S> {
 export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
   readonly codec: Codec<DeltaMessage<S>>;
   private peerHas: CausalContext | undefined;
+  /** The rest of a live delta too large for one message. */
+  private parts: Iterator<Delta<S>> | undefined;
 
   constructor(
     private readonly host: DeltaHost<S>,
@@ -73,9 +75,39 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
   }
 
   protected nextLive(): DeltaMessage<S> | undefined {
+    if (this.parts !== undefined) {
+      const part = this.parts.next();
+      if (!part.done) return this.handOut(part.value);
+      this.parts = undefined;
+      if (this.live.length === 0) return undefined;
+    }
     // The batch of local changes is taken now: later changes go in a new one.
     this.host.flushLocal();
-    return this.handOut(this.coalesce());
+    const delta = this.coalesce();
+    if (this.codec.encodingLength({ type: 'delta', delta }) <= this.options.maxMessageBytes) return this.handOut(delta);
+    // Too large for one message (a big batch of local changes): it goes in parts.
+    this.parts = this.split(delta);
+    return this.nextLive();
+  }
+
+  protected override hasPendingLive(): boolean {
+    return this.parts !== undefined;
+  }
+
+  protected override onClose(): void {
+    this.parts = undefined;
+  }
+
+  /**
+   * A delta in pieces that each fit a message: its entries, each piece with
+   * its own dots as context, then the rest of its context (what it
+   * removes). Their join is the delta.
+   */
+  private *split(delta: Delta<S>): Generator<Delta<S>> {
+    const kind = this.host.storeKind;
+    const budget = this.options.maxMessageBytes;
+    for (const piece of kind.missing(delta.store, new CausalContext(), budget / 2)) yield { store: piece, context: contextOfStore(kind, piece) };
+    yield* this.splitContext(removedFrom(kind, delta.store, delta.context), budget);
   }
 
   /** A delta leaves: the peer has its dots from now on. */
@@ -150,23 +182,7 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
 
   /** Every dot we have seen minus every dot we hold: what we removed, as ranges. */
   private removedDots(): CausalContext {
-    const live = new Map<string, number[]>();
-    this.host.storeKind.forEachDot(this.host.store, (replica, seq) => {
-      let seqs = live.get(replica);
-      if (seqs === undefined) live.set(replica, (seqs = []));
-      seqs.push(seq);
-    });
-    // A replica whose every seen dot is still held had nothing removed: no sort, no holes to cut.
-    const whole: string[] = [];
-    for (const [replica, seqs] of live) {
-      const ranges = this.host.context.ranges.get(replica);
-      if (ranges !== undefined && ranges.length === 2 && ranges[1] - ranges[0] + 1 === seqs.length) whole.push(replica);
-      else if (!isSorted(seqs)) seqs.sort((a, b) => a - b);
-    }
-    for (const replica of whole) live.delete(replica);
-    const removed = this.host.context.subtract(live);
-    for (const replica of whole) removed.ranges.delete(replica);
-    return removed;
+    return removedFrom(this.host.storeKind, this.host.store, this.host.context);
   }
 
   /** Splits a (removal) context into deltas of at most `budget` bytes. */
@@ -191,6 +207,27 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
     }
     if (part.replicaCount > 0) yield { store: empty, context: part };
   }
+}
+
+/** The dots of `context` that `store` does not hold, as ranges: what a state removed. */
+function removedFrom<S>(kind: StoreKind<S>, store: S, context: CausalContext): CausalContext {
+  const live = new Map<string, number[]>();
+  kind.forEachDot(store, (replica, seq) => {
+    let seqs = live.get(replica);
+    if (seqs === undefined) live.set(replica, (seqs = []));
+    seqs.push(seq);
+  });
+  // A replica whose every seen dot is still held had nothing removed: no sort, no holes to cut.
+  const whole: string[] = [];
+  for (const [replica, seqs] of live) {
+    const ranges = context.ranges.get(replica);
+    if (ranges !== undefined && ranges.length === 2 && ranges[1] - ranges[0] + 1 === seqs.length) whole.push(replica);
+    else if (!isSorted(seqs)) seqs.sort((a, b) => a - b);
+  }
+  for (const replica of whole) live.delete(replica);
+  const removed = context.subtract(live);
+  for (const replica of whole) removed.ranges.delete(replica);
+  return removed;
 }
 
 function isSorted(seqs: number[]): boolean {

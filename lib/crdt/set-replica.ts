@@ -114,7 +114,7 @@ export abstract class SetReplica<N> extends KeyedReplica<N, SetChange> implement
     batch.store.entries.set(key, [dot] as N & DotSet);
     batch.context.add(dot.replica, dot.seq);
     if (old !== undefined) for (const d of old) batch.context.add(d.replica, d.seq);
-    this.localDone();
+    this.localDone(key.length + 8);
   }
 
   /** The fast path of a remove: drops `key` and its `old` dots (already in the context). */
@@ -126,6 +126,6 @@ export abstract class SetReplica<N> extends KeyedReplica<N, SetChange> implement
     if (batch === undefined) return;
     batch.store.entries.delete(key);
     for (const d of old) batch.context.add(d.replica, d.seq);
-    this.localDone();
+    this.localDone(8);
   }
 }
