@@ -46,7 +46,7 @@ export {
 export { Random } from './random.js';
 
 // Scuttlebutt engine, Model and Log
-export { Scuttlebutt, Model, Log, createSnapshotStream, loadSnapshot, persist, Persistence, type PersistOptions, type LogEntry, type LogRecord, type ScuttlebuttOptions, type ModelOptions, type ModelUpdate, type ChangeMeta, type ModelListener, type Update, type UpdateCodec, type Clock } from './scuttlebutt/index.js';
+export { Scuttlebutt, Model, Log, createSnapshotStream, loadSnapshot, Persistence, type PersistOptions, type LogEntry, type LogRecord, type ScuttlebuttOptions, type ModelOptions, type ModelUpdate, type ChangeMeta, type ModelListener, type Update, type UpdateCodec, type Clock } from './scuttlebutt/index.js';
 
 // Transports
 export { listen, connect, Connector, stdio, backoffDelay, type ConnectOptions, type BackoffOptions } from './transport/index.js';
@@ -134,3 +134,8 @@ export {
   type ScenarioOptions,
   type ScenarioResult,
 } from './sim/index.js';
+
+// persistence of every structure: persist(structure, pathOrDb)
+export { persist, type AnyPersistence } from './persist.js';
+export { DeltaPersistence, type DeltaPersistOptions } from './crdt/persist.js';
+export { SeqPersistence, type SeqPersistOptions } from './seq/persist.js';

@@ -6,6 +6,7 @@ import type { Descriptor, SessionOptions } from '../session/contract.js';
 import { CausalContext, DEFAULT_MAX_REPLICAS, type Dot } from './causal-context.js';
 import { type Delta, type DeltaMessage, contextOfStore, messageCodec } from './delta.js';
 import { DeltaSession } from './delta-session.js';
+import { statePieces } from './pieces.js';
 import { SessionSet } from '../session/session-set.js';
 import type { StoreKind } from './dot-store.js';
 
@@ -182,6 +183,27 @@ export abstract class DeltaReplica<S, C> extends Replica {
     if (!observed) return;
     const change = this.describe(before);
     if (change !== undefined) this.emit('change', change);
+  }
+
+  /** @internal Joins a delta read back from this replica's own storage: no checks, no relay. */
+  restore(delta: Delta<S>): void {
+    this.storeKind.join(this.store, this.context, delta.store, delta.context);
+    this.context.union(delta.context);
+  }
+
+  /**
+   * @internal Marks our own events up to `seq` as seen (and none held), so
+   * the next dot is past them: after a restart, none of the numbers reserved
+   * before it is issued again.
+   */
+  skipOwn(seq: number): void {
+    const max = this.context.max(this.id);
+    if (seq > max) this.context.union(CausalContext.from([[this.id, [max + 1, seq]]]));
+  }
+
+  /** @internal The whole state as deltas of about `budget` encoded bytes each. */
+  stateInPieces(budget: number): Iterable<Delta<S>> {
+    return statePieces(this.storeKind, this.store, this.context, budget);
   }
 
   openSession(options: SessionOptions): DeltaSession<S> {

@@ -5,6 +5,7 @@ import type { PeerInfo, SessionOptions } from '../session/contract.js';
 import type { SessionSet } from '../session/session-set.js';
 import { CausalContext } from './causal-context.js';
 import { type Delta, type DeltaMessage, contextOfStore } from './delta.js';
+import { removedFrom, splitContext, statePieces } from './pieces.js';
 import type { StoreKind } from './dot-store.js';
 
 /** Most live deltas queued for one peer before they are dropped for a fresh catch-up. */
@@ -86,7 +87,7 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
     const delta = this.coalesce();
     if (this.codec.encodingLength({ type: 'delta', delta }) <= this.options.maxMessageBytes) return this.handOut(delta);
     // Too large for one message (a big batch of local changes): it goes in parts.
-    this.parts = this.split(delta);
+    this.parts = statePieces(this.host.storeKind, delta.store, delta.context, this.options.maxMessageBytes);
     return this.nextLive();
   }
 
@@ -96,18 +97,6 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
 
   protected override onClose(): void {
     this.parts = undefined;
-  }
-
-  /**
-   * A delta in pieces that each fit a message: its entries, each piece with
-   * its own dots as context, then the rest of its context (what it
-   * removes). Their join is the delta.
-   */
-  private *split(delta: Delta<S>): Generator<Delta<S>> {
-    const kind = this.host.storeKind;
-    const budget = this.options.maxMessageBytes;
-    for (const piece of kind.missing(delta.store, new CausalContext(), budget / 2)) yield { store: piece, context: contextOfStore(kind, piece) };
-    yield* this.splitContext(removedFrom(kind, delta.store, delta.context), budget);
   }
 
   /** A delta leaves: the peer has its dots from now on. */
@@ -177,60 +166,11 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
       return;
     }
     if (held !== undefined) yield { store, context };
-    yield* this.splitContext(removed, budget);
+    yield* splitContext(this.host.storeKind, removed, budget);
   }
 
   /** Every dot we have seen minus every dot we hold: what we removed, as ranges. */
   private removedDots(): CausalContext {
     return removedFrom(this.host.storeKind, this.host.store, this.host.context);
   }
-
-  /** Splits a (removal) context into deltas of at most `budget` bytes. */
-  private *splitContext(ctx: CausalContext, budget: number): Generator<Delta<S>> {
-    const empty = this.host.storeKind.empty();
-    // A range costs at most ~16 bytes, a replica id its length: stay well inside the budget.
-    let part = new CausalContext();
-    let bytes = 8;
-    for (const [replica, r] of ctx.ranges) {
-      for (let i = 0; i < r.length; i += 2) {
-        const cost = 16 + (part.ranges.has(replica) ? 0 : Buffer.byteLength(replica) + 8);
-        if (bytes + cost > budget && part.replicaCount > 0) {
-          yield { store: empty, context: part };
-          part = new CausalContext();
-          bytes = 8;
-        }
-        const ranges = part.ranges.get(replica);
-        if (ranges === undefined) part.ranges.set(replica, [r[i], r[i + 1]]);
-        else ranges.push(r[i], r[i + 1]);
-        bytes += 16 + (ranges === undefined ? Buffer.byteLength(replica) + 8 : 0);
-      }
-    }
-    if (part.replicaCount > 0) yield { store: empty, context: part };
-  }
-}
-
-/** The dots of `context` that `store` does not hold, as ranges: what a state removed. */
-function removedFrom<S>(kind: StoreKind<S>, store: S, context: CausalContext): CausalContext {
-  const live = new Map<string, number[]>();
-  kind.forEachDot(store, (replica, seq) => {
-    let seqs = live.get(replica);
-    if (seqs === undefined) live.set(replica, (seqs = []));
-    seqs.push(seq);
-  });
-  // A replica whose every seen dot is still held had nothing removed: no sort, no holes to cut.
-  const whole: string[] = [];
-  for (const [replica, seqs] of live) {
-    const ranges = context.ranges.get(replica);
-    if (ranges !== undefined && ranges.length === 2 && ranges[1] - ranges[0] + 1 === seqs.length) whole.push(replica);
-    else if (!isSorted(seqs)) seqs.sort((a, b) => a - b);
-  }
-  for (const replica of whole) live.delete(replica);
-  const removed = context.subtract(live);
-  for (const replica of whole) removed.ranges.delete(replica);
-  return removed;
-}
-
-function isSorted(seqs: number[]): boolean {
-  for (let i = 1; i < seqs.length; i++) if (seqs[i] < seqs[i - 1]) return false;
-  return true;
 }
