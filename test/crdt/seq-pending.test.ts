@@ -2,7 +2,7 @@
 // surrogate pair, runs and deletions that can never apply are never looked
 // at again, and out-of-order delivery costs each run a bounded number of looks.
 import test from 'tape';
-import { Seq } from '../../lib/index.js';
+import { Seq, replicate } from '../../lib/index.js';
 import { encodeDelta } from '../../lib/seq/update-codec.js';
 import { testRandom } from '../helpers/seed.js';
 
@@ -68,5 +68,21 @@ test('seq: 20,000 one-character updates delivered shuffled converge with a bound
   for (const u of random.shuffle(updates)) reader.applyUpdate(u);
   t.equal(reader.toString(), writer.toString(), 'converged');
   t.ok(looks < 20_000 * 10, `${looks} clock looks for 20,000 runs delivered shuffled`);
+  t.end();
+});
+
+test('seq: a full state with long deleted stretches respects a small frame limit (every record kind)', async (t) => {
+  const random = testRandom('seq deleted stretches');
+  const a = new Seq({ clientId: 1 });
+  // Scattered one-character inserts make many separate runs; deleting almost all leaves long stretches of deleted records.
+  for (let i = 0; i < 20_000; i++) a.insert(random.int(0, a.length), i % 3 ? 'x' : [i]);
+  a.delete(5, a.length - 10);
+  for (const maxFrameBytes of [1024, 4096]) {
+    const b = new Seq({ clientId: 2 });
+    const replication = await replicate(a, b, { maxFrameBytes });
+    t.equal(replication.error, undefined, `${maxFrameBytes}-byte frames: no error`);
+    t.deepEqual(b.toArray(), a.toArray(), `${maxFrameBytes}-byte frames: synced`);
+    await replication.close();
+  }
   t.end();
 });
