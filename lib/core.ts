@@ -2,9 +2,22 @@
 // the `Replica` base, the wire protocol and its frames, the replication
 // engines' bases and their building blocks. Applications need only `tendril`.
 
-// The session contract: what a structure implements so the stream shell can carry it
-export { DEFAULT_MAX_FRAME_BYTES, type Descriptor, type PeerInfo, type Session, type SessionOptions, type Replicable } from './session/contract.js';
-export { Replica } from './session/replica.js';
+// The session contract, the skeleton every session stands on, and the Replica base
+export {
+  DEFAULT_MAX_FRAME_BYTES,
+  BaseSession,
+  LiveQueue,
+  SessionSet,
+  gate,
+  Replica,
+  type Descriptor,
+  type PeerInfo,
+  type Session,
+  type SessionOptions,
+  type Replicable,
+  type LiveMember,
+  type Gate,
+} from './session/index.js';
 
 // The stream shell: the I/O-free wire protocol, its frames, the duplex around it
 export { WireProtocol, type WireProtocolOptions } from './stream/wire-protocol.js';
