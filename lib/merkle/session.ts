@@ -3,10 +3,12 @@ import { ReplicationError, errors } from '../errors.js';
 import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
 import { gate } from '../session/gate.js';
 import { LiveQueue } from '../session/live-queue.js';
+import type { SessionSet } from '../session/session-set.js';
 import { HASH_BYTES, leafHash } from './hash.js';
 import { type CoveredMessage, type EntryMessage, type HashesMessage, type MerkleMessage, merkleMessageCodec } from './messages.js';
 import { decodeRecord } from './record.js';
-import type { MerkleStore } from './store.js';
+import type { KeyRecord } from './record.js';
+import type { MerkleTree } from './tree.js';
 
 /** Stop reading entries from the database while this many bytes wait to be pulled. */
 const HIGH_WATER_BYTES = 1 << 20;
@@ -27,6 +29,26 @@ const BUCKETS_PER_COVER = 4096;
  * to date, at the cost of the differing buckets only.
  */
 const MAX_QUEUED = 1 << 16;
+
+/** What a session needs of its store (store.ts). */
+export interface MerkleHost {
+  readonly id: string;
+  readonly depth: number;
+  readonly valueEncoding: ValueEncoding<unknown>;
+  /** The tree, once the store is open. */
+  readonly tree: MerkleTree | undefined;
+  /** Every open session, to end them when the store closes. */
+  readonly sessions: Set<MerkleSession>;
+  readonly peers: SessionSet<LiveEntry>;
+  ready(): Promise<void>;
+  /** Runs a callback on a later event-loop turn. */
+  defer(callback: () => void): void;
+  /** Resolves once every write and merge queued so far is applied. */
+  flushed(): Promise<void>;
+  merge(key: string, record: KeyRecord, origin: MerkleSession | undefined): Promise<string>;
+  /** The stored records of runs of buckets, in batches. */
+  readRuns(runs: Array<[number, number]>): AsyncGenerator<Array<[Uint8Array, Uint8Array]>>;
+}
 
 /** A live write for a peer: the key and its record as stored. */
 export interface LiveEntry {
@@ -97,7 +119,7 @@ export class MerkleSession implements Session<MerkleMessage> {
   private recordSeen = true;
 
   constructor(
-    private readonly store: MerkleStore<any>,
+    private readonly store: MerkleHost,
     private readonly options: SessionOptions,
   ) {
     this.live = new LiveQueue(options.maxQueued ?? MAX_QUEUED);
@@ -310,7 +332,7 @@ export class MerkleSession implements Session<MerkleMessage> {
 
   private checkEntry(m: EntryMessage) {
     const record = decodeRecord(m.record, this.options.limits);
-    const encoding = this.store.valueEncoding as ValueEncoding<unknown>;
+    const encoding = this.store.valueEncoding;
     for (const sibling of record.siblings) decode(encoding, sibling.value, this.options.limits);
     return record;
   }

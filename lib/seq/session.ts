@@ -4,16 +4,8 @@ import { BaseSession } from '../session/base-session.js';
 import type { SessionOptions } from '../session/contract.js';
 import type { SessionSet } from '../session/session-set.js';
 import { type SeqDocument, normalizeRanges } from './document.js';
-import {
-  type Cursor,
-  type Delta,
-  decodeDeleteDigest,
-  decodeStateVector,
-  encodeChunk,
-  encodeDeleteDigest,
-  encodeDelta,
-  encodeStateVector,
-} from './update-codec.js';
+import { type DeleteDigests, decodeDeleteDigest, encodeDeleteDigest } from './delete-digest.js';
+import { type Cursor, type Delta, decodeStateVector, encodeChunk, encodeDelta, encodeStateVector } from './update-codec.js';
 
 /**
  * The two messages of the Seq protocol. Tags are part of the wire format:
@@ -56,7 +48,7 @@ const MAX_QUEUED = 1 << 16;
  */
 export class SeqSession extends BaseSession<SeqMessage, Delta> {
   readonly codec = seqMessageCodec;
-  private hello: { vector: Map<number, number>; digest: ReturnType<typeof decodeDeleteDigest> } | undefined;
+  private hello: { vector: Map<number, number>; digest: DeleteDigests } | undefined;
   private helloReceived = false;
   /** The live delta being sent, and how far, when it needs more than one message. */
   private current: Delta | undefined;
