@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AbstractLevel } from 'abstract-level';
-import { ClassicLevel } from 'classic-level';
+import { pathDb } from '../path-db.js';
 
 /** Any abstract-level database: classic-level, memory-level, browser-level. */
 export type Db = AbstractLevel<any, any, any>;
@@ -65,7 +65,7 @@ export class UpdateLog extends EventEmitter {
   /** Opens the log in `db` (an abstract-level database, or a directory for classic-level). */
   static async open(db: Db | string, options: UpdateLogOptions): Promise<UpdateLog> {
     const ownsDb = typeof db === 'string';
-    const root: Db = typeof db === 'string' ? new ClassicLevel(db) : db;
+    const root: Db = typeof db === 'string' ? await pathDb(db) : db;
     await root.open();
     const level = root.sublevel(options.sublevel, { keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as Db;
     return new UpdateLog(root, level, ownsDb, options.sync ?? false);
