@@ -10,7 +10,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   model: () => runModelBench({ keys: Number(process.env.BENCH_KEYS ?? 100_000), stallKeys: Number(process.env.BENCH_STALL_KEYS ?? 1_000_000) }),
   crdt: () => runCrdtBench({ elements: Number(process.env.BENCH_ELEMENTS ?? 100_000), runs: Number(process.env.BENCH_RUNS ?? 3) }),
   merkle: async () => console.log(formatMerkleRows(await runMerkleBench({ keys: process.env.BENCH_MERKLE_KEYS ? Number(process.env.BENCH_MERKLE_KEYS) : undefined }))),
-  seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000 }))),
+  seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000, traceEdits: Number(process.env.TRACE_EDITS ?? 200_000) }))),
 };
 
 for (const [name, bench] of Object.entries(benches)) {
