@@ -11,6 +11,7 @@ import { merkleMessageCodec } from './messages.js';
 import { decodeRecord } from './record.js';
 import { type LiveEntry, type MerkleHost, MerkleSession } from './session.js';
 import { itemPosition } from './store-symbols.js';
+import { leafHash } from './hash.js';
 
 /** Stop reading entries from the database while this many bytes wait to be pulled. */
 const HIGH_WATER_BYTES = 1 << 20;
@@ -48,7 +49,8 @@ export interface RatelessHost extends MerkleHost {
  * `progress`. Once decoded, it sends its own differing entries and then
  * `decoded` with the key positions it lacks or holds in another version;
  * the initiator merges what it received, answers with its entries at those
- * positions and `end`.
+ * positions (but not one the peer has just sent it: a key changed on one
+ * side only crosses once) and `end`.
  *
  * Fallback: a side that cannot decode within the budget (the smaller of
  * the two sides' symbol prefixes) answers `fallback`; so does a store that
@@ -91,6 +93,8 @@ export class RatelessSession implements Session<MerkleMessage> {
   private acked = 0;
   private stopped = false;
   private wanted: number[] = [];
+  /** Leaf hashes of the entries the peer sent before `decoded`: what it holds, so we need not send it back. */
+  private seen = new Map<string, string>();
   // The decoder.
   private local: PrefixSource | undefined;
   private localBudget = 0;
@@ -250,9 +254,11 @@ export class RatelessSession implements Session<MerkleMessage> {
     if (!m.last) return;
     const wanted = this.wanted;
     this.wanted = [];
+    const seen = this.seen;
+    this.seen = new Map();
     this.enqueueWork(async () => {
-      await this.store.flushed(); // the peer's entries are merged: answer with what we hold now
-      if (this.sendsData) await this.sendPositions(wanted);
+      await this.store.flushed(); // the peer's entries are merged: answer with what we hold now, unless the peer sent just that
+      if (this.sendsData) await this.sendPositions(wanted, seen);
       this.push({ type: 'end' });
       this.finished = true;
       this.source = undefined;
@@ -303,7 +309,7 @@ export class RatelessSession implements Session<MerkleMessage> {
   // ---- both ----
 
   /** Sends every entry stored at the given key positions (ascending). */
-  private async sendPositions(positions: number[]): Promise<void> {
+  private async sendPositions(positions: number[], skip?: Map<string, string>): Promise<void> {
     if (positions.length === 0) return;
     const wanted = new Set(positions);
     const shift = 2 ** (32 - this.store.depth);
@@ -312,7 +318,10 @@ export class RatelessSession implements Session<MerkleMessage> {
       if (this.closed) return;
       for (const [storedKey, record] of batch) {
         const position = ((storedKey[0] << 24) | (storedKey[1] << 16) | (storedKey[2] << 8) | storedKey[3]) >>> 0;
-        if (wanted.has(position)) this.push({ type: 'entry', key: Buffer.from(storedKey.subarray(4)).toString('utf8'), record });
+        if (!wanted.has(position)) continue;
+        const key = Buffer.from(storedKey.subarray(4)).toString('utf8');
+        if (skip && skip.get(key) === Buffer.from(leafHash(storedKey.subarray(4), record)).toString('latin1')) continue;
+        this.push({ type: 'entry', key, record });
       }
       await this.space();
     }
@@ -326,6 +335,8 @@ export class RatelessSession implements Session<MerkleMessage> {
 
   private onEntry(m: EntryMessage): void {
     const record = this.checkEntry(m);
+    // A record that decoded and checked has exactly one encoding, so its bytes hash as ours would.
+    if (this.initiator && !this.stopped) this.seen.set(m.key, Buffer.from(leafHash(Buffer.from(m.key, 'utf8'), m.record)).toString('latin1'));
     if (!this.options.writable) return;
     for (const sibling of record.siblings) sibling.value = Uint8Array.from(sibling.value);
     this.store.merge(m.key, record, this).catch((err) => this.fail(err));
