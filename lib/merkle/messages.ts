@@ -74,10 +74,14 @@ export interface SymbolsMessage {
   batch: SymbolBatch;
 }
 
-/** Rateless mode: the decoder has taken `received` symbols and is not done yet; the sender may send more. */
+/**
+ * Rateless mode: the decoder has taken `received` symbols and is not done
+ * yet; it asks for symbols up to index `wanted` (exclusive) in all.
+ */
 export interface ProgressMessage {
   type: 'progress';
   received: number;
+  wanted: number;
 }
 
 /**
@@ -105,7 +109,7 @@ export const merkleMessageCodec: Codec<MerkleMessage> = union<MerkleMessage>({
   covered: [2, struct({ type: constant('covered' as const), buckets: ascending, last: bool })],
   end: [3, struct({ type: constant('end' as const) })],
   symbols: [4, struct({ type: constant('symbols' as const), budget: uint, batch: symbolBatchCodec })],
-  progress: [5, struct({ type: constant('progress' as const), received: uint })],
+  progress: [5, struct({ type: constant('progress' as const), received: uint, wanted: uint })],
   decoded: [6, struct({ type: constant('decoded' as const), positions: ascending, last: bool })],
   fallback: [7, struct({ type: constant('fallback' as const) })],
 });

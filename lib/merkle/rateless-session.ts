@@ -18,17 +18,15 @@ const HIGH_WATER_BYTES = 1 << 20;
 /** Most live writes queued for one peer (as for the walk). */
 const MAX_QUEUED = 1 << 16;
 /**
- * Symbols sent before the decoder has acknowledged any: enough for a
- * difference of about 45 entries in one round trip, at 25-28 bytes each.
+ * Symbols sent before the decoder has answered: enough for a difference of
+ * about 40 items (20 keys changed) in one round trip, 1.7 KiB at 25-28
+ * bytes each. After that the decoder says how many it wants: from the
+ * symbols that came out empty it estimates the items left (lib/reconcile
+ * estimate.ts), so the second window is usually the last, and the symbols
+ * sent stay close to those needed. Part of the protocol: the decoder
+ * answers once it has the first 64 (or the sender's whole budget).
  */
 const INITIAL_WINDOW = 64;
-/**
- * Each symbol acknowledged lets this many more go out, so the symbols in
- * flight grow fourfold per round trip: a difference of 10,000 entries
- * (about 14,000 symbols) takes five round trips, and the symbols sent
- * beyond those needed stay below three times the need.
- */
-const WINDOW_GROWTH = 3;
 /** Key positions per `decoded` message: 5 bytes each at most. */
 const POSITIONS_PER_MESSAGE_BYTES = 5;
 
@@ -91,6 +89,8 @@ export class RatelessSession implements Session<MerkleMessage> {
   private budget = 0;
   private sent = 0;
   private acked = 0;
+  /** Symbols the decoder asked for, in all. */
+  private allowed = INITIAL_WINDOW;
   private stopped = false;
   private wanted: number[] = [];
   /** Leaf hashes of the entries the peer sent before `decoded`: what it holds, so we need not send it back. */
@@ -100,6 +100,8 @@ export class RatelessSession implements Session<MerkleMessage> {
   private localBudget = 0;
   private decoder: Decoder | undefined;
   private decodedSent = false;
+  /** The symbol count at which the window we asked for is complete. */
+  private windowEnd = INITIAL_WINDOW;
 
   constructor(
     private readonly store: RatelessHost,
@@ -179,6 +181,7 @@ export class RatelessSession implements Session<MerkleMessage> {
       case 'progress':
         if (!this.initiator || message.received > this.sent || message.received < this.acked) throw errors.decode('unexpected progress message');
         this.acked = message.received;
+        this.allowed = Math.max(this.allowed, Math.min(this.budget, message.wanted));
         return this.wake();
       case 'fallback':
         if (!this.initiator) throw errors.decode('unexpected fallback message');
@@ -204,7 +207,7 @@ export class RatelessSession implements Session<MerkleMessage> {
     if (this.outHead < this.out.length) return this.shiftOut();
     if (this.walk) return this.walk.pull();
     if (this.initiator && this.source && !this.stopped && this.sent < this.budget) {
-      const allowed = Math.min(this.budget, INITIAL_WINDOW + WINDOW_GROWTH * this.acked) - this.sent;
+      const allowed = Math.min(this.budget, this.allowed) - this.sent;
       if (allowed > 0) return this.symbolBatch(allowed);
     }
     const entry = this.live.shift();
@@ -274,6 +277,7 @@ export class RatelessSession implements Session<MerkleMessage> {
     if (!this.decoder) {
       if (batch.first !== 0 || m.budget < 1) throw errors.decode('rateless symbols start at index 0 with a budget');
       this.decoder = new Decoder(this.local!, Math.min(this.localBudget, m.budget));
+      this.windowEnd = Math.min(INITIAL_WINDOW, this.decoder.maxSymbols);
     }
     const decoder = this.decoder;
     if (batch.first !== decoder.received) throw errors.decode(`coded symbol ${batch.first} arrived, expected ${decoder.received}`);
@@ -285,7 +289,11 @@ export class RatelessSession implements Session<MerkleMessage> {
       this.push({ type: 'fallback' });
       return this.startWalk();
     }
-    this.push({ type: 'progress', received: decoder.received });
+    // Answer only once the window is in (or the message limit split it and this is its end), so one estimate per round trip.
+    if (decoder.received >= this.windowEnd) {
+      this.windowEnd = decoder.wanted();
+      this.push({ type: 'progress', received: decoder.received, wanted: this.windowEnd });
+    }
   }
 
   private decoded(): void {

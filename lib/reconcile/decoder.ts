@@ -3,6 +3,7 @@ import { CodedSymbols, SYMBOL_WORDS } from './coded-symbols.js';
 import { Encoder } from './encoder.js';
 import { IndexSequence } from './index-sequence.js';
 import { ITEM_WORDS, itemBytes } from './item.js';
+import { estimateRemaining } from './estimate.js';
 
 /** Where the decoder gets its own set's symbols, in order from index 0 (an `Encoder`, a `PrefixSource`). */
 export interface SymbolSource {
@@ -66,6 +67,19 @@ export class Decoder {
   /** The budget is used up and the difference is still not decoded. */
   get exhausted(): boolean {
     return !this.done && this.diff.length >= this.maxSymbols;
+  }
+
+  /**
+   * How many symbols in all this decoder would like, to finish with good
+   * odds in one more round trip: 1.7 per item peeled or estimated left
+   * (estimate.ts), the high end of the 1.35 to 1.72 a decoding takes, plus
+   * 16; and at least a quarter more than it has.
+   */
+  wanted(): number {
+    if (this.done) return this.received;
+    const items = this.remoteOnly.length + this.localOnly.length + estimateRemaining(this.diff);
+    const want = Math.max(Math.ceil(1.7 * items) + 16, Math.ceil(1.25 * this.received) + 16);
+    return Math.min(this.maxSymbols, want);
   }
 
   /** Takes the peer's next symbol, symbol `j` of `remote`. Returns `done`. */

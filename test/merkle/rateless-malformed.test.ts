@@ -23,7 +23,7 @@ function symbols(first: number, count: number, budget = 1000): MerkleMessage {
 // [name, the raw peer's id ('0' makes the store the decoder, else it sends the symbols), messages, reason]
 const cases: Array<[string, string | undefined, MerkleMessage[], RegExp]> = [
   ['symbols to the side that sends them', undefined, [symbols(0, 1)], /the initiator sends them/],
-  ['an acknowledgement of symbols never sent', undefined, [{ type: 'progress', received: 1e6 }], /unexpected progress/],
+  ['an acknowledgement of symbols never sent', undefined, [{ type: 'progress', received: 1e6, wanted: 1e6 }], /unexpected progress/],
   ['an end before anything was decoded', undefined, [{ type: 'end' }], /unexpected end/],
   ['symbols that do not start at index 0', '0', [symbols(3, 2)], /start at index 0/],
   ['a gap in the symbols', '0', [symbols(0, 2), symbols(5, 2)], /arrived, expected 2/],
