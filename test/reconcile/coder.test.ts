@@ -150,3 +150,28 @@ test('reconcile: symbols per differing item (the paper: about 1.35 to 1.72)', (t
   }
   t.end();
 });
+
+test('reconcile: the decoder asks for about what it needs after the first window', (t) => {
+  const random = new Random(seed);
+  for (const [mine, theirs] of [[100, 100], [400, 0], [1000, 1000]]) {
+    const { a, b } = split(random, 500, theirs, mine);
+    const encoder = new Encoder();
+    for (const item of a) encoder.add(item);
+    const local = new Encoder();
+    for (const item of b) local.add(item);
+    const decoder = new Decoder(local, 1 << 20);
+    const symbol = new CodedSymbols(1);
+    symbol.push();
+    for (let i = 0; i < 64; i++) {
+      encoder.next(symbol, 0);
+      decoder.receive(symbol, 0);
+    }
+    const wanted = decoder.wanted();
+    const d = mine + theirs;
+    console.log(`# difference ${d}: after 64 symbols the decoder asks for ${wanted} (${(wanted / d).toFixed(2)} per item)`);
+    // The estimate is rough (method of moments on 64 counts): within a factor of three of 1.7 per item is its job.
+    t.ok(wanted > (1.7 * d) / 3 && wanted < 1.7 * d * 3, `difference ${d}: asks for ${wanted}`);
+    t.ok(new Decoder(local, 100).wanted() <= 100, 'never more than the budget');
+  }
+  t.end();
+});
