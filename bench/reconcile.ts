@@ -20,6 +20,7 @@ import { merkleMessageCodec } from '../lib/merkle/messages.js';
 import { decodeRecord } from '../lib/merkle/record.js';
 import { dataKey } from '../lib/merkle/store.js';
 import { MIN_SYMBOL_BYTES } from '../lib/reconcile/index.js';
+import { compareReconciliation } from '../lib/sim/reconcile-compare.js';
 
 export interface ReconcileRow {
   keys: number;
@@ -254,8 +255,55 @@ export function formatReconcile({ rows, writes }: { rows: ReconcileRow[]; writes
   return [...table, ...cost, '', 'floor: the differing entries once, plus 1.4 symbols of 27 bytes per differing item (two items per changed key)'].join('\n');
 }
 
+export interface SimRow {
+  diffs: number;
+  loss: number;
+  method: string;
+  convergeMs: number;
+  bytes: number;
+  broken: number;
+}
+
+/**
+ * The simulator's comparison (lib/sim/reconcile-compare.ts): 4 stores of
+ * 1,000 keys on 100 ms links, split in halves that write `diffs` keys, then
+ * healed; virtual time and bytes until every root agrees, the mean of
+ * `seeds` seeds.
+ */
+export async function runReconcileSimBench(seeds = 3): Promise<SimRow[]> {
+  const rows: SimRow[] = [];
+  for (const loss of [0, 0.02]) {
+    for (const diffs of [10, 100, 1000]) {
+      const sums = new Map<string, SimRow>();
+      for (let seed = 1; seed <= seeds; seed++) {
+        for (const r of await compareReconciliation({ diffs, loss, seed, keys: 1000, latency: 100 })) {
+          if (!r.converged) throw new Error(`${r.method} did not converge (seed ${seed})`);
+          const row = sums.get(r.method) ?? { diffs, loss, method: r.method, convergeMs: 0, bytes: 0, broken: 0 };
+          row.convergeMs += r.convergeMs / seeds;
+          row.bytes += r.bytes / seeds;
+          row.broken += r.broken / seeds;
+          sums.set(r.method, row);
+        }
+      }
+      rows.push(...sums.values());
+    }
+  }
+  return rows;
+}
+
+export function formatReconcileSim(rows: SimRow[]): string {
+  const n = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return [
+    '| keys written in the partition | loss per frame | method | ms from heal to one root (virtual) | bytes | connections broken |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${n(r.diffs)} | ${r.loss} | ${r.method} | ${n(r.convergeMs)} | ${n(r.bytes)} | ${n(r.broken, 1)} |`),
+  ].join('\n');
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const keys = process.argv[2] ? Number(process.argv[2]) : process.env.BENCH_RECONCILE_KEYS ? Number(process.env.BENCH_RECONCILE_KEYS) : undefined;
   console.log(formatReconcile(await runReconcileBench({ keys })));
+  console.log('');
+  console.log(formatReconcileSim(await runReconcileSimBench()));
   console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${availableParallelism()} cores`);
 }

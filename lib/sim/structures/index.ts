@@ -1,7 +1,7 @@
 import type { StructureUnderTest } from '../structure.js';
 import { GrowSet } from './grow-set.js';
 import { gCounterUnderTest, gSetUnderTest, lwwRegisterUnderTest, mvRegisterUnderTest, orSetUnderTest, pnCounterUnderTest, twoPSetUnderTest } from './crdt.js';
-import { merkleUnderTest } from './merkle.js';
+import { merkleRatelessUnderTest, merkleUnderTest } from './merkle.js';
 import { seqUnderTest } from './seq.js';
 import { logUnderTest, modelSetUnderTest, modelUnderTest } from './scuttlebutt.js';
 
@@ -26,6 +26,7 @@ export const STRUCTURES: Record<string, StructureUnderTest<any>> = {
   'model-set': modelSetUnderTest,
   log: logUnderTest,
   merkle: merkleUnderTest,
+  'merkle-rateless': merkleRatelessUnderTest,
   gset: gSetUnderTest,
   '2pset': twoPSetUnderTest,
   orset: orSetUnderTest,
