@@ -42,11 +42,39 @@ export function itemPosition(item: Uint8Array): number {
  */
 export class StoreSymbols {
   readonly prefix: SymbolPrefix;
+  /** Where the symbols came from: saved at the last clean close, or a scan of the records. */
+  source: 'saved' | 'scan' = 'scan';
   /** Resolves once the snapshot's records are in. */
   ready: Promise<void> = Promise.resolve();
 
   constructor(size: number) {
     this.prefix = new SymbolPrefix(size);
+  }
+
+  /**
+   * The symbols as bytes, to save beside the tree at a clean close: the
+   * sum and checksum words, then the counts, little-endian, 28 bytes a
+   * symbol. Only a fully loaded prefix may be saved.
+   */
+  toBytes(): Buffer {
+    const { words, counts } = this.prefix.symbols;
+    const size = this.prefix.size;
+    const out = Buffer.allocUnsafe(size * 28);
+    for (let i = 0; i < size * 6; i++) out.writeUInt32LE(words[i], i * 4);
+    for (let i = 0; i < size; i++) out.writeInt32LE(counts[i], size * 24 + i * 4);
+    return out;
+  }
+
+  /** Symbols saved by `toBytes()`, or undefined if they are not `size` symbols. */
+  static fromBytes(size: number, bytes: Uint8Array): StoreSymbols | undefined {
+    if (bytes.length !== size * 28) return undefined;
+    const symbols = new StoreSymbols(size);
+    symbols.source = 'saved';
+    const { words, counts } = symbols.prefix.symbols;
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    for (let i = 0; i < size * 6; i++) words[i] = view.readUInt32LE(i * 4);
+    for (let i = 0; i < size; i++) counts[i] = view.readInt32LE(size * 24 + i * 4);
+    return symbols;
   }
 
   /** A record changed from `before` (absent for a new key) to `after`; both are leaf hashes. */

@@ -224,7 +224,10 @@ export class MerkleStore<V = unknown> extends Replica {
     const stamp = await this.meta.get('clock');
     if (stamp) this.clock.restore(Number(Buffer.from(stamp).toString('utf8')));
     const header = await this.meta.get('tree');
-    const loaded = header ? await this.loadSnapshot(JSON.parse(Buffer.from(header).toString('utf8'))) : undefined;
+    const parsed = header ? JSON.parse(Buffer.from(header).toString('utf8')) : undefined;
+    const loaded = parsed ? await this.loadSnapshot(parsed) : undefined;
+    // Rateless symbols saved with the tree describe the same data.
+    const savedSymbols = loaded && this.reconcile === 'rateless' ? await this.loadSavedSymbols(parsed.symbols) : undefined;
     // From here on the data may change, so the snapshot no longer describes it:
     // drop its header first (durably), so a crash before the next clean close rebuilds.
     await this.db.batch(
@@ -242,7 +245,34 @@ export class MerkleStore<V = unknown> extends Replica {
       this.openedFrom = 'rebuild';
     }
     this.isOpen = true;
-    if (this.reconcile === 'rateless') this.symbolsStarted = this.startSymbols();
+    if (savedSymbols) this.storeSymbols = savedSymbols;
+    if (this.reconcile === 'rateless') this.symbolsStarted = savedSymbols ? Promise.resolve(savedSymbols) : this.startSymbols();
+  }
+
+  /** Saves the maintained symbols in chunks (as the tree); returns their header entry, or undefined if there are none. */
+  private async saveSymbols(): Promise<{ size: number; chunks: number } | undefined> {
+    const symbols = this.storeSymbols;
+    if (!symbols) return undefined;
+    try {
+      await symbols.ready; // a load still reading must finish before the database closes
+    } catch {
+      return undefined; // a load that failed leaves nothing worth saving
+    }
+    const bytes = symbols.toBytes();
+    const chunks = Math.ceil(bytes.length / SNAPSHOT_CHUNK);
+    for (let i = 0; i < chunks; i++) await this.meta.put(`symbols/${i}`, bytes.subarray(i * SNAPSHOT_CHUNK, (i + 1) * SNAPSHOT_CHUNK));
+    return { size: symbols.prefix.size, chunks };
+  }
+
+  private async loadSavedSymbols(header: { size: number; chunks: number } | undefined): Promise<StoreSymbols | undefined> {
+    if (!header || header.size !== this.symbolPrefixSize) return undefined;
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < header.chunks; i++) {
+      const chunk = await this.meta.get(`symbols/${i}`);
+      if (!chunk) return undefined;
+      parts.push(chunk);
+    }
+    return StoreSymbols.fromBytes(header.size, Buffer.concat(parts));
   }
 
   private async loadSnapshot(header: { depth: number; hash: string; bytes: number; chunks: number }): Promise<MerkleTree | undefined> {
@@ -350,7 +380,8 @@ export class MerkleStore<V = unknown> extends Replica {
       // Chunk by chunk, so no single write blocks the event loop; the header goes last,
       // so a crash part-way leaves chunks without a header, and the next open rebuilds.
       for (let i = 0; i < chunks; i++) await this.meta.put(`tree/${i}`, nodes.subarray(i * SNAPSHOT_CHUNK, (i + 1) * SNAPSHOT_CHUNK));
-      const header = { depth: this.depth, hash: HASH_NAME, bytes: nodes.length, chunks };
+      const symbols = await this.saveSymbols();
+      const header = { depth: this.depth, hash: HASH_NAME, bytes: nodes.length, chunks, symbols };
       await this.db.batch(
         [
           { type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta },
