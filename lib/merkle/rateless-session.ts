@@ -43,8 +43,8 @@ export interface RatelessHost extends MerkleHost {
  * The side with the smaller replica id (the walk's initiator) streams coded
  * symbols of its entries, from a snapshot of the symbols its store keeps
  * up to date, a window at a time. The peer subtracts its own symbols and
- * peels off the difference (lib/reconcile), acknowledging each batch with
- * `progress`. Once decoded, it sends its own differing entries and then
+ * peels off the difference (lib/reconcile); a window it cannot decode it
+ * answers with `progress` and how many symbols it wants in all. Once decoded, it sends its own differing entries and then
  * `decoded` with the key positions it lacks or holds in another version;
  * the initiator merges what it received, answers with its entries at those
  * positions (but not one the peer has just sent it: a key changed on one
