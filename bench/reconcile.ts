@@ -95,7 +95,7 @@ export async function runReconcileBench(options: ReconcileBenchOptions = {}): Pr
       if (a.rootHash !== b.rootHash) throw new Error(`${method} did not converge`);
       const note =
         method === 'rateless'
-          ? `${measured.symbols} symbols (${(measured.symbols / (2 * diffs)).toFixed(2)} per differing item) in ${measured.windows} window${measured.windows === 1 ? "" : "s"}${measured.fellBack ? ', fell back to the walk' : ''}`
+          ? `${measured.symbols} symbols (${(measured.symbols / (2 * diffs)).toFixed(2)} per differing item) in ${measured.windows} window${measured.windows === 1 ? '' : 's'}${measured.fellBack ? ', fell back to the walk' : ''}`
           : method === 'merkle'
             ? `depth ${depth}`
             : 'each side streams every entry; any number of differences';
