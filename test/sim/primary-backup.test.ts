@@ -1,5 +1,5 @@
 import test from 'tape';
-import { runPrimaryBackup, primaryBackup } from '../../lib/sim/scenarios/primary-backup.js';
+import { runPrimaryBackup, primaryBackup } from '../../bin/sim/scenarios/primary-backup.js';
 
 test('primary-backup goal: zero acknowledged writes lost over 200 seeds with random primary crashes', async (t) => {
   const seeds = Number(process.env.SIM_SEEDS ?? 200);

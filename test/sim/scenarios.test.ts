@@ -1,7 +1,7 @@
 import test from 'tape';
-import { SCENARIOS } from '../../lib/sim/scenarios/index.js';
-import type { ScenarioOptions } from '../../lib/sim/scenarios/scenario.js';
-import { renderSvg } from '../../lib/sim/svg.js';
+import { SCENARIOS } from '../../bin/sim/scenarios/index.js';
+import type { ScenarioOptions } from '../../bin/sim/scenarios/scenario.js';
+import { renderSvg } from '../../bin/sim/svg.js';
 
 const run = (name: string, options: Partial<ScenarioOptions> = {}) => Promise.resolve(SCENARIOS[name]!.run({ seed: 1, extra: {}, ...options }));
 

@@ -1,8 +1,8 @@
-import { schedulePartitions } from '../faults.js';
-import { Network } from '../network.js';
-import { SimRandom } from '../random.js';
-import { Scheduler } from '../scheduler.js';
-import { percentiles, round } from '../stats.js';
+import { schedulePartitions } from '../../../lib/sim/faults.js';
+import { Network } from '../../../lib/sim/network.js';
+import { SimRandom } from '../../../lib/sim/random.js';
+import { Scheduler } from '../../../lib/sim/scheduler.js';
+import { percentiles, round } from '../../../lib/sim/stats.js';
 import type { Chart, Series, Shade } from '../svg.js';
 import { type Election, PbController } from './primary-backup-controller.js';
 import type { Out, PbMessage } from './primary-backup-messages.js';
