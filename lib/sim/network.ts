@@ -45,11 +45,16 @@ export interface NetworkStats {
 
 interface DirectedLink {
   profile: LinkProfile;
+  /** The profile was set for this link (`setLink`), not inherited from the defaults. */
+  custom: boolean;
   /** When the link's bandwidth is free again. */
   busyUntil: number;
   /** Latest delivery time so far, to keep stream frames in order. */
   lastArrival: number;
 }
+
+/** Link records created between two sweeps for idle ones. */
+const SWEEP_EVERY = 4096;
 
 /**
  * The simulated network: nodes that are up or down, directed links with
@@ -67,7 +72,14 @@ export class Network {
   private readonly incarnation = new Map<string, number>();
   private readonly handlers = new Map<string, DatagramHandler>();
   private readonly acceptors = new Map<string, StreamAcceptor>();
+  /**
+   * Only links that differ from the defaults (a profile of their own) or
+   * hold state that still matters (bandwidth busy, a frame in flight) have a
+   * record: an idle link costs nothing, so 100,000 nodes that each talked to
+   * dozens of peers do not keep millions of records.
+   */
   private readonly links = new Map<string, DirectedLink>();
+  private createdSinceSweep = 0;
   private readonly cuts = new Set<string>();
   /** The current partition: the groups each node is in; undefined when whole. */
   private sides: Map<string, number[]> | undefined;
@@ -95,18 +107,28 @@ export class Network {
 
   /** Sets the profile of both directions between a and b (merged over the current one). */
   setLink(a: string, b: string, profile: Partial<LinkProfile>): void {
-    this.link(a, b).profile = { ...this.link(a, b).profile, ...profile };
-    this.link(b, a).profile = { ...this.link(b, a).profile, ...profile };
+    // One direction at a time: making the second record may sweep idle ones, which a marked record is not.
+    for (const [from, to] of [[a, b], [b, a]] as const) {
+      const link = this.link(from, to);
+      link.profile = { ...link.profile, ...profile };
+      link.custom = true;
+    }
   }
 
   /** Changes the default profile, and every link's, by merging `profile` in. */
   setAllLinks(profile: Partial<LinkProfile>): void {
+    const before = this.defaults;
     this.defaults = { ...this.defaults, ...profile };
-    for (const link of this.links.values()) link.profile = { ...link.profile, ...profile };
+    for (const link of this.links.values()) link.profile = link.profile === before ? this.defaults : { ...link.profile, ...profile };
   }
 
   profile(from: string, to: string): LinkProfile {
-    return this.link(from, to).profile;
+    return this.links.get(key(from, to))?.profile ?? this.defaults;
+  }
+
+  /** Link records held now (links with a profile of their own or state in flight); for tests and memory reports. */
+  get linkRecords(): number {
+    return this.links.size;
   }
 
   listen(id: string, handler: DatagramHandler): void {
@@ -216,8 +238,7 @@ export class Network {
       this.stats.dropped++;
       return false;
     }
-    const link = this.link(from, to);
-    const profile = link.profile;
+    const profile = this.profile(from, to);
     if (this.isCut(from, to) || this.random.chance(profile.loss)) {
       this.stats.dropped++;
       return true;
@@ -226,7 +247,7 @@ export class Network {
     if (copies === 2) this.stats.duplicated++;
     const life = this.incarnation.get(to);
     for (let c = 0; c < copies; c++) {
-      let delay = this.transmit(link, size) + sampleDelay(profile, this.random);
+      let delay = (Number.isFinite(profile.bandwidth) ? this.transmit(this.link(from, to), size) : 0) + sampleDelay(profile, this.random);
       if (this.random.chance(profile.reorder)) delay += profile.latency;
       this.scheduler.schedule(delay, () => {
         // Lost if the receiver crashed meanwhile, or a cut appeared while in flight.
@@ -305,14 +326,30 @@ export class Network {
     return link.busyUntil - this.scheduler.now;
   }
 
+  /** The link's record, made on first need (a custom profile, bandwidth or stream state to keep). */
   private link(from: string, to: string): DirectedLink {
     const k = key(from, to);
     let link = this.links.get(k);
     if (!link) {
-      link = { profile: { ...this.defaults }, busyUntil: 0, lastArrival: 0 };
+      if (++this.createdSinceSweep >= SWEEP_EVERY) this.sweepIdle();
+      link = { profile: this.defaults, custom: false, busyUntil: 0, lastArrival: 0 };
       this.links.set(k, link);
     }
     return link;
+  }
+
+  /**
+   * Drops the records of links that are idle: the default profile, the
+   * bandwidth free and no frame still to arrive. Dropping one is invisible,
+   * since a fresh record starts from exactly that state. Runs once per
+   * SWEEP_EVERY records made, so it costs O(1) per record, amortized.
+   */
+  private sweepIdle(): void {
+    this.createdSinceSweep = 0;
+    const now = this.scheduler.now;
+    for (const [k, link] of this.links) {
+      if (!link.custom && link.busyUntil <= now && link.lastArrival <= now) this.links.delete(k);
+    }
   }
 }
 
