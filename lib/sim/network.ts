@@ -70,6 +70,8 @@ export class Network {
   private readonly up = new Map<string, boolean>();
   /** Bumped on every crash, so messages sent to an earlier life are dropped. */
   private readonly incarnation = new Map<string, number>();
+  /** Bumped on a crash that loses what the node had in flight, so messages sent by an earlier life are dropped. */
+  private readonly sendLife = new Map<string, number>();
   private readonly handlers = new Map<string, DatagramHandler>();
   private readonly acceptors = new Map<string, StreamAcceptor>();
   /**
@@ -211,11 +213,18 @@ export class Network {
     if (window.end === undefined) window.end = this.scheduler.now;
   }
 
-  /** The node stops: its stream links break and messages to it are dropped, until `restart`. */
-  crash(id: string): void {
+  /**
+   * The node stops: its stream links break and messages to it are dropped,
+   * until `restart`. With `loseInFlight`, the datagrams it sent that have
+   * not arrived yet are lost too, as when a machine dies with its send
+   * buffers and the packets on its own link; without it (the default) they
+   * still arrive, as if already on the wire.
+   */
+  crash(id: string, options: { loseInFlight?: boolean } = {}): void {
     if (!this.isUp(id)) return;
     this.up.set(id, false);
     this.incarnation.set(id, this.incarnation.get(id)! + 1);
+    if (options.loseInFlight) this.sendLife.set(id, (this.sendLife.get(id) ?? 0) + 1);
     for (const stream of [...this.streams]) if (stream.a === id || stream.b === id) stream.break();
   }
 
@@ -246,12 +255,13 @@ export class Network {
     const copies = this.random.chance(profile.duplicate) ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
     const life = this.incarnation.get(to);
+    const senderLife = this.sendLife.get(from);
     for (let c = 0; c < copies; c++) {
       let delay = (Number.isFinite(profile.bandwidth) ? this.transmit(this.link(from, to), size) : 0) + sampleDelay(profile, this.random);
       if (this.random.chance(profile.reorder)) delay += profile.latency;
       this.scheduler.schedule(delay, () => {
-        // Lost if the receiver crashed meanwhile, or a cut appeared while in flight.
-        if (!this.isUp(to) || this.incarnation.get(to) !== life || this.isCut(from, to)) {
+        // Lost if the receiver crashed meanwhile, the sender crashed losing what it had in flight, or a cut appeared.
+        if (!this.isUp(to) || this.incarnation.get(to) !== life || this.sendLife.get(from) !== senderLife || this.isCut(from, to)) {
           this.stats.dropped++;
           return;
         }
