@@ -284,8 +284,8 @@ export const epidemic: Scenario = {
         predicted = parts.join('; ');
       } else {
         const model = predictedRounds(p.mode, nodes);
-        // The model is synchronous; with async answers a node informed early in a round passes it on at once, so fewer rounds.
-        predicted = `${round(model.rounds, 2)} rounds: ${model.source}${semantics === 'async' ? '; async answers beat it' : ''}`;
+        // The model is synchronous; with answers on arrival a node informed early in a round can pass it on in the same round.
+        predicted = `${round(model.rounds, 2)} rounds: ${model.source}${semantics === 'async' ? ' (the model is synchronous; these answers are not)' : ''}`;
         if (p.mode === 'push-pull' && semantics === 'sync' && faultless && nodes >= 1000 && summary.rounds !== null) {
           const tolerance = seeds >= 10 ? 0.5 : 1.5;
           goals.push({

@@ -406,6 +406,8 @@ function summarize(o: PrimaryBackupOptions, runs: PrimaryBackupRun[]): ScenarioR
     indeterminateWrites: sum((r) => r.indeterminate),
     lostAckedWrites: lostAcked,
     lostAckedExamples: runs.flatMap((r) => r.lostAcked.map((id) => `seed ${r.seed}: ${id}`)).slice(0, 10),
+    /** The seeds that lost an acknowledged write (a checker that works finds the W1 bug in the first few). */
+    seedsWithLostWrites: runs.filter((r) => r.lostAcked.length > 0).map((r) => r.seed),
     inconsistent,
     reads: sum((r) => r.reads),
     staleReads: sum((r) => r.staleReads),
