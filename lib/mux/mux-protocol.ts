@@ -25,8 +25,8 @@ export const DEFAULT_MAX_CHANNELS = 1024;
 export const MAX_CHANNEL_NAME_BYTES = 256;
 /** A channel frame held while we have no structure of its name must be a handshake this small. */
 const MAX_PENDING_FRAME_BYTES = 4096;
-/** Room for the channel number in front of an inner frame: a varint of up to 8 bytes. */
-export const CHANNEL_PREFIX_BYTES = 8;
+/** Room in front of a channel's frame: the frame type and a channel number of up to 8 bytes. */
+const CHANNEL_PREFIX_BYTES = 9;
 
 /** What the multiplexer reports about its channels. */
 export type ChannelEvent =
@@ -56,13 +56,16 @@ interface RemoteChannel {
 }
 
 /**
- * Many structures over one connection, with no I/O. Each outer frame is a
- * varint channel number followed by one frame of that channel's own
- * WireProtocol; channel 0 is a WireProtocol too, of kind `'doc'`, whose
- * session carries open and close messages. So the connection's handshake
- * checks protocol, version, document name and cluster like any stream, and
- * each structure then does its own handshake on its channel: a kind or name
- * mismatch, bad bytes or any error on one channel closes that channel only.
+ * Many structures over one connection, with no I/O. The connection itself
+ * is a WireProtocol of kind `'doc'` (the control channel, number 0), whose
+ * session carries open and close messages, and its frames go on the wire
+ * as they are: so the connection's handshake checks protocol, version,
+ * document name and cluster like any stream, and a single-structure peer is
+ * refused with ERR_HANDSHAKE on both sides. Every other frame is of type
+ * `FrameType.channel`: a varint channel number, then one frame of that
+ * channel's own WireProtocol. Each structure does its own handshake on its
+ * channel: a kind or name mismatch, bad bytes or any error on one channel
+ * closes that channel only.
  *
  * `nextFrame()` takes one frame from each channel in turn (round-robin), so
  * a large sync on one channel delays another by at most one frame per round.
@@ -136,11 +139,8 @@ export class MuxProtocol {
 
   receive(frame: Uint8Array): void {
     if (this.closed) return;
-    const state = decodeState(frame, { ...this.options.limits, maxBytes: this.options.maxFrameBytes });
-    const id = guardDecode(() => uint.decode(state));
-    const body = Buffer.from(frame.buffer, frame.byteOffset + state.offset, frame.byteLength - state.offset);
-    if (id === CONTROL_CHANNEL) {
-      this.control.receive(body);
+    if (frame[0] !== FrameType.channel) {
+      this.control.receive(frame);
       if (this.control.peerFailure) {
         this.peerFailure = this.control.peerFailure;
         this.close();
@@ -150,6 +150,11 @@ export class MuxProtocol {
       return;
     }
     if (this.control.remote === undefined) throw errors.handshake('channel frame before the connection handshake');
+    const state = decodeState(frame, { ...this.options.limits, maxBytes: this.options.maxFrameBytes });
+    state.offset = 1;
+    const id = guardDecode(() => uint.decode(state));
+    if (id === CONTROL_CHANNEL) throw errors.decode('channel frame on the control channel');
+    const body = Buffer.from(frame.buffer, frame.byteOffset + state.offset, frame.byteLength - state.offset);
     const remote = this.remotes.get(id);
     if (remote === undefined) throw errors.decode(`frame on channel ${id}, which the peer never opened`);
     if (remote.channel) {
@@ -166,7 +171,7 @@ export class MuxProtocol {
   nextFrame(): Buffer | undefined {
     if (this.closed) return undefined;
     const control = this.control.nextFrame();
-    if (control) return prefixed(CONTROL_CHANNEL, control);
+    if (control) return control;
     if (this.control.remote === undefined) return undefined;
     const count = this.ring.length;
     for (let i = 0; i < count; i++) {
@@ -187,7 +192,7 @@ export class MuxProtocol {
     this.failure = err;
     const frame = this.control.fail(err);
     this.close();
-    return frame && prefixed(CONTROL_CHANNEL, frame);
+    return frame;
   }
 
   close(): void {
@@ -367,10 +372,11 @@ export class MuxProtocol {
   }
 }
 
-/** `frame` behind its channel number. */
+/** `frame` as a channel frame of `channel`. */
 function prefixed(channel: number, frame: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(uintLength(channel) + frame.length);
-  const offset = writeUint(out, 0, channel);
+  const out = Buffer.allocUnsafe(1 + uintLength(channel) + frame.length);
+  out[0] = FrameType.channel;
+  const offset = writeUint(out, 1, channel);
   out.set(frame, offset);
   return out;
 }
