@@ -1,9 +1,9 @@
 import Duplexify from 'duplexify';
 import * as lps from 'length-prefixed-stream';
 import type { Transform } from 'node:stream';
-import { DEFAULT_LIMITS, type Limits } from '../codec/index.js';
+import type { Limits } from '../codec/index.js';
 import { ReplicationError, errors } from '../errors.js';
-import { WireProtocol, type WireProtocolOptions } from './wire-protocol.js';
+import { type FrameProtocol, type ProtocolSource, createFrameProtocol } from './frame-protocol.js';
 import { FrameType, type Handshake } from './frames.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Replicable } from '../session/contract.js';
 
@@ -30,20 +30,6 @@ export interface StreamOptions {
 }
 
 /**
- * What the stream shell drives: a WireProtocol, or another I/O-free protocol
- * with the same surface (the multiplexer's, which carries many structures).
- */
-export type FrameProtocol = Pick<
-  WireProtocol,
-  'remote' | 'synced' | 'failure' | 'peerFailure' | 'onWake' | 'options' | 'finished' | 'receive' | 'nextFrame' | 'fail' | 'close'
->;
-
-/** Something that makes its own frame protocol instead of one structure's WireProtocol (see lib/mux). */
-export interface ProtocolSource {
-  createProtocol(options: WireProtocolOptions): FrameProtocol;
-}
-
-/**
  * A replication stream: pipe it to the peer's stream, in either direction.
  * Emits `'synced'` once the initial exchange is complete both ways, and
  * fails only through `destroy(err)` with a coded ReplicationError.
@@ -67,18 +53,7 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
     this.decoder = decoder;
     this.encoder = encoder;
     this.failGraceMs = options.failGraceMs ?? DEFAULT_FAIL_GRACE_MS;
-    const protocolOptions: WireProtocolOptions = {
-      live: options.live ?? true,
-      readable: options.readable ?? true,
-      writable: options.writable ?? true,
-      cluster: options.cluster,
-      maxFrameBytes,
-      limits: { ...DEFAULT_LIMITS, ...options.limits },
-    };
-    this.protocol =
-      'createProtocol' in replica
-        ? replica.createProtocol(protocolOptions)
-        : new WireProtocol(replica.descriptor, (o) => replica.openSession(o), protocolOptions);
+    this.protocol = createFrameProtocol(replica, { ...options, maxFrameBytes });
     this.protocol.onWake = () => this.schedule();
     decoder.on('data', (frame: Buffer) => this.onFrame(frame));
     decoder.on('end', () => this.onInputEnd());

@@ -1,0 +1,38 @@
+import { DEFAULT_LIMITS } from '../codec/index.js';
+import { DEFAULT_MAX_FRAME_BYTES, type Replicable } from '../session/contract.js';
+import type { StreamOptions } from './duplex.js';
+import { WireProtocol, type WireProtocolOptions } from './wire-protocol.js';
+
+/**
+ * What a transport drives: a WireProtocol, or another I/O-free protocol with
+ * the same surface (the multiplexer's, which carries many structures). The
+ * duplex stream drives it over bytes, the WebSocket link over messages.
+ */
+export type FrameProtocol = Pick<
+  WireProtocol,
+  'remote' | 'synced' | 'failure' | 'peerFailure' | 'onWake' | 'options' | 'finished' | 'receive' | 'nextFrame' | 'fail' | 'close'
+>;
+
+/** Something that makes its own frame protocol instead of one structure's WireProtocol (see lib/mux). */
+export interface ProtocolSource {
+  createProtocol(options: WireProtocolOptions): FrameProtocol;
+}
+
+/** Stream options with their defaults filled in. */
+export function protocolOptions(options: StreamOptions = {}): WireProtocolOptions {
+  return {
+    live: options.live ?? true,
+    readable: options.readable ?? true,
+    writable: options.writable ?? true,
+    cluster: options.cluster,
+    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+  };
+}
+
+/** The frame protocol of one connection of `replica`. */
+export function createFrameProtocol(replica: Replicable | ProtocolSource, options: StreamOptions = {}): FrameProtocol {
+  const resolved = protocolOptions(options);
+  if ('createProtocol' in replica) return replica.createProtocol(resolved);
+  return new WireProtocol(replica.descriptor, (o) => replica.openSession(o), resolved);
+}
