@@ -132,7 +132,19 @@ export class MuxProtocol {
     return [...this.channels.values()].filter((c) => c.paired).map((c) => c.name);
   }
 
-  /** The channel of `name` on this connection, synced or not; undefined if none is open. */
+  /** Channels synced, of the channels open on both sides: a connection's progress. */
+  channelCounts(): { synced: number; total: number } {
+    let synced = 0;
+    let total = 0;
+    for (const channel of this.channels.values()) {
+      if (!channel.paired) continue;
+      total++;
+      if (channel.protocol.synced) synced++;
+    }
+    return { synced, total };
+  }
+
+  /** Whether the channel of `name` on this connection is synced. */
   channelSynced(name: string): boolean {
     return this.channels.get(name)?.protocol.synced ?? false;
   }
