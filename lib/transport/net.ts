@@ -74,8 +74,11 @@ export class Connector extends Reconnector {
       this.emit('peerError', err);
     });
     pump(socket, stream, socket, () => {
-      this.emit('disconnect');
-      events.ended(disconnectInfo(seen));
+      // The stream emits its error on the next tick after it closes: report once it has.
+      setImmediate(() => {
+        this.emit('disconnect');
+        events.ended(disconnectInfo(seen));
+      });
     });
     return {
       close: () => {
