@@ -11,7 +11,9 @@ import { WireProtocol, type WireProtocolOptions } from './wire-protocol.js';
 export type FrameProtocol = Pick<
   WireProtocol,
   'remote' | 'synced' | 'failure' | 'peerFailure' | 'onWake' | 'options' | 'finished' | 'receive' | 'nextFrame' | 'fail' | 'close'
->;
+> &
+  // One structure's protocol drives one session; a multiplexer has none of its own.
+  Partial<Pick<WireProtocol, 'session'>>;
 
 /** Something that makes its own frame protocol instead of one structure's WireProtocol (see lib/mux). */
 export interface ProtocolSource {
@@ -27,6 +29,7 @@ export function protocolOptions(options: StreamOptions = {}): WireProtocolOption
     cluster: options.cluster,
     maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
+    maxQueued: options.maxQueued,
   };
 }
 
