@@ -1,6 +1,6 @@
 import Duplexify from 'duplexify';
 import * as lps from 'length-prefixed-stream';
-import type { Transform } from 'node:stream';
+import type { Duplex, Transform } from 'node:stream';
 import type { Limits } from '../codec/index.js';
 import { ReplicationError, errors } from '../errors.js';
 import { type FrameProtocol, type ProtocolSource, createFrameProtocol } from './frame-protocol.js';
@@ -36,7 +36,11 @@ export interface StreamOptions {
  * Emits `'synced'` once the initial exchange is complete both ways, and
  * fails only through `destroy(err)` with a coded ReplicationError.
  */
-export class ReplicationStream extends (Duplexify as unknown as new (writable: Transform, readable: Transform) => Duplexify.Duplexify) {
+// duplexify does the work; the public type is node's Duplex, so a user's
+// types need no duplexify type package (docs/architecture.md, Packaging).
+const DuplexOf = Duplexify as unknown as new (writable: Transform, readable: Transform) => Duplex;
+
+export class ReplicationStream extends DuplexOf {
   readonly protocol: FrameProtocol;
   private readonly decoder: Transform;
   private readonly encoder: Transform;
