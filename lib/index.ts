@@ -41,3 +41,17 @@ export { Seq, type SeqOptions, type SeqChange, type DeltaOp } from './seq/index.
 
 // MerkleStore: a persistent key/value store with siblings
 export { MerkleStore, type MerkleStoreOptions, type Versions, type ChangeEvent, type WriteOptions, type Resolver, type SiblingView } from './merkle/index.js';
+
+// Many structures on one connection (the multiplexer), and WebSocket
+export { Doc, type DocOptions, type StructureClass, type ChannelEvent } from './mux/index.js';
+export {
+  serveWebSocket,
+  connectWebSocket,
+  WebSocketHub,
+  WebSocketConnector,
+  type WebSocketServeOptions,
+  type WebSocketConnectOptions,
+  type ConnectionStatus,
+  type Progress,
+  type DisconnectInfo,
+} from './transport/index.js';

@@ -1,5 +1,6 @@
 import test from 'tape';
-import { ORSet, ReplicationError, encode, uint } from '../../lib/index.js';
+import { ORSet, ReplicationError } from '../../lib/index.js';
+import { encode, uint } from '../../lib/codec/index.js';
 import { Doc } from '../../lib/mux/index.js';
 import { type ControlMessage, controlCodec } from '../../lib/mux/control.js';
 import { FrameType } from '../../lib/stream/frames.js';
