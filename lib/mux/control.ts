@@ -35,6 +35,12 @@ export interface ControlHandler {
  * The session of the control channel. Its initial exchange is the list of
  * channels open when the connection starts, so once the control channel is
  * synced each side knows which structures the other has.
+ *
+ * It does not stand on the session skeleton (BaseSession): it replicates no
+ * state, has no opening that asks for a catch-up, and relays nothing between
+ * connections (channel numbers belong to one connection). Its queue holds
+ * only what this side's own Doc did (an open or a close per structure added
+ * or removed), not anything a peer sends.
  */
 export class ControlSession implements Session<ControlMessage> {
   readonly codec = controlCodec;
