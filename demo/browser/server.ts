@@ -49,5 +49,5 @@ const http = createServer((request, response) => {
 const port = Number(process.env.PORT ?? 8080);
 await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
 const hub = await serveWebSocket({ server: http, documents: new Map([['demo', doc]]) });
-hub.on('connection', () => console.log(`a tab connected (${hub.wss.clients.size} open)`));
+hub.on('connection', () => console.log(`a tab connected (${hub.connections} open)`));
 console.log(`tendril browser demo: open http://127.0.0.1:${(http.address() as AddressInfo).port}/ in two or more tabs`);

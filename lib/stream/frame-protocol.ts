@@ -1,7 +1,9 @@
-import { DEFAULT_LIMITS } from '../codec/index.js';
+import { DEFAULT_LIMITS, type Limits } from '../codec/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Replicable } from '../session/contract.js';
-import type { StreamOptions } from './duplex.js';
 import { WireProtocol, type WireProtocolOptions } from './wire-protocol.js';
+
+/** The part of StreamOptions a frame protocol takes (the duplex's options, and the WebSocket link's). */
+export type ProtocolOptions = Partial<Omit<WireProtocolOptions, 'limits'>> & { limits?: Partial<Limits> };
 
 /**
  * What a transport drives: a WireProtocol, or another I/O-free protocol with
@@ -21,7 +23,7 @@ export interface ProtocolSource {
 }
 
 /** Stream options with their defaults filled in. */
-export function protocolOptions(options: StreamOptions = {}): WireProtocolOptions {
+export function protocolOptions(options: ProtocolOptions = {}): WireProtocolOptions {
   return {
     live: options.live ?? true,
     readable: options.readable ?? true,
@@ -34,7 +36,7 @@ export function protocolOptions(options: StreamOptions = {}): WireProtocolOption
 }
 
 /** The frame protocol of one connection of `replica`. */
-export function createFrameProtocol(replica: Replicable | ProtocolSource, options: StreamOptions = {}): FrameProtocol {
+export function createFrameProtocol(replica: Replicable | ProtocolSource, options: ProtocolOptions = {}): FrameProtocol {
   const resolved = protocolOptions(options);
   if ('createProtocol' in replica) return replica.createProtocol(resolved);
   return new WireProtocol(replica.descriptor, (o) => replica.openSession(o), resolved);

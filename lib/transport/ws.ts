@@ -42,7 +42,7 @@ export class WebSocketHub extends EventEmitter {
   private readonly links = new Set<MessageLink>();
 
   private constructor(
-    readonly wss: WebSocketServer,
+    private readonly wss: WebSocketServer,
     private readonly options: WebSocketServeOptions,
   ) {
     super();
@@ -70,6 +70,11 @@ export class WebSocketHub extends EventEmitter {
   get port(): number {
     const address = (this.options.server ?? this.wss).address() as AddressInfo;
     return address.port;
+  }
+
+  /** Connections open now. */
+  get connections(): number {
+    return this.links.size;
   }
 
   /** Closes every connection and stops listening. */
