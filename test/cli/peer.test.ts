@@ -105,3 +105,20 @@ test('tendril peer: two processes piped into each other over stdio converge', as
     kill(a, b);
   }
 });
+
+test('tendril peer: a WebSocket server peer and a WebSocket client peer converge', async (t) => {
+  const a = peer(['--kind', 'orset', '--name', 'room', '--ws-listen', '0']);
+  let b: Peer | undefined;
+  try {
+    await until(() => a.err.some((l) => l.startsWith('# serving WebSocket on ')), TIMEOUT_MS);
+    const url = a.err.find((l) => l.startsWith('# serving WebSocket on '))!.slice('# serving WebSocket on '.length);
+    t.match(url, /^ws:\/\/127\.0\.0\.1:\d+\/room$/, url);
+    b = peer(['--kind', 'orset', '--name', 'room', '--ws', url]);
+    a.child.stdin.write('add "from a"\n');
+    b.child.stdin.write('add "from b"\n');
+    await until(() => a.out.includes('add "from b"') && b!.out.includes('add "from a"'), TIMEOUT_MS);
+    t.pass('each printed the other\'s element as it arrived');
+  } finally {
+    kill(a, ...(b ? [b] : []));
+  }
+});
