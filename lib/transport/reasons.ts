@@ -63,6 +63,8 @@ export function disconnectInfo(seen: {
   firstBytes?: Uint8Array;
   synced: boolean;
 }): DisconnectInfo {
+  // Whatever our own closing caused (a WebSocket closed while connecting reports an error), the reason is ours.
+  if (seen.closedByUs) return { reason: 'closed', permanent: false };
   const error = seen.streamError ?? seen.socketError;
   const foreign = describeForeign(seen.firstBytes);
   if (foreign) return { reason: foreign, error, permanent: false };
@@ -72,7 +74,6 @@ export function disconnectInfo(seen: {
     return { reason, error: seen.streamError, permanent: isPermanent(seen.streamError) };
   }
   if (seen.socketError) return { reason: describeSocketError(seen.socketError), error: seen.socketError, permanent: false };
-  if (seen.closedByUs) return { reason: 'closed', permanent: false };
   if (!seen.synced) return { reason: 'the peer closed the connection before the sync completed', permanent: false };
   return { reason: 'the peer closed the connection', permanent: false };
 }
