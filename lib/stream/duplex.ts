@@ -46,6 +46,12 @@ export class ReplicationStream extends DuplexOf {
   private readonly encoder: Transform;
   private readonly failGraceMs: number;
   private scheduled = false;
+  /**
+   * The encoder is over its high-water mark: nothing more is pulled from the
+   * session until it drains, so a peer that does not read leaves the backlog
+   * in the session's bounded queue, not in the stream's buffer.
+   */
+  private blocked = false;
   private outputEnded = false;
   private emittedSynced = false;
   private failing: ReplicationError | undefined;
@@ -65,7 +71,10 @@ export class ReplicationStream extends DuplexOf {
     decoder.on('end', () => this.onInputEnd());
     // A backlog continues on the next turn of the event loop, not the next
     // tick: timers and I/O get their turn between chunks of a large sync.
-    encoder.on('drain', () => this.schedule(true));
+    encoder.on('drain', () => {
+      this.blocked = false;
+      this.schedule(true);
+    });
     this.once('close', () => this.teardown());
     this.once('end', () => this.protocol.close());
     this.schedule();
@@ -108,11 +117,14 @@ export class ReplicationStream extends DuplexOf {
 
   private flush(): void {
     this.scheduled = false;
-    if (this.destroyed || this.outputEnded) return;
+    if (this.destroyed || this.outputEnded || this.blocked) return;
     try {
       let frame: Buffer | undefined;
       while ((frame = this.protocol.nextFrame()) !== undefined) {
-        if (!this.encoder.write(frame)) break; // 'drain' schedules the next flush
+        if (!this.encoder.write(frame)) {
+          this.blocked = true; // 'drain' schedules the next flush
+          break;
+        }
       }
     } catch (err) {
       this.fail(coded(err));
