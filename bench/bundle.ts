@@ -25,6 +25,14 @@ export const PAGES: Record<string, string> = {
     connectWebSocket(doc, 'ws://127.0.0.1:8080/demo').on('synced', () => { text.insert(0, 'hello'); list.add('milk'); });
     text.on('change', () => console.log(text.toString(), list.values()));
   `,
+  'tendril (Model kept in IndexedDB, over WebSocket)': `
+    import { Model, connectWebSocket, persist } from 'tendril';
+    const model = new Model({ id: 'tab-1', name: 'settings' });
+    const stored = await persist(model, 'tendril-settings');
+    connectWebSocket(model, 'ws://127.0.0.1:8080/settings');
+    model.on('update', (key, value) => console.log(key, value));
+    window.addEventListener('pagehide', () => stored.close());
+  `,
   'yjs + y-websocket': `
     import * as Y from 'yjs';
     import { WebsocketProvider } from 'y-websocket';

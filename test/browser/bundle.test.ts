@@ -29,6 +29,7 @@ for (const [page, source] of Object.entries(PAGES).filter(([page]) => page.start
     t.deepEqual(offending, [], `${size.inputs.length} files bundled`);
     t.ok(size.inputs.some((input) => input.endsWith('dist/lib/browser.js')), 'through the browser entry');
     t.ok(size.inputs.some((input) => /node_modules\/events\//.test(input)), 'events from the events package');
+    if (source.includes('persist(')) t.ok(size.inputs.some((input) => /node_modules\/browser-level\//.test(input)), 'persistence on browser-level (IndexedDB)');
     console.log(`# ${page}: ${size.bytes} bytes minified, ${size.gzipBytes} gzipped`);
   });
 }
