@@ -36,7 +36,14 @@ export class WebSocketConnector extends Reconnector {
   }
 
   protected open(events: AttemptEvents): Attempt {
-    const socket = new this.WebSocket(this.url);
+    let socket: MessageSocket;
+    try {
+      socket = new this.WebSocket(this.url);
+    } catch (err) {
+      // A URL the WebSocket class refuses (not ws: or wss:, malformed) will not get better.
+      queueMicrotask(() => events.ended({ reason: `cannot dial ${JSON.stringify(this.url)}: ${(err as Error).message}`, error: err as Error, permanent: true }));
+      return { close: () => {} };
+    }
     const protocol = createFrameProtocol(this.replica, this.options);
     let socketError: Error | undefined;
     let synced = false;

@@ -128,3 +128,10 @@ test('ws: a plain HTTP server and a closed port are reported as such', async (t)
   await until(() => refused.closed);
   t.equal(refused.reasons[0]?.reason, 'connection refused');
 });
+
+test('ws: a URL the WebSocket class refuses is a permanent error', async (t) => {
+  const seen = record(connectWebSocket(new Model(), 'ftp://127.0.0.1/not-a-websocket-url'));
+  await until(() => seen.closed);
+  t.equal(seen.errors.length, 1, seen.reasons[0]?.reason);
+  t.equal(seen.statuses.filter((s) => s === 'connecting').length, 1, 'tried once');
+});
