@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The tendril command. Each subcommand lives in its own file; this one only dispatches.
 import { simCommand, simUsage } from './sim-command.js';
+import { gossipCommand } from './gossip-command.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: readonly string[]) => number | Promise<number> }> = {
   sim: { summary: 'run a deterministic simulation scenario (tendril sim --help)', run: simCommand },
+  gossip: { summary: 'run a gossip node: tendril gossip --port 9001 --seeds 127.0.0.1:9000 [--cluster NAME]', run: gossipCommand },
 };
 
 function usage(): string {
