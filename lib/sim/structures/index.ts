@@ -3,6 +3,7 @@ import { GrowSet } from './grow-set.js';
 import { gCounterUnderTest, gSetUnderTest, lwwRegisterUnderTest, mvRegisterUnderTest, orSetUnderTest, pnCounterUnderTest, twoPSetUnderTest } from './crdt.js';
 import { merkleUnderTest } from './merkle.js';
 import { seqUnderTest } from './seq.js';
+import { gossipUnderTest } from './gossip.js';
 import { logUnderTest, modelSetUnderTest, modelUnderTest } from './scuttlebutt.js';
 
 /** The grow-only set the simulator ships with: adds unique strings. */
@@ -34,4 +35,5 @@ export const STRUCTURES: Record<string, StructureUnderTest<any>> = {
   'lww-register': lwwRegisterUnderTest,
   'mv-register': mvRegisterUnderTest,
   seq: seqUnderTest,
+  gossip: gossipUnderTest,
 };
