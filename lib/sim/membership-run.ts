@@ -114,6 +114,7 @@ export function runMembership(options: MembershipRunOptions): MembershipRunResul
   const pausedUntil: number[] = [];
   const pauseStarted: number[] = [];
   const wokeAt: number[] = [];
+  const lifeStart: number[] = [];
   const nodes: Membership[] = [];
   const result: MembershipRunResult = {
     falseConvictions: [],
@@ -203,6 +204,7 @@ export function runMembership(options: MembershipRunOptions): MembershipRunResul
       scheduler.at(crash.restartAt, () => {
         up[crash.node] = true;
         crashedAt.delete(crash.node);
+        lifeStart[crash.node] = scheduler.now;
         const life = create(crash.node);
         nodes[crash.node] = life;
         scheduler.schedule(0, () => tick(crash.node, life), `restart ${crash.node}`);
@@ -245,7 +247,8 @@ export function runMembership(options: MembershipRunOptions): MembershipRunResul
   for (const [crashed, observers] of convictedBy) {
     const at = crashedAt.get(crashed);
     if (at === undefined) continue; // restarted before the end: detection counted only for those still down
-    const watchers = nodes.map((_, i) => i).filter((i) => i !== crashed && up[i]);
+    // Those that were up when it crashed and stayed up (a node restarted since never knew it).
+    const watchers = nodes.map((_, i) => i).filter((i) => i !== crashed && up[i] && (lifeStart[i] ?? 0) <= at);
     for (const w of watchers) if (observers.has(w)) result.detectionPairsMs.push(observers.get(w)! - at);
     const all = watchers.every((w) => observers.has(w));
     result.detectionMs.push(all ? Math.max(...watchers.map((w) => observers.get(w)!)) - at : Infinity);
