@@ -276,6 +276,19 @@ export class Membership extends Replica {
     return chooseTargets({ live, dead, seeds: this.seeds }, this.random);
   }
 
+  /**
+   * Another live member to gossip with after a round's exchange with
+   * `failed` did not complete: one retry per round keeps a lossy network
+   * from silencing a node's heartbeat for rounds on end.
+   */
+  retryTarget(failed: string): string | undefined {
+    const live: string[] = [];
+    for (const member of this.members.values()) {
+      if (member.status === 'alive' && member.state.address && member.state.address !== failed) live.push(member.state.address);
+    }
+    return live.length === 0 ? undefined : this.random.pick(live);
+  }
+
   // ---- what sessions call ------------------------------------------------
 
   /** Our digest: ourselves and every member not removed, and our receive window. */
