@@ -346,7 +346,7 @@ export class Membership extends Replica {
    * Applies a run of one member's changes from a peer. Everything is checked
    * before anything changes. Returns whether the member is new to us.
    */
-  applyDeltas(message: DeltasMessage, origin: GossipSession | undefined): { introduced: boolean } {
+  applyDeltas(message: DeltasMessage, origin: unknown): { introduced: boolean } {
     const now = this.now();
     this.checkId(message.id);
     this.guardCounter(message.generation);
@@ -400,7 +400,7 @@ export class Membership extends Replica {
   }
 
   /** A member we did not know, or a new life of one we did. */
-  private admit(message: DeltasMessage, previous: Member | undefined, now: number, origin: GossipSession | undefined): { introduced: boolean } {
+  private admit(message: DeltasMessage, previous: Member | undefined, now: number, origin: unknown): { introduced: boolean } {
     // A new life must come whole, from its first version.
     if (message.from !== 0) return { introduced: false };
     if (previous === undefined) {
@@ -440,7 +440,7 @@ export class Membership extends Replica {
   }
 
   /** Tells every session but `origin` that a member's state moved on. */
-  private changed(id: string, origin: GossipSession | undefined): void {
+  private changed(id: string, origin: unknown): void {
     this.peers.relay(id, origin);
   }
 

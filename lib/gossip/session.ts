@@ -2,9 +2,25 @@ import { errors } from '../errors.js';
 import type { Codec } from '../codec/index.js';
 import { BaseSession } from '../session/base-session.js';
 import type { SessionOptions } from '../session/contract.js';
-import { type AggregateMessage, type DeltasMessage, type DigestEntry, type GossipMessage, entryLength, gossipCodec } from './messages.js';
-import type { Membership } from './membership.js';
+import { type AggregateMessage, type DeltasMessage, type DigestEntry, type DigestMessage, type GossipMessage, entryLength, gossipCodec } from './messages.js';
 import type { NodeState } from './node-state.js';
+import type { SessionSet } from '../session/session-set.js';
+import type { Aggregates } from './aggregate.js';
+import type { GossipLimits, MembershipTiming } from './options.js';
+
+/** What a gossip session needs of its membership (the `Membership`; an interface, so the two files do not import each other). */
+export interface GossipHost {
+  readonly peers: SessionSet<string>;
+  readonly limits: GossipLimits;
+  readonly timing: MembershipTiming;
+  readonly aggregates: Aggregates;
+  digest(): DigestMessage;
+  checkDigest(digest: DigestMessage): void;
+  offers(known: ReadonlyMap<string, DigestEntry>, windowMembers: number): { state: NodeState; from: number }[];
+  applyDeltas(message: DeltasMessage, origin: unknown): { introduced: boolean };
+  forget(ids: readonly string[]): void;
+  stateOf(id: string): NodeState | undefined;
+}
 
 /** Bytes of a deltas message besides its entries, at most (tag, id, generation, address, counters). */
 const DELTAS_OVERHEAD = 64;
@@ -38,7 +54,7 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
   private pendingLive: string | undefined;
 
   constructor(
-    private readonly membership: Membership,
+    private readonly membership: GossipHost,
     options: SessionOptions,
   ) {
     super(options, membership.peers, MAX_QUEUED);
