@@ -52,6 +52,8 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
   private readonly introduced: string[] = [];
   /** A member whose live run was cut by the message size: the rest goes next. */
   private pendingLive: string | undefined;
+  /** Members in the live queue: one entry per member is enough, its run is made when it is sent. */
+  private readonly queuedIds = new Set<string>();
 
   constructor(
     private readonly membership: GossipHost,
@@ -137,11 +139,24 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
     }
   }
 
+  /** A member's state moved on: queue it once, however often it moves before it is sent. */
+  override offer(id: string): void {
+    if (this.queuedIds.has(id)) return;
+    this.queuedIds.add(id);
+    super.offer(id);
+  }
+
+  protected override overflowed(): void {
+    this.queuedIds.clear();
+    super.overflowed();
+  }
+
   protected nextLive(): GossipMessage | undefined {
     while (true) {
       const id = this.pendingLive ?? this.live.shift();
       this.pendingLive = undefined;
       if (id === undefined) return undefined;
+      this.queuedIds.delete(id);
       const state = this.membership.stateOf(id);
       if (!state) continue;
       const message = this.run(state, undefined, Infinity);
@@ -156,6 +171,7 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
   }
 
   protected override onClose(): void {
+    this.queuedIds.clear();
     this.known = undefined;
     this.pendingLive = undefined;
   }
