@@ -42,6 +42,23 @@ export { Seq, type SeqOptions, type SeqChange, type DeltaOp } from './seq/index.
 // MerkleStore: a persistent key/value store with siblings
 export { MerkleStore, type MerkleStoreOptions, type Versions, type ChangeEvent, type WriteOptions, type Resolver, type SiblingView } from './merkle/index.js';
 
+// Rateless set reconciliation: the coder behind MerkleStore's `reconcile: 'rateless'`
+export { Encoder as RatelessEncoder, Decoder as RatelessDecoder, SymbolPrefix, CodedSymbols, ITEM_BYTES } from './reconcile/index.js';
+
+// Many structures on one connection (the multiplexer), and WebSocket
+export { Doc, type DocOptions, type StructureClass, type ChannelEvent } from './mux/index.js';
+export {
+  serveWebSocket,
+  connectWebSocket,
+  WebSocketHub,
+  WebSocketConnector,
+  type WebSocketServeOptions,
+  type WebSocketConnectOptions,
+  type ConnectionStatus,
+  type Progress,
+  type DisconnectInfo,
+} from './transport/index.js';
+
 // Gossip: membership and failure detection (grapevine's Gossiper, typed), and its I/O-free core
 export {
   Gossiper,

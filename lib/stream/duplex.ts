@@ -1,9 +1,9 @@
 import Duplexify from 'duplexify';
 import * as lps from 'length-prefixed-stream';
 import type { Duplex, Transform } from 'node:stream';
-import { DEFAULT_LIMITS, type Limits } from '../codec/index.js';
+import type { Limits } from '../codec/index.js';
 import { ReplicationError, errors } from '../errors.js';
-import { WireProtocol } from './wire-protocol.js';
+import { type FrameProtocol, type ProtocolSource, createFrameProtocol } from './frame-protocol.js';
 import { FrameType, type Handshake } from './frames.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Replicable } from '../session/contract.js';
 
@@ -41,7 +41,7 @@ export interface StreamOptions {
 const DuplexOf = Duplexify as unknown as new (writable: Transform, readable: Transform) => Duplex;
 
 export class ReplicationStream extends DuplexOf {
-  readonly protocol: WireProtocol;
+  readonly protocol: FrameProtocol;
   private readonly decoder: Transform;
   private readonly encoder: Transform;
   private readonly failGraceMs: number;
@@ -57,7 +57,7 @@ export class ReplicationStream extends DuplexOf {
   private failing: ReplicationError | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
 
-  constructor(replica: Replicable, options: StreamOptions = {}) {
+  constructor(replica: Replicable | ProtocolSource, options: StreamOptions = {}) {
     const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     const decoder = lps.decode({ limit: maxFrameBytes });
     const encoder = lps.encode();
@@ -65,15 +65,7 @@ export class ReplicationStream extends DuplexOf {
     this.decoder = decoder;
     this.encoder = encoder;
     this.failGraceMs = options.failGraceMs ?? DEFAULT_FAIL_GRACE_MS;
-    this.protocol = new WireProtocol(replica.descriptor, (o) => replica.openSession(o), {
-      live: options.live ?? true,
-      readable: options.readable ?? true,
-      writable: options.writable ?? true,
-      cluster: options.cluster,
-      maxFrameBytes,
-      limits: { ...DEFAULT_LIMITS, ...options.limits },
-      maxQueued: options.maxQueued,
-    });
+    this.protocol = createFrameProtocol(replica, { ...options, maxFrameBytes });
     this.protocol.onWake = () => this.schedule();
     decoder.on('data', (frame: Buffer) => this.onFrame(frame));
     decoder.on('end', () => this.onInputEnd());

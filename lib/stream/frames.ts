@@ -14,6 +14,8 @@ export const FrameType = {
   data: 1,
   synced: 2,
   error: 3,
+  /** A multiplexed stream's frame for one structure's channel: channel number, then that channel's frame (lib/mux). */
+  channel: 4,
 } as const;
 
 export interface Handshake {

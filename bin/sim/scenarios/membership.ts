@@ -1,6 +1,6 @@
-import { percentiles } from '../stats.js';
+import { percentiles } from '../../../lib/sim/stats.js';
 import type { Chart } from '../svg.js';
-import { type MembershipRunResult, runMembership } from '../membership-run.js';
+import { type MembershipRunResult, runMembership } from '../../../lib/sim/membership-run.js';
 import { type Goal, type Scenario, type ScenarioOptions, type ScenarioResult, extraNumber, goalLines, lines } from './scenario.js';
 
 /** Cassandra's phi at 8 with its exponential model: about 18.4 mean intervals at 1 s. */
