@@ -63,3 +63,22 @@ export {
 export { persist, type AnyPersistence } from './persist.js';
 export type { DeltaPersistence, DeltaPersistOptions } from './crdt/persist.js';
 export type { SeqPersistence, SeqPersistOptions } from './seq/persist.js';
+
+// Gossip: membership and failure detection (grapevine's Gossiper, typed), and its I/O-free core
+export {
+  Gossiper,
+  Membership,
+  parseAddress,
+  formatAddress,
+  DEFAULT_GOSSIP_LIMITS,
+  DEFAULT_GOSSIP_TIMING,
+  DEFAULT_PHI,
+  type GossiperOptions,
+  type MembershipOptions,
+  type PeerStatus,
+  type AggregateEstimate,
+  type GossipLimits,
+  type MembershipTiming,
+  type PhiOptions,
+  type Address,
+} from './gossip/index.js';

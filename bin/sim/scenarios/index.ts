@@ -1,6 +1,7 @@
 import { aggregation } from './aggregation.js';
 import { broadcast } from './broadcast.js';
 import { epidemic } from './epidemic.js';
+import { membership } from './membership.js';
 import { primaryBackup } from './primary-backup.js';
 import type { Scenario } from './scenario.js';
 import { sweep } from './sweep.js';
@@ -12,4 +13,5 @@ export const SCENARIOS: Record<string, Scenario> = {
   aggregation,
   broadcast,
   sweep,
+  membership,
 };
