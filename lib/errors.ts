@@ -62,9 +62,9 @@ export const errors = {
     ),
   closed: (what: string) => new ReplicationError('ERR_CLOSED', `${what} is closed`),
   invalidArgument: (message: string) => new ReplicationError('ERR_INVALID_ARGUMENT', message),
-  /** A quorum operation that could not gather `needed` answers: says how many replicas were asked and how many answered. */
+  /** A quorum operation that could not gather `needed` answers: says how many replicas were reachable and how many answered. */
   unavailable: (operation: string, needed: number, answered: number, asked: number) =>
-    new ReplicationError('ERR_UNAVAILABLE', `${operation} needs ${needed} replicas; ${answered} of ${asked} asked answered`),
+    new ReplicationError('ERR_UNAVAILABLE', `${operation} needs ${needed} replicas; ${answered} answered of ${asked} reachable`),
 };
 
 export function isReplicationError(err: unknown): err is ReplicationError {

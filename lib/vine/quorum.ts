@@ -53,6 +53,11 @@ export class Coordination<T> {
     return this.pending.size;
   }
 
+  /** Replicas asked that have not answered yet. */
+  pendingTargets(): Target[] {
+    return [...this.pending.values()];
+  }
+
   /** The first step: every target at once. */
   start(): Step<T> {
     for (const target of this.options.targets) this.track(target);

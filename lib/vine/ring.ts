@@ -1,7 +1,7 @@
 import { keyPosition } from '../merkle/hash.js';
 import { errors } from '../errors.js';
 
-/** Default virtual nodes per member: enough that 256 partitions spread within about ±40 % of the mean over 3-10 nodes. */
+/** Default virtual nodes per member: enough that 256 partitions spread within 0.8x..1.25x of the fair share over 3-10 nodes (test/vine/ring.test.ts). */
 export const DEFAULT_VNODES = 64;
 /**
  * The key space is cut into this many fixed partitions (by the top 8 bits of

@@ -27,7 +27,7 @@ test('quorum: fails as soon as W is out of reach, saying how many answered', (t)
   t.ok(step.settled && !step.settled.ok, 'two failures: unreachable');
   if (step.settled && !step.settled.ok) {
     t.equal(step.settled.error.code, 'ERR_UNAVAILABLE');
-    t.match(step.settled.error.message, /needs 2 replicas; 1 of 3 asked answered/);
+    t.match(step.settled.error.message, /needs 2 replicas; 1 answered of 3 reachable/);
   }
   t.end();
 });
@@ -37,7 +37,7 @@ test('quorum: the deadline decides; a late answer is kept but decides nothing', 
   c.start();
   c.answer('a', 1);
   const step = c.expire();
-  t.ok(step.settled && !step.settled.ok && isReplicationError(step.settled.error) && /1 of 2/.test(step.settled.error.message), 'unavailable at the deadline');
+  t.ok(step.settled && !step.settled.ok && isReplicationError(step.settled.error) && /1 answered of 2/.test(step.settled.error.message), 'unavailable at the deadline');
   t.notOk(c.answer('b', 2).settled, 'a late answer does not flip the outcome');
   t.end();
 });
