@@ -222,6 +222,12 @@ export class VineNode<V = unknown> extends EventEmitter {
     this.publishWatches();
   }
 
+  /** Reads `key` (R = 1) and delivers its current value to this node's watchers. */
+  async refresh(key: string): Promise<void> {
+    const versions = await this.get(key, { r: 1 });
+    this.deliver(key, versions.values);
+  }
+
   // ---- coordination ----
 
   private quorumOf(options: RequestOptions): { n: number; r: number; w: number; timeout: number } {
