@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The tendril command. Each subcommand lives in its own file; this one only dispatches.
 import { simCommand, simUsage } from './sim-command.js';
+import { vineCommand } from './vine-command.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: readonly string[]) => number | Promise<number> }> = {
   sim: { summary: 'run a deterministic simulation scenario (tendril sim --help)', run: simCommand },
+  vine: { summary: 'run a vine key/value node, or set/get through one (tendril vine --help)', run: vineCommand },
 };
 
 function usage(): string {
