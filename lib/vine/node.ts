@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { join as joinPath } from 'node:path';
-import type { AbstractLevel } from 'abstract-level';
+import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
 import { ClassicLevel } from 'classic-level';
 import pump from 'pump';
 import { type ValueEncoding, decode, encode, json } from '../codec/index.js';
@@ -10,6 +10,7 @@ import { errors } from '../errors.js';
 import { MerkleStore, type ChangeEvent } from '../merkle/store.js';
 import { type KeyRecord, EMPTY_RECORD, decodeContext, decodeRecord, encodeContext, encodeRecord } from '../merkle/record.js';
 import { type Resolver, lastWriterWins } from '../merkle/resolve.js';
+import { gossipMembership } from './default-membership.js';
 import { HintStore } from './hints.js';
 import type { Member, Membership } from './membership.js';
 import type { VineRequest } from './messages.js';
@@ -71,6 +72,9 @@ export class VineNode<V = unknown> extends EventEmitter {
   private server: VineServer | undefined;
   private hints: HintStore | undefined;
   private readonly stores = new Map<number, Promise<MerkleStore<V>>>();
+  /** Partitions this node has ever stored data in (kept in meta, so a restart knows without opening them). */
+  private readonly stored = new Set<number>();
+  private meta: AbstractSublevel<any, any, string, string> | undefined;
   private readonly clients = new Map<string, VineClient>();
   private ring = new HashRing([]);
   private readonly resolver: Resolver<V> | undefined;
@@ -121,6 +125,8 @@ export class VineNode<V = unknown> extends EventEmitter {
     }
     await this.db.open();
     const meta = this.db.sublevel<string, string>('meta', { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    this.meta = meta;
+    for await (const key of meta.keys({ gte: 'partition/', lt: 'partition0' })) this.stored.add(Number(key.slice('partition/'.length)));
     let id = await meta.get('id');
     if (!id) {
       id = randomBytes(8).toString('hex');
@@ -132,8 +138,8 @@ export class VineNode<V = unknown> extends EventEmitter {
     this.server = new VineServer(id, this.wire, { handle: (request, from) => this.handle(request, from), sync: (partition, socket) => this.acceptSync(partition, socket) });
     this.server.on('peerError', (err) => this.emit('peerError', err));
     this.address = await this.server.listen(port, host);
-    if (!this.options.membership) throw errors.invalidArgument('a vine node needs a membership (see VineOptions.membership)');
-    const membership = this.options.membership({ id, ...this.address }, seeds);
+    const factory = this.options.membership ?? gossipMembership({ cluster: this.wire.cluster, intervalMs: this.options.gossip?.intervalMs, removeAfterMs: this.options.gossip?.removeAfterMs });
+    const membership = factory({ id, ...this.address }, seeds);
     this.membership = membership;
     const rebuild = () => (this.ring = new HashRing(membership.members().map((m) => m.id), this.options.vnodes));
     membership.on('join', () => {
@@ -401,8 +407,7 @@ export class VineNode<V = unknown> extends EventEmitter {
       }
       case 'notify': {
         checkKey(request.key);
-        const record = decodeRecord(request.record);
-        this.deliver(request.key, record.siblings.map((s) => decode(this.valueEncoding, s.value)));
+        this.deliver(request.key, this.versions(request.key, decodeRecord(request.record)).values);
         return EMPTY;
       }
       case 'coordinate': {
@@ -431,6 +436,8 @@ export class VineNode<V = unknown> extends EventEmitter {
 
   private async rootBytes(partition: number): Promise<Uint8Array> {
     if (!Number.isInteger(partition) || partition < 0 || partition >= PARTITIONS) throw errors.invalidArgument(`no partition ${partition}`);
+    // A partition this node never stored anything in has the empty root; opening a store for it would cost a tree and a write.
+    if (!this.stores.has(partition) && !this.stored.has(partition)) return ZERO_ROOT;
     const store = await this.store(partition);
     return store.tree ? store.tree.root : ZERO_ROOT;
   }
@@ -446,9 +453,11 @@ export class VineNode<V = unknown> extends EventEmitter {
         valueEncoding: this.valueEncoding,
       });
       made.on('change', (event: ChangeEvent<V>) => {
-        if (this.watchAll || this.watched.has(event.key)) this.deliver(event.key, event.values);
+        if (this.watchAll || this.watched.has(event.key)) this.deliver(event.key, distinctValues(event.values));
       });
-      store = made.open().then(() => made);
+      const marked = this.stored.has(partition) ? Promise.resolve() : this.meta!.put(`partition/${partition}`, '1');
+      this.stored.add(partition);
+      store = marked.then(() => made.open()).then(() => made);
       this.stores.set(partition, store);
     }
     return store;
@@ -491,8 +500,21 @@ export class VineNode<V = unknown> extends EventEmitter {
     this.emit('data', key, value, { key, values, conflict } satisfies DataEvent<V>);
   }
 
+  /**
+   * The view of a record a reader gets. Siblings with byte-identical values
+   * are shown once: a write retried at a second replica after the first one
+   * failed to answer (it may have written after all) leaves two dots for one
+   * value, which is no conflict to the reader. The context covers both.
+   */
   private versions(key: string, record: KeyRecord): VineVersions<V> {
-    const siblings = record.siblings.map((s) => ({ value: decode(this.valueEncoding, s.value), replica: s.id, ts: s.ts }));
+    const seen = new Set<string>();
+    const distinct = record.siblings.filter((s) => {
+      const bytes = Buffer.from(s.value).toString('base64');
+      if (seen.has(bytes)) return false;
+      seen.add(bytes);
+      return true;
+    });
+    const siblings = distinct.map((s) => ({ value: decode(this.valueEncoding, s.value), replica: s.id, ts: s.ts }));
     const values = siblings.map((s) => s.value);
     let value: V | undefined;
     if (siblings.length === 1) value = values[0];
@@ -610,6 +632,17 @@ export class VineNode<V = unknown> extends EventEmitter {
       pump(socket, stream, socket, (err) => (err ? reject(err) : resolve()));
     });
   }
+}
+
+/** Values with duplicates (by their JSON form) removed; see `versions`. */
+function distinctValues<V>(values: V[]): V[] {
+  const seen = new Set<string>();
+  return values.filter((v) => {
+    const text = JSON.stringify(v) ?? String(v);
+    if (seen.has(text)) return false;
+    seen.add(text);
+    return true;
+  });
 }
 
 function checkKey(key: unknown): asserts key is string {

@@ -39,6 +39,8 @@ export interface VineOptions<V = unknown> {
   valueEncoding?: ValueEncoding<V>;
   /** Turns siblings into one `value`: `'lww'` or a function. Default none (a conflict has no single value). */
   resolve?: 'lww' | Resolver<V>;
+  /** Timing of the default gossip membership, in ms: how often it gossips (default 1,000) and how long a dead member stays before it is removed for good (default 60,000). */
+  gossip?: { intervalMs?: number; removeAfterMs?: number };
   /** Membership: given this node's id and address, the membership to use. Default: a Gossiper on port + 1, seeded by `join()`. */
   membership?: (self: Member, seeds: Array<{ host: string; port: number }>) => Membership;
 }

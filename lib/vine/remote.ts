@@ -54,7 +54,9 @@ export class RemoteVine<V = unknown> {
     // The node answers within `timeout` (with ERR_UNAVAILABLE at worst); the connection waits a little longer.
     const bytes = await this.client.request({ type: 'coordinate', op, key, value, context: options.context, n, r, w, timeout }, timeout + 1000);
     const record = bytes.length === 0 ? EMPTY_RECORD : decodeRecord(bytes);
-    const values = record.siblings.map((s) => decode(this.valueEncoding, s.value));
+    // Siblings with byte-identical values are one value to a reader (a retried write), as in VineNode.
+    const distinct = [...new Map(record.siblings.map((s) => [Buffer.from(s.value).toString('base64'), s.value])).values()];
+    const values = distinct.map((bytes) => decode(this.valueEncoding, bytes));
     return { key, values, value: values.length === 1 ? values[0] : undefined, conflict: values.length > 1, context: encodeContext(record.context) };
   }
 }
