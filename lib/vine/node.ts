@@ -179,6 +179,27 @@ export class VineNode<V = unknown> extends EventEmitter {
     if (this.ownsDb) await this.db?.close();
   }
 
+  /**
+   * Leaves the cluster for good: first syncs every partition it holds with
+   * the members that replicate it once this node is gone, so N copies
+   * remain without waiting for its removal, then stops.
+   */
+  async leave(): Promise<void> {
+    if (this.closed || !this.membership) return this.stop();
+    const others = this.membership.members().filter((m) => m.id !== this.id && this.isLive(m.id));
+    const after = new HashRing(others.map((m) => m.id), this.options.vnodes);
+    for (const partition of this.stored) {
+      for (const peer of after.preferenceList(partition, this.n)) {
+        try {
+          await this.syncPartition(peer, partition);
+        } catch {
+          // that member will catch up by anti-entropy with the other replicas
+        }
+      }
+    }
+    await this.stop();
+  }
+
   /** Cuts every connection this node has, in and out, as a network fault would; they reconnect on the next request. */
   cutConnections(): void {
     this.server?.cutConnections();

@@ -115,7 +115,17 @@ export class VineHandle<V = unknown> extends EventEmitter {
     return this.node.del(key, options);
   }
 
-  /** Leaves the cluster and closes storage; calls `callback` (if given) when done. */
+  /** Leaves the cluster for good: hands its partitions to the members that take them over, then closes; calls `callback` (if given) when done. */
+  leave(callback?: (err?: Error) => void): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.starting) await this.starting.catch(() => undefined);
+      await this.node.leave();
+    })();
+    if (callback) this.closing.then(() => callback(), callback);
+    return this.closing;
+  }
+
+  /** Stops serving and closes storage (the others see it down, and keep hints for it); calls `callback` (if given) when done. */
   close(callback?: (err?: Error) => void): Promise<void> {
     this.closing ??= (async () => {
       if (this.starting) await this.starting.catch(() => undefined);

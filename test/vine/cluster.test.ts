@@ -106,3 +106,29 @@ test('vine in process: anti-entropy converges replicas nobody reads; a joining n
     await extra?.stop();
   }
 });
+
+test('vine in process: a node that leaves hands its partitions over; N copies remain', async (t) => {
+  const { local, nodes, stop } = await cluster(5);
+  try {
+    for (let i = 0; i < 200; i++) await nodes[i % 5].put(`k${i}`, i);
+    const leaver = nodes[4];
+    await leaver.leave();
+    local.remove(leaver.id);
+    const rest = nodes.slice(0, 4);
+    let missing = 0;
+    for (let i = 0; i < 200; i++) {
+      // Read every replica alone (R = 1 through each owner): each must hold the key.
+      const p = partitionOf(`k${i}`);
+      for (const id of rest[0].replicasOf(p)) {
+        const owner = rest.find((n) => n.id === id)!;
+        const record = await owner.rootOf(p);
+        if (record === '0'.repeat(32)) missing++;
+      }
+    }
+    t.equal(missing, 0, 'every new replica of every partition holding data has data right after the leave');
+    for (let i = 0; i < 200; i++) if ((await rest[i % 4].get(`k${i}`, { r: 3 })).value !== i) t.fail(`k${i} after the leave`);
+    t.pass('all 200 keys read back with R = 3 from the four that remain');
+  } finally {
+    await stop();
+  }
+});
