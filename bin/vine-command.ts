@@ -5,7 +5,7 @@ import { parseArgs, parseDuration, parseNumber } from './args.js';
 
 export function vineUsage(): string {
   return [
-    'usage: tendril vine --port PORT [--host H] [--join HOST:PORT ...] [--data DIR] [-n 3 -r 2 -w 2] [--cluster NAME]',
+    'usage: tendril vine --port PORT [--host H] [--join HOST:PORT ...] [--data DIR] [-n 3 -r 2 -w 2] [--cluster NAME] [--gossip-ms 1000]',
     '       tendril vine set KEY VALUE --to HOST:PORT [-w W] [--timeout 2s]',
     '       tendril vine get KEY --to HOST:PORT [-r R] [--timeout 2s]',
     '',
@@ -76,7 +76,8 @@ export async function vineCommand(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const port = parseNumber(args.options.port, 'port', { min: 1, max: 65534, integer: true });
-  const vine = Vine({ ...quorum, cluster, ...(args.options.data ? { dataDir: args.options.data } : {}) });
+  const gossip = args.options['gossip-ms'] ? { intervalMs: parseDuration(args.options['gossip-ms'], 'gossip-ms') } : undefined;
+  const vine = Vine({ ...quorum, cluster, gossip, ...(args.options.data ? { dataDir: args.options.data } : {}) });
   vine.listen(port, args.options.host);
   for (const seed of joins) {
     const { host, port: seedPort } = address(seed, 'join');

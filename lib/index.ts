@@ -134,3 +134,20 @@ export {
   type ScenarioOptions,
   type ScenarioResult,
 } from './sim/index.js';
+export {
+  Vine,
+  VineHandle,
+  VineNode,
+  RemoteVine,
+  HashRing,
+  PARTITIONS,
+  partitionOf,
+  LocalCluster,
+  GossipMembership,
+  type VineOptions,
+  type RequestOptions as VineRequestOptions,
+  type VineVersions,
+  type DataEvent as VineDataEvent,
+  type Membership as VineMembership,
+  type Member as VineMember,
+} from './vine/index.js';

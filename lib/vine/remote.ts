@@ -42,6 +42,12 @@ export class RemoteVine<V = unknown> {
     return this.run('get', key, undefined, options);
   }
 
+  /** The node's root hash (hex; zeros when it holds nothing) of each partition: equal roots on a partition's replicas mean equal copies. */
+  async roots(partitions: number[]): Promise<string[]> {
+    const bytes = await this.client.request({ type: 'roots', partitions }, this.options.timeout ?? DEFAULTS.timeout);
+    return partitions.map((_, i) => Buffer.from(bytes.subarray(i * 16, i * 16 + 16)).toString('hex'));
+  }
+
   close(): void {
     this.client.close();
   }
