@@ -4,13 +4,17 @@ import { runModelBench } from './model/index.js';
 import { formatMerkleRows, runMerkleBench } from './merkle.js';
 import { formatSeqBench, runSeqBench } from './seq.js';
 import { runVineBench } from './vine.js';
+import { runVineHealBench } from './vine-heal.js';
 
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
   model: () => runModelBench({ keys: Number(process.env.BENCH_KEYS ?? 100_000), stallKeys: Number(process.env.BENCH_STALL_KEYS ?? 1_000_000) }),
   merkle: async () => console.log(formatMerkleRows(await runMerkleBench({ keys: process.env.BENCH_MERKLE_KEYS ? Number(process.env.BENCH_MERKLE_KEYS) : undefined }))),
   seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000 }))),
-  vine: () => runVineBench({ phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000) }),
+  vine: async () => {
+    await runVineBench({ phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000) });
+    await runVineHealBench(Number(process.env.VINE_HEAL_KEYS ?? 2_000));
+  },
 };
 
 for (const [name, bench] of Object.entries(benches)) {

@@ -65,7 +65,7 @@ export class VineNode<V = unknown> extends EventEmitter {
   id = '';
   address: Address | undefined;
   /** Counters for reports and tests. */
-  readonly stats = { syncs: 0, syncBytes: 0, repairs: 0, handedOff: 0, hinted: 0 };
+  readonly stats = { syncs: 0, syncBytes: 0, repairs: 0, handedOff: 0, handoffBytes: 0, hinted: 0 };
 
   private db: AnyLevel | undefined;
   private ownsDb = false;
@@ -565,6 +565,7 @@ export class VineNode<V = unknown> extends EventEmitter {
           batch.map(async (hint) => {
             try {
               await this.call(owner, { type: 'merge', partition: hint.partition, key: hint.key, record: hint.record, hint: undefined }, this.timeout);
+              this.stats.handoffBytes += hint.record.length + Buffer.byteLength(hint.key);
               if (await this.hints!.remove(hint)) this.stats.handedOff++;
             } catch {
               // the owner is not reachable after all: the hint stays for the next round
