@@ -134,6 +134,28 @@ export {
   type ScenarioOptions,
   type ScenarioResult,
 } from './sim/index.js';
+
+// gossip: membership and failure detection (Gossiper, the I/O-free Membership, phi accrual)
+export {
+  Gossiper,
+  Membership,
+  PhiAccrualDetector,
+  parseAddress,
+  formatAddress,
+  DEFAULT_GOSSIP_LIMITS,
+  DEFAULT_GOSSIP_TIMING,
+  DEFAULT_PHI,
+  type GossiperOptions,
+  type MembershipOptions,
+  type PeerStatus,
+  type AggregateEstimate,
+  type GossipLimits,
+  type MembershipTiming,
+  type PhiOptions,
+  type Address,
+} from './gossip/index.js';
+
+// vine: a Dynamo-style key/value cluster (quorum reads and writes, hinted handoff, read repair, anti-entropy)
 export {
   Vine,
   VineHandle,
