@@ -11,7 +11,7 @@ import { MerkleStore, type ChangeEvent } from '../merkle/store.js';
 import { type KeyRecord, EMPTY_RECORD, decodeContext, decodeRecord, encodeContext, encodeRecord } from '../merkle/record.js';
 import { type Resolver, lastWriterWins } from '../merkle/resolve.js';
 import { gossipMembership } from './default-membership.js';
-import { HintStore } from './hints.js';
+import { type Hint, HintStore } from './hints.js';
 import type { Member, Membership } from './membership.js';
 import type { VineRequest } from './messages.js';
 import { DEFAULTS, type RequestOptions, type VineOptions } from './options.js';
@@ -559,24 +559,30 @@ export class VineNode<V = unknown> extends EventEmitter {
     this.handingOff = true;
     try {
       for (const owner of this.hints.backlog().keys()) {
-        if (!this.isLive(owner)) continue;
-        const batch = await this.hints.take(owner, HANDOFF_BATCH);
-        await Promise.all(
-          batch.map(async (hint) => {
-            try {
-              await this.call(owner, { type: 'merge', partition: hint.partition, key: hint.key, record: hint.record, hint: undefined }, this.timeout);
-              this.stats.handoffBytes += hint.record.length + Buffer.byteLength(hint.key);
-              if (await this.hints!.remove(hint)) this.stats.handedOff++;
-            } catch {
-              // the owner is not reachable after all: the hint stays for the next round
-            }
-          }),
-        );
+        // Batch after batch while the owner takes them; a batch that hands nothing back ends the round for that owner.
+        let progress = true;
+        while (progress && this.isLive(owner) && !this.closed) {
+          const batch = await this.hints.take(owner, HANDOFF_BATCH);
+          const before = this.stats.handedOff;
+          await Promise.all(batch.map((hint) => this.handBack(owner, hint)));
+          progress = batch.length === HANDOFF_BATCH && this.stats.handedOff > before;
+        }
       }
     } finally {
       this.handingOff = false;
     }
   }
+
+  private async handBack(owner: string, hint: Hint): Promise<void> {
+    try {
+      await this.call(owner, { type: 'merge', partition: hint.partition, key: hint.key, record: hint.record, hint: undefined }, this.timeout);
+      this.stats.handoffBytes += hint.record.length + Buffer.byteLength(hint.key);
+      if (await this.hints!.remove(hint)) this.stats.handedOff++;
+    } catch {
+      // the owner is not reachable after all: the hint stays for the next round
+    }
+  }
+
 
   /**
    * One anti-entropy round: with every live peer, compare the roots of the
