@@ -9,7 +9,8 @@ import type { Descriptor, SessionOptions } from '../session/contract.js';
 import { HASH_NAME, keyPosition, leafHash } from './hash.js';
 import { type KeyRecord, EMPTY_RECORD, decodeContext, encodeContext, encodeRecord, decodeRecord, mergeRecords, writeRecord } from './record.js';
 import { type Resolver, type SiblingView, lastWriterWins } from './resolve.js';
-import { MerkleSession } from './session.js';
+import { type LiveEntry, MerkleSession } from './session.js';
+import { SessionSet } from '../session/session-set.js';
 import { MerkleTree, checkDepth } from './tree.js';
 
 /** Default tree depth: 2^16 buckets, 2 MiB of hashes; about log2(expected keys) is the right depth. */
@@ -127,7 +128,10 @@ export class MerkleStore<V = unknown> extends Replica {
   private queue: Pending[] = [];
   private draining = false;
   /** Sessions to tell about every changed record. */
+  /** @internal Every open session, to end them when the store closes. */
   readonly sessions = new Set<MerkleSession>();
+  /** @internal The live sessions: every record that changed goes to each but the one it came from. */
+  readonly peers = new SessionSet<LiveEntry>();
 
   constructor(options: MerkleStoreOptions<V> = {}) {
     super();
@@ -523,7 +527,7 @@ export class MerkleStore<V = unknown> extends Replica {
       // Echo suppression: skip the one session the record came from, only when nothing else changed it.
       const origin = slot.origins.size === 1 ? [...slot.origins][0] : undefined;
       const bytes = encoded.get(slot)!;
-      for (const session of this.sessions) if (session !== origin) session.relay(slot.key, bytes);
+      this.peers.relay({ key: slot.key, record: bytes }, origin);
       const conflict = slot.record.siblings.length > 1 && (slot.gained || (slot.local && slot.record.siblings.length > slot.siblingsBefore));
       if (this.listenerCount('change') > 0 || (conflict && this.listenerCount('conflict') > 0)) {
         const values = slot.record.siblings.map((s) => this.decodeValue(s.value));

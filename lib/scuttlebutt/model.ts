@@ -6,7 +6,6 @@ import { checkJsonDepth } from '../codec/values.js';
 import { decodeUtf8, writeUtf8 } from '../codec/primitives.js';
 import { errors } from '../errors.js';
 import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
-import type { ScuttlebuttSession } from './session.js';
 import type { Update, UpdateCodec } from './update.js';
 
 /**
@@ -177,7 +176,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     return this.store.get(update.key) === update;
   }
 
-  protected applyUpdate(update: ModelUpdate, origin: ScuttlebuttSession<ModelUpdate> | undefined): boolean {
+  protected applyUpdate(update: ModelUpdate, origin: unknown): boolean {
     const current = this.store.get(update.key);
     if (current && compareStamps(current.ts, current.source, update.ts, update.source) > 0) return false;
     if (current) {

@@ -5,6 +5,7 @@ import { errors } from '../errors.js';
 import { Replica } from '../session/replica.js';
 import type { Descriptor, SessionOptions } from '../session/contract.js';
 import { type Clock, type ScuttlebuttMessage, messageCodec } from './messages.js';
+import { SessionSet } from '../session/session-set.js';
 import { ScuttlebuttSession } from './session.js';
 import type { Update, UpdateCodec } from './update.js';
 
@@ -40,9 +41,10 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   abstract readonly updateCodec: UpdateCodec<U>;
   private codec: Codec<ScuttlebuttMessage<U>> | undefined;
   private readonly highWater: Clock = new Map();
-  // Arrays, replaced (never mutated) on change: they are iterated for every
+  /** @internal The live sessions: every update applied goes to each but the one it came from. */
+  readonly peers = new SessionSet<U>();
+  // An array, replaced (never mutated) on change: it is iterated for every
   // update applied, and a plain indexed loop allocates nothing.
-  private sessions: ScuttlebuttSession<U>[] = [];
   private observers: UpdateObserver<U>[] = [];
 
   constructor(options: ScuttlebuttOptions = {}) {
@@ -93,7 +95,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    * The drift check runs once, on the latest timestamp, before anything is
    * applied: a skewed batch changes nothing.
    */
-  ingestBatch(updates: U[], origin: ScuttlebuttSession<U>): void {
+  ingestBatch(updates: U[], origin: unknown): void {
     if (updates.length === 0) return;
     this.clock.receive(updates[updates.length - 1].ts);
     for (const update of updates) this.ingest(update, origin);
@@ -103,16 +105,16 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    * Applies one update unless this replica has already seen it. Updates from
    * peers come through `ingestBatch`, which checks their timestamps first.
    */
-  ingest(update: U, origin?: ScuttlebuttSession<U>): boolean {
+  ingest(update: U, origin?: unknown): boolean {
     const seen = this.highWater.get(update.source);
     if (seen !== undefined && update.ts <= seen) return false;
     this.clock.restore(update.ts);
     this.validateUpdate(update);
     this.highWater.set(update.source, update.ts);
     const retained = this.applyUpdate(update, origin);
-    const { observers, sessions } = this;
+    const { observers } = this;
     for (let i = 0; i < observers.length; i++) observers[i].applied(update, retained);
-    for (let i = 0; i < sessions.length; i++) if (sessions[i] !== origin) sessions[i].relay(update);
+    this.peers.relay(update, origin);
     return true;
   }
 
@@ -128,7 +130,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    * (false if it lost at once to a later one). Call `supersede` for each
    * retained update it replaces.
    */
-  protected abstract applyUpdate(update: U, origin: ScuttlebuttSession<U> | undefined): boolean;
+  protected abstract applyUpdate(update: U, origin: unknown): boolean;
 
   /**
    * The retained updates in the order they were applied, as a live
@@ -151,16 +153,6 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   protected supersede(update: U): void {
     const { observers } = this;
     for (let i = 0; i < observers.length; i++) observers[i].superseded(update);
-  }
-
-  /** @internal sessions register here to receive live updates. */
-  attach(session: ScuttlebuttSession<U>): void {
-    this.sessions = [...this.sessions, session];
-  }
-
-  /** @internal */
-  detach(session: ScuttlebuttSession<U>): void {
-    this.sessions = this.sessions.filter((s) => s !== session);
   }
 
   observe(observer: UpdateObserver<U>): () => void {

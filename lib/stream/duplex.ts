@@ -25,6 +25,8 @@ export interface StreamOptions {
   maxFrameBytes?: number;
   /** Decoder limits for the peer's messages. */
   limits?: Partial<Limits>;
+  /** Live updates queued for a slow peer before they are dropped for a fresh catch-up. Default: the structure's own bound. */
+  maxQueued?: number;
   /** How long a failing stream waits for the peer to read its error frame, in ms. Default 1,000. */
   failGraceMs?: number;
 }
@@ -60,6 +62,7 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
       cluster: options.cluster,
       maxFrameBytes,
       limits: { ...DEFAULT_LIMITS, ...options.limits },
+      maxQueued: options.maxQueued,
     });
     this.protocol.onWake = () => this.schedule();
     decoder.on('data', (frame: Buffer) => this.onFrame(frame));
