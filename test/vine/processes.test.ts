@@ -9,6 +9,7 @@ import { RemoteVine } from '../../lib/vine/remote.js';
 import { HashRing, PARTITIONS } from '../../lib/vine/ring.js';
 import { VineClient } from '../../lib/vine/rpc.js';
 import { testRandom } from '../helpers/seed.js';
+import { freePorts } from './free-ports.js';
 
 const script = join(dirname(fileURLToPath(import.meta.url)), 'node-process.js');
 const NODES = 5;
@@ -43,7 +44,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 test('vine: five processes, one SIGKILLed and one with its sockets cut; every acknowledged write reads back from every node; replicas converge', async (t) => {
   const random = testRandom('vine processes');
   const started = Date.now();
-  const base = 20_000 + 2 * random.int(0, 15_000);
+  const base = await freePorts(2 * NODES, random);
   const root = mkdtempSync(join(tmpdir(), 'tendril-vine-'));
   const procs: Proc[] = [];
   const remotes = new Map<number, RemoteVine<number>>();

@@ -5,12 +5,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'tape';
 import { testRandom } from '../helpers/seed.js';
+import { freePorts } from './free-ports.js';
 
 const script = join(dirname(fileURLToPath(import.meta.url)), 'seed-snippet.js');
 
 test("vine: the seed's two snippets, in two processes: the second sees 'foo' set by the first", async (t) => {
   const random = testRandom('vine seed snippets');
-  const base = 20_000 + 4 * random.int(0, 7_000);
+  const base = await freePorts(4, random);
   const dir = mkdtempSync(join(tmpdir(), 'tendril-vine-seed-'));
   const children: ChildProcess[] = [];
   const lines: string[] = [];
