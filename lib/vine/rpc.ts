@@ -25,6 +25,9 @@ export interface WireOptions {
   helloTimeoutMs: number;
 }
 
+/** Requests one connection may have in progress at once; past it a request is refused with ERR_LIMIT, so a peer cannot pile up unbounded work. */
+export const MAX_IN_FLIGHT = 1024;
+
 /** What a server does with an accepted connection. */
 export interface RequestHandler {
   /** Answers a request with a record (or empty bytes); throws a ReplicationError to refuse it. */
@@ -115,6 +118,7 @@ export class VineServer extends EventEmitter {
     const decoder = lps.decode({ limit: this.options.maxFrameBytes });
     decoder.on('error', (err) => this.refuse(socket, errors.frameTooLarge(this.options.maxFrameBytes), err));
     socket.pipe(decoder);
+    let inFlight = 0;
     decoder.on('data', (bytes: Buffer) => {
       let request: VineRequest;
       try {
@@ -124,9 +128,15 @@ export class VineServer extends EventEmitter {
       } catch (err) {
         return this.refuse(socket, err);
       }
+      if (inFlight >= MAX_IN_FLIGHT) return send(socket, frame(errorReply(request.id, errors.limit('requests in flight', inFlight + 1, MAX_IN_FLIGHT))));
+      inFlight++;
       this.handler.handle(request, hello.node).then(
-        (record) => send(socket, frame({ type: 'reply', id: request.id, code: '', message: '', record })),
+        (record) => {
+          inFlight--;
+          send(socket, frame({ type: 'reply', id: request.id, code: '', message: '', record }));
+        },
         (err) => {
+          inFlight--;
           this.emit('requestError', err, hello.node);
           send(socket, frame(errorReply(request.id, err)));
         },
@@ -169,6 +179,7 @@ export class VineClient {
   /** Sends a request; resolves with the reply's record, rejects with its coded error, ERR_CLOSED or ERR_UNAVAILABLE on timeout. */
   async request(body: RequestBody, timeoutMs: number): Promise<Uint8Array> {
     if (this.closed) throw errors.closed('the client');
+    if (this.pending.size >= MAX_IN_FLIGHT) throw errors.limit('requests in flight', this.pending.size + 1, MAX_IN_FLIGHT);
     const socket = await this.connect();
     const id = this.nextId++;
     return new Promise<Uint8Array>((resolve, reject) => {
