@@ -120,8 +120,6 @@ export {
   checkCluster,
   runConvergence,
   runConvergenceAsync,
-  renderSvg,
-  SCENARIOS,
   STRUCTURES as SIM_STRUCTURES,
   type LinkProfile,
   type StructureUnderTest,
@@ -130,9 +128,6 @@ export {
   type CheckReport as SimCheckReport,
   type ConvergenceOptions,
   type ConvergenceResult,
-  type Scenario,
-  type ScenarioOptions,
-  type ScenarioResult,
 } from './sim/index.js';
 
 // gossip: membership and failure detection (Gossiper, the I/O-free Membership, phi accrual)
