@@ -281,13 +281,6 @@ export function runDynamo(o: DynamoOptions, progress?: (f: number) => void): Dyn
     if (!owners.every((record) => covers(record.context, a.id, a.n))) lostAcked.push(`${a.key}=${a.value}`);
   }
   const siblings = keys.map((key) => union.get(key)?.siblings.length ?? 0);
-  if (process.env.DYNAMO_DEBUG) {
-    for (const key of keys) {
-      const owners = ring.preferenceList(partitionOf(key), o.n);
-      const recs = owners.map((id) => nodes.get(id)!.data.get(key) ?? EMPTY_RECORD);
-      if (recs.some((rec) => !sameRecord(rec, recs[0]))) console.log(key, owners, JSON.stringify(recs.map((rec) => ({ c: rec.context, s: rec.siblings.map((x) => [x.id, x.n, x.ts]) }))));
-    }
-  }
   return {
     seed: o.seed,
     writes,
