@@ -28,6 +28,8 @@ const ZERO_ROOT = Buffer.alloc(16);
 const MAX_WATCHED_KEYS = 256;
 /** Hints handed back per owner per round. */
 const HANDOFF_BATCH = 256;
+/** Longest request timeout accepted, ms. */
+const MAX_TIMEOUT_MS = 60_000;
 /** Partition syncs one anti-entropy round runs at once. */
 const SYNC_LANES = 2;
 
@@ -260,7 +262,8 @@ export class VineNode<V = unknown> extends EventEmitter {
   private quorumOf(options: RequestOptions): { n: number; r: number; w: number; timeout: number } {
     const q = { n: options.n ?? this.n, r: options.r ?? this.r, w: options.w ?? this.w, timeout: options.timeout ?? this.timeout };
     checkQuorum(q.n, q.r, q.w);
-    if (!(q.timeout > 0)) throw errors.invalidArgument('timeout must be positive');
+    // A request's state lives until its timeout: a peer may not ask us to hold it for long.
+    if (!(q.timeout > 0 && q.timeout <= MAX_TIMEOUT_MS)) throw errors.invalidArgument(`timeout must be within 1..${MAX_TIMEOUT_MS} ms`);
     return q;
   }
 
