@@ -151,11 +151,11 @@ export function runDynamo(o: DynamoOptions, progress?: (f: number) => void): Dyn
     }
     if (!ok || !record) return void failedReads++;
     contexts.set(request.key, record.context);
-    // Stale: misses a write acknowledged before this read began. The faults check widens the window by the suspicion time.
+    // Stale: misses a write acknowledged before this read began. The faults check widens the window by the time a suspicion can outlast its fault (a timeout, then the suspicion).
     const missed = acked.filter((a) => a.key === request.key && a.at < request.start && !covers(record.context, a.id, a.n));
     if (missed.length > 0) {
       staleReads++;
-      if (missed.some((a) => !faultBetween(a.at - config.suspectFor, scheduler.now))) staleWithoutFault++;
+      if (missed.some((a) => !faultBetween(a.at - config.suspectFor - config.replicaTimeout, scheduler.now))) staleWithoutFault++;
     }
   }
   const issue = (kind: 'put' | 'get') => {
