@@ -61,7 +61,7 @@ export const errors = {
       `peer reported ${code}: ${message}`,
     ),
   closed: (what: string) => new ReplicationError('ERR_CLOSED', `${what} is closed`),
-  invalidArgument: (message: string) => new ReplicationError('ERR_INVALID_ARGUMENT', message),
+  invalidArgument: (message: string, cause?: unknown) => new ReplicationError('ERR_INVALID_ARGUMENT', message, { cause }),
   /** A quorum operation that could not gather `needed` answers: says how many replicas were reachable and how many answered. */
   unavailable: (operation: string, needed: number, answered: number, asked: number) =>
     new ReplicationError('ERR_UNAVAILABLE', `${operation} needs ${needed} replicas; ${answered} answered of ${asked} reachable`),

@@ -130,6 +130,11 @@ export class MerkleSession implements Session<MerkleMessage> {
     return this.done && this.outHead >= this.out.length;
   }
 
+  /** Live writes waiting for this peer. */
+  get queued(): number {
+    return this.live.length;
+  }
+
   private get depth(): number {
     return this.store.depth;
   }

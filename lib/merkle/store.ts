@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
-import { ClassicLevel } from 'classic-level';
 import { HybridClock, type ClockOptions } from '../clock/index.js';
 import { type ValueEncoding, decode, encode, json } from '../codec/index.js';
 import { errors } from '../errors.js';
+import { pathDb } from '../path-db.js';
 import { Replica } from '../session/replica.js';
 import type { Descriptor, SessionOptions } from '../session/contract.js';
 import { HASH_NAME, keyPosition, leafHash } from './hash.js';
@@ -103,7 +103,6 @@ interface Pending {
  * gains a sibling it did not have, so it now holds several.
  */
 export class MerkleStore<V = unknown> extends Replica {
-  readonly db: AnyLevel;
   readonly name: string;
   readonly valueEncoding: ValueEncoding<V>;
   readonly sync: boolean;
@@ -114,8 +113,10 @@ export class MerkleStore<V = unknown> extends Replica {
   /** How the tree was obtained at open: loaded from the snapshot of a clean close, or rebuilt from the data. */
   openedFrom: 'snapshot' | 'rebuild' | undefined;
 
-  private readonly data: AbstractSublevel<any, any, Uint8Array, Uint8Array>;
-  private readonly meta: AbstractSublevel<any, any, string, Uint8Array>;
+  private database: AnyLevel | undefined;
+  private readonly path: string | undefined;
+  private data!: AbstractSublevel<any, any, Uint8Array, Uint8Array>;
+  private meta!: AbstractSublevel<any, any, string, Uint8Array>;
   private readonly ownsDb: boolean;
   private readonly resolver: Resolver<V> | undefined;
   private readonly randomId: () => string;
@@ -137,7 +138,8 @@ export class MerkleStore<V = unknown> extends Replica {
     super();
     if (!options.db && !options.path) throw errors.invalidArgument('MerkleStore needs a path or a db');
     this.ownsDb = !options.db;
-    this.db = options.db ?? new ClassicLevel(options.path!, { keyEncoding: 'view', valueEncoding: 'view' });
+    this.path = options.path;
+    if (options.db) this.useDb(options.db);
     this.name = options.name ?? 'merkle';
     this.replicaId = options.id;
     this.depth = options.depth ?? DEFAULT_DEPTH;
@@ -148,8 +150,18 @@ export class MerkleStore<V = unknown> extends Replica {
     this.resolver = options.resolve === 'lww' ? lastWriterWins : options.resolve;
     this.randomId = options.randomId ?? (() => randomBytes(8).toString('hex'));
     this.defer = options.defer ?? ((callback) => setImmediate(callback));
-    this.data = this.db.sublevel<Uint8Array, Uint8Array>('d', { keyEncoding: 'view', valueEncoding: 'view' });
-    this.meta = this.db.sublevel<string, Uint8Array>('m', { keyEncoding: 'utf8', valueEncoding: 'view' });
+  }
+
+  /** The database. A store on a path creates it in `open()`, which loads classic-level only then. */
+  get db(): AnyLevel {
+    if (!this.database) throw errors.invalidArgument('the database of a store on a path exists once the store is open: await store.open() first');
+    return this.database;
+  }
+
+  private useDb(db: AnyLevel): void {
+    this.database = db;
+    this.data = db.sublevel<Uint8Array, Uint8Array>('d', { keyEncoding: 'view', valueEncoding: 'view' });
+    this.meta = db.sublevel<string, Uint8Array>('m', { keyEncoding: 'utf8', valueEncoding: 'view' });
   }
 
   get id(): string {
@@ -182,6 +194,7 @@ export class MerkleStore<V = unknown> extends Replica {
   }
 
   private async doOpen(): Promise<void> {
+    if (!this.database) this.useDb(await pathDb(this.path!, { keyEncoding: 'view', valueEncoding: 'view' }));
     await this.db.open();
     const storedId = await this.meta.get('id');
     const id = this.replicaId ?? (storedId ? Buffer.from(storedId).toString('utf8') : this.randomId());
@@ -331,7 +344,7 @@ export class MerkleStore<V = unknown> extends Replica {
       );
       this.isOpen = false;
     }
-    if (this.ownsDb) await this.db.close();
+    if (this.ownsDb) await this.database?.close();
   }
 
   // ---- for sessions ----

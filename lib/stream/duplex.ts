@@ -1,6 +1,6 @@
 import Duplexify from 'duplexify';
 import * as lps from 'length-prefixed-stream';
-import type { Transform } from 'node:stream';
+import type { Duplex, Transform } from 'node:stream';
 import { DEFAULT_LIMITS, type Limits } from '../codec/index.js';
 import { ReplicationError, errors } from '../errors.js';
 import { WireProtocol } from './wire-protocol.js';
@@ -36,12 +36,22 @@ export interface StreamOptions {
  * Emits `'synced'` once the initial exchange is complete both ways, and
  * fails only through `destroy(err)` with a coded ReplicationError.
  */
-export class ReplicationStream extends (Duplexify as unknown as new (writable: Transform, readable: Transform) => Duplexify.Duplexify) {
+// duplexify does the work; the public type is node's Duplex, so a user's
+// types need no duplexify type package (docs/architecture.md, Packaging).
+const DuplexOf = Duplexify as unknown as new (writable: Transform, readable: Transform) => Duplex;
+
+export class ReplicationStream extends DuplexOf {
   readonly protocol: WireProtocol;
   private readonly decoder: Transform;
   private readonly encoder: Transform;
   private readonly failGraceMs: number;
   private scheduled = false;
+  /**
+   * The encoder is over its high-water mark: nothing more is pulled from the
+   * session until it drains, so a peer that does not read leaves the backlog
+   * in the session's bounded queue, not in the stream's buffer.
+   */
+  private blocked = false;
   private outputEnded = false;
   private emittedSynced = false;
   private failing: ReplicationError | undefined;
@@ -69,7 +79,10 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
     decoder.on('end', () => this.onInputEnd());
     // A backlog continues on the next turn of the event loop, not the next
     // tick: timers and I/O get their turn between chunks of a large sync.
-    encoder.on('drain', () => this.schedule(true));
+    encoder.on('drain', () => {
+      this.blocked = false;
+      this.schedule(true);
+    });
     this.once('close', () => this.teardown());
     this.once('end', () => this.protocol.close());
     this.schedule();
@@ -112,11 +125,14 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
 
   private flush(): void {
     this.scheduled = false;
-    if (this.destroyed || this.outputEnded) return;
+    if (this.destroyed || this.outputEnded || this.blocked) return;
     try {
       let frame: Buffer | undefined;
       while ((frame = this.protocol.nextFrame()) !== undefined) {
-        if (!this.encoder.write(frame)) break; // 'drain' schedules the next flush
+        if (!this.encoder.write(frame)) {
+          this.blocked = true; // 'drain' schedules the next flush
+          break;
+        }
       }
     } catch (err) {
       this.fail(coded(err));

@@ -3,10 +3,10 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { join as joinPath } from 'node:path';
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
-import { ClassicLevel } from 'classic-level';
 import pump from 'pump';
 import { type ValueEncoding, decode, encode, json } from '../codec/index.js';
 import { errors } from '../errors.js';
+import { pathDb } from '../path-db.js';
 import { MerkleStore, type ChangeEvent } from '../merkle/store.js';
 import { type KeyRecord, EMPTY_RECORD, decodeContext, decodeRecord, encodeContext, encodeRecord } from '../merkle/record.js';
 import { type Resolver, lastWriterWins } from '../merkle/resolve.js';
@@ -122,7 +122,7 @@ export class VineNode<V = unknown> extends EventEmitter {
     const port = this.options.port ?? 0;
     if (this.options.db) this.db = this.options.db;
     else {
-      this.db = new ClassicLevel(this.options.dataDir ?? joinPath(process.cwd(), `vine-${port}`), { keyEncoding: 'view', valueEncoding: 'view' });
+      this.db = await pathDb(this.options.dataDir ?? joinPath(process.cwd(), `vine-${port}`), { keyEncoding: 'view', valueEncoding: 'view' });
       this.ownsDb = true;
     }
     await this.db.open();

@@ -9,6 +9,7 @@ stalledReader({
   create: (id) => new Model({ id }),
   mutate: (m, i) => m.set(`k${i % 50_000}`, i),
   state: (m) => m.toJSON(),
+  progress: (m) => m.size,
   bound: BOUND,
 });
 
@@ -16,6 +17,7 @@ stalledReader({
   name: 'log',
   create: (id) => new Log({ id }),
   mutate: (l, i) => void l.append(i),
-  state: (l) => [...l.entries()].length,
+  state: (l) => l.toJSON().map((r) => r.seq),
+  progress: (l) => l.length,
   bound: BOUND,
 });

@@ -10,5 +10,6 @@ stalledReader({
     else s.insert(s.length === 0 ? 0 : (i * 13) % s.length, 'x');
   },
   state: (s) => s.toString(),
+  progress: (s) => s.length,
   bound: 1 << 16,
 });
