@@ -2,9 +2,11 @@
 // The tendril command. Each subcommand lives in its own file; this one only dispatches.
 import { simCommand, simUsage } from './sim-command.js';
 import { vineCommand } from './vine-command.js';
+import { gossipCommand } from './gossip-command.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: readonly string[]) => number | Promise<number> }> = {
   sim: { summary: 'run a deterministic simulation scenario (tendril sim --help)', run: simCommand },
+  gossip: { summary: 'run a gossip node: tendril gossip --port 9001 --seeds 127.0.0.1:9000 [--cluster NAME]', run: gossipCommand },
   vine: { summary: 'run a vine key/value node, or set/get through one (tendril vine --help)', run: vineCommand },
 };
 

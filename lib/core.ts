@@ -60,3 +60,6 @@ export type { Delta } from './crdt/delta.js';
 
 // The Merkle engine
 export { MerkleTree, DEFAULT_DEPTH as MERKLE_DEFAULT_DEPTH, lastWriterWins } from './merkle/index.js';
+
+// The gossip core: the phi accrual detector, one exchange in memory, the session
+export { PhiAccrualDetector, phiOfNormal, GossipSession, exchange, gossipCodec, type GossipMessage, type ExchangeOptions, type ExchangeResult } from './gossip/index.js';

@@ -42,11 +42,10 @@ export { Seq, type SeqOptions, type SeqChange, type DeltaOp } from './seq/index.
 // MerkleStore: a persistent key/value store with siblings
 export { MerkleStore, type MerkleStoreOptions, type Versions, type ChangeEvent, type WriteOptions, type Resolver, type SiblingView } from './merkle/index.js';
 
-// gossip: membership and failure detection (Gossiper, the I/O-free Membership, phi accrual)
+// Gossip: membership and failure detection (grapevine's Gossiper, typed), and its I/O-free core
 export {
   Gossiper,
   Membership,
-  PhiAccrualDetector,
   parseAddress,
   formatAddress,
   DEFAULT_GOSSIP_LIMITS,

@@ -3,6 +3,7 @@ import { encode, json } from '../codec/index.js';
 import { errors } from '../errors.js';
 import { Random } from '../random.js';
 import { Replica } from '../session/replica.js';
+import { SessionSet } from '../session/session-set.js';
 import type { Descriptor, SessionOptions } from '../session/contract.js';
 import type { ReplicationStream, StreamOptions } from '../stream/duplex.js';
 import { normalizeAddress } from './address.js';
@@ -83,7 +84,8 @@ export class Membership extends Replica {
   private readonly local: NodeState;
   private readonly members = new Map<string, Member>();
   private readonly tombstones = new Map<string, Tombstone>();
-  private readonly sessions = new Set<GossipSession>();
+  /** Our live streams: a member whose state moved on is relayed to all but the one it came from. */
+  readonly peers = new SessionSet<string>();
   private lastTick: number | undefined;
   /** No convictions before this time: set after this process was stalled. */
   private quietUntil = 0;
@@ -276,14 +278,6 @@ export class Membership extends Replica {
 
   // ---- what sessions call ------------------------------------------------
 
-  attach(session: GossipSession): void {
-    this.sessions.add(session);
-  }
-
-  detach(session: GossipSession): void {
-    this.sessions.delete(session);
-  }
-
   /** Our digest: ourselves and every member not removed, and our receive window. */
   digest(): DigestMessage {
     const nodes: DigestEntry[] = [{ id: this.id, generation: this.local.generation, version: this.local.version }];
@@ -434,7 +428,7 @@ export class Membership extends Replica {
 
   /** Tells every session but `origin` that a member's state moved on. */
   private changed(id: string, origin: GossipSession | undefined): void {
-    for (const session of this.sessions) if (session !== origin) session.changed(id);
+    this.peers.relay(id, origin);
   }
 
   /** The state to send for a member (ourselves included), if we spread it. */

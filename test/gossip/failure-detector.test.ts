@@ -24,7 +24,7 @@ test('log10 erfc matches known values', (t) => {
 });
 
 test('phi of a known inter-arrival series against the formula', (t) => {
-  const options = { acceptableHeartbeatPauseMs: 0, minStdDeviationMs: 1, firstHeartbeatEstimateMs: 1000 };
+  const options = { acceptableHeartbeatPauseMs: 0, minStdDeviationMs: 1, firstHeartbeatEstimateMs: 1000, maxSampleIntervalMs: Infinity };
   const detector = new PhiAccrualDetector(options);
   const intervals = [1000, 1100, 900, 1050, 950, 1200, 800, 1000];
   let now = 0;
@@ -61,8 +61,17 @@ test('phi: the minimum standard deviation and the acceptable pause', (t) => {
   t.end();
 });
 
+test('phi: an outage is not a sample', (t) => {
+  const d = new PhiAccrualDetector({ firstHeartbeatEstimateMs: 1000, acceptableHeartbeatPauseMs: 3000 });
+  for (let i = 0; i <= 20; i++) d.heartbeat(i * 1000);
+  const before = [d.mean, d.standardDeviation];
+  d.heartbeat(20_000 + 30_000); // back after 30 s: longer than estimate + acceptable pause
+  t.deepEqual([d.mean, d.standardDeviation], before, 'the 30 s gap is not recorded');
+  t.end();
+});
+
 test('phi: the window is bounded and forgets old intervals', (t) => {
-  const d = new PhiAccrualDetector({ maxSampleSize: 10, firstHeartbeatEstimateMs: 1000 });
+  const d = new PhiAccrualDetector({ maxSampleSize: 10, firstHeartbeatEstimateMs: 1000, maxSampleIntervalMs: Infinity });
   let now = 0;
   d.heartbeat(now);
   for (let i = 0; i < 50; i++) d.heartbeat((now += 5000));

@@ -2,6 +2,7 @@ import { aggregation } from './aggregation.js';
 import { broadcast } from './broadcast.js';
 import { dynamo } from './dynamo.js';
 import { epidemic } from './epidemic.js';
+import { membership } from './membership.js';
 import { primaryBackup } from './primary-backup.js';
 import type { Scenario } from './scenario.js';
 import { sweep } from './sweep.js';
@@ -14,4 +15,5 @@ export const SCENARIOS: Record<string, Scenario> = {
   aggregation,
   broadcast,
   sweep,
+  membership,
 };
