@@ -83,7 +83,7 @@ export class Gossiper extends Membership {
   /** One gossip round now, then the next after the interval (with a little jitter, so nodes do not march in step). */
   private round(): void {
     if (!this.running) return;
-    for (const address of this.gossipTargets()) this.gossipTo(address);
+    this.gossipTargets().forEach((address, k) => this.gossipTo(address, k === 0));
     const interval = this.timing.gossipIntervalMs;
     this.timer = setTimeout(() => {
       this.tick();
@@ -91,14 +91,23 @@ export class Gossiper extends Membership {
     }, interval * (0.9 + 0.2 * this.random.float()));
   }
 
-  private gossipTo(address: string): void {
+  /**
+   * One exchange with `address`. If it does not complete and `retry` is
+   * set, one other live member is tried in its place: on a lossy network
+   * that keeps this node's heartbeat moving.
+   */
+  private gossipTo(address: string, retry: boolean): void {
     const { host, port } = parseAddress(address);
     const socket = netConnect(port, host);
     this.track(socket);
     const stream = this.createStream(this.streamOptions);
     stream.on('error', (err) => this.emit('peer_error', err, address));
     socket.on('error', () => {}); // refused or reset: the failure detector judges, not us
-    pump(socket, stream, socket);
+    pump(socket, stream, socket, () => {
+      if (stream.synced || !retry || !this.running) return;
+      const other = this.retryTarget(address);
+      if (other) this.gossipTo(other, false);
+    });
   }
 
   private track(socket: Socket): void {

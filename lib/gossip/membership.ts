@@ -276,6 +276,19 @@ export class Membership extends Replica {
     return chooseTargets({ live, dead, seeds: this.seeds }, this.random);
   }
 
+  /**
+   * Another live member to gossip with after a round's exchange with
+   * `failed` did not complete: one retry per round keeps a lossy network
+   * from silencing a node's heartbeat for rounds on end.
+   */
+  retryTarget(failed: string): string | undefined {
+    const live: string[] = [];
+    for (const member of this.members.values()) {
+      if (member.status === 'alive' && member.state.address && member.state.address !== failed) live.push(member.state.address);
+    }
+    return live.length === 0 ? undefined : this.random.pick(live);
+  }
+
   // ---- what sessions call ------------------------------------------------
 
   /** Our digest: ourselves and every member not removed, and our receive window. */
@@ -333,7 +346,7 @@ export class Membership extends Replica {
    * Applies a run of one member's changes from a peer. Everything is checked
    * before anything changes. Returns whether the member is new to us.
    */
-  applyDeltas(message: DeltasMessage, origin: GossipSession | undefined): { introduced: boolean } {
+  applyDeltas(message: DeltasMessage, origin: unknown): { introduced: boolean } {
     const now = this.now();
     this.checkId(message.id);
     this.guardCounter(message.generation);
@@ -387,7 +400,7 @@ export class Membership extends Replica {
   }
 
   /** A member we did not know, or a new life of one we did. */
-  private admit(message: DeltasMessage, previous: Member | undefined, now: number, origin: GossipSession | undefined): { introduced: boolean } {
+  private admit(message: DeltasMessage, previous: Member | undefined, now: number, origin: unknown): { introduced: boolean } {
     // A new life must come whole, from its first version.
     if (message.from !== 0) return { introduced: false };
     if (previous === undefined) {
@@ -427,7 +440,7 @@ export class Membership extends Replica {
   }
 
   /** Tells every session but `origin` that a member's state moved on. */
-  private changed(id: string, origin: GossipSession | undefined): void {
+  private changed(id: string, origin: unknown): void {
     this.peers.relay(id, origin);
   }
 

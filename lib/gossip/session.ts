@@ -2,9 +2,25 @@ import { errors } from '../errors.js';
 import type { Codec } from '../codec/index.js';
 import { BaseSession } from '../session/base-session.js';
 import type { SessionOptions } from '../session/contract.js';
-import { type AggregateMessage, type DeltasMessage, type DigestEntry, type GossipMessage, entryLength, gossipCodec } from './messages.js';
-import type { Membership } from './membership.js';
+import { type AggregateMessage, type DeltasMessage, type DigestEntry, type DigestMessage, type GossipMessage, entryLength, gossipCodec } from './messages.js';
 import type { NodeState } from './node-state.js';
+import type { SessionSet } from '../session/session-set.js';
+import type { Aggregates } from './aggregate.js';
+import type { GossipLimits, MembershipTiming } from './options.js';
+
+/** What a gossip session needs of its membership (the `Membership`; an interface, so the two files do not import each other). */
+export interface GossipHost {
+  readonly peers: SessionSet<string>;
+  readonly limits: GossipLimits;
+  readonly timing: MembershipTiming;
+  readonly aggregates: Aggregates;
+  digest(): DigestMessage;
+  checkDigest(digest: DigestMessage): void;
+  offers(known: ReadonlyMap<string, DigestEntry>, windowMembers: number): { state: NodeState; from: number }[];
+  applyDeltas(message: DeltasMessage, origin: unknown): { introduced: boolean };
+  forget(ids: readonly string[]): void;
+  stateOf(id: string): NodeState | undefined;
+}
 
 /** Bytes of a deltas message besides its entries, at most (tag, id, generation, address, counters). */
 const DELTAS_OVERHEAD = 64;
@@ -36,9 +52,11 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
   private readonly introduced: string[] = [];
   /** A member whose live run was cut by the message size: the rest goes next. */
   private pendingLive: string | undefined;
+  /** Members in the live queue: one entry per member is enough, its run is made when it is sent. */
+  private readonly queuedIds = new Set<string>();
 
   constructor(
-    private readonly membership: Membership,
+    private readonly membership: GossipHost,
     options: SessionOptions,
   ) {
     super(options, membership.peers, MAX_QUEUED);
@@ -121,11 +139,24 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
     }
   }
 
+  /** A member's state moved on: queue it once, however often it moves before it is sent. */
+  override offer(id: string): void {
+    if (this.queuedIds.has(id)) return;
+    this.queuedIds.add(id);
+    super.offer(id);
+  }
+
+  protected override overflowed(): void {
+    this.queuedIds.clear();
+    super.overflowed();
+  }
+
   protected nextLive(): GossipMessage | undefined {
     while (true) {
       const id = this.pendingLive ?? this.live.shift();
       this.pendingLive = undefined;
       if (id === undefined) return undefined;
+      this.queuedIds.delete(id);
       const state = this.membership.stateOf(id);
       if (!state) continue;
       const message = this.run(state, undefined, Infinity);
@@ -140,6 +171,7 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
   }
 
   protected override onClose(): void {
+    this.queuedIds.clear();
     this.known = undefined;
     this.pendingLive = undefined;
   }

@@ -114,6 +114,7 @@ export function runMembership(options: MembershipRunOptions): MembershipRunResul
   const pausedUntil: number[] = [];
   const pauseStarted: number[] = [];
   const wokeAt: number[] = [];
+  const lifeStart: number[] = [];
   const nodes: Membership[] = [];
   const result: MembershipRunResult = {
     falseConvictions: [],
@@ -179,13 +180,20 @@ export function runMembership(options: MembershipRunOptions): MembershipRunResul
       return;
     }
     life.tick();
-    for (const target of life.gossipTargets()) {
+    const attempt = (target: string): boolean => {
       const j = index.get(target)!;
-      if (!reachable(j) || partitioned(i, j) || random.chance(exchangeFails)) continue;
+      if (!reachable(j) || partitioned(i, j) || random.chance(exchangeFails)) return false;
       const { bytes: sent } = exchange(life, nodes[j]);
       result.exchanges++;
       if (scheduler.now >= warmup) bytes += sent[0] + sent[1] + overhead;
-    }
+      return true;
+    };
+    life.gossipTargets().forEach((target, k) => {
+      if (attempt(target) || k > 0) return;
+      // The round's live exchange failed: one retry with another live member, as the networked node does.
+      const retry = life.retryTarget(target);
+      if (retry) attempt(retry);
+    });
     scheduler.schedule(interval * (0.9 + 0.2 * random.float()), () => tick(i, life), `tick ${i}`);
   };
   for (let i = 0; i < options.nodes; i++) {
@@ -203,6 +211,7 @@ export function runMembership(options: MembershipRunOptions): MembershipRunResul
       scheduler.at(crash.restartAt, () => {
         up[crash.node] = true;
         crashedAt.delete(crash.node);
+        lifeStart[crash.node] = scheduler.now;
         const life = create(crash.node);
         nodes[crash.node] = life;
         scheduler.schedule(0, () => tick(crash.node, life), `restart ${crash.node}`);
@@ -245,7 +254,8 @@ export function runMembership(options: MembershipRunOptions): MembershipRunResul
   for (const [crashed, observers] of convictedBy) {
     const at = crashedAt.get(crashed);
     if (at === undefined) continue; // restarted before the end: detection counted only for those still down
-    const watchers = nodes.map((_, i) => i).filter((i) => i !== crashed && up[i]);
+    // Those that were up when it crashed and stayed up (a node restarted since never knew it).
+    const watchers = nodes.map((_, i) => i).filter((i) => i !== crashed && up[i] && (lifeStart[i] ?? 0) <= at);
     for (const w of watchers) if (observers.has(w)) result.detectionPairsMs.push(observers.get(w)! - at);
     const all = watchers.every((w) => observers.has(w));
     result.detectionMs.push(all ? Math.max(...watchers.map((w) => observers.get(w)!)) - at : Infinity);

@@ -34,6 +34,7 @@ export const membership: Scenario = {
     '--seeds N        seeds per loss level for the false-alarm runs (default 2)',
     '--hours H        simulated hours per false-alarm run (default 0.25)',
     '--spread-nodes N nodes for the spread run (default 1000)',
+    '--crash-runs N   20-node runs of five crashes each for the detection figures (default 4)',
   ],
   run(options: ScenarioOptions): ScenarioResult {
     const part = options.extra.part ?? 'all';
@@ -85,7 +86,8 @@ export const membership: Scenario = {
     if (want('detection')) {
       const all: number[] = [];
       const runs: MembershipRunResult[] = [];
-      for (let s = 0; s < 4; s++) {
+      const crashRuns = extraNumber(options, 'crash-runs', 4);
+      for (let s = 0; s < crashRuns; s++) {
         const crashes = [0, 1, 2, 3, 4].map((k) => ({ node: 10 + k, at: 60_000 + k * 40_000 }));
         const r = runMembership({ nodes: 20, seed: seed + 100 + s, durationMs: 300_000, loss: options.loss ?? 0, crashes });
         runs.push(r);
