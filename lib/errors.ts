@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'ERR_REMOTE',
   'ERR_CLOSED',
   'ERR_INVALID_ARGUMENT',
+  'ERR_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode =
@@ -28,7 +29,8 @@ export type ErrorCode =
   | 'ERR_INTEGRITY' // a history that fails verification (hash chain, ordering)
   | 'ERR_REMOTE' // the peer reported an error and closed
   | 'ERR_CLOSED' // the replica or stream is closed
-  | 'ERR_INVALID_ARGUMENT'; // a caller passed something unusable
+  | 'ERR_INVALID_ARGUMENT' // a caller passed something unusable
+  | 'ERR_UNAVAILABLE'; // too few replicas answered in time for a quorum
 
 export class ReplicationError extends Error {
   readonly code: ErrorCode;
@@ -60,6 +62,9 @@ export const errors = {
     ),
   closed: (what: string) => new ReplicationError('ERR_CLOSED', `${what} is closed`),
   invalidArgument: (message: string, cause?: unknown) => new ReplicationError('ERR_INVALID_ARGUMENT', message, { cause }),
+  /** A quorum operation that could not gather `needed` answers: says how many replicas were reachable and how many answered. */
+  unavailable: (operation: string, needed: number, answered: number, asked: number) =>
+    new ReplicationError('ERR_UNAVAILABLE', `${operation} needs ${needed} replicas; ${answered} answered of ${asked} reachable`),
 };
 
 export function isReplicationError(err: unknown): err is ReplicationError {

@@ -82,3 +82,22 @@ export {
   type PhiOptions,
   type Address,
 } from './gossip/index.js';
+
+// vine: a Dynamo-style key/value cluster (quorum reads and writes, hinted handoff, read repair, anti-entropy)
+export {
+  Vine,
+  VineHandle,
+  VineNode,
+  RemoteVine,
+  HashRing,
+  PARTITIONS,
+  partitionOf,
+  LocalCluster,
+  GossipMembership,
+  type VineOptions,
+  type RequestOptions as VineRequestOptions,
+  type VineVersions,
+  type DataEvent as VineDataEvent,
+  type Membership as VineMembership,
+  type Member as VineMember,
+} from './vine/index.js';

@@ -1,5 +1,6 @@
 import { aggregation } from './aggregation.js';
 import { broadcast } from './broadcast.js';
+import { dynamo } from './dynamo.js';
 import { epidemic } from './epidemic.js';
 import { membership } from './membership.js';
 import { primaryBackup } from './primary-backup.js';
@@ -9,6 +10,7 @@ import { sweep } from './sweep.js';
 /** Every scenario `tendril sim` knows, by name. */
 export const SCENARIOS: Record<string, Scenario> = {
   'primary-backup': primaryBackup,
+  dynamo,
   epidemic,
   aggregation,
   broadcast,
