@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'ERR_REMOTE',
   'ERR_CLOSED',
   'ERR_INVALID_ARGUMENT',
+  'ERR_TIMEOUT',
 ] as const;
 
 export type ErrorCode =
@@ -28,7 +29,8 @@ export type ErrorCode =
   | 'ERR_INTEGRITY' // a history that fails verification (hash chain, ordering)
   | 'ERR_REMOTE' // the peer reported an error and closed
   | 'ERR_CLOSED' // the replica or stream is closed
-  | 'ERR_INVALID_ARGUMENT'; // a caller passed something unusable
+  | 'ERR_INVALID_ARGUMENT' // a caller passed something unusable
+  | 'ERR_TIMEOUT'; // the peer did not complete its handshake, or fell silent, in time
 
 export class ReplicationError extends Error {
   readonly code: ErrorCode;
@@ -60,6 +62,7 @@ export const errors = {
     ),
   closed: (what: string) => new ReplicationError('ERR_CLOSED', `${what} is closed`),
   invalidArgument: (message: string) => new ReplicationError('ERR_INVALID_ARGUMENT', message),
+  timeout: (message: string) => new ReplicationError('ERR_TIMEOUT', message),
 };
 
 export function isReplicationError(err: unknown): err is ReplicationError {

@@ -1,4 +1,4 @@
-import { type Codec, type ValueEncoding, decode, encode, json } from '../codec/index.js';
+import { type Codec, type ValueEncoding, canonicalOf, decode, encode, json } from '../codec/index.js';
 
 /**
  * Set elements and register values are compared by their encoded form: two
@@ -22,7 +22,8 @@ export class ElementKeys {
   }
 
   keyOf(value: unknown): string {
-    return encode(this.encoding, value).toString('latin1');
+    // Canonical first: a value the encoding would change (Infinity, -0) is refused, not silently turned into another element.
+    return encode(this.encoding, canonicalOf(this.encoding, value)).toString('latin1');
   }
 
   valueOf(key: string): unknown {

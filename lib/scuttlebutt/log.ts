@@ -2,6 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { type Timestamp, compareStamps } from '../clock/index.js';
 import { type DecodeState, type EncodeState, encode, fixed, string, struct, uint } from '../codec/index.js';
 import { checkJsonDepth } from '../codec/values.js';
+import { canonicalValue, checkCanonicalJson } from '../codec/canonical.js';
 import { errors } from '../errors.js';
 import type { Clock } from './messages.js';
 import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
@@ -50,11 +51,7 @@ const logEntryCodec: UpdateCodec<LogEntry> = {
     const prev = Uint8Array.from(fixed(HASH_BYTES).decode(state));
     const json = string.decode(state);
     checkJsonDepth(json, state.limits.maxDepth);
-    try {
-      JSON.parse(json);
-    } catch (err) {
-      throw errors.decode('invalid JSON value in log entry', err);
-    }
+    checkCanonicalJson(json);
     return { source, ts, seq, prev, json, hash: entryHash(source, seq, ts, json, prev) };
   },
 };
@@ -77,8 +74,7 @@ export class Log extends Scuttlebutt<LogEntry> {
 
   /** Appends a JSON value; returns the new entry's record. */
   append(value: unknown): LogRecord {
-    const json = JSON.stringify(value);
-    if (json === undefined) throw errors.invalidArgument('log values must be JSON-serialisable');
+    const json = canonicalValue(value).text;
     const head = this.heads.get(this.id);
     const seq = (head?.seq ?? 0) + 1;
     const prev = head?.hash ?? GENESIS;

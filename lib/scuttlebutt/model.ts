@@ -3,6 +3,7 @@ import { compareStamps } from '../clock/index.js';
 import { type DecodeState, type EncodeState, string, uint } from '../codec/index.js';
 import { need } from '../codec/codec.js';
 import { checkJsonDepth } from '../codec/values.js';
+import { canonicalValue, checkCanonicalJson } from '../codec/canonical.js';
 import { decodeUtf8, writeUtf8 } from '../codec/primitives.js';
 import { errors } from '../errors.js';
 import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
@@ -73,11 +74,7 @@ const PLAIN_JSON_STRING = /^"[^"\\\u0000-\u001f]*"$/;
 function validateJson(json: string, maxDepth: number): void {
   if (PLAIN_JSON_STRING.test(json)) return;
   checkJsonDepth(json, maxDepth);
-  try {
-    JSON.parse(json);
-  } catch (err) {
-    throw errors.decode('invalid JSON value', err);
-  }
+  checkCanonicalJson(json);
 }
 
 export interface ModelOptions extends ScuttlebuttOptions {}
@@ -108,8 +105,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   /** Sets `key` to `value` (any JSON value) and replicates it. */
   set(key: string, value: unknown): this {
     checkKey(key);
-    const json = JSON.stringify(value);
-    if (json === undefined) throw errors.invalidArgument(`value of ${JSON.stringify(key)} is not JSON-serialisable`);
+    const json = canonicalValue(value).text;
     this.localUpdate((ts) => ({ source: this.id, ts, key, json }));
     return this;
   }
@@ -201,6 +197,8 @@ export class Model extends Scuttlebutt<ModelUpdate> {
 
 function checkKey(key: string): void {
   if (typeof key !== 'string') throw errors.invalidArgument('keys are strings');
+  // The wire's UTF-8 cannot carry a lone surrogate: peers would get another key.
+  if (!key.isWellFormed()) throw errors.invalidArgument('key has a lone surrogate');
   // A UTF-16 unit is at most 3 UTF-8 bytes: short keys need no count.
   if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) throw errors.invalidArgument(`key longer than ${MAX_KEY_BYTES} bytes`);
 }

@@ -95,6 +95,14 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    */
   ingestBatch(updates: U[], origin: ScuttlebuttSession<U>): void {
     if (updates.length === 0) return;
+    const last = updates[updates.length - 1];
+    // Only this replica writes in its own name. Its own updates may come back
+    // (a peer relays what it got from us), but never one we have not made:
+    // that would be a forged write, or a reused id, and either makes
+    // replicas differ for good.
+    if (last.source === this.id && last.ts > (this.highWater.get(this.id) ?? 0)) {
+      throw errors.integrity(`peer sent an update in our own name (${JSON.stringify(this.id)}) that we never made`);
+    }
     this.clock.receive(updates[updates.length - 1].ts);
     for (const update of updates) this.ingest(update, origin);
   }
