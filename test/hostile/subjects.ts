@@ -57,7 +57,7 @@ export const log: Subject<Log> = {
 
 /** Everything a delta-state replica holds: value, store and causal context. */
 function deltaSnapshot(r: DeltaReplica<any, any>): string {
-  return dump({ value: r.value(), store: r.store, context: [...r.context.ranges] });
+  return dump({ value: r.value(), store: r.store, context: [...r.context.ranges].sort(([a], [b]) => (a < b ? -1 : 1)) });
 }
 
 function deltaSubject<R extends DeltaReplica<any, any>>(name: string, create: (id: string) => R, populate: (r: R) => void): Subject<R> {
