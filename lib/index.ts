@@ -49,7 +49,7 @@ export { Random } from './random.js';
 export { Scuttlebutt, Model, Log, createSnapshotStream, loadSnapshot, persist, Persistence, type PersistOptions, type LogEntry, type LogRecord, type ScuttlebuttOptions, type ModelOptions, type ModelUpdate, type ChangeMeta, type ModelListener, type Update, type UpdateCodec, type Clock } from './scuttlebutt/index.js';
 
 // Transports
-export { listen, connect, Connector, stdio, backoffDelay, type ConnectOptions, type BackoffOptions } from './transport/index.js';
+export { listen, connect, Connector, stdio, backoffDelay, DEFAULT_MAX_CONNECTIONS, type ConnectOptions, type ListenOptions, type BackoffOptions } from './transport/index.js';
 
 // codec and clock (foundation tests): the range of the int codec
 export { INT_MIN, INT_MAX } from './codec/index.js';

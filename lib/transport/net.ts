@@ -5,16 +5,29 @@ import type { StreamOptions } from '../stream/duplex.js';
 import type { Streamable } from '../stream/replicate.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 
+/** Default bound on open connections per server: 1,024. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+
+export interface ListenOptions extends StreamOptions {
+  /** Most connections open at once; more are closed at once. Default 1,024. */
+  maxConnections?: number;
+}
+
 /**
  * Serves `replica` over TCP: every accepted socket gets its own replication
  * stream. The transport never knows which structure it carries.
  */
-export function listen(replica: Streamable, port: number, host = '127.0.0.1', options: StreamOptions = {}): Promise<Server> {
+export function listen(replica: Streamable, port: number, host = '127.0.0.1', options: ListenOptions = {}): Promise<Server> {
+  const { maxConnections = DEFAULT_MAX_CONNECTIONS, ...streamOptions } = options;
   const server = createServer((socket) => {
-    const stream = replica.createStream(options);
+    // Frames go out as they are made: Nagle's algorithm would hold each back for an ACK.
+    socket.setNoDelay(true);
+    const stream = replica.createStream(streamOptions);
     stream.on('error', (err) => server.emit('peerError', err, socket));
     pump(socket, stream, socket);
   });
+  // Peers that never speak are dropped by the stream's handshake and idle timeouts; this bounds how many may wait.
+  server.maxConnections = maxConnections;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -60,6 +73,7 @@ export class Connector extends EventEmitter {
 
   private dial(): void {
     const socket = netConnect(this.options.port, this.options.host ?? '127.0.0.1');
+    socket.setNoDelay(true);
     this.socket = socket;
     const stream = this.replica.createStream(this.options);
     socket.once('connect', () => this.emit('connect'));
