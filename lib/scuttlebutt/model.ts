@@ -170,7 +170,11 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   }
 
   override isRetained(update: ModelUpdate): boolean {
-    return this.store.get(update.key) === update;
+    const current = this.store.get(update.key);
+    // An update replaced by one not yet stored still goes out: if the process
+    // dies before its successor reaches the disk, the restarted replica holds
+    // this one, and a peer must hold it too.
+    return current === update || (current !== undefined && this.isHeld(current));
   }
 
   protected applyUpdate(update: ModelUpdate, origin: ScuttlebuttSession<ModelUpdate> | undefined): boolean {

@@ -44,6 +44,12 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   // update applied, and a plain indexed loop allocates nothing.
   private sessions: ScuttlebuttSession<U>[] = [];
   private observers: UpdateObserver<U>[] = [];
+  // With persistence, updates are relayed only once stored (see holdUntilStored).
+  private gated = false;
+  private held: { update: U; origin: ScuttlebuttSession<U> | undefined }[] = [];
+  private heldHead = 0;
+  private readonly heldSet = new Set<U>();
+  private closedBy: string | undefined;
 
   constructor(options: ScuttlebuttOptions = {}) {
     super();
@@ -83,9 +89,68 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     return this.highWater.size === 0;
   }
 
-  /** Every retained update, in the order it was applied (so each source's in timestamp order). */
+  /**
+   * Every retained update, in the order it was applied (so each source's in
+   * timestamp order), up to the first one not yet stored: what is not on
+   * disk is never sent, so a replica that crashes never comes back behind
+   * what its peers have of it. The rest follows as live updates once stored.
+   */
   history(): Iterator<U> & Iterable<U> {
-    return this.retained();
+    const scan = this.retained();
+    if (!this.gated) return scan;
+    const held = this.heldSet;
+    const gated: Iterator<U> & Iterable<U> = {
+      next: () => {
+        const next = scan.next();
+        // Updates are stored in the order applied, so the ones not yet stored are a suffix.
+        if (!next.done && held.has(next.value)) return { done: true, value: undefined };
+        return next;
+      },
+      [Symbol.iterator]: () => gated,
+    };
+    return gated;
+  }
+
+  /**
+   * @internal For persistence: from now on an update is relayed to peers
+   * only once `releaseStored` says it is on disk. Returns a function that
+   * turns this off and relays whatever is held.
+   */
+  holdUntilStored(): () => void {
+    this.gated = true;
+    return () => {
+      this.gated = false;
+      this.releaseStored(this.held.length - this.heldHead);
+    };
+  }
+
+  /** True while `update` is applied here but not yet stored (so not yet relayed). */
+  protected isHeld(update: U): boolean {
+    return this.heldSet.has(update);
+  }
+
+  /** @internal The next `count` updates applied (in order) are stored: relay them. */
+  releaseStored(count: number): void {
+    const end = Math.min(this.held.length, this.heldHead + count);
+    for (let i = this.heldHead; i < end; i++) {
+      const { update, origin } = this.held[i];
+      this.heldSet.delete(update);
+      const { sessions } = this;
+      for (let j = 0; j < sessions.length; j++) if (sessions[j] !== origin) sessions[j].relay(update);
+    }
+    this.heldHead = end;
+    if (this.heldHead === this.held.length) {
+      this.held = [];
+      this.heldHead = 0;
+    }
+  }
+
+  /**
+   * @internal The replica's store is closed: later writes, local or from a
+   * peer, fail with ERR_CLOSED instead of living in memory only.
+   */
+  closeWrites(what: string): void {
+    this.closedBy = what;
   }
 
   /**
@@ -95,6 +160,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    */
   ingestBatch(updates: U[], origin: ScuttlebuttSession<U>): void {
     if (updates.length === 0) return;
+    if (this.closedBy) throw errors.closed(this.closedBy);
     const last = updates[updates.length - 1];
     // Only this replica writes in its own name. Its own updates may come back
     // (a peer relays what it got from us), but never one we have not made:
@@ -120,12 +186,18 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     const retained = this.applyUpdate(update, origin);
     const { observers, sessions } = this;
     for (let i = 0; i < observers.length; i++) observers[i].applied(update, retained);
-    for (let i = 0; i < sessions.length; i++) if (sessions[i] !== origin) sessions[i].relay(update);
+    if (this.gated) {
+      this.held.push({ update, origin });
+      this.heldSet.add(update);
+    } else {
+      for (let i = 0; i < sessions.length; i++) if (sessions[i] !== origin) sessions[i].relay(update);
+    }
     return true;
   }
 
   /** Adds a local update stamped with the next timestamp of our clock. */
   protected localUpdate(make: (ts: Timestamp) => U): U {
+    if (this.closedBy) throw errors.closed(this.closedBy);
     const update = make(this.clock.now());
     this.ingest(update);
     return update;

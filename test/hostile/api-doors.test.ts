@@ -116,3 +116,24 @@ test('MerkleStore: put/del take sync, and refuse unknown options', async (t) => 
   t.equal(await codeOf(() => store.put('c', 3, { sync: 'yes' } as never)), 'ERR_INVALID_ARGUMENT', 'sync must be a boolean');
   await store.close();
 });
+
+test('a persisted Model or Log refuses writes after its store is closed (ERR_CLOSED), and relays only what is stored', async (t) => {
+  const { persist } = await import('../../lib/index.js');
+  const model = new Model({ id: 'm' });
+  const stored = await persist(model, new MemoryLevel());
+  const peer = new Model({ id: 'p' });
+  const replication = await replicate(model, peer);
+  model.set('a', 1);
+  t.equal(peer.get('a'), undefined, 'not relayed before it is stored');
+  await stored.flush();
+  const { until } = await import('../helpers/compliance.js');
+  await until(() => peer.get('a') === 1);
+  t.pass('relayed once stored');
+  await stored.close();
+  t.equal(await codeOf(() => model.set('b', 2)), 'ERR_CLOSED', 'Model.set after close');
+  await replication.close();
+  const log = new Log({ id: 'l' });
+  const storedLog = await persist(log, new MemoryLevel());
+  await storedLog.close();
+  t.equal(await codeOf(() => log.append(1)), 'ERR_CLOSED', 'Log.append after close');
+});
