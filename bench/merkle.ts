@@ -12,14 +12,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import pump from 'pump';
-import { MerkleStore, MerkleTree, Model, replicate } from '../lib/index.js';
+import { MerkleStore, Model, replicate } from '../lib/index.js';
+import { FrameType, MerkleTree, Random } from '../lib/core.js';
 import { decodeState, uint } from '../lib/codec/index.js';
-import { FrameType } from '../lib/stream/frames.js';
 import { HASH_BYTES } from '../lib/merkle/hash.js';
 import { merkleMessageCodec } from '../lib/merkle/messages.js';
 import { decodeRecord } from '../lib/merkle/record.js';
 import { dataKey } from '../lib/merkle/store.js';
-import { Random } from '../lib/random.js';
 
 export interface MerkleBenchRow {
   keys: number;

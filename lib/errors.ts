@@ -61,7 +61,7 @@ export const errors = {
       `peer reported ${code}: ${message}`,
     ),
   closed: (what: string) => new ReplicationError('ERR_CLOSED', `${what} is closed`),
-  invalidArgument: (message: string) => new ReplicationError('ERR_INVALID_ARGUMENT', message),
+  invalidArgument: (message: string, cause?: unknown) => new ReplicationError('ERR_INVALID_ARGUMENT', message, { cause }),
   timeout: (message: string) => new ReplicationError('ERR_TIMEOUT', message),
 };
 

@@ -8,12 +8,20 @@ model.set(`${name}/started`, new Date().toISOString());
 model.on('update', (key, value, meta) => {
   if (!meta.local) console.error(`${name}: ${key} = ${JSON.stringify(value)} (from ${meta.source})`);
 });
+// Each peer counts to TICKS, then reports once it holds both peers' final
+// counts: what it reports is what both hold, however slow the machine.
+const TICKS = 4;
 let count = 0;
-const writer = setInterval(() => model.set(`${name}/count`, ++count), 250);
-setTimeout(() => clearInterval(writer), 1000);
-// Stop writing first, then give the last updates time to cross before reporting.
-setTimeout(() => {
+const writer = setInterval(() => {
+  model.set(`${name}/count`, ++count);
+  if (count === TICKS) clearInterval(writer);
+}, 250);
+const counts = () => [...model.keys()].filter((key) => key.endsWith('/count')).map((key) => model.get(key));
+const report = setInterval(() => {
+  const done = counts();
+  if (done.length < 2 || done.some((n) => n !== TICKS)) return;
+  clearInterval(report);
   console.error(`${name}: final state ${JSON.stringify(model.toJSON())}`);
   process.stdout.end();
-}, 1600);
+}, 50);
 await stdio(model, {}).catch((err) => console.error(`${name}: ${err.message}`));

@@ -6,6 +6,7 @@ import type { Descriptor, SessionOptions } from '../session/contract.js';
 import { CausalContext, DEFAULT_MAX_REPLICAS, type Dot } from './causal-context.js';
 import { type Delta, type DeltaMessage, contextOfStore, messageCodec } from './delta.js';
 import { DeltaSession } from './delta-session.js';
+import { SessionSet } from '../session/session-set.js';
 import type { StoreKind } from './dot-store.js';
 
 export interface DeltaReplicaOptions {
@@ -43,7 +44,8 @@ export abstract class DeltaReplica<S, C> extends Replica {
   /** @internal */ readonly messages: Codec<DeltaMessage<S>>;
   /** @internal Sees every local delta as it is committed (tests and tools). */
   tap: ((delta: Delta<S>) => void) | undefined;
-  private readonly sessions = new Set<DeltaSession<S>>();
+  /** @internal The live sessions: every delta that changed something goes to each but the one it came from. */
+  readonly peers = new SessionSet<Delta<S>>();
 
   constructor(kind: string, storeKind: StoreKind<S>, options: DeltaReplicaOptions = {}, params = '') {
     super();
@@ -99,7 +101,7 @@ export abstract class DeltaReplica<S, C> extends Replica {
   }
 
   /** @internal A delta from the session `origin`. Throws a coded error, leaving the state untouched, if it is invalid. */
-  receiveDelta(delta: Delta<S>, origin?: DeltaSession<S>): void {
+  receiveDelta(delta: Delta<S>, origin?: unknown): void {
     for (const [replica, ranges] of delta.context.ranges) {
       // A peer may not invent our own events: that would make us skip or reuse dots.
       if (replica === this.id && ranges[ranges.length - 1] > this.context.max(this.id)) {
@@ -110,22 +112,20 @@ export abstract class DeltaReplica<S, C> extends Replica {
     this.apply(delta, origin);
   }
 
-  private apply(delta: Delta<S>, origin: DeltaSession<S> | undefined): void {
+  private apply(delta: Delta<S>, origin: unknown): void {
     // Describing a change costs (elements are decoded): only when someone listens.
     const observed = this.listenerCount('change') > 0;
     const before = observed ? this.snapshot(delta) : undefined;
     const changed = this.joinStore(delta);
     const grew = this.context.union(delta.context);
     if (!changed && !grew) return;
-    for (const session of this.sessions) if (session !== origin) session.queue(delta);
+    this.peers.relay(delta, origin);
     if (!observed) return;
     const change = this.describe(before);
     if (change !== undefined) this.emit('change', change);
   }
 
   openSession(options: SessionOptions): DeltaSession<S> {
-    const session = new DeltaSession(this, options, () => this.sessions.delete(session));
-    this.sessions.add(session);
-    return session;
+    return new DeltaSession(this, options);
   }
 }

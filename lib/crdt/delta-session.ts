@@ -1,9 +1,14 @@
 import { errors } from '../errors.js';
 import type { Codec } from '../codec/index.js';
-import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
+import { BaseSession } from '../session/base-session.js';
+import type { SessionOptions } from '../session/contract.js';
+import type { SessionSet } from '../session/session-set.js';
 import { CausalContext } from './causal-context.js';
 import { type Delta, type DeltaMessage, contextOfStore } from './delta.js';
 import type { StoreKind } from './dot-store.js';
+
+/** Most live deltas queued for one peer before they are dropped for a fresh catch-up. */
+const MAX_QUEUED = 1 << 16;
 
 /** What a session needs of its replica (the engine in delta-replica.ts). */
 export interface DeltaHost<S> {
@@ -11,90 +16,61 @@ export interface DeltaHost<S> {
   readonly context: CausalContext;
   readonly storeKind: StoreKind<S>;
   readonly messages: Codec<DeltaMessage<S>>;
-  receiveDelta(delta: Delta<S>, origin: DeltaSession<S>): void;
+  readonly peers: SessionSet<Delta<S>>;
+  receiveDelta(delta: Delta<S>, origin: unknown): void;
 }
 
 /**
- * One peer's view of a delta-state replica, with no I/O. The opening is
- * one summary each way; the answer to the peer's summary is produced
- * lazily, a bounded message at a time, from the live state; after that,
- * deltas flow as they happen.
+ * One peer's view of a delta-state replica, with no I/O. The opening is a
+ * summary (our causal context) from each side that accepts updates; the
+ * answer to the peer's summary is produced lazily, a bounded message at a
+ * time, from the live state; after that, deltas flow as they happen.
+ *
+ * `peerHas` is what the peer has, as far as we know: its summary, joined
+ * with the context of every delta we hand out. If the live queue
+ * overflows, the catch-up runs again against it, and sends only what the
+ * peer still lacks.
  */
-export class DeltaSession<S> implements Session<DeltaMessage<S>> {
+export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
   readonly codec: Codec<DeltaMessage<S>>;
-  onWake?: () => void;
-
-  private sendSummary = false;
-  private summarySent = false;
-  /** We send our state (we are readable and the peer writable). */
-  private sending = false;
-  private backlog: Iterator<Delta<S>> | undefined;
-  private backlogDone = false;
-  private started = false;
-  private closed = false;
-  // A queue with a moving head: shift() on a long array is quadratic.
-  private live: Delta<S>[] = [];
-  private liveHead = 0;
+  private peerHas: CausalContext | undefined;
 
   constructor(
     private readonly host: DeltaHost<S>,
-    private readonly options: SessionOptions,
-    private readonly detach: () => void,
+    options: SessionOptions,
   ) {
+    super(options, host.peers, MAX_QUEUED);
     this.codec = host.messages;
   }
 
-  get initialSent(): boolean {
-    return this.started && (!this.sendSummary || this.summarySent) && (!this.sending || this.backlogDone);
-  }
-
-  start(peer: PeerInfo): void {
-    this.started = true;
-    this.sendSummary = this.options.writable && peer.readable;
-    this.sending = this.options.readable && peer.writable;
-    if (!this.sending) this.live = [];
-    this.onWake?.();
+  protected opening(): DeltaMessage<S> {
+    return { type: 'summary', context: this.host.context.clone() };
   }
 
   receive(message: DeltaMessage<S>): void {
     if (this.closed) return;
     if (message.type === 'summary') {
       if (!this.sending) throw errors.decode('summary from a peer we do not send to');
-      if (this.backlog !== undefined || this.backlogDone) throw errors.decode('second summary');
-      this.backlog = this.catchUp(message.context);
-      this.onWake?.();
+      if (this.peerHas !== undefined) throw errors.decode('second summary');
+      this.peerHas = message.context;
+      this.beginCatchUp();
       return;
     }
     if (!this.options.writable) throw errors.decode('delta from a peer we do not accept updates from');
     this.host.receiveDelta(message.delta, this);
   }
 
-  /** Queues a live delta (a local change, or one relayed from another session). */
-  queue(delta: Delta<S>): void {
-    if (this.closed || !this.options.live || (this.started && !this.sending)) return;
-    this.live.push(delta);
-    this.onWake?.();
+  protected *catchUpMessages(): Generator<DeltaMessage<S>> {
+    for (const delta of this.catchUp(this.peerHas!.clone())) yield this.handOut(delta);
   }
 
-  pull(): DeltaMessage<S> | undefined {
-    if (this.closed || !this.started) return undefined;
-    if (this.sendSummary && !this.summarySent) {
-      this.summarySent = true;
-      return { type: 'summary', context: this.host.context.clone() };
-    }
-    if (this.backlog !== undefined) {
-      const next = this.backlog.next();
-      if (!next.done) return { type: 'delta', delta: next.value };
-      this.backlog = undefined;
-      this.backlogDone = true;
-    }
-    if (!this.sending) return undefined;
-    if (this.liveHead >= this.live.length) return undefined;
-    const delta = this.coalesce();
-    if (this.liveHead === this.live.length) {
-      this.live = [];
-      this.liveHead = 0;
-    }
+  protected nextLive(): DeltaMessage<S> | undefined {
+    return this.handOut(this.coalesce());
+  }
+
+  /** A delta leaves: the peer has its dots from now on. */
+  private handOut(delta: Delta<S>): DeltaMessage<S> {
+    this.peerHas!.union(delta.context);
     return { type: 'delta', delta };
   }
 
@@ -106,8 +82,8 @@ export class DeltaSession<S> implements Session<DeltaMessage<S>> {
    * dot of context, and a burst of changes travels as one message.
    */
   private coalesce(): Delta<S> {
-    const first = this.live[this.liveHead++];
-    if (this.liveHead === this.live.length) return first;
+    const first = this.live.shift()!;
+    if (this.live.length === 0) return first;
     const kind = this.host.storeKind;
     const budget = this.options.maxMessageBytes / 2;
     const sizeOf = (delta: Delta<S>) => this.codec.encodingLength({ type: 'delta', delta });
@@ -119,24 +95,14 @@ export class DeltaSession<S> implements Session<DeltaMessage<S>> {
       joined.context.union(d.context);
     };
     add(first);
-    while (this.liveHead < this.live.length) {
-      const next = this.live[this.liveHead];
+    for (let next = this.live.peek(); next !== undefined; next = this.live.peek()) {
       const bytes = sizeOf(next);
       if (size + bytes > budget) break;
       add(next);
       size += bytes;
-      this.liveHead++;
+      this.live.shift();
     }
     return joined;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.live = [];
-    this.liveHead = 0;
-    this.backlog = undefined;
-    this.detach();
   }
 
   /**

@@ -1,10 +1,14 @@
 import { type ValueEncoding, decode } from '../codec/index.js';
 import { ReplicationError, errors } from '../errors.js';
 import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
+import { gate } from '../session/gate.js';
+import { LiveQueue } from '../session/live-queue.js';
+import type { SessionSet } from '../session/session-set.js';
 import { HASH_BYTES, leafHash } from './hash.js';
 import { type CoveredMessage, type EntryMessage, type HashesMessage, type MerkleMessage, merkleMessageCodec } from './messages.js';
 import { decodeRecord } from './record.js';
-import type { MerkleStore } from './store.js';
+import type { KeyRecord } from './record.js';
+import type { MerkleTree } from './tree.js';
 
 /** Stop reading entries from the database while this many bytes wait to be pulled. */
 const HIGH_WATER_BYTES = 1 << 20;
@@ -18,6 +22,39 @@ const HIGH_WATER_BYTES = 1 << 20;
 const TURN_BYTES = 16 * 1024;
 /** Buckets announced in one `covered` message. */
 const BUCKETS_PER_COVER = 4096;
+/**
+ * Most live writes queued for one peer. A Merkle session cannot restart its
+ * walk in the middle of a connection, so a peer that falls further behind
+ * is disconnected with ERR_LIMIT: the next connection's walk brings it up
+ * to date, at the cost of the differing buckets only.
+ */
+const MAX_QUEUED = 1 << 16;
+
+/** What a session needs of its store (store.ts). */
+export interface MerkleHost {
+  readonly id: string;
+  readonly depth: number;
+  readonly valueEncoding: ValueEncoding<unknown>;
+  /** The tree, once the store is open. */
+  readonly tree: MerkleTree | undefined;
+  /** Every open session, to end them when the store closes. */
+  readonly sessions: Set<MerkleSession>;
+  readonly peers: SessionSet<LiveEntry>;
+  ready(): Promise<void>;
+  /** Runs a callback on a later event-loop turn. */
+  defer(callback: () => void): void;
+  /** Resolves once every write and merge queued so far is applied. */
+  flushed(): Promise<void>;
+  merge(key: string, record: KeyRecord, origin: MerkleSession | undefined): Promise<string>;
+  /** The stored records of runs of buckets, in batches. */
+  readRuns(runs: Array<[number, number]>): AsyncGenerator<Array<[Uint8Array, Uint8Array]>>;
+}
+
+/** A live write for a peer: the key and its record as stored. */
+export interface LiveEntry {
+  key: string;
+  record: Uint8Array;
+}
 
 /**
  * Anti-entropy with one peer, as an I/O-free state machine.
@@ -34,13 +71,19 @@ const BUCKETS_PER_COVER = 4096;
  * and merges run on a promise chain, fill an outgoing queue, and call
  * `onWake`; errors of that work are thrown from the next `pull()`, which
  * destroys the stream with a coded error. Live writes go out as `entry`
- * messages the moment they are in the store, independent of the walk.
+ * messages the moment they are in the store, independent of the walk,
+ * through the skeleton's bounded live queue (see lib/session), and only
+ * when the peer takes our updates.
  */
 export class MerkleSession implements Session<MerkleMessage> {
   readonly codec = merkleMessageCodec;
   onWake?: () => void;
 
   private peer: PeerInfo | undefined;
+  /** We send data (entries of the walk and live writes): we are readable and the peer writable. */
+  private sendsData = false;
+  private readonly live: LiveQueue<LiveEntry>;
+  private leave: (() => void) | undefined;
   private ready = false;
   private closed = false;
   private failure: ReplicationError | undefined;
@@ -76,29 +119,33 @@ export class MerkleSession implements Session<MerkleMessage> {
   private recordSeen = true;
 
   constructor(
-    private readonly store: MerkleStore<any>,
+    private readonly store: MerkleHost,
     private readonly options: SessionOptions,
-  ) {}
+  ) {
+    this.live = new LiveQueue(options.maxQueued ?? MAX_QUEUED);
+  }
 
   /** Our part of the walk is complete and every message of it has been pulled. */
   get initialSent(): boolean {
     return this.done && this.outHead >= this.out.length;
   }
 
+  /** Live writes waiting for this peer. */
+  get queued(): number {
+    return this.live.length;
+  }
+
   private get depth(): number {
     return this.store.depth;
   }
 
-  /** We send data: entries of the walk and live writes. */
-  private get sendsData(): boolean {
-    return this.options.readable && (this.peer?.writable ?? false);
-  }
-
   start(peer: PeerInfo): void {
     this.peer = peer;
+    this.sendsData = gate(this.options, peer).sending;
     const initiator = this.store.id < peer.id;
     this.recvLevel = initiator ? -1 : -2;
     this.store.sessions.add(this);
+    if (this.sendsData && this.options.live) this.leave = this.store.peers.add(this);
     this.store.ready().then(
       () => {
         if (this.closed) return;
@@ -131,7 +178,11 @@ export class MerkleSession implements Session<MerkleMessage> {
 
   pull(): MerkleMessage | undefined {
     if (this.failure) throw this.failure;
-    if (this.outHead >= this.out.length || this.paused) return undefined;
+    if (this.outHead >= this.out.length) {
+      const entry = this.paused ? undefined : this.live.shift();
+      return entry && { type: 'entry', key: entry.key, record: entry.record };
+    }
+    if (this.paused) return undefined;
     if (this.turnBytes >= TURN_BYTES) {
       this.paused = true;
       this.store.defer(() => {
@@ -162,6 +213,8 @@ export class MerkleSession implements Session<MerkleMessage> {
     if (this.closed) return;
     this.closed = true;
     this.store.sessions.delete(this);
+    this.leave?.();
+    this.live.clear();
     this.out = [];
     this.outHead = 0;
     this.seen.clear();
@@ -175,9 +228,10 @@ export class MerkleSession implements Session<MerkleMessage> {
   }
 
   /** A record changed in the store (not by our peer alone): send it live. */
-  relay(key: string, record: Uint8Array): void {
-    if (this.closed || !this.peer || !this.options.live || !this.sendsData) return;
-    this.push({ type: 'entry', key, record });
+  offer(entry: LiveEntry): void {
+    if (this.closed) return;
+    if (!this.live.push(entry)) this.fail(errors.limit("live writes queued for a peer that does not read (reconnect to resync)", this.live.limit + 1, this.live.limit));
+    this.wake();
   }
 
   // ---- incoming ----
@@ -283,7 +337,7 @@ export class MerkleSession implements Session<MerkleMessage> {
 
   private checkEntry(m: EntryMessage) {
     const record = decodeRecord(m.record, this.options.limits);
-    const encoding = this.store.valueEncoding as ValueEncoding<unknown>;
+    const encoding = this.store.valueEncoding;
     for (const sibling of record.siblings) decode(encoding, sibling.value, this.options.limits);
     return record;
   }

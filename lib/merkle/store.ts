@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
-import { ClassicLevel } from 'classic-level';
 import { HybridClock, type ClockOptions } from '../clock/index.js';
 import { type ValueEncoding, canonicalOf, decode, encode, json } from '../codec/index.js';
 import { errors } from '../errors.js';
+import { pathDb } from '../path-db.js';
 import { Replica } from '../session/replica.js';
 import type { Descriptor, SessionOptions } from '../session/contract.js';
 import { HASH_NAME, keyPosition, leafHash } from './hash.js';
 import { type KeyRecord, EMPTY_RECORD, decodeContext, encodeContext, encodeRecord, decodeRecord, mergeRecords, writeRecord } from './record.js';
 import { type Resolver, type SiblingView, lastWriterWins } from './resolve.js';
-import { MerkleSession } from './session.js';
+import { type LiveEntry, MerkleSession } from './session.js';
+import { SessionSet } from '../session/session-set.js';
 import { MerkleTree, checkDepth } from './tree.js';
 
 /** Default tree depth: 2^16 buckets, 2 MiB of hashes; about log2(expected keys) is the right depth. */
@@ -118,7 +119,6 @@ interface Pending {
  * gains a sibling it did not have, so it now holds several.
  */
 export class MerkleStore<V = unknown> extends Replica {
-  readonly db: AnyLevel;
   readonly name: string;
   readonly valueEncoding: ValueEncoding<V>;
   readonly sync: boolean;
@@ -129,8 +129,10 @@ export class MerkleStore<V = unknown> extends Replica {
   /** How the tree was obtained at open: loaded from the snapshot of a clean close, or rebuilt from the data. */
   openedFrom: 'snapshot' | 'rebuild' | undefined;
 
-  private readonly data: AbstractSublevel<any, any, Uint8Array, Uint8Array>;
-  private readonly meta: AbstractSublevel<any, any, string, Uint8Array>;
+  private database: AnyLevel | undefined;
+  private readonly path: string | undefined;
+  private data!: AbstractSublevel<any, any, Uint8Array, Uint8Array>;
+  private meta!: AbstractSublevel<any, any, string, Uint8Array>;
   private readonly ownsDb: boolean;
   private readonly resolver: Resolver<V> | undefined;
   private readonly randomId: () => string;
@@ -143,13 +145,17 @@ export class MerkleStore<V = unknown> extends Replica {
   private queue: Pending[] = [];
   private draining = false;
   /** Sessions to tell about every changed record. */
+  /** @internal Every open session, to end them when the store closes. */
   readonly sessions = new Set<MerkleSession>();
+  /** @internal The live sessions: every record that changed goes to each but the one it came from. */
+  readonly peers = new SessionSet<LiveEntry>();
 
   constructor(options: MerkleStoreOptions<V> = {}) {
     super();
     if (!options.db && !options.path) throw errors.invalidArgument('MerkleStore needs a path or a db');
     this.ownsDb = !options.db;
-    this.db = options.db ?? new ClassicLevel(options.path!, { keyEncoding: 'view', valueEncoding: 'view' });
+    this.path = options.path;
+    if (options.db) this.useDb(options.db);
     this.name = options.name ?? 'merkle';
     this.replicaId = options.id;
     this.depth = options.depth ?? DEFAULT_DEPTH;
@@ -160,8 +166,18 @@ export class MerkleStore<V = unknown> extends Replica {
     this.resolver = options.resolve === 'lww' ? lastWriterWins : options.resolve;
     this.randomId = options.randomId ?? (() => randomBytes(8).toString('hex'));
     this.defer = options.defer ?? ((callback) => setImmediate(callback));
-    this.data = this.db.sublevel<Uint8Array, Uint8Array>('d', { keyEncoding: 'view', valueEncoding: 'view' });
-    this.meta = this.db.sublevel<string, Uint8Array>('m', { keyEncoding: 'utf8', valueEncoding: 'view' });
+  }
+
+  /** The database. A store on a path creates it in `open()`, which loads classic-level only then. */
+  get db(): AnyLevel {
+    if (!this.database) throw errors.invalidArgument('the database of a store on a path exists once the store is open: await store.open() first');
+    return this.database;
+  }
+
+  private useDb(db: AnyLevel): void {
+    this.database = db;
+    this.data = db.sublevel<Uint8Array, Uint8Array>('d', { keyEncoding: 'view', valueEncoding: 'view' });
+    this.meta = db.sublevel<string, Uint8Array>('m', { keyEncoding: 'utf8', valueEncoding: 'view' });
   }
 
   get id(): string {
@@ -194,6 +210,7 @@ export class MerkleStore<V = unknown> extends Replica {
   }
 
   private async doOpen(): Promise<void> {
+    if (!this.database) this.useDb(await pathDb(this.path!, { keyEncoding: 'view', valueEncoding: 'view' }));
     await this.db.open();
     const storedId = await this.meta.get('id');
     const id = this.replicaId ?? (storedId ? Buffer.from(storedId).toString('utf8') : this.randomId());
@@ -339,7 +356,7 @@ export class MerkleStore<V = unknown> extends Replica {
       );
       this.isOpen = false;
     }
-    if (this.ownsDb) await this.db.close();
+    if (this.ownsDb) await this.database?.close();
   }
 
   // ---- for sessions ----
@@ -535,7 +552,7 @@ export class MerkleStore<V = unknown> extends Replica {
       // Echo suppression: skip the one session the record came from, only when nothing else changed it.
       const origin = slot.origins.size === 1 ? [...slot.origins][0] : undefined;
       const bytes = encoded.get(slot)!;
-      for (const session of this.sessions) if (session !== origin) session.relay(slot.key, bytes);
+      this.peers.relay({ key: slot.key, record: bytes }, origin);
       const conflict = slot.record.siblings.length > 1 && (slot.gained || (slot.local && slot.record.siblings.length > slot.siblingsBefore));
       if (this.listenerCount('change') > 0 || (conflict && this.listenerCount('conflict') > 0)) {
         const values = slot.record.siblings.map((s) => this.decodeValue(s.value));

@@ -6,7 +6,6 @@ import { canonicalValue, checkCanonicalJson } from '../codec/canonical.js';
 import { errors } from '../errors.js';
 import type { Clock } from './messages.js';
 import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
-import type { ScuttlebuttSession } from './session.js';
 import type { Update, UpdateCodec } from './update.js';
 
 const HASH_BYTES = 32;
@@ -114,7 +113,7 @@ export class Log extends Scuttlebutt<LogEntry> {
     for (let i = 0; i < this.arrivals.length; i++) yield this.arrivals[i];
   }
 
-  protected applyUpdate(entry: LogEntry, origin: ScuttlebuttSession<LogEntry> | undefined): boolean {
+  protected applyUpdate(entry: LogEntry, origin: unknown): boolean {
     this.heads.set(entry.source, entry);
     this.arrivals.push(entry);
     // Entries mostly arrive in order: search back from the end for the slot.

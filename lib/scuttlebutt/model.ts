@@ -7,7 +7,6 @@ import { canonicalValue, checkCanonicalJson } from '../codec/canonical.js';
 import { decodeUtf8, writeUtf8 } from '../codec/primitives.js';
 import { errors } from '../errors.js';
 import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
-import type { ScuttlebuttSession } from './session.js';
 import type { Update, UpdateCodec } from './update.js';
 
 /**
@@ -97,6 +96,10 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   private readonly store = new Map<string, ModelUpdate>();
   private liveKeys = 0;
   private readonly watchers = new Map<string, Set<ModelListener>>();
+  // With persistence: for each key whose latest update is not yet stored,
+  // the update the disk holds for it (if any), and the same by source.
+  private readonly shadowByKey = new Map<string, ModelUpdate>();
+  private readonly shadowsBySource = new Map<string, Set<ModelUpdate>>();
 
   constructor(options: ModelOptions = {}) {
     super(options);
@@ -165,6 +168,37 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     };
   }
 
+  /** `update` (not yet stored) replaces `current`: if the disk holds `current`, remember it until the key is stored again. */
+  private shadow(current: ModelUpdate): void {
+    if (this.isHeld(current)) return; // the disk holds what it held before `current`, already remembered (or nothing)
+    this.setShadow(current.key, current);
+  }
+
+  private setShadow(key: string, stored: ModelUpdate | undefined): void {
+    const old = this.shadowByKey.get(key);
+    if (old) {
+      const set = this.shadowsBySource.get(old.source)!;
+      set.delete(old);
+      if (set.size === 0) this.shadowsBySource.delete(old.source);
+      this.shadowByKey.delete(key);
+    }
+    if (!stored) return;
+    this.shadowByKey.set(key, stored);
+    let set = this.shadowsBySource.get(stored.source);
+    if (!set) this.shadowsBySource.set(stored.source, (set = new Set()));
+    set.add(stored);
+  }
+
+  protected override shadowed(source: string): Iterable<ModelUpdate> | undefined {
+    return this.shadowsBySource.get(source);
+  }
+
+  protected override stored(update: ModelUpdate): void {
+    if (this.shadowByKey.size === 0 && this.store.get(update.key) === update) return;
+    // The disk now holds `update` for its key: it is the shadow if something newer, not yet stored, replaced it.
+    this.setShadow(update.key, this.store.get(update.key) === update ? undefined : update);
+  }
+
   protected retained(): IterableIterator<ModelUpdate> {
     return this.store.values();
   }
@@ -177,13 +211,14 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     return current === update || (current !== undefined && this.isHeld(current));
   }
 
-  protected applyUpdate(update: ModelUpdate, origin: ScuttlebuttSession<ModelUpdate> | undefined): boolean {
+  protected applyUpdate(update: ModelUpdate, origin: unknown): boolean {
     const current = this.store.get(update.key);
     if (current && compareStamps(current.ts, current.source, update.ts, update.source) > 0) return false;
     if (current) {
       // Delete first, so the key moves to the end: the map's order stays the order of application.
       this.store.delete(update.key);
       this.supersede(current);
+      if (this.holdsUnstored) this.shadow(current);
     }
     this.store.set(update.key, update);
     this.liveKeys += (update.json !== undefined ? 1 : 0) - (current && current.json !== undefined ? 1 : 0);

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { AbstractLevel } from 'abstract-level';
-import { ClassicLevel } from 'classic-level';
 import { type EncodeState, decode, decodeState, string, uint } from '../codec/index.js';
 import { errors } from '../errors.js';
+import { pathDb } from '../path-db.js';
 import type { Clock } from './messages.js';
 import type { Scuttlebutt } from './scuttlebutt.js';
 import type { Update } from './update.js';
@@ -53,7 +53,7 @@ export class Persistence extends EventEmitter {
   static async open<U extends Update>(replica: Scuttlebutt<U>, db: Db | string, options: PersistOptions = {}): Promise<Persistence> {
     if (!replica.isEmpty) throw errors.invalidArgument('persist() needs a fresh replica: this one already holds updates');
     const ownsDb = typeof db === 'string';
-    const root: Db = typeof db === 'string' ? new ClassicLevel(db) : db;
+    const root: Db = typeof db === 'string' ? await pathDb(db) : db;
     await root.open();
     const level = root.sublevel(options.sublevel ?? replica.descriptor.name, { keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as Db;
     const persistence = new Persistence(replica, root, level, ownsDb, options.sync ?? false);

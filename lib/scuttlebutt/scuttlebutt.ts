@@ -5,6 +5,7 @@ import { errors } from '../errors.js';
 import { Replica } from '../session/replica.js';
 import type { Descriptor, SessionOptions } from '../session/contract.js';
 import { type Clock, type ScuttlebuttMessage, messageCodec } from './messages.js';
+import { SessionSet } from '../session/session-set.js';
 import { ScuttlebuttSession } from './session.js';
 import type { Update, UpdateCodec } from './update.js';
 
@@ -40,13 +41,14 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   abstract readonly updateCodec: UpdateCodec<U>;
   private codec: Codec<ScuttlebuttMessage<U>> | undefined;
   private readonly highWater: Clock = new Map();
-  // Arrays, replaced (never mutated) on change: they are iterated for every
+  /** @internal The live sessions: every update applied goes to each but the one it came from. */
+  readonly peers = new SessionSet<U>();
+  // An array, replaced (never mutated) on change: it is iterated for every
   // update applied, and a plain indexed loop allocates nothing.
-  private sessions: ScuttlebuttSession<U>[] = [];
   private observers: UpdateObserver<U>[] = [];
   // With persistence, updates are relayed only once stored (see holdUntilStored).
   private gated = false;
-  private held: { update: U; origin: ScuttlebuttSession<U> | undefined }[] = [];
+  private held: { update: U; origin: unknown; retained: boolean }[] = [];
   private heldHead = 0;
   private readonly heldSet = new Set<U>();
   private closedBy: string | undefined;
@@ -99,11 +101,29 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     const scan = this.retained();
     if (!this.gated) return scan;
     const held = this.heldSet;
+    const yielded = new Set<U>();
+    let before: U[] = [];
     const gated: Iterator<U> & Iterable<U> = {
       next: () => {
+        if (before.length > 0) return { done: false, value: before.shift()! };
         const next = scan.next();
+        if (next.done) return next;
+        const update = next.value;
         // Updates are stored in the order applied, so the ones not yet stored are a suffix.
-        if (!next.done && held.has(next.value)) return { done: true, value: undefined };
+        if (held.has(update)) return { done: true, value: undefined };
+        // A stored update replaced in memory by one not yet stored left the
+        // scan's path; the disk still holds it, so it goes out ahead of any
+        // later update of its source, or a peer would count it as had.
+        const shadows = this.shadowed(update.source);
+        if (shadows !== undefined) {
+          for (const shadow of shadows) if (shadow.ts < update.ts && !yielded.has(shadow)) before.push(shadow);
+          if (before.length > 0) {
+            before.sort((a, b) => a.ts - b.ts);
+            for (const shadow of before) yielded.add(shadow);
+            before.push(update);
+            return { done: false, value: before.shift()! };
+          }
+        }
         return next;
       },
       [Symbol.iterator]: () => gated,
@@ -129,14 +149,31 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     return this.heldSet.has(update);
   }
 
+  /** True while updates are relayed only once stored (a persisted replica). */
+  protected get holdsUnstored(): boolean {
+    return this.gated;
+  }
+
+  /**
+   * Stored updates of `source` that were replaced in memory by updates not
+   * yet stored: if the process died now, the restarted replica would hold
+   * them, so a peer must get them too. Default none (nothing is replaced).
+   */
+  protected shadowed(_source: string): Iterable<U> | undefined {
+    return undefined;
+  }
+
+  /** `update`, which was retained when applied, is now on disk. */
+  protected stored(_update: U): void {}
+
   /** @internal The next `count` updates applied (in order) are stored: relay them. */
   releaseStored(count: number): void {
     const end = Math.min(this.held.length, this.heldHead + count);
     for (let i = this.heldHead; i < end; i++) {
-      const { update, origin } = this.held[i];
+      const { update, origin, retained } = this.held[i];
       this.heldSet.delete(update);
-      const { sessions } = this;
-      for (let j = 0; j < sessions.length; j++) if (sessions[j] !== origin) sessions[j].relay(update);
+      if (retained) this.stored(update);
+      this.peers.relay(update, origin);
     }
     this.heldHead = end;
     if (this.heldHead === this.held.length) {
@@ -158,7 +195,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    * The drift check runs once, on the latest timestamp, before anything is
    * applied: a skewed batch changes nothing.
    */
-  ingestBatch(updates: U[], origin: ScuttlebuttSession<U>): void {
+  ingestBatch(updates: U[], origin: unknown): void {
     if (updates.length === 0) return;
     if (this.closedBy) throw errors.closed(this.closedBy);
     const last = updates[updates.length - 1];
@@ -177,20 +214,20 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    * Applies one update unless this replica has already seen it. Updates from
    * peers come through `ingestBatch`, which checks their timestamps first.
    */
-  ingest(update: U, origin?: ScuttlebuttSession<U>): boolean {
+  ingest(update: U, origin?: unknown): boolean {
     const seen = this.highWater.get(update.source);
     if (seen !== undefined && update.ts <= seen) return false;
     this.clock.restore(update.ts);
     this.validateUpdate(update);
     this.highWater.set(update.source, update.ts);
     const retained = this.applyUpdate(update, origin);
-    const { observers, sessions } = this;
+    const { observers } = this;
     for (let i = 0; i < observers.length; i++) observers[i].applied(update, retained);
     if (this.gated) {
-      this.held.push({ update, origin });
+      this.held.push({ update, origin, retained });
       this.heldSet.add(update);
     } else {
-      for (let i = 0; i < sessions.length; i++) if (sessions[i] !== origin) sessions[i].relay(update);
+      this.peers.relay(update, origin);
     }
     return true;
   }
@@ -208,7 +245,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    * (false if it lost at once to a later one). Call `supersede` for each
    * retained update it replaces.
    */
-  protected abstract applyUpdate(update: U, origin: ScuttlebuttSession<U> | undefined): boolean;
+  protected abstract applyUpdate(update: U, origin: unknown): boolean;
 
   /**
    * The retained updates in the order they were applied, as a live
@@ -231,16 +268,6 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   protected supersede(update: U): void {
     const { observers } = this;
     for (let i = 0; i < observers.length; i++) observers[i].superseded(update);
-  }
-
-  /** @internal sessions register here to receive live updates. */
-  attach(session: ScuttlebuttSession<U>): void {
-    this.sessions = [...this.sessions, session];
-  }
-
-  /** @internal */
-  detach(session: ScuttlebuttSession<U>): void {
-    this.sessions = this.sessions.filter((s) => s !== session);
   }
 
   observe(observer: UpdateObserver<U>): () => void {

@@ -1,57 +1,59 @@
 import { errors } from '../errors.js';
 import type { Codec } from '../codec/index.js';
-import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
+import { BaseSession } from '../session/base-session.js';
+import type { SessionOptions } from '../session/contract.js';
+import type { SessionSet } from '../session/session-set.js';
 import type { Clock, ScuttlebuttMessage, UpdatesMessage } from './messages.js';
-import type { Scuttlebutt } from './scuttlebutt.js';
-import type { Update } from './update.js';
+import type { Update, UpdateCodec } from './update.js';
 
-/** Most live updates queued for one peer (references: 2 MiB at most) before falling back to a history scan. */
-const MAX_QUEUE = 1 << 18;
+/** Most live updates queued for one peer (references to retained updates: 2 MiB at most) before a history scan replaces them. */
+const MAX_QUEUED = 1 << 18;
+
+/** What a session needs of its replica (the engine in scuttlebutt.ts). */
+export interface ScuttlebuttHost<U extends Update> {
+  readonly messageCodec: Codec<ScuttlebuttMessage<U>>;
+  readonly updateCodec: UpdateCodec<U>;
+  readonly peers: SessionSet<U>;
+  clockDigest(): Clock;
+  /** Every retained update, in the order applied, as a live iterator. */
+  history(): Iterator<U>;
+  /** Whether `update` is still retained (a queued one may have been replaced since). */
+  isRetained(update: U): boolean;
+  ingestBatch(updates: U[], origin: unknown): void;
+}
 
 /**
- * The scuttlebutt protocol towards one peer. Both sides send a digest (the
- * high-water timestamp of every source they have seen); each then sends the
- * other what its digest lacks, in the order it applied them (so each
+ * The scuttlebutt protocol towards one peer. Both sides open with a digest
+ * (the high-water timestamp of every source they have seen); each then
+ * sends the other what its digest lacks, in the order applied (so each
  * source's in timestamp order), and after that relays live updates.
  *
  * `sent` is what the peer has, as far as we know: its digest, advanced by
- * every update we send and every update it sends us. Live updates are queued
- * and filtered against it, so nothing goes twice and nothing goes back to
- * the stream it came from. If the peer falls far behind, the queue is dropped
- * and a fresh history scan from `sent` replaces it, so memory stays bounded
- * however slow the peer is.
+ * every update we hand out and every update it sends us. The catch-up and
+ * the live queue are both filtered against it, so nothing goes twice and
+ * nothing goes back to the stream it came from; if the queue overflows, a
+ * fresh history scan from `sent` replaces it.
  */
-export class ScuttlebuttSession<U extends Update> implements Session<ScuttlebuttMessage<U>> {
+export class ScuttlebuttSession<U extends Update> extends BaseSession<ScuttlebuttMessage<U>, U> {
   readonly codec: Codec<ScuttlebuttMessage<U>>;
-  onWake?: () => void;
-  private sending = false;
-  private accepting = false;
-  private digestSent = false;
   private sent: Clock | undefined; // undefined until the peer's digest arrives
-  private scan: Iterator<U> | undefined; // the replica's retained updates, live
-  private scanned: UpdatesMessage<U>[] = []; // one chunk of the scan, grouped by source
-  private rescan = false;
-  private pending = new Map<string, { items: U[]; head: number }>(); // live updates to send, per source, in order
-  private pendingCount = 0;
-  private historyDone = false;
-  private closed = false;
+  private grouped: UpdatesMessage<U>[] = []; // live updates taken from the queue, grouped by source
 
   constructor(
-    private readonly replica: Scuttlebutt<U>,
-    private readonly options: SessionOptions,
+    private readonly host: ScuttlebuttHost<U>,
+    options: SessionOptions,
   ) {
-    this.codec = replica.messageCodec;
+    super(options, host.peers, MAX_QUEUED);
+    this.codec = host.messageCodec;
   }
 
-  get initialSent(): boolean {
-    return this.digestSent && this.historyDone;
+  /** Both sides open with their digest, whichever way updates flow. */
+  protected override sendsOpening(): boolean {
+    return true;
   }
 
-  start(peer: PeerInfo): void {
-    this.sending = this.options.readable && peer.writable;
-    this.accepting = this.options.writable && peer.readable;
-    this.replica.attach(this);
-    this.onWake?.();
+  protected opening(): ScuttlebuttMessage<U> {
+    return { type: 'digest', clock: [...this.host.clockDigest()].map(([source, ts]) => ({ source, ts })) };
   }
 
   receive(message: ScuttlebuttMessage<U>): void {
@@ -59,131 +61,88 @@ export class ScuttlebuttSession<U extends Update> implements Session<Scuttlebutt
       if (this.sent) throw errors.decode('second digest');
       this.sent = new Map();
       for (const { source, ts } of message.clock) this.sent.set(source, ts);
-      if (this.sending) this.rescan = true;
-      else this.historyDone = true;
-      this.onWake?.();
+      this.beginCatchUp();
       return;
     }
     if (!this.sent) throw errors.decode('updates before the digest');
     if (!this.accepting) return;
-    this.replica.ingestBatch(message.updates, this);
+    this.host.ingestBatch(message.updates, this);
     // The peer has these now; never send them back.
     const last = message.updates[message.updates.length - 1];
     if (last && last.ts > (this.sent.get(message.source) ?? 0)) this.sent.set(message.source, last.ts);
   }
 
-  /** Called by the replica for every update applied from elsewhere. */
-  relay(update: U): void {
-    if (!this.sending || this.closed) return;
-    if (this.pendingCount >= MAX_QUEUE) {
-      this.pending.clear();
-      this.pendingCount = 0;
-      this.rescan = true;
-    } else {
-      const queued = this.pending.get(update.source);
-      if (queued) queued.items.push(update);
-      else this.pending.set(update.source, { items: [update], head: 0 });
-      this.pendingCount++;
-    }
-    this.onWake?.();
+  /**
+   * The history the peer lacks: the scan walks the replica's updates in the
+   * order applied, takes a chunk of about one message's worth, and groups
+   * it by source (keeping each source's order), so sources that interleave
+   * still travel in few messages.
+   */
+  protected *catchUpMessages(): Generator<ScuttlebuttMessage<U>> {
+    const scan = this.host.history();
+    let done = false;
+    const next = () => {
+      const step = scan.next();
+      done = step.done === true;
+      return step.done ? undefined : step.value;
+    };
+    while (!done) for (const message of this.chunk(next, false)) yield this.handOut(message);
   }
 
-  pull(): ScuttlebuttMessage<U> | undefined {
-    if (this.closed) return undefined;
-    if (!this.digestSent) {
-      this.digestSent = true;
-      return { type: 'digest', clock: [...this.replica.clockDigest()].map(([source, ts]) => ({ source, ts })) };
-    }
-    if (!this.sent || !this.sending) return undefined;
-    while (this.scan || this.rescan) {
-      if (!this.scan) {
-        this.rescan = false;
-        this.scan = this.replica.history();
-      }
-      const message = this.nextFromScan();
-      if (message) return message;
-      this.scan = undefined;
-      this.historyDone = true;
-    }
-    return this.nextFromQueue();
+  protected nextLive(): ScuttlebuttMessage<U> | undefined {
+    if (this.grouped.length === 0) this.grouped = this.chunk(() => this.live.shift(), true);
+    const message = this.grouped.shift();
+    return message && this.handOut(message);
   }
 
-  close(): void {
-    this.closed = true;
-    this.pending.clear();
-    this.scan = undefined;
-    this.scanned = [];
-    this.replica.detach(this);
+  protected override hasPendingLive(): boolean {
+    return this.grouped.length > 0;
+  }
+
+  protected override onClose(): void {
+    this.grouped = [];
   }
 
   /**
-   * The next message of a history scan. The scan walks the replica's
-   * updates in the order they were applied, takes a chunk of about one
-   * message's worth that the peer lacks, and groups it by source (keeping
-   * each source's order), so sources that interleave still travel in few
-   * messages.
+   * Takes updates from `next` until about one message's worth that the peer
+   * lacks, grouped by source in order. Queued updates that were replaced
+   * meanwhile are skipped (`checkRetained`): their successor is queued too.
    */
-  private nextFromScan(): UpdatesMessage<U> | undefined {
-    if (this.scanned.length === 0) this.scanChunk();
-    return this.scanned.shift();
-  }
-
-  private scanChunk(): void {
-    const scan = this.scan!;
+  private chunk(next: () => U | undefined, checkRetained: boolean): UpdatesMessage<U>[] {
     const sent = this.sent!;
-    const codec = this.replica.updateCodec;
+    const codec = this.host.updateCodec;
     const budget = this.options.maxMessageBytes;
     const groups = new Map<string, U[]>();
     // Runs of one source are the rule: keep its group and clock at hand.
     let source: string | undefined;
     let group: U[] = [];
     let have = 0;
+    const haves = new Map<string, number>();
     let size = 0;
     while (size < budget) {
-      const next = scan.next();
-      if (next.done) break;
-      const u = next.value;
+      const u = next();
+      if (u === undefined) break;
       if (u.source !== source) {
-        if (source !== undefined) sent.set(source, have);
+        if (source !== undefined) haves.set(source, have);
         source = u.source;
-        have = sent.get(source) ?? 0;
+        have = haves.get(source) ?? sent.get(source) ?? 0;
         group = groups.get(source) ?? [];
         if (group.length === 0) groups.set(source, group);
       }
-      if (u.ts <= have) continue;
+      if (u.ts <= have || (checkRetained && !this.host.isRetained(u))) continue;
       have = u.ts;
       group.push(u);
       size += codec.encodingLength(u) + 9;
     }
-    if (source !== undefined) sent.set(source, have);
-    for (const [from, updates] of groups) if (updates.length > 0) this.scanned.push({ type: 'updates', source: from, updates });
+    const messages: UpdatesMessage<U>[] = [];
+    for (const [from, updates] of groups) if (updates.length > 0) messages.push({ type: 'updates', source: from, updates });
+    return messages;
   }
 
-  /** Sends queued live updates the peer lacks, one source per message. */
-  private nextFromQueue(): UpdatesMessage<U> | undefined {
-    const sent = this.sent!;
-    const budget = this.options.maxMessageBytes;
-    for (const [source, queued] of this.pending) {
-      const have = sent.get(source) ?? 0;
-      const { items } = queued;
-      const updates: U[] = [];
-      let size = 0;
-      let i = queued.head;
-      for (; i < items.length; i++) {
-        const u = items[i];
-        // Skip what the peer has, and what was replaced meanwhile (its successor is queued too).
-        if (u.ts <= have || !this.replica.isRetained(u)) continue;
-        size += this.replica.updateCodec.encodingLength(u) + 9;
-        if (size > budget && updates.length > 0) break;
-        updates.push(u);
-      }
-      this.pendingCount -= i - queued.head;
-      queued.head = i;
-      if (i === items.length) this.pending.delete(source);
-      if (updates.length === 0) continue;
-      sent.set(source, updates[updates.length - 1].ts);
-      return { type: 'updates', source, updates };
-    }
-    return undefined;
+  /** A message leaves: the peer has its updates from now on. */
+  private handOut(message: UpdatesMessage<U>): UpdatesMessage<U> {
+    const last = message.updates[message.updates.length - 1].ts;
+    if (last > (this.sent!.get(message.source) ?? 0)) this.sent!.set(message.source, last);
+    return message;
   }
 }

@@ -1,5 +1,6 @@
 import { errors } from '../errors.js';
 import { Item, sameId } from './item.js';
+import { DIGEST_BUCKET, type DeleteDigest, type DeleteDigests, digestOf, forEachBucket, sameDigest } from './delete-digest.js';
 import type { DecodedUpdate, Delta, RunSource, Struct } from './update-codec.js';
 
 /** One change as listeners see it, in the Quill-delta style that Yjs uses too. */
@@ -689,61 +690,10 @@ export class SeqDocument implements RunSource {
   }
 }
 
-/** Clocks per bucket of the delete digest. Part of the protocol: both sides must agree. */
-export const DIGEST_BUCKET = 256;
-
-/** The number of deleted ranges in one bucket and two 32-bit hashes of them. */
-export interface DeleteDigest {
-  count: number;
-  hashA: number;
-  hashB: number;
-}
-
-/** Per client, per bucket (clock / DIGEST_BUCKET). */
-export type DeleteDigests = Map<number, Map<number, DeleteDigest>>;
-
 function appendRange(out: number[], client: number, clock: number, len: number): void {
   const n = out.length;
   if (n > 0 && out[n - 3] === client && out[n - 2] + out[n - 1] === clock) out[n - 1] += len;
   else out.push(client, clock, len);
-}
-
-/**
- * Groups one client's maximal ranges by the bucket their first clock falls
- * in, and calls `fn(bucket, start, end)` for each group of triples. A range
- * counts in one bucket only, however long it is, so a forged run of 2^50
- * deleted elements costs one entry, not 2^42.
- */
-function forEachBucket(ranges: number[], fn: (bucket: number, start: number, end: number) => void): void {
-  let start = 0;
-  while (start < ranges.length) {
-    const bucket = Math.floor(ranges[start + 1] / DIGEST_BUCKET);
-    let end = start + 3;
-    while (end < ranges.length && Math.floor(ranges[end + 1] / DIGEST_BUCKET) === bucket) end += 3;
-    fn(bucket, start, end);
-    start = end;
-  }
-}
-
-/** Digest of the triples `ranges[start..end)` (one client, one bucket, in clock order). */
-function digestOf(ranges: number[], start: number, end: number, bucket: number): DeleteDigest {
-  // Two FNV-1a style hashes with different primes over the offsets within
-  // the bucket and the lengths: 64 bits in all.
-  let a = 0x811c9dc5;
-  let b = 0x5bd1e995;
-  const base = bucket * DIGEST_BUCKET;
-  for (let i = start; i < end; i += 3) {
-    for (const n of [ranges[i + 1] - base, ranges[i + 2]]) {
-      a = Math.imul(a ^ n, 0x01000193) >>> 0;
-      b = Math.imul(b ^ n, 0x27d4eb2d);
-      b = (b ^ (b >>> 15)) >>> 0;
-    }
-  }
-  return { count: (end - start) / 3, hashA: a, hashB: b };
-}
-
-function sameDigest(ours: DeleteDigest, theirs: DeleteDigest | undefined): boolean {
-  return theirs !== undefined && ours.count === theirs.count && ours.hashA === theirs.hashA && ours.hashB === theirs.hashB;
 }
 
 function isHighSurrogate(code: number): boolean {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULT_LIMITS, type Limits, canonicalValue } from '../codec/index.js';
 import { errors } from '../errors.js';
 import { Replica } from '../session/replica.js';
+import { SessionSet } from '../session/session-set.js';
 import type { Descriptor, SessionOptions } from '../session/contract.js';
 import { type Applied, type DeltaOp, SeqDocument } from './document.js';
 import { SeqSession } from './session.js';
@@ -47,7 +48,8 @@ export interface SeqChange {
 export class Seq extends Replica {
   readonly descriptor: Descriptor;
   readonly document: SeqDocument;
-  private readonly deltaListeners = new Set<(delta: Delta, origin: unknown) => void>();
+  /** @internal The live sessions: every new delta goes to each but the one it came from. */
+  readonly peers = new SessionSet<Delta>();
 
   constructor(options: SeqOptions = {}) {
     super();
@@ -151,12 +153,6 @@ export class Seq extends Replica {
     this.commit(this.document.apply(decoded, this.wantOps()), false, origin);
   }
 
-  /** @internal used by sessions: every new delta and where it came from. */
-  subscribe(listener: (delta: Delta, origin: unknown) => void): () => void {
-    this.deltaListeners.add(listener);
-    return () => this.deltaListeners.delete(listener);
-  }
-
   openSession(options: SessionOptions): SeqSession {
     return new SeqSession(this, options);
   }
@@ -172,7 +168,7 @@ export class Seq extends Replica {
   private commit(applied: Applied | undefined, local: boolean, origin: unknown): void {
     if (applied === undefined) return;
     const delta = applied.delta;
-    for (const listener of this.deltaListeners) listener(delta, origin);
+    this.peers.relay(delta, origin);
     if (this.listenerCount('update') > 0) {
       delta.encoded ??= encodeDelta(this.document, delta);
       this.emit('update', delta.encoded, origin);

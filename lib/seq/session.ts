@@ -1,17 +1,11 @@
 import { type Codec, type Limits, bytes, constant, struct, union } from '../codec/index.js';
 import { errors } from '../errors.js';
-import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
+import { BaseSession } from '../session/base-session.js';
+import type { SessionOptions } from '../session/contract.js';
+import type { SessionSet } from '../session/session-set.js';
 import { type SeqDocument, normalizeRanges } from './document.js';
-import {
-  type Cursor,
-  type Delta,
-  decodeDeleteDigest,
-  decodeStateVector,
-  encodeChunk,
-  encodeDeleteDigest,
-  encodeDelta,
-  encodeStateVector,
-} from './update-codec.js';
+import { type DeleteDigests, decodeDeleteDigest, encodeDeleteDigest } from './delete-digest.js';
+import { type Cursor, type Delta, decodeStateVector, encodeChunk, encodeDelta, encodeStateVector } from './update-codec.js';
 
 /**
  * The two messages of the Seq protocol. Tags are part of the wire format:
@@ -32,135 +26,107 @@ export const seqMessageCodec: Codec<SeqMessage> = union<SeqMessage>({
 /** What a session needs from its Seq. */
 export interface SeqHost {
   readonly document: SeqDocument;
+  /** The live sessions: every new delta, local or remote, goes to each but the one it came from. */
+  readonly peers: SessionSet<Delta>;
   /** Decodes and applies a peer's update; what is new goes to the other sessions. */
   applyRemote(update: Uint8Array, limits: Limits, origin: object): void;
-  /** Calls `listener` with every new delta (local or remote) and where it came from. */
-  subscribe(listener: (delta: Delta, origin: unknown) => void): () => void;
 }
 
 /** Room for the message tag and the update's length prefix. */
 const MESSAGE_OVERHEAD = 16;
+/** Most live deltas queued for one peer before they are dropped for a fresh catch-up. */
+const MAX_QUEUED = 1 << 16;
 
 /**
- * The Seq protocol towards one peer, without I/O. Opening exchange: each
- * side that accepts updates sends its state vector; each side that sends
- * updates answers a state vector with exactly the runs the peer lacks and
+ * The Seq protocol towards one peer, without I/O. Opening: each side that
+ * accepts updates sends its state vector and delete digest (`hello`); each
+ * side that sends updates answers with exactly the runs the peer lacks and
  * the deletions of runs it has, in chunks under the message size. Then live
- * deltas follow, relayed from the replica's other sessions and local edits,
- * never echoed back to the session they came from.
+ * deltas follow, merged while they wait (a burst of typing becomes one
+ * run). If the queue overflows, the answer to the hello is sent again:
+ * applying what one already has changes nothing.
  */
-export class SeqSession implements Session<SeqMessage> {
+export class SeqSession extends BaseSession<SeqMessage, Delta> {
   readonly codec = seqMessageCodec;
-  onWake?: () => void;
-
-  private started = false;
-  private helloDue = false;
+  private hello: { vector: Map<number, number>; digest: DeleteDigests } | undefined;
   private helloReceived = false;
-  private answering = false;
-  private backlog: { delta: Delta; cursor: Cursor } | undefined;
-  private backlogDone = false;
-  private live: Delta[] = [];
-  private liveHead = 0;
-  private liveCursor: Cursor | undefined;
-  private unsubscribe: (() => void) | undefined;
+  /** The live delta being sent, and how far, when it needs more than one message. */
+  private current: Delta | undefined;
+  private cursor: Cursor | undefined;
   private readonly budget: number;
 
   constructor(
     private readonly host: SeqHost,
-    private readonly options: SessionOptions,
+    options: SessionOptions,
   ) {
+    super(options, host.peers, MAX_QUEUED);
     this.budget = Math.max(64, options.maxMessageBytes - MESSAGE_OVERHEAD);
   }
 
-  start(peer: PeerInfo): void {
-    this.started = true;
-    this.helloDue = this.options.writable && peer.readable;
-    this.answering = this.options.readable && peer.writable;
-    this.backlogDone = !this.answering;
-    if (this.answering && this.options.live) {
-      this.unsubscribe = this.host.subscribe((delta, origin) => {
-        if (origin === this) return;
-        this.live.push(delta);
-        this.onWake?.();
-      });
-    }
-    this.onWake?.();
+  protected opening(): SeqMessage {
+    const document = this.host.document;
+    const stateVector = encodeStateVector(document.stateVector());
+    return { type: 'hello', stateVector, deletes: encodeDeleteDigest(document.deleteDigest(), this.budget - stateVector.length - 8) };
   }
 
   receive(message: SeqMessage): void {
     if (message.type === 'hello') {
       if (this.helloReceived) throw errors.decode('second hello from the peer');
       this.helloReceived = true;
-      if (!this.answering) return;
+      if (!this.sending) return;
       const vector = decodeStateVector(message.stateVector, this.options.limits);
       const digest = decodeDeleteDigest(message.deletes, this.options.limits);
-      this.backlog = { delta: this.host.document.missing(vector, digest), cursor: { item: 0, clock: 0, del: 0 } };
-      this.onWake?.();
+      this.hello = { vector, digest };
+      this.beginCatchUp();
       return;
     }
     if (!this.options.writable) throw errors.decode('the peer sent an update on a stream that does not accept them');
     this.host.applyRemote(message.update, this.options.limits, this);
   }
 
-  pull(): SeqMessage | undefined {
-    if (!this.started) return undefined;
+  protected *catchUpMessages(): Generator<SeqMessage> {
     const document = this.host.document;
-    if (this.helloDue) {
-      this.helloDue = false;
-      const stateVector = encodeStateVector(document.stateVector());
-      return { type: 'hello', stateVector, deletes: encodeDeleteDigest(document.deleteDigest(), this.budget - stateVector.length - 8) };
+    const delta = document.missing(this.hello!.vector, this.hello!.digest);
+    const cursor = { item: 0, clock: 0, del: 0 };
+    for (let chunk = encodeChunk(document, delta, cursor, this.budget); chunk; chunk = encodeChunk(document, delta, cursor, this.budget)) {
+      yield { type: 'update', update: chunk };
     }
-    if (this.backlog) {
-      const chunk = encodeChunk(document, this.backlog.delta, this.backlog.cursor, this.budget);
-      if (chunk) return { type: 'update', update: chunk };
-      this.backlog = undefined;
-      this.backlogDone = true;
-    }
-    // Live deltas wait for the answer to the peer's hello, which they would only precede.
-    if (!this.backlogDone) return undefined;
-    if (this.liveCursor === undefined && this.live.length - this.liveHead > 1) {
-      // Several deltas waiting (a burst of typing): send them as one update,
-      // in which consecutive keystrokes become a single run.
-      const merged = mergeDeltas(this.live, this.liveHead);
-      this.live = [merged];
-      this.liveHead = 0;
-    }
-    while (this.liveHead < this.live.length) {
-      const delta = this.live[this.liveHead];
-      if (this.liveCursor === undefined) {
-        delta.encoded ??= encodeDelta(document, delta);
-        if (delta.encoded.length <= this.budget) {
-          this.shiftLive();
-          return { type: 'update', update: delta.encoded };
-        }
-        this.liveCursor = { item: 0, clock: 0, del: 0 };
+  }
+
+  protected nextLive(): SeqMessage | undefined {
+    const document = this.host.document;
+    if (this.current === undefined) {
+      const first = this.live.shift();
+      if (first === undefined) return undefined;
+      if (this.live.length === 0) this.current = first;
+      else {
+        // Several deltas waiting (a burst of typing): send them as one
+        // update, in which consecutive keystrokes become a single run.
+        const waiting = [first];
+        for (let next = this.live.shift(); next !== undefined; next = this.live.shift()) waiting.push(next);
+        this.current = mergeDeltas(waiting);
       }
-      const chunk = encodeChunk(document, delta, this.liveCursor, this.budget);
-      if (chunk) return { type: 'update', update: chunk };
-      this.liveCursor = undefined;
-      this.shiftLive();
+      const encoded = (this.current.encoded ??= encodeDelta(document, this.current));
+      if (encoded.length <= this.budget) {
+        this.current = undefined;
+        return { type: 'update', update: encoded };
+      }
+      this.cursor = { item: 0, clock: 0, del: 0 };
     }
-    return undefined;
+    const chunk = encodeChunk(document, this.current, this.cursor!, this.budget);
+    if (chunk) return { type: 'update', update: chunk };
+    this.current = undefined;
+    this.cursor = undefined;
+    return this.nextLive();
   }
 
-  get initialSent(): boolean {
-    return this.started && !this.helloDue && this.backlogDone;
+  protected override hasPendingLive(): boolean {
+    return this.current !== undefined;
   }
 
-  close(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-    this.live = [];
-    this.liveHead = 0;
-    this.backlog = undefined;
-  }
-
-  private shiftLive(): void {
-    this.liveHead++;
-    if (this.liveHead === this.live.length) {
-      this.live = [];
-      this.liveHead = 0;
-    }
+  protected override onClose(): void {
+    this.current = undefined;
+    this.hello = undefined;
   }
 }
 

@@ -4,7 +4,6 @@ import { decodeUtf8 } from '../codec/primitives.js';
 import { checkJsonDepth } from '../codec/values.js';
 import { checkCanonicalJson } from '../codec/canonical.js';
 import { errors } from '../errors.js';
-import type { DeleteDigest, DeleteDigests } from './document.js';
 import type { Item } from './item.js';
 import { uintLength } from '../codec/primitives.js';
 import { Writer } from './writer.js';
@@ -477,73 +476,3 @@ export function decodeStateVector(bytes: Uint8Array, limits?: Partial<Limits>): 
   return vector;
 }
 
-/**
- * A delete digest: clientCount, then per client: client, bucketCount, and
- * per bucket: bucket - previous bucket - 1, rangeCount, hashA, hashB (4 bytes each, little-endian).
- */
-export function encodeDeleteDigest(digests: DeleteDigests, budget = Infinity): Buffer {
-  // Past the budget, buckets are left out: the peer then treats them as
-  // differing and sends their ranges, so a short digest costs bytes, never correctness.
-  const w = new Writer(64);
-  let clients = 0;
-  const body = new Writer(64);
-  let used = 8;
-  for (const [client, buckets] of digests) {
-    const entries = new Writer(64);
-    let count = 0;
-    let previous = -1;
-    for (const [bucket, digest] of buckets) {
-      const size = uintLength(bucket - previous - 1) + uintLength(digest.count) + 8;
-      if (used + uintLength(client) + 4 + entries.pos + size > budget) break;
-      entries.uint(bucket - previous - 1);
-      previous = bucket;
-      entries.uint(digest.count);
-      entries.ensure(8);
-      entries.buf.writeUInt32LE(digest.hashA, entries.pos);
-      entries.buf.writeUInt32LE(digest.hashB, entries.pos + 4);
-      entries.pos += 8;
-      count++;
-    }
-    if (count === 0) break;
-    body.uint(client);
-    body.uint(count);
-    body.append(entries);
-    used = 8 + body.pos;
-    clients++;
-    if (count < buckets.size) break;
-  }
-  w.uint(clients);
-  w.append(body);
-  return w.toBuffer();
-}
-
-export function decodeDeleteDigest(bytes: Uint8Array, limits?: Partial<Limits>): DeleteDigests {
-  const state = decodeState(bytes, limits);
-  const digests = guardDecode(() => {
-    const clients = readCount(state, 2);
-    const result: DeleteDigests = new Map();
-    let total = 0;
-    for (let i = 0; i < clients; i++) {
-      const client = uint.decode(state);
-      if (result.has(client)) throw errors.decode(`client ${client} twice in a delete digest`);
-      const size = readCount(state, 10);
-      total += size;
-      if (total > state.limits.maxItems) throw errors.limit('delete digest buckets', total, state.limits.maxItems);
-      const buckets = new Map<number, DeleteDigest>();
-      let bucket = -1;
-      for (let k = 0; k < size; k++) {
-        bucket += uint.decode(state) + 1;
-        const count = uint.decode(state);
-        need(state, 8);
-        const hashA = state.buffer.readUInt32LE(state.offset);
-        const hashB = state.buffer.readUInt32LE(state.offset + 4);
-        state.offset += 8;
-        buckets.set(bucket, { count, hashA, hashB });
-      }
-      result.set(client, buckets);
-    }
-    return result;
-  });
-  if (state.offset !== state.end) throw errors.decode(`${state.end - state.offset} trailing bytes in delete digest`);
-  return digests;
-}

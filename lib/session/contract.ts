@@ -38,6 +38,12 @@ export interface SessionOptions {
   /** Sessions keep each message under this many encoded bytes, so it fits in a frame. */
   maxMessageBytes: number;
   limits: Limits;
+  /**
+   * Most live items queued for the peer before the session drops them and
+   * catches the peer up afresh. Default: the structure's own (each knows
+   * what a queued item costs).
+   */
+  maxQueued?: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import Duplexify from 'duplexify';
 import * as lps from 'length-prefixed-stream';
-import type { Transform } from 'node:stream';
+import type { Duplex, Transform } from 'node:stream';
 import { DEFAULT_LIMITS, type Limits } from '../codec/index.js';
 import { ReplicationError, errors } from '../errors.js';
 import { WireProtocol } from './wire-protocol.js';
@@ -35,6 +35,8 @@ export interface StreamOptions {
   maxFrameBytes?: number;
   /** Decoder limits for the peer's messages. */
   limits?: Partial<Limits>;
+  /** Live updates queued for a slow peer before they are dropped for a fresh catch-up. Default: the structure's own bound. */
+  maxQueued?: number;
   /** How long a failing stream waits for the peer to read its error frame, in ms. Default 1,000. */
   failGraceMs?: number;
   /** How long the peer has to send its handshake, in ms; then ERR_TIMEOUT. Default 10,000; 0 waits for ever. */
@@ -54,12 +56,22 @@ export interface StreamOptions {
  * Emits `'synced'` once the initial exchange is complete both ways, and
  * fails only through `destroy(err)` with a coded ReplicationError.
  */
-export class ReplicationStream extends (Duplexify as unknown as new (writable: Transform, readable: Transform) => Duplexify.Duplexify) {
+// duplexify does the work; the public type is node's Duplex, so a user's
+// types need no duplexify type package (docs/architecture.md, Packaging).
+const DuplexOf = Duplexify as unknown as new (writable: Transform, readable: Transform) => Duplex;
+
+export class ReplicationStream extends DuplexOf {
   readonly protocol: WireProtocol;
   private readonly decoder: Transform;
   private readonly encoder: Transform;
   private readonly failGraceMs: number;
   private scheduled = false;
+  /**
+   * The encoder is over its high-water mark: nothing more is pulled from the
+   * session until it drains, so a peer that does not read leaves the backlog
+   * in the session's bounded queue, not in the stream's buffer.
+   */
+  private blocked = false;
   private outputEnded = false;
   private emittedSynced = false;
   private failing: ReplicationError | undefined;
@@ -90,13 +102,17 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
       cluster: options.cluster,
       maxFrameBytes,
       limits: { ...DEFAULT_LIMITS, ...options.limits },
+      maxQueued: options.maxQueued,
     });
     this.protocol.onWake = () => this.schedule();
     decoder.on('data', (frame: Buffer) => this.onFrame(frame));
     decoder.on('end', () => this.onInputEnd());
     // A backlog continues on the next turn of the event loop, not the next
     // tick: timers and I/O get their turn between chunks of a large sync.
-    encoder.on('drain', () => this.schedule(true));
+    encoder.on('drain', () => {
+      this.blocked = false;
+      this.schedule(true);
+    });
     this.once('close', () => this.teardown());
     this.once('end', () => this.protocol.close());
     this.schedule();
@@ -140,12 +156,15 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
 
   private flush(): void {
     this.scheduled = false;
-    if (this.destroyed || this.outputEnded) return;
+    if (this.destroyed || this.outputEnded || this.blocked) return;
     try {
       let frame: Buffer | undefined;
       while ((frame = this.protocol.nextFrame()) !== undefined) {
         this.lastSent = Date.now();
-        if (!this.encoder.write(frame)) break; // 'drain' schedules the next flush
+        if (!this.encoder.write(frame)) {
+          this.blocked = true; // 'drain' schedules the next flush
+          break;
+        }
       }
     } catch (err) {
       this.fail(coded(err));
@@ -255,7 +274,7 @@ export class ReplicationStream extends (Duplexify as unknown as new (writable: T
       this.fail(errors.timeout(`the peer sent no complete frame for ${this.idleTimeoutMs} ms`));
       return;
     }
-    if (this.keepaliveMs > 0 && !this.outputEnded && now - this.lastSent >= this.keepaliveMs && this.protocol.remote !== undefined) {
+    if (this.keepaliveMs > 0 && !this.outputEnded && !this.blocked && now - this.lastSent >= this.keepaliveMs && this.protocol.remote !== undefined) {
       this.lastSent = now;
       this.encoder.write(KEEPALIVE_FRAME);
     }

@@ -19,6 +19,8 @@ export interface WireProtocolOptions {
   cluster: string | undefined;
   maxFrameBytes: number;
   limits: Limits;
+  /** Live items queued per peer before a fresh catch-up; default: the structure's. */
+  maxQueued?: number;
 }
 
 /**
@@ -39,7 +41,8 @@ export class WireProtocol {
   onWake: (() => void) | undefined;
 
   private readonly local: Handshake;
-  private readonly session: Session<any>;
+  /** @internal The session this protocol drives (tests read its queue). */
+  readonly session: Session<any>;
   private handshakeSent = false;
   private syncSent = false;
   private remoteSynced = false;
@@ -65,6 +68,7 @@ export class WireProtocol {
       writable: options.writable,
       maxMessageBytes: Math.max(256, Math.min(TARGET_FRAME_BYTES / 2, Math.floor(options.maxFrameBytes / 2))),
       limits: options.limits,
+      maxQueued: options.maxQueued,
     });
     this.session.onWake = () => this.onWake?.();
   }

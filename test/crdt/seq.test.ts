@@ -2,7 +2,7 @@ import test from 'tape';
 import pump from 'pump';
 import { Seq, ReplicationError, replicate } from '../../lib/index.js';
 import { decodeUpdate } from '../../lib/seq/index.js';
-import { decodeDeleteDigest, encodeDeleteDigest } from '../../lib/seq/update-codec.js';
+import { decodeDeleteDigest, encodeDeleteDigest } from '../../lib/seq/delete-digest.js';
 import { handshakeFrame, wireFrame } from '../helpers/raw-peer.js';
 import { testRandom } from '../helpers/seed.js';
 import { compliance, until } from '../helpers/compliance.js';

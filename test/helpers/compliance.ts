@@ -208,12 +208,12 @@ function errorOf(stream: NodeJS.EventEmitter): Promise<ReplicationError | undefi
   });
 }
 
-/** Resolves once `check()` holds, polling; fails after `timeoutMs`. */
-export async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+/** Resolves once `check()` holds, polling every `intervalMs`; fails after `timeoutMs`. */
+export async function until(check: () => boolean, timeoutMs = 10_000, intervalMs = 5): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

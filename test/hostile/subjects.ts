@@ -13,12 +13,13 @@ import {
   PNCounter,
   Seq,
   TwoPSet,
-  type ValueEncoding,
 } from '../../lib/index.js';
+import type { ValueEncoding } from '../../lib/codec/index.js';
 import type { DeltaReplica } from '../../lib/crdt/delta-replica.js';
 import { CausalContext } from '../../lib/crdt/causal-context.js';
 import { seqMessageCodec } from '../../lib/seq/session.js';
-import { encodeDeleteDigest, encodeStateVector } from '../../lib/seq/update-codec.js';
+import { encodeStateVector } from '../../lib/seq/update-codec.js';
+import { encodeDeleteDigest } from '../../lib/seq/delete-digest.js';
 import { merkleMessageCodec } from '../../lib/merkle/messages.js';
 import { json } from '../../lib/codec/index.js';
 import { uint } from '../../lib/codec/primitives.js';

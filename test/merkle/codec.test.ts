@@ -1,5 +1,5 @@
 import test from 'tape';
-import { decode, encode } from '../../lib/index.js';
+import { decode, encode } from '../../lib/codec/index.js';
 import { type MerkleMessage, merkleMessageCodec } from '../../lib/merkle/messages.js';
 import { type KeyRecord, decodeRecord, encodeRecord, mergeRecords, writeRecord } from '../../lib/merkle/record.js';
 import { testRandom } from '../helpers/seed.js';

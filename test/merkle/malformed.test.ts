@@ -1,6 +1,7 @@
 import test from 'tape';
 import { MemoryLevel } from 'memory-level';
-import { MerkleStore, ReplicationError, replicate, encode, uint } from '../../lib/index.js';
+import { MerkleStore, ReplicationError, replicate } from '../../lib/index.js';
+import { encode, uint } from '../../lib/codec/index.js';
 import { type MerkleMessage, merkleMessageCodec } from '../../lib/merkle/messages.js';
 import { encodeRecord } from '../../lib/merkle/record.js';
 import { FrameType } from '../../lib/stream/frames.js';

@@ -1,6 +1,6 @@
 import test from 'tape';
 import { Log, ReplicationError, replicate } from '../../lib/index.js';
-import type { LogEntry } from '../../lib/index.js';
+import type { LogEntry } from '../../lib/core.js';
 import { DEFAULT_LIMITS, decode, encode } from '../../lib/codec/index.js';
 
 test('log: append, read in order, read since a clock, append events', async (t) => {

@@ -1,6 +1,7 @@
 // The "In code" example of docs/sim.md, kept runnable.
 import test from 'tape';
-import { ReplicaCluster, checkCluster, Model, type StructureUnderTest } from '../../lib/index.js';
+import { Model } from '../../lib/index.js';
+import { ReplicaCluster, checkCluster, type StructureUnderTest } from '../../lib/sim/index.js';
 
 test('docs example: a Model cluster on a ring under loss, a partition and a crash converges', (t) => {
   const model: StructureUnderTest<Model> = {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const probe = "new t.Model({ id: 'x' }).set('k', 1).get('k') + ' ' + typeof t.ReplicationError + ' ' + typeof t.MerkleStore";
 
 test("the package loads by name with import and with require()", async (t) => {

@@ -1,0 +1,62 @@
+// `tendril/core`: for structure authors and tools. The session contract and
+// the `Replica` base, the wire protocol and its frames, the replication
+// engines' bases and their building blocks. Applications need only `tendril`.
+
+// The session contract, the skeleton every session stands on, and the Replica base
+export {
+  DEFAULT_MAX_FRAME_BYTES,
+  BaseSession,
+  LiveQueue,
+  SessionSet,
+  gate,
+  Replica,
+  type Descriptor,
+  type PeerInfo,
+  type Session,
+  type SessionOptions,
+  type Replicable,
+  type LiveMember,
+  type Gate,
+} from './session/index.js';
+
+// The stream shell: the I/O-free wire protocol, its frames, the duplex around it
+export { WireProtocol, type WireProtocolOptions } from './stream/wire-protocol.js';
+export { PROTOCOL, PROTOCOL_VERSION, FrameType, type Handshake } from './stream/frames.js';
+export { ReplicationStream, DEFAULT_FAIL_GRACE_MS } from './stream/duplex.js';
+export type { Streamable } from './stream/replicate.js';
+
+// Primitives a structure is built from
+export { isReplicationError } from './errors.js';
+export { compareStamps, wallTime, DEFAULT_MAX_DRIFT_MS, type Timestamp } from './clock/index.js';
+export { Random } from './random.js';
+export { backoffDelay, type BackoffOptions } from './transport/index.js';
+
+// The scuttlebutt engine: a structure supplies how an update applies and what a peer lacks
+export { Scuttlebutt, type ScuttlebuttOptions, type UpdateObserver, type Update, type UpdateCodec, type Clock, type ModelUpdate, type ModelListener, type LogEntry } from './scuttlebutt/index.js';
+
+// The delta-state engine: a CRDT supplies its store kind, mutators and change description
+export {
+  DeltaReplica,
+  CausalContext,
+  DEFAULT_MAX_REPLICAS,
+  type DeltaReplicaOptions,
+  type Dot,
+  type Embeddable,
+  type Mint,
+  type ORSetMetadata,
+  type SetHandle,
+  type GCounterHandle,
+  type PNCounterHandle,
+  type RegisterHandle,
+  type MVRegisterHandle,
+  type Reducer,
+  type ReduceHandle,
+  type CheckReducerOptions,
+  type CheckReport,
+  type Law,
+} from './crdt/index.js';
+export { dotSet, dotFun, dotMap, DotMap, type StoreKind, type DotSet, type DotFun, type DotEntry } from './crdt/dot-store.js';
+export type { Delta } from './crdt/delta.js';
+
+// The Merkle engine
+export { MerkleTree, DEFAULT_DEPTH as MERKLE_DEFAULT_DEPTH, lastWriterWins } from './merkle/index.js';
