@@ -6,6 +6,7 @@ import { ReplicationError, errors } from '../errors.js';
 import { WireProtocol } from './wire-protocol.js';
 import { FrameType, type Handshake } from './frames.js';
 import { frameEncoder } from './framing.js';
+import { NetworkKey } from './network-key.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Replicable } from '../session/contract.js';
 
 export { DEFAULT_MAX_FRAME_BYTES };
@@ -39,6 +40,13 @@ export interface StreamOptions {
   maxQueued?: number;
   /** How long a failing stream waits for the peer to read its error frame, in ms. Default 1,000. */
   failGraceMs?: number;
+  /**
+   * A network key (at least 16 bytes, or a passphrase): both peers prove
+   * they hold it, by challenge and HMAC, before any state flows; a peer
+   * without it is refused with ERR_AUTH having learnt nothing of the data.
+   * It authenticates; it does not encrypt (see `encrypt` for that). Default none.
+   */
+  key?: Uint8Array | string;
   /** How long the peer has to send its handshake, in ms; then ERR_TIMEOUT. Default 10,000; 0 waits for ever. */
   handshakeTimeoutMs?: number;
   /**
@@ -100,6 +108,7 @@ export class ReplicationStream extends DuplexOf {
       readable: options.readable ?? true,
       writable: options.writable ?? true,
       cluster: options.cluster,
+      key: options.key === undefined ? undefined : new NetworkKey(options.key),
       maxFrameBytes,
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       maxQueued: options.maxQueued,

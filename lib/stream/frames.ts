@@ -14,6 +14,10 @@ export const FrameType = {
   data: 1,
   synced: 2,
   error: 3,
+  /** Network key: 32 random bytes the peer must prove the key over. */
+  challenge: 4,
+  /** Network key: the HMAC over both challenges (see network-key.ts). */
+  proof: 5,
 } as const;
 
 export interface Handshake {

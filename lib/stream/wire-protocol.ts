@@ -1,5 +1,6 @@
 import { ReplicationError, errors } from '../errors.js';
-import { type Limits, decodeState, encode, guardDecode, readCount, uint } from '../codec/index.js';
+import { type Limits, decodeState, encode, fixed, guardDecode, readCount, uint } from '../codec/index.js';
+import { CHALLENGE_BYTES, NetworkKey, PROOF_BYTES, type ProofContext } from './network-key.js';
 import { FrameType, type Handshake, PROTOCOL, PROTOCOL_VERSION, errorCodec, handshakeCodec } from './frames.js';
 import type { Descriptor, Session, SessionOptions } from '../session/contract.js';
 
@@ -19,6 +20,10 @@ export interface WireProtocolOptions {
   cluster: string | undefined;
   maxFrameBytes: number;
   limits: Limits;
+  /** Shared secret both peers must prove before any state flows. Default none. */
+  key?: NetworkKey;
+  /** Random bytes for the key's challenge. Default the system's CSPRNG. */
+  randomBytes?: (n: number) => Uint8Array;
   /** Live items queued per peer before a fresh catch-up; default: the structure's. */
   maxQueued?: number;
 }
@@ -48,6 +53,12 @@ export class WireProtocol {
   private remoteSynced = false;
   private pending: unknown = undefined; // a pulled message that did not fit the last frame
   private closed = false;
+  // Network key: our challenge, the peer's, whether our proof went out, and whether the peer's checked out.
+  private ownChallenge: Uint8Array | undefined;
+  private peerChallenge: Uint8Array | undefined;
+  private challengeSent = false;
+  private proofSent = false;
+  private authenticated: boolean;
 
   constructor(descriptor: Descriptor, open: (options: SessionOptions) => Session<any>, readonly options: WireProtocolOptions) {
     this.local = {
@@ -71,6 +82,9 @@ export class WireProtocol {
       maxQueued: options.maxQueued,
     });
     this.session.onWake = () => this.onWake?.();
+    this.authenticated = options.key === undefined;
+    // Made now, so that a proof arriving early is checked against it (and fails) rather than waved through.
+    if (options.key) this.ownChallenge = NetworkKey.challenge(options.randomBytes);
   }
 
   /** True in non-live mode once synced: the stream may end. */
@@ -86,6 +100,10 @@ export class WireProtocol {
     if (this.remote === undefined && type !== FrameType.handshake && type !== FrameType.error) {
       throw errors.handshake(`expected a handshake, got frame type ${type}`);
     }
+    // With a network key, nothing but the key exchange counts until the peer has proven it.
+    if (!this.authenticated && (type === FrameType.data || type === FrameType.synced)) {
+      throw errors.auth('the peer sent data before proving the network key');
+    }
     switch (type) {
       case FrameType.handshake:
         if (this.remote !== undefined) throw errors.decode('second handshake');
@@ -99,6 +117,25 @@ export class WireProtocol {
         this.remoteSynced = true;
         this.updateSynced();
         return;
+      case FrameType.challenge: {
+        if (!this.options.key) throw errors.auth('the peer requires a network key, and we have none');
+        if (this.peerChallenge) throw errors.decode('second challenge');
+        const challenge = guardDecode(() => fixed(CHALLENGE_BYTES).decode(state));
+        this.expectEnd(state);
+        this.peerChallenge = Uint8Array.from(challenge);
+        return;
+      }
+      case FrameType.proof: {
+        if (!this.options.key) throw errors.auth('the peer requires a network key, and we have none');
+        if (this.authenticated) throw errors.decode('second proof');
+        if (!this.peerChallenge) throw errors.auth('proof before the challenge it answers');
+        const proof = guardDecode(() => fixed(PROOF_BYTES).decode(state));
+        this.expectEnd(state);
+        this.options.key.verify(this.proofContext(), proof);
+        this.authenticated = true;
+        this.startSession();
+        return;
+      }
       case FrameType.error: {
         const { code, message } = guardDecode(() => errorCodec.decode(state));
         this.peerFailure = errors.remote(code, message);
@@ -116,6 +153,17 @@ export class WireProtocol {
     if (!this.handshakeSent) {
       this.handshakeSent = true;
       return frame(FrameType.handshake, handshakeCodec, this.local);
+    }
+    if (this.options.key) {
+      if (!this.challengeSent) {
+        this.challengeSent = true;
+        return Buffer.concat([Buffer.from([FrameType.challenge]), this.ownChallenge!]);
+      }
+      if (!this.proofSent && this.remote !== undefined && this.peerChallenge !== undefined) {
+        this.proofSent = true;
+        return Buffer.concat([Buffer.from([FrameType.proof]), this.options.key.prove(this.proofContext())]);
+      }
+      if (!this.authenticated) return undefined;
     }
     if (this.remote === undefined || this.syncSent && this.finished) return undefined;
     const data = this.nextDataFrame();
@@ -157,7 +205,24 @@ export class WireProtocol {
     }
     if (remote.id === local.id) throw errors.handshake(`peer has our own replica id ${JSON.stringify(local.id)}`);
     this.remote = remote;
+    if (this.authenticated) this.startSession();
+    else this.onWake?.(); // our proof may go out now
+  }
+
+  private startSession(): void {
+    const remote = this.remote!;
     this.session.start({ id: remote.id, readable: remote.readable, writable: remote.writable, live: remote.live });
+  }
+
+  private proofContext(): ProofContext {
+    return {
+      ownChallenge: this.ownChallenge!,
+      peerChallenge: this.peerChallenge!,
+      ownId: this.local.id,
+      peerId: this.remote!.id,
+      kind: this.local.kind,
+      name: this.local.name,
+    };
   }
 
   private receiveData(state: ReturnType<typeof decodeState>): void {
