@@ -13,7 +13,7 @@ export { replicate, type Replication, type ReplicationStream, type StreamOptions
 export { listen, connect, Connector, stdio, type ConnectOptions, type ListenOptions } from './transport/index.js';
 
 // Scuttlebutt: Model and Log, on disk and in snapshots
-export { Model, Log, persist, createSnapshotStream, loadSnapshot, type Persistence, type PersistOptions, type ModelOptions, type ChangeMeta, type LogRecord } from './scuttlebutt/index.js';
+export { Model, Log, persist, createSnapshotStream, loadSnapshot, signing, type Persistence, type PersistOptions, type ModelOptions, type ChangeMeta, type LogRecord, type LogOptions } from './scuttlebutt/index.js';
 
 // Delta-state CRDTs
 export {

@@ -216,9 +216,12 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    */
   ingest(update: U, origin?: unknown): boolean {
     const seen = this.highWater.get(update.source);
-    if (seen !== undefined && update.ts <= seen) return false;
+    if (seen !== undefined && update.ts <= seen) {
+      if (origin !== undefined) this.checkSeen(update);
+      return false;
+    }
     this.clock.restore(update.ts);
-    this.validateUpdate(update);
+    this.validateUpdate(update, origin);
     this.highWater.set(update.source, update.ts);
     const retained = this.applyUpdate(update, origin);
     const { observers } = this;
@@ -262,7 +265,14 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   }
 
   /** Refuses an update that cannot follow what this replica has (a broken hash chain, say). */
-  protected validateUpdate(_update: U): void {}
+  protected validateUpdate(_update: U, _origin?: unknown): void {}
+
+  /**
+   * A peer's update at or below what this replica has seen of its source: a
+   * duplicate, dropped; a structure whose history is fixed (a log) refuses
+   * one that is not the update it holds (a replay out of place, or a fork).
+   */
+  protected checkSeen(_update: U): void {}
 
   /** Tells observers (persistence) that a retained update was replaced. */
   protected supersede(update: U): void {
