@@ -90,6 +90,7 @@ export class ReplicationStream extends DuplexOf {
   private lastReceived = Date.now();
   private lastSent = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
+  private inputEnded = false;
 
   constructor(replica: Replicable, options: StreamOptions = {}) {
     const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -123,7 +124,10 @@ export class ReplicationStream extends DuplexOf {
       this.schedule(true);
     });
     this.once('close', () => this.teardown());
-    this.once('end', () => this.protocol.close());
+    // Our side has ended: the session goes once the peer's side has ended too (it may still be sending).
+    this.once('end', () => {
+      if (this.inputEnded) this.protocol.close();
+    });
     this.schedule();
     this.armWatchdog();
   }
@@ -210,8 +214,33 @@ export class ReplicationStream extends DuplexOf {
       this.finish(this.failing);
       return;
     }
-    // The peer is done: so are we. Anything still queued is dropped with the session.
+    // The peer is done sending: so are we, once what we accepted before now is out.
+    this.inputEnded = true;
+    this.close();
     this.protocol.close();
+  }
+
+  /**
+   * Ends the replication gracefully: whatever is queued for the peer now
+   * (writes made in this very tick included) goes out, then our side ends;
+   * the peer does the same when it sees the end, so both sides get
+   * everything written before the close. `replicate().close()` uses it.
+   */
+  close(): void {
+    if (this.destroyed || this.outputEnded) return;
+    if (this.failing) return;
+    // Only once the handshake is done can anything of the data go out; a stream still opening just ends.
+    if (this.protocol.remote !== undefined) {
+      try {
+        let frame: Buffer | undefined;
+        // Past the encoder's high-water mark: the frames wait in its buffer, in order, until the end.
+        while ((frame = this.protocol.nextFrame()) !== undefined) this.encoder.write(frame);
+      } catch (err) {
+        this.fail(coded(err));
+        return;
+      }
+    }
+    // The session stays open: the peer's last writes are still on their way to us.
     this.endOutput();
   }
 
