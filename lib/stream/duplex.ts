@@ -141,6 +141,20 @@ export class ReplicationStream extends DuplexOf {
     return this.protocol.synced;
   }
 
+  /**
+   * Input after the stream is destroyed is dropped, not an error: a pipe
+   * from the peer's stream may still hold frames in flight when either side
+   * is torn down, and they can no longer matter.
+   */
+  override write(chunk: any, encoding?: any, cb?: any): boolean {
+    if (this.destroyed) {
+      if (typeof encoding === 'function') encoding();
+      else if (typeof cb === 'function') cb();
+      return false;
+    }
+    return super.write(chunk, encoding, cb);
+  }
+
   override destroy(err?: Error | null, cb?: (err: Error | null) => void): this {
     // The framing decoder reports an oversized frame with a plain Error; give
     // the peer a coded one and fail through the usual path.
