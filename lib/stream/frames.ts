@@ -18,6 +18,8 @@ export const FrameType = {
   challenge: 4,
   /** Network key: the HMAC over both challenges (see network-key.ts). */
   proof: 5,
+  /** "I hold your initial state": sent on receiving the peer's synced marker, so `'synced'` means both sides hold both. */
+  received: 6,
 } as const;
 
 export interface Handshake {

@@ -36,7 +36,10 @@ export interface WireProtocolOptions {
  */
 export class WireProtocol {
   remote: Handshake | undefined;
-  /** Set once both sides have finished their initial exchange. */
+  /**
+   * Set once both sides hold each other's initial state: we sent ours and
+   * the peer said it has it, and the peer sent its own and we have it.
+   */
   synced = false;
   /** The error that ended this connection, if any. */
   failure: ReplicationError | undefined;
@@ -51,6 +54,9 @@ export class WireProtocol {
   private handshakeSent = false;
   private syncSent = false;
   private remoteSynced = false;
+  private receivedDue = false; // we hold the peer's initial state: tell it
+  private receivedSent = false;
+  private peerHasOurs = false; // the peer said it holds our initial state
   private pending: unknown = undefined; // a pulled message that did not fit the last frame
   private closed = false;
   // Network key: our challenge, the peer's, whether our proof went out, and whether the peer's checked out.
@@ -89,7 +95,7 @@ export class WireProtocol {
 
   /** True in non-live mode once synced: the stream may end. */
   get finished(): boolean {
-    return !this.options.live && this.synced;
+    return !this.options.live && this.synced && this.receivedSent;
   }
 
   /** Handles one frame from the peer. Throws a ReplicationError on anything invalid. */
@@ -101,7 +107,7 @@ export class WireProtocol {
       throw errors.handshake(`expected a handshake, got frame type ${type}`);
     }
     // With a network key, nothing but the key exchange counts until the peer has proven it.
-    if (!this.authenticated && (type === FrameType.data || type === FrameType.synced)) {
+    if (!this.authenticated && (type === FrameType.data || type === FrameType.synced || type === FrameType.received)) {
       throw errors.auth('the peer sent data before proving the network key');
     }
     switch (type) {
@@ -114,7 +120,17 @@ export class WireProtocol {
         return;
       case FrameType.synced:
         this.expectEnd(state);
+        if (this.remoteSynced) throw errors.decode('second synced marker');
+        // Frames are applied in order: everything of the peer's initial exchange is applied by now.
         this.remoteSynced = true;
+        this.receivedDue = true;
+        this.onWake?.();
+        this.updateSynced();
+        return;
+      case FrameType.received:
+        this.expectEnd(state);
+        if (!this.syncSent || this.peerHasOurs) throw errors.decode('received marker out of turn');
+        this.peerHasOurs = true;
         this.updateSynced();
         return;
       case FrameType.challenge: {
@@ -165,7 +181,13 @@ export class WireProtocol {
       }
       if (!this.authenticated) return undefined;
     }
-    if (this.remote === undefined || this.syncSent && this.finished) return undefined;
+    if (this.remote === undefined) return undefined;
+    if (this.receivedDue && !this.receivedSent) {
+      this.receivedSent = true;
+      this.updateSynced();
+      return Buffer.from([FrameType.received]);
+    }
+    if (this.syncSent && this.finished) return undefined;
     const data = this.nextDataFrame();
     if (data) return data;
     if (!this.syncSent && this.session.initialSent) {
@@ -272,7 +294,7 @@ export class WireProtocol {
   }
 
   private updateSynced(): void {
-    if (!this.synced && this.syncSent && this.remoteSynced) this.synced = true;
+    if (!this.synced && this.syncSent && this.remoteSynced && this.peerHasOurs) this.synced = true;
   }
 }
 

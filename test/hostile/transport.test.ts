@@ -101,3 +101,15 @@ test('listen() bounds open connections, and peers that never speak are dropped',
   t.pass('the silent peers were then dropped by the handshake timeout');
   await new Promise((resolve) => server.close(resolve));
 });
+
+test('\'synced\' on a connect() client means the server holds the client\'s initial state', async (t) => {
+  const [server, client] = [new Model({ id: 'server' }), new Model({ id: 'client' })];
+  for (let i = 0; i < 1000; i++) client.set(`k${i}`, i);
+  server.set('from-server', true);
+  const tcp = await listen(server, 0, '127.0.0.1');
+  const link = connect(client, { port: portOf(tcp), reconnect: false });
+  const sizes = await new Promise<[number, boolean]>((resolve) => link.once('synced', () => resolve([server.size, client.has('from-server')])));
+  t.deepEqual(sizes, [1001, true], 'at the moment of \'synced\', both sides hold each other\'s initial state');
+  link.close();
+  await new Promise((resolve) => tcp.close(resolve));
+});
