@@ -50,6 +50,7 @@ export class SeqSession extends BaseSession<SeqMessage, Delta> {
   readonly codec = seqMessageCodec;
   private hello: { vector: Map<number, number>; digest: DeleteDigests } | undefined;
   private helloReceived = false;
+  private restarts = 0;
   /** The live delta being sent, and how far, when it needs more than one message. */
   private current: Delta | undefined;
   private cursor: Cursor | undefined;
@@ -87,6 +88,10 @@ export class SeqSession extends BaseSession<SeqMessage, Delta> {
   protected *catchUpMessages(): Generator<SeqMessage> {
     const document = this.host.document;
     const delta = document.missing(this.hello!.vector, this.hello!.digest);
+    // After an overflow the peer may hold runs sent since its hello whose
+    // deletions were in the dropped queue: a duplicate run does not carry its
+    // deletion, so the catch-up sends again every deletion we know of.
+    if (this.restarts++ > 0) delta.deletes = document.missing(document.stateVector()).deletes;
     const cursor = { item: 0, clock: 0, del: 0 };
     for (let chunk = encodeChunk(document, delta, cursor, this.budget); chunk; chunk = encodeChunk(document, delta, cursor, this.budget)) {
       yield { type: 'update', update: chunk };

@@ -56,6 +56,8 @@ export function stalledReader<R extends Replica>(spec: StalledReaderSpec<R>, opt
     const json = (r: R) => JSON.stringify(spec.state(r));
     await until(() => json(writer) === json(reader), 30_000, 500);
     t.pass(`the reader converged after ${writes} writes`);
+    out.unpipe(back);
+    back.unpipe(out);
     out.destroy();
     back.destroy();
   });
