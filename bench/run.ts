@@ -3,11 +3,16 @@
 import { runModelBench } from './model/index.js';
 import { formatMerkleRows, runMerkleBench } from './merkle.js';
 import { formatSeqBench, runSeqBench } from './seq.js';
+import { formatReconcile, formatReconcileSim, runReconcileBench, runReconcileSimBench } from './reconcile.js';
 
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
   model: () => runModelBench({ keys: Number(process.env.BENCH_KEYS ?? 100_000), stallKeys: Number(process.env.BENCH_STALL_KEYS ?? 1_000_000) }),
   merkle: async () => console.log(formatMerkleRows(await runMerkleBench({ keys: process.env.BENCH_MERKLE_KEYS ? Number(process.env.BENCH_MERKLE_KEYS) : undefined }))),
+  reconcile: async () => {
+    console.log(formatReconcile(await runReconcileBench({ keys: process.env.BENCH_RECONCILE_KEYS ? Number(process.env.BENCH_RECONCILE_KEYS) : undefined })));
+    console.log(formatReconcileSim(await runReconcileSimBench()));
+  },
   seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000 }))),
 };
 

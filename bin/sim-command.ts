@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { SCENARIOS } from '../lib/sim/scenarios/index.js';
-import type { ScenarioOptions } from '../lib/sim/scenarios/scenario.js';
-import { renderSvg } from '../lib/sim/svg.js';
+import { SCENARIOS } from './sim/scenarios/index.js';
+import type { ScenarioOptions } from './sim/scenarios/scenario.js';
+import { renderSvg } from './sim/svg.js';
 import { parseArgs, parseDuration, parseNumber } from './args.js';
 
 const COMMON = ['nodes', 'seed', 'latency', 'loss', 'partitions', 'duration', 'svg'];

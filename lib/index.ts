@@ -41,3 +41,6 @@ export { Seq, type SeqOptions, type SeqChange, type DeltaOp } from './seq/index.
 
 // MerkleStore: a persistent key/value store with siblings
 export { MerkleStore, type MerkleStoreOptions, type Versions, type ChangeEvent, type WriteOptions, type Resolver, type SiblingView } from './merkle/index.js';
+
+// Rateless set reconciliation: the coder behind MerkleStore's `reconcile: 'rateless'`
+export { Encoder as RatelessEncoder, Decoder as RatelessDecoder, SymbolPrefix, CodedSymbols, ITEM_BYTES } from './reconcile/index.js';

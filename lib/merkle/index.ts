@@ -4,3 +4,5 @@ export { MerkleSession } from './session.js';
 export { lastWriterWins, type Resolver, type SiblingView } from './resolve.js';
 export { HASH_BYTES, HASH_NAME } from './hash.js';
 export { type MerkleMessage, merkleMessageCodec } from './messages.js';
+export { RatelessSession } from './rateless-session.js';
+export { DEFAULT_SYMBOL_PREFIX } from './store-symbols.js';

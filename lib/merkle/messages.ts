@@ -1,5 +1,6 @@
 import { errors } from '../errors.js';
 import { type Codec, array, bool, bytes, constant, string, struct, uint, union } from '../codec/index.js';
+import { type SymbolBatch, symbolBatchCodec } from '../reconcile/codec.js';
 
 /**
  * A strictly ascending list of node or bucket indices, sent as the first
@@ -61,7 +62,45 @@ export interface EndMessage {
   type: 'end';
 }
 
-export type MerkleMessage = HashesMessage | EntryMessage | CoveredMessage | EndMessage;
+/**
+ * Rateless mode (rateless-session.ts): coded symbols of the sender's
+ * entries, in order. `budget` is the most symbols the sender will send in
+ * this sync; a peer that cannot decode within it (or that does not
+ * reconcile this way) answers `fallback`, and the sync is a Merkle walk.
+ */
+export interface SymbolsMessage {
+  type: 'symbols';
+  budget: number;
+  batch: SymbolBatch;
+}
+
+/**
+ * Rateless mode: the decoder has taken `received` symbols and is not done
+ * yet; it asks for symbols up to index `wanted` (exclusive) in all.
+ */
+export interface ProgressMessage {
+  type: 'progress';
+  received: number;
+  wanted: number;
+}
+
+/**
+ * Rateless mode: the decoder has the difference and has sent its own
+ * differing entries; these are the key positions of the entries it lacks
+ * or holds in another version. `last` marks the final message of the list.
+ */
+export interface DecodedMessage {
+  type: 'decoded';
+  positions: number[];
+  last: boolean;
+}
+
+/** Rateless mode: "walk the tree instead" (the difference is beyond the budget, or this side does not decode symbols). */
+export interface FallbackMessage {
+  type: 'fallback';
+}
+
+export type MerkleMessage = HashesMessage | EntryMessage | CoveredMessage | EndMessage | SymbolsMessage | ProgressMessage | DecodedMessage | FallbackMessage;
 
 // ONLY APPEND TO THIS LIST: the tags are the wire format.
 export const merkleMessageCodec: Codec<MerkleMessage> = union<MerkleMessage>({
@@ -69,4 +108,8 @@ export const merkleMessageCodec: Codec<MerkleMessage> = union<MerkleMessage>({
   entry: [1, struct({ type: constant('entry' as const), key: string, record: bytes })],
   covered: [2, struct({ type: constant('covered' as const), buckets: ascending, last: bool })],
   end: [3, struct({ type: constant('end' as const) })],
+  symbols: [4, struct({ type: constant('symbols' as const), budget: uint, batch: symbolBatchCodec })],
+  progress: [5, struct({ type: constant('progress' as const), received: uint, wanted: uint })],
+  decoded: [6, struct({ type: constant('decoded' as const), positions: ascending, last: bool })],
+  fallback: [7, struct({ type: constant('fallback' as const) })],
 });

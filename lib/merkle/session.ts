@@ -38,14 +38,14 @@ export interface MerkleHost {
   /** The tree, once the store is open. */
   readonly tree: MerkleTree | undefined;
   /** Every open session, to end them when the store closes. */
-  readonly sessions: Set<MerkleSession>;
+  readonly sessions: Set<{ storeClosed(): void }>;
   readonly peers: SessionSet<LiveEntry>;
   ready(): Promise<void>;
   /** Runs a callback on a later event-loop turn. */
   defer(callback: () => void): void;
   /** Resolves once every write and merge queued so far is applied. */
   flushed(): Promise<void>;
-  merge(key: string, record: KeyRecord, origin: MerkleSession | undefined): Promise<string>;
+  merge(key: string, record: KeyRecord, origin: object | undefined): Promise<string>;
   /** The stored records of runs of buckets, in batches. */
   readRuns(runs: Array<[number, number]>): AsyncGenerator<Array<[Uint8Array, Uint8Array]>>;
 }
@@ -117,6 +117,8 @@ export class MerkleSession implements Session<MerkleMessage> {
   private coveredLastReceived = false;
   /** Whether entries are remembered in `seen`: only while we may still have to answer `covered`. */
   private recordSeen = true;
+  /** We answered a rateless peer's symbols with `fallback` (rateless-session.ts). */
+  private refusedSymbols = false;
 
   constructor(
     private readonly store: MerkleHost,
@@ -246,6 +248,13 @@ export class MerkleSession implements Session<MerkleMessage> {
         return this.onCovered(message);
       case 'end':
         return this.onEnd();
+      case 'symbols':
+        // A peer in rateless mode: this session only walks, so say so once and ignore the rest.
+        if (!this.refusedSymbols) this.push({ type: 'fallback' });
+        this.refusedSymbols = true;
+        return;
+      default:
+        throw errors.decode(`unexpected ${message.type} message in a Merkle walk`);
     }
   }
 

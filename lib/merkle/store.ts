@@ -10,6 +10,9 @@ import { HASH_NAME, keyPosition, leafHash } from './hash.js';
 import { type KeyRecord, EMPTY_RECORD, decodeContext, encodeContext, encodeRecord, decodeRecord, mergeRecords, writeRecord } from './record.js';
 import { type Resolver, type SiblingView, lastWriterWins } from './resolve.js';
 import { type LiveEntry, MerkleSession } from './session.js';
+import { RatelessSession } from './rateless-session.js';
+import { DEFAULT_SYMBOL_PREFIX, StoreSymbols } from './store-symbols.js';
+import type { SymbolPrefix } from '../reconcile/prefix.js';
 import { SessionSet } from '../session/session-set.js';
 import { MerkleTree, checkDepth } from './tree.js';
 
@@ -51,6 +54,15 @@ export interface MerkleStoreOptions<V = unknown> {
   randomId?: () => string;
   /** Runs a callback on a later event-loop turn; sessions use it to pace their output. Default `setImmediate`. */
   defer?: (callback: () => void) => void;
+  /**
+   * How a sync finds the difference: `'merkle'` (default) walks the tree;
+   * `'rateless'` streams coded symbols (docs/reconcile.md) and walks only
+   * when the peer does not reconcile that way or the difference is beyond
+   * the symbols kept. Peers need not agree.
+   */
+  reconcile?: 'merkle' | 'rateless';
+  /** Rateless mode: coded symbols kept up to date, 28 bytes each. Default 32,768 (a difference of about 23,000 entries). */
+  symbolPrefix?: number;
 }
 
 /** What `get()` returns. */
@@ -103,7 +115,7 @@ interface Pending {
   seen?: KeyRecord['context']; // write
   sync?: boolean; // write: this write must be synced to disk
   record?: KeyRecord; // merge
-  origin?: MerkleSession;
+  origin?: object;
   resolve: (context: string) => void;
   reject: (err: unknown) => void;
 }
@@ -138,6 +150,12 @@ export class MerkleStore<V = unknown> extends Replica {
   private readonly randomId: () => string;
   /** Runs a callback on a later event-loop turn. */
   readonly defer: (callback: () => void) => void;
+  /** How a sync finds the difference (see `MerkleStoreOptions.reconcile`). */
+  readonly reconcile: 'merkle' | 'rateless';
+  private readonly symbolPrefixSize: number;
+  /** The maintained coded symbols, once asked for. */
+  private storeSymbols: StoreSymbols | undefined;
+  private symbolsStarted: Promise<StoreSymbols> | undefined;
   private replicaId: string | undefined;
   private opening: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -146,7 +164,7 @@ export class MerkleStore<V = unknown> extends Replica {
   private draining = false;
   /** Sessions to tell about every changed record. */
   /** @internal Every open session, to end them when the store closes. */
-  readonly sessions = new Set<MerkleSession>();
+  readonly sessions = new Set<{ storeClosed(): void }>();
   /** @internal The live sessions: every record that changed goes to each but the one it came from. */
   readonly peers = new SessionSet<LiveEntry>();
 
@@ -166,6 +184,10 @@ export class MerkleStore<V = unknown> extends Replica {
     this.resolver = options.resolve === 'lww' ? lastWriterWins : options.resolve;
     this.randomId = options.randomId ?? (() => randomBytes(8).toString('hex'));
     this.defer = options.defer ?? ((callback) => setImmediate(callback));
+    this.reconcile = options.reconcile ?? 'merkle';
+    if (this.reconcile !== 'merkle' && this.reconcile !== 'rateless') throw errors.invalidArgument(`reconcile is 'merkle' or 'rateless', got ${String(this.reconcile)}`);
+    this.symbolPrefixSize = options.symbolPrefix ?? DEFAULT_SYMBOL_PREFIX;
+    if (!Number.isInteger(this.symbolPrefixSize) || this.symbolPrefixSize < 1 || this.symbolPrefixSize > 1 << 24) throw errors.invalidArgument('symbolPrefix is an integer from 1 to 2^24');
   }
 
   /** The database. A store on a path creates it in `open()`, which loads classic-level only then. */
@@ -199,8 +221,8 @@ export class MerkleStore<V = unknown> extends Replica {
     return Buffer.from(this.tree.root).toString('hex');
   }
 
-  openSession(options: SessionOptions): MerkleSession {
-    return new MerkleSession(this, options);
+  openSession(options: SessionOptions): MerkleSession | RatelessSession {
+    return this.reconcile === 'rateless' ? new RatelessSession(this, options) : new MerkleSession(this, options);
   }
 
   /** Opens the database and loads (or rebuilds) the tree. Idempotent; every other method awaits it. */
@@ -218,7 +240,10 @@ export class MerkleStore<V = unknown> extends Replica {
     const stamp = await this.meta.get('clock');
     if (stamp) this.clock.restore(Number(Buffer.from(stamp).toString('utf8')));
     const header = await this.meta.get('tree');
-    const loaded = header ? await this.loadSnapshot(JSON.parse(Buffer.from(header).toString('utf8'))) : undefined;
+    const parsed = header ? JSON.parse(Buffer.from(header).toString('utf8')) : undefined;
+    const loaded = parsed ? await this.loadSnapshot(parsed) : undefined;
+    // Rateless symbols saved with the tree describe the same data.
+    const savedSymbols = loaded && this.reconcile === 'rateless' ? await this.loadSavedSymbols(parsed.symbols) : undefined;
     // From here on the data may change, so the snapshot no longer describes it:
     // drop its header first (durably), so a crash before the next clean close rebuilds.
     await this.db.batch(
@@ -236,6 +261,34 @@ export class MerkleStore<V = unknown> extends Replica {
       this.openedFrom = 'rebuild';
     }
     this.isOpen = true;
+    if (savedSymbols) this.storeSymbols = savedSymbols;
+    if (this.reconcile === 'rateless') this.symbolsStarted = savedSymbols ? Promise.resolve(savedSymbols) : this.startSymbols();
+  }
+
+  /** Saves the maintained symbols in chunks (as the tree); returns their header entry, or undefined if there are none. */
+  private async saveSymbols(): Promise<{ size: number; chunks: number } | undefined> {
+    const symbols = this.storeSymbols;
+    if (!symbols) return undefined;
+    try {
+      await symbols.ready; // a load still reading must finish before the database closes
+    } catch {
+      return undefined; // a load that failed leaves nothing worth saving
+    }
+    const bytes = symbols.toBytes();
+    const chunks = Math.ceil(bytes.length / SNAPSHOT_CHUNK);
+    for (let i = 0; i < chunks; i++) await this.meta.put(`symbols/${i}`, bytes.subarray(i * SNAPSHOT_CHUNK, (i + 1) * SNAPSHOT_CHUNK));
+    return { size: symbols.prefix.size, chunks };
+  }
+
+  private async loadSavedSymbols(header: { size: number; chunks: number } | undefined): Promise<StoreSymbols | undefined> {
+    if (!header || header.size !== this.symbolPrefixSize) return undefined;
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < header.chunks; i++) {
+      const chunk = await this.meta.get(`symbols/${i}`);
+      if (!chunk) return undefined;
+      parts.push(chunk);
+    }
+    return StoreSymbols.fromBytes(header.size, Buffer.concat(parts));
   }
 
   private async loadSnapshot(header: { depth: number; hash: string; bytes: number; chunks: number }): Promise<MerkleTree | undefined> {
@@ -346,7 +399,8 @@ export class MerkleStore<V = unknown> extends Replica {
       // Chunk by chunk, so no single write blocks the event loop; the header goes last,
       // so a crash part-way leaves chunks without a header, and the next open rebuilds.
       for (let i = 0; i < chunks; i++) await this.meta.put(`tree/${i}`, nodes.subarray(i * SNAPSHOT_CHUNK, (i + 1) * SNAPSHOT_CHUNK));
-      const header = { depth: this.depth, hash: HASH_NAME, bytes: nodes.length, chunks };
+      const symbols = await this.saveSymbols();
+      const header = { depth: this.depth, hash: HASH_NAME, bytes: nodes.length, chunks, symbols };
       await this.db.batch(
         [
           { type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta },
@@ -367,6 +421,37 @@ export class MerkleStore<V = unknown> extends Replica {
     await this.open();
   }
 
+  /**
+   * The coded symbols of the store's entries, kept up to date by every
+   * write from the first call on (a rateless store calls it at open).
+   * The first call reads the whole store once.
+   */
+  async symbols(): Promise<SymbolPrefix> {
+    await this.ready();
+    const symbols = await (this.symbolsStarted ??= this.startSymbols());
+    await symbols.ready;
+    return symbols.prefix;
+  }
+
+  /**
+   * Starts maintaining the symbols: from now on every write goes through
+   * `change()`, and a snapshot of the records taken at the same moment is
+   * loaded. That moment must fall where no write is between its database
+   * batch and its tree update: at the end of open, or right after a
+   * barrier of the write queue has run (its promise callback runs before
+   * the queue moves on to the next group).
+   */
+  private startSymbols(): Promise<StoreSymbols> {
+    const begin = () => {
+      const symbols = new StoreSymbols(this.symbolPrefixSize);
+      this.storeSymbols = symbols;
+      symbols.load(this.readBuckets(0, 2 ** this.depth - 1), MerkleStore.leafOf);
+      return symbols;
+    };
+    if (!this.draining) return Promise.resolve(begin());
+    return new Promise((resolve, reject) => this.enqueue({ key: '', kind: 'barrier', resolve: () => resolve(begin()), reject }));
+  }
+
   /** Resolves once every write queued so far is in the database and the tree. */
   flushed(): Promise<void> {
     if (this.queue.length === 0 && !this.draining) return Promise.resolve();
@@ -374,7 +459,7 @@ export class MerkleStore<V = unknown> extends Replica {
   }
 
   /** Merges a record received from a peer; resolves once it is written (or found to change nothing). */
-  merge(key: string, record: KeyRecord, origin: MerkleSession | undefined): Promise<string> {
+  merge(key: string, record: KeyRecord, origin: object | undefined): Promise<string> {
     if (this.closing) return Promise.reject(errors.closed('store'));
     for (const sibling of record.siblings) this.clock.receive(sibling.ts);
     return new Promise((resolve, reject) => this.enqueue({ key, kind: 'merge', record, origin, resolve, reject }));
@@ -495,7 +580,7 @@ export class MerkleStore<V = unknown> extends Replica {
       record: KeyRecord;
       changed: boolean;
       local: boolean;
-      origins: Set<MerkleSession | undefined>;
+      origins: Set<object | undefined>;
       siblingsBefore: number;
       gained: boolean;
     }
@@ -540,13 +625,14 @@ export class MerkleStore<V = unknown> extends Replica {
         { sync: this.sync || group.some((op) => op.sync === true) } as object,
       );
     }
-    tree.updateMany(
-      changed.map((slot) => {
-        const keyBytes = slot.stored.subarray(4);
-        const position = ((slot.stored[0] << 24) | (slot.stored[1] << 16) | (slot.stored[2] << 8) | slot.stored[3]) >>> 0;
-        return { bucket: tree.bucketOf(position), before: slot.before && leafHash(keyBytes, slot.before), after: leafHash(keyBytes, encoded.get(slot)!) };
-      }),
-    );
+    const leaves = changed.map((slot) => {
+      const keyBytes = slot.stored.subarray(4);
+      const position = ((slot.stored[0] << 24) | (slot.stored[1] << 16) | (slot.stored[2] << 8) | slot.stored[3]) >>> 0;
+      return { bucket: tree.bucketOf(position), before: slot.before && leafHash(keyBytes, slot.before), after: leafHash(keyBytes, encoded.get(slot)!) };
+    });
+    tree.updateMany(leaves);
+    const symbols = this.storeSymbols;
+    if (symbols) changed.forEach((slot, i) => symbols.change(slot.stored, leaves[i].before, leaves[i].after));
     for (const op of group) op.resolve(op.kind === 'barrier' ? '' : encodeContext(contexts.get(op)!.context));
     for (const slot of changed) {
       // Echo suppression: skip the one session the record came from, only when nothing else changed it.

@@ -1,4 +1,5 @@
-// The simulator's public API: engine, network, faults, the replica runner, checkers and scenarios.
+// The simulator's public API: the engine (scheduler, network, links, faults), the replica runner,
+// the checkers and the structure adapters. The scenarios and the drawing are programs that use it (bin/sim/).
 export { SimRandom } from './random.js';
 export { Scheduler, type Timer } from './scheduler.js';
 export { type LinkProfile, type JitterShape, DEFAULT_LINK, sampleDelay } from './link.js';
@@ -12,7 +13,4 @@ export { ReplicaCluster, type ClusterOptions, type WriteRecord, DEFAULT_CLUSTER,
 export { checkCluster, checkConvergence, checkLost, checkSet, checkCounter, everywhereLatency, type CheckReport } from './checkers.js';
 export { runConvergence, runConvergenceAsync, type ConvergenceOptions, type ConvergenceResult, DEFAULT_CONVERGENCE } from './convergence.js';
 export { percentiles, canonical, type Percentiles } from './stats.js';
-export { renderSvg, type Chart, type Series, type Shade } from './svg.js';
 export { STRUCTURES } from './structures/index.js';
-export { SCENARIOS } from './scenarios/index.js';
-export { type Scenario, type ScenarioOptions, type ScenarioResult, type Goal } from './scenarios/scenario.js';

@@ -45,11 +45,16 @@ export interface NetworkStats {
 
 interface DirectedLink {
   profile: LinkProfile;
+  /** The profile was set for this link (`setLink`), not inherited from the defaults. */
+  custom: boolean;
   /** When the link's bandwidth is free again. */
   busyUntil: number;
   /** Latest delivery time so far, to keep stream frames in order. */
   lastArrival: number;
 }
+
+/** Link records created between two sweeps for idle ones. */
+const SWEEP_EVERY = 4096;
 
 /**
  * The simulated network: nodes that are up or down, directed links with
@@ -65,9 +70,18 @@ export class Network {
   private readonly up = new Map<string, boolean>();
   /** Bumped on every crash, so messages sent to an earlier life are dropped. */
   private readonly incarnation = new Map<string, number>();
+  /** Bumped on a crash that loses what the node had in flight, so messages sent by an earlier life are dropped. */
+  private readonly sendLife = new Map<string, number>();
   private readonly handlers = new Map<string, DatagramHandler>();
   private readonly acceptors = new Map<string, StreamAcceptor>();
+  /**
+   * Only links that differ from the defaults (a profile of their own) or
+   * hold state that still matters (bandwidth busy, a frame in flight) have a
+   * record: an idle link costs nothing, so 100,000 nodes that each talked to
+   * dozens of peers do not keep millions of records.
+   */
   private readonly links = new Map<string, DirectedLink>();
+  private createdSinceSweep = 0;
   private readonly cuts = new Set<string>();
   /** The current partition: the groups each node is in; undefined when whole. */
   private sides: Map<string, number[]> | undefined;
@@ -95,18 +109,28 @@ export class Network {
 
   /** Sets the profile of both directions between a and b (merged over the current one). */
   setLink(a: string, b: string, profile: Partial<LinkProfile>): void {
-    this.link(a, b).profile = { ...this.link(a, b).profile, ...profile };
-    this.link(b, a).profile = { ...this.link(b, a).profile, ...profile };
+    // One direction at a time: making the second record may sweep idle ones, which a marked record is not.
+    for (const [from, to] of [[a, b], [b, a]] as const) {
+      const link = this.link(from, to);
+      link.profile = { ...link.profile, ...profile };
+      link.custom = true;
+    }
   }
 
   /** Changes the default profile, and every link's, by merging `profile` in. */
   setAllLinks(profile: Partial<LinkProfile>): void {
+    const before = this.defaults;
     this.defaults = { ...this.defaults, ...profile };
-    for (const link of this.links.values()) link.profile = { ...link.profile, ...profile };
+    for (const link of this.links.values()) link.profile = link.profile === before ? this.defaults : { ...link.profile, ...profile };
   }
 
   profile(from: string, to: string): LinkProfile {
-    return this.link(from, to).profile;
+    return this.links.get(key(from, to))?.profile ?? this.defaults;
+  }
+
+  /** Link records held now (links with a profile of their own or state in flight); for tests and memory reports. */
+  get linkRecords(): number {
+    return this.links.size;
   }
 
   listen(id: string, handler: DatagramHandler): void {
@@ -189,11 +213,18 @@ export class Network {
     if (window.end === undefined) window.end = this.scheduler.now;
   }
 
-  /** The node stops: its stream links break and messages to it are dropped, until `restart`. */
-  crash(id: string): void {
+  /**
+   * The node stops: its stream links break and messages to it are dropped,
+   * until `restart`. With `loseInFlight`, the datagrams it sent that have
+   * not arrived yet are lost too, as when a machine dies with its send
+   * buffers and the packets on its own link; without it (the default) they
+   * still arrive, as if already on the wire.
+   */
+  crash(id: string, options: { loseInFlight?: boolean } = {}): void {
     if (!this.isUp(id)) return;
     this.up.set(id, false);
     this.incarnation.set(id, this.incarnation.get(id)! + 1);
+    if (options.loseInFlight) this.sendLife.set(id, (this.sendLife.get(id) ?? 0) + 1);
     for (const stream of [...this.streams]) if (stream.a === id || stream.b === id) stream.break();
   }
 
@@ -216,8 +247,7 @@ export class Network {
       this.stats.dropped++;
       return false;
     }
-    const link = this.link(from, to);
-    const profile = link.profile;
+    const profile = this.profile(from, to);
     if (this.isCut(from, to) || this.random.chance(profile.loss)) {
       this.stats.dropped++;
       return true;
@@ -225,12 +255,13 @@ export class Network {
     const copies = this.random.chance(profile.duplicate) ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
     const life = this.incarnation.get(to);
+    const senderLife = this.sendLife.get(from);
     for (let c = 0; c < copies; c++) {
-      let delay = this.transmit(link, size) + sampleDelay(profile, this.random);
+      let delay = (Number.isFinite(profile.bandwidth) ? this.transmit(this.link(from, to), size) : 0) + sampleDelay(profile, this.random);
       if (this.random.chance(profile.reorder)) delay += profile.latency;
       this.scheduler.schedule(delay, () => {
-        // Lost if the receiver crashed meanwhile, or a cut appeared while in flight.
-        if (!this.isUp(to) || this.incarnation.get(to) !== life || this.isCut(from, to)) {
+        // Lost if the receiver crashed meanwhile, the sender crashed losing what it had in flight, or a cut appeared.
+        if (!this.isUp(to) || this.incarnation.get(to) !== life || this.sendLife.get(from) !== senderLife || this.isCut(from, to)) {
           this.stats.dropped++;
           return;
         }
@@ -305,14 +336,30 @@ export class Network {
     return link.busyUntil - this.scheduler.now;
   }
 
+  /** The link's record, made on first need (a custom profile, bandwidth or stream state to keep). */
   private link(from: string, to: string): DirectedLink {
     const k = key(from, to);
     let link = this.links.get(k);
     if (!link) {
-      link = { profile: { ...this.defaults }, busyUntil: 0, lastArrival: 0 };
+      if (++this.createdSinceSweep >= SWEEP_EVERY) this.sweepIdle();
+      link = { profile: this.defaults, custom: false, busyUntil: 0, lastArrival: 0 };
       this.links.set(k, link);
     }
     return link;
+  }
+
+  /**
+   * Drops the records of links that are idle: the default profile, the
+   * bandwidth free and no frame still to arrive. Dropping one is invisible,
+   * since a fresh record starts from exactly that state. Runs once per
+   * SWEEP_EVERY records made, so it costs O(1) per record, amortized.
+   */
+  private sweepIdle(): void {
+    this.createdSinceSweep = 0;
+    const now = this.scheduler.now;
+    for (const [k, link] of this.links) {
+      if (!link.custom && link.busyUntil <= now && link.lastArrival <= now) this.links.delete(k);
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import test from 'tape';
 import { runConvergenceAsync } from '../../lib/sim/convergence.js';
-import { GrowSet, type GrowSetMessage } from '../../lib/sim/structures/grow-set.js';
+import { GrowSet, type GrowSetMessage } from './fixtures/grow-set.js';
 import type { Session, SessionOptions } from '../../lib/session/contract.js';
 import type { StructureUnderTest } from '../../lib/sim/structure.js';
 

@@ -1,7 +1,6 @@
 import test from 'tape';
 import { runConvergence } from '../../lib/sim/convergence.js';
-import { GrowSet } from '../../lib/sim/structures/grow-set.js';
-import { growSetUnderTest } from '../../lib/sim/structures/index.js';
+import { GrowSet, growSetUnderTest } from './fixtures/grow-set.js';
 import type { StructureUnderTest } from '../../lib/sim/structure.js';
 
 /** A broken set: it silently drops one value when it arrives from a peer. */

@@ -169,3 +169,42 @@ test('nemesis: partitions and crashes on a schedule; stop heals and restarts eve
   t.ok(network.faults.every((f) => f.end !== undefined), 'every fault window closed');
   t.end();
 });
+
+test('network: idle links cost nothing; busy and custom links keep their state', (t) => {
+  const scheduler = new Scheduler();
+  const network = new Network(scheduler, new SimRandom(3), { latency: 5 });
+  const names = Array.from({ length: 300 }, (_, i) => `n${i}`);
+  for (const n of names) network.addNode(n);
+  let delivered = 0;
+  for (const n of names) network.listen(n, () => delivered++);
+  for (const a of names) for (let j = 0; j < 30; j++) network.send(a, names[(names.indexOf(a) + 1 + j) % 300]!, 'x');
+  scheduler.runUntilIdle();
+  t.equal(delivered, 9000, 'every datagram arrived');
+  t.equal(network.linkRecords, 0, 'datagrams over default links leave no record behind');
+  network.setLink('n0', 'n1', { latency: 50 });
+  t.equal(network.profile('n1', 'n0').latency, 50, 'a custom profile is kept');
+  network.setAllLinks({ bandwidth: 1 });
+  for (let round = 0; round < 20; round++) {
+    for (const a of names) network.send(a, names[(names.indexOf(a) + 1 + round) % 300]!, 'y', 10);
+    scheduler.runUntilIdle();
+  }
+  t.ok(network.linkRecords < 4096 + 2, `bandwidth state is swept once idle: ${network.linkRecords} records after 6,000 links were busy`);
+  t.equal(network.profile('n0', 'n1').latency, 50, 'the custom link survived the sweeps');
+  t.equal(network.profile('n0', 'n1').bandwidth, 1, 'and took the new default bandwidth');
+  t.end();
+});
+
+test('network: a crash loses what the node had in flight only when asked to', (t) => {
+  for (const loseInFlight of [false, true]) {
+    const { scheduler, network } = net(4, { latency: 10 });
+    const got: string[] = [];
+    network.listen('b', (_from, m) => got.push(m as string));
+    network.send('a', 'b', 'sent before the crash');
+    scheduler.schedule(5, () => network.crash('a', { loseInFlight }));
+    scheduler.schedule(6, () => network.restart('a'));
+    scheduler.schedule(7, () => network.send('a', 'b', 'sent after the restart'));
+    scheduler.runUntilIdle();
+    t.deepEqual(got, loseInFlight ? ['sent after the restart'] : ['sent before the crash', 'sent after the restart'], `loseInFlight ${loseInFlight}`);
+  }
+  t.end();
+});

@@ -1,7 +1,7 @@
 import test from 'tape';
-import { SCENARIOS } from '../../lib/sim/scenarios/index.js';
-import type { ScenarioOptions } from '../../lib/sim/scenarios/scenario.js';
-import { renderSvg } from '../../lib/sim/svg.js';
+import { SCENARIOS } from '../../bin/sim/scenarios/index.js';
+import type { ScenarioOptions } from '../../bin/sim/scenarios/scenario.js';
+import { renderSvg } from '../../bin/sim/svg.js';
 
 const run = (name: string, options: Partial<ScenarioOptions> = {}) => Promise.resolve(SCENARIOS[name]!.run({ seed: 1, extra: {}, ...options }));
 
@@ -21,22 +21,33 @@ test('broadcast through the Model with partitions in the middle: nothing lost, a
   t.end();
 });
 
-test('epidemic goal: push-pull over 10,000 nodes informs everyone within log3(N) + 3 rounds', async (t) => {
-  const result = await run('epidemic', { extra: { mode: 'push-pull' } });
-  console.log(result.text.replace(/^/gm, '# '));
-  t.equal(result.report.goals.length, 1);
-  t.ok(result.report.goals[0]!.met, result.report.goals[0]!.text);
+test('epidemic: push-pull in synchronous rounds matches the model\'s mean; asynchronous answers beat it', async (t) => {
+  const sync = await run('epidemic', { nodes: 1000, extra: { mode: 'push-pull', seeds: '10' } });
+  console.log(sync.text.replace(/^/gm, '# '));
+  t.equal(sync.report.goals.length, 1);
+  t.ok(sync.report.goals[0]!.met, sync.report.goals[0]!.text);
+  const async = await run('epidemic', { nodes: 1000, extra: { mode: 'push-pull', seeds: '10', rounds: 'async' } });
+  const rounds = (r: typeof sync) => (r.report.runs as { rounds: number }[])[0]!.rounds;
+  t.ok(rounds(async) < rounds(sync), `async ${rounds(async)} < sync ${rounds(sync)} rounds: a node informed early in a round passes it on`);
   t.end();
 });
 
-test('epidemic: rumour mongering residue near Demers et al. for k = 1..4 (1,000 nodes)', async (t) => {
-  const result = await run('epidemic', { nodes: 1000 });
-  const rows = result.report.runs as { mode: string; residue: number; rounds: number | null }[];
-  const predicted: Record<string, number> = { 'rumor k=1': 0.203, 'rumor k=2': 0.0595, 'rumor k=3': 0.0198, 'rumor k=4': 0.007 };
-  for (const row of rows) {
-    if (row.mode in predicted) t.ok(Math.abs(row.residue - predicted[row.mode]!) < 0.05, `${row.mode}: residue ${row.residue} vs ${predicted[row.mode]}`);
-    else t.equal(row.residue, 0, `${row.mode}: everyone informed in ${row.rounds} rounds`);
-  }
+// Demers et al. 1987 at 1,000 sites, 30 seeds each: one k per table keeps this fast; docs/sim.md has every row.
+for (const [variant, k] of [['feedback,counter,push', '2'], ['blind,coin,push', '3'], ['feedback,counter,pull', '1']] as const) {
+  test(`epidemic: rumour mongering ${variant}, k=${k}: residue and traffic as in the paper's table`, async (t) => {
+    const result = await run('epidemic', { nodes: 1000, extra: { mode: 'rumor', variant, k, seeds: '30' } });
+    console.log(result.text.replace(/^/gm, '# '));
+    t.equal(result.report.goals.length, 2, 'residue and traffic are checked');
+    for (const goal of result.report.goals) t.ok(goal.met, goal.text);
+    t.end();
+  });
+}
+
+test('epidemic: with the old rule (answers on arrival), Table 1 is missed', async (t) => {
+  // The rule the paper uses matters: judging "already knew" on arrival leaves more nodes out.
+  const result = await run('epidemic', { nodes: 1000, extra: { mode: 'rumor', k: '2', seeds: '30', rounds: 'async' } });
+  const row = (result.report.runs as { residue: number; paper: { residue: number } }[])[0]!;
+  t.ok(row.residue > 1.15 * row.paper.residue, `async residue ${row.residue} well above the paper's ${row.paper.residue}`);
   t.end();
 });
 

@@ -1,6 +1,6 @@
 import test from 'tape';
 import { type ConvergenceOptions, runConvergence, runConvergenceAsync } from '../../lib/sim/convergence.js';
-import { replayCommand } from '../../lib/sim/scenarios/sweep.js';
+import { replayCommand } from '../../bin/sim/scenarios/sweep.js';
 import type { StructureUnderTest } from '../../lib/sim/structure.js';
 
 /**

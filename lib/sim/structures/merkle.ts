@@ -5,8 +5,8 @@ import type { ReplicaContext, StructureUnderTest } from '../structure.js';
 /** Values each store has shown in a `'change'` event (each key is written once, with its own value). */
 const seenValues = new WeakMap<MerkleStore, Set<string>>();
 
-function open(db: MemoryLevel<string, unknown> | MerkleStore['db'], { id, now, defer }: ReplicaContext, seen: Set<string>): MerkleStore {
-  const store = new MerkleStore({ db, id, name: 'sim', depth: 8, clock: { now }, defer });
+function open(db: MemoryLevel<string, unknown> | MerkleStore['db'], { id, now, defer }: ReplicaContext, seen: Set<string>, reconcile: 'merkle' | 'rateless' = 'merkle'): MerkleStore {
+  const store = new MerkleStore({ db, id, name: 'sim', depth: 8, clock: { now }, defer, reconcile, symbolPrefix: 4096 });
   seenValues.set(store, seen);
   store.on('change', (event: { values: unknown[] }) => {
     for (const value of event.values) seen.add(String(value));
@@ -37,3 +37,11 @@ export const merkleUnderTest: StructureUnderTest<MerkleStore> = {
   dispose: (store) => void store.close(),
 };
 
+
+/** The same store in rateless mode (docs/reconcile.md): coded symbols find the difference, the walk only as fallback. */
+export const merkleRatelessUnderTest: StructureUnderTest<MerkleStore> = {
+  ...merkleUnderTest,
+  name: 'merkle-rateless',
+  create: (context) => open(new MemoryLevel(), context, new Set(), 'rateless'),
+  reopen: (crashed, context) => open(crashed.db, context, new Set(seenValues.get(crashed)), 'rateless'),
+};

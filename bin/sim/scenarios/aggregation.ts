@@ -1,8 +1,8 @@
-import { schedulePartitions } from '../faults.js';
-import { Network } from '../network.js';
-import { SimRandom } from '../random.js';
-import { Scheduler } from '../scheduler.js';
-import { round } from '../stats.js';
+import { schedulePartitions } from '../../../lib/sim/faults.js';
+import { Network } from '../../../lib/sim/network.js';
+import { SimRandom } from '../../../lib/sim/random.js';
+import { Scheduler } from '../../../lib/sim/scheduler.js';
+import { round } from '../../../lib/sim/stats.js';
 import type { Chart } from '../svg.js';
 import { PushSumNode, type PushSumMessage } from './push-sum-node.js';
 import { type Goal, type Scenario, type ScenarioOptions, type ScenarioResult, extraNumber, goalLines } from './scenario.js';

@@ -1,8 +1,8 @@
-import { schedulePartitions } from '../faults.js';
-import { Network } from '../network.js';
-import { SimRandom } from '../random.js';
-import { Scheduler } from '../scheduler.js';
-import { percentiles, round } from '../stats.js';
+import { schedulePartitions } from '../../../lib/sim/faults.js';
+import { Network } from '../../../lib/sim/network.js';
+import { SimRandom } from '../../../lib/sim/random.js';
+import { Scheduler } from '../../../lib/sim/scheduler.js';
+import { percentiles, round } from '../../../lib/sim/stats.js';
 import type { Chart, Series, Shade } from '../svg.js';
 import { type Election, PbController } from './primary-backup-controller.js';
 import type { Out, PbMessage } from './primary-backup-messages.js';
@@ -11,6 +11,7 @@ import { type Goal, type Scenario, type ScenarioOptions, type ScenarioResult, ex
 
 const ROUTINGS = ['gateway', 'forward'] as const;
 const DETECTIONS = ['both', 'polling'] as const;
+const READ_TARGETS = ['primary', 'any'] as const;
 const GATEWAY = 'gw';
 const KEYS = 10;
 
@@ -40,6 +41,17 @@ export interface PrimaryBackupOptions {
   timeout: number;
   /** `both`: a failed send to the primary starts an election at once, and polling too; `polling`: polling only. Default both. */
   detect: (typeof DETECTIONS)[number];
+  /** Where the client reads (R1): `primary`, the one the gateway knows; `any`, a random server. Default primary. */
+  readFrom?: (typeof READ_TARGETS)[number];
+  /** A crashed primary loses the messages it had in flight. Default true. */
+  loseInFlight?: boolean;
+  /**
+   * Copies a write needs before the primary acknowledges it, the primary's
+   * own included. Default: the group's W (2). 1 is an injected bug (W1: the
+   * primary acknowledges before any backup has the write) that the checker
+   * must catch; the elections still assume W2.
+   */
+  ackQuorum?: number;
 }
 
 export interface PrimaryBackupRun {
@@ -108,7 +120,7 @@ export function runPrimaryBackup(o: PrimaryBackupOptions, progress?: (f: number)
     }
   };
   const addServer = (name: string) => {
-    const node = new PbNode(name, { writeQuorum, heartbeat: 100, batch: 64, controller: GATEWAY });
+    const node = new PbNode(name, { writeQuorum: o.ackQuorum ?? writeQuorum, heartbeat: 100, batch: 64, controller: GATEWAY });
     servers.set(name, node);
     network.addNode(name);
     network.listen(name, (from, message) => send(name, guard(name, () => node.receive(from, message as PbMessage, scheduler.now))));
@@ -173,11 +185,16 @@ export function runPrimaryBackup(o: PrimaryBackupOptions, progress?: (f: number)
     if (target === undefined) finishWrite(id, 'fail', 0);
     else send(GATEWAY, [{ to: target, message: { type: 'write', writeId: id, key, value: id, replyTo: GATEWAY } }]);
     scheduler.schedule(o.timeout, () => finishWrite(id, 'info', 0), 'timeout');
-    // A read from one server (R1), whichever the client picks.
+    // A read from one server (R1): the primary the gateway knows, or any server the client picks.
     const readId = `r${readNo++}`;
     const readKey = `k${client.int(0, KEYS - 1)}`;
     reads.set(readId, { key: readKey, invokedAt: scheduler.now, ackedIndex: ackedIndex.get(readKey) ?? 0, done: false });
-    send(GATEWAY, [{ to: client.pick(controller.members), message: { type: 'read', readId, key: readKey, replyTo: GATEWAY } }]);
+    const anyServer = client.pick(controller.members);
+    const reader = (o.readFrom ?? 'primary') === 'primary' ? controller.route() : anyServer;
+    if (reader === undefined) {
+      reads.get(readId)!.done = true;
+      failedReads++;
+    } else send(GATEWAY, [{ to: reader, message: { type: 'read', readId, key: readKey, replyTo: GATEWAY } }]);
     scheduler.schedule(o.timeout, () => {
       const r = reads.get(readId)!;
       if (!r.done) {
@@ -210,12 +227,13 @@ export function runPrimaryBackup(o: PrimaryBackupOptions, progress?: (f: number)
       crashTimes.push(scheduler.now);
       const returns = !chaos.chance(o.neverReturn);
       if (!returns) neverReturned++;
-      network.crash(primary);
+      network.crash(primary, { loseInFlight: o.loseInFlight ?? true });
       downNow.set(primary, { start: scheduler.now, returns });
       if (returns) scheduler.schedule(Math.max(100, chaos.exponential(o.downFor)), () => bringBack(primary), 'restart');
     }
     scheduler.schedule(chaos.exponential(o.crashEvery), crashPrimary, 'nemesis');
   };
+  // --crash-every 0: no crashes (to measure what the failures cost).
   const bringBack = (name: string) => {
     const down = downNow.get(name);
     if (!down) return;
@@ -224,7 +242,7 @@ export function runPrimaryBackup(o: PrimaryBackupOptions, progress?: (f: number)
     servers.get(name)!.restart(true);
     network.restart(name);
   };
-  scheduler.schedule(chaos.exponential(o.crashEvery), crashPrimary, 'nemesis');
+  if (o.crashEvery > 0) scheduler.schedule(chaos.exponential(o.crashEvery), crashPrimary, 'nemesis');
   schedulePartitions(network, chaos.fork(), o.partitions, o.duration * 0.2, o.duration * 0.8);
 
   const timeline: PrimaryBackupRun['timeline'] = [];
@@ -315,6 +333,9 @@ export const primaryBackup: Scenario = {
     '--never-return P  probability a crashed primary never returns (default 0.2)',
     '--replace-after MS  replace a server down this long (default 10000)',
     `--detect D        ${DETECTIONS.join('|')}: elect on a failed send and by polling, or by polling only (default both)`,
+    `--read-from R     ${READ_TARGETS.join('|')}: where the client reads, the primary or a random server (default primary)`,
+    '--lose-in-flight B  yes|no: a crashed primary loses the messages it had in flight (default yes)',
+    '--ack-quorum N    copies before the primary acknowledges (default 2; 1 injects the W1 bug the checker must catch)',
     '--seeds N         run N seeds from --seed on and sum up (default 1)',
   ],
   run(options: ScenarioOptions): ScenarioResult {
@@ -333,7 +354,11 @@ export const primaryBackup: Scenario = {
       replaceAfter: extraNumber(options, 'replace-after', 10_000),
       timeout: 1000,
       detect: extraString(options, 'detect', DETECTIONS, 'both'),
+      readFrom: extraString(options, 'read-from', READ_TARGETS, 'primary'),
+      loseInFlight: extraString(options, 'lose-in-flight', ['yes', 'no'] as const, 'yes') === 'yes',
+      ackQuorum: extraNumber(options, 'ack-quorum', 2),
     };
+    if (!Number.isInteger(o.ackQuorum) || o.ackQuorum! < 1 || o.ackQuorum! > o.nodes) throw new RangeError(`--ack-quorum must be 1..${o.nodes}`);
     if (o.nodes < 3) throw new RangeError('primary-backup needs at least 3 nodes');
     const seeds = extraNumber(options, 'seeds', 1);
     const runs: PrimaryBackupRun[] = [];
@@ -368,6 +393,9 @@ function summarize(o: PrimaryBackupOptions, runs: PrimaryBackupRun[]): ScenarioR
     nodes: o.nodes,
     routing: o.routing,
     detect: o.detect,
+    readFrom: o.readFrom ?? 'primary',
+    loseInFlight: o.loseInFlight ?? true,
+    ackQuorum: o.ackQuorum ?? 2,
     latencyMs: o.latency,
     loss: o.loss,
     partitions: o.partitions,
@@ -378,6 +406,8 @@ function summarize(o: PrimaryBackupOptions, runs: PrimaryBackupRun[]): ScenarioR
     indeterminateWrites: sum((r) => r.indeterminate),
     lostAckedWrites: lostAcked,
     lostAckedExamples: runs.flatMap((r) => r.lostAcked.map((id) => `seed ${r.seed}: ${id}`)).slice(0, 10),
+    /** The seeds that lost an acknowledged write (a checker that works finds the W1 bug in the first few). */
+    seedsWithLostWrites: runs.filter((r) => r.lostAcked.length > 0).map((r) => r.seed),
     inconsistent,
     reads: sum((r) => r.reads),
     staleReads: sum((r) => r.staleReads),
@@ -402,9 +432,9 @@ function summarize(o: PrimaryBackupOptions, runs: PrimaryBackupRun[]): ScenarioR
     goals,
   };
   const text = [
-    lines(`primary-backup: ${o.nodes} servers, W2R1, ${o.routing} routing, detection ${o.detect === 'both' ? 'on failed send and by polling' : 'by polling'}, ${runs.length === 1 ? `seed ${o.seed}` : `seeds ${o.seed}..${o.seed + runs.length - 1}`}`, [
+    lines(`primary-backup: ${o.nodes} servers, W${o.ackQuorum ?? 2}R1 (reads from ${o.readFrom === 'any' ? 'any server' : 'the primary'}), ${o.routing} routing, detection ${o.detect === 'both' ? 'on failed send and by polling' : 'by polling'}, ${runs.length === 1 ? `seed ${o.seed}` : `seeds ${o.seed}..${o.seed + runs.length - 1}`}`, [
       ['run', `${o.duration / 1000} s each, ${o.rate} writes/s and reads/s, latency ${o.latency} ms, loss ${o.loss}, ${o.partitions} partitions`],
-      ['crashes', `${report.crashes} primary crashes (${report.neverReturned} never returned), ${report.replacements} servers replaced`],
+      ['crashes', `${report.crashes} primary crashes (${report.neverReturned} never returned), ${report.replacements} servers replaced; in-flight messages ${report.loseInFlight ? 'lost' : 'still delivered'}`],
       ['elections', `${report.elections} (${Object.entries(byReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`],
       ['detection', `crash to election: median ${report.detectionMs.median} ms, p95 ${report.detectionMs.p95}, max ${report.detectionMs.max}`],
       ['failover', `election to promotion: median ${report.failoverMs.median} ms, p95 ${report.failoverMs.p95}, max ${report.failoverMs.max} (waits for a quorum of reports)`],

@@ -1,6 +1,6 @@
-import { type ConvergenceResult, DEFAULT_CONVERGENCE, runConvergence, runConvergenceAsync } from '../convergence.js';
-import { percentiles, round } from '../stats.js';
-import { STRUCTURES } from '../structures/index.js';
+import { type ConvergenceResult, DEFAULT_CONVERGENCE, runConvergence, runConvergenceAsync } from '../../../lib/sim/convergence.js';
+import { percentiles, round } from '../../../lib/sim/stats.js';
+import { STRUCTURES } from '../../../lib/sim/structures/index.js';
 import type { Chart } from '../svg.js';
 import { type Goal, type Scenario, type ScenarioOptions, type ScenarioResult, extraNumber, extraString, goalLines, lines } from './scenario.js';
 

@@ -1,4 +1,4 @@
-import { errors } from '../../errors.js';
+import { errors } from '../../../lib/errors.js';
 import type { EpochRange, LogEntry, Out, PbMessage, Role } from './primary-backup-messages.js';
 
 export interface PbNodeOptions {

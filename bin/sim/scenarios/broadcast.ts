@@ -1,11 +1,11 @@
-import { everywhereLatency, checkConvergence, checkLost } from '../checkers.js';
-import { ReplicaCluster } from '../cluster.js';
-import { schedulePartitions } from '../faults.js';
-import { SimRandom } from '../random.js';
-import { round } from '../stats.js';
-import { STRUCTURES } from '../structures/index.js';
+import { everywhereLatency, checkConvergence, checkLost } from '../../../lib/sim/checkers.js';
+import { ReplicaCluster } from '../../../lib/sim/cluster.js';
+import { schedulePartitions } from '../../../lib/sim/faults.js';
+import { SimRandom } from '../../../lib/sim/random.js';
+import { round } from '../../../lib/sim/stats.js';
+import { STRUCTURES } from '../../../lib/sim/structures/index.js';
 import type { Chart } from '../svg.js';
-import { TOPOLOGIES, type TopologyKind } from '../topology.js';
+import { TOPOLOGIES, type TopologyKind } from '../../../lib/sim/topology.js';
 import { type Goal, type Scenario, type ScenarioOptions, type ScenarioResult, extraNumber, extraString, goalLines, lines } from './scenario.js';
 
 /**

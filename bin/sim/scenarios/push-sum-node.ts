@@ -1,4 +1,4 @@
-import type { SimRandom } from '../random.js';
+import type { SimRandom } from '../../../lib/sim/random.js';
 
 export interface PushSumMessage {
   s: number;

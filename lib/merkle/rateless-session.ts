@@ -1,0 +1,433 @@
+import { decode } from '../codec/index.js';
+import { ReplicationError, errors } from '../errors.js';
+import { CodedSymbols } from '../reconcile/coded-symbols.js';
+import { Decoder } from '../reconcile/decoder.js';
+import type { PrefixSource, SymbolPrefix } from '../reconcile/prefix.js';
+import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
+import { gate } from '../session/gate.js';
+import { LiveQueue } from '../session/live-queue.js';
+import type { DecodedMessage, EntryMessage, MerkleMessage, SymbolsMessage } from './messages.js';
+import { merkleMessageCodec } from './messages.js';
+import { decodeRecord } from './record.js';
+import { type LiveEntry, type MerkleHost, MerkleSession } from './session.js';
+import { itemPosition } from './store-symbols.js';
+import { leafHash } from './hash.js';
+
+/** Stop reading entries from the database while this many bytes wait to be pulled. */
+const HIGH_WATER_BYTES = 1 << 20;
+/** Most live writes queued for one peer (as for the walk). */
+const MAX_QUEUED = 1 << 16;
+/**
+ * Symbols sent before the decoder has answered: enough for a difference of
+ * about 40 items (20 keys changed) in one round trip, 1.7 KiB at 25-28
+ * bytes each. After that the decoder says how many it wants: from the
+ * symbols that came out empty it estimates the items left (lib/reconcile
+ * estimate.ts), so the second window is usually the last, and the symbols
+ * sent stay close to those needed. Part of the protocol: the decoder
+ * answers once it has the first 64 (or the sender's whole budget).
+ */
+const INITIAL_WINDOW = 64;
+/** Key positions per `decoded` message: 5 bytes each at most. */
+const POSITIONS_PER_MESSAGE_BYTES = 5;
+
+/** What a rateless session needs of its store, beyond what the walk needs. */
+export interface RatelessHost extends MerkleHost {
+  /** The store's maintained coded symbols, once loaded. */
+  symbols(): Promise<SymbolPrefix>;
+}
+
+/**
+ * Rateless reconciliation with one peer (docs/reconcile.md), falling back
+ * to the Merkle walk.
+ *
+ * The side with the smaller replica id (the walk's initiator) streams coded
+ * symbols of its entries, from a snapshot of the symbols its store keeps
+ * up to date, a window at a time. The peer subtracts its own symbols and
+ * peels off the difference (lib/reconcile); a window it cannot decode it
+ * answers with `progress` and how many symbols it wants in all. Once decoded, it sends its own differing entries and then
+ * `decoded` with the key positions it lacks or holds in another version;
+ * the initiator merges what it received, answers with its entries at those
+ * positions (but not one the peer has just sent it: a key changed on one
+ * side only crosses once) and `end`.
+ *
+ * Fallback: a side that cannot decode within the budget (the smaller of
+ * the two sides' symbol prefixes) answers `fallback`; so does a store that
+ * only walks (session.ts), on the first symbols it receives. The initiator
+ * then starts the walk and this session hands everything to a
+ * `MerkleSession`. A rateless responder whose peer walks (the peer's first
+ * message is the tree root) walks too. The exchange costs one round trip
+ * for the symbols when the difference fits the first window, plus the
+ * entries; the walk costs about its depth in round trips.
+ *
+ * Live writes go out as `entry` messages through the bounded live queue,
+ * as in the walk.
+ */
+export class RatelessSession implements Session<MerkleMessage> {
+  readonly codec = merkleMessageCodec;
+  onWake?: () => void;
+
+  private peer: PeerInfo | undefined;
+  private sendsData = false;
+  private initiator = false;
+  private readonly live: LiveQueue<LiveEntry>;
+  private leave: (() => void) | undefined;
+  private ready = false;
+  private closed = false;
+  private failure: ReplicationError | undefined;
+  private finished = false;
+  private readonly inbox: MerkleMessage[] = [];
+  private out: MerkleMessage[] = [];
+  private outHead = 0;
+  private outBytes = 0;
+  private spaceWaiter: (() => void) | undefined;
+  private work: Promise<void> = Promise.resolve();
+  /** The walk, once we fell back to it. */
+  private walk: MerkleSession | undefined;
+
+  // The initiator.
+  private source: PrefixSource | undefined;
+  private budget = 0;
+  private sent = 0;
+  private acked = 0;
+  /** Symbols the decoder asked for, in all. */
+  private allowed = INITIAL_WINDOW;
+  private stopped = false;
+  private wanted: number[] = [];
+  /** Leaf hashes of the entries the peer sent before `decoded`: what it holds, so we need not send it back. */
+  private seen = new Map<string, string>();
+  // The decoder.
+  private local: PrefixSource | undefined;
+  private localBudget = 0;
+  private decoder: Decoder | undefined;
+  private decodedSent = false;
+  /** The symbol count at which the window we asked for is complete. */
+  private windowEnd = INITIAL_WINDOW;
+
+  constructor(
+    private readonly store: RatelessHost,
+    private readonly options: SessionOptions,
+  ) {
+    this.live = new LiveQueue(options.maxQueued ?? MAX_QUEUED);
+  }
+
+  get initialSent(): boolean {
+    if (this.outHead < this.out.length) return false;
+    return this.walk ? this.walk.initialSent : this.finished;
+  }
+
+  get queued(): number {
+    return this.walk ? this.walk.queued : this.live.length;
+  }
+
+  /** How this connection reconciled: `'rateless'`, `'walk'` after a fallback, or undefined before it knows. */
+  get method(): 'rateless' | 'walk' | undefined {
+    return this.walk ? 'walk' : this.finished ? 'rateless' : undefined;
+  }
+
+  start(peer: PeerInfo): void {
+    this.peer = peer;
+    this.sendsData = gate(this.options, peer).sending;
+    this.initiator = this.store.id < peer.id;
+    this.store.sessions.add(this);
+    if (this.sendsData && this.options.live) this.leave = this.store.peers.add(this);
+    this.store
+      .ready()
+      .then(() => this.store.symbols())
+      .then(
+        (prefix) => {
+          if (this.closed || this.walk) return;
+          this.ready = true;
+          if (this.initiator) {
+            this.source = prefix.source();
+            this.budget = prefix.size;
+          } else {
+            this.local = prefix.source();
+            this.localBudget = prefix.size;
+          }
+          try {
+            for (const message of this.inbox.splice(0)) {
+              if (this.closed || this.failure) break;
+              this.receive(message);
+            }
+          } catch (err) {
+            this.fail(err);
+          }
+          this.wake();
+        },
+        (err) => this.fail(err),
+      );
+  }
+
+  receive(message: MerkleMessage): void {
+    if (this.closed) return;
+    if (this.walk) {
+      // Symbols and acknowledgements still in flight from before the fallback.
+      if (message.type === 'symbols' || message.type === 'progress' || message.type === 'fallback') return;
+      return this.walk.receive(message);
+    }
+    if (!this.ready) {
+      if (message.type === 'entry') this.checkEntry(message);
+      this.inbox.push(message);
+      return;
+    }
+    switch (message.type) {
+      case 'hashes':
+        // The peer walks (it does not reconcile by symbols, or it is the initiator and fell back).
+        if (this.initiator || this.decoder) throw errors.decode('unexpected tree message during rateless reconciliation');
+        this.startWalk();
+        return this.walk!.receive(message);
+      case 'symbols':
+        return this.onSymbols(message);
+      case 'progress':
+        if (!this.initiator || message.received > this.sent || message.received < this.acked) throw errors.decode('unexpected progress message');
+        this.acked = message.received;
+        this.allowed = Math.max(this.allowed, Math.min(this.budget, message.wanted));
+        return this.wake();
+      case 'fallback':
+        if (!this.initiator) throw errors.decode('unexpected fallback message');
+        return this.startWalk();
+      case 'entry':
+        return this.onEntry(message);
+      case 'decoded':
+        return this.onDecoded(message);
+      case 'end':
+        if (this.initiator || !this.decodedSent || this.finished) throw errors.decode('unexpected end message');
+        return this.enqueueWork(async () => {
+          await this.store.flushed();
+          this.finished = true;
+          this.wake();
+        });
+      default:
+        throw errors.decode(`unexpected ${message.type} message during rateless reconciliation`);
+    }
+  }
+
+  pull(): MerkleMessage | undefined {
+    if (this.failure) throw this.failure;
+    if (this.outHead < this.out.length) return this.shiftOut();
+    if (this.walk) return this.walk.pull();
+    if (this.initiator && this.source && !this.stopped && this.sent < this.budget) {
+      const allowed = Math.min(this.budget, this.allowed) - this.sent;
+      if (allowed > 0) return this.symbolBatch(allowed);
+    }
+    const entry = this.live.shift();
+    return entry && { type: 'entry', key: entry.key, record: entry.record };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.store.sessions.delete(this);
+    this.leave?.();
+    this.live.clear();
+    this.walk?.close();
+    this.out = [];
+    this.outHead = 0;
+    this.spaceWaiter?.();
+    this.spaceWaiter = undefined;
+  }
+
+  storeClosed(): void {
+    this.fail(errors.closed('store'));
+  }
+
+  offer(entry: LiveEntry): void {
+    if (this.closed) return;
+    if (!this.live.push(entry)) this.fail(errors.limit('live writes queued for a peer that does not read (reconnect to resync)', this.live.limit + 1, this.live.limit));
+    this.wake();
+  }
+
+  // ---- the initiator ----
+
+  private symbolBatch(allowed: number): SymbolsMessage {
+    const perMessage = Math.max(1, Math.floor((this.options.maxMessageBytes - 32) / 30));
+    const count = Math.min(allowed, perMessage, this.budget - this.sent);
+    const symbols = new CodedSymbols(count);
+    for (let i = 0; i < count; i++) this.source!.next(symbols, symbols.push());
+    const message: SymbolsMessage = { type: 'symbols', budget: this.budget, batch: { first: this.sent, symbols } };
+    this.sent += count;
+    return message;
+  }
+
+  private onDecoded(m: DecodedMessage): void {
+    if (!this.initiator || this.finished || this.sent === 0) throw errors.decode('unexpected decoded message');
+    this.stopped = true;
+    for (const position of m.positions) this.wanted.push(position);
+    if (this.wanted.length > this.sent * 2 + 64) throw errors.limit("key positions asked for", this.wanted.length, this.sent * 2 + 64);
+    if (!m.last) return;
+    const wanted = this.wanted;
+    this.wanted = [];
+    const seen = this.seen;
+    this.seen = new Map();
+    this.enqueueWork(async () => {
+      await this.store.flushed(); // the peer's entries are merged: answer with what we hold now, unless the peer sent just that
+      if (this.sendsData) await this.sendPositions(wanted, seen);
+      this.push({ type: 'end' });
+      this.finished = true;
+      this.source = undefined;
+    });
+  }
+
+  // ---- the decoder ----
+
+  private onSymbols(m: SymbolsMessage): void {
+    if (this.initiator) throw errors.decode('unexpected symbols message: the initiator sends them');
+    if (this.decodedSent) return; // sent before our `decoded` reached the peer
+    const batch = m.batch;
+    if (!this.decoder) {
+      if (batch.first !== 0 || m.budget < 1) throw errors.decode('rateless symbols start at index 0 with a budget');
+      this.decoder = new Decoder(this.local!, Math.min(this.localBudget, m.budget));
+      this.windowEnd = Math.min(INITIAL_WINDOW, this.decoder.maxSymbols);
+    }
+    const decoder = this.decoder;
+    if (batch.first !== decoder.received) throw errors.decode(`coded symbol ${batch.first} arrived, expected ${decoder.received}`);
+    if (batch.first + batch.symbols.length > m.budget) throw errors.decode('more coded symbols than the sender budgeted');
+    for (let j = 0; j < batch.symbols.length && !decoder.done && !decoder.exhausted; j++) decoder.receive(batch.symbols, j);
+    if (decoder.done) return this.decoded();
+    if (decoder.exhausted) {
+      // The difference is beyond the symbols either side can spare: walk the tree instead.
+      this.push({ type: 'fallback' });
+      return this.startWalk();
+    }
+    // Answer only once the window is in (or the message limit split it and this is its end), so one estimate per round trip.
+    if (decoder.received >= this.windowEnd) {
+      this.windowEnd = decoder.wanted();
+      this.push({ type: 'progress', received: decoder.received, wanted: this.windowEnd });
+    }
+  }
+
+  private decoded(): void {
+    const decoder = this.decoder!;
+    this.decodedSent = true;
+    this.local = undefined;
+    const mine = [...new Set(decoder.localOnly.map(itemPosition))].sort((a, b) => a - b);
+    const theirs = [...new Set(decoder.remoteOnly.map(itemPosition))].sort((a, b) => a - b);
+    this.enqueueWork(async () => {
+      if (this.sendsData) await this.sendPositions(mine);
+      const perMessage = Math.max(1, Math.floor((this.options.maxMessageBytes - 16) / POSITIONS_PER_MESSAGE_BYTES));
+      let start = 0;
+      do {
+        const positions = theirs.slice(start, start + perMessage);
+        start += perMessage;
+        this.push({ type: 'decoded', positions, last: start >= theirs.length });
+      } while (start < theirs.length);
+    });
+  }
+
+  // ---- both ----
+
+  /** Sends every entry stored at the given key positions (ascending). */
+  private async sendPositions(positions: number[], skip?: Map<string, string>): Promise<void> {
+    if (positions.length === 0) return;
+    const wanted = new Set(positions);
+    const shift = 2 ** (32 - this.store.depth);
+    const buckets = [...new Set(positions.map((p) => Math.floor(p / shift)))];
+    for await (const batch of this.store.readRuns([...runs(buckets)])) {
+      if (this.closed) return;
+      for (const [storedKey, record] of batch) {
+        const position = ((storedKey[0] << 24) | (storedKey[1] << 16) | (storedKey[2] << 8) | storedKey[3]) >>> 0;
+        if (!wanted.has(position)) continue;
+        const key = Buffer.from(storedKey.subarray(4)).toString('utf8');
+        if (skip && skip.get(key) === Buffer.from(leafHash(storedKey.subarray(4), record)).toString('latin1')) continue;
+        this.push({ type: 'entry', key, record });
+      }
+      await this.space();
+    }
+  }
+
+  private checkEntry(m: EntryMessage) {
+    const record = decodeRecord(m.record, this.options.limits);
+    for (const sibling of record.siblings) decode(this.store.valueEncoding, sibling.value, this.options.limits);
+    return record;
+  }
+
+  private onEntry(m: EntryMessage): void {
+    const record = this.checkEntry(m);
+    // A record that decoded and checked has exactly one encoding, so its bytes hash as ours would.
+    if (this.initiator && !this.stopped) this.seen.set(m.key, Buffer.from(leafHash(Buffer.from(m.key, 'utf8'), m.record)).toString('latin1'));
+    if (!this.options.writable) return;
+    for (const sibling of record.siblings) sibling.value = Uint8Array.from(sibling.value);
+    this.store.merge(m.key, record, this).catch((err) => this.fail(err));
+  }
+
+  /** Hands the connection to a Merkle walk, with the live writes queued so far. */
+  private startWalk(): void {
+    this.stopped = true;
+    this.source = undefined;
+    this.local = undefined;
+    this.decoder = undefined;
+    this.leave?.();
+    this.leave = undefined;
+    const walk = new MerkleSession(this.store, this.options);
+    walk.onWake = () => this.wake();
+    this.walk = walk;
+    walk.start(this.peer!);
+    for (let entry = this.live.shift(); entry; entry = this.live.shift()) walk.offer(entry);
+    this.wake();
+  }
+
+  private shiftOut(): MerkleMessage {
+    const message = this.out[this.outHead];
+    this.out[this.outHead++] = undefined as unknown as MerkleMessage;
+    if (this.outHead > 1024 && this.outHead * 2 > this.out.length) {
+      this.out = this.out.slice(this.outHead);
+      this.outHead = 0;
+    }
+    this.outBytes -= sizeOf(message);
+    if (this.spaceWaiter && this.outBytes < HIGH_WATER_BYTES / 2) {
+      const resume = this.spaceWaiter;
+      this.spaceWaiter = undefined;
+      resume();
+    }
+    return message;
+  }
+
+  private push(message: MerkleMessage): void {
+    if (this.closed) return;
+    this.out.push(message);
+    this.outBytes += sizeOf(message);
+    this.wake();
+  }
+
+  private space(): Promise<void> {
+    if (this.outBytes < HIGH_WATER_BYTES || this.closed) return Promise.resolve();
+    return new Promise((resolve) => (this.spaceWaiter = resolve));
+  }
+
+  private enqueueWork(task: () => Promise<void>): void {
+    this.work = this.work.then(async () => {
+      if (this.closed || this.failure) return;
+      try {
+        await task();
+      } catch (err) {
+        this.fail(err);
+      }
+      this.wake();
+    });
+  }
+
+  private fail(err: unknown): void {
+    if (this.closed || this.failure) return;
+    this.failure = err instanceof ReplicationError ? err : errors.decode(`replication failed: ${(err as Error)?.message ?? err}`, err);
+    this.wake();
+  }
+
+  private wake(): void {
+    if (!this.closed) this.onWake?.();
+  }
+}
+
+function sizeOf(message: MerkleMessage): number {
+  return message.type === 'entry' ? message.key.length + message.record.length + 4 : message.type === 'decoded' ? message.positions.length * 5 + 4 : 4;
+}
+
+/** Runs of consecutive indices in an ascending list, as [first, last] pairs. */
+function* runs(sorted: number[]): Generator<[number, number]> {
+  let i = 0;
+  while (i < sorted.length) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    yield [sorted[i], sorted[j]];
+    i = j + 1;
+  }
+}

@@ -1,0 +1,172 @@
+// Rateless reconciliation of MerkleStores: the difference by coded symbols,
+// fallback to the walk, mixed peers, and the maintained symbols.
+import test from 'tape';
+import { MemoryLevel } from 'memory-level';
+import { MerkleStore } from '../../lib/index.js';
+import { CodedSymbols, Encoder } from '../../lib/reconcile/index.js';
+import { entryItem } from '../../lib/merkle/store-symbols.js';
+import type { RatelessSession } from '../../lib/merkle/rateless-session.js';
+import { replicate } from '../../lib/stream/replicate.js';
+import { testRandom } from '../helpers/seed.js';
+
+type Mode = 'merkle' | 'rateless';
+const store = (id: string, reconcile: Mode, symbolPrefix = 512) => new MerkleStore<any>({ db: new MemoryLevel(), id, depth: 10, reconcile, symbolPrefix });
+
+/** Fills a and b with `shared` common keys, then `diff` differing writes split between them (some to the same keys). */
+async function fill(a: MerkleStore<any>, b: MerkleStore<any>, shared: number, diff: number, seed: number) {
+  for (let i = 0; i < shared; i++) {
+    await a.put(`s${i}`, i);
+  }
+  await replicate(a, b, { live: false }).then((r) => r.done);
+  for (let i = 0; i < diff; i++) {
+    const target = i % 2 ? a : b;
+    const key = i % 3 === 0 ? `s${(i * 7 + seed) % shared}` : `d${seed}-${i}`;
+    await target.put(key, { i, by: target.id });
+  }
+}
+
+/** Syncs once (not live) and says how each side reconciled. */
+async function syncOnce(a: MerkleStore<any>, b: MerkleStore<any>) {
+  const methods: Array<string | undefined> = [];
+  const open = [a, b].map((s) => {
+    const original = s.openSession.bind(s);
+    s.openSession = (o) => {
+      const session = original(o);
+      methods.push(undefined);
+      const at = methods.length - 1;
+      const close = session.close.bind(session);
+      session.close = () => {
+        methods[at] = (session as RatelessSession).method ?? 'walk';
+        close();
+      };
+      return session;
+    };
+    return () => (s.openSession = original);
+  });
+  const replication = await replicate(a, b, { live: false });
+  await replication.done;
+  open.forEach((restore) => restore());
+  return methods;
+}
+
+test('rateless: two stores decode their difference and converge', async (t) => {
+  const random = testRandom('rateless convergence');
+  for (const diff of [0, 1, 10, 80]) {
+    const [a, b] = [store(`a${diff}`, 'rateless'), store(`b${diff}`, 'rateless')];
+    await fill(a, b, 300, diff, random.int(0, 1000));
+    const methods = await syncOnce(a, b);
+    t.equal(a.rootHash, b.rootHash, `difference ${diff}: same root`);
+    t.deepEqual(methods, ['rateless', 'rateless'], `difference ${diff}: reconciled by symbols`);
+    t.ok(await a.verifyTree() && await b.verifyTree(), 'trees match the data');
+    await a.close();
+    await b.close();
+  }
+});
+
+test('rateless: a difference beyond the symbol budget falls back to the walk', async (t) => {
+  const random = testRandom('rateless fallback');
+  const [a, b] = [store('a', 'rateless', 16), store('b', 'rateless', 64)];
+  await fill(a, b, 100, 120, random.int(0, 1000));
+  const methods = await syncOnce(a, b);
+  t.equal(a.rootHash, b.rootHash, 'same root');
+  t.deepEqual(methods, ['walk', 'walk'], 'both walked');
+  await a.close();
+  await b.close();
+});
+
+test('rateless: a rateless store and a walking store sync by the walk, whichever starts', async (t) => {
+  const random = testRandom('rateless mixed');
+  for (const [ra, rb] of [['rateless', 'merkle'], ['merkle', 'rateless']] as Array<[Mode, Mode]>) {
+    const [a, b] = [store('a', ra), store('b', rb)];
+    await fill(a, b, 50, 20, random.int(0, 1000));
+    await syncOnce(a, b);
+    t.equal(a.rootHash, b.rootHash, `${ra} (initiator) with ${rb}: same root`);
+    await a.put('after', 1);
+    const live = await replicate(a, b);
+    await until(async () => (await b.get('after')).value === 1);
+    t.pass('live writes flow after');
+    await live.close();
+    await a.close();
+    await b.close();
+  }
+});
+
+test('rateless: live writes during and after the exchange arrive', async (t) => {
+  const [a, b] = [store('a', 'rateless'), store('b', 'rateless')];
+  await fill(a, b, 100, 30, 1);
+  const replication = await replicate(a, b);
+  for (let i = 0; i < 20; i++) await (i % 2 ? a : b).put(`live${i}`, i);
+  await until(async () => a.rootHash === b.rootHash && (await b.get('live18')).value === 18 && (await a.get('live19')).value === 19);
+  t.pass('converged with live writes');
+  await replication.close();
+  await a.close();
+  await b.close();
+});
+
+test('rateless: the maintained symbols equal a fresh encoding after random writes and merges', async (t) => {
+  const random = testRandom('rateless maintained symbols');
+  const [a, b] = [store('a', 'rateless', 200), store('b', 'merkle')];
+  await a.open();
+  for (let i = 0; i < 150; i++) await a.put(`k${random.int(0, 60)}`, random.int(0, 9));
+  for (let i = 0; i < 40; i++) random.chance(0.5) ? await b.put(`k${random.int(0, 80)}`, i) : await a.del(`k${random.int(0, 60)}`);
+  await syncOnce(a, b);
+  for (let i = 0; i < 30; i++) await a.put(`k${random.int(0, 80)}`, i);
+  const prefix = await a.symbols();
+  const encoder = new Encoder();
+  for await (const batch of a.readBuckets(0, 2 ** a.depth - 1)) for (const [key, record] of batch) encoder.add(entryItem(key, MerkleStore.leafOf(key, record)));
+  const fresh = new CodedSymbols(200);
+  for (let i = 0; i < 200; i++) encoder.next(fresh);
+  t.ok(prefix.symbols.equals(fresh, 200), 'the 200 maintained symbols equal a fresh encoding of the store');
+  // A store that asks for its symbols late (while writing) gets the same.
+  const late = store('late', 'merkle');
+  const writes = Array.from({ length: 50 }, (_, i) => late.put(`x${i}`, i));
+  const symbols = late.symbols();
+  await Promise.all(writes);
+  const lateEncoder = new Encoder();
+  for await (const batch of late.readBuckets(0, 2 ** late.depth - 1)) for (const [key, record] of batch) lateEncoder.add(entryItem(key, MerkleStore.leafOf(key, record)));
+  const lateFresh = new CodedSymbols(512);
+  for (let i = 0; i < 512; i++) lateEncoder.next(lateFresh);
+  t.ok((await symbols).symbols.equals(lateFresh, 512), 'symbols started during writes equal a fresh encoding');
+  await a.close();
+  await b.close();
+  await late.close();
+});
+
+async function until(check: () => Promise<boolean> | boolean, ms = 20000): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > ms) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('rateless: the symbols are saved at a clean close and loaded at open; after a crash they are rebuilt', async (t) => {
+  const random = testRandom('rateless saved symbols');
+  const db = new MemoryLevel();
+  const first = new MerkleStore<any>({ db, id: 'a', depth: 8, reconcile: 'rateless', symbolPrefix: 128 });
+  for (let i = 0; i < 200; i++) await first.put(`k${random.int(0, 120)}`, i);
+  await first.symbols();
+  await first.close();
+  const fresh = async (store: MerkleStore<any>) => {
+    const encoder = new Encoder();
+    for await (const batch of store.readBuckets(0, 2 ** store.depth - 1)) for (const [key, record] of batch) encoder.add(entryItem(key, MerkleStore.leafOf(key, record)));
+    const out = new CodedSymbols(128);
+    for (let i = 0; i < 128; i++) encoder.next(out);
+    return out;
+  };
+  const second = new MerkleStore<any>({ db, id: 'a', depth: 8, reconcile: 'rateless', symbolPrefix: 128 });
+  await second.open();
+  t.equal((second as any).storeSymbols.source, 'saved', 'loaded from the clean close');
+  for (let i = 0; i < 50; i++) await second.put(`k${random.int(0, 150)}`, -i);
+  t.ok((await second.symbols()).symbols.equals(await fresh(second), 128), 'saved symbols, then writes: equal to a fresh encoding');
+  // A crash: the store is abandoned without close; the next open finds no snapshot header.
+  const third = new MerkleStore<any>({ db, id: 'a', depth: 8, reconcile: 'rateless', symbolPrefix: 128 });
+  await third.open();
+  t.equal((third as any).storeSymbols.source, 'scan', 'rebuilt after a crash');
+  t.ok((await third.symbols()).symbols.equals(await fresh(third), 128), 'rebuilt symbols equal a fresh encoding');
+  await third.close();
+  const other = new MerkleStore<any>({ db, id: 'a', depth: 8, reconcile: 'rateless', symbolPrefix: 64 });
+  await other.open();
+  t.equal((other as any).storeSymbols.source, 'scan', 'a different prefix size is not loaded');
+  await other.close();
+});
