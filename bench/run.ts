@@ -1,5 +1,6 @@
 // Runs the benchmarks: node --expose-gc dist/bench/run.js [model|...]
 // Each prints its tables with ratios against the anchors, measured in the same run.
+import { formatBundleSizes, runBundleBench } from './bundle.js';
 import { runModelBench } from './model/index.js';
 import { formatMerkleRows, runMerkleBench } from './merkle.js';
 import { formatSeqBench, runSeqBench } from './seq.js';
@@ -14,6 +15,7 @@ const benches: Record<string, () => Promise<unknown>> = {
     console.log(formatReconcileSim(await runReconcileSimBench()));
   },
   seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000 }))),
+  bundle: async () => console.log(formatBundleSizes(await runBundleBench())),
 };
 
 for (const [name, bench] of Object.entries(benches)) {

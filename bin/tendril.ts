@@ -1,13 +1,28 @@
 #!/usr/bin/env node
 // The tendril command. Each subcommand lives in its own file; this one only dispatches.
+import { readFileSync } from 'node:fs';
+import { peerCommand } from './peer-command.js';
 import { simCommand, simUsage } from './sim-command.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: readonly string[]) => number | Promise<number> }> = {
   sim: { summary: 'run a deterministic simulation scenario (tendril sim --help)', run: simCommand },
+  peer: { summary: 'run one replica over TCP, WebSocket or stdio; writes from stdin (tendril peer --help)', run: peerCommand },
 };
 
 function usage(): string {
-  return ['usage: tendril <command> [options]', '', 'commands:', ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)].join('\n');
+  return [
+    'usage: tendril <command> [options]',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`),
+    '',
+    'tendril --version prints the version.',
+  ].join('\n');
+}
+
+/** The version of the installed package: package.json sits two levels above dist/bin. */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 // A reader that goes away early (`tendril sim ... | head`) is not an error.
@@ -18,7 +33,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 const [command, ...rest] = process.argv.slice(2);
 const entry = command === undefined ? undefined : COMMANDS[command];
-if (!entry) {
+if (command === '--version' || command === '-v') {
+  process.stdout.write(`tendril ${version()}\n`);
+} else if (!entry) {
   process.stdout.write(usage() + '\n');
   if (command === 'sim') process.stdout.write(simUsage() + '\n');
   process.exitCode = command === undefined || command === '--help' || command === 'help' ? 0 : 2;

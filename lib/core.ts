@@ -60,3 +60,12 @@ export type { Delta } from './crdt/delta.js';
 
 // The Merkle engine
 export { MerkleTree, DEFAULT_DEPTH as MERKLE_DEFAULT_DEPTH, lastWriterWins } from './merkle/index.js';
+
+// Transports and the multiplexer, for writing a transport of one's own: the
+// frame protocol a connection drives, the multiplexer's, the message link
+// (one frame per WebSocket message) and the reconnect loop
+export { createFrameProtocol, type FrameProtocol, type ProtocolSource } from './stream/frame-protocol.js';
+export { MuxProtocol, type ChannelHost, DEFAULT_MAX_CHANNELS, MAX_CHANNEL_NAME_BYTES } from './mux/mux-protocol.js';
+export { MessageLink, type MessageSocket, type MessageLinkEvents } from './transport/message-link.js';
+export { Reconnector, type Attempt, type AttemptEvents, type ReconnectOptions } from './transport/reconnector.js';
+export { isPermanent } from './transport/reasons.js';

@@ -44,3 +44,17 @@ export { MerkleStore, type MerkleStoreOptions, type Versions, type ChangeEvent, 
 
 // Rateless set reconciliation: the coder behind MerkleStore's `reconcile: 'rateless'`
 export { Encoder as RatelessEncoder, Decoder as RatelessDecoder, SymbolPrefix, CodedSymbols, ITEM_BYTES } from './reconcile/index.js';
+
+// Many structures on one connection (the multiplexer), and WebSocket
+export { Doc, type DocOptions, type StructureClass, type ChannelEvent } from './mux/index.js';
+export {
+  serveWebSocket,
+  connectWebSocket,
+  WebSocketHub,
+  WebSocketConnector,
+  type WebSocketServeOptions,
+  type WebSocketConnectOptions,
+  type ConnectionStatus,
+  type Progress,
+  type DisconnectInfo,
+} from './transport/index.js';

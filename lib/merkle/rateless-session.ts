@@ -12,9 +12,9 @@ import { decodeRecord } from './record.js';
 import { type LiveEntry, type MerkleHost, MerkleSession } from './session.js';
 import { itemPosition } from './store-symbols.js';
 import { leafHash } from './hash.js';
+import { runs } from './bucket-runs.js';
+import { Outbox } from './outbox.js';
 
-/** Stop reading entries from the database while this many bytes wait to be pulled. */
-const HIGH_WATER_BYTES = 1 << 20;
 /** Most live writes queued for one peer (as for the walk). */
 const MAX_QUEUED = 1 << 16;
 /**
@@ -73,14 +73,9 @@ export class RatelessSession implements Session<MerkleMessage> {
   private leave: (() => void) | undefined;
   private ready = false;
   private closed = false;
-  private failure: ReplicationError | undefined;
+  private readonly outbox = new Outbox(() => this.wake());
   private finished = false;
   private readonly inbox: MerkleMessage[] = [];
-  private out: MerkleMessage[] = [];
-  private outHead = 0;
-  private outBytes = 0;
-  private spaceWaiter: (() => void) | undefined;
-  private work: Promise<void> = Promise.resolve();
   /** The walk, once we fell back to it. */
   private walk: MerkleSession | undefined;
 
@@ -111,7 +106,7 @@ export class RatelessSession implements Session<MerkleMessage> {
   }
 
   get initialSent(): boolean {
-    if (this.outHead < this.out.length) return false;
+    if (this.outbox.pending) return false;
     return this.walk ? this.walk.initialSent : this.finished;
   }
 
@@ -146,15 +141,15 @@ export class RatelessSession implements Session<MerkleMessage> {
           }
           try {
             for (const message of this.inbox.splice(0)) {
-              if (this.closed || this.failure) break;
+              if (this.closed || this.outbox.failure) break;
               this.receive(message);
             }
           } catch (err) {
-            this.fail(err);
+            this.outbox.fail(err);
           }
           this.wake();
         },
-        (err) => this.fail(err),
+        (err) => this.outbox.fail(err),
       );
   }
 
@@ -192,7 +187,7 @@ export class RatelessSession implements Session<MerkleMessage> {
         return this.onDecoded(message);
       case 'end':
         if (this.initiator || !this.decodedSent || this.finished) throw errors.decode('unexpected end message');
-        return this.enqueueWork(async () => {
+        return this.outbox.enqueue(async () => {
           await this.store.flushed();
           this.finished = true;
           this.wake();
@@ -203,8 +198,8 @@ export class RatelessSession implements Session<MerkleMessage> {
   }
 
   pull(): MerkleMessage | undefined {
-    if (this.failure) throw this.failure;
-    if (this.outHead < this.out.length) return this.shiftOut();
+    if (this.outbox.failure) throw this.outbox.failure;
+    if (this.outbox.pending) return this.outbox.shift();
     if (this.walk) return this.walk.pull();
     if (this.initiator && this.source && !this.stopped && this.sent < this.budget) {
       const allowed = Math.min(this.budget, this.allowed) - this.sent;
@@ -221,19 +216,16 @@ export class RatelessSession implements Session<MerkleMessage> {
     this.leave?.();
     this.live.clear();
     this.walk?.close();
-    this.out = [];
-    this.outHead = 0;
-    this.spaceWaiter?.();
-    this.spaceWaiter = undefined;
+    this.outbox.close();
   }
 
   storeClosed(): void {
-    this.fail(errors.closed('store'));
+    this.outbox.fail(errors.closed('store'));
   }
 
   offer(entry: LiveEntry): void {
     if (this.closed) return;
-    if (!this.live.push(entry)) this.fail(errors.limit('live writes queued for a peer that does not read (reconnect to resync)', this.live.limit + 1, this.live.limit));
+    if (!this.live.push(entry)) this.outbox.fail(errors.limit('live writes queued for a peer that does not read (reconnect to resync)', this.live.limit + 1, this.live.limit));
     this.wake();
   }
 
@@ -259,10 +251,10 @@ export class RatelessSession implements Session<MerkleMessage> {
     this.wanted = [];
     const seen = this.seen;
     this.seen = new Map();
-    this.enqueueWork(async () => {
+    this.outbox.enqueue(async () => {
       await this.store.flushed(); // the peer's entries are merged: answer with what we hold now, unless the peer sent just that
       if (this.sendsData) await this.sendPositions(wanted, seen);
-      this.push({ type: 'end' });
+      this.outbox.push({ type: 'end' });
       this.finished = true;
       this.source = undefined;
     });
@@ -286,13 +278,13 @@ export class RatelessSession implements Session<MerkleMessage> {
     if (decoder.done) return this.decoded();
     if (decoder.exhausted) {
       // The difference is beyond the symbols either side can spare: walk the tree instead.
-      this.push({ type: 'fallback' });
+      this.outbox.push({ type: 'fallback' });
       return this.startWalk();
     }
     // Answer only once the window is in (or the message limit split it and this is its end), so one estimate per round trip.
     if (decoder.received >= this.windowEnd) {
       this.windowEnd = decoder.wanted();
-      this.push({ type: 'progress', received: decoder.received, wanted: this.windowEnd });
+      this.outbox.push({ type: 'progress', received: decoder.received, wanted: this.windowEnd });
     }
   }
 
@@ -302,14 +294,14 @@ export class RatelessSession implements Session<MerkleMessage> {
     this.local = undefined;
     const mine = [...new Set(decoder.localOnly.map(itemPosition))].sort((a, b) => a - b);
     const theirs = [...new Set(decoder.remoteOnly.map(itemPosition))].sort((a, b) => a - b);
-    this.enqueueWork(async () => {
+    this.outbox.enqueue(async () => {
       if (this.sendsData) await this.sendPositions(mine);
       const perMessage = Math.max(1, Math.floor((this.options.maxMessageBytes - 16) / POSITIONS_PER_MESSAGE_BYTES));
       let start = 0;
       do {
         const positions = theirs.slice(start, start + perMessage);
         start += perMessage;
-        this.push({ type: 'decoded', positions, last: start >= theirs.length });
+        this.outbox.push({ type: 'decoded', positions, last: start >= theirs.length });
       } while (start < theirs.length);
     });
   }
@@ -329,9 +321,9 @@ export class RatelessSession implements Session<MerkleMessage> {
         if (!wanted.has(position)) continue;
         const key = Buffer.from(storedKey.subarray(4)).toString('utf8');
         if (skip && skip.get(key) === Buffer.from(leafHash(storedKey.subarray(4), record)).toString('latin1')) continue;
-        this.push({ type: 'entry', key, record });
+        this.outbox.push({ type: 'entry', key, record });
       }
-      await this.space();
+      await this.outbox.space();
     }
   }
 
@@ -347,7 +339,7 @@ export class RatelessSession implements Session<MerkleMessage> {
     if (this.initiator && !this.stopped) this.seen.set(m.key, Buffer.from(leafHash(Buffer.from(m.key, 'utf8'), m.record)).toString('latin1'));
     if (!this.options.writable) return;
     for (const sibling of record.siblings) sibling.value = Uint8Array.from(sibling.value);
-    this.store.merge(m.key, record, this).catch((err) => this.fail(err));
+    this.store.merge(m.key, record, this).catch((err) => this.outbox.fail(err));
   }
 
   /** Hands the connection to a Merkle walk, with the live writes queued so far. */
@@ -366,68 +358,14 @@ export class RatelessSession implements Session<MerkleMessage> {
     this.wake();
   }
 
-  private shiftOut(): MerkleMessage {
-    const message = this.out[this.outHead];
-    this.out[this.outHead++] = undefined as unknown as MerkleMessage;
-    if (this.outHead > 1024 && this.outHead * 2 > this.out.length) {
-      this.out = this.out.slice(this.outHead);
-      this.outHead = 0;
-    }
-    this.outBytes -= sizeOf(message);
-    if (this.spaceWaiter && this.outBytes < HIGH_WATER_BYTES / 2) {
-      const resume = this.spaceWaiter;
-      this.spaceWaiter = undefined;
-      resume();
-    }
-    return message;
-  }
 
-  private push(message: MerkleMessage): void {
-    if (this.closed) return;
-    this.out.push(message);
-    this.outBytes += sizeOf(message);
-    this.wake();
-  }
 
-  private space(): Promise<void> {
-    if (this.outBytes < HIGH_WATER_BYTES || this.closed) return Promise.resolve();
-    return new Promise((resolve) => (this.spaceWaiter = resolve));
-  }
 
-  private enqueueWork(task: () => Promise<void>): void {
-    this.work = this.work.then(async () => {
-      if (this.closed || this.failure) return;
-      try {
-        await task();
-      } catch (err) {
-        this.fail(err);
-      }
-      this.wake();
-    });
-  }
 
-  private fail(err: unknown): void {
-    if (this.closed || this.failure) return;
-    this.failure = err instanceof ReplicationError ? err : errors.decode(`replication failed: ${(err as Error)?.message ?? err}`, err);
-    this.wake();
-  }
 
   private wake(): void {
     if (!this.closed) this.onWake?.();
   }
 }
 
-function sizeOf(message: MerkleMessage): number {
-  return message.type === 'entry' ? message.key.length + message.record.length + 4 : message.type === 'decoded' ? message.positions.length * 5 + 4 : 4;
-}
 
-/** Runs of consecutive indices in an ascending list, as [first, last] pairs. */
-function* runs(sorted: number[]): Generator<[number, number]> {
-  let i = 0;
-  while (i < sorted.length) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
-    yield [sorted[i], sorted[j]];
-    i = j + 1;
-  }
-}

@@ -7,11 +7,11 @@ import type { SessionSet } from '../session/session-set.js';
 import { HASH_BYTES, leafHash } from './hash.js';
 import { type CoveredMessage, type EntryMessage, type HashesMessage, type MerkleMessage, merkleMessageCodec } from './messages.js';
 import { decodeRecord } from './record.js';
+import { runs } from './bucket-runs.js';
+import { Outbox, sizeOf } from './outbox.js';
 import type { KeyRecord } from './record.js';
 import type { MerkleTree } from './tree.js';
 
-/** Stop reading entries from the database while this many bytes wait to be pulled. */
-const HIGH_WATER_BYTES = 1 << 20;
 /**
  * Bytes of messages handed out per event-loop turn. Past it, `pull()` pauses
  * until the next turn: in one process the peer decodes, checks and hashes
@@ -86,17 +86,11 @@ export class MerkleSession implements Session<MerkleMessage> {
   private leave: (() => void) | undefined;
   private ready = false;
   private closed = false;
-  private failure: ReplicationError | undefined;
+  private readonly outbox = new Outbox(() => this.wake());
   private done = false;
   private readonly inbox: MerkleMessage[] = [];
-  private out: MerkleMessage[] = [];
-  private outHead = 0;
-  private outBytes = 0;
-  private spaceWaiter: (() => void) | undefined;
   private turnBytes = 0;
   private paused = false;
-  /** Async work (reads, merges) in order. */
-  private work: Promise<void> = Promise.resolve();
 
   // The walk. We receive every other level: the responder 0, 2, 4..., the initiator 1, 3, 5...
   private recvLevel = -2;
@@ -129,7 +123,7 @@ export class MerkleSession implements Session<MerkleMessage> {
 
   /** Our part of the walk is complete and every message of it has been pulled. */
   get initialSent(): boolean {
-    return this.done && this.outHead >= this.out.length;
+    return this.done && !this.outbox.pending;
   }
 
   /** Live writes waiting for this peer. */
@@ -155,15 +149,15 @@ export class MerkleSession implements Session<MerkleMessage> {
         if (initiator) this.sendLevel(0, [0], true);
         try {
           for (const message of this.inbox.splice(0)) {
-            if (this.closed || this.failure) break;
+            if (this.closed || this.outbox.failure) break;
             this.handle(message);
           }
         } catch (err) {
-          this.fail(err); // thrown from the next pull(), as receive() would have
+          this.outbox.fail(err); // thrown from the next pull(), as receive() would have
         }
         this.wake();
       },
-      (err) => this.fail(err),
+      (err) => this.outbox.fail(err),
     );
   }
 
@@ -179,8 +173,8 @@ export class MerkleSession implements Session<MerkleMessage> {
   }
 
   pull(): MerkleMessage | undefined {
-    if (this.failure) throw this.failure;
-    if (this.outHead >= this.out.length) {
+    if (this.outbox.failure) throw this.outbox.failure;
+    if (!this.outbox.pending) {
       const entry = this.paused ? undefined : this.live.shift();
       return entry && { type: 'entry', key: entry.key, record: entry.record };
     }
@@ -194,20 +188,8 @@ export class MerkleSession implements Session<MerkleMessage> {
       });
       return undefined;
     }
-    const message = this.out[this.outHead];
-    this.out[this.outHead++] = undefined as unknown as MerkleMessage;
-    if (this.outHead > 1024 && this.outHead * 2 > this.out.length) {
-      this.out = this.out.slice(this.outHead);
-      this.outHead = 0;
-    }
-    const size = sizeOf(message);
-    this.outBytes -= size;
-    this.turnBytes += size;
-    if (this.spaceWaiter && this.outBytes < HIGH_WATER_BYTES / 2) {
-      const resume = this.spaceWaiter;
-      this.spaceWaiter = undefined;
-      resume();
-    }
+    const message = this.outbox.shift()!;
+    this.turnBytes += sizeOf(message);
     return message;
   }
 
@@ -217,22 +199,19 @@ export class MerkleSession implements Session<MerkleMessage> {
     this.store.sessions.delete(this);
     this.leave?.();
     this.live.clear();
-    this.out = [];
-    this.outHead = 0;
+    this.outbox.close();
     this.seen.clear();
-    this.spaceWaiter?.();
-    this.spaceWaiter = undefined;
   }
 
   /** The store is closing: end this connection with ERR_CLOSED. */
   storeClosed(): void {
-    this.fail(errors.closed('store'));
+    this.outbox.fail(errors.closed('store'));
   }
 
   /** A record changed in the store (not by our peer alone): send it live. */
   offer(entry: LiveEntry): void {
     if (this.closed) return;
-    if (!this.live.push(entry)) this.fail(errors.limit("live writes queued for a peer that does not read (reconnect to resync)", this.live.limit + 1, this.live.limit));
+    if (!this.live.push(entry)) this.outbox.fail(errors.limit("live writes queued for a peer that does not read (reconnect to resync)", this.live.limit + 1, this.live.limit));
     this.wake();
   }
 
@@ -250,7 +229,7 @@ export class MerkleSession implements Session<MerkleMessage> {
         return this.onEnd();
       case 'symbols':
         // A peer in rateless mode: this session only walks, so say so once and ignore the rest.
-        if (!this.refusedSymbols) this.push({ type: 'fallback' });
+        if (!this.refusedSymbols) this.outbox.push({ type: 'fallback' });
         this.refusedSymbols = true;
         return;
       default:
@@ -325,7 +304,7 @@ export class MerkleSession implements Session<MerkleMessage> {
     if (!offered) this.offered.set(level, (offered = new Uint8Array(Math.ceil(2 ** level / 8))));
     if (level === 0) {
       offered[0] = 1;
-      this.push({ type: 'hashes', level: 0, parents: [], hashes: Uint8Array.from(tree.root), last: true });
+      this.outbox.push({ type: 'hashes', level: 0, parents: [], hashes: Uint8Array.from(tree.root), last: true });
       return;
     }
     const perMessage = Math.max(1, Math.floor((this.options.maxMessageBytes - 32) / (2 * HASH_BYTES + 8)));
@@ -340,7 +319,7 @@ export class MerkleSession implements Session<MerkleMessage> {
         offered[child >> 3] |= 1 << (child & 7);
         offered[(child + 1) >> 3] |= 1 << ((child + 1) & 7);
       });
-      this.push({ type: 'hashes', level, parents: chunk, hashes, last: last && start >= parents.length });
+      this.outbox.push({ type: 'hashes', level, parents: chunk, hashes, last: last && start >= parents.length });
     } while (start < parents.length);
   }
 
@@ -361,7 +340,7 @@ export class MerkleSession implements Session<MerkleMessage> {
     if (!this.options.writable) return;
     // Copy the values out of the frame before it is released.
     for (const sibling of record.siblings) sibling.value = Uint8Array.from(sibling.value);
-    this.store.merge(m.key, record, this).catch((err) => this.fail(err));
+    this.store.merge(m.key, record, this).catch((err) => this.outbox.fail(err));
   }
 
   private onCovered(m: CoveredMessage): void {
@@ -378,7 +357,7 @@ export class MerkleSession implements Session<MerkleMessage> {
       this.recordSeen = false;
     }
     const buckets = m.buckets;
-    this.enqueueWork(async () => {
+    this.outbox.enqueue(async () => {
       await this.store.flushed(); // the peer's entries are merged, so what still differs is what we hold beyond them
       if (this.sendsData) {
         for await (const batch of this.store.readRuns([...runs(buckets)])) {
@@ -386,13 +365,13 @@ export class MerkleSession implements Session<MerkleMessage> {
           for (const [storedKey, record] of batch) {
             const key = Buffer.from(storedKey.subarray(4)).toString('utf8');
             const leaf = Buffer.from(leafHash(storedKey.subarray(4), record)).toString('latin1');
-            if (seen.get(key) !== leaf) this.push({ type: 'entry', key, record });
+            if (seen.get(key) !== leaf) this.outbox.push({ type: 'entry', key, record });
           }
-          await this.space();
+          await this.outbox.space();
         }
       }
       if (m.last) {
-        this.push({ type: 'end' });
+        this.outbox.push({ type: 'end' });
         this.done = true;
         this.wake();
       }
@@ -401,7 +380,7 @@ export class MerkleSession implements Session<MerkleMessage> {
 
   private onEnd(): void {
     if (!this.coveredLastSent || this.done) throw errors.decode('unexpected end message');
-    this.enqueueWork(async () => {
+    this.outbox.enqueue(async () => {
       await this.store.flushed(); // everything the peer sent is applied before we call ourselves synced
       this.done = true;
       this.wake();
@@ -416,7 +395,7 @@ export class MerkleSession implements Session<MerkleMessage> {
     this.seen.clear();
     if (this.producing) return;
     this.producing = true;
-    this.enqueueWork(async () => {
+    this.outbox.enqueue(async () => {
       try {
         while (!this.closed && !this.coveredLastSent) {
           if (this.bucketQueue.length === 0 && !this.bucketsLast) return; // more buckets to come
@@ -425,13 +404,13 @@ export class MerkleSession implements Session<MerkleMessage> {
             for await (const batch of this.store.readRuns([...runs(buckets)])) {
               if (this.closed) return;
               for (const [storedKey, record] of batch) {
-                this.push({ type: 'entry', key: Buffer.from(storedKey.subarray(4)).toString('utf8'), record });
+                this.outbox.push({ type: 'entry', key: Buffer.from(storedKey.subarray(4)).toString('utf8'), record });
               }
-              await this.space();
+              await this.outbox.space();
             }
           }
           const last = this.bucketsLast && this.bucketQueue.length === 0;
-          this.push({ type: 'covered', buckets, last });
+          this.outbox.push({ type: 'covered', buckets, last });
           if (last) this.coveredLastSent = true;
         }
       } finally {
@@ -442,61 +421,13 @@ export class MerkleSession implements Session<MerkleMessage> {
 
   // ---- plumbing ----
 
-  private push(message: MerkleMessage): void {
-    if (this.closed) return;
-    this.out.push(message);
-    this.outBytes += sizeOf(message);
-    this.wake();
-  }
 
-  /** Waits until the outgoing queue has drained below the high-water mark. */
-  private space(): Promise<void> {
-    if (this.outBytes < HIGH_WATER_BYTES || this.closed) return Promise.resolve();
-    return new Promise((resolve) => (this.spaceWaiter = resolve));
-  }
 
-  private enqueueWork(task: () => Promise<void>): void {
-    this.work = this.work.then(async () => {
-      if (this.closed || this.failure) return;
-      try {
-        await task();
-      } catch (err) {
-        this.fail(err);
-      }
-    });
-  }
 
-  private fail(err: unknown): void {
-    if (this.closed || this.failure) return;
-    this.failure = err instanceof ReplicationError ? err : errors.decode(`replication failed: ${(err as Error)?.message ?? err}`, err);
-    this.wake();
-  }
 
   private wake(): void {
     if (!this.closed) this.onWake?.();
   }
 }
 
-function sizeOf(message: MerkleMessage): number {
-  switch (message.type) {
-    case 'entry':
-      return message.key.length + message.record.length + 4;
-    case 'hashes':
-      return message.hashes.length + message.parents.length * 3 + 4;
-    case 'covered':
-      return message.buckets.length * 2 + 4;
-    default:
-      return 1;
-  }
-}
 
-/** Runs of consecutive indices in an ascending list, as [first, last] pairs. */
-function* runs(sorted: number[]): Generator<[number, number]> {
-  let i = 0;
-  while (i < sorted.length) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
-    yield [sorted[i], sorted[j]];
-    i = j + 1;
-  }
-}

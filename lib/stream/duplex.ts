@@ -1,12 +1,11 @@
 import Duplexify from 'duplexify';
 import * as lps from 'length-prefixed-stream';
 import type { Duplex, Transform } from 'node:stream';
-import { DEFAULT_LIMITS, type Limits } from '../codec/index.js';
+import type { Limits } from '../codec/index.js';
 import { ReplicationError, errors } from '../errors.js';
-import { WireProtocol } from './wire-protocol.js';
+import { type FrameProtocol, type ProtocolSource, createFrameProtocol } from './frame-protocol.js';
 import { FrameType, type Handshake } from './frames.js';
 import { frameEncoder } from './framing.js';
-import { NetworkKey } from './network-key.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Replicable } from '../session/contract.js';
 
 export { DEFAULT_MAX_FRAME_BYTES };
@@ -69,7 +68,7 @@ export interface StreamOptions {
 const DuplexOf = Duplexify as unknown as new (writable: Transform, readable: Transform) => Duplex;
 
 export class ReplicationStream extends DuplexOf {
-  readonly protocol: WireProtocol;
+  readonly protocol: FrameProtocol;
   private readonly decoder: Transform;
   private readonly encoder: Transform;
   private readonly failGraceMs: number;
@@ -92,7 +91,7 @@ export class ReplicationStream extends DuplexOf {
   private watchdog: NodeJS.Timeout | undefined;
   private inputEnded = false;
 
-  constructor(replica: Replicable, options: StreamOptions = {}) {
+  constructor(replica: Replicable | ProtocolSource, options: StreamOptions = {}) {
     const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     const decoder = lps.decode({ limit: maxFrameBytes });
     const encoder = frameEncoder();
@@ -104,16 +103,7 @@ export class ReplicationStream extends DuplexOf {
     this.handshakeDeadline = handshakeTimeoutMs > 0 ? Date.now() + handshakeTimeoutMs : Infinity;
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.keepaliveMs = options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
-    this.protocol = new WireProtocol(replica.descriptor, (o) => replica.openSession(o), {
-      live: options.live ?? true,
-      readable: options.readable ?? true,
-      writable: options.writable ?? true,
-      cluster: options.cluster,
-      key: options.key === undefined ? undefined : new NetworkKey(options.key),
-      maxFrameBytes,
-      limits: { ...DEFAULT_LIMITS, ...options.limits },
-      maxQueued: options.maxQueued,
-    });
+    this.protocol = createFrameProtocol(replica, { ...options, maxFrameBytes });
     this.protocol.onWake = () => this.schedule();
     decoder.on('data', (frame: Buffer) => this.onFrame(frame));
     decoder.on('end', () => this.onInputEnd());

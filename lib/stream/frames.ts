@@ -14,12 +14,14 @@ export const FrameType = {
   data: 1,
   synced: 2,
   error: 3,
+  /** A multiplexed stream's frame for one structure's channel: channel number, then that channel's frame (lib/mux). */
+  channel: 4,
   /** Network key: 32 random bytes the peer must prove the key over. */
-  challenge: 4,
+  challenge: 5,
   /** Network key: the HMAC over both challenges (see network-key.ts). */
-  proof: 5,
+  proof: 6,
   /** "I hold your initial state": sent on receiving the peer's synced marker, so `'synced'` means both sides hold both. */
-  received: 6,
+  received: 7,
 } as const;
 
 export interface Handshake {

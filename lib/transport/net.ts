@@ -1,11 +1,13 @@
-import { EventEmitter } from 'node:events';
 import { type Server, type Socket, connect as netConnect, createServer } from 'node:net';
 import pump from 'pump';
 import type { StreamOptions } from '../stream/duplex.js';
 import type { Streamable } from '../stream/replicate.js';
 import type { Duplex } from 'node:stream';
-import { type BackoffOptions, backoffDelay } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
 import { type EncryptOptions, encrypt } from './encrypt.js';
+import { progressOf } from './progress.js';
+import { disconnectInfo } from './reasons.js';
+import { type Attempt, type AttemptEvents, Reconnector } from './reconnector.js';
 
 /** Default bound on open connections per server: 1,024. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
@@ -57,57 +59,71 @@ export interface ConnectOptions extends StreamOptions {
 
 /**
  * A TCP connection that replicates `replica` with the peer at host:port and
- * reconnects with exponential backoff when it drops. Emits `'connect'`,
- * `'synced'`, `'disconnect'` and `'peerError'` (a coded error from one
- * connection; the next attempt follows).
+ * reconnects with exponential backoff when it drops, as a Reconnector:
+ * `'connecting'`, `'connected'`, `'progress'`, `'synced'`, `'disconnected'`
+ * with a reason, `'error'` and a stop on a permanent error. For older
+ * listeners it also emits `'connect'`, `'disconnect'` and `'peerError'` (a
+ * coded error from one connection).
  */
-export class Connector extends EventEmitter {
-  private socket: Socket | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private attempt = 0;
-  private closed = false;
-
+export class Connector extends Reconnector {
   constructor(
     private readonly replica: Streamable,
     private readonly options: ConnectOptions,
   ) {
-    super();
-    this.dial();
+    super(options);
   }
 
-  close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
-    this.socket?.end();
-  }
-
-  private dial(): void {
-    const socket = netConnect(this.options.port, this.options.host ?? '127.0.0.1');
+  protected open(events: AttemptEvents): Attempt {
+    const socket: Socket = netConnect(this.options.port, this.options.host ?? '127.0.0.1');
     socket.setNoDelay(true);
-    this.socket = socket;
-    socket.once('connect', () => this.emit('connect'));
+    const { encrypt: encryption, ...streamOptions } = this.options;
+    const stream = this.replica.createStream(streamOptions);
+    const seen: Parameters<typeof disconnectInfo>[0] = { closedByUs: false, synced: false };
+    let bytes = 0;
+    socket.once('connect', () => {
+      events.connected();
+      this.emit('connect');
+    });
+    socket.on('error', (err) => (seen.socketError ??= err));
+    socket.on('data', (chunk: Buffer) => {
+      seen.firstBytes ??= chunk;
+      bytes += chunk.length;
+      if (!seen.synced) events.progress(progressOf(stream, bytes));
+    });
+    stream.once('synced', () => {
+      seen.synced = true;
+      events.synced();
+    });
+    stream.on('error', (err) => {
+      seen.streamError ??= err;
+      this.emit('peerError', err);
+    });
     let over = false;
-    const disconnected = () => {
+    const ended = () => {
       if (over) return;
       over = true;
-      this.emit('disconnect');
-      if (this.closed || this.options.reconnect === false) return;
-      this.timer = setTimeout(() => this.dial(), backoffDelay(this.attempt++, this.options.backoff));
-    };
-    const { encrypt: encryption, ...streamOptions } = this.options;
-    const replicate = (channel: Duplex) => {
-      const stream = this.replica.createStream(streamOptions);
-      stream.once('synced', () => {
-        this.attempt = 0;
-        this.emit('synced');
+      // The stream emits its error on the next tick after it closes: report once it has.
+      setImmediate(() => {
+        this.emit('disconnect');
+        events.ended(disconnectInfo(seen));
       });
-      stream.on('error', (err) => this.emit('peerError', err));
-      pump(channel, stream, channel, disconnected);
     };
-    if (!encryption) return replicate(socket);
-    socket.on('error', () => {}); // reported through the encrypted channel
-    socket.once('close', disconnected);
-    encrypt(socket, true, encryption, replicate, (err) => this.emit('peerError', err));
+    if (!encryption) pump(socket, stream, socket, ended);
+    else {
+      socket.once('close', ended);
+      encrypt(socket, true, encryption, (channel) => pump(channel, stream, channel, ended), (err) => {
+        seen.streamError ??= err;
+        this.emit('peerError', err);
+        stream.destroy();
+      });
+    }
+    return {
+      close: () => {
+        seen.closedByUs = true;
+        stream.end();
+        socket.end();
+      },
+    };
   }
 }
 

@@ -1,0 +1,7 @@
+// The browser's stand-in for `node:crypto` (package.json "browser" field):
+// replica ids and client ids come from the Web Crypto random source.
+
+/** `n` random bytes from the platform's CSPRNG, as Node's `randomBytes`. */
+export function randomBytes(n: number): Buffer {
+  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(n)));
+}
