@@ -12,7 +12,7 @@ import { DEFAULT_LIMITS } from './codec.js';
  * - at the API, `canonicalValue` refuses what JSON cannot carry exactly
  *   (ERR_INVALID_ARGUMENT) and returns the value's canonical text and a
  *   fresh copy parsed from it: the caller's object is never kept, and the
- *   replica holds what its peers will decode;
+ *   replica holds what its peers will decode (so `-0` is held as `0`);
  * - at the decoder, `checkCanonicalJson` refuses text that is not the
  *   canonical spelling of its value (ERR_DECODE), so what a replica accepts
  *   re-encodes byte for byte when it is relayed.
@@ -78,8 +78,8 @@ function check(value: unknown, depth: number, maxDepth: number, path: string): v
     case 'boolean':
       return;
     case 'number':
+      // -0 is taken as 0: the copy made from the canonical text holds 0, which is what peers get.
       if (!Number.isFinite(value)) throw errors.invalidArgument(`${where(path)}${value} cannot be replicated as JSON`);
-      if (Object.is(value, -0)) throw errors.invalidArgument(`${where(path)}-0 cannot be replicated as JSON (it arrives as 0)`);
       return;
     case 'object': {
       if (value === null) return;
