@@ -2,6 +2,7 @@
 // Each prints its tables with ratios against the anchors, measured in the same run.
 import { formatBundleSizes, runBundleBench } from './bundle.js';
 import { runModelBench } from './model/index.js';
+import { runCrdtBench } from './crdt/index.js';
 import { formatMerkleRows, runMerkleBench } from './merkle.js';
 import { formatSeqBench, runSeqBench } from './seq.js';
 import { formatReconcile, formatReconcileSim, runReconcileBench, runReconcileSimBench } from './reconcile.js';
@@ -9,12 +10,13 @@ import { formatReconcile, formatReconcileSim, runReconcileBench, runReconcileSim
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
   model: () => runModelBench({ keys: Number(process.env.BENCH_KEYS ?? 100_000), stallKeys: Number(process.env.BENCH_STALL_KEYS ?? 1_000_000) }),
+  crdt: () => runCrdtBench({ elements: Number(process.env.BENCH_ELEMENTS ?? 100_000), runs: Number(process.env.BENCH_RUNS ?? 3) }),
   merkle: async () => console.log(formatMerkleRows(await runMerkleBench({ keys: process.env.BENCH_MERKLE_KEYS ? Number(process.env.BENCH_MERKLE_KEYS) : undefined }))),
   reconcile: async () => {
     console.log(formatReconcile(await runReconcileBench({ keys: process.env.BENCH_RECONCILE_KEYS ? Number(process.env.BENCH_RECONCILE_KEYS) : undefined })));
     console.log(formatReconcileSim(await runReconcileSimBench()));
   },
-  seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000 }))),
+  seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000, traceEdits: Number(process.env.TRACE_EDITS ?? 200_000) }))),
   bundle: async () => console.log(formatBundleSizes(await runBundleBench())),
 };
 

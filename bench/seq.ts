@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import * as Y from 'yjs';
 import { Seq } from '../lib/index.js';
+import { editingTrace } from './editing-trace.js';
 
 export interface SeqBenchRow {
   benchmark: string;
@@ -62,7 +63,7 @@ const CLIENT_B = 0x7f4a7c15;
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz ';
 
 /** The edit scripts, precomputed so that generating them is not timed. */
-function scripts(n: number, seed: number): { name: string; edits: Edit[] }[] {
+function scripts(n: number, seed: number, traceEdits: number): { name: string; edits: Edit[] }[] {
   const random = prng(seed);
   const char = () => ALPHABET[Math.floor(random() * ALPHABET.length)];
   const append: Edit[] = [];
@@ -91,6 +92,7 @@ function scripts(n: number, seed: number): { name: string; edits: Edit[] }[] {
     { name: `B1.1 append ${n} characters`, edits: append },
     { name: `B1.4 insert ${n} characters at random positions`, edits: randomInserts },
     { name: `B1.6 ${n} random deletes and inserts`, edits: mixed },
+    ...(traceEdits > 0 ? [{ name: `human-like editing session, ${traceEdits} edits (seed ${seed})`, edits: editingTrace(traceEdits, seed) }] : []),
   ];
 }
 
@@ -217,15 +219,16 @@ function mean(values: number[]): number {
 }
 
 /** Runs every benchmark row for every implementation; `n` edits per row. */
-export function runSeqBench(options: { n?: number; seed?: number; includeCrdt?: boolean; crdtLimitMs?: number } = {}): SeqBenchRow[] {
+export function runSeqBench(options: { n?: number; seed?: number; includeCrdt?: boolean; crdtLimitMs?: number; traceEdits?: number } = {}): SeqBenchRow[] {
   const n = options.n ?? 6000;
+  const traceEdits = options.traceEdits ?? 0;
   const seed = options.seed ?? 1;
   const subjects = [tendril, yjs, yjsV2];
   const limitMs = options.crdtLimitMs ?? 30_000;
   const classic = options.includeCrdt === false || limitMs <= 0 ? undefined : crdtSubject();
   if (classic) subjects.push(classic);
   const rows: SeqBenchRow[] = [];
-  for (const { name, edits } of scripts(n, seed)) {
+  for (const { name, edits } of scripts(n, seed, traceEdits)) {
     let expected: string | undefined;
     for (const subject of subjects) {
       // The median of a few repetitions (one for crdt, which is slow), to
@@ -297,6 +300,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   // One untimed warm-up pass so that every implementation runs JIT-compiled.
   runSeqBench({ n: Math.min(n, 1000), seed: seed + 1, crdtLimitMs: Math.min(crdtLimitMs, 2000) });
   console.log(`Seq benchmark, N=${n}, seed ${seed}, node ${process.version}\n`);
-  console.log(formatSeqBench(runSeqBench({ n, seed, crdtLimitMs })));
+  console.log(formatSeqBench(runSeqBench({ n, seed, crdtLimitMs, traceEdits: Number(process.env.TRACE_EDITS ?? 200_000) })));
   if (!crdtSubject()) console.log('\n(crdt is not installed: its Seq was left out)');
 }

@@ -13,7 +13,7 @@ export { replicate, type Replication, type ReplicationStream, type StreamOptions
 export { listen, connect, Connector, stdio, encryptionKeyPair, type ConnectOptions, type ListenOptions, type EncryptOptions, type KeyPair } from './transport/index.js';
 
 // Scuttlebutt: Model and Log, on disk and in snapshots
-export { Model, Log, persist, createSnapshotStream, loadSnapshot, signing, type Persistence, type PersistOptions, type ModelOptions, type ChangeMeta, type LogRecord, type LogOptions } from './scuttlebutt/index.js';
+export { Model, Log, createSnapshotStream, loadSnapshot, signing, type Persistence, type PersistOptions, type ModelOptions, type ChangeMeta, type LogRecord, type LogOptions } from './scuttlebutt/index.js';
 
 // Delta-state CRDTs
 export {
@@ -58,3 +58,8 @@ export {
   type Progress,
   type DisconnectInfo,
 } from './transport/index.js';
+
+// Persistence of every structure: persist(structure, pathOrDb)
+export { persist, type AnyPersistence } from './persist.js';
+export type { DeltaPersistence, DeltaPersistOptions } from './crdt/persist.js';
+export type { SeqPersistence, SeqPersistOptions } from './seq/persist.js';

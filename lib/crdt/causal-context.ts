@@ -49,15 +49,10 @@ export class CausalContext {
   has(replica: string, seq: number): boolean {
     const r = this.ranges.get(replica);
     if (r === undefined) return false;
-    // Binary search for the last range starting at or before seq.
-    let lo = 0;
-    let hi = r.length / 2 - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (r[mid * 2] <= seq) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return hi >= 0 && seq <= r[hi * 2 + 1];
+    // One range (a version vector) is the usual case.
+    if (r.length === 2) return seq >= r[0] && seq <= r[1];
+    const i = rangeAtOrBefore(r, seq);
+    return i >= 0 && seq <= r[i * 2 + 1];
   }
 
   /** The highest seq seen from `replica`, 0 if none. */
@@ -75,8 +70,24 @@ export class CausalContext {
 
   /** Adds one dot; returns false if it was already there. */
   add(replica: string, seq: number): boolean {
-    if (this.has(replica, seq)) return false;
-    this.addRange(replica, seq, seq);
+    const r = this.ranges.get(replica);
+    if (r === undefined) {
+      this.ranges.set(replica, [seq, seq]);
+      return true;
+    }
+    // The common cases in place, without a new array: the next event of a
+    // replica extends its last range; an older one is often already in.
+    const last = r.length - 1;
+    if (seq === r[last] + 1) {
+      r[last] = seq;
+      return true;
+    }
+    if (seq <= r[last] && this.has(replica, seq)) return false;
+    if (seq > r[last] + 1) {
+      r.push(seq, seq);
+      return true;
+    }
+    this.ranges.set(replica, unionRanges(r, [seq, seq]));
     return true;
   }
 
@@ -90,11 +101,9 @@ export class CausalContext {
         changed = true;
         continue;
       }
-      const merged = unionRanges(ours, theirs);
-      if (!sameRanges(merged, ours)) {
-        this.ranges.set(replica, merged);
-        changed = true;
-      }
+      if (coversRanges(ours, theirs)) continue;
+      this.ranges.set(replica, unionRanges(ours, theirs));
+      changed = true;
     }
     return changed;
   }
@@ -103,10 +112,17 @@ export class CausalContext {
   includes(other: CausalContext): boolean {
     for (const [replica, theirs] of other.ranges) {
       const ours = this.ranges.get(replica);
-      if (ours === undefined) return false;
-      if (!sameRanges(unionRanges(ours, theirs), ours)) return false;
+      if (ours === undefined || !coversRanges(ours, theirs)) return false;
     }
     return true;
+  }
+
+  /** True if every dot of `replica` from `start` to `end` is in this context. */
+  hasRange(replica: string, start: number, end: number): boolean {
+    const r = this.ranges.get(replica);
+    if (r === undefined) return false;
+    const i = rangeAtOrBefore(r, start);
+    return i >= 0 && end <= r[i * 2 + 1];
   }
 
   /** How many dots the context holds (sum of range lengths). */
@@ -157,10 +173,6 @@ export class CausalContext {
     return out;
   }
 
-  private addRange(replica: string, start: number, end: number): void {
-    const ours = this.ranges.get(replica);
-    this.ranges.set(replica, ours === undefined ? [start, end] : unionRanges(ours, [start, end]));
-  }
 }
 
 /** Union of two flat range lists; the result has no adjacent or overlapping ranges. */
@@ -188,9 +200,24 @@ export function unionRanges(a: number[], b: number[]): number[] {
   return out;
 }
 
-function sameRanges(a: number[], b: number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Index of the last range of `r` starting at or before `seq`, -1 if none (binary search). */
+function rangeAtOrBefore(r: number[], seq: number): number {
+  let lo = 0;
+  let hi = r.length / 2 - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (r[mid * 2] <= seq) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return hi;
+}
+
+/** True if the ranges `ours` hold every dot of the ranges `theirs`, without building their union. */
+function coversRanges(ours: number[], theirs: number[]): boolean {
+  for (let j = 0; j < theirs.length; j += 2) {
+    const i = rangeAtOrBefore(ours, theirs[j]);
+    if (i < 0 || theirs[j + 1] > ours[i * 2 + 1]) return false;
+  }
   return true;
 }
 

@@ -6,8 +6,12 @@ import type { Descriptor, SessionOptions } from '../session/contract.js';
 import { CausalContext, DEFAULT_MAX_REPLICAS, type Dot } from './causal-context.js';
 import { type Delta, type DeltaMessage, contextOfStore, messageCodec } from './delta.js';
 import { DeltaSession } from './delta-session.js';
+import { statePieces } from './pieces.js';
 import { SessionSet } from '../session/session-set.js';
 import type { StoreKind } from './dot-store.js';
+
+/** A batch of local changes is sealed once it holds about this many bytes of entries: 64 KiB. */
+const LOCAL_BATCH_BYTES = 64 * 1024;
 
 export interface DeltaReplicaOptions {
   /** Replica id: unique per replica, never reused by a fresh empty replica. Default 16 random hex digits. */
@@ -85,7 +89,59 @@ export abstract class DeltaReplica<S, C> extends Replica {
   /** Applies a local delta and sends it to every session. */
   protected commit(delta: Delta<S>): void {
     this.tap?.(delta);
+    this.flushLocal();
     this.apply(delta, undefined);
+  }
+
+  /**
+   * Local changes made through a type's fast path since the sessions last
+   * took one, joined into one delta: a type applies its change to the
+   * store and the context itself, then records the same change here. The
+   * batch is relayed once, when it is started, and grows in place until a
+   * session takes it to send (`flushLocal`); so a burst of writes between
+   * two sends travels as one delta. None while no session listens, so a
+   * replica without peers builds nothing.
+   */
+  private pending: Delta<S> | undefined;
+  private pendingRelayed = false;
+  private pendingBytes = 0;
+
+  /** The delta a fast-path change is recorded into, or undefined if no session listens. */
+  protected localBatch(): Delta<S> | undefined {
+    if (this.pending !== undefined) return this.pending;
+    if (this.peers.size === 0) return undefined;
+    return (this.pending = { store: this.storeKind.empty(), context: new CausalContext() });
+  }
+
+  /**
+   * Ends a fast-path change recorded in the batch (about `bytes` on the
+   * wire): the first one relays the batch; one that fills it seals it, so
+   * no batch grows without bound while no session pulls.
+   */
+  protected localDone(bytes: number): void {
+    if (this.pending === undefined) return;
+    this.pendingBytes += bytes;
+    if (!this.pendingRelayed) {
+      this.pendingRelayed = true;
+      this.peers.relay(this.pending);
+    }
+    if (this.pendingBytes >= LOCAL_BATCH_BYTES) this.flushLocal();
+  }
+
+  /** Whether a fast path may skip building a delta: nobody taps or describes changes. */
+  protected get quiet(): boolean {
+    return this.tap === undefined && this.listenerCount('change') === 0;
+  }
+
+  /**
+   * @internal Seals the batch of local changes: it is about to be sent (or
+   * a session is about to join, which must not miss a change made after
+   * it joined), so later changes start a new batch.
+   */
+  flushLocal(): void {
+    this.pending = undefined;
+    this.pendingRelayed = false;
+    this.pendingBytes = 0;
   }
 
   /** @internal The whole state as one delta (a copy): what a peer that has nothing would be sent. */
@@ -100,15 +156,19 @@ export abstract class DeltaReplica<S, C> extends Replica {
     return { store, context };
   }
 
-  /** @internal A delta from the session `origin`. Throws a coded error, leaving the state untouched, if it is invalid. */
+  /**
+   * @internal A delta from the session `origin`: every check on a peer's
+   * delta happens here, before anything changes. Throws a coded error,
+   * leaving the state untouched, if it is invalid.
+   */
   receiveDelta(delta: Delta<S>, origin?: unknown): void {
-    for (const [replica, ranges] of delta.context.ranges) {
-      // A peer may not invent our own events: that would make us skip or reuse dots.
-      if (replica === this.id && ranges[ranges.length - 1] > this.context.max(this.id)) {
-        throw errors.integrity(`peer claims events of ours we never made (up to ${ranges[ranges.length - 1]})`);
-      }
+    // A peer may not invent our own events: that would make us skip or reuse dots.
+    const ours = delta.context.ranges.get(this.id);
+    if (ours !== undefined && ours[ours.length - 1] > this.context.max(this.id)) {
+      throw errors.integrity(`peer claims events of ours we never made (up to ${ours[ours.length - 1]})`);
     }
     this.validate(delta);
+    this.flushLocal();
     this.apply(delta, origin);
   }
 
@@ -123,6 +183,27 @@ export abstract class DeltaReplica<S, C> extends Replica {
     if (!observed) return;
     const change = this.describe(before);
     if (change !== undefined) this.emit('change', change);
+  }
+
+  /** @internal Joins a delta read back from this replica's own storage: no checks, no relay. */
+  restore(delta: Delta<S>): void {
+    this.storeKind.join(this.store, this.context, delta.store, delta.context);
+    this.context.union(delta.context);
+  }
+
+  /**
+   * @internal Marks our own events up to `seq` as seen (and none held), so
+   * the next dot is past them: after a restart, none of the numbers reserved
+   * before it is issued again.
+   */
+  skipOwn(seq: number): void {
+    const max = this.context.max(this.id);
+    if (seq > max) this.context.union(CausalContext.from([[this.id, [max + 1, seq]]]));
+  }
+
+  /** @internal The whole state as deltas of about `budget` encoded bytes each. */
+  stateInPieces(budget: number): Iterable<Delta<S>> {
+    return statePieces(this.storeKind, this.store, this.context, budget);
   }
 
   openSession(options: SessionOptions): DeltaSession<S> {

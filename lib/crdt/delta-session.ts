@@ -1,10 +1,11 @@
 import { errors } from '../errors.js';
 import type { Codec } from '../codec/index.js';
 import { BaseSession } from '../session/base-session.js';
-import type { SessionOptions } from '../session/contract.js';
+import type { PeerInfo, SessionOptions } from '../session/contract.js';
 import type { SessionSet } from '../session/session-set.js';
 import { CausalContext } from './causal-context.js';
 import { type Delta, type DeltaMessage, contextOfStore } from './delta.js';
+import { removedFrom, splitContext, statePieces } from './pieces.js';
 import type { StoreKind } from './dot-store.js';
 
 /** Most live deltas queued for one peer before they are dropped for a fresh catch-up. */
@@ -18,6 +19,8 @@ export interface DeltaHost<S> {
   readonly messages: Codec<DeltaMessage<S>>;
   readonly peers: SessionSet<Delta<S>>;
   receiveDelta(delta: Delta<S>, origin: unknown): void;
+  /** Seals the batch of local changes (see `DeltaReplica.flushLocal`). */
+  flushLocal(): void;
 }
 
 /**
@@ -34,6 +37,8 @@ export interface DeltaHost<S> {
 export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
   readonly codec: Codec<DeltaMessage<S>>;
   private peerHas: CausalContext | undefined;
+  /** The rest of a live delta too large for one message. */
+  private parts: Iterator<Delta<S>> | undefined;
 
   constructor(
     private readonly host: DeltaHost<S>,
@@ -41,6 +46,12 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
   ) {
     super(options, host.peers, MAX_QUEUED);
     this.codec = host.messages;
+  }
+
+  override start(peer: PeerInfo): void {
+    // From here on this session gets every new batch of local changes; the current one went out before it joined.
+    this.host.flushLocal();
+    super.start(peer);
   }
 
   protected opening(): DeltaMessage<S> {
@@ -65,7 +76,27 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
   }
 
   protected nextLive(): DeltaMessage<S> | undefined {
-    return this.handOut(this.coalesce());
+    if (this.parts !== undefined) {
+      const part = this.parts.next();
+      if (!part.done) return this.handOut(part.value);
+      this.parts = undefined;
+      if (this.live.length === 0) return undefined;
+    }
+    // The batch of local changes is taken now: later changes go in a new one.
+    this.host.flushLocal();
+    const delta = this.coalesce();
+    if (this.codec.encodingLength({ type: 'delta', delta }) <= this.options.maxMessageBytes) return this.handOut(delta);
+    // Too large for one message (a big batch of local changes): it goes in parts.
+    this.parts = statePieces(this.host.storeKind, delta.store, delta.context, this.options.maxMessageBytes);
+    return this.nextLive();
+  }
+
+  protected override hasPendingLive(): boolean {
+    return this.parts !== undefined;
+  }
+
+  protected override onClose(): void {
+    this.parts = undefined;
   }
 
   /** A delta leaves: the peer has its dots from now on. */
@@ -117,72 +148,29 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
   private *catchUp(peer: CausalContext): Generator<Delta<S>> {
     const { storeKind: kind } = this.host;
     const budget = this.options.maxMessageBytes;
-    const sizeOf = (delta: Delta<S>) => this.codec.encodingLength({ type: 'delta', delta });
-    let batch: S[] = [];
-    let batchBytes = 0;
-    let yielded = false;
-    for (const piece of kind.missing(this.host.store, peer)) {
-      const bytes = sizeOf({ store: piece, context: contextOfStore(kind, piece) });
-      if (batch.length > 0 && batchBytes + bytes > budget) {
-        const store = kind.concat(batch);
-        yield { store, context: contextOfStore(kind, store) };
-        yielded = true;
-        batch = [];
-        batchBytes = 0;
-      }
-      batch.push(piece);
-      batchBytes += bytes;
+    // The store cuts its missing entries into pieces of about half a
+    // message, so each piece is a message as it is; the last one is held
+    // back to go with the removals if both fit.
+    let held: S | undefined;
+    for (const piece of kind.missing(this.host.store, peer, budget / 2)) {
+      if (held !== undefined) yield { store: held, context: contextOfStore(kind, held) };
+      held = piece;
     }
     const removed = this.removedDots();
-    if (!yielded) {
-      const store = kind.concat(batch);
-      const context = contextOfStore(kind, store);
-      context.union(removed);
-      const whole = { store, context };
-      if (sizeOf(whole) <= budget) {
-        if (!kind.isEmpty(store) || context.replicaCount > 0) yield whole;
-        return;
-      }
+    const store = held ?? kind.empty();
+    const context = contextOfStore(kind, store);
+    const last = { store, context: context.clone() };
+    last.context.union(removed);
+    if (this.codec.encodingLength({ type: 'delta', delta: last }) <= budget) {
+      if (!kind.isEmpty(store) || last.context.replicaCount > 0) yield last;
+      return;
     }
-    if (batch.length > 0) {
-      const store = kind.concat(batch);
-      yield { store, context: contextOfStore(kind, store) };
-    }
-    yield* this.splitContext(removed, budget);
+    if (held !== undefined) yield { store, context };
+    yield* splitContext(this.host.storeKind, removed, budget);
   }
 
   /** Every dot we have seen minus every dot we hold: what we removed, as ranges. */
   private removedDots(): CausalContext {
-    const live = new Map<string, number[]>();
-    this.host.storeKind.forEachDot(this.host.store, (replica, seq) => {
-      let seqs = live.get(replica);
-      if (seqs === undefined) live.set(replica, (seqs = []));
-      seqs.push(seq);
-    });
-    for (const seqs of live.values()) seqs.sort((a, b) => a - b);
-    return this.host.context.subtract(live);
-  }
-
-  /** Splits a (removal) context into deltas of at most `budget` bytes. */
-  private *splitContext(ctx: CausalContext, budget: number): Generator<Delta<S>> {
-    const empty = this.host.storeKind.empty();
-    // A range costs at most ~16 bytes, a replica id its length: stay well inside the budget.
-    let part = new CausalContext();
-    let bytes = 8;
-    for (const [replica, r] of ctx.ranges) {
-      for (let i = 0; i < r.length; i += 2) {
-        const cost = 16 + (part.ranges.has(replica) ? 0 : Buffer.byteLength(replica) + 8);
-        if (bytes + cost > budget && part.replicaCount > 0) {
-          yield { store: empty, context: part };
-          part = new CausalContext();
-          bytes = 8;
-        }
-        const ranges = part.ranges.get(replica);
-        if (ranges === undefined) part.ranges.set(replica, [r[i], r[i + 1]]);
-        else ranges.push(r[i], r[i + 1]);
-        bytes += 16 + (ranges === undefined ? Buffer.byteLength(replica) + 8 : 0);
-      }
-    }
-    if (part.replicaCount > 0) yield { store: empty, context: part };
+    return removedFrom(this.host.storeKind, this.host.store, this.host.context);
   }
 }

@@ -1,7 +1,7 @@
 import { errors } from '../errors.js';
 import { type Codec, constant, struct, union } from '../codec/index.js';
 import { CausalContext, contextCodec } from './causal-context.js';
-import type { StoreKind } from './dot-store.js';
+import { DotTable, type StoreKind } from './dot-store.js';
 
 /**
  * A delta is a whole causal state, only small: a store and the context it
@@ -27,11 +27,7 @@ export function contextOfStore<S>(kind: StoreKind<S>, store: S): CausalContext {
  */
 export function deltaCodec<S>(kind: StoreKind<S>, maxReplicas?: number): Codec<Delta<S>> {
   const ctxCodec = contextCodec(maxReplicas);
-  const tableOf = (ctx: CausalContext) => {
-    const table = new Map<string, number>();
-    for (const replica of ctx.ranges.keys()) table.set(replica, table.size);
-    return table;
-  };
+  const tableOf = (ctx: CausalContext) => new DotTable(ctx.ranges.keys());
   return {
     encodingLength: (d) => ctxCodec.encodingLength(d.context) + kind.encodingLength(d.store, tableOf(d.context)),
     encode(d, state) {
@@ -40,7 +36,7 @@ export function deltaCodec<S>(kind: StoreKind<S>, maxReplicas?: number): Codec<D
     },
     decode(state) {
       const context = ctxCodec.decode(state);
-      const store = kind.decode(state, [...context.ranges.keys()]);
+      const store = kind.decode(state, tableOf(context));
       kind.forEachDot(store, (r, q) => {
         if (!context.has(r, q)) throw errors.decode(`delta entry ${q}@${r} outside its context`);
       });

@@ -1,6 +1,8 @@
 import { errors } from '../errors.js';
 import { type Codec, type DecodeState, type EncodeState, readCount, uint } from '../codec/index.js';
+import { uintLength, writeUint } from '../codec/primitives.js';
 import { type CausalContext, type Dot, dotKey } from './causal-context.js';
+import { DotIndex } from './dot-index.js';
 
 /**
  * Dot stores, the building blocks of every CRDT in this folder (after
@@ -25,15 +27,21 @@ export interface StoreKind<S> {
    */
   join(into: S, intoCtx: CausalContext, from: S, fromCtx: CausalContext, trace?: JoinTrace<any>): boolean;
   forEachDot(s: S, fn: (replica: string, seq: number) => void): void;
-  /** The entries of `s` whose dots `peer` has not seen, as pieces that together make that part of `s`. */
-  missing(s: S, peer: CausalContext): Iterable<S>;
+  /**
+   * The entries of `s` whose dots `peer` has not seen, as pieces that
+   * together make that part of `s`; each piece about `budget` encoded bytes
+   * at most where the store can split (a single entry may be larger).
+   */
+  missing(s: S, peer: CausalContext, budget?: number): Iterable<S>;
+  /** True if `peer` has seen none of the dots of `s` (so all of `s` is missing): spares building a copy. */
+  missingAll?(s: S, peer: CausalContext): boolean;
   /** Puts pieces with disjoint keys back into one store. */
   concat(pieces: S[]): S;
   clone(s: S): S;
-  encodingLength(s: S, table: Map<string, number>): number;
-  encode(s: S, table: Map<string, number>, state: EncodeState): void;
+  encodingLength(s: S, table: DotTable): number;
+  encode(s: S, table: DotTable, state: EncodeState): void;
   /** Reads a store; dots name replicas by their index in `table`. */
-  decode(state: DecodeState, table: string[]): S;
+  decode(state: DecodeState, table: DotTable): S;
 }
 
 /** Told about each key of a `dotMap` (with its nested store) before the join changes it, so a type can report what changed. */
@@ -43,23 +51,64 @@ export interface JoinTrace<S> {
 
 // ---------------------------------------------------------------- dots
 
-function encodeDot(replica: string, seq: number, table: Map<string, number>, state: EncodeState): void {
-  const index = table.get(replica);
-  if (index === undefined) throw errors.invalidArgument(`dot of ${replica} outside the delta's context`);
-  uint.encode(index, state);
-  uint.encode(seq, state);
+/**
+ * How the dots of one delta travel: a dot names its replica by that
+ * replica's position in the delta's context, and its seq as the signed
+ * difference from the previous seq of the same replica in the store (so
+ * the dots of a run of adds cost a byte or two each). Fresh per encode or
+ * decode: it remembers the last seq of each replica.
+ */
+export class DotTable {
+  readonly positions = new Map<string, number>();
+  readonly replicas: string[];
+  private readonly last: number[];
+
+  constructor(replicas: Iterable<string>) {
+    this.replicas = [...replicas];
+    for (const r of this.replicas) this.positions.set(r, this.positions.size);
+    this.last = new Array<number>(this.replicas.length).fill(0);
+  }
+
+  /** Bytes of the next dot, which is then the previous one. */
+  length(replica: string, seq: number): number {
+    const i = this.positions.get(replica) ?? 0;
+    const n = uintLength(i) + uintLength(zigzag(seq - (this.last[i] ?? 0)));
+    this.last[i] = seq;
+    return n;
+  }
+
+  write(replica: string, seq: number, state: EncodeState): void {
+    const i = this.positions.get(replica);
+    if (i === undefined) throw errors.invalidArgument(`dot of ${replica} outside the delta's context`);
+    state.offset = writeUint(state.buffer, state.offset, i);
+    state.offset = writeUint(state.buffer, state.offset, zigzag(seq - this.last[i]));
+    this.last[i] = seq;
+  }
+
+  read(state: DecodeState): Dot {
+    const buf = state.buffer;
+    const at = state.offset;
+    let i: number;
+    let z: number;
+    // Both varints one byte long: the common case, read without the general decoder.
+    if (at + 1 < state.end && buf[at] < 0x80 && buf[at + 1] < 0x80) {
+      i = buf[at];
+      z = buf[at + 1];
+      state.offset = at + 2;
+    } else {
+      i = uint.decode(state);
+      z = uint.decode(state);
+    }
+    if (i >= this.replicas.length) throw errors.decode(`dot names replica #${i} of ${this.replicas.length}`);
+    const seq = this.last[i] + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+    if (seq < 1 || !Number.isSafeInteger(seq)) throw errors.decode(`dot with sequence number ${seq}`);
+    this.last[i] = seq;
+    return { replica: this.replicas[i], seq };
+  }
 }
 
-function dotLength(replica: string, seq: number, table: Map<string, number>): number {
-  return uint.encodingLength(table.get(replica) ?? 0) + uint.encodingLength(seq);
-}
-
-function decodeDot(state: DecodeState, table: string[]): Dot {
-  const index = uint.decode(state);
-  if (index >= table.length) throw errors.decode(`dot names replica #${index} of ${table.length}`);
-  const seq = uint.decode(state);
-  if (seq < 1) throw errors.decode('dot with sequence number 0');
-  return { replica: table[index], seq };
+function zigzag(n: number): number {
+  return n >= 0 ? n * 2 : -n * 2 - 1;
 }
 
 // ---------------------------------------------------------------- dotSet
@@ -76,6 +125,11 @@ export const dotSet: StoreKind<DotSet> = {
   empty: () => [],
   isEmpty: (s) => s.length === 0,
   join(into, intoCtx, from, fromCtx) {
+    if (into.length === 0) {
+      // Nothing to remove; dot objects are never mutated, so they are shared.
+      for (const d of from) if (!intoCtx.has(d.replica, d.seq)) into.push(d);
+      return into.length > 0;
+    }
     const adds = from.filter((d) => !hasDot(into, d.replica, d.seq) && !intoCtx.has(d.replica, d.seq));
     let changed = false;
     for (let i = into.length - 1; i >= 0; i--) {
@@ -85,32 +139,37 @@ export const dotSet: StoreKind<DotSet> = {
         changed = true;
       }
     }
-    for (const d of adds) into.push({ replica: d.replica, seq: d.seq });
+    for (const d of adds) into.push(d);
     return changed || adds.length > 0;
   },
   forEachDot(s, fn) {
-    for (const d of s) fn(d.replica, d.seq);
+    for (let i = 0; i < s.length; i++) fn(s[i].replica, s[i].seq);
+  },
+  missingAll(s, peer) {
+    for (const d of s) if (peer.has(d.replica, d.seq)) return false;
+    return true;
   },
   *missing(s, peer) {
     const out = s.filter((d) => !peer.has(d.replica, d.seq));
     if (out.length > 0) yield out;
   },
   concat: (pieces) => pieces.flat(),
-  clone: (s) => s.map((d) => ({ replica: d.replica, seq: d.seq })),
+  clone: (s) => s.slice(),
   encodingLength(s, table) {
     let n = uint.encodingLength(s.length);
-    for (const d of s) n += dotLength(d.replica, d.seq, table);
+    for (const d of s) n += table.length(d.replica, d.seq);
     return n;
   },
   encode(s, table, state) {
     uint.encode(s.length, state);
-    for (const d of s) encodeDot(d.replica, d.seq, table, state);
+    for (const d of s) table.write(d.replica, d.seq, state);
   },
   decode(state, table) {
     const count = readCount(state, 2);
+    if (count === 1) return [table.read(state)];
     const out: DotSet = [];
     for (let i = 0; i < count; i++) {
-      const d = decodeDot(state, table);
+      const d = table.read(state);
       if (hasDot(out, d.replica, d.seq)) throw errors.decode('duplicate dot');
       out.push(d);
     }
@@ -172,13 +231,13 @@ export function dotFun<V>(value: Codec<V>, prune?: (s: DotFun<V>) => boolean): S
     clone: (s) => new Map(s),
     encodingLength(s, table) {
       let n = uint.encodingLength(s.size);
-      for (const e of s.values()) n += dotLength(e.replica, e.seq, table) + value.encodingLength(e.value);
+      for (const e of s.values()) n += table.length(e.replica, e.seq) + value.encodingLength(e.value);
       return n;
     },
     encode(s, table, state) {
       uint.encode(s.size, state);
       for (const e of s.values()) {
-        encodeDot(e.replica, e.seq, table, state);
+        table.write(e.replica, e.seq, state);
         value.encode(e.value, state);
       }
     },
@@ -186,7 +245,7 @@ export function dotFun<V>(value: Codec<V>, prune?: (s: DotFun<V>) => boolean): S
       const count = readCount(state, 3);
       const out: DotFun<V> = new Map();
       for (let i = 0; i < count; i++) {
-        const d = decodeDot(state, table);
+        const d = table.read(state);
         const key = dotKey(d.replica, d.seq);
         if (out.has(key)) throw errors.decode('duplicate dot');
         out.set(key, { replica: d.replica, seq: d.seq, value: value.decode(state) });
@@ -203,15 +262,24 @@ export function dotFun<V>(value: Codec<V>, prune?: (s: DotFun<V>) => boolean): S
  * Key -> nested store. A key exists while its nested store has a dot, so
  * removing a key is dropping its dots, and a concurrent update (a new dot)
  * survives the remove: add-wins. `index` maps every dot to its key, so a
- * small remove delta finds its entries without scanning a large map.
+ * small remove delta finds its entries without scanning a large map; it is
+ * built on first use (most stores, deltas among them, never need one) and
+ * kept up to date from then on.
  */
 export class DotMap<S> {
   readonly entries = new Map<string, S>();
-  private dotIndex: Map<string, string> | undefined;
+  /** @internal */ dotIndex: DotIndex | undefined;
+  /** @internal Set by the map's kind, so the index can be built from the entries. */
+  forEachDot: ((s: S, fn: (replica: string, seq: number) => void) => void) | undefined;
 
-  /** Made on first use: most deltas never need one. */
-  get index(): Map<string, string> {
-    return (this.dotIndex ??= new Map());
+  get index(): DotIndex {
+    if (this.dotIndex === undefined) {
+      const index = new DotIndex();
+      const each = this.forEachDot;
+      if (each) for (const [k, s] of this.entries) each(s, (r, q) => index.set(r, q, k));
+      this.dotIndex = index;
+    }
+    return this.dotIndex;
   }
 
   get size(): number {
@@ -221,70 +289,121 @@ export class DotMap<S> {
 
 /** Keys are strings in memory; `key` says how they travel (and canonicalises what a peer sends). */
 export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<DotMap<S>> {
+  const forEachDot = nested.forEachDot;
+  /**
+   * Flat nested stores (dot sets) are never changed in place once in a map:
+   * a join writes a copy. So an entry can be shared between a delta and the
+   * store, and a piece of the store handed to a session stays as it was.
+   */
+  const shareable = nested.missingAll !== undefined;
+  const make = () => {
+    const m = new DotMap<S>();
+    m.forEachDot = forEachDot;
+    return m;
+  };
   const put = (m: DotMap<S>, k: string, s: S) => {
     if (nested.isEmpty(s)) {
       m.entries.delete(k);
       return;
     }
     m.entries.set(k, s);
-    nested.forEachDot(s, (r, q) => m.index.set(dotKey(r, q), k));
+    const index = m.dotIndex;
+    if (index !== undefined) forEachDot(s, (r, q) => index.set(r, q, k));
   };
-  const unindex = (m: DotMap<S>, s: S) => nested.forEachDot(s, (r, q) => m.index.delete(dotKey(r, q)));
+  const unindex = (m: DotMap<S>, s: S) => {
+    const index = m.dotIndex;
+    if (index !== undefined) forEachDot(s, (r, q) => index.delete(r, q));
+  };
 
   const kind: StoreKind<DotMap<S>> = {
-    empty: () => new DotMap<S>(),
+    empty: make,
     isEmpty: (m) => m.entries.size === 0,
     join(into, intoCtx, from, fromCtx, trace) {
       let changed = false;
       const joinKey = (k: string, theirs: S) => {
         const existing = into.entries.get(k);
         trace?.before(k, existing);
-        const target = existing ?? nested.empty();
-        if (existing !== undefined) unindex(into, existing);
+        if (existing === undefined) {
+          // A key new here (the usual case in a sync): nothing to unindex.
+          // An entry all of whose dots are new is taken as it is (flat
+          // entries are copied on write, so sharing it is safe).
+          if (shareable && nested.missingAll!(theirs, intoCtx)) {
+            changed = true;
+            put(into, k, theirs);
+            return;
+          }
+          const target = nested.empty();
+          if (nested.join(target, intoCtx, theirs, fromCtx)) {
+            changed = true;
+            put(into, k, target);
+          }
+          return;
+        }
+        unindex(into, existing);
+        const target = shareable ? nested.clone(existing) : existing;
         if (nested.join(target, intoCtx, theirs, fromCtx)) changed = true;
         put(into, k, target);
       };
       for (const [k, theirs] of from.entries) joinKey(k, theirs);
 
       // Entries `from` does not mention lose the dots its context has seen.
-      // Find them through the index when the context is small, else scan.
+      // Only a context with dots beyond the delta's own entries can remove
+      // anything (each entry holds at least one dot, so a context no larger
+      // than the entry count cannot); those dots are found through the
+      // index, replica by replica, so a context naming what we never held
+      // costs nothing.
+      if (into.entries.size === 0) return changed;
+      const contextDots = fromCtx.dotCount();
+      if (contextDots <= from.entries.size) return changed;
       let fromDots = 0;
-      for (const s of from.entries.values()) nested.forEachDot(s, () => fromDots++);
-      const killable = fromCtx.dotCount() - fromDots;
-      if (killable <= 0) return changed;
+      for (const theirs of from.entries.values()) forEachDot(theirs, () => fromDots++);
+      if (contextDots <= fromDots) return changed;
       const candidates = new Set<string>();
-      if (killable < into.entries.size) {
-        fromCtx.forEachDot((r, q) => {
-          const k = into.index.get(dotKey(r, q));
-          if (k !== undefined && !from.entries.has(k)) candidates.add(k);
+      for (const [replica, ranges] of fromCtx.ranges) {
+        into.index.forEachIn(replica, ranges, (_seq, k) => {
+          if (!from.entries.has(k)) candidates.add(k);
         });
-      } else {
-        for (const k of into.entries.keys()) if (!from.entries.has(k)) candidates.add(k);
       }
       const none = nested.empty();
       for (const k of candidates) joinKey(k, none);
       return changed;
     },
     forEachDot(m, fn) {
-      for (const s of m.entries.values()) nested.forEachDot(s, fn);
+      for (const s of m.entries.values()) forEachDot(s, fn);
     },
-    *missing(m, peer) {
+    *missing(m, peer, budget) {
+      // Whole keys, gathered into pieces of about `budget` bytes (one key per piece without one).
+      let piece = make();
+      let bytes = 0;
+      const table = new DotTable([]);
       for (const [k, s] of m.entries) {
-        const parts = [...nested.missing(s, peer)];
-        if (parts.length === 0) continue;
-        const piece = new DotMap<S>();
-        put(piece, k, nested.concat(parts));
-        yield piece;
+        let part: S;
+        if (nested.missingAll !== undefined && nested.missingAll(s, peer)) part = s;
+        else {
+          const parts = [...nested.missing(s, peer)];
+          if (parts.length === 0) continue;
+          part = parts.length === 1 ? parts[0] : nested.concat(parts);
+        }
+        const cost = budget === undefined ? 0 : key.encodingLength(k) + nested.encodingLength(part, table) + DOT_SLACK;
+        if (piece.entries.size > 0 && (budget === undefined || bytes + cost > budget)) {
+          yield piece;
+          piece = make();
+          bytes = 0;
+        }
+        piece.entries.set(k, part);
+        bytes += cost;
       }
+      if (piece.entries.size > 0) yield piece;
     },
     concat(pieces) {
-      const out = new DotMap<S>();
+      if (pieces.length === 1) return pieces[0];
+      const out = make();
       for (const p of pieces) for (const [k, s] of p.entries) put(out, k, s);
       return out;
     },
     clone(m) {
-      const out = new DotMap<S>();
-      for (const [k, s] of m.entries) put(out, k, nested.clone(s));
+      const out = make();
+      for (const [k, s] of m.entries) out.entries.set(k, nested.clone(s));
       return out;
     },
     encodingLength(m, table) {
@@ -301,13 +420,13 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
     },
     decode(state, table) {
       const count = readCount(state, 2);
-      const out = new DotMap<S>();
+      const out = make();
       for (let i = 0; i < count; i++) {
         const k = key.decode(state);
         if (out.entries.has(k)) throw errors.decode('duplicate key in a map delta');
         const s = nested.decode(state, table);
         if (nested.isEmpty(s)) throw errors.decode('empty entry in a map delta');
-        put(out, k, s);
+        out.entries.set(k, s);
       }
       return out;
     },
@@ -315,13 +434,13 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
   return kind;
 }
 
-/** A `dotMap` store holding `entries`, with its dot index filled in. */
+/** Bytes a piece's estimate leaves, per key, for replica indexes and seq differences it cannot know yet. */
+const DOT_SLACK = 8;
+
+/** A `dotMap` store holding `entries`. */
 export function dotMapOf<S>(nested: StoreKind<S>, entries: Iterable<[string, S]>): DotMap<S> {
   const m = new DotMap<S>();
-  for (const [k, s] of entries) {
-    if (nested.isEmpty(s)) continue;
-    m.entries.set(k, s);
-    nested.forEachDot(s, (r, q) => m.index.set(dotKey(r, q), k));
-  }
+  m.forEachDot = nested.forEachDot;
+  for (const [k, s] of entries) if (!nested.isEmpty(s)) m.entries.set(k, s);
   return m;
 }

@@ -1,4 +1,4 @@
-import { type Codec, type ValueEncoding, canonicalOf, decode, encode, json } from '../codec/index.js';
+import { type Codec, type DecodeState, type ValueEncoding, canonicalOf, decode, encode, json } from '../codec/index.js';
 
 /**
  * Set elements and register values are compared by their encoded form: two
@@ -12,17 +12,31 @@ export class ElementKeys {
   readonly codec: Codec<string>;
 
   constructor(readonly encoding: ValueEncoding<any> = json) {
+    const canonical = (value: unknown) => encode(encoding, value).toString('latin1');
     this.codec = {
-      encodingLength: (key) => Buffer.byteLength(key, 'latin1'),
+      encodingLength: (key) => key.length,
       encode(key, state) {
-        state.offset += state.buffer.write(key, state.offset, 'latin1');
+        state.offset += state.buffer.write(key, state.offset, key.length, 'latin1');
       },
-      decode: (state) => encode(encoding, encoding.decode(state)).toString('latin1'),
+      decode(state) {
+        if (encoding === json) {
+          const key = plainJsonString(state);
+          if (key !== undefined) return key;
+        }
+        // Decoded, then written again our way: a peer's non-canonical form
+        // becomes the one key every replica uses for that element.
+        const value = encoding.decode(state);
+        return (encoding === json ? jsonKey(value) : undefined) ?? canonical(value);
+      },
     };
   }
 
   keyOf(value: unknown): string {
-    // Canonical first: a value the encoding would change (Infinity, -0) is refused, not silently turned into another element.
+    if (this.encoding === json) {
+      const key = jsonKey(value);
+      if (key !== undefined) return key;
+    }
+    // Canonical first: a value the encoding would change (Infinity, a Date) is refused, not silently turned into another element.
     return encode(this.encoding, canonicalOf(this.encoding, value)).toString('latin1');
   }
 
@@ -34,4 +48,47 @@ export class ElementKeys {
   static sorted(keys: Iterable<string>): string[] {
     return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
+}
+
+/**
+ * The key `json` writes for a string whose JSON text is plain ASCII (the
+ * common element), built without a buffer: the varint length as
+ * characters, then the text, which is its own latin1 form. Undefined for
+ * anything else, which takes the encoder's own path.
+ */
+function jsonKey(value: unknown): string | undefined {
+  // Strings only: their JSON text has one form; other values take the encoder's own path.
+  if (typeof value !== 'string') return undefined;
+  const text = JSON.stringify(value);
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return undefined;
+  let n = text.length;
+  if (n < 0x80) return String.fromCharCode(n) + text;
+  let prefix = '';
+  while (n >= 0x80) {
+    prefix += String.fromCharCode((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  return prefix + String.fromCharCode(n) + text;
+}
+
+/**
+ * A JSON string of printable ASCII without escapes (`"k123"`), read as it
+ * is: such text has one JSON form, so its bytes (with their length prefix)
+ * are the key, and nothing needs parsing. Undefined, with nothing read,
+ * for anything else.
+ */
+function plainJsonString(state: DecodeState): string | undefined {
+  const buf = state.buffer;
+  const start = state.offset;
+  const length = buf[start];
+  // One-byte length prefix only: longer elements take the general path.
+  if (length === undefined || length < 2 || length >= 0x80) return undefined;
+  const end = start + 1 + length;
+  if (end > state.end || buf[start + 1] !== 0x22 || buf[end - 1] !== 0x22) return undefined;
+  for (let i = start + 2; i < end - 1; i++) {
+    const c = buf[i];
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return undefined;
+  }
+  state.offset = end;
+  return buf.toString('latin1', start, end);
 }

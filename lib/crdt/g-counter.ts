@@ -4,7 +4,8 @@ import { uint } from '../codec/index.js';
 import type { DeltaReplicaOptions } from './delta-replica.js';
 import { type DotFun, dotFun } from './dot-store.js';
 import type { Embeddable } from './embeddable.js';
-import { assertCount, checkPerReplica, entryOf, latestPerReplica } from './per-replica.js';
+import { assertCount, checkCounterDelta, checkPerReplica, entryOf, latestPerReplica } from './per-replica.js';
+import type { Delta } from './delta.js';
 import { ValueReplica } from './value-replica.js';
 
 export interface GCounterHandle {
@@ -38,7 +39,7 @@ export function gCounterEmbedded(): Embeddable<DotFun<number>, GCounterHandle> {
         const dot = mint.dot();
         const own = entryOf(mint.current(), dot.replica);
         const total = (own?.value ?? 0) + n;
-        if (!Number.isSafeInteger(total)) throw errors.invalidArgument('counter would exceed 2^53-1');
+        if (!Number.isSafeInteger(total) || !Number.isSafeInteger(sum(mint.current()) + n)) throw errors.invalidArgument('counter would exceed 2^53-1');
         mint.emit(new Map([[dotKey(dot.replica, dot.seq), { ...dot, value: total }]]), own ? [own] : []);
         return sum(mint.current());
       },
@@ -64,5 +65,10 @@ export class GCounter extends ValueReplica<DotFun<number>, GCounterHandle> {
 
   override value(): number {
     return this.handle.value();
+  }
+
+  protected override validate(delta: Delta<DotFun<number>>): void {
+    super.validate(delta);
+    checkCounterDelta(this.store, this.context, delta, 1, (v) => [v]);
   }
 }

@@ -1,4 +1,5 @@
 import { errors } from '../errors.js';
+import type { CausalContext } from './causal-context.js';
 import type { DotEntry, DotFun } from './dot-store.js';
 
 /**
@@ -50,4 +51,55 @@ export function checkPerReplica<V>(current: DotFun<V>, incoming: DotFun<V>, orde
 
 export function assertCount(n: number, what: string): void {
   if (!Number.isSafeInteger(n) || n <= 0) throw errors.invalidArgument(`${what} must be a positive safe integer, got ${n}`);
+}
+
+/**
+ * The checks on a standalone counter's delta that need its context. A
+ * counter entry is its replica's whole total, so it may only ever give way
+ * to a newer total of the same replica:
+ *
+ * - a context that covers an entry we hold must come with a newer entry of
+ *   that replica (else the owner's increments would vanish everywhere);
+ * - a context that names events of a replica beyond anything we hold must
+ *   carry that replica's entry at its newest event (else that entry, when
+ *   it comes, would be taken for one already seen and dropped);
+ * - the sums stay exact: every per-replica amount and every sum of them
+ *   (`parts` of an entry: one for a G-counter, the P and N of a PN-counter)
+ *   is a safe integer.
+ *
+ * Work: one pass over the delta plus one entry per replica we hold.
+ */
+export function checkCounterDelta<V>(current: DotFun<V>, context: CausalContext, delta: { store: DotFun<V>; context: CausalContext }, width: number, parts: (v: V) => number[]): void {
+  const newest = new Map<string, DotEntry<V>>();
+  for (const e of delta.store.values()) {
+    const seen = newest.get(e.replica);
+    if (seen === undefined || seen.seq < e.seq) newest.set(e.replica, e);
+  }
+  for (const [replica, ranges] of delta.context.ranges) {
+    const top = ranges[ranges.length - 1];
+    if (top > context.max(replica) && newest.get(replica)?.seq !== top) {
+      throw errors.integrity(`counter delta names events of ${replica} up to ${top} without its total`);
+    }
+  }
+  const ours = new Map<string, DotEntry<V>>();
+  for (const e of current.values()) {
+    const seen = ours.get(e.replica);
+    if (seen === undefined || seen.seq < e.seq) ours.set(e.replica, e);
+    if (!delta.context.has(e.replica, e.seq) || delta.store.has(`${e.seq}@${e.replica}`)) continue;
+    if ((newest.get(e.replica)?.seq ?? 0) <= e.seq) throw errors.integrity(`counter delta would drop ${e.replica}'s total without a newer one`);
+  }
+  // The sums after the join: per replica, the newer of the two entries.
+  const sums = new Array<number>(width).fill(0);
+  const add = (e: DotEntry<V>) => {
+    const p = parts(e.value);
+    for (let i = 0; i < width; i++) {
+      sums[i] += p[i];
+      if (!Number.isSafeInteger(sums[i])) throw errors.integrity('counter totals sum beyond 2^53-1');
+    }
+  };
+  for (const [replica, e] of newest) {
+    const mine = ours.get(replica);
+    add(mine !== undefined && mine.seq > e.seq ? mine : e);
+  }
+  for (const [replica, e] of ours) if (!newest.has(replica)) add(e);
 }

@@ -4,7 +4,8 @@ import { struct, uint } from '../codec/index.js';
 import type { DeltaReplicaOptions } from './delta-replica.js';
 import { type DotFun, dotFun } from './dot-store.js';
 import type { Embeddable } from './embeddable.js';
-import { assertCount, checkPerReplica, entryOf, latestPerReplica } from './per-replica.js';
+import { assertCount, checkCounterDelta, checkPerReplica, entryOf, latestPerReplica } from './per-replica.js';
+import type { Delta } from './delta.js';
 import { ValueReplica } from './value-replica.js';
 
 /** One replica's totals: everything it added (`p`) and subtracted (`n`), both only ever growing. */
@@ -43,7 +44,15 @@ export function pnCounterEmbedded(): Embeddable<DotFun<PN>, PNCounterHandle> {
         const dot = mint.dot();
         const own = entryOf(mint.current(), dot.replica);
         const value = { p: (own?.value.p ?? 0) + plus, n: (own?.value.n ?? 0) + minus };
-        if (!Number.isSafeInteger(value.p) || !Number.isSafeInteger(value.n)) throw errors.invalidArgument('counter would exceed 2^53-1');
+        let p = plus;
+        let n = minus;
+        for (const e of mint.current().values()) {
+          p += e.value.p;
+          n += e.value.n;
+        }
+        if (!Number.isSafeInteger(value.p) || !Number.isSafeInteger(value.n) || !Number.isSafeInteger(p) || !Number.isSafeInteger(n)) {
+          throw errors.invalidArgument('counter would exceed 2^53-1');
+        }
         mint.emit(new Map([[dotKey(dot.replica, dot.seq), { ...dot, value }]]), own ? [own] : []);
         return total(mint.current());
       };
@@ -84,5 +93,10 @@ export class PNCounter extends ValueReplica<DotFun<PN>, PNCounterHandle> {
 
   override value(): number {
     return this.handle.value();
+  }
+
+  protected override validate(delta: Delta<DotFun<PN>>): void {
+    super.validate(delta);
+    checkCounterDelta(this.store, this.context, delta, 2, (v) => [v.p, v.n]);
   }
 }

@@ -1,7 +1,8 @@
 import type { ValueEncoding } from '../codec/index.js';
 import type { DeltaReplicaOptions } from './delta-replica.js';
 import type { Delta } from './delta.js';
-import type { DotMap } from './dot-store.js';
+import type { Dot } from './causal-context.js';
+import type { DotMap, DotSet } from './dot-store.js';
 import { ElementKeys } from './element-keys.js';
 import type { Embeddable } from './embeddable.js';
 import { type KeyChange, KeyedReplica } from './keyed-replica.js';
@@ -29,11 +30,16 @@ export interface SetChange {
   removed: unknown[];
 }
 
-/** What the three sets share: a map from element to the type's per-element store. */
+/**
+ * What the three sets share: a map from element to the type's per-element
+ * store, read directly. Each set writes its own mutators (`ORSet` and
+ * `GSet` straight onto the store, with no delta built when no peer or
+ * listener would see one); `embedded` is the same type for use inside an
+ * `ORMap`.
+ */
 export abstract class SetReplica<N> extends KeyedReplica<N, SetChange> implements SetHandle {
   protected readonly keys: ElementKeys;
-  private readonly embed: Embeddable<DotMap<N>, SetHandle>;
-  private readonly handle: SetHandle;
+  protected readonly embed: Embeddable<DotMap<N>, SetHandle>;
 
   constructor(kind: string, embed: (keys: ElementKeys) => Embeddable<DotMap<N>, SetHandle>, options: SetOptions) {
     const keys = new ElementKeys(options.valueEncoding);
@@ -41,36 +47,29 @@ export abstract class SetReplica<N> extends KeyedReplica<N, SetChange> implement
     super(kind, embedded.store, options, `enc=${keys.encoding.name}`);
     this.keys = keys;
     this.embed = embedded;
-    this.handle = embedded.handle({
-      current: () => this.store,
-      dot: () => this.nextDot(),
-      emit: (store, replaced) => this.commit(this.deltaOf(store, replaced)),
-    });
   }
 
-  add(value: unknown): boolean {
-    return this.handle.add(value);
-  }
-
-  remove(value: unknown): boolean {
-    return this.handle.remove(value);
-  }
+  /** Adds `value`; true if it was absent. */
+  abstract add(value: unknown): boolean;
+  /** Removes `value`; true if it was present. */
+  abstract remove(value: unknown): boolean;
 
   has(value: unknown): boolean {
-    return this.handle.has(value);
+    return this.read(this.store.entries.get(this.keys.keyOf(value))) !== undefined;
   }
 
+  /** The elements, ordered by their encoded bytes (the same order on every replica). */
   values(): unknown[] {
-    return this.handle.values();
+    return this.embed.read(this.store) as unknown[];
   }
 
   get size(): number {
-    return this.handle.size;
+    return this.store.entries.size;
   }
 
   /** The elements, ordered by their encoded bytes (the same order on every replica). */
   value(): unknown[] {
-    return this.handle.values();
+    return this.values();
   }
 
   protected override validate(delta: Delta<DotMap<N>>): void {
@@ -86,5 +85,47 @@ export abstract class SetReplica<N> extends KeyedReplica<N, SetChange> implement
     const removed: unknown[] = [];
     for (const c of changes) (c.current === undefined ? removed : added).push(this.keys.valueOf(c.key));
     return { added, removed };
+  }
+
+  /** A handle on this set through the generic path: every change a delta, committed. */
+  protected slowHandle(): SetHandle {
+    return this.embed.handle({
+      current: () => this.store,
+      dot: () => this.nextDot(),
+      emit: (store, replaced) => this.commit(this.deltaOf(store, replaced)),
+    });
+  }
+
+  /**
+   * The fast path of an add: `key` now holds exactly the new `dot` (its
+   * `old` dots, if any, are replaced), straight onto the store and the
+   * context, and into the batch of local changes when a session waits.
+   */
+  protected putOwn(key: string, dot: Dot, old: DotSet | undefined): void {
+    const index = this.store.dotIndex;
+    if (index !== undefined) {
+      if (old !== undefined) for (const d of old) index.delete(d.replica, d.seq);
+      index.set(dot.replica, dot.seq, key);
+    }
+    this.store.entries.set(key, [dot] as N & DotSet);
+    this.context.add(dot.replica, dot.seq);
+    const batch = this.localBatch();
+    if (batch === undefined) return;
+    batch.store.entries.set(key, [dot] as N & DotSet);
+    batch.context.add(dot.replica, dot.seq);
+    if (old !== undefined) for (const d of old) batch.context.add(d.replica, d.seq);
+    this.localDone(key.length + 8);
+  }
+
+  /** The fast path of a remove: drops `key` and its `old` dots (already in the context). */
+  protected dropOwn(key: string, old: DotSet): void {
+    const index = this.store.dotIndex;
+    if (index !== undefined) for (const d of old) index.delete(d.replica, d.seq);
+    this.store.entries.delete(key);
+    const batch = this.localBatch();
+    if (batch === undefined) return;
+    batch.store.entries.delete(key);
+    for (const d of old) batch.context.add(d.replica, d.seq);
+    this.localDone(8);
   }
 }

@@ -62,8 +62,24 @@ export class TwoPSet extends SetReplica<Marks> {
     return twoPSetEmbedded(new ElementKeys(options.valueEncoding));
   }
 
+  private readonly marks = this.slowHandle();
+
   constructor(options: SetOptions = {}) {
     super('twopset', twoPSetEmbedded, options);
+  }
+
+  /** Adds `value` unless it was ever added or removed; true if it was absent. */
+  add(value: unknown): boolean {
+    return this.marks.add(value);
+  }
+
+  /** Removes `value` for good; true if it was present. */
+  remove(value: unknown): boolean {
+    return this.marks.remove(value);
+  }
+
+  override get size(): number {
+    return this.marks.size;
   }
 
   /** True if `value` was removed (and so can never be added again). */

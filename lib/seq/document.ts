@@ -85,7 +85,11 @@ export class SeqDocument implements RunSource {
   private tx = 0;
   private readonly pending = new Map<number, { list: Struct[]; pos: number }>();
   private pendingCount = 0;
-  private pendingDeletes: number[] = [];
+  /** Deletions of elements not seen yet, per client: flat (clock, len) pairs. */
+  private readonly pendingDeletes = new Map<number, number[]>();
+  private pendingDeleteCount = 0;
+  /** Pending runs' clients that wait for `client`'s clock to advance, by `client`. */
+  private readonly blocked = new Map<number, Set<number>>();
   // The result of the last locate(), kept in fields to avoid allocating.
   private foundItem: Item | null = null;
   private foundIndex = 0;
@@ -368,19 +372,33 @@ export class SeqDocument implements RunSource {
     if (this.pendingCount + update.structs.length > this.maxPending) {
       throw errors.limit('runs waiting for missing predecessors', this.pendingCount + update.structs.length, this.maxPending);
     }
-    if (this.pendingDeletes.length / 3 + update.deletes.length / 3 > this.maxPending) {
-      throw errors.limit('deletions waiting for missing elements', this.pendingDeletes.length / 3 + update.deletes.length / 3, this.maxPending);
+    if (this.pendingDeleteCount + update.deletes.length / 3 > this.maxPending) {
+      throw errors.limit('deletions waiting for missing elements', this.pendingDeleteCount + update.deletes.length / 3, this.maxPending);
     }
     const tx = ++this.tx;
-    for (const struct of update.structs) this.addPending(struct);
+    const dirty = new Set<number>();
+    for (const struct of update.structs) {
+      this.addPending(struct);
+      dirty.add(struct.client);
+    }
     const items: number[] = [];
     const added: Item[] = [];
-    if (this.pendingCount > 0) this.integratePending(tx, items, added);
+    if (this.pendingCount > 0) this.integratePending(dirty, tx, items, added);
     const deletes: number[] = [];
     let toDelete = update.deletes;
-    if (this.pendingDeletes.length > 0) {
-      toDelete = toDelete.concat(this.pendingDeletes);
-      this.pendingDeletes = [];
+    // Only the waiting deletions of clients that just grew can apply now:
+    // the rest are not looked at, so waiting state costs nothing per update.
+    if (this.pendingDeleteCount > 0) {
+      const due: number[] = [];
+      for (let i = 0; i < items.length; i += 3) {
+        const client = items[i];
+        const waiting = this.pendingDeletes.get(client);
+        if (waiting === undefined) continue;
+        this.pendingDeletes.delete(client);
+        this.pendingDeleteCount -= waiting.length / 2;
+        for (let j = 0; j < waiting.length; j += 2) due.push(client, waiting[j], waiting[j + 1]);
+      }
+      if (due.length > 0) toDelete = toDelete.concat(due);
     }
     this.applyDeletes(toDelete, tx, deletes);
     if (added.length === 0 && deletes.length === 0) return undefined;
@@ -404,40 +422,69 @@ export class SeqDocument implements RunSource {
     this.pendingCount++;
   }
 
-  private integratePending(tx: number, items: number[], added: Item[]): void {
-    let progress = true;
-    while (progress) {
-      progress = false;
-      for (const [client, queue] of this.pending) {
-        const list = queue.list;
-        while (queue.pos < list.length) {
-          const struct = list[queue.pos];
-          const next = this.nextClock(client);
-          if (struct.clock + struct.len <= next) {
-            // Already have all of it: a duplicate.
-            queue.pos++;
-            this.pendingCount--;
-            continue;
-          }
-          if (struct.clock > next) break;
-          const offset = next - struct.clock;
-          if (offset === 0 && struct.originClient !== -1 && struct.originClock >= this.nextClock(struct.originClient)) break;
-          if (struct.rightClient !== -1 && struct.rightClock >= this.nextClock(struct.rightClient)) break;
-          const item = this.integrate(struct, offset, tx);
-          added.push(item);
-          const n = items.length;
-          if (n > 0 && items[n - 3] === client && items[n - 1] === item.clock) items[n - 1] += item.len;
-          else items.push(client, item.clock, item.clock + item.len);
+  /**
+   * Integrates the pending runs that can go in now. Only the queues of
+   * `dirty` clients are looked at, and a queue whose head waits for another
+   * client's clock is woken only when that client grows: a run that can
+   * never apply is never looked at again, and out-of-order delivery costs
+   * each run a constant number of looks (plus its sorted insertion).
+   */
+  private integratePending(dirty: Set<number>, tx: number, items: number[], added: Item[]): void {
+    const wake = (client: number) => {
+      const waiters = this.blocked.get(client);
+      if (waiters === undefined) return;
+      this.blocked.delete(client);
+      for (const w of waiters) dirty.add(w);
+    };
+    const block = (on: number, client: number) => {
+      let waiters = this.blocked.get(on);
+      if (waiters === undefined) this.blocked.set(on, (waiters = new Set()));
+      waiters.add(client);
+    };
+    while (dirty.size > 0) {
+      const client: number = dirty.values().next().value!;
+      dirty.delete(client);
+      const queue = this.pending.get(client);
+      if (queue === undefined) continue;
+      const list = queue.list;
+      let grew = false;
+      while (queue.pos < list.length) {
+        const struct = list[queue.pos];
+        const next = this.nextClock(client);
+        if (struct.clock + struct.len <= next) {
+          // Already have all of it: a duplicate.
           queue.pos++;
           this.pendingCount--;
-          progress = true;
+          continue;
         }
-        if (queue.pos === list.length) this.pending.delete(client);
-        else if (queue.pos > 64 && queue.pos * 2 > list.length) {
-          queue.list = list.slice(queue.pos);
-          queue.pos = 0;
+        if (struct.clock > next) {
+          block(client, client);
+          break;
         }
+        const offset = next - struct.clock;
+        if (offset === 0 && struct.originClient !== -1 && struct.originClock >= this.nextClock(struct.originClient)) {
+          block(struct.originClient, client);
+          break;
+        }
+        if (struct.rightClient !== -1 && struct.rightClock >= this.nextClock(struct.rightClient)) {
+          block(struct.rightClient, client);
+          break;
+        }
+        const item = this.integrate(struct, offset, tx);
+        added.push(item);
+        const n = items.length;
+        if (n > 0 && items[n - 3] === client && items[n - 1] === item.clock) items[n - 1] += item.len;
+        else items.push(client, item.clock, item.clock + item.len);
+        queue.pos++;
+        this.pendingCount--;
+        grew = true;
       }
+      if (queue.pos === list.length) this.pending.delete(client);
+      else if (queue.pos > 64 && queue.pos * 2 > list.length) {
+        queue.list = list.slice(queue.pos);
+        queue.pos = 0;
+      }
+      if (grew) wake(client);
     }
   }
 
@@ -505,7 +552,10 @@ export class SeqDocument implements RunSource {
       if (end > known) {
         // Elements we have not seen yet: delete them when they arrive.
         const from = Math.max(clock, known);
-        this.pendingDeletes.push(client, from, end - from);
+        let waiting = this.pendingDeletes.get(client);
+        if (waiting === undefined) this.pendingDeletes.set(client, (waiting = []));
+        waiting.push(from, end - from);
+        this.pendingDeleteCount++;
         end = known;
       }
       if (clock >= end) continue;
@@ -514,11 +564,20 @@ export class SeqDocument implements RunSource {
       while (k < runs.length && runs[k].clock < end) {
         let item = runs[k];
         if (!item.deleted) {
+          // A deletion never splits a surrogate pair (a peer's range may try
+          // to): it takes both halves, alike on every replica, as a local
+          // delete would refuse to take one.
           if (item.clock < clock) {
-            item = this.splitRun(item, clock - item.clock);
-            k++;
+            let at = clock - item.clock;
+            if (typeof item.content === 'string' && isHighSurrogate(item.content.charCodeAt(at - 1))) at--;
+            if (at > 0) {
+              item = this.splitRun(item, at);
+              k++;
+            }
           }
-          if (item.clock + item.len > end) this.splitRun(item, end - item.clock);
+          let cut = end - item.clock;
+          if (cut < item.len && typeof item.content === 'string' && isHighSurrogate(item.content.charCodeAt(cut - 1))) cut++;
+          if (item.len > cut) this.splitRun(item, cut);
           this.length -= item.len;
           this.tombstone(item, tx, deletes);
         }

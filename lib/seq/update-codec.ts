@@ -289,6 +289,12 @@ function writeRecord(
   }
   const room = budget - (group.pos - mark) - 8;
   if (kind === KIND_DELETED) {
+    // A deleted run is a header and a length, but a long stretch of them
+    // still has to respect the budget like any other record.
+    if (!force && room < uintLength(n)) {
+      group.pos = mark;
+      return 0;
+    }
     group.uint(n);
     return n;
   }

@@ -102,13 +102,14 @@ test('delta codec: limits and malformed stores', (t) => {
       return (err as { code: string }).code;
     }
   };
-  t.equal(code([1, 1, 0x78, 1, 0, 1]), 'ok', 'one entry: key "x", dot a:1');
-  t.equal(code([1, 1, 0x78, 1, 1, 1]), 'ERR_DECODE', 'a dot naming a replica outside the table');
+  t.equal(code([1, 1, 0x78, 1, 0, 2]), 'ok', 'one entry: key "x", dot a:1');
+  t.equal(code([1, 1, 0x78, 1, 1, 2]), 'ERR_DECODE', 'a dot naming a replica outside the table');
   t.equal(code([1, 1, 0x78, 1, 0, 0]), 'ERR_DECODE', 'a dot with sequence number 0');
-  t.equal(code([1, 1, 0x78, 2, 0, 1, 0, 1]), 'ERR_DECODE', 'a duplicate dot');
+  t.equal(code([1, 1, 0x78, 1, 0, 1]), 'ERR_DECODE', 'a dot with a negative sequence number');
+  t.equal(code([1, 1, 0x78, 2, 0, 2, 0, 0]), 'ERR_DECODE', 'a duplicate dot');
   t.equal(code([1, 1, 0x78, 0]), 'ERR_DECODE', 'an empty entry');
-  t.equal(code([2, 1, 0x78, 1, 0, 1, 1, 0x78, 1, 0, 2]), 'ERR_DECODE', 'a duplicate key');
-  t.equal(code([1, 1, 0x78, 1, 0, 1, 9]), 'ERR_DECODE', 'trailing bytes');
+  t.equal(code([2, 1, 0x78, 1, 0, 2, 1, 0x78, 1, 0, 2]), 'ERR_DECODE', 'a duplicate key');
+  t.equal(code([1, 1, 0x78, 1, 0, 2, 9]), 'ERR_DECODE', 'trailing bytes');
   t.equal(code([0x80, 0x01]), 'ERR_DECODE', 'a count beyond the bytes left');
   t.equal(code([0x80, 0x80, 0x80, 0x01]), 'ERR_LIMIT', 'a count beyond maxItems');
   t.end();

@@ -1,0 +1,134 @@
+import { EventEmitter } from 'node:events';
+import { decode, encode, uint } from '../codec/index.js';
+import { errors } from '../errors.js';
+import { type Db, UpdateLog } from '../storage/update-log.js';
+import type { DeltaReplica } from './delta-replica.js';
+import type { Delta, DeltaMessage } from './delta.js';
+
+export interface DeltaPersistOptions {
+  /** Sublevel that holds this structure, so one database can hold many. Default: the document name. */
+  sublevel?: string;
+  /** Write with `sync: true` (survives a machine crash, slower). Default false. */
+  sync?: boolean;
+}
+
+/** Own sequence numbers reserved on disk ahead of use: a restart starts past them, so none is ever issued twice. */
+const RESERVE = 1 << 20;
+/** The log is compacted into a snapshot once it holds more bytes than the snapshot, and at least this many. */
+const MIN_COMPACT_BYTES = 64 * 1024;
+/** Bytes of state per snapshot chunk. */
+const CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Keeps a delta-state CRDT (`ORSet`, `GSet`, `TwoPSet`, the counters,
+ * registers, `ORMap`, `Reduce`) on an `abstract-level` database. It loads
+ * what the database holds into the fresh replica, then appends every delta
+ * the replica applies (local or from a peer; a burst of local changes is
+ * one delta), batched per tick, and compacts the log into a snapshot once
+ * the log outgrows it, so the stored size stays proportional to the state.
+ * A restarted replica holds its causal context again, so a reconnect sends
+ * only what it missed.
+ *
+ * Own sequence numbers are reserved on disk a million at a time: a replica
+ * that crashed after sending changes it had not yet stored restarts past
+ * every number it may have used, so it can never issue one twice (the
+ * unstored changes are lost everywhere alike, never kept by one replica
+ * only).
+ *
+ * Emits `'error'` if a write fails.
+ */
+export class DeltaPersistence extends EventEmitter {
+  private leave: (() => void) | undefined;
+  private reserved = 0;
+
+  private constructor(
+    private readonly replica: DeltaReplica<any, any>,
+    private readonly log: UpdateLog,
+  ) {
+    super();
+    log.on('error', (err) => this.emit('error', err));
+    // Once the log outgrows the snapshot, the next batch replaces both by a fresh snapshot.
+    log.afterWrite = () => {
+      if (log.updateBytes > Math.max(log.snapshotBytes, MIN_COMPACT_BYTES)) log.compact(() => this.snapshot());
+    };
+  }
+
+  static async open(replica: DeltaReplica<any, any>, db: Db | string, options: DeltaPersistOptions = {}): Promise<DeltaPersistence> {
+    if (replica.context.replicaCount > 0) throw errors.invalidArgument('persist() needs a fresh replica: this one already holds state');
+    const log = await UpdateLog.open(db, { sublevel: options.sublevel ?? replica.descriptor.name, sync: options.sync });
+    const persistence = new DeltaPersistence(replica, log);
+    try {
+      await persistence.load();
+    } catch (err) {
+      await log.close();
+      throw err;
+    }
+    return persistence;
+  }
+
+  /** Resolves once every change applied so far is in the database. */
+  async flush(): Promise<void> {
+    await this.log.flush();
+  }
+
+  /** Flushes, stops persisting, and closes the database if it was opened from a path. */
+  async close(): Promise<void> {
+    this.leave?.();
+    this.leave = undefined;
+    await this.log.close();
+  }
+
+  /** Bytes stored: the snapshot and the deltas written since. */
+  get storedBytes(): number {
+    return this.log.snapshotBytes + this.log.updateBytes;
+  }
+
+  private async load(): Promise<void> {
+    const replica = this.replica;
+    const who = `${replica.descriptor.kind}(${replica.descriptor.params ?? ''}) ${replica.id}`;
+    const stored = await this.log.getMeta('owner');
+    if (stored !== undefined && Buffer.from(stored).toString() !== who) {
+      throw errors.invalidArgument(`this database holds ${JSON.stringify(Buffer.from(stored).toString())}, not ${JSON.stringify(who)}`);
+    }
+    if (stored === undefined) this.log.putMeta('owner', Buffer.from(who));
+    const { snapshot, updates } = await this.log.read();
+    // Our own bytes: no peer limits, and no peer checks (they are our own events).
+    const limits = { maxBytes: 2 ** 31, maxItems: 2 ** 31, maxDepth: 256 };
+    for (const bytes of [...snapshot, ...updates]) {
+      const message = decode(replica.messages, bytes, limits) as DeltaMessage<any>;
+      if (message.type !== 'delta') throw errors.decode('a stored record that is not a delta');
+      replica.restore(message.delta);
+    }
+    const reserve = await this.log.getMeta('reserve');
+    this.reserved = reserve === undefined ? 0 : decode(uint, reserve);
+    replica.skipOwn(this.reserved);
+    this.reserve();
+    this.leave = replica.peers.add({ offer: (delta: Delta<any>) => this.record(delta) });
+  }
+
+  private record(delta: Delta<any>): void {
+    const replica = this.replica;
+    // Encoded when the batch is written: a batch of local changes is sealed then, and later ones start a new one.
+    this.log.append(() => {
+      replica.flushLocal();
+      return encode(replica.messages, { type: 'delta', delta });
+    });
+    if (replica.context.max(replica.id) > this.reserved - RESERVE / 2) this.reserve();
+  }
+
+  private reserve(): void {
+    this.reserved = this.replica.context.max(this.replica.id) + RESERVE;
+    this.log.putMeta('reserve', encode(uint, this.reserved));
+  }
+
+  /** The whole state, as the deltas a fresh peer's catch-up would be, encoded. */
+  private snapshot(): Uint8Array[] {
+    const replica = this.replica;
+    return [...replica.stateInPieces(CHUNK_BYTES)].map((delta) => encode(replica.messages, { type: 'delta', delta }));
+  }
+}
+
+/** Keeps a delta-state CRDT on `db` (an abstract-level database, or a directory for classic-level). */
+export function persistDelta(replica: DeltaReplica<any, any>, db: Db | string, options?: DeltaPersistOptions): Promise<DeltaPersistence> {
+  return DeltaPersistence.open(replica, db, options);
+}
