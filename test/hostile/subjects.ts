@@ -56,9 +56,15 @@ export const log: Subject<Log> = {
   opening: scuttlebuttOpening,
 };
 
-/** Everything a delta-state replica holds: value, store and causal context. */
+/**
+ * Everything a delta-state replica holds, independent of how its store is
+ * laid out in memory: the value, every dot the store holds, and the causal
+ * context, each sorted.
+ */
 function deltaSnapshot(r: DeltaReplica<any, any>): string {
-  return dump({ value: r.value(), store: r.store, context: [...r.context.ranges].sort(([a], [b]) => (a < b ? -1 : 1)) });
+  const dots: string[] = [];
+  r.storeKind.forEachDot(r.store, (replica: string, seq: number) => dots.push(`${seq}@${replica}`));
+  return dump({ value: r.value(), dots: dots.sort(), context: [...r.context.ranges].sort(([a], [b]) => (a < b ? -1 : 1)) });
 }
 
 function deltaSubject<R extends DeltaReplica<any, any>>(name: string, create: (id: string) => R, populate: (r: R) => void): Subject<R> {
