@@ -3,10 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { peerCommand } from './peer-command.js';
 import { simCommand, simUsage } from './sim-command.js';
+import { vineCommand } from './vine-command.js';
+import { gossipCommand } from './gossip-command.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: readonly string[]) => number | Promise<number> }> = {
   sim: { summary: 'run a deterministic simulation scenario (tendril sim --help)', run: simCommand },
   peer: { summary: 'run one replica over TCP, WebSocket or stdio; writes from stdin (tendril peer --help)', run: peerCommand },
+  gossip: { summary: 'run a gossip node: tendril gossip --port 9001 --seeds 127.0.0.1:9000 [--cluster NAME]', run: gossipCommand },
+  vine: { summary: 'run a vine key/value node, or set/get through one (tendril vine --help)', run: vineCommand },
 };
 
 function usage(): string {

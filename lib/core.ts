@@ -69,3 +69,6 @@ export { MuxProtocol, type ChannelHost, DEFAULT_MAX_CHANNELS, MAX_CHANNEL_NAME_B
 export { MessageLink, type MessageSocket, type MessageLinkEvents } from './transport/message-link.js';
 export { Reconnector, type Attempt, type AttemptEvents, type ReconnectOptions } from './transport/reconnector.js';
 export { isPermanent } from './transport/reasons.js';
+
+// The gossip core: the phi accrual detector, one exchange in memory, the session
+export { PhiAccrualDetector, phiOfNormal, GossipSession, exchange, gossipCodec, type GossipMessage, type ExchangeOptions, type ExchangeResult } from './gossip/index.js';

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'ERR_REMOTE',
   'ERR_CLOSED',
   'ERR_INVALID_ARGUMENT',
+  'ERR_UNAVAILABLE',
   'ERR_TIMEOUT',
   'ERR_AUTH',
 ] as const;
@@ -31,6 +32,7 @@ export type ErrorCode =
   | 'ERR_REMOTE' // the peer reported an error and closed
   | 'ERR_CLOSED' // the replica or stream is closed
   | 'ERR_INVALID_ARGUMENT' // a caller passed something unusable
+  | 'ERR_UNAVAILABLE' // too few replicas answered in time for a quorum
   | 'ERR_TIMEOUT' // the peer did not complete its handshake, or fell silent, in time
   | 'ERR_AUTH'; // the peer could not prove the network key, or a signature did not verify
 
@@ -66,6 +68,9 @@ export const errors = {
   invalidArgument: (message: string, cause?: unknown) => new ReplicationError('ERR_INVALID_ARGUMENT', message, { cause }),
   timeout: (message: string) => new ReplicationError('ERR_TIMEOUT', message),
   auth: (message: string) => new ReplicationError('ERR_AUTH', message),
+  /** A quorum operation that could not gather `needed` answers: says how many replicas were reachable and how many answered. */
+  unavailable: (operation: string, needed: number, answered: number, asked: number) =>
+    new ReplicationError('ERR_UNAVAILABLE', `${operation} needs ${needed} replicas; ${answered} answered of ${asked} reachable`),
 };
 
 export function isReplicationError(err: unknown): err is ReplicationError {

@@ -63,3 +63,41 @@ export {
 export { persist, type AnyPersistence } from './persist.js';
 export type { DeltaPersistence, DeltaPersistOptions } from './crdt/persist.js';
 export type { SeqPersistence, SeqPersistOptions } from './seq/persist.js';
+
+// Gossip: membership and failure detection (grapevine's Gossiper, typed), and its I/O-free core
+export {
+  Gossiper,
+  Membership,
+  parseAddress,
+  formatAddress,
+  DEFAULT_GOSSIP_LIMITS,
+  DEFAULT_GOSSIP_TIMING,
+  DEFAULT_PHI,
+  type GossiperOptions,
+  type MembershipOptions,
+  type PeerStatus,
+  type AggregateEstimate,
+  type GossipLimits,
+  type MembershipTiming,
+  type PhiOptions,
+  type Address,
+} from './gossip/index.js';
+
+// vine: a Dynamo-style key/value cluster (quorum reads and writes, hinted handoff, read repair, anti-entropy)
+export {
+  Vine,
+  VineHandle,
+  VineNode,
+  RemoteVine,
+  HashRing,
+  PARTITIONS,
+  partitionOf,
+  LocalCluster,
+  GossipMembership,
+  type VineOptions,
+  type RequestOptions as VineRequestOptions,
+  type VineVersions,
+  type DataEvent as VineDataEvent,
+  type Membership as VineMembership,
+  type Member as VineMember,
+} from './vine/index.js';

@@ -333,6 +333,13 @@ export class MerkleStore<V = unknown> extends Replica {
     return this.versions(key, stored ? decodeRecord(stored) : EMPTY_RECORD);
   }
 
+  /** The stored record of `key` as bytes (see record.ts), or undefined: what a cluster sends between replicas. */
+  async getRecord(key: string): Promise<Uint8Array | undefined> {
+    checkKey(key);
+    await this.ready();
+    return (await this.data.get(dataKey(key))) ?? undefined;
+  }
+
   /**
    * Writes `value`, replacing the versions `options.context` saw (default:
    * every version this replica holds). Resolves with the new context once

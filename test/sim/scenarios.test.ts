@@ -65,6 +65,7 @@ test('every scenario: the same seed gives the same report, and a picture', async
     aggregation: { nodes: 100, extra: { rounds: '20' } },
     broadcast: { nodes: 8, duration: 5000, partitions: 2, loss: 0.01 },
     sweep: { extra: { ops: '100' } },
+    membership: { extra: { part: 'detection', 'crash-runs': '1' } },
   };
   for (const name of Object.keys(SCENARIOS)) {
     const a = await run(name, { seed: 5, ...small[name] });

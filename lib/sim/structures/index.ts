@@ -2,6 +2,7 @@ import type { StructureUnderTest } from '../structure.js';
 import { gCounterUnderTest, gSetUnderTest, lwwRegisterUnderTest, mvRegisterUnderTest, orSetUnderTest, pnCounterUnderTest, twoPSetUnderTest } from './crdt.js';
 import { merkleRatelessUnderTest, merkleUnderTest } from './merkle.js';
 import { seqUnderTest } from './seq.js';
+import { gossipUnderTest } from './gossip.js';
 import { logUnderTest, modelSetUnderTest, modelUnderTest } from './scuttlebutt.js';
 
 /** Every structure the simulator can drive, by name (for `tendril sim` and the sweep). */
@@ -19,4 +20,5 @@ export const STRUCTURES: Record<string, StructureUnderTest<any>> = {
   'lww-register': lwwRegisterUnderTest,
   'mv-register': mvRegisterUnderTest,
   seq: seqUnderTest,
+  gossip: gossipUnderTest,
 };

@@ -1,0 +1,12 @@
+export { Membership, type MembershipOptions, type PeerStatus } from './membership.js';
+export { Gossiper, type GossiperOptions } from './gossiper.js';
+export { exchange, type ExchangeOptions, type ExchangeResult } from './exchange.js';
+export { GossipSession } from './session.js';
+export { PhiAccrualDetector, phiOfNormal, DEFAULT_PHI, type PhiOptions } from './failure-detector.js';
+export { NodeState, type Entry } from './node-state.js';
+export { gossipCodec, type GossipMessage, type DigestMessage, type DeltasMessage, type AggregateMessage } from './messages.js';
+export { parseAddress, formatAddress, normalizeAddress, type Address } from './address.js';
+export { chooseTargets } from './peer-selection.js';
+export { ReceiveWindow } from './flow-control.js';
+export { Aggregates, type AggregateEstimate } from './aggregate.js';
+export { DEFAULT_GOSSIP_LIMITS, DEFAULT_TIMING as DEFAULT_GOSSIP_TIMING, type GossipLimits, type MembershipTiming } from './options.js';

@@ -1,0 +1,91 @@
+import { type Codec, array, constant, float64, json, optional, string, struct, uint, union } from '../codec/index.js';
+import type { Entry } from './node-state.js';
+
+/** What a node knows of one member: its life and how far it has seen it. */
+export interface DigestEntry {
+  id: string;
+  generation: number;
+  version: number;
+}
+
+/**
+ * Sent first by both sides of an exchange: every member we hold (live or
+ * dead, not removed) and how far we have seen it, plus our receive window
+ * (the paper's flow control): how many bytes of deltas, and how many members
+ * new to us, we take in this exchange.
+ */
+export interface DigestMessage {
+  type: 'digest';
+  windowBytes: number;
+  windowMembers: number;
+  nodes: DigestEntry[];
+}
+
+/**
+ * A run of one member's changes: the keys set in versions (from, version],
+ * oldest first. `version` past the last key is the member's heartbeat.
+ * `address` travels only when the receiver does not know this life yet.
+ */
+export interface DeltasMessage {
+  type: 'deltas';
+  id: string;
+  generation: number;
+  address: string | undefined;
+  from: number;
+  version: number;
+  entries: Entry[];
+}
+
+/**
+ * One push-pull averaging step of the aggregates: the sender's current
+ * share of the count indicator, and of each named value and its presence.
+ */
+export interface AggregateMessage {
+  type: 'aggregate';
+  epoch: number;
+  count: number;
+  values: { name: string; value: number; presence: number }[];
+}
+
+export type GossipMessage = DigestMessage | DeltasMessage | AggregateMessage;
+
+const entryCodec: Codec<Entry> = struct({ key: string, version: uint, expiresAt: optional(uint), value: json }) as Codec<Entry>;
+
+/** Message tags are wire format: ONLY APPEND. */
+export const gossipCodec: Codec<GossipMessage> = union<GossipMessage>({
+  digest: [
+    0,
+    struct({
+      type: constant('digest' as const),
+      windowBytes: uint,
+      windowMembers: uint,
+      nodes: array(struct({ id: string, generation: uint, version: uint }), 3),
+    }),
+  ],
+  deltas: [
+    1,
+    struct({
+      type: constant('deltas' as const),
+      id: string,
+      generation: uint,
+      address: optional(string),
+      from: uint,
+      version: uint,
+      entries: array(entryCodec, 4),
+    }),
+  ],
+  aggregate: [
+    2,
+    struct({
+      type: constant('aggregate' as const),
+      epoch: uint,
+      count: float64,
+      values: array(struct({ name: string, value: float64, presence: float64 }), 17),
+    }),
+  ],
+});
+
+/** Encoded size of one entry inside a deltas message. */
+export function entryLength(entry: Entry): number {
+  return entryCodec.encodingLength(entry);
+}

@@ -1,0 +1,84 @@
+import { EventEmitter } from 'node:events';
+import type { Membership as GossipCore } from '../gossip/membership.js';
+import type { Member, Membership } from './membership.js';
+
+/** The gossip key under which a member publishes the address of its vine requests. */
+const ADDRESS_KEY = 'vine';
+/** The gossip key of a member's watched keys. */
+const WATCH_KEY = 'watch';
+
+/** A gossip membership that can run on the network: the `Gossiper`. */
+export interface RunningGossip extends GossipCore {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Vine's membership on gossip: the members are the gossip peers that
+ * publish a vine address (a member is known to vine once its address is),
+ * liveness is the phi-accrual verdict, and published state travels as
+ * gossip keys. Translates the gossip events into Vine's: `'join'` when a
+ * member's address first arrives, `'fail'`, `'recover'`, `'remove'`, and
+ * `'state'` on a change of a member's watch set.
+ */
+export class GossipMembership extends EventEmitter implements Membership {
+  private readonly known = new Set<string>();
+
+  constructor(
+    readonly self: Member,
+    readonly gossip: RunningGossip,
+  ) {
+    super();
+    gossip.setLocalState(ADDRESS_KEY, `${self.host}:${self.port}`);
+    gossip.on('update', (peer: string, key: string) => {
+      if (key === ADDRESS_KEY && !this.known.has(peer) && this.member(peer)) {
+        this.known.add(peer);
+        this.emit('join', this.member(peer));
+      } else if (key === WATCH_KEY) this.emit('state', peer);
+    });
+    gossip.on('peer_failed', (peer: string) => this.known.has(peer) && this.emit('fail', peer));
+    gossip.on('peer_alive', (peer: string) => this.known.has(peer) && this.emit('recover', peer));
+    gossip.on('peer_removed', (peer: string) => {
+      if (this.known.delete(peer)) this.emit('remove', peer);
+    });
+  }
+
+  private member(id: string): Member | undefined {
+    const address = this.gossip.peerValue(id, ADDRESS_KEY);
+    if (typeof address !== 'string') return undefined;
+    const cut = address.lastIndexOf(':');
+    const port = Number(address.slice(cut + 1));
+    if (cut < 1 || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+    return { id, host: address.slice(0, cut).replace(/^\[|\]$/g, ''), port };
+  }
+
+  members(): Member[] {
+    const out = [this.self];
+    for (const id of this.gossip.allPeers()) {
+      const member = this.member(id);
+      if (member) out.push(member);
+    }
+    return out;
+  }
+
+  isLive(id: string): boolean {
+    return id === this.self.id || this.gossip.livePeers().includes(id);
+  }
+
+  setLocalState(key: string, value: string): void {
+    this.gossip.setLocalState(key, value);
+  }
+
+  peerState(id: string, key: string): string | undefined {
+    const value = this.gossip.peerValue(id, key);
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  start(): Promise<void> {
+    return this.gossip.start();
+  }
+
+  stop(): Promise<void> {
+    return this.gossip.stop();
+  }
+}

@@ -1,0 +1,12 @@
+export { Vine, VineHandle, type VineFactory, SET_RETRY_MS } from './vine.js';
+export { VineNode, type VineVersions, type DataEvent } from './node.js';
+export { RemoteVine, type RemoteVineOptions } from './remote.js';
+export { type VineOptions, type RequestOptions, DEFAULTS as VINE_DEFAULTS } from './options.js';
+export { HashRing, PARTITIONS, DEFAULT_VNODES, partitionOf, planTargets, type Target } from './ring.js';
+export { Coordination, checkQuorum, quorumsOverlap } from './quorum.js';
+export { HintStore, type Hint } from './hints.js';
+export { planRepair, type RepairPlan } from './read-repair.js';
+export { LocalCluster, LocalMembership, type Membership, type Member } from './membership.js';
+export { GossipMembership } from './gossip-membership.js';
+export { gossipMembership } from './default-membership.js';
+export { vineMessageCodec, VINE_PROTOCOL_VERSION, type VineMessage } from './messages.js';

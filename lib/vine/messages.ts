@@ -1,0 +1,118 @@
+import { type Codec, array, bytes, constant, optional, string, struct, uint, union } from '../codec/index.js';
+
+/** Version of the vine protocol, carried in every hello. */
+export const VINE_PROTOCOL_VERSION = 1;
+
+/** The first frame on every connection: who is calling, from which cluster, and for what. */
+export interface HelloMessage {
+  type: 'hello';
+  version: number;
+  cluster: string;
+  /** The caller's node id; `''` for a client that is not a member (the `tendril vine get` command). */
+  node: string;
+  /** `'rpc'` for requests and replies; `'sync'` hands the connection to a partition's MerkleStore stream. */
+  purpose: string;
+  /** The partition a sync connection is for. */
+  partition: number;
+}
+
+/** The answer to an accepted hello. */
+export interface WelcomeMessage {
+  type: 'welcome';
+  node: string;
+}
+
+/** A refusal of the whole connection (another cluster, bad hello); the connection closes after it. */
+export interface RefusedMessage {
+  type: 'refused';
+  code: string;
+  message: string;
+}
+
+/** Make a new version of a key at this replica (it is one of the key's replicas) and answer with the record. */
+export interface WriteRequest {
+  type: 'write';
+  id: number;
+  partition: number;
+  key: string;
+  /** The encoded value; absent deletes. */
+  value: Uint8Array | undefined;
+  /** The context from a read; absent replaces every version this replica holds. */
+  context: string | undefined;
+}
+
+/** Merge a record made elsewhere; `hint` names the owner it is kept for when this node only stands in. */
+export interface MergeRequest {
+  type: 'merge';
+  id: number;
+  partition: number;
+  key: string;
+  record: Uint8Array;
+  hint: string | undefined;
+}
+
+/** Answer with this replica's record of a key. */
+export interface ReadRequest {
+  type: 'read';
+  id: number;
+  partition: number;
+  key: string;
+}
+
+/** A watched key changed: the record after the write. */
+export interface NotifyRequest {
+  type: 'notify';
+  id: number;
+  key: string;
+  record: Uint8Array;
+}
+
+/** Run a whole quorum operation on this node as coordinator (how a client outside the cluster talks to it). */
+export interface CoordinateRequest {
+  type: 'coordinate';
+  id: number;
+  op: string;
+  key: string;
+  value: Uint8Array | undefined;
+  context: string | undefined;
+  n: number;
+  r: number;
+  w: number;
+  timeout: number;
+}
+
+/** The answer to a request: `code` is `''` on success, a ReplicationError code otherwise. */
+export interface ReplyMessage {
+  type: 'reply';
+  id: number;
+  code: string;
+  message: string;
+  record: Uint8Array;
+}
+
+/** Answer with this node's root hash (16 bytes each, zeros for an empty one) of every listed partition, in order. */
+export interface RootsRequest {
+  type: 'roots';
+  id: number;
+  partitions: number[];
+}
+
+export type VineRequest = WriteRequest | MergeRequest | ReadRequest | NotifyRequest | CoordinateRequest | RootsRequest;
+export type VineMessage = HelloMessage | WelcomeMessage | RefusedMessage | VineRequest | ReplyMessage;
+
+// ONLY APPEND TO THIS LIST: the tags are the wire format.
+export const vineMessageCodec: Codec<VineMessage> = union<VineMessage>({
+  hello: [0, struct({ type: constant('hello' as const), version: uint, cluster: string, node: string, purpose: string, partition: uint })],
+  welcome: [1, struct({ type: constant('welcome' as const), node: string })],
+  refused: [2, struct({ type: constant('refused' as const), code: string, message: string })],
+  write: [3, struct({ type: constant('write' as const), id: uint, partition: uint, key: string, value: optional(bytes), context: optional(string) })],
+  merge: [4, struct({ type: constant('merge' as const), id: uint, partition: uint, key: string, record: bytes, hint: optional(string) })],
+  read: [5, struct({ type: constant('read' as const), id: uint, partition: uint, key: string })],
+  notify: [6, struct({ type: constant('notify' as const), id: uint, key: string, record: bytes })],
+  coordinate: [
+    7,
+    struct({ type: constant('coordinate' as const), id: uint, op: string, key: string, value: optional(bytes), context: optional(string), n: uint, r: uint, w: uint, timeout: uint }),
+  ],
+  reply: [8, struct({ type: constant('reply' as const), id: uint, code: string, message: string, record: bytes })],
+  roots: [9, struct({ type: constant('roots' as const), id: uint, partitions: array(uint) })],
+});

@@ -1,0 +1,83 @@
+import { connect } from 'node:net';
+import test from 'tape';
+import { MemoryLevel } from 'memory-level';
+import { encode, json, uint } from '../../lib/codec/index.js';
+import { encodeRecord, writeRecord, EMPTY_RECORD } from '../../lib/merkle/record.js';
+import { decodeMessage, frame } from '../../lib/vine/frames.js';
+import { LocalCluster } from '../../lib/vine/membership.js';
+import type { VineMessage } from '../../lib/vine/messages.js';
+import { VineNode } from '../../lib/vine/node.js';
+import { partitionOf } from '../../lib/vine/ring.js';
+import { readFirstFrame } from '../../lib/vine/frames.js';
+
+/** A raw peer: sends frames as given, collects every frame it gets back until the node closes or `ms` pass. */
+async function exchange(port: number, frames: Buffer[], ms = 500): Promise<{ messages: VineMessage[]; closed: boolean }> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  for (const f of frames) socket.write(f);
+  const messages: VineMessage[] = [];
+  let closed = false;
+  socket.on('close', () => (closed = true));
+  const end = Date.now() + ms;
+  while (Date.now() < end && !closed) {
+    try {
+      messages.push(decodeMessage(await readFirstFrame(socket, 1 << 20, Math.max(1, end - Date.now()))));
+    } catch {
+      break;
+    }
+  }
+  socket.destroy();
+  return { messages, closed };
+}
+
+const hello = (cluster = 'vine'): Buffer => frame({ type: 'hello', version: 1, cluster, node: 'raw-peer', purpose: 'rpc', partition: 0 });
+
+test('vine bad input: coded refusals, nothing stored, the node carries on', async (t) => {
+  const local = new LocalCluster();
+  const node = new VineNode<any>({ db: new MemoryLevel(), n: 1, r: 1, w: 1, maxValueBytes: 1000, membership: (self) => local.join(self) });
+  await node.start();
+  const port = node.address!.port;
+  try {
+    let out = await exchange(port, [hello('other-cluster')]);
+    t.equal(out.messages[0]?.type === 'refused' && out.messages[0].code, 'ERR_HANDSHAKE', 'a peer of another cluster is refused with ERR_HANDSHAKE');
+    t.ok(out.closed, 'and disconnected');
+
+    const key = 'k';
+    const p = partitionOf(key);
+    const big = encodeRecord(writeRecord(EMPTY_RECORD, 'x', [], encode(json, 'v'.repeat(2000)), 1));
+    out = await exchange(port, [hello(), frame({ type: 'merge', id: 1, partition: p, key, record: big, hint: undefined })]);
+    const reply = (id: number) => out.messages.find((m) => m.type === 'reply' && m.id === id) as Extract<VineMessage, { type: 'reply' }> | undefined;
+    t.equal(reply(1)?.code, 'ERR_LIMIT', 'a record with a value over the size limit: ERR_LIMIT');
+
+    out = await exchange(port, [hello(), frame({ type: 'write', id: 2, partition: p, key, value: encode(json, 'v'.repeat(2000)), context: undefined })]);
+    t.equal(reply(2)?.code, 'ERR_LIMIT', 'a write with a value over the size limit: ERR_LIMIT');
+
+    const small = encodeRecord(writeRecord(EMPTY_RECORD, 'x', [], encode(json, 'v'), 1));
+    out = await exchange(port, [hello(), frame({ type: 'merge', id: 3, partition: p, key, record: small, hint: 'nobody-we-know' })]);
+    t.equal(reply(3)?.code, 'ERR_INVALID_ARGUMENT', 'a hint for an unknown node: ERR_INVALID_ARGUMENT');
+    t.match(reply(3)?.message ?? '', /unknown node/);
+
+    out = await exchange(port, [hello(), frame({ type: 'merge', id: 4, partition: (p + 1) % 256, key, record: small, hint: undefined })]);
+    t.equal(reply(4)?.code, 'ERR_INVALID_ARGUMENT', 'a key sent for another partition is refused');
+
+    // A key that is not a string: the key field holds bytes that are not UTF-8.
+    const body = Buffer.concat([encode(uint, 5), encode(uint, 5), encode(uint, p), encode(uint, 2), Buffer.from([0xff, 0xfe])]);
+    out = await exchange(port, [hello(), Buffer.concat([encode(uint, body.length), body])]);
+    const refused = out.messages.find((m) => m.type === 'refused') as Extract<VineMessage, { type: 'refused' }> | undefined;
+    t.equal(refused?.code, 'ERR_DECODE', 'a key that is not a string (bad UTF-8): ERR_DECODE');
+    t.ok(out.closed, 'and that peer is disconnected');
+
+    out = await exchange(port, [hello(), Buffer.concat([encode(uint, 2 << 20)])]);
+    t.equal((out.messages.find((m) => m.type === 'refused') as any)?.code, 'ERR_FRAME_TOO_LARGE', 'a frame over the limit: ERR_FRAME_TOO_LARGE');
+
+    out = await exchange(port, [Buffer.from([3, 99, 1, 2])]);
+    t.equal((out.messages.find((m) => m.type === 'refused') as any)?.code, 'ERR_DECODE', 'garbage instead of a hello: ERR_DECODE');
+
+    t.deepEqual((await node.get(key, { r: 1 })).values, [], 'nothing was stored by any of it');
+    t.equal(node.hintBacklog().size, 0, 'no hint was kept');
+    await node.put(key, 'fine');
+    t.equal((await node.get(key)).value, 'fine', 'the node carries on');
+  } finally {
+    await node.stop();
+  }
+});

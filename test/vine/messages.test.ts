@@ -1,0 +1,43 @@
+import test from 'tape';
+import { decode, encode } from '../../lib/codec/index.js';
+import { type VineMessage, vineMessageCodec } from '../../lib/vine/messages.js';
+import { decodeMessage, frame } from '../../lib/vine/frames.js';
+import { testRandom } from '../helpers/seed.js';
+
+/** Plain data with byte arrays as hex, so Buffers and Uint8Arrays compare equal. */
+const plain = (m: object): string => JSON.stringify(m, (_, v) => (v instanceof Uint8Array || (v && v.type === 'Buffer') ? Buffer.from(v.data ?? v).toString('hex') : v));
+
+test('vine messages round-trip, fixed and seeded random', (t) => {
+  const fixed: VineMessage[] = [
+    { type: 'hello', version: 1, cluster: 'vine', node: 'abc', purpose: 'rpc', partition: 0 },
+    { type: 'hello', version: 1, cluster: 'prod', node: '', purpose: 'sync', partition: 255 },
+    { type: 'welcome', node: 'n1' },
+    { type: 'refused', code: 'ERR_HANDSHAKE', message: 'another cluster' },
+    { type: 'write', id: 1, partition: 7, key: 'clé', value: Buffer.from('"v"'), context: 'AA' },
+    { type: 'write', id: 2, partition: 7, key: 'k', value: undefined, context: undefined },
+    { type: 'merge', id: 3, partition: 9, key: 'k', record: Buffer.from([1, 2, 3]), hint: 'owner' },
+    { type: 'merge', id: 4, partition: 9, key: 'k', record: Buffer.alloc(0), hint: undefined },
+    { type: 'read', id: 5, partition: 0, key: '' },
+    { type: 'notify', id: 6, key: 'foo', record: Buffer.from([9]) },
+    { type: 'coordinate', id: 7, op: 'put', key: 'foo', value: Buffer.from('1'), context: undefined, n: 3, r: 2, w: 2, timeout: 2000 },
+    { type: 'reply', id: 8, code: '', message: '', record: Buffer.from([4, 5]) },
+    { type: 'roots', id: 9, partitions: [0, 1, 255] },
+  ];
+  for (const m of fixed) t.equal(plain(decode(vineMessageCodec, encode(vineMessageCodec, m))), plain(m), `${m.type} round-trips`);
+  const random = testRandom('vine messages');
+  const text = () => String.fromCharCode(...Array.from({ length: random.int(0, 12) }, () => random.int(32, 0x2fff)));
+  const bytes = () => Buffer.from(Array.from({ length: random.int(0, 40) }, () => random.int(0, 255)));
+  for (let i = 0; i < 300; i++) {
+    const m: VineMessage = random.chance(0.5)
+      ? { type: 'merge', id: random.int(0, 2 ** 40), partition: random.int(0, 255), key: text(), record: bytes(), hint: random.chance(0.5) ? text() : undefined }
+      : { type: 'write', id: random.int(0, 2 ** 40), partition: random.int(0, 255), key: text(), value: random.chance(0.5) ? bytes() : undefined, context: random.chance(0.5) ? text() : undefined };
+    const framed = frame(m);
+    const back = decodeMessage(framed.subarray(framed.length - encode(vineMessageCodec, m).length));
+    if (plain(back) !== plain(m)) t.fail(`random message ${i} differs`);
+  }
+  t.pass('300 random requests round-trip through frames');
+  t.throws(() => decodeMessage(Buffer.from([99])), /unknown message tag/, 'an unknown tag is ERR_DECODE');
+  t.throws(() => decodeMessage(Buffer.from([5, 1, 0, 5, 0x61])), /ERR_DECODE|need|truncated|end of input/i, 'a truncated request is ERR_DECODE');
+  t.throws(() => decodeMessage(encode(vineMessageCodec, { type: 'notify', id: 1, key: 'k'.repeat(100), record: Buffer.alloc(0) }), { maxBytes: 10 }), /limit|exceeds/, 'a key over the byte limit is ERR_LIMIT');
+  t.end();
+});
