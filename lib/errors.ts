@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'ERR_CLOSED',
   'ERR_INVALID_ARGUMENT',
   'ERR_UNAVAILABLE',
+  'ERR_TIMEOUT',
+  'ERR_AUTH',
 ] as const;
 
 export type ErrorCode =
@@ -30,7 +32,9 @@ export type ErrorCode =
   | 'ERR_REMOTE' // the peer reported an error and closed
   | 'ERR_CLOSED' // the replica or stream is closed
   | 'ERR_INVALID_ARGUMENT' // a caller passed something unusable
-  | 'ERR_UNAVAILABLE'; // too few replicas answered in time for a quorum
+  | 'ERR_UNAVAILABLE' // too few replicas answered in time for a quorum
+  | 'ERR_TIMEOUT' // the peer did not complete its handshake, or fell silent, in time
+  | 'ERR_AUTH'; // the peer could not prove the network key, or a signature did not verify
 
 export class ReplicationError extends Error {
   readonly code: ErrorCode;
@@ -62,6 +66,8 @@ export const errors = {
     ),
   closed: (what: string) => new ReplicationError('ERR_CLOSED', `${what} is closed`),
   invalidArgument: (message: string, cause?: unknown) => new ReplicationError('ERR_INVALID_ARGUMENT', message, { cause }),
+  timeout: (message: string) => new ReplicationError('ERR_TIMEOUT', message),
+  auth: (message: string) => new ReplicationError('ERR_AUTH', message),
   /** A quorum operation that could not gather `needed` answers: says how many replicas were reachable and how many answered. */
   unavailable: (operation: string, needed: number, answered: number, asked: number) =>
     new ReplicationError('ERR_UNAVAILABLE', `${operation} needs ${needed} replicas; ${answered} answered of ${asked} reachable`),

@@ -10,10 +10,10 @@ export { HybridClock, type ClockOptions } from './clock/index.js';
 
 // Replicating: streams and transports
 export { replicate, type Replication, type ReplicationStream, type StreamOptions } from './stream/index.js';
-export { listen, connect, Connector, stdio, type ConnectOptions } from './transport/index.js';
+export { listen, connect, Connector, stdio, encryptionKeyPair, type ConnectOptions, type ListenOptions, type EncryptOptions, type KeyPair } from './transport/index.js';
 
 // Scuttlebutt: Model and Log, on disk and in snapshots
-export { Model, Log, createSnapshotStream, loadSnapshot, type Persistence, type PersistOptions, type ModelOptions, type ChangeMeta, type LogRecord } from './scuttlebutt/index.js';
+export { Model, Log, createSnapshotStream, loadSnapshot, signing, type Persistence, type PersistOptions, type ModelOptions, type ChangeMeta, type LogRecord, type LogOptions } from './scuttlebutt/index.js';
 
 // Delta-state CRDTs
 export {

@@ -1,6 +1,7 @@
-import { errors } from '../errors.js';
-import { type Codec, type DecodeState } from './codec.js';
+import { ReplicationError, errors } from '../errors.js';
+import { type Codec, type DecodeState, DEFAULT_LIMITS, decode, encode } from './codec.js';
 import { bytes, decodeUtf8, readLength, uint, writeUtf8 } from './primitives.js';
+import { canonicalValue, checkCanonicalJson } from './canonical.js';
 
 /**
  * How a structure turns user values into bytes. Pluggable per replica: the
@@ -9,6 +10,12 @@ import { bytes, decodeUtf8, readLength, uint, writeUtf8 } from './primitives.js'
  */
 export interface ValueEncoding<T = unknown> extends Codec<T> {
   readonly name: string;
+  /**
+   * What a replica stores for a caller's `value`: a copy of exactly what its
+   * peers will decode. Throws ERR_INVALID_ARGUMENT for a value the encoding
+   * cannot carry exactly (see canonical.ts).
+   */
+  canonical?(value: unknown): T;
 }
 
 /**
@@ -18,6 +25,7 @@ export interface ValueEncoding<T = unknown> extends Codec<T> {
  */
 export const json: ValueEncoding<unknown> = {
   name: 'json',
+  canonical: (value) => canonicalValue(value).value,
   encodingLength(value) {
     const length = Buffer.byteLength(stringify(value), 'utf8');
     return uint.encodingLength(length) + length;
@@ -33,17 +41,43 @@ export const json: ValueEncoding<unknown> = {
     const start = state.offset;
     state.offset += length;
     const text = decodeUtf8(state.buffer, start, start + length);
-    checkJsonDepth(text, state.limits.maxDepth - state.depth);
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw errors.decode(`invalid JSON value: ${(err as Error).message}`, err);
-    }
+    // JSON nesting has its own budget, the same the API allows, so that what
+    // one replica accepts from its caller every peer accepts from the wire.
+    checkJsonDepth(text, state.limits.maxDepth);
+    // Only the canonical spelling: what we accept re-encodes byte for byte when relayed.
+    return checkCanonicalJson(text);
   },
 };
 
+/**
+ * What a replica should hold for a caller's `value` under `encoding`: the
+ * encoding's own `canonical`, or else the value after a round trip through
+ * the encoding (what peers would decode). ERR_INVALID_ARGUMENT if the
+ * encoding cannot write it at all.
+ */
+export function canonicalOf<T>(encoding: ValueEncoding<T>, value: unknown): T {
+  if (encoding.canonical) return encoding.canonical(value);
+  let bytes: Buffer;
+  try {
+    bytes = encode(encoding, value as T);
+  } catch (err) {
+    if (err instanceof ReplicationError) throw err;
+    throw errors.invalidArgument(`value cannot be encoded with ${encoding.name}: ${(err as Error)?.message ?? err}`);
+  }
+  return decode(encoding, bytes);
+}
+
 /** Raw bytes, for applications that bring their own serialisation. */
-export const binary: ValueEncoding<Uint8Array> = { name: 'binary', ...bytes };
+export const binary: ValueEncoding<Uint8Array> = {
+  name: 'binary',
+  ...bytes,
+  canonical(value) {
+    if (!(value instanceof Uint8Array)) throw errors.invalidArgument('binary values are Uint8Arrays');
+    if (value.length > DEFAULT_LIMITS.maxBytes) throw errors.invalidArgument(`value of ${value.length} bytes; the limit is ${DEFAULT_LIMITS.maxBytes}`);
+    // A copy: the caller may reuse its buffer.
+    return Uint8Array.from(value);
+  },
+};
 
 export const valueEncodings: Readonly<Record<string, ValueEncoding<any>>> = Object.freeze({ json, binary });
 

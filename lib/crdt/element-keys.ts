@@ -1,4 +1,5 @@
-import { type Codec, type DecodeState, type ValueEncoding, decode, encode, json } from '../codec/index.js';
+import { type Codec, type DecodeState, type ValueEncoding, canonicalOf, decode, encode, json } from '../codec/index.js';
+import { MAX_VALUE_BYTES } from '../codec/canonical.js';
 
 /**
  * Set elements and register values are compared by their encoded form: two
@@ -34,9 +35,10 @@ export class ElementKeys {
   keyOf(value: unknown): string {
     if (this.encoding === json) {
       const key = jsonKey(value);
-      if (key !== undefined) return key;
+      if (key !== undefined && key.length <= MAX_VALUE_BYTES) return key;
     }
-    return encode(this.encoding, value).toString('latin1');
+    // Canonical first: a value the encoding would change (Infinity, a Date) is refused, not silently turned into another element.
+    return encode(this.encoding, canonicalOf(this.encoding, value)).toString('latin1');
   }
 
   valueOf(key: string): unknown {

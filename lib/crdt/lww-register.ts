@@ -1,5 +1,5 @@
 import { dotKey } from './causal-context.js';
-import { type ValueEncoding, encode, json, struct, uint } from '../codec/index.js';
+import { type ValueEncoding, canonicalOf, json, struct, uint } from '../codec/index.js';
 import { HybridClock, type Timestamp, compareStamps } from '../clock/index.js';
 import type { DeltaReplicaOptions } from './delta-replica.js';
 import { type DotEntry, type DotFun, dotFun } from './dot-store.js';
@@ -62,8 +62,9 @@ export function lwwRegisterEmbedded(options: LWWOptions = {}): Embeddable<DotFun
     store,
     read: (s) => winner(s)?.value.value,
     handle: (mint) => ({
-      set(value) {
-        encode(encoding, value); // refuses what the encoding cannot carry, before anything changes
+      set(input) {
+        // A copy of exactly what peers will decode; refuses what the encoding cannot carry, before anything changes.
+        const value = canonicalOf(encoding, input);
         const dot = mint.dot();
         const ts = clock.now();
         mint.emit(new Map([[dotKey(dot.replica, dot.seq), { ...dot, value: { ts, value } }]]), [...mint.current().values()]);

@@ -1,5 +1,5 @@
 import { dotKey } from './causal-context.js';
-import { type ValueEncoding, json } from '../codec/index.js';
+import { type ValueEncoding, canonicalOf, json } from '../codec/index.js';
 import type { DeltaReplicaOptions } from './delta-replica.js';
 import { type DotFun, dotFun } from './dot-store.js';
 import { ElementKeys } from './element-keys.js';
@@ -31,8 +31,9 @@ export function mvRegisterEmbedded(options: { valueEncoding?: ValueEncoding<any>
     store,
     read,
     handle: (mint) => ({
-      set(value) {
-        keys.keyOf(value); // refuses what the encoding cannot carry, before anything changes
+      set(input) {
+        // A copy of exactly what peers will decode; refuses what the encoding cannot carry, before anything changes.
+        const value = canonicalOf(keys.encoding, input);
         const dot = mint.dot();
         mint.emit(new Map([[dotKey(dot.replica, dot.seq), { ...dot, value }]]), [...mint.current().values()]);
       },

@@ -1,4 +1,5 @@
 import { string } from '../codec/index.js';
+import { errors } from '../errors.js';
 import type { DeltaReplicaOptions } from './delta-replica.js';
 import type { Delta } from './delta.js';
 import { type DotMap, dotMap, dotMapOf } from './dot-store.js';
@@ -36,6 +37,8 @@ export class ORMap<H> extends KeyedReplica<any, MapChange> {
 
   /** Runs `fn` with a handle on the value at `key` (created empty if absent); each mutator call is one change. */
   update<R>(key: string, fn: (value: H) => R): R {
+    // The wire's UTF-8 cannot carry a lone surrogate: peers would get another key.
+    if (typeof key !== 'string' || !key.isWellFormed()) throw errors.invalidArgument('map keys are well-formed strings');
     const nested = this.values.store;
     const handle = this.values.handle({
       current: () => this.store.entries.get(key) ?? nested.empty(),

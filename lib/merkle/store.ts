@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
 import { HybridClock, type ClockOptions } from '../clock/index.js';
-import { type ValueEncoding, decode, encode, json } from '../codec/index.js';
+import { type ValueEncoding, canonicalOf, decode, encode, json } from '../codec/index.js';
 import { errors } from '../errors.js';
 import { pathDb } from '../path-db.js';
 import { Replica } from '../session/replica.js';
@@ -91,6 +91,21 @@ export interface ChangeEvent<V> {
 export interface WriteOptions {
   /** The context from `get()`: replace exactly the versions it saw. Default: every version this replica holds. */
   context?: string;
+  /**
+   * Resolve only once the write is synced to the disk (LevelDB's `sync`), so
+   * it survives a machine crash, not only a process crash. Default: the
+   * store's own `sync` option. The batch it goes in is synced as a whole.
+   */
+  sync?: boolean;
+}
+
+const WRITE_OPTIONS = new Set(['context', 'sync']);
+
+/** An option we do not know is a mistake (a misspelt `sync` would silently lose durability): refuse it. */
+function checkWriteOptions(options: WriteOptions): void {
+  if (options === null || typeof options !== 'object') throw errors.invalidArgument('write options must be an object');
+  for (const name of Object.keys(options)) if (!WRITE_OPTIONS.has(name)) throw errors.invalidArgument(`unknown write option ${JSON.stringify(name)}`);
+  if (options.sync !== undefined && typeof options.sync !== 'boolean') throw errors.invalidArgument('sync must be a boolean');
 }
 
 interface Pending {
@@ -98,6 +113,7 @@ interface Pending {
   kind: 'write' | 'merge' | 'barrier';
   value?: Uint8Array; // write: undefined deletes
   seen?: KeyRecord['context']; // write
+  sync?: boolean; // write: this write must be synced to disk
   record?: KeyRecord; // merge
   origin?: object;
   resolve: (context: string) => void;
@@ -331,19 +347,22 @@ export class MerkleStore<V = unknown> extends Replica {
    */
   async put(key: string, value: V, options: WriteOptions = {}): Promise<string> {
     checkKey(key);
-    return this.write(key, encode(this.valueEncoding, value), options);
+    checkWriteOptions(options);
+    // Exactly what peers will decode, or ERR_INVALID_ARGUMENT (Infinity, -0, BigInt, cycles...).
+    return this.write(key, encode(this.valueEncoding, canonicalOf(this.valueEncoding, value) as V), options);
   }
 
   /** Deletes the versions `options.context` saw (default: every version this replica holds). The key's context stays, so they never come back. */
   async del(key: string, options: WriteOptions = {}): Promise<string> {
     checkKey(key);
+    checkWriteOptions(options);
     return this.write(key, undefined, options);
   }
 
   private async write(key: string, value: Uint8Array | undefined, options: WriteOptions): Promise<string> {
     const seen = options.context === undefined ? undefined : decodeContext(options.context);
     await this.ready();
-    return new Promise((resolve, reject) => this.enqueue({ key, kind: 'write', value, seen, resolve, reject }));
+    return new Promise((resolve, reject) => this.enqueue({ key, kind: 'write', value, seen, sync: options.sync, resolve, reject }));
   }
 
   /** Every key with its versions, deleted keys skipped, in hash order (not key order). */
@@ -610,7 +629,7 @@ export class MerkleStore<V = unknown> extends Replica {
     if (changed.length > 0) {
       await this.db.batch(
         changed.map((slot) => ({ type: 'put' as const, key: slot.stored, value: encoded.get(slot)!, sublevel: this.data })),
-        { sync: this.sync } as object,
+        { sync: this.sync || group.some((op) => op.sync === true) } as object,
       );
     }
     const leaves = changed.map((slot) => {

@@ -2,10 +2,12 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { type Timestamp, compareStamps } from '../clock/index.js';
 import { type DecodeState, type EncodeState, encode, fixed, string, struct, uint } from '../codec/index.js';
 import { checkJsonDepth } from '../codec/values.js';
+import { canonicalValue, checkCanonicalJson } from '../codec/canonical.js';
 import { errors } from '../errors.js';
 import type { Clock } from './messages.js';
 import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
 import type { Update, UpdateCodec } from './update.js';
+import { SIGNATURE_BYTES, signing } from './signing.js';
 
 const HASH_BYTES = 32;
 const GENESIS = new Uint8Array(HASH_BYTES);
@@ -21,6 +23,8 @@ export interface LogEntry extends Update {
   readonly json: string;
   /** SHA-256 of the entry's fields and `prev`; computed on arrival, never trusted from the wire. */
   readonly hash: Uint8Array;
+  /** In a signed log: the author's Ed25519 signature of `hash`. */
+  readonly signature?: Uint8Array;
 }
 
 /** What `'append'` listeners and readers get. */
@@ -37,26 +41,42 @@ function entryHash(source: string, seq: number, ts: Timestamp, json: string, pre
   return sha256(encode(hashedFields, { prev, source, seq, ts, json }));
 }
 
-const logEntryCodec: UpdateCodec<LogEntry> = {
-  encodingLength: (e) => uint.encodingLength(e.seq) + HASH_BYTES + string.encodingLength(e.json),
-  encode(e, state: EncodeState) {
-    uint.encode(e.seq, state);
-    fixed(HASH_BYTES).encode(e.prev, state);
-    string.encode(e.json, state);
-  },
-  decode(state: DecodeState, source: string, ts: Timestamp): LogEntry {
-    const seq = uint.decode(state);
-    const prev = Uint8Array.from(fixed(HASH_BYTES).decode(state));
-    const json = string.decode(state);
-    checkJsonDepth(json, state.limits.maxDepth);
-    try {
-      JSON.parse(json);
-    } catch (err) {
-      throw errors.decode('invalid JSON value in log entry', err);
-    }
-    return { source, ts, seq, prev, json, hash: entryHash(source, seq, ts, json, prev) };
-  },
-};
+const signatureCodec = fixed(SIGNATURE_BYTES);
+
+/** An entry on the wire and on disk: the signature follows in a signed log (both sides agree on that in the handshake). */
+function logEntryCodec(signed: boolean): UpdateCodec<LogEntry> {
+  return {
+    encodingLength: (e) => uint.encodingLength(e.seq) + HASH_BYTES + string.encodingLength(e.json) + (signed ? SIGNATURE_BYTES : 0),
+    encode(e, state: EncodeState) {
+      uint.encode(e.seq, state);
+      fixed(HASH_BYTES).encode(e.prev, state);
+      string.encode(e.json, state);
+      if (signed) signatureCodec.encode(e.signature!, state);
+    },
+    decode(state: DecodeState, source: string, ts: Timestamp): LogEntry {
+      const seq = uint.decode(state);
+      const prev = Uint8Array.from(fixed(HASH_BYTES).decode(state));
+      const json = string.decode(state);
+      checkJsonDepth(json, state.limits.maxDepth);
+      checkCanonicalJson(json);
+      const signature = signed ? Uint8Array.from(signatureCodec.decode(state)) : undefined;
+      return { source, ts, seq, prev, json, hash: entryHash(source, seq, ts, json, prev), signature };
+    },
+  };
+}
+
+export interface LogOptions extends ScuttlebuttOptions {
+  /**
+   * Entries are signed by their author (Ed25519) and every replica checks
+   * the signature before it applies or relays an entry, so no relay can
+   * forge or rewrite anyone's history. Authors' replica ids are their public
+   * keys in hex. Peers must agree (a signed and an unsigned log refuse each
+   * other). Default false.
+   */
+  signed?: boolean;
+  /** This author's Ed25519 secret key (32 bytes; `signing.secretKey()` makes one). Its public key becomes the id. Needed to append to a signed log. */
+  secretKey?: Uint8Array;
+}
 
 /**
  * An append-only event log replicated by scuttlebutt: the "immutable shared
@@ -65,23 +85,41 @@ const logEntryCodec: UpdateCodec<LogEntry> = {
  */
 export class Log extends Scuttlebutt<LogEntry> {
   readonly kind = 'log';
-  readonly updateCodec = logEntryCodec;
+  readonly updateCodec: UpdateCodec<LogEntry>;
+  readonly signed: boolean;
+  private readonly secretKey: Uint8Array | undefined;
   private readonly ordered: LogEntry[] = []; // log order: timestamp, then source
   private readonly arrivals: LogEntry[] = []; // the order applied, for scans
   private readonly heads = new Map<string, LogEntry>();
+  private readonly bySource = new Map<string, LogEntry[]>(); // each source's entries, by seq - 1
 
-  constructor(options: ScuttlebuttOptions = {}) {
-    super(options);
+  constructor(options: LogOptions = {}) {
+    const signed = options.signed ?? options.secretKey !== undefined;
+    const id = options.secretKey === undefined ? options.id : signing.idOf(options.secretKey);
+    if (options.secretKey !== undefined && options.id !== undefined && options.id !== id) {
+      throw errors.invalidArgument('a signed log\'s id is its author\'s public key: leave id out, or give that key in hex');
+    }
+    super({ ...options, id });
+    this.signed = signed;
+    this.secretKey = options.secretKey;
+    this.updateCodec = logEntryCodec(signed);
+  }
+
+  override get descriptor() {
+    return { ...super.descriptor, params: this.signed ? 'signed=ed25519' : '' };
   }
 
   /** Appends a JSON value; returns the new entry's record. */
   append(value: unknown): LogRecord {
-    const json = JSON.stringify(value);
-    if (json === undefined) throw errors.invalidArgument('log values must be JSON-serialisable');
+    const json = canonicalValue(value).text;
     const head = this.heads.get(this.id);
     const seq = (head?.seq ?? 0) + 1;
     const prev = head?.hash ?? GENESIS;
-    const entry = this.localUpdate((ts) => ({ source: this.id, ts, seq, prev, json, hash: entryHash(this.id, seq, ts, json, prev) }));
+    if (this.signed && !this.secretKey) throw errors.invalidArgument('appending to a signed log needs the author\'s secretKey');
+    const entry = this.localUpdate((ts) => {
+      const hash = entryHash(this.id, seq, ts, json, prev);
+      return { source: this.id, ts, seq, prev, json, hash, signature: this.secretKey && signing.sign(hash, this.secretKey) };
+    });
     return record(entry);
   }
 
@@ -101,7 +139,16 @@ export class Log extends Scuttlebutt<LogEntry> {
     return [...this.entries()];
   }
 
-  protected override validateUpdate(entry: LogEntry): void {
+  protected override checkSeen(entry: LogEntry): void {
+    const held = this.bySource.get(entry.source)?.[entry.seq - 1];
+    if (held === undefined || !equalBytes(held.hash, entry.hash)) {
+      throw errors.integrity(`log of ${entry.source}: entry ${entry.seq} is not the one held here (a replay out of place, or a fork)`);
+    }
+  }
+
+  protected override validateUpdate(entry: LogEntry, origin?: unknown): void {
+    // A peer's entry is checked before anything else looks at it; our own writes and our own disk are ours.
+    if (this.signed && origin !== undefined) signing.verify(entry.signature, entry.hash, entry.source);
     const head = this.heads.get(entry.source);
     const expected = (head?.seq ?? 0) + 1;
     if (entry.seq !== expected) {
@@ -120,6 +167,9 @@ export class Log extends Scuttlebutt<LogEntry> {
   protected applyUpdate(entry: LogEntry, origin: unknown): boolean {
     this.heads.set(entry.source, entry);
     this.arrivals.push(entry);
+    let entries = this.bySource.get(entry.source);
+    if (!entries) this.bySource.set(entry.source, (entries = []));
+    entries.push(entry);
     // Entries mostly arrive in order: search back from the end for the slot.
     let i = this.ordered.length;
     while (i > 0 && compareStamps(this.ordered[i - 1].ts, this.ordered[i - 1].source, entry.ts, entry.source) > 0) i--;

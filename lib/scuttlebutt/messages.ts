@@ -58,7 +58,10 @@ function updatesCodec<U extends Update>(payload: UpdateCodec<U>): Codec<UpdatesM
       let ts = 0;
       for (let i = 0; i < count; i++) {
         const delta = uint.decode(state);
-        if (delta === 0 && i > 0) throw errors.decode('timestamps within a batch must increase');
+        // Timestamps start at 1: senders skip what a peer's digest covers, and a
+        // source missing from a digest counts as 0, so an update at 0 would be
+        // accepted here and never sent on.
+        if (delta === 0) throw errors.decode(i === 0 ? 'timestamps start at 1' : 'timestamps within a batch must increase');
         ts += delta;
         if (ts > Number.MAX_SAFE_INTEGER) throw errors.decode('timestamp out of range');
         updates[i] = payload.decode(state, source, ts);

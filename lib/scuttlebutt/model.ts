@@ -3,6 +3,7 @@ import { compareStamps } from '../clock/index.js';
 import { type DecodeState, type EncodeState, string, uint } from '../codec/index.js';
 import { need } from '../codec/codec.js';
 import { checkJsonDepth } from '../codec/values.js';
+import { canonicalValue, checkCanonicalJson } from '../codec/canonical.js';
 import { decodeUtf8, writeUtf8 } from '../codec/primitives.js';
 import { errors } from '../errors.js';
 import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
@@ -72,11 +73,7 @@ const PLAIN_JSON_STRING = /^"[^"\\\u0000-\u001f]*"$/;
 function validateJson(json: string, maxDepth: number): void {
   if (PLAIN_JSON_STRING.test(json)) return;
   checkJsonDepth(json, maxDepth);
-  try {
-    JSON.parse(json);
-  } catch (err) {
-    throw errors.decode('invalid JSON value', err);
-  }
+  checkCanonicalJson(json);
 }
 
 export interface ModelOptions extends ScuttlebuttOptions {}
@@ -99,6 +96,10 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   private readonly store = new Map<string, ModelUpdate>();
   private liveKeys = 0;
   private readonly watchers = new Map<string, Set<ModelListener>>();
+  // With persistence: for each key whose latest update is not yet stored,
+  // the update the disk holds for it (if any), and the same by source.
+  private readonly shadowByKey = new Map<string, ModelUpdate>();
+  private readonly shadowsBySource = new Map<string, Set<ModelUpdate>>();
 
   constructor(options: ModelOptions = {}) {
     super(options);
@@ -107,8 +108,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   /** Sets `key` to `value` (any JSON value) and replicates it. */
   set(key: string, value: unknown): this {
     checkKey(key);
-    const json = JSON.stringify(value);
-    if (json === undefined) throw errors.invalidArgument(`value of ${JSON.stringify(key)} is not JSON-serialisable`);
+    const json = canonicalValue(value).text;
     this.localUpdate((ts) => ({ source: this.id, ts, key, json }));
     return this;
   }
@@ -168,12 +168,47 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     };
   }
 
+  /** `update` (not yet stored) replaces `current`: if the disk holds `current`, remember it until the key is stored again. */
+  private shadow(current: ModelUpdate): void {
+    if (this.isHeld(current)) return; // the disk holds what it held before `current`, already remembered (or nothing)
+    this.setShadow(current.key, current);
+  }
+
+  private setShadow(key: string, stored: ModelUpdate | undefined): void {
+    const old = this.shadowByKey.get(key);
+    if (old) {
+      const set = this.shadowsBySource.get(old.source)!;
+      set.delete(old);
+      if (set.size === 0) this.shadowsBySource.delete(old.source);
+      this.shadowByKey.delete(key);
+    }
+    if (!stored) return;
+    this.shadowByKey.set(key, stored);
+    let set = this.shadowsBySource.get(stored.source);
+    if (!set) this.shadowsBySource.set(stored.source, (set = new Set()));
+    set.add(stored);
+  }
+
+  protected override shadowed(source: string): Iterable<ModelUpdate> | undefined {
+    return this.shadowsBySource.get(source);
+  }
+
+  protected override stored(update: ModelUpdate): void {
+    if (this.shadowByKey.size === 0 && this.store.get(update.key) === update) return;
+    // The disk now holds `update` for its key: it is the shadow if something newer, not yet stored, replaced it.
+    this.setShadow(update.key, this.store.get(update.key) === update ? undefined : update);
+  }
+
   protected retained(): IterableIterator<ModelUpdate> {
     return this.store.values();
   }
 
   override isRetained(update: ModelUpdate): boolean {
-    return this.store.get(update.key) === update;
+    const current = this.store.get(update.key);
+    // An update replaced by one not yet stored still goes out: if the process
+    // dies before its successor reaches the disk, the restarted replica holds
+    // this one, and a peer must hold it too.
+    return current === update || (current !== undefined && this.isHeld(current));
   }
 
   protected applyUpdate(update: ModelUpdate, origin: unknown): boolean {
@@ -183,6 +218,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
       // Delete first, so the key moves to the end: the map's order stays the order of application.
       this.store.delete(update.key);
       this.supersede(current);
+      if (this.holdsUnstored) this.shadow(current);
     }
     this.store.set(update.key, update);
     this.liveKeys += (update.json !== undefined ? 1 : 0) - (current && current.json !== undefined ? 1 : 0);
@@ -200,6 +236,8 @@ export class Model extends Scuttlebutt<ModelUpdate> {
 
 function checkKey(key: string): void {
   if (typeof key !== 'string') throw errors.invalidArgument('keys are strings');
+  // The wire's UTF-8 cannot carry a lone surrogate: peers would get another key.
+  if (!key.isWellFormed()) throw errors.invalidArgument('key has a lone surrogate');
   // A UTF-16 unit is at most 3 UTF-8 bytes: short keys need no count.
   if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) throw errors.invalidArgument(`key longer than ${MAX_KEY_BYTES} bytes`);
 }

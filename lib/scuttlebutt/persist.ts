@@ -35,6 +35,9 @@ export class Persistence extends EventEmitter {
   private writing: Promise<void> = Promise.resolve();
   private scheduled = false;
   private unobserve: (() => void) | undefined;
+  private release: (() => void) | undefined;
+  private appliedSinceWrite = 0; // updates applied since the last batch was cut: relayed once it is stored
+  private closed = false;
 
   private constructor(
     private readonly replica: Scuttlebutt<any>,
@@ -60,6 +63,10 @@ export class Persistence extends EventEmitter {
       if (ownsDb) await root.close();
       throw err;
     }
+    // Relay only what is stored: a replica killed before its write reached
+    // the disk must not have sent it, or it would come back behind its
+    // peers and could reuse the timestamp or sequence number.
+    persistence.release = replica.holdUntilStored();
     persistence.unobserve = replica.observe({
       applied: (update, retained) => persistence.applied(update, retained),
       superseded: (update) => persistence.queue({ type: 'del', key: updateKey(update) }),
@@ -67,16 +74,28 @@ export class Persistence extends EventEmitter {
     return persistence;
   }
 
-  /** Resolves once every update applied so far is in the database. */
+  /**
+   * Resolves once every update applied so far is in the database (and so
+   * relayed to peers). That survives a crash of the process; with
+   * `sync: true` it survives a crash of the machine too.
+   */
   async flush(): Promise<void> {
     if (this.pending.length > 0 || this.clock.size > 0) this.write();
     await this.writing;
   }
 
-  /** Flushes, stops persisting, and closes the database if it was opened from a path. */
+  /**
+   * Flushes, stops persisting, and closes the database if it was opened
+   * from a path. Writes to the replica after this fail with ERR_CLOSED: they
+   * could no longer be stored.
+   */
   async close(): Promise<void> {
-    this.unobserve?.();
+    if (this.closed) return;
+    this.closed = true;
+    this.replica.closeWrites('persisted replica');
     await this.flush();
+    this.unobserve?.();
+    this.release?.();
     if (this.ownsDb) await this.root.close();
   }
 
@@ -110,6 +129,7 @@ export class Persistence extends EventEmitter {
       this.queue({ type: 'put', key: updateKey(update), value: state.buffer });
     }
     this.clock.set(update.source, update.ts);
+    this.appliedSinceWrite++;
     this.schedule();
   }
 
@@ -133,12 +153,18 @@ export class Persistence extends EventEmitter {
     for (const [source, ts] of this.clock) ops.push({ type: 'put', key: `c!${source}`, value: Buffer.from(uintBytes(ts)) });
     this.pending = [];
     this.clock = new Map();
+    const stored = this.appliedSinceWrite;
+    this.appliedSinceWrite = 0;
     if (ops.length === 0) return;
     this.writing = this.writing
       .then(() => this.db.batch(ops, { sync: this.sync } as object))
-      .catch((err) => {
-        this.emit('error', err);
-      });
+      .then(
+        () => this.replica.releaseStored(stored),
+        (err) => {
+          // Not stored, so never relayed: a restart from disk stays consistent with what peers have.
+          this.emit('error', err);
+        },
+      );
   }
 }
 

@@ -46,6 +46,12 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   // An array, replaced (never mutated) on change: it is iterated for every
   // update applied, and a plain indexed loop allocates nothing.
   private observers: UpdateObserver<U>[] = [];
+  // With persistence, updates are relayed only once stored (see holdUntilStored).
+  private gated = false;
+  private held: { update: U; origin: unknown; retained: boolean }[] = [];
+  private heldHead = 0;
+  private readonly heldSet = new Set<U>();
+  private closedBy: string | undefined;
 
   constructor(options: ScuttlebuttOptions = {}) {
     super();
@@ -85,9 +91,103 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     return this.highWater.size === 0;
   }
 
-  /** Every retained update, in the order it was applied (so each source's in timestamp order). */
+  /**
+   * Every retained update, in the order it was applied (so each source's in
+   * timestamp order), up to the first one not yet stored: what is not on
+   * disk is never sent, so a replica that crashes never comes back behind
+   * what its peers have of it. The rest follows as live updates once stored.
+   */
   history(): Iterator<U> & Iterable<U> {
-    return this.retained();
+    const scan = this.retained();
+    if (!this.gated) return scan;
+    const held = this.heldSet;
+    const yielded = new Set<U>();
+    let before: U[] = [];
+    const gated: Iterator<U> & Iterable<U> = {
+      next: () => {
+        if (before.length > 0) return { done: false, value: before.shift()! };
+        const next = scan.next();
+        if (next.done) return next;
+        const update = next.value;
+        // Updates are stored in the order applied, so the ones not yet stored are a suffix.
+        if (held.has(update)) return { done: true, value: undefined };
+        // A stored update replaced in memory by one not yet stored left the
+        // scan's path; the disk still holds it, so it goes out ahead of any
+        // later update of its source, or a peer would count it as had.
+        const shadows = this.shadowed(update.source);
+        if (shadows !== undefined) {
+          for (const shadow of shadows) if (shadow.ts < update.ts && !yielded.has(shadow)) before.push(shadow);
+          if (before.length > 0) {
+            before.sort((a, b) => a.ts - b.ts);
+            for (const shadow of before) yielded.add(shadow);
+            before.push(update);
+            return { done: false, value: before.shift()! };
+          }
+        }
+        return next;
+      },
+      [Symbol.iterator]: () => gated,
+    };
+    return gated;
+  }
+
+  /**
+   * @internal For persistence: from now on an update is relayed to peers
+   * only once `releaseStored` says it is on disk. Returns a function that
+   * turns this off and relays whatever is held.
+   */
+  holdUntilStored(): () => void {
+    this.gated = true;
+    return () => {
+      this.gated = false;
+      this.releaseStored(this.held.length - this.heldHead);
+    };
+  }
+
+  /** True while `update` is applied here but not yet stored (so not yet relayed). */
+  protected isHeld(update: U): boolean {
+    return this.heldSet.has(update);
+  }
+
+  /** True while updates are relayed only once stored (a persisted replica). */
+  protected get holdsUnstored(): boolean {
+    return this.gated;
+  }
+
+  /**
+   * Stored updates of `source` that were replaced in memory by updates not
+   * yet stored: if the process died now, the restarted replica would hold
+   * them, so a peer must get them too. Default none (nothing is replaced).
+   */
+  protected shadowed(_source: string): Iterable<U> | undefined {
+    return undefined;
+  }
+
+  /** `update`, which was retained when applied, is now on disk. */
+  protected stored(_update: U): void {}
+
+  /** @internal The next `count` updates applied (in order) are stored: relay them. */
+  releaseStored(count: number): void {
+    const end = Math.min(this.held.length, this.heldHead + count);
+    for (let i = this.heldHead; i < end; i++) {
+      const { update, origin, retained } = this.held[i];
+      this.heldSet.delete(update);
+      if (retained) this.stored(update);
+      this.peers.relay(update, origin);
+    }
+    this.heldHead = end;
+    if (this.heldHead === this.held.length) {
+      this.held = [];
+      this.heldHead = 0;
+    }
+  }
+
+  /**
+   * @internal The replica's store is closed: later writes, local or from a
+   * peer, fail with ERR_CLOSED instead of living in memory only.
+   */
+  closeWrites(what: string): void {
+    this.closedBy = what;
   }
 
   /**
@@ -97,6 +197,15 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    */
   ingestBatch(updates: U[], origin: unknown): void {
     if (updates.length === 0) return;
+    if (this.closedBy) throw errors.closed(this.closedBy);
+    const last = updates[updates.length - 1];
+    // Only this replica writes in its own name. Its own updates may come back
+    // (a peer relays what it got from us), but never one we have not made:
+    // that would be a forged write, or a reused id, and either makes
+    // replicas differ for good.
+    if (last.source === this.id && last.ts > (this.highWater.get(this.id) ?? 0)) {
+      throw errors.integrity(`peer sent an update in our own name (${JSON.stringify(this.id)}) that we never made`);
+    }
     this.clock.receive(updates[updates.length - 1].ts);
     for (const update of updates) this.ingest(update, origin);
   }
@@ -107,19 +216,28 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    */
   ingest(update: U, origin?: unknown): boolean {
     const seen = this.highWater.get(update.source);
-    if (seen !== undefined && update.ts <= seen) return false;
+    if (seen !== undefined && update.ts <= seen) {
+      if (origin !== undefined) this.checkSeen(update);
+      return false;
+    }
     this.clock.restore(update.ts);
-    this.validateUpdate(update);
+    this.validateUpdate(update, origin);
     this.highWater.set(update.source, update.ts);
     const retained = this.applyUpdate(update, origin);
     const { observers } = this;
     for (let i = 0; i < observers.length; i++) observers[i].applied(update, retained);
-    this.peers.relay(update, origin);
+    if (this.gated) {
+      this.held.push({ update, origin, retained });
+      this.heldSet.add(update);
+    } else {
+      this.peers.relay(update, origin);
+    }
     return true;
   }
 
   /** Adds a local update stamped with the next timestamp of our clock. */
   protected localUpdate(make: (ts: Timestamp) => U): U {
+    if (this.closedBy) throw errors.closed(this.closedBy);
     const update = make(this.clock.now());
     this.ingest(update);
     return update;
@@ -147,7 +265,14 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   }
 
   /** Refuses an update that cannot follow what this replica has (a broken hash chain, say). */
-  protected validateUpdate(_update: U): void {}
+  protected validateUpdate(_update: U, _origin?: unknown): void {}
+
+  /**
+   * A peer's update at or below what this replica has seen of its source: a
+   * duplicate, dropped; a structure whose history is fixed (a log) refuses
+   * one that is not the update it holds (a replay out of place, or a fork).
+   */
+  protected checkSeen(_update: U): void {}
 
   /** Tells observers (persistence) that a retained update was replaced. */
   protected supersede(update: U): void {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_LIMITS, type Limits } from '../codec/index.js';
+import { DEFAULT_LIMITS, type Limits, canonicalValue } from '../codec/index.js';
 import { errors } from '../errors.js';
 import { Replica } from '../session/replica.js';
 import { SessionSet } from '../session/session-set.js';
@@ -183,10 +183,9 @@ function checkContent(content: string | readonly unknown[]): string | unknown[] 
     return content;
   }
   if (!Array.isArray(content)) throw errors.invalidArgument('insert takes a string or an array of values');
-  const json = JSON.stringify(content);
-  if (json === undefined || !json.isWellFormed()) throw errors.invalidArgument('values are not JSON-serialisable');
-  // A copy, so later changes to the caller's objects cannot make replicas differ.
-  return JSON.parse(json) as unknown[];
+  // A copy of exactly what peers will decode, so later changes to the
+  // caller's objects cannot make replicas differ; -0, Infinity, Dates... are refused.
+  return canonicalValue(content).value as unknown[];
 }
 
 function randomClientId(random?: () => number): number {

@@ -2,6 +2,7 @@ import { type DecodeState, type Limits, decodeState, guardDecode, readCount, rea
 import { need } from '../codec/codec.js';
 import { decodeUtf8 } from '../codec/primitives.js';
 import { checkJsonDepth } from '../codec/values.js';
+import { checkCanonicalJson } from '../codec/canonical.js';
 import { errors } from '../errors.js';
 import type { Item } from './item.js';
 import { uintLength } from '../codec/primitives.js';
@@ -412,13 +413,9 @@ function readUpdate(state: DecodeState): DecodedUpdate {
           const length = readLength(state);
           const text = decodeUtf8(state.buffer, state.offset, state.offset + length);
           state.offset += length;
-          checkJsonDepth(text, state.limits.maxDepth - state.depth);
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(text);
-          } catch (err) {
-            throw errors.decode(`invalid JSON in a value run: ${(err as Error).message}`, err);
-          }
+          checkJsonDepth(text, state.limits.maxDepth); // the same budget the API allows (canonical.ts)
+          // Only the canonical spelling: a run is re-encoded when it is split, and must not change.
+          const parsed = checkCanonicalJson(text);
           if (!Array.isArray(parsed)) throw errors.decode('a value run is not a JSON array');
           content = parsed;
           len = parsed.length;

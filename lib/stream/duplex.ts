@@ -5,12 +5,22 @@ import type { Limits } from '../codec/index.js';
 import { ReplicationError, errors } from '../errors.js';
 import { type FrameProtocol, type ProtocolSource, createFrameProtocol } from './frame-protocol.js';
 import { FrameType, type Handshake } from './frames.js';
+import { frameEncoder } from './framing.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Replicable } from '../session/contract.js';
 
 export { DEFAULT_MAX_FRAME_BYTES };
 
 /** Default time a failing stream waits for the peer to read its error frame: 1 s. */
 export const DEFAULT_FAIL_GRACE_MS = 1000;
+/** Default time a peer has to send its handshake: 10 s. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Default time a peer may send no complete frame before it is dropped: 60 s. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** Default time after which a stream with nothing to send sends an empty frame, so an honest quiet peer is never idle: 20 s. */
+export const DEFAULT_KEEPALIVE_MS = 20_000;
+
+// A data frame of no messages: every version of the protocol reads it, and it changes nothing.
+const KEEPALIVE_FRAME = Buffer.from([FrameType.data, 0]);
 
 export interface StreamOptions {
   /** Keep replicating after the initial exchange. Default true; false ends the stream once synced. */
@@ -29,6 +39,23 @@ export interface StreamOptions {
   maxQueued?: number;
   /** How long a failing stream waits for the peer to read its error frame, in ms. Default 1,000. */
   failGraceMs?: number;
+  /**
+   * A network key (at least 16 bytes, or a passphrase): both peers prove
+   * they hold it, by challenge and HMAC, before any state flows; a peer
+   * without it is refused with ERR_AUTH having learnt nothing of the data.
+   * It authenticates; it does not encrypt (see `encrypt` for that). Default none.
+   */
+  key?: Uint8Array | string;
+  /** How long the peer has to send its handshake, in ms; then ERR_TIMEOUT. Default 10,000; 0 waits for ever. */
+  handshakeTimeoutMs?: number;
+  /**
+   * How long the peer may send no complete frame, in ms; then ERR_TIMEOUT. A
+   * half-sent frame does not count, so a peer that trickles bytes is dropped
+   * too. Default 60,000; 0 waits for ever. Keep it above the peer's `keepaliveMs`.
+   */
+  idleTimeoutMs?: number;
+  /** After this long with nothing sent, in ms, send an empty frame so the peer knows we are alive. Default 20,000; 0 never. */
+  keepaliveMs?: number;
 }
 
 /**
@@ -56,15 +83,26 @@ export class ReplicationStream extends DuplexOf {
   private emittedSynced = false;
   private failing: ReplicationError | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  private readonly handshakeDeadline: number;
+  private readonly idleTimeoutMs: number;
+  private readonly keepaliveMs: number;
+  private lastReceived = Date.now();
+  private lastSent = Date.now();
+  private watchdog: NodeJS.Timeout | undefined;
+  private inputEnded = false;
 
   constructor(replica: Replicable | ProtocolSource, options: StreamOptions = {}) {
     const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     const decoder = lps.decode({ limit: maxFrameBytes });
-    const encoder = lps.encode();
+    const encoder = frameEncoder();
     super(decoder, encoder);
     this.decoder = decoder;
     this.encoder = encoder;
     this.failGraceMs = options.failGraceMs ?? DEFAULT_FAIL_GRACE_MS;
+    const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.handshakeDeadline = handshakeTimeoutMs > 0 ? Date.now() + handshakeTimeoutMs : Infinity;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.keepaliveMs = options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
     this.protocol = createFrameProtocol(replica, { ...options, maxFrameBytes });
     this.protocol.onWake = () => this.schedule();
     decoder.on('data', (frame: Buffer) => this.onFrame(frame));
@@ -76,8 +114,12 @@ export class ReplicationStream extends DuplexOf {
       this.schedule(true);
     });
     this.once('close', () => this.teardown());
-    this.once('end', () => this.protocol.close());
+    // Our side has ended: the session goes once the peer's side has ended too (it may still be sending).
+    this.once('end', () => {
+      if (this.inputEnded) this.protocol.close();
+    });
     this.schedule();
+    this.armWatchdog();
   }
 
   /** The peer's handshake, once received. */
@@ -87,6 +129,20 @@ export class ReplicationStream extends DuplexOf {
 
   get synced(): boolean {
     return this.protocol.synced;
+  }
+
+  /**
+   * Input after the stream is destroyed is dropped, not an error: a pipe
+   * from the peer's stream may still hold frames in flight when either side
+   * is torn down, and they can no longer matter.
+   */
+  override write(chunk: any, encoding?: any, cb?: any): boolean {
+    if (this.destroyed) {
+      if (typeof encoding === 'function') encoding();
+      else if (typeof cb === 'function') cb();
+      return false;
+    }
+    return super.write(chunk, encoding, cb);
   }
 
   override destroy(err?: Error | null, cb?: (err: Error | null) => void): this {
@@ -121,6 +177,7 @@ export class ReplicationStream extends DuplexOf {
     try {
       let frame: Buffer | undefined;
       while ((frame = this.protocol.nextFrame()) !== undefined) {
+        this.lastSent = Date.now();
         if (!this.encoder.write(frame)) {
           this.blocked = true; // 'drain' schedules the next flush
           break;
@@ -136,6 +193,7 @@ export class ReplicationStream extends DuplexOf {
 
   private onFrame(frame: Buffer): void {
     if (this.destroyed) return;
+    this.lastReceived = Date.now();
     if (this.failing) {
       // Waiting for the peer to read our error frame; its own error frame ends the wait.
       if (frame[0] === FrameType.error) this.destroy(this.failing);
@@ -148,7 +206,7 @@ export class ReplicationStream extends DuplexOf {
       return;
     }
     if (this.protocol.peerFailure) {
-      this.destroy(this.protocol.peerFailure);
+      this.finish(this.protocol.peerFailure);
       return;
     }
     this.checkSynced();
@@ -157,11 +215,36 @@ export class ReplicationStream extends DuplexOf {
 
   private onInputEnd(): void {
     if (this.failing) {
-      this.destroy(this.failing);
+      this.finish(this.failing);
       return;
     }
-    // The peer is done: so are we. Anything still queued is dropped with the session.
+    // The peer is done sending: so are we, once what we accepted before now is out.
+    this.inputEnded = true;
+    this.close();
     this.protocol.close();
+  }
+
+  /**
+   * Ends the replication gracefully: whatever is queued for the peer now
+   * (writes made in this very tick included) goes out, then our side ends;
+   * the peer does the same when it sees the end, so both sides get
+   * everything written before the close. `replicate().close()` uses it.
+   */
+  close(): void {
+    if (this.destroyed || this.outputEnded) return;
+    if (this.failing) return;
+    // Only once the handshake is done can anything of the data go out; a stream still opening just ends.
+    if (this.protocol.remote !== undefined) {
+      try {
+        let frame: Buffer | undefined;
+        // Past the encoder's high-water mark: the frames wait in its buffer, in order, until the end.
+        while ((frame = this.protocol.nextFrame()) !== undefined) this.encoder.write(frame);
+      } catch (err) {
+        this.fail(coded(err));
+        return;
+      }
+    }
+    // The session stays open: the peer's last writes are still on their way to us.
     this.endOutput();
   }
 
@@ -188,6 +271,58 @@ export class ReplicationStream extends DuplexOf {
     this.graceTimer = setTimeout(() => this.destroy(err), this.failGraceMs);
   }
 
+  /**
+   * Ends with `err`: our readable side ends first, so that whatever it is
+   * piped to (a socket) is ended too, and then the stream is destroyed
+   * with the error; after the grace period at the latest.
+   */
+  private finish(err: ReplicationError): void {
+    this.failing ??= err;
+    this.endOutput();
+    if ((this as unknown as { _readableState: { endEmitted: boolean } })._readableState.endEmitted) {
+      this.destroy(err);
+      return;
+    }
+    this.once('end', () => process.nextTick(() => this.destroy(err)));
+    this.graceTimer ??= setTimeout(() => this.destroy(err), this.failGraceMs);
+  }
+
+  /**
+   * One timer per stream, armed for the nearest of: the handshake deadline,
+   * the idle deadline, the next keepalive. It reads timestamps that frames
+   * update, so a busy stream costs no timer work per frame.
+   */
+  private armWatchdog(): void {
+    if (this.destroyed || this.failing) return;
+    const deadlines: number[] = [];
+    if (this.protocol.remote === undefined) deadlines.push(this.handshakeDeadline);
+    if (this.idleTimeoutMs > 0) deadlines.push(this.lastReceived + this.idleTimeoutMs);
+    if (this.keepaliveMs > 0 && !this.outputEnded && this.protocol.remote !== undefined) deadlines.push(this.lastSent + this.keepaliveMs);
+    const next = Math.min(...deadlines);
+    if (next === Infinity) return;
+    this.watchdog = setTimeout(() => this.onWatchdog(), Math.max(1, next - Date.now()));
+    this.watchdog.unref?.();
+  }
+
+  private onWatchdog(): void {
+    this.watchdog = undefined;
+    if (this.destroyed || this.failing) return;
+    const now = Date.now();
+    if (this.protocol.remote === undefined && now >= this.handshakeDeadline) {
+      this.fail(errors.timeout('the peer sent no handshake in time'));
+      return;
+    }
+    if (this.idleTimeoutMs > 0 && now - this.lastReceived >= this.idleTimeoutMs) {
+      this.fail(errors.timeout(`the peer sent no complete frame for ${this.idleTimeoutMs} ms`));
+      return;
+    }
+    if (this.keepaliveMs > 0 && !this.outputEnded && !this.blocked && now - this.lastSent >= this.keepaliveMs && this.protocol.remote !== undefined) {
+      this.lastSent = now;
+      this.encoder.write(KEEPALIVE_FRAME);
+    }
+    this.armWatchdog();
+  }
+
   private endOutput(): void {
     if (this.outputEnded) return;
     this.outputEnded = true;
@@ -197,6 +332,8 @@ export class ReplicationStream extends DuplexOf {
   private teardown(): void {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
     this.protocol.close();
   }
 }

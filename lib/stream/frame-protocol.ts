@@ -1,9 +1,10 @@
 import { DEFAULT_LIMITS, type Limits } from '../codec/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Replicable } from '../session/contract.js';
 import { WireProtocol, type WireProtocolOptions } from './wire-protocol.js';
+import { NetworkKey } from './network-key.js';
 
 /** The part of StreamOptions a frame protocol takes (the duplex's options, and the WebSocket link's). */
-export type ProtocolOptions = Partial<Omit<WireProtocolOptions, 'limits'>> & { limits?: Partial<Limits> };
+export type ProtocolOptions = Partial<Omit<WireProtocolOptions, 'limits' | 'key'>> & { limits?: Partial<Limits>; key?: Uint8Array | string | NetworkKey };
 
 /**
  * What a transport drives: a WireProtocol, or another I/O-free protocol with
@@ -29,6 +30,7 @@ export function protocolOptions(options: ProtocolOptions = {}): WireProtocolOpti
     readable: options.readable ?? true,
     writable: options.writable ?? true,
     cluster: options.cluster,
+    key: options.key === undefined || options.key instanceof NetworkKey ? options.key : new NetworkKey(options.key),
     maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     maxQueued: options.maxQueued,

@@ -16,6 +16,12 @@ export const FrameType = {
   error: 3,
   /** A multiplexed stream's frame for one structure's channel: channel number, then that channel's frame (lib/mux). */
   channel: 4,
+  /** Network key: 32 random bytes the peer must prove the key over. */
+  challenge: 5,
+  /** Network key: the HMAC over both challenges (see network-key.ts). */
+  proof: 6,
+  /** "I hold your initial state": sent on receiving the peer's synced marker, so `'synced'` means both sides hold both. */
+  received: 7,
 } as const;
 
 export interface Handshake {

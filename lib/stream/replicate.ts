@@ -39,8 +39,11 @@ export function replicate(a: Streamable, b: Streamable, options: StreamOptions =
       return firstError;
     },
     async close() {
-      sa.end();
-      sb.end();
+      // A graceful end where the stream has one: writes made before the close are delivered.
+      for (const stream of [sa, sb] as (Duplex & { close?: () => void })[]) {
+        if (typeof stream.close === 'function') stream.close();
+        else stream.end();
+      }
       await done;
     },
   };

@@ -1,5 +1,6 @@
 import { ReplicationError, errors } from '../errors.js';
-import { type Limits, decodeState, encode, guardDecode, readCount, uint } from '../codec/index.js';
+import { type Limits, decodeState, encode, fixed, guardDecode, readCount, uint } from '../codec/index.js';
+import { CHALLENGE_BYTES, NetworkKey, PROOF_BYTES, type ProofContext } from './network-key.js';
 import { FrameType, type Handshake, PROTOCOL, PROTOCOL_VERSION, errorCodec, handshakeCodec } from './frames.js';
 import type { Descriptor, Session, SessionOptions } from '../session/contract.js';
 
@@ -19,6 +20,10 @@ export interface WireProtocolOptions {
   cluster: string | undefined;
   maxFrameBytes: number;
   limits: Limits;
+  /** Shared secret both peers must prove before any state flows. Default none. */
+  key?: NetworkKey;
+  /** Random bytes for the key's challenge. Default the system's CSPRNG. */
+  randomBytes?: (n: number) => Uint8Array;
   /** Live items queued per peer before a fresh catch-up; default: the structure's. */
   maxQueued?: number;
 }
@@ -31,7 +36,10 @@ export interface WireProtocolOptions {
  */
 export class WireProtocol {
   remote: Handshake | undefined;
-  /** Set once both sides have finished their initial exchange. */
+  /**
+   * Set once both sides hold each other's initial state: we sent ours and
+   * the peer said it has it, and the peer sent its own and we have it.
+   */
   synced = false;
   /** The error that ended this connection, if any. */
   failure: ReplicationError | undefined;
@@ -46,8 +54,17 @@ export class WireProtocol {
   private handshakeSent = false;
   private syncSent = false;
   private remoteSynced = false;
+  private receivedDue = false; // we hold the peer's initial state: tell it
+  private receivedSent = false;
+  private peerHasOurs = false; // the peer said it holds our initial state
   private pending: unknown = undefined; // a pulled message that did not fit the last frame
   private closed = false;
+  // Network key: our challenge, the peer's, whether our proof went out, and whether the peer's checked out.
+  private ownChallenge: Uint8Array | undefined;
+  private peerChallenge: Uint8Array | undefined;
+  private challengeSent = false;
+  private proofSent = false;
+  private authenticated: boolean;
 
   constructor(descriptor: Descriptor, open: (options: SessionOptions) => Session<any>, readonly options: WireProtocolOptions) {
     this.local = {
@@ -71,11 +88,14 @@ export class WireProtocol {
       maxQueued: options.maxQueued,
     });
     this.session.onWake = () => this.onWake?.();
+    this.authenticated = options.key === undefined;
+    // Made now, so that a proof arriving early is checked against it (and fails) rather than waved through.
+    if (options.key) this.ownChallenge = NetworkKey.challenge(options.randomBytes);
   }
 
   /** True in non-live mode once synced: the stream may end. */
   get finished(): boolean {
-    return !this.options.live && this.synced;
+    return !this.options.live && this.synced && this.receivedSent;
   }
 
   /** Handles one frame from the peer. Throws a ReplicationError on anything invalid. */
@@ -85,6 +105,10 @@ export class WireProtocol {
     const type = guardDecode(() => uint.decode(state));
     if (this.remote === undefined && type !== FrameType.handshake && type !== FrameType.error) {
       throw errors.handshake(`expected a handshake, got frame type ${type}`);
+    }
+    // With a network key, nothing but the key exchange counts until the peer has proven it.
+    if (!this.authenticated && (type === FrameType.data || type === FrameType.synced || type === FrameType.received)) {
+      throw errors.auth('the peer sent data before proving the network key');
     }
     switch (type) {
       case FrameType.handshake:
@@ -96,9 +120,38 @@ export class WireProtocol {
         return;
       case FrameType.synced:
         this.expectEnd(state);
+        if (this.remoteSynced) throw errors.decode('second synced marker');
+        // Frames are applied in order: everything of the peer's initial exchange is applied by now.
         this.remoteSynced = true;
+        this.receivedDue = true;
+        this.onWake?.();
         this.updateSynced();
         return;
+      case FrameType.received:
+        this.expectEnd(state);
+        if (!this.syncSent || this.peerHasOurs) throw errors.decode('received marker out of turn');
+        this.peerHasOurs = true;
+        this.updateSynced();
+        return;
+      case FrameType.challenge: {
+        if (!this.options.key) throw errors.auth('the peer requires a network key, and we have none');
+        if (this.peerChallenge) throw errors.decode('second challenge');
+        const challenge = guardDecode(() => fixed(CHALLENGE_BYTES).decode(state));
+        this.expectEnd(state);
+        this.peerChallenge = Uint8Array.from(challenge);
+        return;
+      }
+      case FrameType.proof: {
+        if (!this.options.key) throw errors.auth('the peer requires a network key, and we have none');
+        if (this.authenticated) throw errors.decode('second proof');
+        if (!this.peerChallenge) throw errors.auth('proof before the challenge it answers');
+        const proof = guardDecode(() => fixed(PROOF_BYTES).decode(state));
+        this.expectEnd(state);
+        this.options.key.verify(this.proofContext(), proof);
+        this.authenticated = true;
+        this.startSession();
+        return;
+      }
       case FrameType.error: {
         const { code, message } = guardDecode(() => errorCodec.decode(state));
         this.peerFailure = errors.remote(code, message);
@@ -117,7 +170,24 @@ export class WireProtocol {
       this.handshakeSent = true;
       return frame(FrameType.handshake, handshakeCodec, this.local);
     }
-    if (this.remote === undefined || this.syncSent && this.finished) return undefined;
+    if (this.options.key) {
+      if (!this.challengeSent) {
+        this.challengeSent = true;
+        return Buffer.concat([Buffer.from([FrameType.challenge]), this.ownChallenge!]);
+      }
+      if (!this.proofSent && this.remote !== undefined && this.peerChallenge !== undefined) {
+        this.proofSent = true;
+        return Buffer.concat([Buffer.from([FrameType.proof]), this.options.key.prove(this.proofContext())]);
+      }
+      if (!this.authenticated) return undefined;
+    }
+    if (this.remote === undefined) return undefined;
+    if (this.receivedDue && !this.receivedSent) {
+      this.receivedSent = true;
+      this.updateSynced();
+      return Buffer.from([FrameType.received]);
+    }
+    if (this.syncSent && this.finished) return undefined;
     const data = this.nextDataFrame();
     if (data) return data;
     if (!this.syncSent && this.session.initialSent) {
@@ -157,7 +227,24 @@ export class WireProtocol {
     }
     if (remote.id === local.id) throw errors.handshake(`peer has our own replica id ${JSON.stringify(local.id)}`);
     this.remote = remote;
+    if (this.authenticated) this.startSession();
+    else this.onWake?.(); // our proof may go out now
+  }
+
+  private startSession(): void {
+    const remote = this.remote!;
     this.session.start({ id: remote.id, readable: remote.readable, writable: remote.writable, live: remote.live });
+  }
+
+  private proofContext(): ProofContext {
+    return {
+      ownChallenge: this.ownChallenge!,
+      peerChallenge: this.peerChallenge!,
+      ownId: this.local.id,
+      peerId: this.remote!.id,
+      kind: this.local.kind,
+      name: this.local.name,
+    };
   }
 
   private receiveData(state: ReturnType<typeof decodeState>): void {
@@ -207,7 +294,7 @@ export class WireProtocol {
   }
 
   private updateSynced(): void {
-    if (!this.synced && this.syncSent && this.remoteSynced) this.synced = true;
+    if (!this.synced && this.syncSent && this.remoteSynced && this.peerHasOurs) this.synced = true;
   }
 }
 

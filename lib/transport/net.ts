@@ -2,21 +2,42 @@ import { type Server, type Socket, connect as netConnect, createServer } from 'n
 import pump from 'pump';
 import type { StreamOptions } from '../stream/duplex.js';
 import type { Streamable } from '../stream/replicate.js';
+import type { Duplex } from 'node:stream';
 import type { BackoffOptions } from './backoff.js';
+import { type EncryptOptions, encrypt } from './encrypt.js';
 import { progressOf } from './progress.js';
 import { disconnectInfo } from './reasons.js';
 import { type Attempt, type AttemptEvents, Reconnector } from './reconnector.js';
+
+/** Default bound on open connections per server: 1,024. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+
+export interface ListenOptions extends StreamOptions {
+  /** Most connections open at once; more are closed at once. Default 1,024. */
+  maxConnections?: number;
+  /** Run every connection inside a Noise-encrypted channel (encrypt.ts); plaintext peers are refused. Default off. */
+  encrypt?: EncryptOptions;
+}
 
 /**
  * Serves `replica` over TCP: every accepted socket gets its own replication
  * stream. The transport never knows which structure it carries.
  */
-export function listen(replica: Streamable, port: number, host = '127.0.0.1', options: StreamOptions = {}): Promise<Server> {
+export function listen(replica: Streamable, port: number, host = '127.0.0.1', options: ListenOptions = {}): Promise<Server> {
+  const { maxConnections = DEFAULT_MAX_CONNECTIONS, encrypt: encryption, ...streamOptions } = options;
   const server = createServer((socket) => {
-    const stream = replica.createStream(options);
-    stream.on('error', (err) => server.emit('peerError', err, socket));
-    pump(socket, stream, socket);
+    // Frames go out as they are made: Nagle's algorithm would hold each back for an ACK.
+    socket.setNoDelay(true);
+    const serve = (channel: Duplex) => {
+      const stream = replica.createStream(streamOptions);
+      stream.on('error', (err) => server.emit('peerError', err, socket));
+      pump(channel, stream, channel);
+    };
+    if (encryption) encrypt(socket, false, encryption, serve, (err) => server.emit('peerError', err, socket));
+    else serve(socket);
   });
+  // Peers that never speak are dropped by the stream's handshake and idle timeouts; this bounds how many may wait.
+  server.maxConnections = maxConnections;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -32,6 +53,8 @@ export interface ConnectOptions extends StreamOptions {
   /** Reconnect after the connection drops or fails. Default true. */
   reconnect?: boolean;
   backoff?: BackoffOptions;
+  /** Run the connection inside a Noise-encrypted channel (encrypt.ts). Default off. */
+  encrypt?: EncryptOptions;
 }
 
 /**
@@ -52,7 +75,9 @@ export class Connector extends Reconnector {
 
   protected open(events: AttemptEvents): Attempt {
     const socket: Socket = netConnect(this.options.port, this.options.host ?? '127.0.0.1');
-    const stream = this.replica.createStream(this.options);
+    socket.setNoDelay(true);
+    const { encrypt: encryption, ...streamOptions } = this.options;
+    const stream = this.replica.createStream(streamOptions);
     const seen: Parameters<typeof disconnectInfo>[0] = { closedByUs: false, synced: false };
     let bytes = 0;
     socket.once('connect', () => {
@@ -73,13 +98,25 @@ export class Connector extends Reconnector {
       seen.streamError ??= err;
       this.emit('peerError', err);
     });
-    pump(socket, stream, socket, () => {
+    let over = false;
+    const ended = () => {
+      if (over) return;
+      over = true;
       // The stream emits its error on the next tick after it closes: report once it has.
       setImmediate(() => {
         this.emit('disconnect');
         events.ended(disconnectInfo(seen));
       });
-    });
+    };
+    if (!encryption) pump(socket, stream, socket, ended);
+    else {
+      socket.once('close', ended);
+      encrypt(socket, true, encryption, (channel) => pump(channel, stream, channel, ended), (err) => {
+        seen.streamError ??= err;
+        this.emit('peerError', err);
+        stream.destroy();
+      });
+    }
     return {
       close: () => {
         seen.closedByUs = true;

@@ -89,8 +89,9 @@ test('seq: a list of JSON values, copied on insert', (t) => {
   const copy = new Seq({ clientId: 2 });
   copy.applyUpdate(s.encodeState());
   t.deepEqual(copy.value(), s.value(), 'values replicate');
-  t.equal(codeOf(() => s.insert(0, [() => 1] as unknown[])), undefined, 'functions become null like JSON');
-  t.equal(codeOf(() => s.insert(0, [1n] as unknown[])), 'not coded: TypeError: Do not know how to serialize a BigInt', 'BigInt is refused by JSON');
+  // A value JSON would silently change is refused: the replica must hold what its peers receive.
+  t.equal(codeOf(() => s.insert(0, [() => 1] as unknown[])), 'ERR_INVALID_ARGUMENT', 'functions are refused (JSON would make them null)');
+  t.equal(codeOf(() => s.insert(0, [1n] as unknown[])), 'ERR_INVALID_ARGUMENT', 'BigInt is refused with a coded error');
   t.end();
 });
 

@@ -33,8 +33,9 @@ export function stalledReader<R extends Replica>(spec: StalledReaderSpec<R>, opt
     const writes = spec.writes ?? 400_000;
     const writer = spec.create('writer');
     const reader = spec.create('reader');
-    const out: ReplicationStream = writer.createStream(options);
-    const back: ReplicationStream = reader.createStream(options);
+    // The reader stops reading on purpose, for longer than the idle timeout on a busy machine: no idle timeout here.
+    const out: ReplicationStream = writer.createStream({ idleTimeoutMs: 0, ...options });
+    const back: ReplicationStream = reader.createStream({ idleTimeoutMs: 0, ...options });
     out.pipe(back).pipe(out);
     await until(() => out.synced && back.synced);
 

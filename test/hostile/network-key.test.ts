@@ -1,0 +1,144 @@
+// A network key (item 15): keyed streams pass the compliance suite; a peer
+// with the wrong key, or none, is refused with ERR_AUTH having been sent
+// nothing of the data; a recorded proof cannot be replayed.
+import test from 'tape';
+import pump from 'pump';
+import { PassThrough } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import * as lps from 'length-prefixed-stream';
+import { Log, Model, ReplicationError, connect, listen } from '../../lib/index.js';
+import type { Replica } from '../../lib/session/replica.js';
+import type { StreamOptions } from '../../lib/stream/duplex.js';
+import { FrameType } from '../../lib/stream/frames.js';
+import { compliance } from '../helpers/compliance.js';
+import { wireFrame } from '../helpers/raw-peer.js';
+
+const KEY = 'correct horse battery staple';
+
+compliance({
+  name: 'keyed model',
+  create: (id, name) => new Model({ id, name }),
+  mutate: (m, i) => void m.set(`k${i}`, i),
+  state: (m) => m.toJSON(),
+  streamOptions: { key: KEY },
+  garbageCode: 'ERR_AUTH',
+});
+
+compliance({
+  name: 'keyed log',
+  create: (id, name) => new Log({ id, name }),
+  mutate: (l, i) => void l.append(i),
+  state: (l) => l.toJSON(),
+  streamOptions: { key: new TextEncoder().encode('0123456789abcdef0123456789abcdef') },
+  garbageCode: 'ERR_AUTH',
+});
+
+interface Outcome {
+  errors: (string | undefined)[];
+  /** Frame types each side sent the other. */
+  sent: [number[], number[]];
+}
+
+/** Pipes a stream of `a` and one of `b` together, recording every frame each sends. */
+function run(a: Replica, optionsA: StreamOptions, b: Replica, optionsB: StreamOptions): Promise<Outcome> {
+  const sa = a.createStream(optionsA);
+  const sb = b.createStream(optionsB);
+  const sent: [number[], number[]] = [[], []];
+  const tap = (into: number[]) => {
+    const through = new PassThrough();
+    const decoder = lps.decode();
+    through.pipe(decoder);
+    decoder.on('data', (frame: Buffer) => into.push(frame[0]));
+    return through;
+  };
+  const errors: (string | undefined)[] = [undefined, undefined];
+  sa.on('error', (err) => (errors[0] ??= err instanceof ReplicationError ? err.code : `uncoded ${err.message}`));
+  sb.on('error', (err) => (errors[1] ??= err instanceof ReplicationError ? err.code : `uncoded ${err.message}`));
+  return new Promise((resolve) => pump(sa, tap(sent[0]), sb, tap(sent[1]), sa, () => setImmediate(() => resolve({ errors, sent }))));
+}
+
+const DATA_FRAMES = new Set<number>([FrameType.data, FrameType.synced]);
+
+test('network key: peers with the same key sync; both prove it before any data frame', async (t) => {
+  const [a, b] = [new Model({ id: 'a' }), new Model({ id: 'b' })];
+  a.set('secret', 1);
+  b.set('other', 2);
+  const outcome = await run(a, { key: KEY, live: false }, b, { key: KEY, live: false });
+  t.deepEqual(outcome.errors, [undefined, undefined], 'no error');
+  t.deepEqual(b.toJSON(), { other: 2, secret: 1 }, 'synced');
+  for (const sent of outcome.sent) {
+    const firstData = sent.findIndex((type) => DATA_FRAMES.has(type));
+    t.deepEqual(sent.slice(0, firstData), [FrameType.handshake, FrameType.challenge, FrameType.proof], 'handshake, challenge and proof come first');
+  }
+});
+
+test('network key: a peer with the wrong key is refused with ERR_AUTH and sent nothing of the data', async (t) => {
+  const [a, b] = [new Model({ id: 'a' }), new Model({ id: 'b' })];
+  a.set('secret', 1);
+  b.set('other', 2);
+  const outcome = await run(a, { key: KEY }, b, { key: 'another key of enough bytes' });
+  t.deepEqual(outcome.errors, ['ERR_AUTH', 'ERR_AUTH'], 'both sides fail with ERR_AUTH');
+  t.notOk(outcome.sent[0].some((type) => DATA_FRAMES.has(type)), `a sent no data (${outcome.sent[0]})`);
+  t.notOk(outcome.sent[1].some((type) => DATA_FRAMES.has(type)), `b sent no data (${outcome.sent[1]})`);
+  t.deepEqual([a.toJSON(), b.toJSON()], [{ secret: 1 }, { other: 2 }], 'both untouched');
+});
+
+test('network key: a peer without a key is refused with ERR_AUTH and sent nothing of the data', async (t) => {
+  const [a, b] = [new Model({ id: 'a' }), new Model({ id: 'b' })];
+  a.set('secret', 1);
+  const outcome = await run(a, { key: KEY }, b, {});
+  t.equal(outcome.errors[0], 'ERR_AUTH', `the keyed side refuses (${outcome.errors[0]})`);
+  t.ok(outcome.errors[1] === 'ERR_AUTH', `the unkeyed side is told ERR_AUTH (${outcome.errors[1]})`);
+  t.notOk(outcome.sent[0].some((type) => DATA_FRAMES.has(type)), `the keyed side sent no data (${outcome.sent[0]})`);
+  t.deepEqual(b.toJSON(), {}, 'the unkeyed peer learnt nothing');
+  t.deepEqual(a.toJSON(), { secret: 1 }, 'the keyed replica is untouched');
+});
+
+test('network key: a recorded proof replayed on a new connection is refused (fresh challenges)', async (t) => {
+  const [a, b] = [new Model({ id: 'a' }), new Model({ id: 'b' })];
+  a.set('secret', 1);
+  // Record what b sends a in an honest keyed session.
+  const recorded: Buffer[] = [];
+  const sa = a.createStream({ key: KEY, live: false });
+  const sb = b.createStream({ key: KEY, live: false });
+  const through = new PassThrough();
+  const decoder = lps.decode();
+  through.pipe(decoder);
+  decoder.on('data', (frame: Buffer) => recorded.push(Buffer.from(frame)));
+  await new Promise((resolve) => pump(sb, through, sa, sb, resolve));
+  // Replay it, frame for frame, into a new stream of a.
+  const replayed = a.createStream({ key: KEY });
+  const code = new Promise<string | undefined>((resolve) => {
+    replayed.once('error', (err) => resolve((err as ReplicationError).code));
+    replayed.once('close', () => setImmediate(() => resolve(undefined)));
+  });
+  const out: number[] = [];
+  const outDecoder = lps.decode();
+  outDecoder.on('data', (frame: Buffer) => out.push(frame[0]));
+  replayed.on('data', (chunk: Buffer) => outDecoder.write(chunk));
+  for (const frame of recorded) replayed.write(wireFrame(frame));
+  t.equal(await code, 'ERR_AUTH', 'refused');
+  t.notOk(out.some((type) => DATA_FRAMES.has(type)), 'the replayer was sent no data');
+});
+
+test('network key: listen() and connect() take it', async (t) => {
+  const [server, client, stranger] = [new Model({ id: 'server' }), new Model({ id: 'client' }), new Model({ id: 'stranger' })];
+  server.set('k', 'v');
+  const tcp = await listen(server, 0, '127.0.0.1', { key: KEY });
+  const port = (tcp.address() as AddressInfo).port;
+  const good = connect(client, { port, key: KEY, reconnect: false });
+  await new Promise((resolve) => good.once('synced', resolve));
+  t.equal(client.get('k'), 'v', 'a client with the key syncs');
+  const bad = connect(stranger, { port, reconnect: false });
+  const error = await new Promise<ReplicationError>((resolve) => bad.once('peerError', resolve));
+  t.equal(error.code, 'ERR_AUTH', 'a client without it is refused');
+  t.equal(stranger.get('k'), undefined, 'and learnt nothing');
+  good.close();
+  bad.close();
+  await new Promise((resolve) => tcp.close(resolve));
+});
+
+test('network key: too short a key is refused at createStream', (t) => {
+  t.throws(() => new Model().createStream({ key: 'short' }), /at least 16 bytes/);
+  t.end();
+});
