@@ -3,7 +3,7 @@ import { type DecodeState, bool, optional, string, struct, uint } from '../codec
 
 export const PROTOCOL = 'tendril';
 /** Bumped on any change to the frames or to a structure's messages that old peers cannot read. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /**
  * Frame types, the first varint of every frame.

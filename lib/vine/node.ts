@@ -13,7 +13,7 @@ import { type Resolver, lastWriterWins } from '../merkle/resolve.js';
 import { gossipMembership } from './default-membership.js';
 import { type Hint, HintStore } from './hints.js';
 import type { Member, Membership } from './membership.js';
-import type { VineRequest } from './messages.js';
+import { VINE_PROTOCOL_VERSION, type VineRequest } from './messages.js';
 import { DEFAULTS, type RequestOptions, type VineOptions } from './options.js';
 import { Coordination, type Step, checkQuorum } from './quorum.js';
 import { planRepair } from './read-repair.js';
@@ -640,7 +640,7 @@ export class VineNode<V = unknown> extends EventEmitter {
     const member = this.membership?.members().find((m) => m.id === peer);
     if (!member) throw errors.unavailable(`sync with unknown node ${peer}`, 1, 0, 0);
     const store = await this.store(partition);
-    const socket = await dial({ host: member.host, port: member.port }, { type: 'hello', version: 1, cluster: this.wire.cluster, node: this.id, purpose: 'sync', partition }, this.wire);
+    const socket = await dial({ host: member.host, port: member.port }, { type: 'hello', version: VINE_PROTOCOL_VERSION, cluster: this.wire.cluster, node: this.id, purpose: 'sync', partition }, this.wire);
     this.stats.syncs++;
     await this.pipeSync(store, socket);
   }

@@ -34,7 +34,7 @@ const deltas = (id: string, extra: Partial<Extract<GossipMessage, { type: 'delta
   type: 'deltas',
   id,
   generation: 1,
-  address: `10.0.0.1:${1000 + (id.length % 50000)}`,
+  address: `127.0.0.1:${1000 + (id.length % 50000)}`,
   from: 0,
   version: 1,
   entries: [],
@@ -118,7 +118,7 @@ test('oversized values and keys, bad versions and malformed addresses are refuse
     ['entries out of order', deltas('p1', { version: 5, entries: [{ key: 'a', value: 1, version: 3, expiresAt: undefined }, { key: 'b', value: 1, version: 2, expiresAt: undefined }] }), 'ERR_DECODE'],
     ['entry beyond the run', deltas('p1', { version: 1, entries: [{ key: 'a', value: 1, version: 3, expiresAt: undefined }] }), 'ERR_DECODE'],
     ['malformed address', deltas('p1', { address: '::1:9000' }), 'ERR_DECODE'],
-    ['address with a bad port', deltas('p1', { address: '10.0.0.1:99999' }), 'ERR_DECODE'],
+    ['address with a bad port', deltas('p1', { address: '127.0.0.1:99999' }), 'ERR_DECODE'],
     ['generation at the counter limit', deltas('p1', { generation: 2 ** 52 }), 'ERR_LIMIT'],
   ];
   for (const [what, message, code] of cases) {
