@@ -386,7 +386,7 @@ export class MerkleStore<V = unknown> extends Replica {
    * Waits for pending writes, saves the tree so the next open need not
    * rebuild it, and closes the database if the store opened it.
    */
-  close(): Promise<void> {
+  override close(): Promise<void> {
     return (this.closing ??= this.doClose());
   }
 

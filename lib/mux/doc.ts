@@ -39,8 +39,6 @@ export class Doc extends Replica implements ChannelHost {
   readonly descriptor: Descriptor;
   private readonly members = new Map<string, Replicable>();
   private readonly connections = new Set<MuxProtocol>();
-  private readonly streams = new Set<ReplicationStream>();
-  private closed = false;
 
   constructor(private readonly options: DocOptions = {}) {
     super();
@@ -93,22 +91,13 @@ export class Doc extends Replica implements ChannelHost {
 
   /** A duplex stream carrying every structure of this doc, one channel each. */
   override createStream(options?: StreamOptions): ReplicationStream {
-    if (this.closed) throw errors.closed('doc');
     const stream = super.createStream(options);
     const mux = stream.protocol as unknown as MuxProtocol;
     mux.onChannel = (event) => {
       stream.emit('channel', event);
       this.emit('channel', event, stream);
     };
-    this.streams.add(stream);
-    stream.once('close', () => this.streams.delete(stream));
     return stream;
-  }
-
-  /** Ends every stream of this doc; later `createStream()` calls fail. The structures stay usable. */
-  close(): void {
-    this.closed = true;
-    for (const stream of this.streams) stream.end();
   }
 
   /** @internal The stream shell asks for the connection's protocol here. */

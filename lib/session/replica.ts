@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { errors } from '../errors.js';
 import { ReplicationStream, type StreamOptions } from '../stream/duplex.js';
 import type { Descriptor, Replicable, Session, SessionOptions } from './contract.js';
 
@@ -10,8 +11,40 @@ export abstract class Replica extends EventEmitter implements Replicable {
   abstract readonly descriptor: Descriptor;
   abstract openSession(options: SessionOptions): Session<any>;
 
-  /** A duplex stream that replicates this structure with the peer it is piped to. */
+  private readonly streams = new Set<ReplicationStream>();
+  private streamsClosed = false;
+
+  /** A duplex stream that replicates this structure with the peer it is piped to. Throws ERR_CLOSED after `close()`. */
   createStream(options?: StreamOptions): ReplicationStream {
-    return new ReplicationStream(this, options);
+    if (this.streamsClosed) throw errors.closed(`${this.descriptor.kind} ${JSON.stringify(this.descriptor.name)}`);
+    const stream = new ReplicationStream(this, options);
+    this.streams.add(stream);
+    stream.once('close', () => this.streams.delete(stream));
+    return stream;
+  }
+
+  /**
+   * Ends every stream of this replica, each after sending what it has
+   * queued (as `replicate().close()` does), and refuses new ones. Resolves
+   * once they have closed; a stream whose peer does not end its side within
+   * `graceMs` (default 1,000) is destroyed. The state stays readable.
+   */
+  close(graceMs = 1000): Promise<void> {
+    this.streamsClosed = true;
+    const open = [...this.streams];
+    return new Promise((resolve) => {
+      if (open.length === 0) return resolve();
+      let left = open.length;
+      const timer = setTimeout(() => open.forEach((stream) => stream.destroy()), graceMs);
+      for (const stream of open) {
+        stream.once('close', () => {
+          if (--left > 0) return;
+          clearTimeout(timer);
+          resolve();
+        });
+        stream.on('error', () => {}); // the stream's own listeners hear it; closing must not throw
+        stream.close();
+      }
+    });
   }
 }
