@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LocalCluster, PARTITIONS, VineNode, partitionOf } from '../lib/index.js';
+import { PARTITIONS, VineNode } from '../lib/index.js';
+import { LocalCluster, partitionOf } from '../lib/core.js';
 import { type Row, printTable } from './harness.js';
 
 export async function runVineHealBench(keys = 10_000): Promise<Row> {

@@ -70,5 +70,26 @@ export { MessageLink, type MessageSocket, type MessageLinkEvents } from './trans
 export { Reconnector, type Attempt, type AttemptEvents, type ReconnectOptions } from './transport/reconnector.js';
 export { isPermanent } from './transport/reasons.js';
 
-// The gossip core: the phi accrual detector, one exchange in memory, the session
-export { PhiAccrualDetector, phiOfNormal, GossipSession, exchange, gossipCodec, type GossipMessage, type ExchangeOptions, type ExchangeResult } from './gossip/index.js';
+// The gossip core: the phi accrual detector, one exchange in memory, the session, addresses and defaults
+export {
+  PhiAccrualDetector,
+  phiOfNormal,
+  GossipSession,
+  exchange,
+  gossipCodec,
+  parseAddress,
+  formatAddress,
+  DEFAULT_GOSSIP_LIMITS,
+  DEFAULT_GOSSIP_TIMING,
+  DEFAULT_PHI,
+  type GossipMessage,
+  type ExchangeOptions,
+  type ExchangeResult,
+  type Address,
+} from './gossip/index.js';
+
+// Vine's parts: a key's partition, the membership it runs on (the Gossiper's, or an in-memory one for tests)
+export { partitionOf, LocalCluster, GossipMembership, type Membership as VineMembership, type Member as VineMember } from './vine/index.js';
+
+// Rateless set reconciliation: the coder behind MerkleStore's `reconcile: 'rateless'`
+export { Encoder as RatelessEncoder, Decoder as RatelessDecoder, SymbolPrefix, CodedSymbols, ITEM_BYTES } from './reconcile/index.js';

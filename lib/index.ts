@@ -42,9 +42,6 @@ export { Seq, type SeqOptions, type SeqChange, type DeltaOp } from './seq/index.
 // MerkleStore: a persistent key/value store with siblings
 export { MerkleStore, type MerkleStoreOptions, type Versions, type ChangeEvent, type WriteOptions, type Resolver, type SiblingView } from './merkle/index.js';
 
-// Rateless set reconciliation: the coder behind MerkleStore's `reconcile: 'rateless'`
-export { Encoder as RatelessEncoder, Decoder as RatelessDecoder, SymbolPrefix, CodedSymbols, ITEM_BYTES } from './reconcile/index.js';
-
 // Many structures on one connection (the multiplexer), and WebSocket
 export { Doc, type DocOptions, type StructureClass, type ChannelEvent } from './mux/index.js';
 export {
@@ -64,15 +61,10 @@ export { persist, type AnyPersistence } from './persist.js';
 export type { DeltaPersistence, DeltaPersistOptions } from './crdt/persist.js';
 export type { SeqPersistence, SeqPersistOptions } from './seq/persist.js';
 
-// Gossip: membership and failure detection (grapevine's Gossiper, typed), and its I/O-free core
+// Gossip: membership and failure detection (grapevine's Gossiper, typed)
 export {
   Gossiper,
   Membership,
-  parseAddress,
-  formatAddress,
-  DEFAULT_GOSSIP_LIMITS,
-  DEFAULT_GOSSIP_TIMING,
-  DEFAULT_PHI,
   type GossiperOptions,
   type MembershipOptions,
   type PeerStatus,
@@ -80,7 +72,6 @@ export {
   type GossipLimits,
   type MembershipTiming,
   type PhiOptions,
-  type Address,
 } from './gossip/index.js';
 
 // vine: a Dynamo-style key/value cluster (quorum reads and writes, hinted handoff, read repair, anti-entropy)
@@ -91,13 +82,8 @@ export {
   RemoteVine,
   HashRing,
   PARTITIONS,
-  partitionOf,
-  LocalCluster,
-  GossipMembership,
   type VineOptions,
   type RequestOptions as VineRequestOptions,
   type VineVersions,
   type DataEvent as VineDataEvent,
-  type Membership as VineMembership,
-  type Member as VineMember,
 } from './vine/index.js';
