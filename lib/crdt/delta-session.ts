@@ -69,6 +69,8 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
     }
     if (!this.options.writable) throw errors.decode('delta from a peer we do not accept updates from');
     this.host.receiveDelta(message.delta, this);
+    // The peer holds what it sends: never send it back.
+    this.peerHas?.union(message.delta.context);
   }
 
   protected *catchUpMessages(): Generator<DeltaMessage<S>> {
@@ -84,7 +86,8 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
     }
     // The batch of local changes is taken now: later changes go in a new one.
     this.host.flushLocal();
-    const delta = this.coalesce();
+    const delta = this.unseen(this.coalesce());
+    if (delta === undefined) return this.live.length > 0 ? this.nextLive() : undefined;
     if (this.codec.encodingLength({ type: 'delta', delta }) <= this.options.maxMessageBytes) return this.handOut(delta);
     // Too large for one message (a big batch of local changes): it goes in parts.
     this.parts = statePieces(this.host.storeKind, delta.store, delta.context, this.options.maxMessageBytes);
@@ -97,6 +100,32 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
 
   protected override onClose(): void {
     this.parts = undefined;
+  }
+
+  /**
+   * What of a live delta the peer has not seen. A delta relayed from
+   * another peer often carries entries this peer already holds (it got them
+   * by another path, or sent them to us): they are left out, with their
+   * dots, so that in a mesh a delta does not grow each time it is relayed.
+   * Undefined if nothing is left to tell. The dots of removals stay: a peer
+   * that has seen an add still needs to hear of its removal.
+   */
+  private unseen(delta: Delta<S>): Delta<S> | undefined {
+    const kind = this.host.storeKind;
+    const peer = this.peerHas!;
+    const held = new Map<string, number[]>();
+    kind.forEachDot(delta.store, (replica, seq) => {
+      if (!peer.has(replica, seq)) return;
+      let seqs = held.get(replica);
+      if (seqs === undefined) held.set(replica, (seqs = []));
+      seqs.push(seq);
+    });
+    if (held.size === 0) return delta;
+    for (const seqs of held.values()) seqs.sort((a, b) => a - b);
+    const store = kind.concat([...kind.missing(delta.store, peer)]);
+    const context = delta.context.subtract(held);
+    if (kind.isEmpty(store) && peer.includes(context)) return undefined;
+    return { store, context };
   }
 
   /** A delta leaves: the peer has its dots from now on. */
