@@ -105,6 +105,8 @@ export class ReplicaCluster<R extends Replicable> {
   readonly failures: { at: number; node: string; error: string }[] = [];
   /** Frames sent by connections (handshakes included). */
   frames = 0;
+  /** Bytes of those frames. */
+  frameBytes = 0;
   /** Connections that broke after they had synced (each is redialled). */
   reconnects = 0;
 
@@ -394,6 +396,7 @@ class Pipe {
       const frame = this.guard(() => this.protocol.nextFrame());
       if (!frame) return;
       this.cluster.frames++;
+      this.cluster.frameBytes += frame.length;
       if (!this.end.send(frame)) return;
     }
   }

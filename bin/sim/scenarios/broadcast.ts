@@ -106,6 +106,7 @@ export const broadcast: Scenario = {
       opsAttempted: attempted,
       frames: cluster.frames,
       msgsPerOp: round(msgsPerOp, 2),
+      bytesPerOp: round(ops === 0 ? 0 : cluster.frameBytes / ops),
       latencyMs: { median: round(latencyStats.median), p95: round(latencyStats.p95), p99: round(latencyStats.p99), max: round(latencyStats.max) },
       lost: lost.length,
       divergentNodes: divergent,
