@@ -3,16 +3,15 @@
 // WebSocket per tab with the multiplexer.
 //   npm run demo:browser            (then open the printed address in several tabs)
 //   PORT=8080 npm run demo:browser
-// The server keeps the Doc in memory: Seq and the CRDTs have no persistence
-// yet, so a restarted server starts empty (the tabs' own copies sync back in
-// once they reconnect).
-import { readFileSync } from 'node:fs';
+// The server keeps the text and the list on LevelDB (in .tendril-demo/browser,
+// or under TENDRIL_DEMO_DIR), so a restarted server resumes where it was.
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { Doc, ORSet, Seq, serveWebSocket } from '../../lib/index.js';
+import { Doc, ORSet, Seq, persist, serveWebSocket } from '../../lib/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const source = join(root, 'demo', 'browser');
@@ -31,9 +30,18 @@ async function bundleClient(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
+const dataDir = resolve(process.env.TENDRIL_DEMO_DIR ?? '.tendril-demo', 'browser');
+mkdirSync(dataDir, { recursive: true });
 const doc = new Doc({ name: 'demo' });
-doc.get('text', Seq);
-doc.get('list', ORSet);
+// A restarted Seq takes a fresh client id and loads its stored elements; the
+// list keeps its replica id, so its own event numbers carry on from disk.
+const stores = await Promise.all([
+  persist(doc.get('text', Seq), join(dataDir, 'text')),
+  persist(doc.get('list', ORSet, { id: 'demo-server' }), join(dataDir, 'list')),
+]);
+process.once('SIGINT', () => {
+  void Promise.all(stores.map((store) => store.close())).finally(() => process.exit(0));
+});
 
 const page = readFileSync(join(source, 'index.html'));
 const client = await bundleClient();

@@ -1,10 +1,12 @@
 // The browser demo, end to end in a real browser: headless Chromium (the
 // system's `chromium` package) driven by playwright-core opens two pages of
-// `npm run demo:browser`, types in one and sees the text in the other.
+// `npm run demo:browser`, types in one and sees the text in the other; then
+// the server is killed and restarted on its data, and a fresh page sees it all.
 // Skipped, with the reason printed, only where no Chromium can be found.
 import test from 'tape';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { until } from '../helpers/compliance.js';
@@ -32,19 +34,27 @@ const chromium = findChromium();
 const skip = chromium === undefined ? 'no Chromium found (install the chromium package, or set CHROMIUM_PATH)' : false;
 if (skip) console.log(`# skipping the browser end-to-end test: ${skip}`);
 
-test('browser demo: text typed in one tab appears in the other, and so does a list item', { skip, timeout: 4 * TIMEOUT_MS }, async (t) => {
-  const { chromium: driver } = await import('playwright-core');
-  const server: ChildProcess = spawn(process.execPath, [join(root, 'dist', 'demo', 'browser', 'server.js')], {
-    env: { ...process.env, PORT: '0' },
+/** Starts the demo's server on `dataDir`; resolves with the process and the page's address. */
+async function startServer(dataDir: string): Promise<{ server: ChildProcess; url: string }> {
+  const server = spawn(process.execPath, [join(root, 'dist', 'demo', 'browser', 'server.js')], {
+    env: { ...process.env, PORT: '0', TENDRIL_DEMO_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   server.stdout!.on('data', (chunk) => (output += chunk));
   server.stderr!.on('data', (chunk) => (output += chunk));
+  const address = /open (http:\/\/127\.0\.0\.1:\d+\/)/;
+  await until(() => address.test(output) || server.exitCode !== null, TIMEOUT_MS);
+  if (!address.test(output)) throw new Error(`the demo server did not start: ${output}`);
+  return { server, url: address.exec(output)![1]! };
+}
+
+test('browser demo: text typed in one tab appears in the other, and so does a list item; a restarted server keeps both', { skip, timeout: 4 * TIMEOUT_MS }, async (t) => {
+  const { chromium: driver } = await import('playwright-core');
+  const dataDir = mkdtempSync(join(tmpdir(), 'tendril-browser-demo-'));
+  let { server, url } = await startServer(dataDir);
   const browser = await driver.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox'] });
   try {
-    await until(() => /open (http:\/\/127\.0\.0\.1:\d+\/)/.test(output), TIMEOUT_MS);
-    const url = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)![1]!;
     const context = await browser.newContext({ viewport: { width: 900, height: 640 } });
     const [one, two] = [await context.newPage(), await context.newPage()];
     const errors: string[] = [];
@@ -74,8 +84,21 @@ test('browser demo: text typed in one tab appears in the other, and so does a li
       await one.screenshot({ path: process.env.TENDRIL_SCREENSHOT });
       console.log(`# screenshot: ${process.env.TENDRIL_SCREENSHOT}`);
     }
+
+    await context.close();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the last changes reach the disk (written each tick)
+    server.kill('SIGKILL');
+    await new Promise((resolve) => server.once('exit', resolve));
+    ({ server, url } = await startServer(dataDir));
+    const fresh = await (await browser.newContext()).newPage();
+    await fresh.goto(url);
+    await fresh.waitForSelector('#status.synced', { timeout: TIMEOUT_MS });
+    await textIs(fresh, 'hello from tab one, and two');
+    await fresh.waitForSelector('#items li:has-text("milk")', { timeout: TIMEOUT_MS });
+    t.pass('after a SIGKILL and a restart, a fresh page gets the text and the list from the server\'s disk');
   } finally {
     await browser.close();
     server.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });
