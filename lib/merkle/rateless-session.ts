@@ -1,22 +1,20 @@
 import { decode } from '../codec/index.js';
-import { ReplicationError, errors } from '../errors.js';
+import { errors } from '../errors.js';
 import { CodedSymbols } from '../reconcile/coded-symbols.js';
 import { Decoder } from '../reconcile/decoder.js';
 import type { PrefixSource, SymbolPrefix } from '../reconcile/prefix.js';
 import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
 import { gate } from '../session/gate.js';
-import { LiveQueue } from '../session/live-queue.js';
 import type { DecodedMessage, EntryMessage, MerkleMessage, SymbolsMessage } from './messages.js';
 import { merkleMessageCodec } from './messages.js';
 import { decodeRecord } from './record.js';
-import { type LiveEntry, type MerkleHost, MerkleSession } from './session.js';
+import { type MerkleHost, MerkleSession } from './session.js';
+import { type LiveEntry, LiveEntries } from './live-entries.js';
 import { itemPosition } from './store-symbols.js';
 import { leafHash } from './hash.js';
 import { runs } from './bucket-runs.js';
 import { Outbox } from './outbox.js';
 
-/** Most live writes queued for one peer (as for the walk). */
-const MAX_QUEUED = 1 << 16;
 /**
  * Symbols sent before the decoder has answered: enough for a difference of
  * about 40 items (20 keys changed) in one round trip, 1.7 KiB at 25-28
@@ -69,8 +67,7 @@ export class RatelessSession implements Session<MerkleMessage> {
   private peer: PeerInfo | undefined;
   private sendsData = false;
   private initiator = false;
-  private readonly live: LiveQueue<LiveEntry>;
-  private leave: (() => void) | undefined;
+  private readonly live: LiveEntries;
   private ready = false;
   private closed = false;
   private readonly outbox = new Outbox(() => this.wake());
@@ -102,7 +99,7 @@ export class RatelessSession implements Session<MerkleMessage> {
     private readonly store: RatelessHost,
     private readonly options: SessionOptions,
   ) {
-    this.live = new LiveQueue(options.maxQueued ?? MAX_QUEUED);
+    this.live = new LiveEntries(options.maxQueued, this.outbox);
   }
 
   get initialSent(): boolean {
@@ -124,7 +121,7 @@ export class RatelessSession implements Session<MerkleMessage> {
     this.sendsData = gate(this.options, peer).sending;
     this.initiator = this.store.id < peer.id;
     this.store.sessions.add(this);
-    if (this.sendsData && this.options.live) this.leave = this.store.peers.add(this);
+    if (this.sendsData && this.options.live) this.live.join(this.store.peers, this);
     this.store
       .ready()
       .then(() => this.store.symbols())
@@ -205,16 +202,14 @@ export class RatelessSession implements Session<MerkleMessage> {
       const allowed = Math.min(this.budget, this.allowed) - this.sent;
       if (allowed > 0) return this.symbolBatch(allowed);
     }
-    const entry = this.live.shift();
-    return entry && { type: 'entry', key: entry.key, record: entry.record };
+    return this.live.next();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.store.sessions.delete(this);
-    this.leave?.();
-    this.live.clear();
+    this.live.close();
     this.walk?.close();
     this.outbox.close();
   }
@@ -225,7 +220,7 @@ export class RatelessSession implements Session<MerkleMessage> {
 
   offer(entry: LiveEntry): void {
     if (this.closed) return;
-    if (!this.live.push(entry)) this.outbox.fail(errors.limit('live writes queued for a peer that does not read (reconnect to resync)', this.live.limit + 1, this.live.limit));
+    this.live.offer(entry);
     this.wake();
   }
 
@@ -348,13 +343,11 @@ export class RatelessSession implements Session<MerkleMessage> {
     this.source = undefined;
     this.local = undefined;
     this.decoder = undefined;
-    this.leave?.();
-    this.leave = undefined;
     const walk = new MerkleSession(this.store, this.options);
     walk.onWake = () => this.wake();
     this.walk = walk;
     walk.start(this.peer!);
-    for (let entry = this.live.shift(); entry; entry = this.live.shift()) walk.offer(entry);
+    this.live.handOver(walk); // the walk takes the live writes from here on
     this.wake();
   }
 

@@ -1,13 +1,13 @@
 import { type ValueEncoding, decode } from '../codec/index.js';
-import { ReplicationError, errors } from '../errors.js';
+import { errors } from '../errors.js';
 import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
 import { gate } from '../session/gate.js';
-import { LiveQueue } from '../session/live-queue.js';
 import type { SessionSet } from '../session/session-set.js';
 import { HASH_BYTES, leafHash } from './hash.js';
 import { type CoveredMessage, type EntryMessage, type HashesMessage, type MerkleMessage, merkleMessageCodec } from './messages.js';
 import { decodeRecord } from './record.js';
 import { runs } from './bucket-runs.js';
+import { type LiveEntry, LiveEntries } from './live-entries.js';
 import { Outbox, sizeOf } from './outbox.js';
 import type { KeyRecord } from './record.js';
 import type { MerkleTree } from './tree.js';
@@ -22,13 +22,6 @@ import type { MerkleTree } from './tree.js';
 const TURN_BYTES = 16 * 1024;
 /** Buckets announced in one `covered` message. */
 const BUCKETS_PER_COVER = 4096;
-/**
- * Most live writes queued for one peer. A Merkle session cannot restart its
- * walk in the middle of a connection, so a peer that falls further behind
- * is disconnected with ERR_LIMIT: the next connection's walk brings it up
- * to date, at the cost of the differing buckets only.
- */
-const MAX_QUEUED = 1 << 16;
 
 /** What a session needs of its store (store.ts). */
 export interface MerkleHost {
@@ -50,11 +43,6 @@ export interface MerkleHost {
   readRuns(runs: Array<[number, number]>): AsyncGenerator<Array<[Uint8Array, Uint8Array]>>;
 }
 
-/** A live write for a peer: the key and its record as stored. */
-export interface LiveEntry {
-  key: string;
-  record: Uint8Array;
-}
 
 /**
  * Anti-entropy with one peer, as an I/O-free state machine.
@@ -82,8 +70,7 @@ export class MerkleSession implements Session<MerkleMessage> {
   private peer: PeerInfo | undefined;
   /** We send data (entries of the walk and live writes): we are readable and the peer writable. */
   private sendsData = false;
-  private readonly live: LiveQueue<LiveEntry>;
-  private leave: (() => void) | undefined;
+  private readonly live: LiveEntries;
   private ready = false;
   private closed = false;
   private readonly outbox = new Outbox(() => this.wake());
@@ -118,7 +105,7 @@ export class MerkleSession implements Session<MerkleMessage> {
     private readonly store: MerkleHost,
     private readonly options: SessionOptions,
   ) {
-    this.live = new LiveQueue(options.maxQueued ?? MAX_QUEUED);
+    this.live = new LiveEntries(options.maxQueued, this.outbox);
   }
 
   /** Our part of the walk is complete and every message of it has been pulled. */
@@ -141,7 +128,7 @@ export class MerkleSession implements Session<MerkleMessage> {
     const initiator = this.store.id < peer.id;
     this.recvLevel = initiator ? -1 : -2;
     this.store.sessions.add(this);
-    if (this.sendsData && this.options.live) this.leave = this.store.peers.add(this);
+    if (this.sendsData && this.options.live) this.live.join(this.store.peers, this);
     this.store.ready().then(
       () => {
         if (this.closed) return;
@@ -175,8 +162,7 @@ export class MerkleSession implements Session<MerkleMessage> {
   pull(): MerkleMessage | undefined {
     if (this.outbox.failure) throw this.outbox.failure;
     if (!this.outbox.pending) {
-      const entry = this.paused ? undefined : this.live.shift();
-      return entry && { type: 'entry', key: entry.key, record: entry.record };
+      return this.paused ? undefined : this.live.next();
     }
     if (this.paused) return undefined;
     if (this.turnBytes >= TURN_BYTES) {
@@ -197,8 +183,7 @@ export class MerkleSession implements Session<MerkleMessage> {
     if (this.closed) return;
     this.closed = true;
     this.store.sessions.delete(this);
-    this.leave?.();
-    this.live.clear();
+    this.live.close();
     this.outbox.close();
     this.seen.clear();
   }
@@ -211,7 +196,7 @@ export class MerkleSession implements Session<MerkleMessage> {
   /** A record changed in the store (not by our peer alone): send it live. */
   offer(entry: LiveEntry): void {
     if (this.closed) return;
-    if (!this.live.push(entry)) this.outbox.fail(errors.limit("live writes queued for a peer that does not read (reconnect to resync)", this.live.limit + 1, this.live.limit));
+    this.live.offer(entry);
     this.wake();
   }
 
