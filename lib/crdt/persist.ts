@@ -1,21 +1,14 @@
-import { EventEmitter } from 'node:events';
 import { decode, encode, uint } from '../codec/index.js';
 import { errors } from '../errors.js';
-import { type Db, UpdateLog } from '../storage/update-log.js';
+import { type LogPersistOptions, LoggedPersistence, OWN_LIMITS } from '../storage/logged-persistence.js';
+import type { Db, UpdateLog } from '../storage/update-log.js';
 import type { DeltaReplica } from './delta-replica.js';
 import type { Delta, DeltaMessage } from './delta.js';
 
-export interface DeltaPersistOptions {
-  /** Sublevel that holds this structure, so one database can hold many. Default: the document name. */
-  sublevel?: string;
-  /** Write with `sync: true` (survives a machine crash, slower). Default false. */
-  sync?: boolean;
-}
+export type DeltaPersistOptions = LogPersistOptions;
 
 /** Own sequence numbers reserved on disk ahead of use: a restart starts past them, so none is ever issued twice. */
 const RESERVE = 1 << 20;
-/** The log is compacted into a snapshot once it holds more bytes than the snapshot, and at least this many. */
-const MIN_COMPACT_BYTES = 64 * 1024;
 /** Bytes of state per snapshot chunk. */
 const CHUNK_BYTES = 256 * 1024;
 
@@ -27,63 +20,36 @@ const CHUNK_BYTES = 256 * 1024;
  * one delta), batched per tick, and compacts the log into a snapshot once
  * the log outgrows it, so the stored size stays proportional to the state.
  * A restarted replica holds its causal context again, so a reconnect sends
- * only what it missed.
+ * only what it missed (see LoggedPersistence).
  *
  * Own sequence numbers are reserved on disk a million at a time: a replica
  * that crashed after sending changes it had not yet stored restarts past
  * every number it may have used, so it can never issue one twice (the
  * unstored changes are lost everywhere alike, never kept by one replica
  * only).
- *
- * Emits `'error'` if a write fails.
  */
-export class DeltaPersistence extends EventEmitter {
+export class DeltaPersistence extends LoggedPersistence {
   private leave: (() => void) | undefined;
   private reserved = 0;
 
   private constructor(
     private readonly replica: DeltaReplica<any, any>,
-    private readonly log: UpdateLog,
+    log: UpdateLog,
   ) {
-    super();
-    log.on('error', (err) => this.emit('error', err));
-    // Once the log outgrows the snapshot, the next batch replaces both by a fresh snapshot.
-    log.afterWrite = () => {
-      if (log.updateBytes > Math.max(log.snapshotBytes, MIN_COMPACT_BYTES)) log.compact(() => this.snapshot());
-    };
+    super(log);
   }
 
   static async open(replica: DeltaReplica<any, any>, db: Db | string, options: DeltaPersistOptions = {}): Promise<DeltaPersistence> {
     if (replica.context.replicaCount > 0) throw errors.invalidArgument('persist() needs a fresh replica: this one already holds state');
-    const log = await UpdateLog.open(db, { sublevel: options.sublevel ?? replica.descriptor.name, sync: options.sync });
-    const persistence = new DeltaPersistence(replica, log);
-    try {
-      await persistence.load();
-    } catch (err) {
-      await log.close();
-      throw err;
-    }
-    return persistence;
+    return LoggedPersistence.openLog(db, replica.descriptor.name, options, (log) => new DeltaPersistence(replica, log));
   }
 
-  /** Resolves once every change applied so far is in the database. */
-  async flush(): Promise<void> {
-    await this.log.flush();
-  }
-
-  /** Flushes, stops persisting, and closes the database if it was opened from a path. */
-  async close(): Promise<void> {
+  protected stop(): void {
     this.leave?.();
     this.leave = undefined;
-    await this.log.close();
   }
 
-  /** Bytes stored: the snapshot and the deltas written since. */
-  get storedBytes(): number {
-    return this.log.snapshotBytes + this.log.updateBytes;
-  }
-
-  private async load(): Promise<void> {
+  protected async load(): Promise<void> {
     const replica = this.replica;
     const who = `${replica.descriptor.kind}(${replica.descriptor.params ?? ''}) ${replica.id}`;
     const stored = await this.log.getMeta('owner');
@@ -93,9 +59,8 @@ export class DeltaPersistence extends EventEmitter {
     if (stored === undefined) this.log.putMeta('owner', Buffer.from(who));
     const { snapshot, updates } = await this.log.read();
     // Our own bytes: no peer limits, and no peer checks (they are our own events).
-    const limits = { maxBytes: 2 ** 31, maxItems: 2 ** 31, maxDepth: 256 };
     for (const bytes of [...snapshot, ...updates]) {
-      const message = decode(replica.messages, bytes, limits) as DeltaMessage<any>;
+      const message = decode(replica.messages, bytes, OWN_LIMITS) as DeltaMessage<any>;
       if (message.type !== 'delta') throw errors.decode('a stored record that is not a delta');
       replica.restore(message.delta);
     }
@@ -122,7 +87,7 @@ export class DeltaPersistence extends EventEmitter {
   }
 
   /** The whole state, as the deltas a fresh peer's catch-up would be, encoded. */
-  private snapshot(): Uint8Array[] {
+  protected snapshot(): Uint8Array[] {
     const replica = this.replica;
     return [...replica.stateInPieces(CHUNK_BYTES)].map((delta) => encode(replica.messages, { type: 'delta', delta }));
   }
