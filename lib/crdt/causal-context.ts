@@ -49,10 +49,7 @@ export class CausalContext {
   has(replica: string, seq: number): boolean {
     const r = this.ranges.get(replica);
     if (r === undefined) return false;
-    // One range (a version vector) is the usual case.
-    if (r.length === 2) return seq >= r[0] && seq <= r[1];
-    const i = rangeAtOrBefore(r, seq);
-    return i >= 0 && seq <= r[i * 2 + 1];
+    return inRanges(r, seq);
   }
 
   /** The highest seq seen from `replica`, 0 if none. */
@@ -198,6 +195,14 @@ export function unionRanges(a: number[], b: number[]): number[] {
     } else out.push(start, end);
   }
   return out;
+}
+
+/** Whether `seq` falls in one of the sorted `[start, end]` ranges of `r`. */
+export function inRanges(r: number[], seq: number): boolean {
+  // One range (a version vector) is the usual case.
+  if (r.length === 2) return seq >= r[0] && seq <= r[1];
+  const i = rangeAtOrBefore(r, seq);
+  return i >= 0 && seq <= r[i * 2 + 1];
 }
 
 /** Index of the last range of `r` starting at or before `seq`, -1 if none (binary search). */

@@ -1,3 +1,5 @@
+import { inRanges } from './causal-context.js';
+
 /** Dots are grouped in buckets of this many consecutive seqs, so a range query skips empty stretches. */
 const BUCKET_BITS = 6;
 const BUCKET = 1 << BUCKET_BITS;
@@ -112,15 +114,4 @@ export class DotIndex {
     }
     for (const [seq, key] of [...dots.keys]) if (inRanges(ranges, seq)) fn(seq, key);
   }
-}
-
-function inRanges(r: number[], seq: number): boolean {
-  let lo = 0;
-  let hi = r.length / 2 - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (r[mid * 2] <= seq) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return hi >= 0 && seq <= r[hi * 2 + 1];
 }
