@@ -13,7 +13,16 @@ const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
   model: () => runModelBench({ keys: Number(process.env.BENCH_KEYS ?? 100_000), stallKeys: Number(process.env.BENCH_STALL_KEYS ?? 1_000_000) }),
   crdt: () => runCrdtBench({ elements: Number(process.env.BENCH_ELEMENTS ?? 100_000), runs: Number(process.env.BENCH_RUNS ?? 3) }),
-  merkle: async () => console.log(formatMerkleRows(await runMerkleBench({ keys: process.env.BENCH_MERKLE_KEYS ? Number(process.env.BENCH_MERKLE_KEYS) : undefined }))),
+  merkle: async () =>
+    console.log(
+      formatMerkleRows(
+        await runMerkleBench({
+          keys: process.env.BENCH_MERKLE_KEYS ? Number(process.env.BENCH_MERKLE_KEYS) : undefined,
+          // BENCH_MERKLE_OPEN_ONLY=1: only the open rows (load, rebuild, open after a crash).
+          diffs: process.env.BENCH_MERKLE_OPEN_ONLY ? [] : undefined,
+        }),
+      ),
+    ),
   reconcile: async () => {
     console.log(formatReconcile(await runReconcileBench({ keys: process.env.BENCH_RECONCILE_KEYS ? Number(process.env.BENCH_RECONCILE_KEYS) : undefined })));
     console.log(formatReconcileSim(await runReconcileSimBench()));

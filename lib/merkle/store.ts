@@ -16,6 +16,7 @@ import { DEFAULT_SYMBOL_PREFIX, StoreSymbols } from './store-symbols.js';
 import type { SymbolPrefix } from '../reconcile/prefix.js';
 import { SessionSet } from '../session/session-set.js';
 import { MerkleTree, checkDepth } from './tree.js';
+import { type JournalLevel, type MetaLevel, SavedTree } from './saved-tree.js';
 
 /** Default tree depth: 2^16 buckets, 2 MiB of hashes; about log2(expected keys) is the right depth. */
 export const DEFAULT_DEPTH = 16;
@@ -64,6 +65,13 @@ export interface MerkleStoreOptions<V = unknown> {
   reconcile?: 'merkle' | 'rateless';
   /** Rateless mode: coded symbols kept up to date, 28 bytes each. Default 32,768 (a difference of about 23,000 entries). */
   symbolPrefix?: number;
+  /**
+   * Buckets changed since the tree was last stored before the store stores
+   * the changed parts again. Bounds the work of an open after a crash
+   * (recomputing the tree above that many buckets) against the bytes
+   * written by checkpoints. Default 2^depth / 16, at least 1,024.
+   */
+  checkpointBuckets?: number;
 }
 
 /** What `get()` returns. */
@@ -139,13 +147,23 @@ export class MerkleStore<V = unknown> extends Replica {
   readonly depth: number;
   /** The tree; undefined until open. */
   tree: MerkleTree | undefined;
-  /** How the tree was obtained at open: loaded from the snapshot of a clean close, or rebuilt from the data. */
-  openedFrom: 'snapshot' | 'rebuild' | undefined;
+  /**
+   * How the tree was obtained at open: loaded as a clean close stored it
+   * (`'snapshot'`), loaded with the journal of the writes since replayed on
+   * top (`'journal'`, after a crash), or rebuilt by hashing every record
+   * (`'rebuild'`: no usable stored tree, or another depth).
+   */
+  openedFrom: 'snapshot' | 'journal' | 'rebuild' | undefined;
+  /** Write batches replayed from the journal at open. */
+  replayedBatches = 0;
 
   private database: AnyLevel | undefined;
   private readonly path: string | undefined;
   private data!: AbstractSublevel<any, any, Uint8Array, Uint8Array>;
-  private meta!: AbstractSublevel<any, any, string, Uint8Array>;
+  private meta!: MetaLevel;
+  private journal!: JournalLevel;
+  private saved!: SavedTree;
+  private readonly checkpointBuckets: number;
   private readonly ownsDb: boolean;
   private readonly resolver: Resolver<V> | undefined;
   private readonly randomId: () => string;
@@ -189,6 +207,8 @@ export class MerkleStore<V = unknown> extends Replica {
     if (this.reconcile !== 'merkle' && this.reconcile !== 'rateless') throw errors.invalidArgument(`reconcile is 'merkle' or 'rateless', got ${String(this.reconcile)}`);
     this.symbolPrefixSize = options.symbolPrefix ?? DEFAULT_SYMBOL_PREFIX;
     if (!Number.isInteger(this.symbolPrefixSize) || this.symbolPrefixSize < 1 || this.symbolPrefixSize > 1 << 24) throw errors.invalidArgument('symbolPrefix is an integer from 1 to 2^24');
+    this.checkpointBuckets = options.checkpointBuckets ?? Math.max(1024, 2 ** this.depth / 16);
+    if (!Number.isInteger(this.checkpointBuckets) || this.checkpointBuckets < 1) throw errors.invalidArgument('checkpointBuckets is a positive integer');
   }
 
   /** The database. A store on a path creates it in `open()`, which loads classic-level only then. */
@@ -201,6 +221,7 @@ export class MerkleStore<V = unknown> extends Replica {
     this.database = db;
     this.data = db.sublevel<Uint8Array, Uint8Array>('d', { keyEncoding: 'view', valueEncoding: 'view' });
     this.meta = db.sublevel<string, Uint8Array>('m', { keyEncoding: 'utf8', valueEncoding: 'view' });
+    this.journal = db.sublevel<Uint8Array, Uint8Array>('j', { keyEncoding: 'view', valueEncoding: 'view' });
   }
 
   get id(): string {
@@ -240,27 +261,22 @@ export class MerkleStore<V = unknown> extends Replica {
     this.replicaId = id;
     const stamp = await this.meta.get('clock');
     if (stamp) this.clock.restore(Number(Buffer.from(stamp).toString('utf8')));
-    const header = await this.meta.get('tree');
-    const parsed = header ? JSON.parse(Buffer.from(header).toString('utf8')) : undefined;
-    const loaded = parsed ? await this.loadSnapshot(parsed) : undefined;
-    // Rateless symbols saved with the tree describe the same data.
-    const savedSymbols = loaded && this.reconcile === 'rateless' ? await this.loadSavedSymbols(parsed.symbols) : undefined;
-    // From here on the data may change, so the snapshot no longer describes it:
-    // drop its header first (durably), so a crash before the next clean close rebuilds.
-    await this.db.batch(
-      [
-        { type: 'del', key: 'tree', sublevel: this.meta },
-        { type: 'put', key: 'id', value: Buffer.from(id), sublevel: this.meta },
-      ],
-      { sync: true } as object,
-    );
+    this.saved = new SavedTree(this.db, this.meta, this.journal, this.depth, this.checkpointBuckets);
+    const loaded = await this.saved.load();
+    // Rateless symbols saved with the tree describe the same data only after a clean close.
+    const savedSymbols = loaded?.clean && this.reconcile === 'rateless' ? await this.loadSavedSymbols(loaded.symbols) : undefined;
     if (loaded) {
-      this.tree = loaded;
-      this.openedFrom = 'snapshot';
+      this.tree = loaded.tree;
+      this.openedFrom = loaded.clean ? 'snapshot' : 'journal';
+      this.replayedBatches = loaded.replayed;
     } else {
       this.tree = await this.buildTree();
       this.openedFrom = 'rebuild';
+      await this.saved.reset(this.tree);
     }
+    // From here on the data may change, so the saved symbols no longer describe it:
+    // mark the stored tree as not cleanly closed (durably) before any write.
+    await this.db.batch([this.saved.openedOp(), { type: 'put', key: 'id', value: Buffer.from(id), sublevel: this.meta }], { sync: true } as object);
     this.isOpen = true;
     if (savedSymbols) this.storeSymbols = savedSymbols;
     if (this.reconcile === 'rateless') this.symbolsStarted = savedSymbols ? Promise.resolve(savedSymbols) : this.startSymbols();
@@ -290,20 +306,6 @@ export class MerkleStore<V = unknown> extends Replica {
       parts.push(chunk);
     }
     return StoreSymbols.fromBytes(header.size, Buffer.concat(parts));
-  }
-
-  private async loadSnapshot(header: { depth: number; hash: string; bytes: number; chunks: number }): Promise<MerkleTree | undefined> {
-    if (header.depth !== this.depth || header.hash !== HASH_NAME || header.bytes !== MerkleTree.byteLength(this.depth)) return undefined;
-    const nodes = new Uint8Array(header.bytes);
-    let at = 0;
-    // One chunk at a time: each read is a turn of the event loop, so loading never blocks it for long.
-    for (let i = 0; i < header.chunks; i++) {
-      const chunk = await this.meta.get(`tree/${i}`);
-      if (!chunk || at + chunk.length > nodes.length) return undefined;
-      nodes.set(chunk, at);
-      at += chunk.length;
-    }
-    return at === header.bytes ? new MerkleTree(this.depth, nodes) : undefined;
   }
 
   /** Builds the tree from every stored record: what `open()` does after a crash. */
@@ -402,20 +404,9 @@ export class MerkleStore<V = unknown> extends Replica {
     if (this.isOpen) {
       await this.flushed();
       for (const session of this.sessions) session.storeClosed();
-      const nodes = this.tree!.nodes;
-      const chunks = Math.ceil(nodes.length / SNAPSHOT_CHUNK);
-      // Chunk by chunk, so no single write blocks the event loop; the header goes last,
-      // so a crash part-way leaves chunks without a header, and the next open rebuilds.
-      for (let i = 0; i < chunks; i++) await this.meta.put(`tree/${i}`, nodes.subarray(i * SNAPSHOT_CHUNK, (i + 1) * SNAPSHOT_CHUNK));
       const symbols = await this.saveSymbols();
-      const header = { depth: this.depth, hash: HASH_NAME, bytes: nodes.length, chunks, symbols };
-      await this.db.batch(
-        [
-          { type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta },
-          { type: 'put', key: 'tree', value: Buffer.from(JSON.stringify(header)), sublevel: this.meta },
-        ],
-        { sync: true } as object,
-      );
+      // Only the parts of the tree that changed since the last checkpoint are written; the header goes last.
+      await this.saved.close(symbols, [{ type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta }]);
       this.isOpen = false;
     }
     if (this.ownsDb) await this.database?.close();
@@ -627,18 +618,24 @@ export class MerkleStore<V = unknown> extends Replica {
     const changed = [...slots.values()].filter((s) => s.changed);
     const encoded = new Map<Slot, Buffer>();
     for (const slot of changed) encoded.set(slot, encodeRecord(slot.record));
-    if (changed.length > 0) {
-      await this.db.batch(
-        changed.map((slot) => ({ type: 'put' as const, key: slot.stored, value: encoded.get(slot)!, sublevel: this.data })),
-        { sync: this.sync || group.some((op) => op.sync === true) } as object,
-      );
-    }
     const leaves = changed.map((slot) => {
       const keyBytes = slot.stored.subarray(4);
       const position = ((slot.stored[0] << 24) | (slot.stored[1] << 16) | (slot.stored[2] << 8) | slot.stored[3]) >>> 0;
       return { bucket: tree.bucketOf(position), before: slot.before && leafHash(keyBytes, slot.before), after: leafHash(keyBytes, encoded.get(slot)!) };
     });
-    tree.updateMany(leaves);
+    if (changed.length > 0) {
+      // The new bucket hashes go into the same atomic batch as the records, so an open after a crash replays them instead of rehashing the data.
+      const entry = this.saved.entry(leaves);
+      await this.db.batch(
+        [
+          ...changed.map((slot) => ({ type: 'put' as const, key: slot.stored, value: encoded.get(slot)!, sublevel: this.data })),
+          { type: 'put' as const, key: entry.key, value: entry.value, sublevel: this.journal },
+        ],
+        { sync: this.sync || group.some((op) => op.sync === true) } as object,
+      );
+      tree.updateMany(leaves);
+      this.saved.written(entry);
+    }
     const symbols = this.storeSymbols;
     if (symbols) changed.forEach((slot, i) => symbols.change(slot.stored, leaves[i].before, leaves[i].after));
     for (const op of group) op.resolve(op.kind === 'barrier' ? '' : encodeContext(contexts.get(op)!.context));
