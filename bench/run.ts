@@ -5,6 +5,7 @@ import { runModelBench } from './model/index.js';
 import { runCrdtBench } from './crdt/index.js';
 import { formatMerkleRows, runMerkleBench } from './merkle.js';
 import { formatSeqBench, runSeqBench } from './seq.js';
+import { formatSeqLive, runSeqLiveBench } from './seq-live.js';
 import { formatReconcile, formatReconcileSim, runReconcileBench, runReconcileSimBench } from './reconcile.js';
 import { runVineBench } from './vine.js';
 import { runVineHealBench } from './vine-heal.js';
@@ -28,6 +29,7 @@ const benches: Record<string, () => Promise<unknown>> = {
     console.log(formatReconcileSim(await runReconcileSimBench()));
   },
   seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000, traceEdits: Number(process.env.TRACE_EDITS ?? 200_000) }))),
+  'seq-live': async () => console.log(formatSeqLive(runSeqLiveBench({ edits: Number(process.env.SEQ_LIVE_EDITS ?? 100_000) }))),
   bundle: async () => console.log(formatBundleSizes(await runBundleBench())),
   vine: async () => {
     await runVineBench({ phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000) });
