@@ -47,7 +47,7 @@ export interface MerkleBenchOptions {
   rebuild?: boolean;
   /** Also run the whole-store exchange (slow at 1M keys). Default true. */
   wholeStore?: boolean;
-  /** Writes made by the process killed for the "open after a crash" row. Default 60,000 (just under a depth-20 store's checkpoint interval, the most an open replays). */
+  /** Writes made by the process killed for the "open after a crash" row. Default 30,000 (just under a depth-20 store's checkpoint interval of 32,768 buckets: about the most an open replays). */
   crashWrites?: number;
   log?: (line: string) => void;
 }
@@ -149,7 +149,7 @@ async function openRows(root: string, base: string, keys: number, depth: number,
   }
   await clean.close();
 
-  const writes = options.crashWrites ?? 60_000;
+  const writes = options.crashWrites ?? 30_000;
   log(`a child process writes ${writes} keys, then is killed with SIGKILL...`);
   await writeAndKill(path, depth, keys, writes);
   const crashed = new MerkleStore<unknown>({ path, depth });

@@ -69,7 +69,7 @@ export interface MerkleStoreOptions<V = unknown> {
    * Buckets changed since the tree was last stored before the store stores
    * the changed parts again. Bounds the work of an open after a crash
    * (recomputing the tree above that many buckets) against the bytes
-   * written by checkpoints. Default 2^depth / 16, at least 1,024.
+   * written by checkpoints. Default 2^depth / 32, at least 1,024.
    */
   checkpointBuckets?: number;
   /**
@@ -225,7 +225,7 @@ export class MerkleStore<V = unknown> extends Replica {
     if (this.reconcile !== 'merkle' && this.reconcile !== 'rateless') throw errors.invalidArgument(`reconcile is 'merkle' or 'rateless', got ${String(this.reconcile)}`);
     this.symbolPrefixSize = options.symbolPrefix ?? DEFAULT_SYMBOL_PREFIX;
     if (!Number.isInteger(this.symbolPrefixSize) || this.symbolPrefixSize < 1 || this.symbolPrefixSize > 1 << 24) throw errors.invalidArgument('symbolPrefix is an integer from 1 to 2^24');
-    this.checkpointBuckets = options.checkpointBuckets ?? Math.max(1024, 2 ** this.depth / 16);
+    this.checkpointBuckets = options.checkpointBuckets ?? Math.max(1024, 2 ** this.depth / 32);
     if (!Number.isInteger(this.checkpointBuckets) || this.checkpointBuckets < 1) throw errors.invalidArgument('checkpointBuckets is a positive integer');
     this.tombstoneGrace = options.tombstoneGrace;
     if (this.tombstoneGrace !== undefined && (!Number.isInteger(this.tombstoneGrace) || this.tombstoneGrace < 1)) throw errors.invalidArgument('tombstoneGrace is a positive integer of milliseconds');
