@@ -1,4 +1,10 @@
-import type { Item } from './item.js';
+/** What the index needs of a run (item.ts's `IndexedRun`): its neighbours, its block and its visible elements. */
+export interface IndexedRun {
+  left: IndexedRun | null;
+  right: IndexedRun | null;
+  block: Block | null;
+  readonly visible: number;
+}
 
 /** Most runs in one block before it is cut in two. */
 const MAX_BLOCK = 128;
@@ -35,7 +41,7 @@ export class BlockIndex {
   }
 
   /** `item` was just linked into the list: it joins its left neighbour's block (or the right one's). */
-  added(item: Item): void {
+  added(item: IndexedRun): void {
     let block = item.left?.block ?? item.right?.block;
     if (!block) {
       block = new Block();
@@ -49,7 +55,7 @@ export class BlockIndex {
   }
 
   /** A run was cut in two and `right` is its new right part: same block, same visible elements. */
-  splitOff(right: Item): void {
+  splitOff(right: IndexedRun): void {
     const block = right.left!.block!;
     right.block = block;
     block.count++;
@@ -57,7 +63,7 @@ export class BlockIndex {
   }
 
   /** `right` is about to be joined into `left` and leave the list. */
-  joining(left: Item, right: Item): void {
+  joining(left: IndexedRun, right: IndexedRun): void {
     const from = right.block!;
     const moved = right.visible;
     from.count--;
@@ -75,7 +81,7 @@ export class BlockIndex {
   }
 
   /** Visible elements before `item`. */
-  indexOf(item: Item): number {
+  indexOf(item: IndexedRun): number {
     let index = 0;
     const block = item.block!;
     for (let o = item.left; o !== null && o.block === block; o = o.left) index += o.visible;
@@ -86,7 +92,7 @@ export class BlockIndex {
    * Where `item` is: its block's position, its rank among the block's runs
    * (together, its place in document order) and its index.
    */
-  place(item: Item): { pos: number; rank: number; index: number } {
+  place(item: IndexedRun): { pos: number; rank: number; index: number } {
     let index = 0;
     let rank = 0;
     const block = item.block!;
@@ -106,10 +112,10 @@ export class BlockIndex {
   }
 
   /** Cuts a full block in two halves; `near` is any run of it. */
-  private cut(block: Block, near: Item): void {
+  private cut(block: Block, near: IndexedRun): void {
     let first = near;
     while (first.left !== null && first.left.block === block) first = first.left;
-    let item: Item | null = first;
+    let item: IndexedRun | null = first;
     for (let i = 0; i < block.count >> 1; i++) item = item!.right;
     const next = new Block();
     while (item !== null && item.block === block) {
