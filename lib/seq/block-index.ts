@@ -1,4 +1,4 @@
-/** What the index needs of a run (item.ts's `IndexedRun`): its neighbours, its block and its visible elements. */
+/** What the index needs of a run (item.ts's `Item`): its neighbours, its block and its visible elements. */
 export interface IndexedRun {
   left: IndexedRun | null;
   right: IndexedRun | null;
