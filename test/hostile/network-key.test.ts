@@ -6,7 +6,8 @@ import pump from 'pump';
 import { PassThrough } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import * as lps from 'length-prefixed-stream';
-import { Log, Model, ReplicationError, connect, listen } from '../../lib/index.js';
+import { MemoryLevel } from 'memory-level';
+import { Log, MerkleStore, Model, ORSet, ReplicationError, Seq, connect, listen } from '../../lib/index.js';
 import type { Replica } from '../../lib/session/replica.js';
 import type { StreamOptions } from '../../lib/stream/duplex.js';
 import { FrameType } from '../../lib/stream/frames.js';
@@ -30,6 +31,43 @@ compliance({
   mutate: (l, i) => void l.append(i),
   state: (l) => l.toJSON(),
   streamOptions: { key: new TextEncoder().encode('0123456789abcdef0123456789abcdef') },
+  garbageCode: 'ERR_AUTH',
+});
+
+compliance({
+  name: 'keyed orset',
+  create: (id, name) => new ORSet({ id, name }),
+  mutate: (s, i) => {
+    s.add({ n: i });
+    if (i % 3 === 1) s.remove({ n: i - 1 });
+  },
+  state: (s) => s.value(),
+  streamOptions: { key: KEY },
+  garbageCode: 'ERR_AUTH',
+});
+
+compliance({
+  name: 'keyed seq',
+  create: (id, name) => new Seq({ id, name }),
+  mutate: (seq, i) => {
+    if (i % 4 === 3 && seq.length > 0) seq.delete(i % seq.length, 1);
+    else seq.insert(i % (seq.length + 1), `${i}`);
+  },
+  state: (seq) => seq.toArray(),
+  streamOptions: { key: KEY },
+  garbageCode: 'ERR_AUTH',
+});
+
+compliance({
+  name: 'keyed merkle',
+  create: (id, name) => new MerkleStore({ db: new MemoryLevel(), id, name, depth: 8 }),
+  mutate: async (store, i) => {
+    if (i % 7 === 6) await store.del(`k${i - 1}`);
+    else await store.put(`k${i}`, { i, by: store.id });
+  },
+  state: (store) => (store.opened ? store.rootHash : null),
+  close: (store) => store.close(),
+  streamOptions: { key: KEY },
   garbageCode: 'ERR_AUTH',
 });
 
