@@ -10,7 +10,9 @@ import { MemoryLevel } from 'memory-level';
 import { Log, MerkleStore, Model, ORSet, ReplicationError, Seq, connect, listen } from '../../lib/index.js';
 import type { Replica } from '../../lib/session/replica.js';
 import type { StreamOptions } from '../../lib/stream/duplex.js';
-import { FrameType } from '../../lib/stream/frames.js';
+import { FrameType, PROTOCOL_VERSION, handshakeCodec } from '../../lib/stream/frames.js';
+import { decodeState } from '../../lib/codec/index.js';
+import { type AttackPlan, attack } from './attacker.js';
 import { compliance } from '../helpers/compliance.js';
 import { wireFrame } from '../helpers/raw-peer.js';
 
@@ -179,4 +181,38 @@ test('network key: listen() and connect() take it', async (t) => {
 test('network key: too short a key is refused at createStream', (t) => {
   t.throws(() => new Model().createStream({ key: 'short' }), /at least 16 bytes/);
   t.end();
+});
+
+// Item 15 and the threat model: what a peer without the key learns. The
+// handshake travels in clear before any proof; everything after it waits
+// for the peer's proof. A raw TCP peer that tries every order of frames
+// receives the handshake, our challenge, perhaps our proof and the error,
+// and not one byte of state.
+test('network key: a raw peer without the key receives the handshake, a challenge, a proof at most and the error, and no byte of state', async (t) => {
+  const server = new Model({ id: 'server-id', name: 'doc-name' });
+  server.set('secret-key-name', 'secret value');
+  const tcp = await listen(server, 0, '127.0.0.1', { key: KEY, cluster: 'cluster-name' });
+  const port = (tcp.address() as AddressInfo).port;
+  const challenge = Buffer.concat([Buffer.from([FrameType.challenge]), Buffer.alloc(32, 7)]);
+  const bogusProof = Buffer.concat([Buffer.from([FrameType.proof]), Buffer.alloc(32, 9)]);
+  // The last peer hangs up instead of proving: the server just closes (no error frame is owed to a peer that left).
+  const plans: [string, AttackPlan, string | undefined][] = [
+    ['a handshake, then a data frame', { handshake: { cluster: 'cluster-name' }, frames: [Buffer.from([FrameType.data, 0])] }, 'ERR_AUTH'],
+    ['a handshake, then a synced marker', { handshake: { cluster: 'cluster-name' }, frames: [Buffer.from([FrameType.synced])] }, 'ERR_AUTH'],
+    ['a handshake, a challenge and a made-up proof', { handshake: { cluster: 'cluster-name' }, frames: [challenge, bogusProof] }, 'ERR_AUTH'],
+    ['a handshake and a challenge, then it hangs up', { handshake: { cluster: 'cluster-name' }, frames: [challenge], end: true }, undefined],
+  ];
+  for (const [name, plan, expected] of plans) {
+    const { received, code } = await attack(port, server.descriptor, plan);
+    const types = received.map((frame) => frame[0]);
+    t.equal(code, expected, `${name}: ${expected ? `refused with ${expected}` : 'closed'}`);
+    t.ok(types.every((type) => [FrameType.handshake, FrameType.challenge, FrameType.proof, FrameType.error].includes(type as 0)), `${name}: only key-exchange frames came back (${types})`);
+    const all = Buffer.concat(received);
+    t.notOk(all.includes(Buffer.from('secret')), `${name}: no key or value of the state`);
+    // Exactly what the threat model lists as learnt from the handshake.
+    const state = decodeState(received[0].subarray(1));
+    const handshake = handshakeCodec.decode(state);
+    t.deepEqual(handshake, { protocol: 'tendril', version: PROTOCOL_VERSION, kind: 'model', name: 'doc-name', id: 'server-id', cluster: 'cluster-name', params: '', readable: true, writable: true, live: true }, `${name}: the handshake holds protocol, version, kind, document name, replica id, cluster, params and the three flags`);
+  }
+  await new Promise((resolve) => tcp.close(resolve));
 });
