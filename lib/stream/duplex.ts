@@ -217,12 +217,15 @@ export class ReplicationStream extends DuplexOf {
       if (frame[0] === FrameType.error) this.destroy(this.failing);
       return;
     }
+    const opening = this.protocol.remote === undefined;
     try {
       this.protocol.receive(frame);
     } catch (err) {
       this.fail(coded(err));
       return;
     }
+    // The handshake is in: keepalives are due from now on, which the timer armed before it did not count on.
+    if (opening && this.protocol.remote !== undefined) this.rearmWatchdog();
     if (this.protocol.peerFailure) {
       this.finish(this.protocol.peerFailure);
       return;
@@ -320,6 +323,12 @@ export class ReplicationStream extends DuplexOf {
     if (next === Infinity) return;
     this.watchdog = setTimeout(() => this.onWatchdog(), Math.max(1, next - Date.now()));
     this.watchdog.unref?.();
+  }
+
+  private rearmWatchdog(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+    this.armWatchdog();
   }
 
   private onWatchdog(): void {
