@@ -275,8 +275,11 @@ export class SavedTree {
   private markChanged(bucket: number): void {
     this.dirtyBuckets.add(bucket);
     let index = bucket;
-    for (let level = this.depth; level >= 0; level--, index = Math.floor(index / 2)) {
-      this.dirtyChunks.add(Math.floor(this.tree.offset(level, index) / TREE_CHUNK));
+    // Offsets shrink going up: once one falls in the first chunk, so do all the levels above it.
+    for (let level = this.depth; level >= 0; level--, index >>>= 1) {
+      const chunk = Math.floor((((1 << level) - 1 + index) * HASH_BYTES) / TREE_CHUNK);
+      this.dirtyChunks.add(chunk);
+      if (chunk === 0) break;
     }
   }
 }

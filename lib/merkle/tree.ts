@@ -49,7 +49,8 @@ export class MerkleTree {
 
   /** Byte offset of node `index` of `level`. */
   offset(level: number, index: number): number {
-    return (2 ** level - 1 + index) * HASH_BYTES;
+    // A shift, not 2 ** level: this runs for every node of every path (levels stay below 32).
+    return ((1 << level) - 1 + index) * HASH_BYTES;
   }
 
   hash(level: number, index: number): Uint8Array {
@@ -123,19 +124,24 @@ export class MerkleTree {
 
   /** `recomputeAbove` for many buckets (a journal replay), yielding to the event loop after every `slice` nodes. */
   async recomputeAboveSliced(buckets: Iterable<number>, slice = 8192, pause: () => Promise<void> = () => new Promise((r) => setImmediate(r))): Promise<void> {
-    let dirty = new Set(buckets);
+    // Sorted, the parents of a level are the halves with neighbours merged: no set needed.
+    const dirty = Uint32Array.from(buckets).sort();
+    let count = dirty.length;
     let budget = slice;
     for (let level = this.depth - 1; level >= 0; level--) {
-      const parents = new Set<number>();
-      for (const index of dirty) parents.add(Math.floor(index / 2));
-      for (const index of parents) {
-        this.recompute(level, index);
+      let parents = 0;
+      for (let i = 0; i < count; i++) {
+        const parent = dirty[i] >>> 1;
+        if (parents === 0 || dirty[parents - 1] !== parent) dirty[parents++] = parent;
+      }
+      count = parents;
+      for (let i = 0; i < count; i++) {
+        this.recompute(level, dirty[i]);
         if (--budget === 0) {
           budget = slice;
           await pause();
         }
       }
-      dirty = parents;
     }
   }
 
