@@ -1,4 +1,5 @@
 import { SymbolPrefix } from '../reconcile/prefix.js';
+import { SKETCH_BUCKETS } from '../reconcile/sketch.js';
 
 /**
  * Default number of coded symbols a rateless store keeps up to date: 2^15,
@@ -54,26 +55,37 @@ export class StoreSymbols {
   /**
    * The symbols as bytes, to save beside the tree at a clean close: the
    * sum and checksum words, then the counts, little-endian, 28 bytes a
-   * symbol. Only a fully loaded prefix may be saved.
+   * symbol; then the difference sketch (its 128 counters and the item
+   * count, 4 bytes each). Only a fully loaded prefix may be saved.
    */
   toBytes(): Buffer {
     const { words, counts } = this.prefix.symbols;
     const size = this.prefix.size;
-    const out = Buffer.allocUnsafe(size * 28);
+    const out = Buffer.allocUnsafe(StoreSymbols.byteLength(size));
     for (let i = 0; i < size * 6; i++) out.writeUInt32LE(words[i], i * 4);
     for (let i = 0; i < size; i++) out.writeInt32LE(counts[i], size * 24 + i * 4);
+    const sketch = this.prefix.sketch;
+    for (let j = 0; j < SKETCH_BUCKETS; j++) out.writeInt32LE(sketch.counts[j], size * 28 + j * 4);
+    out.writeInt32LE(sketch.items, size * 28 + SKETCH_BUCKETS * 4);
     return out;
+  }
+
+  static byteLength(size: number): number {
+    return size * 28 + SKETCH_BUCKETS * 4 + 4;
   }
 
   /** Symbols saved by `toBytes()`, or undefined if they are not `size` symbols. */
   static fromBytes(size: number, bytes: Uint8Array): StoreSymbols | undefined {
-    if (bytes.length !== size * 28) return undefined;
+    if (bytes.length !== StoreSymbols.byteLength(size)) return undefined;
     const symbols = new StoreSymbols(size);
     symbols.source = 'saved';
     const { words, counts } = symbols.prefix.symbols;
     const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     for (let i = 0; i < size * 6; i++) words[i] = view.readUInt32LE(i * 4);
     for (let i = 0; i < size; i++) counts[i] = view.readInt32LE(size * 24 + i * 4);
+    const sketch = symbols.prefix.sketch;
+    for (let j = 0; j < SKETCH_BUCKETS; j++) sketch.counts[j] = view.readInt32LE(size * 28 + j * 4);
+    sketch.items = view.readInt32LE(size * 28 + SKETCH_BUCKETS * 4);
     return symbols;
   }
 
