@@ -200,7 +200,8 @@ async function tappedSync(a: MerkleStore<unknown>, b: MerkleStore<unknown>): Pro
   const windows = symbols > 0 ? progress + 1 : 0;
   const walkFlights = deepestLevel >= 0 ? deepestLevel + 1 + (covered ? 1 : 0) + (ended ? 1 : 0) : 0;
   const symbolFlights = windows > 0 ? (decodedAt > INITIAL_WINDOW || fellBack ? 2 : 1) + 2 * progress : 0;
-  const ratelessFlights = windows > 0 ? symbolFlights + (fellBack ? 1 : 1 + (ended ? 1 : 0)) : 0;
+  const followUps = sessions.some((s) => s.stats.followUps > 0) ? 1 : 0;
+  const ratelessFlights = windows > 0 ? symbolFlights + (fellBack ? 1 : 1 + (ended ? 1 : 0) + followUps) : 0;
   return { bytes, roundTrips: (1 + ratelessFlights + walkFlights) / 2, symbols, windows, fellBack, decodedAt };
 }
 

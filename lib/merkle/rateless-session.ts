@@ -11,7 +11,7 @@ import { merkleMessageCodec } from './messages.js';
 import { decodeRecord } from './record.js';
 import { type MerkleHost, MerkleSession } from './session.js';
 import { type LiveEntry, LiveEntries } from './live-entries.js';
-import { itemPosition } from './store-symbols.js';
+import { itemPosition, itemVersionSum } from './store-symbols.js';
 import { leafHash } from './hash.js';
 import { runs } from './bucket-runs.js';
 import { Outbox } from './outbox.js';
@@ -93,6 +93,8 @@ export class RatelessSession implements Session<MerkleMessage> {
   private closed = false;
   private readonly outbox = new Outbox(() => this.wake());
   private finished = false;
+  /** The initiator has sent its answers and `end`, and waits for the decoder's `end`. */
+  private answered = false;
   private readonly inbox: MerkleMessage[] = [];
   /** The walk, once we fell back to it. */
   private walk: MerkleSession | undefined;
@@ -122,6 +124,12 @@ export class RatelessSession implements Session<MerkleMessage> {
   /** Symbols the decoder took to decode (for the benchmark's flight count). */
   private decodedAt = 0;
   private progressSent = 0;
+  /** Key positions whose entries we held back because the peer's version looked newer. */
+  private held: number[] = [];
+  /** Leaf hashes of the peer's answers after `decoded`. */
+  private received = new Map<string, string>();
+  /** Entries sent after the peer's `end` (held back, but not covered). */
+  private followUps = 0;
 
   constructor(
     private readonly store: RatelessHost,
@@ -219,9 +227,27 @@ export class RatelessSession implements Session<MerkleMessage> {
       case 'decoded':
         return this.onDecoded(message);
       case 'end':
-        if (this.initiator || !this.decodedSent || this.finished) throw errors.decode('unexpected end message');
+        if (this.initiator) {
+          // The decoder's last word, after any entries it held back and then found not covered.
+          if (!this.answered || this.finished) throw errors.decode('unexpected end message');
+          return this.outbox.enqueue(async () => {
+            await this.store.flushed();
+            this.finished = true;
+            this.wake();
+          });
+        }
+        if (!this.decodedSent || this.finished) throw errors.decode('unexpected end message');
         return this.outbox.enqueue(async () => {
           await this.store.flushed();
+          // What we held back, where the peer's version did not cover ours: one more flight.
+          const held = this.held;
+          const received = this.received;
+          this.held = [];
+          this.received = new Map();
+          if (this.sendsData && held.length > 0) {
+            this.followUps += await this.sendPositions(held, received);
+          }
+          this.outbox.push({ type: 'end' });
           this.finished = true;
           this.wake();
         });
@@ -261,8 +287,8 @@ export class RatelessSession implements Session<MerkleMessage> {
   }
 
   /** What this connection's rateless exchange took, for the benchmark: symbols sent, symbols the decoder needed, `progress` asked. */
-  get stats(): { symbolsSent: number; decodedAt: number; progress: number } {
-    return { symbolsSent: this.sent, decodedAt: this.decodedAt, progress: this.progressSent };
+  get stats(): { symbolsSent: number; decodedAt: number; progress: number; followUps: number } {
+    return { symbolsSent: this.sent, decodedAt: this.decodedAt, progress: this.progressSent, followUps: this.followUps };
   }
 
   // ---- the initiator ----
@@ -289,7 +315,7 @@ export class RatelessSession implements Session<MerkleMessage> {
   }
 
   private onDecoded(m: DecodedMessage): void {
-    if (!this.initiator || this.finished || this.sent === 0) throw errors.decode('unexpected decoded message');
+    if (!this.initiator || this.answered || this.finished || this.sent === 0) throw errors.decode('unexpected decoded message');
     this.stopped = true;
     for (const position of m.positions) this.wanted.push(position);
     if (this.wanted.length > this.sent * 2 + 64) throw errors.limit("key positions asked for", this.wanted.length, this.sent * 2 + 64);
@@ -302,7 +328,7 @@ export class RatelessSession implements Session<MerkleMessage> {
       await this.store.flushed(); // the peer's entries are merged: answer with what we hold now, unless the peer sent just that
       if (this.sendsData) await this.sendPositions(wanted, seen);
       this.outbox.push({ type: 'end' });
-      this.finished = true;
+      this.answered = true;
       this.source = undefined;
     });
   }
@@ -354,10 +380,24 @@ export class RatelessSession implements Session<MerkleMessage> {
     this.decodedSent = true;
     this.decodedAt = decoder.received;
     this.local = undefined;
-    const mine = [...new Set(decoder.localOnly.map(itemPosition))].sort((a, b) => a - b);
     const theirs = [...new Set(decoder.remoteOnly.map(itemPosition))].sort((a, b) => a - b);
+    // A key both sides hold in different versions: if the peer's version sum is larger, its
+    // version has most likely seen ours, so we hold ours back and the peer's alone crosses;
+    // after its entries we send ours only if it was not covered (concurrent writes).
+    const theirSums = new Map<number, number>();
+    for (const item of decoder.remoteOnly) theirSums.set(itemPosition(item), Math.max(theirSums.get(itemPosition(item)) ?? 0, itemVersionSum(item)));
+    const mine = new Set<number>();
+    const held = new Set<number>();
+    for (const item of decoder.localOnly) {
+      const position = itemPosition(item);
+      const theirSum = theirSums.get(position);
+      if (theirSum !== undefined && theirSum > itemVersionSum(item)) held.add(position);
+      else mine.add(position);
+    }
+    for (const position of mine) held.delete(position); // another key at the same position goes now anyway
+    this.held = [...held].sort((a, b) => a - b);
     this.outbox.enqueue(async () => {
-      if (this.sendsData) await this.sendPositions(mine);
+      if (this.sendsData) await this.sendPositions([...mine].sort((a, b) => a - b));
       const perMessage = Math.max(1, Math.floor((this.options.maxMessageBytes - 16) / POSITIONS_PER_MESSAGE_BYTES));
       let start = 0;
       do {
@@ -370,23 +410,26 @@ export class RatelessSession implements Session<MerkleMessage> {
 
   // ---- both ----
 
-  /** Sends every entry stored at the given key positions (ascending). */
-  private async sendPositions(positions: number[], skip?: Map<string, string>): Promise<void> {
-    if (positions.length === 0) return;
+  /** Sends every entry stored at the given key positions (ascending), but not one `skip` says the peer holds; returns how many. */
+  private async sendPositions(positions: number[], skip?: Map<string, string>): Promise<number> {
+    let sent = 0;
+    if (positions.length === 0) return sent;
     const wanted = new Set(positions);
     const shift = 2 ** (32 - this.store.depth);
     const buckets = [...new Set(positions.map((p) => Math.floor(p / shift)))];
     for await (const batch of this.store.readRuns([...runs(buckets)])) {
-      if (this.closed) return;
+      if (this.closed) return sent;
       for (const [storedKey, record] of batch) {
         const position = ((storedKey[0] << 24) | (storedKey[1] << 16) | (storedKey[2] << 8) | storedKey[3]) >>> 0;
         if (!wanted.has(position)) continue;
         const key = Buffer.from(storedKey.subarray(4)).toString('utf8');
         if (skip && skip.get(key) === Buffer.from(leafHash(storedKey.subarray(4), record)).toString('latin1')) continue;
         this.outbox.push({ type: 'entry', key, record });
+        sent++;
       }
       await this.outbox.space();
     }
+    return sent;
   }
 
   private checkEntry(m: EntryMessage) {
@@ -399,6 +442,8 @@ export class RatelessSession implements Session<MerkleMessage> {
     const record = this.checkEntry(m);
     // A record that decoded and checked has exactly one encoding, so its bytes hash as ours would.
     if (this.initiator && !this.stopped) this.seen.set(m.key, Buffer.from(leafHash(Buffer.from(m.key, 'utf8'), m.record)).toString('latin1'));
+    // The decoder notes the sender's answers, to hold back only what they cover.
+    if (!this.initiator && this.decodedSent && !this.finished && this.held.length > 0) this.received.set(m.key, Buffer.from(leafHash(Buffer.from(m.key, 'utf8'), m.record)).toString('latin1'));
     if (!this.options.writable) return;
     for (const sibling of record.siblings) sibling.value = Uint8Array.from(sibling.value);
     this.store.merge(m.key, record, this).catch((err) => this.outbox.fail(err));

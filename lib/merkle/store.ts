@@ -12,7 +12,7 @@ import { type Resolver, type SiblingView, lastWriterWins } from './resolve.js';
 import type { LiveEntry } from './live-entries.js';
 import { MerkleSession } from './session.js';
 import { RatelessSession } from './rateless-session.js';
-import { DEFAULT_SYMBOL_PREFIX, StoreSymbols } from './store-symbols.js';
+import { DEFAULT_SYMBOL_PREFIX, StoreSymbols, entryItem, versionSum } from './store-symbols.js';
 import type { SymbolPrefix } from '../reconcile/prefix.js';
 import { SessionSet } from '../session/session-set.js';
 import { MerkleTree, checkDepth } from './tree.js';
@@ -453,7 +453,7 @@ export class MerkleStore<V = unknown> extends Replica {
     const begin = () => {
       const symbols = new StoreSymbols(this.symbolPrefixSize);
       this.storeSymbols = symbols;
-      symbols.load(this.readBuckets(0, 2 ** this.depth - 1), MerkleStore.leafOf);
+      symbols.load(this.readBuckets(0, 2 ** this.depth - 1), MerkleStore.itemOf);
       return symbols;
     };
     if (!this.draining) return Promise.resolve(begin());
@@ -545,6 +545,11 @@ export class MerkleStore<V = unknown> extends Replica {
     }
   }
 
+  /** The rateless item of a stored key and record (store-symbols.ts). */
+  static itemOf(storedKey: Uint8Array, record: Uint8Array): Uint8Array {
+    return entryItem(storedKey, MerkleStore.leafOf(storedKey, record), versionSum(decodeRecord(record)));
+  }
+
   /** Leaf hash of a stored key and record, as the tree sees it. */
   static leafOf(storedKey: Uint8Array, record: Uint8Array): Uint8Array {
     return leafHash(storedKey.subarray(4), record);
@@ -591,6 +596,7 @@ export class MerkleStore<V = unknown> extends Replica {
       origins: Set<object | undefined>;
       siblingsBefore: number;
       gained: boolean;
+      sumBefore: number;
     }
     const slots = new Map<string, Slot>();
     for (const op of group) if (op.kind !== 'barrier' && !slots.has(op.key)) slots.set(op.key, undefined as unknown as Slot);
@@ -600,7 +606,7 @@ export class MerkleStore<V = unknown> extends Replica {
     keys.forEach((key, i) => {
       const before = befores[i] ?? undefined;
       const record = before ? decodeRecord(before) : EMPTY_RECORD;
-      slots.set(key, { key, stored: storedKeys[i], before, record, changed: false, local: false, origins: new Set(), siblingsBefore: record.siblings.length, gained: false });
+      slots.set(key, { key, stored: storedKeys[i], before, record, changed: false, local: false, origins: new Set(), siblingsBefore: record.siblings.length, gained: false, sumBefore: versionSum(record) });
     });
     const contexts = new Map<Pending, KeyRecord>();
     for (const op of group) {
@@ -640,7 +646,12 @@ export class MerkleStore<V = unknown> extends Replica {
     });
     tree.updateMany(leaves);
     const symbols = this.storeSymbols;
-    if (symbols) changed.forEach((slot, i) => symbols.change(slot.stored, leaves[i].before, leaves[i].after));
+    if (symbols) {
+      changed.forEach((slot, i) => {
+        const before = leaves[i].before;
+        symbols.change(slot.stored, before && { leaf: before, sum: slot.sumBefore }, { leaf: leaves[i].after, sum: versionSum(slot.record) });
+      });
+    }
     for (const op of group) op.resolve(op.kind === 'barrier' ? '' : encodeContext(contexts.get(op)!.context));
     for (const slot of changed) {
       // Echo suppression: skip the one session the record came from, only when nothing else changed it.
