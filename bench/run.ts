@@ -6,6 +6,7 @@ import { runCrdtBench } from './crdt/index.js';
 import { formatMerkleRows, runMerkleBench } from './merkle.js';
 import { formatSeqBench, runSeqBench } from './seq.js';
 import { formatReconcile, formatReconcileSim, runReconcileBench, runReconcileSimBench } from './reconcile.js';
+import { formatSetReconcile, runSetReconcileBench } from './reconcile-sets.js';
 import { runVineBench } from './vine.js';
 import { runVineHealBench } from './vine-heal.js';
 
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   reconcile: async () => {
     console.log(formatReconcile(await runReconcileBench({ keys: process.env.BENCH_RECONCILE_KEYS ? Number(process.env.BENCH_RECONCILE_KEYS) : undefined })));
     console.log(formatReconcileSim(await runReconcileSimBench()));
+    console.log(formatSetReconcile(await runSetReconcileBench()));
   },
   seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000, traceEdits: Number(process.env.TRACE_EDITS ?? 200_000) }))),
   bundle: async () => console.log(formatBundleSizes(await runBundleBench())),
