@@ -27,15 +27,17 @@ export const INITIAL_WINDOW = 40;
 
 /**
  * How many symbols the sender streams, in all, for a difference estimated
- * at `estimate` items (lib/reconcile/sketch.ts): 1.6 per item, which
- * covers the 1.36 to 1.5 a decoding takes (more for small differences)
- * when the estimate is up to 13% low, plus 2√estimate + 6 for the spread
- * of small differences. Measured, one window decodes 9 syncs in 10 or
- * more; the rest cost a `progress` round trip. Too many symbols cost only
- * bytes, and at 1.6 against 1.36 the entries dominate them.
+ * at `estimate` items (lib/reconcile/sketch.ts): 1.75 per item, which
+ * covers the 1.36 to 1.4 a large decoding takes when the estimate is up to
+ * 22% low (the sketch's spread is about 12.5% there), plus 2√estimate for
+ * small differences, where a decoding takes 1.6 to 2 per item and varies
+ * more (below about 17 items the initial window is larger anyway).
+ * Measured, one window decodes 9 syncs in 10 or more; the rest cost a
+ * `progress` round trip. Too many symbols cost only bytes, and past a few
+ * hundred items the entries dominate them.
  */
 export function symbolsFor(estimate: number): number {
-  return Math.ceil(1.6 * estimate + 2 * Math.sqrt(estimate) + 6);
+  return Math.ceil(1.75 * estimate + 2 * Math.sqrt(estimate));
 }
 
 /** Key positions per `decoded` message: 5 bytes each at most. */
