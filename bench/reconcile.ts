@@ -49,6 +49,8 @@ export interface ReconcileBenchOptions {
   diffs?: number[];
   writes?: number;
   seed?: number;
+  /** Which exchanges to run; default all three. */
+  methods?: Array<'rateless' | 'merkle' | 'whole'>;
   log?: (line: string) => void;
 }
 
@@ -69,7 +71,7 @@ export async function runReconcileBench(options: ReconcileBenchOptions = {}): Pr
     const changed = new Set<number>();
     while (changed.size < diffs) changed.add(random.int(0, keys - 1));
     const differing = [...changed].map((i) => `key-${i}`);
-    const methods: Array<'rateless' | 'merkle' | 'whole'> = wholeDone ? ['rateless', 'merkle'] : ['rateless', 'merkle', 'whole'];
+    const methods = (options.methods ?? ['rateless', 'merkle', 'whole']).filter((m) => m !== 'whole' || !wholeDone);
     for (const method of methods) {
       const dirs = [join(root, 'work-a'), join(root, 'work-b')];
       for (const dir of dirs) {
