@@ -301,8 +301,9 @@ export class RatelessSession implements Session<MerkleMessage> {
     const estimate = this.sketch!.estimate(m.items, m.counts);
     this.sketch = undefined;
     if (this.stopped) return; // decoded already
-    // Never below what is already on its way; the decoder knows the initial window.
-    this.allowed = Math.min(this.budget, Math.max(this.sent, symbolsFor(estimate), this.acked));
+    // Never below what is already on its way, nor below one symbol: symbol 0 is what tells
+    // the decoder it is done. (A window may end before the initial one if that has not gone out.)
+    this.allowed = Math.min(this.budget, Math.max(1, this.sent, symbolsFor(estimate), this.acked));
     this.outbox.push({ type: 'window', end: this.allowed });
   }
 
