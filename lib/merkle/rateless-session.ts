@@ -12,7 +12,7 @@ import { decodeRecord } from './record.js';
 import { type MerkleHost, MerkleSession } from './session.js';
 import { type LiveEntry, LiveEntries } from './live-entries.js';
 import { itemPosition, itemVersionSum } from './store-symbols.js';
-import { leafHash } from './hash.js';
+import { keyPosition, leafHash } from './hash.js';
 import { runs } from './bucket-runs.js';
 import { Outbox } from './outbox.js';
 
@@ -128,6 +128,7 @@ export class RatelessSession implements Session<MerkleMessage> {
   private progressSent = 0;
   /** Key positions whose entries we held back because the peer's version looked newer. */
   private held: number[] = [];
+  private heldSet = new Set<number>();
   /** Leaf hashes of the peer's answers after `decoded`. */
   private received = new Map<string, string>();
   /** Entries sent after the peer's `end` (held back, but not covered). */
@@ -245,6 +246,7 @@ export class RatelessSession implements Session<MerkleMessage> {
           const held = this.held;
           const received = this.received;
           this.held = [];
+          this.heldSet = new Set();
           this.received = new Map();
           if (this.sendsData && held.length > 0) {
             this.followUps += await this.sendPositions(held, received);
@@ -399,6 +401,7 @@ export class RatelessSession implements Session<MerkleMessage> {
     }
     for (const position of mine) held.delete(position); // another key at the same position goes now anyway
     this.held = [...held].sort((a, b) => a - b);
+    this.heldSet = held;
     this.outbox.enqueue(async () => {
       if (this.sendsData) await this.sendPositions([...mine].sort((a, b) => a - b));
       const perMessage = Math.max(1, Math.floor((this.options.maxMessageBytes - 16) / POSITIONS_PER_MESSAGE_BYTES));
@@ -445,8 +448,12 @@ export class RatelessSession implements Session<MerkleMessage> {
     const record = this.checkEntry(m);
     // A record that decoded and checked has exactly one encoding, so its bytes hash as ours would.
     if (this.initiator && !this.stopped) this.seen.set(m.key, Buffer.from(leafHash(Buffer.from(m.key, 'utf8'), m.record)).toString('latin1'));
-    // The decoder notes the sender's answers, to hold back only what they cover.
-    if (!this.initiator && this.decodedSent && !this.finished && this.held.length > 0) this.received.set(m.key, Buffer.from(leafHash(Buffer.from(m.key, 'utf8'), m.record)).toString('latin1'));
+    // The decoder notes the sender's answers at the positions it held back (no more: bounded
+    // by what it decoded), to send afterwards only what they did not cover.
+    if (!this.initiator && this.decodedSent && !this.finished && this.heldSet.size > 0) {
+      const keyBytes = Buffer.from(m.key, 'utf8');
+      if (this.heldSet.has(keyPosition(keyBytes))) this.received.set(m.key, Buffer.from(leafHash(keyBytes, m.record)).toString('latin1'));
+    }
     if (!this.options.writable) return;
     for (const sibling of record.siblings) sibling.value = Uint8Array.from(sibling.value);
     this.store.merge(m.key, record, this).catch((err) => this.outbox.fail(err));
