@@ -7,6 +7,7 @@ import { formatMerkleRows, runMerkleBench } from './merkle.js';
 import { formatSeqBench, runSeqBench } from './seq.js';
 import { formatSeqLive, runSeqLiveBench } from './seq-live.js';
 import { formatReconcile, formatReconcileSim, runReconcileBench, runReconcileSimBench } from './reconcile.js';
+import { formatSetReconcile, runSetReconcileBench } from './reconcile-sets.js';
 import { runVineBench } from './vine.js';
 import { runVineHealBench } from './vine-heal.js';
 import { formatSignedLogBench, runSignedLogBench } from './signed-log.js';
@@ -28,6 +29,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   reconcile: async () => {
     console.log(formatReconcile(await runReconcileBench({ keys: process.env.BENCH_RECONCILE_KEYS ? Number(process.env.BENCH_RECONCILE_KEYS) : undefined })));
     console.log(formatReconcileSim(await runReconcileSimBench()));
+    console.log(formatSetReconcile(await runSetReconcileBench()));
   },
   seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000, traceEdits: Number(process.env.TRACE_EDITS ?? 200_000) }))),
   'seq-live': async () => console.log(formatSeqLive(runSeqLiveBench({ edits: Number(process.env.SEQ_LIVE_EDITS ?? 100_000) }))),

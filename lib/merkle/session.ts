@@ -217,6 +217,9 @@ export class MerkleSession implements Session<MerkleMessage> {
         if (!this.refusedSymbols) this.outbox.push({ type: 'fallback' });
         this.refusedSymbols = true;
         return;
+      case 'sketch':
+        // A rateless peer's difference estimator, sent before it knew we walk: nothing to answer.
+        return;
       default:
         throw errors.decode(`unexpected ${message.type} message in a Merkle walk`);
     }

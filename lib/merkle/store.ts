@@ -12,7 +12,7 @@ import { type Resolver, type SiblingView, lastWriterWins } from './resolve.js';
 import type { LiveEntry } from './live-entries.js';
 import { MerkleSession } from './session.js';
 import { RatelessSession } from './rateless-session.js';
-import { DEFAULT_SYMBOL_PREFIX, StoreSymbols } from './store-symbols.js';
+import { DEFAULT_SYMBOL_PREFIX, StoreSymbols, entryItem, versionSum } from './store-symbols.js';
 import type { SymbolPrefix } from '../reconcile/prefix.js';
 import { SessionSet } from '../session/session-set.js';
 import { MerkleTree, checkDepth } from './tree.js';
@@ -494,7 +494,7 @@ export class MerkleStore<V = unknown> extends Replica {
     const begin = () => {
       const symbols = new StoreSymbols(this.symbolPrefixSize);
       this.storeSymbols = symbols;
-      symbols.load(this.readBuckets(0, 2 ** this.depth - 1), MerkleStore.leafOf);
+      symbols.load(this.readBuckets(0, 2 ** this.depth - 1), MerkleStore.itemOf);
       return symbols;
     };
     if (!this.draining) return Promise.resolve(begin());
@@ -587,6 +587,11 @@ export class MerkleStore<V = unknown> extends Replica {
     }
   }
 
+  /** The rateless item of a stored key and record (store-symbols.ts). */
+  static itemOf(storedKey: Uint8Array, record: Uint8Array): Uint8Array {
+    return entryItem(storedKey, MerkleStore.leafOf(storedKey, record), versionSum(decodeRecord(record)));
+  }
+
   /** Leaf hash of a stored key and record, as the tree sees it. */
   static leafOf(storedKey: Uint8Array, record: Uint8Array): Uint8Array {
     return leafHash(storedKey.subarray(4), record);
@@ -637,6 +642,8 @@ export class MerkleStore<V = unknown> extends Replica {
       removed: boolean;
       /** Tombstone-index time of the stored record (0: not indexed). */
       deletedBefore: number;
+      /** The stored record's version sum, for the rateless items. */
+      sumBefore: number;
     }
     const slots = new Map<string, Slot>();
     for (const op of group) if (op.kind !== 'barrier' && !slots.has(op.key)) slots.set(op.key, undefined as unknown as Slot);
@@ -647,7 +654,7 @@ export class MerkleStore<V = unknown> extends Replica {
       const before = befores[i] ?? undefined;
       const record = before ? decodeRecord(before) : EMPTY_RECORD;
       const deletedBefore = isTombstone(record) ? (record.deleted ?? 0) : 0;
-      slots.set(key, { key, stored: storedKeys[i], before, record, changed: false, local: false, origins: new Set(), siblingsBefore: record.siblings.length, gained: false, removed: false, deletedBefore });
+      slots.set(key, { key, stored: storedKeys[i], before, record, changed: false, local: false, origins: new Set(), siblingsBefore: record.siblings.length, gained: false, removed: false, deletedBefore, sumBefore: versionSum(record) });
     });
     const contexts = new Map<Pending, KeyRecord>();
     const collected = new Set<Pending>();
@@ -724,7 +731,12 @@ export class MerkleStore<V = unknown> extends Replica {
       this.saved.written(entry);
     }
     const symbols = this.storeSymbols;
-    if (symbols) changed.forEach((slot, i) => symbols.change(slot.stored, leaves[i].before, leaves[i].after));
+    if (symbols) {
+      changed.forEach((slot, i) => {
+        const { before, after } = leaves[i];
+        symbols.change(slot.stored, before && { leaf: before, sum: slot.sumBefore }, after && { leaf: after, sum: versionSum(slot.record) });
+      });
+    }
     for (const op of group) {
       if (op.kind === 'barrier') op.resolve('');
       else if (op.kind === 'collect') op.resolve(collected.has(op) ? 'collected' : '');
