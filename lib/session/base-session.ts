@@ -41,6 +41,9 @@ export abstract class BaseSession<M, L> implements Session<M> {
   private catchUpStarted = false;
   private catchUpDone = false;
   private leave: (() => void) | undefined;
+  private announced: number | undefined;
+  /** Updates received from the peer so far, in the structure's unit (see `countCatchUp`); `receive` adds to it. */
+  protected received = 0;
 
   constructor(
     protected readonly options: SessionOptions,
@@ -58,6 +61,26 @@ export abstract class BaseSession<M, L> implements Session<M> {
   protected abstract nextLive(): M | undefined;
   /** Applies one message from the peer. Throws a ReplicationError on bad input. */
   abstract receive(message: M): void;
+
+  /**
+   * How many updates the catch-up about to run will carry, in the unit
+   * `receive` counts in `received`, read from the state as it is now (a
+   * write during the catch-up may add to it, a replaced update take from
+   * it). Undefined if the structure cannot tell; then no total is announced.
+   */
+  protected countCatchUp(): number | undefined {
+    return undefined;
+  }
+
+  takeCatchUpTotal(): number | undefined {
+    const total = this.announced;
+    this.announced = undefined;
+    return total;
+  }
+
+  get updatesReceived(): number {
+    return this.received;
+  }
 
   /** Whether this side sends an opening. Default: when it accepts updates, for its opening says what it has. */
   protected sendsOpening(): boolean {
@@ -87,6 +110,9 @@ export abstract class BaseSession<M, L> implements Session<M> {
     if (!this.sending || this.closed) return;
     this.catchUpStarted = true;
     this.catchUpDone = false;
+    const total = this.countCatchUp();
+    // A catch-up run again (after an overflow) adds to what was announced and not yet taken.
+    if (total !== undefined) this.announced = (this.announced ?? 0) + total;
     this.running = this.catchUpMessages();
     this.wake();
   }
