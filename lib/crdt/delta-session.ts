@@ -69,7 +69,7 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
     }
     if (!this.options.writable) throw errors.decode('delta from a peer we do not accept updates from');
     this.host.receiveDelta(message.delta, this);
-    this.host.storeKind.forEachDot(message.delta.store, () => this.received++);
+    this.host.storeKind.forEachDot(message.delta.store, () => this.progress.received++);
     // The peer holds what it sends: never send it back.
     this.peerHas?.union(message.delta.context);
   }

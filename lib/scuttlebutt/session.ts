@@ -67,7 +67,7 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
     if (!this.sent) throw errors.decode('updates before the digest');
     if (!this.accepting) return;
     this.host.ingestBatch(message.updates, this);
-    this.received += message.updates.length;
+    this.progress.received += message.updates.length;
     // The peer has these now; never send them back.
     const last = message.updates[message.updates.length - 1];
     if (last && last.ts > (this.sent.get(message.source) ?? 0)) this.sent.set(message.source, last.ts);

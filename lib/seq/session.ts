@@ -84,7 +84,7 @@ export class SeqSession extends BaseSession<SeqMessage, Delta> {
       return;
     }
     if (!this.options.writable) throw errors.decode('the peer sent an update on a stream that does not accept them');
-    this.received += this.host.applyRemote(message.update, this.options.limits, this);
+    this.progress.received += this.host.applyRemote(message.update, this.options.limits, this);
   }
 
   /** The elements the catch-up will send (its runs' lengths); the delta is made here, and sent by `catchUpMessages`. */

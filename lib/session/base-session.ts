@@ -2,6 +2,7 @@ import type { Codec } from '../codec/index.js';
 import type { PeerInfo, Session, SessionOptions } from './contract.js';
 import { gate } from './gate.js';
 import { LiveQueue } from './live-queue.js';
+import { ProgressCount } from './progress-count.js';
 import type { SessionSet } from './session-set.js';
 
 /**
@@ -41,9 +42,8 @@ export abstract class BaseSession<M, L> implements Session<M> {
   private catchUpStarted = false;
   private catchUpDone = false;
   private leave: (() => void) | undefined;
-  private announced: number | undefined;
-  /** Updates received from the peer so far, in the structure's unit (see `countCatchUp`); `receive` adds to it. */
-  protected received = 0;
+  /** Updates received from the peer (`receive` adds to `progress.received`) and announced to it. */
+  protected readonly progress = new ProgressCount();
 
   constructor(
     protected readonly options: SessionOptions,
@@ -64,7 +64,7 @@ export abstract class BaseSession<M, L> implements Session<M> {
 
   /**
    * How many updates the catch-up about to run will carry, in the unit
-   * `receive` counts in `received`, read from the state as it is now (a
+   * `receive` counts in `progress.received`, read from the state as it is now (a
    * write during the catch-up may add to it, a replaced update take from
    * it). Undefined if the structure cannot tell; then no total is announced.
    */
@@ -73,13 +73,11 @@ export abstract class BaseSession<M, L> implements Session<M> {
   }
 
   takeCatchUpTotal(): number | undefined {
-    const total = this.announced;
-    this.announced = undefined;
-    return total;
+    return this.progress.take();
   }
 
   get updatesReceived(): number {
-    return this.received;
+    return this.progress.received;
   }
 
   /** Whether this side sends an opening. Default: when it accepts updates, for its opening says what it has. */
@@ -112,7 +110,7 @@ export abstract class BaseSession<M, L> implements Session<M> {
     this.catchUpDone = false;
     const total = this.countCatchUp();
     // A catch-up run again (after an overflow) adds to what was announced and not yet taken.
-    if (total !== undefined) this.announced = (this.announced ?? 0) + total;
+    if (total !== undefined) this.progress.announce(total);
     this.running = this.catchUpMessages();
     this.wake();
   }

@@ -5,7 +5,8 @@
 // have reached the announced total, from the receiver's own count.
 import test from 'tape';
 import { Doc } from '../../lib/mux/index.js';
-import { GCounter, GSet, Log, MVRegister, Model, ORSet, Seq } from '../../lib/index.js';
+import { GCounter, GSet, Log, MVRegister, MerkleStore, Model, ORSet, Seq } from '../../lib/index.js';
+import { MemoryLevel } from 'memory-level';
 import { replicate } from '../../lib/stream/index.js';
 import type { Replicable } from '../../lib/session/contract.js';
 import { encode, uint } from '../../lib/codec/index.js';
@@ -91,6 +92,23 @@ test('progress: a Seq counts elements', async (t) => {
   a.delete(10, 5);
   check(t, await syncOneWay(a, b), 6, 'second sync: the insert; the deletion is not an element');
   t.equal(b.toString(), a.toString());
+});
+
+test('progress: a MerkleStore counts records, announced batch by batch as its walk finds them', async (t) => {
+  for (const reconcile of ['merkle', 'rateless'] as const) {
+    const a = new MerkleStore({ db: new MemoryLevel(), id: 'a', depth: 8, reconcile });
+    const b = new MerkleStore({ db: new MemoryLevel(), id: 'b', depth: 8, reconcile });
+    for (let i = 0; i < 3000; i++) await a.put(`k${i}`, i);
+    let events = await syncOneWay(a, b);
+    t.deepEqual(events.at(-1), { done: 3000, total: 3000 }, `${reconcile}: all 3,000 records into an empty store, ${events.length} progress events`);
+    t.ok(events.every((p, i) => p.done <= p.total && (i === 0 || p.total >= events[i - 1]!.total)), `${reconcile}: the total grows with the walk, done never passes it`);
+    for (let i = 0; i < 10; i++) await a.put(`k${i}`, -i);
+    events = await syncOneWay(a, b);
+    const last = events.at(-1)!;
+    t.equal(last.done, last.total, `${reconcile}: after 10 changes, the records of the differing buckets only: ${last.total}`);
+    t.ok(last.total >= 10 && last.total < 3000, `${reconcile}: between the 10 changed and the 3,000 held`);
+    await Promise.all([a.close(), b.close()]);
+  }
 });
 
 test('progress: a Doc sums its channels, and a two-way sync counts each way', async (t) => {
