@@ -77,10 +77,10 @@ export class StoreSymbols {
     return symbols;
   }
 
-  /** A record changed from `before` (absent for a new key) to `after`; both are leaf hashes. */
-  change(storedKey: Uint8Array, before: Uint8Array | undefined, after: Uint8Array): void {
+  /** A record changed from `before` (absent for a new key) to `after` (absent for a collected one); both are leaf hashes. */
+  change(storedKey: Uint8Array, before: Uint8Array | undefined, after: Uint8Array | undefined): void {
     if (before) this.prefix.remove(entryItem(storedKey, before));
-    this.prefix.add(entryItem(storedKey, after));
+    if (after) this.prefix.add(entryItem(storedKey, after));
   }
 
   /**
