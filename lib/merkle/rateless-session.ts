@@ -5,6 +5,7 @@ import { Decoder } from '../reconcile/decoder.js';
 import type { PrefixSource, SymbolPrefix } from '../reconcile/prefix.js';
 import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
 import { gate } from '../session/gate.js';
+import { ProgressCount } from '../session/progress-count.js';
 import type { DecodedMessage, EntryMessage, MerkleMessage, SketchMessage, SymbolsMessage, WindowMessage } from './messages.js';
 import type { DifferenceSketch } from '../reconcile/sketch.js';
 import { merkleMessageCodec } from './messages.js';
@@ -100,6 +101,8 @@ export class RatelessSession implements Session<MerkleMessage> {
   private readonly inbox: MerkleMessage[] = [];
   /** The walk, once we fell back to it. */
   private walk: MerkleSession | undefined;
+  /** Records announced (each batch as it is read, before it is sent) and received; a walk counts its own. */
+  private readonly progress = new ProgressCount();
 
   // The initiator.
   private source: PrefixSource | undefined;
@@ -148,6 +151,16 @@ export class RatelessSession implements Session<MerkleMessage> {
 
   get queued(): number {
     return this.walk ? this.walk.queued : this.live.length;
+  }
+
+  takeCatchUpTotal(): number | undefined {
+    const ours = this.progress.take();
+    const walks = this.walk?.takeCatchUpTotal();
+    return ours === undefined ? walks : ours + (walks ?? 0);
+  }
+
+  get updatesReceived(): number {
+    return this.progress.received + (this.walk?.updatesReceived ?? 0);
   }
 
   /** How this connection reconciled: `'rateless'`, `'walk'` after a fallback, or undefined before it knows. */
@@ -425,6 +438,7 @@ export class RatelessSession implements Session<MerkleMessage> {
     const buckets = [...new Set(positions.map((p) => Math.floor(p / shift)))];
     for await (const batch of this.store.readRuns([...runs(buckets)])) {
       if (this.closed) return sent;
+      let count = 0;
       for (const [storedKey, record] of batch) {
         const position = ((storedKey[0] << 24) | (storedKey[1] << 16) | (storedKey[2] << 8) | storedKey[3]) >>> 0;
         if (!wanted.has(position)) continue;
@@ -432,7 +446,9 @@ export class RatelessSession implements Session<MerkleMessage> {
         if (skip && skip.get(key) === Buffer.from(leafHash(storedKey.subarray(4), record)).toString('latin1')) continue;
         this.outbox.push({ type: 'entry', key, record });
         sent++;
+        count++;
       }
+      this.progress.announce(count);
       await this.outbox.space();
     }
     return sent;
@@ -446,6 +462,7 @@ export class RatelessSession implements Session<MerkleMessage> {
 
   private onEntry(m: EntryMessage): void {
     const record = this.checkEntry(m);
+    this.progress.received++;
     // A record that decoded and checked has exactly one encoding, so its bytes hash as ours would.
     if (this.initiator && !this.stopped) this.seen.set(m.key, Buffer.from(leafHash(Buffer.from(m.key, 'utf8'), m.record)).toString('latin1'));
     // The decoder notes the sender's answers at the positions it held back (no more: bounded
