@@ -48,8 +48,10 @@ export interface BundleSize {
   page: string;
   bytes: number;
   gzipBytes: number;
-  /** Files of the bundle, for checking what went in. */
+  /** Files esbuild read for the bundle, for checking what went in. */
   inputs: string[];
+  /** Of those, the files with code left in the bundle after tree shaking, and the bytes each left (minified), largest first. */
+  included: { path: string; bytes: number }[];
 }
 
 /** Bundles one page's source for the browser, minified, as an application would. */
@@ -65,7 +67,12 @@ export async function bundlePage(page: string, source: string): Promise<BundleSi
     logLevel: 'silent',
   });
   const code = result.outputFiles[0]!.contents;
-  return { page, bytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength, inputs: Object.keys(result.metafile.inputs) };
+  const output = Object.values(result.metafile.outputs)[0]!;
+  const included = Object.entries(output.inputs)
+    .map(([path, { bytesInOutput }]) => ({ path, bytes: bytesInOutput }))
+    .filter((input) => input.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
+  return { page, bytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength, inputs: Object.keys(result.metafile.inputs), included };
 }
 
 export async function runBundleBench(): Promise<BundleSize[]> {
@@ -84,5 +91,9 @@ export function formatBundleSizes(sizes: BundleSize[]): string {
     '| page | minified | gzipped | gzipped vs yjs |',
     '|---|---|---|---|',
     ...sizes.map((s) => `| ${s.page} | ${kb(s.bytes)} | ${kb(s.gzipBytes)} | ${(s.gzipBytes / anchor.gzipBytes).toFixed(2)}x |`),
+    // Where a page's bytes go, for whoever shrinks it next.
+    ...sizes
+      .filter((s) => s.page.startsWith('tendril'))
+      .flatMap((s) => ['', `largest parts of "${s.page}" (minified)`, ...s.included.slice(0, 8).map((input) => `  ${kb(input.bytes).padStart(8)}  ${input.path}`)]),
   ].join('\n');
 }

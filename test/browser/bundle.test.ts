@@ -29,6 +29,9 @@ for (const [page, source] of Object.entries(PAGES).filter(([page]) => page.start
     t.deepEqual(offending, [], `${size.inputs.length} files bundled`);
     t.ok(size.inputs.some((input) => input.endsWith('dist/lib/browser.js')), 'through the browser entry');
     t.ok(size.inputs.some((input) => /node_modules\/events\//.test(input)), 'events from the events package');
+    t.ok(size.inputs.some((input) => input.endsWith('dist/lib/browser/buffer.js')), 'the global Buffer is the browser build\'s own');
+    // The buffer package comes only with IndexedDB (abstract-level uses it), never for the library itself.
+    if (!source.includes('persist(')) t.notOk(size.included.some((input) => /node_modules\/buffer\//.test(input.path)), 'no buffer package');
     if (source.includes('persist(')) t.ok(size.inputs.some((input) => /node_modules\/browser-level\//.test(input)), 'persistence on browser-level (IndexedDB)');
     console.log(`# ${page}: ${size.bytes} bytes minified, ${size.gzipBytes} gzipped`);
   });
