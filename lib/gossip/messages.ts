@@ -1,18 +1,16 @@
 import { type Codec, array, constant, float64, json, optional, string, struct, uint, union } from '../codec/index.js';
 import type { Entry } from './node-state.js';
+import { type DigestEntry, digestEntriesCodec } from './digest-codec.js';
 
-/** What a node knows of one member: its life and how far it has seen it. */
-export interface DigestEntry {
-  id: string;
-  generation: number;
-  version: number;
-}
+export type { DigestEntry };
 
 /**
  * Sent first by both sides of an exchange: every member we hold (live or
- * dead, not removed) and how far we have seen it, plus our receive window
- * (the paper's flow control): how many bytes of deltas, and how many members
- * new to us, we take in this exchange.
+ * dead, not removed) by its 4-byte reference, how far we have seen it and
+ * whether its keys changed lately, sorted by version (see
+ * `digestEntriesCodec`); plus our receive window (the paper's flow control):
+ * how many bytes of deltas, and how many members new to us, we take in this
+ * exchange.
  */
 export interface DigestMessage {
   type: 'digest';
@@ -51,15 +49,18 @@ export type GossipMessage = DigestMessage | DeltasMessage | AggregateMessage;
 
 const entryCodec: Codec<Entry> = struct({ key: string, version: uint, expiresAt: optional(uint), value: json }) as Codec<Entry>;
 
-/** Message tags are wire format: ONLY APPEND. */
+/**
+ * Message tags are wire format: ONLY APPEND. Tag 0 was the first digest
+ * (an id string and two counters per member): retired, never to be reused.
+ */
 export const gossipCodec: Codec<GossipMessage> = union<GossipMessage>({
   digest: [
-    0,
+    3,
     struct({
       type: constant('digest' as const),
       windowBytes: uint,
       windowMembers: uint,
-      nodes: array(struct({ id: string, generation: uint, version: uint }), 3),
+      nodes: digestEntriesCodec,
     }),
   ],
   deltas: [

@@ -3,6 +3,7 @@ import type { Codec } from '../codec/index.js';
 import { BaseSession } from '../session/base-session.js';
 import type { SessionOptions } from '../session/contract.js';
 import { type AggregateMessage, type DeltasMessage, type DigestEntry, type DigestMessage, type GossipMessage, entryLength, gossipCodec } from './messages.js';
+import type { PeerHolds } from './membership.js';
 import type { NodeState } from './node-state.js';
 import type { SessionSet } from '../session/session-set.js';
 import type { Aggregates } from './aggregate.js';
@@ -15,8 +16,8 @@ export interface GossipHost {
   readonly timing: MembershipTiming;
   readonly aggregates: Aggregates;
   digest(): DigestMessage;
-  checkDigest(digest: DigestMessage): void;
-  offers(known: ReadonlyMap<string, DigestEntry>, windowMembers: number): { state: NodeState; from: number }[];
+  readDigest(digest: DigestMessage, origin: unknown): Map<number, DigestEntry | null>;
+  offers(holds: PeerHolds, windowMembers: number): { state: NodeState; from: number }[];
   applyDeltas(message: DeltasMessage, origin: unknown): { introduced: boolean };
   forget(ids: readonly string[]): void;
   stateOf(id: string): NodeState | undefined;
@@ -43,8 +44,19 @@ const MAX_QUEUED = 4096;
  */
 export class GossipSession extends BaseSession<GossipMessage, string> {
   readonly codec: Codec<GossipMessage> = gossipCodec;
-  /** What the peer has of each member, as far as we know: its digest, moved on by what we send and it sends. */
-  private known: Map<string, DigestEntry> | undefined;
+  /** The peer's digest by member reference (null: a reference it named twice). */
+  private known: Map<number, DigestEntry | null> | undefined;
+  /** What the peer has of a member life beyond its digest, by id: what we sent it and it sent us in this session. */
+  private readonly learned = new Map<string, { generation: number; version: number }>();
+  /** What the peer holds of a member life (see `PeerHolds`). */
+  private readonly holds: PeerHolds = (state) => {
+    const learned = this.learned.get(state.id);
+    if (learned && learned.generation > state.generation) return { version: Infinity };
+    const entry = this.known?.get(state.ref) ?? undefined;
+    const fromLearned = learned && learned.generation === state.generation ? learned.version : undefined;
+    if (entry === undefined) return fromLearned === undefined ? undefined : { version: fromLearned };
+    return { version: Math.max(entry.version, fromLearned ?? 0) };
+  };
   private windowBytes = 0;
   private windowMembers = 0;
   private aggregateSent = false;
@@ -78,8 +90,7 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
   receive(message: GossipMessage): void {
     if (message.type === 'digest') {
       if (this.known) throw errors.decode('second digest');
-      this.membership.checkDigest(message);
-      this.known = new Map(message.nodes.map((node) => [node.id, node]));
+      this.known = this.membership.readDigest(message, this);
       this.windowBytes = message.windowBytes;
       this.windowMembers = message.windowMembers;
       this.beginCatchUp();
@@ -124,7 +135,7 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
     }
     const budget = this.isLive ? Infinity : Math.min(this.membership.timing.maxExchangeBytes, this.windowBytes);
     let spent = 0;
-    for (const offer of this.membership.offers(this.known!, this.windowMembers)) {
+    for (const offer of this.membership.offers(this.holds, this.windowMembers)) {
       let from = offer.from;
       while (true) {
         // The first message of an exchange may go over a tiny budget, so every exchange makes progress.
@@ -173,13 +184,14 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
   protected override onClose(): void {
     this.queuedIds.clear();
     this.known = undefined;
+    this.learned.clear();
     this.pendingLive = undefined;
   }
 
   private learn(id: string, generation: number, version: number): void {
-    const theirs = this.known!.get(id);
+    const theirs = this.learned.get(id);
     if (!theirs || generation > theirs.generation || (generation === theirs.generation && version > theirs.version)) {
-      this.known!.set(id, { id, generation, version });
+      this.learned.set(id, { generation, version });
     }
   }
 
@@ -191,9 +203,9 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
    * nothing fits the budget.
    */
   private run(state: NodeState, from: number | undefined, budget: number, mustFit = false): DeltasMessage | undefined | null {
-    const theirs = this.known?.get(state.id);
-    if (theirs && (theirs.generation > state.generation || (theirs.generation === state.generation && theirs.version >= state.version))) return undefined;
-    const base = theirs && theirs.generation === state.generation ? theirs.version : 0;
+    const theirs = this.holds(state);
+    if (theirs && theirs.version >= state.version) return undefined;
+    const base = theirs ? theirs.version : 0;
     from = Math.max(from ?? 0, base);
     const limit = Math.min(budget, this.options.maxMessageBytes) - DELTAS_OVERHEAD;
     if (mustFit && limit < 0) return null;
@@ -210,7 +222,7 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
       entries.push(entry);
       size += length;
     }
-    const newLife = !theirs || theirs.generation < state.generation;
+    const newLife = !theirs;
     this.learn(state.id, state.generation, version);
     return {
       type: 'deltas',
