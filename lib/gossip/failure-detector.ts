@@ -77,8 +77,9 @@ export class PhiAccrualDetector {
       this.add(mean + deviation);
     } else {
       const interval = (now - this.lastHeartbeat) / versions;
-      const longest = this.options.maxSampleIntervalMs ?? this.options.firstHeartbeatEstimateMs + this.options.acceptableHeartbeatPauseMs;
-      if (interval >= 0 && interval <= longest) this.add(interval);
+      // An outage is not a sample: by default, a silence long enough to convict on is not recorded.
+      const max = this.options.maxSampleIntervalMs;
+      if (interval >= 0 && (max === undefined ? this.phi(now) < this.options.threshold : interval <= max)) this.add(interval);
     }
     this.lastHeartbeat = now;
   }

@@ -39,6 +39,7 @@ export class Gossiper extends Membership {
   private readonly exchangeTimeoutMs: number;
   private server: Server | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private judgeTimer: NodeJS.Timeout | undefined;
   private readonly sockets = new Set<Socket>();
   private running = false;
 
@@ -66,6 +67,7 @@ export class Gossiper extends Membership {
     this.running = true;
     this.tick();
     this.round();
+    this.judgeTimer = setInterval(() => this.judge(), this.timing.judgeIntervalMs);
     this.emit('started');
   }
 
@@ -74,6 +76,7 @@ export class Gossiper extends Membership {
     if (!this.running) return;
     this.running = false;
     clearTimeout(this.timer);
+    clearInterval(this.judgeTimer);
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.server = undefined;

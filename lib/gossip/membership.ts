@@ -91,6 +91,7 @@ export class Membership extends Replica {
   /** Our live streams: a member whose state moved on is relayed to all but the one it came from. */
   readonly peers = new SessionSet<string>();
   private lastTick: number | undefined;
+  private lastJudged: number | undefined;
   /** No convictions before this time: set after this process was stalled. */
   private quietUntil = 0;
   /** Member by digest reference (ourselves as `local`); null for a reference two lives share. Rebuilt when membership changes. */
@@ -105,7 +106,7 @@ export class Membership extends Replica {
     this.cluster = options.cluster;
     this.name = options.name ?? 'gossip';
     const interval = options.timing?.gossipIntervalMs ?? DEFAULT_TIMING.gossipIntervalMs;
-    this.timing = { ...DEFAULT_TIMING, maxLocalPauseMs: 2 * interval, ...options.timing };
+    this.timing = { ...DEFAULT_TIMING, maxLocalPauseMs: 2 * interval, judgeIntervalMs: interval / 4, ...options.timing };
     this.phiOptions = { ...DEFAULT_PHI, firstHeartbeatEstimateMs: interval, ...options.phi };
     this.limits = { ...DEFAULT_GOSSIP_LIMITS, ...options.limits };
     if (typeof this.id !== 'string' || this.id.length === 0 || Buffer.byteLength(this.id) > this.limits.maxIdBytes) {
@@ -242,12 +243,7 @@ export class Membership extends Replica {
     const now = this.now();
     const gap = this.lastTick === undefined ? 0 : now - this.lastTick;
     this.lastTick = now;
-    if (gap > this.timing.maxLocalPauseMs) {
-      // We were stalled, not the others: the silence we saw is ours. Judge
-      // nobody on it, and give everyone a fresh start.
-      for (const member of this.members.values()) member.detector.restartSilence(now);
-      this.quietUntil = now + this.timing.gossipIntervalMs;
-    }
+    this.judge();
     this.window.round(gap > this.timing.gossipIntervalMs * 1.5);
     this.local.beat();
     this.guardVersion(this.local.version);
@@ -255,13 +251,7 @@ export class Membership extends Replica {
     this.changed(this.id, undefined);
     for (const [id, member] of this.members) {
       for (const entry of member.state.expire(now)) this.emit('expire', id, entry.key);
-      if (member.status === 'alive') {
-        if (now >= this.quietUntil && !member.detector.isAvailable(now)) {
-          member.status = 'dead';
-          member.deadSince = now;
-          this.emit('peer_failed', id);
-        }
-      } else if (now - member.deadSince >= this.timing.removeAfterMs) {
+      if (member.status === 'dead' && now - member.deadSince >= this.timing.removeAfterMs) {
         this.members.delete(id);
         this.refIndex = undefined;
         this.tombstones.set(id, { generation: member.state.generation, version: member.state.version, until: now + this.timing.tombstoneMs });
@@ -272,6 +262,31 @@ export class Membership extends Replica {
     this.aggregates.tick(now);
   }
 
+  /**
+   * Judges every live member: one whose phi crossed the threshold is
+   * convicted. `tick()` does it too; call it every `judgeIntervalMs` in
+   * between, so a conviction does not wait for the next round. If this
+   * process was stalled since the last call (longer than
+   * `maxLocalPauseMs`), the silence it saw is its own: nobody is judged on
+   * it, and every member's silence starts afresh.
+   */
+  judge(): void {
+    const now = this.now();
+    const gap = this.lastJudged === undefined ? 0 : now - this.lastJudged;
+    this.lastJudged = now;
+    if (gap > this.timing.maxLocalPauseMs) {
+      for (const member of this.members.values()) member.detector.restartSilence(now);
+      this.quietUntil = now + this.timing.gossipIntervalMs;
+    }
+    if (now < this.quietUntil) return;
+    for (const [id, member] of this.members) {
+      if (member.status !== 'alive' || member.detector.isAvailable(now)) continue;
+      member.status = 'dead';
+      member.deadSince = now;
+      this.emit('peer_failed', id);
+    }
+  }
+
   /** The addresses to gossip with this round (see `chooseTargets`). */
   gossipTargets(): string[] {
     const live: string[] = [];
@@ -280,7 +295,7 @@ export class Membership extends Replica {
       if (!member.state.address) continue;
       (member.status === 'alive' ? live : dead).push(member.state.address);
     }
-    return chooseTargets({ live, dead, seeds: this.seeds }, this.random);
+    return chooseTargets({ live, dead, seeds: this.seeds }, this.random, this.timing.fanout);
   }
 
   /**
