@@ -95,3 +95,85 @@ function head(entry: DigestEntry, previous: number): number {
   }
   return step * 4 + (entry.dead ? 2 : 0) + (entry.keysGap !== undefined ? 1 : 0);
 }
+
+/**
+ * Our side of a member the peer's digest named, in a reply: undefined if we
+ * do not hold that life; else how far our version is from the peer's, and
+ * our keys gap and dead flag, as a `DigestEntry` would carry them.
+ */
+export interface RelativeEntry {
+  diff: number;
+  keysGap: number | undefined;
+  dead: boolean;
+}
+
+/**
+ * A reply's relative part: one varint per entry of the peer's digest, in
+ * its order: 0 for a life we do not hold, else 1 + (zigzag(diff) x 4 +
+ * dead x 2 + has-gap), then the gap if any. Heartbeats of one member seen
+ * by two nodes are a few versions apart, so this is about a byte per member.
+ */
+export const relativeEntriesCodec: Codec<(RelativeEntry | undefined)[]> = {
+  encodingLength(entries) {
+    let length = uint.encodingLength(entries.length);
+    for (const entry of entries) {
+      length += uint.encodingLength(relativeHead(entry));
+      if (entry?.keysGap !== undefined) length += uint.encodingLength(entry.keysGap);
+    }
+    return length;
+  },
+  encode(entries, state) {
+    uint.encode(entries.length, state);
+    for (const entry of entries) {
+      uint.encode(relativeHead(entry), state);
+      if (entry?.keysGap !== undefined) uint.encode(entry.keysGap, state);
+    }
+  },
+  decode(state) {
+    const count = readCount(state, 1);
+    const entries = new Array<RelativeEntry | undefined>(count);
+    for (let i = 0; i < count; i++) {
+      const head = uint.decode(state);
+      if (head === 0) continue;
+      const packed = head - 1;
+      const zigzag = Math.floor(packed / 4);
+      const diff = zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
+      let keysGap: number | undefined;
+      if (packed & 1) {
+        keysGap = uint.decode(state);
+        if (keysGap >= KEYS_GAP_CAP) throw errors.decode(`bad keys gap ${keysGap}`);
+      }
+      entries[i] = { diff, keysGap, dead: (packed & 2) !== 0 };
+    }
+    return entries;
+  },
+};
+
+function relativeHead(entry: RelativeEntry | undefined): number {
+  if (entry === undefined) return 0;
+  const { diff } = entry;
+  if (!Number.isSafeInteger(diff) || Math.abs(diff) >= MAX_VERSION) throw errors.invalidArgument(`bad version difference ${diff}`);
+  if (entry.keysGap !== undefined && !(Number.isSafeInteger(entry.keysGap) && entry.keysGap >= 0 && entry.keysGap < KEYS_GAP_CAP)) throw errors.invalidArgument(`bad keys gap ${entry.keysGap}`);
+  const zigzag = diff >= 0 ? diff * 2 : -diff * 2 - 1;
+  return 1 + zigzag * 4 + (entry.dead ? 2 : 0) + (entry.keysGap !== undefined ? 1 : 0);
+}
+
+/**
+ * The peer's full digest entries from its reply to ours (`sent`): checked,
+ * since the peer chose the differences (a version out of range, a gap
+ * beyond the version or a count that is not ours is ERR_DECODE).
+ */
+export function expandReply(sent: readonly DigestEntry[], relative: readonly (RelativeEntry | undefined)[], extra: readonly DigestEntry[]): DigestEntry[] {
+  if (relative.length !== sent.length) throw errors.decode(`reply names ${relative.length} members, our digest ${sent.length}`);
+  const entries: DigestEntry[] = [];
+  for (let i = 0; i < sent.length; i++) {
+    const r = relative[i];
+    if (r === undefined) continue;
+    const version = sent[i].version + r.diff;
+    if (version < 0 || version >= MAX_VERSION) throw errors.decode(`reply version ${version} out of range`);
+    if (r.keysGap !== undefined && r.keysGap > version) throw errors.decode(`bad keys gap ${r.keysGap} at version ${version}`);
+    entries.push({ ref: sent[i].ref, version, keysGap: r.keysGap, dead: r.dead });
+  }
+  for (const entry of extra) entries.push(entry);
+  return entries;
+}

@@ -11,7 +11,7 @@ import { Aggregates, type AggregateEstimate } from './aggregate.js';
 import { PhiAccrualDetector } from './failure-detector.js';
 import { ReceiveWindow } from './flow-control.js';
 import { type DigestEntry, KEYS_GAP_CAP, MAX_VERSION, heartbeatFloor } from './digest-codec.js';
-import type { DeltasMessage, DigestMessage } from './messages.js';
+import type { DeltasMessage, DigestMessage, RelativeEntry, ReplyMessage } from './messages.js';
 import { type Entry, NodeState } from './node-state.js';
 import { DEFAULT_GOSSIP_LIMITS, DEFAULT_PHI, DEFAULT_TIMING, type GossipLimits, type MembershipTiming, type PhiOptions } from './options.js';
 import { chooseTargets } from './peer-selection.js';
@@ -319,6 +319,28 @@ export class Membership extends Replica {
     for (const member of this.members.values()) nodes.push(digestEntry(member.state, member.status === 'dead'));
     nodes.sort((a, b) => a.version - b.version);
     return { type: 'digest', windowBytes: this.window.bytes, windowMembers: this.limits.maxNewMembersPerExchange, nodes };
+  }
+
+  /**
+   * Our digest as a reply to the peer's (`peer`, read into `peerByRef`):
+   * for each member it named, our version relative to its (undefined where
+   * we do not hold that life, or either side names it ambiguously), and in
+   * full every member it did not name.
+   */
+  reply(peer: readonly DigestEntry[], peerByRef: ReadonlyMap<number, DigestEntry | null>): ReplyMessage {
+    const index = this.refs();
+    const relative = peer.map((theirs): RelativeEntry | undefined => {
+      const held = peerByRef.get(theirs.ref) === null ? null : index.get(theirs.ref);
+      if (held === undefined || held === null) return undefined;
+      const ours = held === this.local ? digestEntry(this.local, false) : digestEntry((held as Member).state, (held as Member).status === 'dead');
+      return { diff: ours.version - theirs.version, keysGap: ours.keysGap, dead: ours.dead };
+    });
+    const extra: DigestEntry[] = [];
+    const unnamed = (state: NodeState) => index.get(state.ref) === null || peerByRef.get(state.ref) == null;
+    if (unnamed(this.local)) extra.push(digestEntry(this.local, false));
+    for (const member of this.members.values()) if (unnamed(member.state)) extra.push(digestEntry(member.state, member.status === 'dead'));
+    extra.sort((a, b) => a.version - b.version);
+    return { type: 'reply', windowBytes: this.window.bytes, windowMembers: this.limits.maxNewMembersPerExchange, relative, extra };
   }
 
   /**

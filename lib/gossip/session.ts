@@ -2,7 +2,8 @@ import { errors } from '../errors.js';
 import type { Codec } from '../codec/index.js';
 import { BaseSession } from '../session/base-session.js';
 import type { SessionOptions } from '../session/contract.js';
-import { type AggregateMessage, type DeltasMessage, type DigestEntry, type DigestMessage, type GossipMessage, entryLength, gossipCodec } from './messages.js';
+import { type AggregateMessage, type DeltasMessage, type DigestEntry, type DigestMessage, type GossipMessage, type ReplyMessage, entryLength, gossipCodec } from './messages.js';
+import { expandReply } from './digest-codec.js';
 import type { PeerHolds } from './membership.js';
 import type { NodeState } from './node-state.js';
 import type { SessionSet } from '../session/session-set.js';
@@ -11,12 +12,14 @@ import type { GossipLimits, MembershipTiming } from './options.js';
 
 /** What a gossip session needs of its membership (the `Membership`; an interface, so the two files do not import each other). */
 export interface GossipHost {
+  readonly id: string;
   readonly peers: SessionSet<string>;
   readonly limits: GossipLimits;
   readonly timing: MembershipTiming;
   readonly aggregates: Aggregates;
   digest(): DigestMessage;
   readDigest(digest: DigestMessage, origin: unknown): Map<number, DigestEntry | null>;
+  reply(peer: readonly DigestEntry[], peerByRef: ReadonlyMap<number, DigestEntry | null>): ReplyMessage;
   offers(holds: PeerHolds, windowMembers: number): { state: NodeState; from: number }[];
   applyDeltas(message: DeltasMessage, origin: unknown): { introduced: boolean };
   forget(ids: readonly string[]): void;
@@ -46,6 +49,10 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
   readonly codec: Codec<GossipMessage> = gossipCodec;
   /** The peer's digest by member reference (null: a reference it named twice). */
   private known: Map<number, DigestEntry | null> | undefined;
+  /** The full digest we sent, which the peer's reply is relative to. */
+  private sentDigest: DigestEntry[] | undefined;
+  /** The peer's full digest, when ours is to be a reply to it. */
+  private peerDigest: DigestEntry[] | undefined;
   /** What the peer has of a member life beyond its digest, by id: what we sent it and it sent us in this session. */
   private readonly learned = new Map<string, { generation: number; version: number }>();
   /** What the peer holds of a member life (see `PeerHolds`). */
@@ -84,12 +91,38 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
   }
 
   protected opening(): GossipMessage {
-    return this.membership.digest();
+    if (this.peerDigest && this.known) {
+      const reply = this.membership.reply(this.peerDigest, this.known);
+      this.peerDigest = undefined;
+      return reply;
+    }
+    const digest = this.membership.digest();
+    this.sentDigest = digest.nodes;
+    return digest;
+  }
+
+  /**
+   * Of two nodes that both send and take, the one with the greater id holds
+   * its digest back until the other's arrives, and answers it with a reply
+   * relative to it, which is about a byte per member. (If both digests
+   * cross anyway, both are full, and that works too.)
+   */
+  protected override openingReady(): boolean {
+    if (this.known || !this.sending || !this.accepting || !this.peer) return true;
+    return this.membership.id < this.peer.id;
   }
 
   receive(message: GossipMessage): void {
-    if (message.type === 'digest') {
+    if (message.type === 'digest' || message.type === 'reply') {
       if (this.known) throw errors.decode('second digest');
+      if (message.type === 'reply') {
+        if (!this.sentDigest) throw errors.decode('a reply to no digest');
+        const nodes = expandReply(this.sentDigest, message.relative, message.extra);
+        this.sentDigest = undefined;
+        message = { type: 'digest', windowBytes: message.windowBytes, windowMembers: message.windowMembers, nodes };
+      } else if (!this.sentDigest) {
+        this.peerDigest = message.nodes;
+      }
       this.known = this.membership.readDigest(message, this);
       this.windowBytes = message.windowBytes;
       this.windowMembers = message.windowMembers;
@@ -184,6 +217,8 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
   protected override onClose(): void {
     this.queuedIds.clear();
     this.known = undefined;
+    this.sentDigest = undefined;
+    this.peerDigest = undefined;
     this.learned.clear();
     this.pendingLive = undefined;
   }
