@@ -14,7 +14,7 @@ export const KEYS_GAP_CAP = 128;
 
 /** What a node knows of one member, in a digest. */
 export interface DigestEntry {
-  /** The member's life, as `memberRef(id, generation)` (a signed 32-bit integer). */
+  /** The member's life, as `memberRef(id, generation)` (48 bits). */
   ref: number;
   /** How far the sender has seen it: its keys and heartbeats. */
   version: number;
@@ -35,10 +35,10 @@ export function heartbeatFloor(entry: DigestEntry): number {
 }
 
 /**
- * Digest entries, packed: sorted by version, each as a 4-byte reference, a
+ * Digest entries, packed: sorted by version, each as a 6-byte reference, a
  * varint of (version step from the previous entry x 4 + dead x 2 + has-gap),
  * and the keys gap when there is one. In a cluster whose versions are
- * heartbeats, steps are small: about 5 to 6 bytes per member instead of an
+ * heartbeats, steps are small: about 7 bytes per member instead of an
  * id string and two counters. The encoder refuses entries out of version
  * order; the decoder refuses a count the bytes cannot hold, versions at or
  * past MAX_VERSION, and gaps that are not in their shortest form.
@@ -48,7 +48,7 @@ export const digestEntriesCodec: Codec<DigestEntry[]> = {
     let length = uint.encodingLength(entries.length);
     let previous = 0;
     for (const entry of entries) {
-      length += 4 + uint.encodingLength(head(entry, previous));
+      length += 6 + uint.encodingLength(head(entry, previous));
       if (entry.keysGap !== undefined) length += uint.encodingLength(entry.keysGap);
       previous = entry.version;
     }
@@ -58,21 +58,21 @@ export const digestEntriesCodec: Codec<DigestEntry[]> = {
     uint.encode(entries.length, state);
     let previous = 0;
     for (const entry of entries) {
-      state.buffer.writeInt32BE(entry.ref | 0, state.offset);
-      state.offset += 4;
+      state.buffer.writeUIntBE(entry.ref, state.offset, 6);
+      state.offset += 6;
       uint.encode(head(entry, previous), state);
       if (entry.keysGap !== undefined) uint.encode(entry.keysGap, state);
       previous = entry.version;
     }
   },
   decode(state) {
-    const count = readCount(state, 5);
+    const count = readCount(state, 7);
     const entries = new Array<DigestEntry>(count);
     let version = 0;
     for (let i = 0; i < count; i++) {
-      need(state, 4);
-      const ref = state.buffer.readInt32BE(state.offset);
-      state.offset += 4;
+      need(state, 6);
+      const ref = state.buffer.readUIntBE(state.offset, 6);
+      state.offset += 6;
       const packed = uint.decode(state);
       version += Math.floor(packed / 4);
       if (version >= MAX_VERSION) throw errors.limit('digest version', version, MAX_VERSION - 1);

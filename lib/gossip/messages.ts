@@ -6,7 +6,7 @@ export type { DigestEntry, RelativeEntry };
 
 /**
  * Sent first by both sides of an exchange: every member we hold (live or
- * dead, not removed) by its 4-byte reference, how far we have seen it and
+ * dead, not removed) by its 6-byte reference, how far we have seen it and
  * whether its keys changed lately, sorted by version (see
  * `digestEntriesCodec`); plus our receive window (the paper's flow control):
  * how many bytes of deltas, and how many members new to us, we take in this
@@ -24,7 +24,7 @@ export interface DigestMessage {
  * the other's digest has arrived): our version of each member the peer's
  * digest named, relative to the peer's and in its order (about a byte
  * each), and in full the members it did not name. The two digests of an
- * exchange then cost about 6 bytes per member instead of 10.
+ * exchange then cost about 8 bytes per member instead of 14.
  */
 export interface ReplyMessage {
   type: 'reply';
