@@ -15,13 +15,11 @@ import type { DeltasMessage, DigestMessage, RelativeEntry, ReplyMessage } from '
 import { type Entry, NodeState } from './node-state.js';
 import { DEFAULT_GOSSIP_LIMITS, DEFAULT_PHI, DEFAULT_TIMING, type GossipLimits, type MembershipTiming, type PhiOptions } from './options.js';
 import { chooseTargets } from './peer-selection.js';
-import { GossipSession } from './session.js';
+import { GossipSession, type PeerHolds } from './session.js';
 
 /** Generations stay below this, so `+ 1` is always a safe integer (versions stay below MAX_VERSION, for the digest). */
 const MAX_COUNTER = 2 ** 52;
 
-/** What a peer holds of one member life, as a session knows it: undefined if it lacks that life. */
-export type PeerHolds = (state: NodeState) => { version: number } | undefined;
 
 export interface MembershipOptions {
   /** This node's listening address, `host:port` (`[::1]:9000` for IPv6). Gossiped to peers so they can call back. */

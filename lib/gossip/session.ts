@@ -4,11 +4,13 @@ import { BaseSession } from '../session/base-session.js';
 import type { SessionOptions } from '../session/contract.js';
 import { type AggregateMessage, type DeltasMessage, type DigestEntry, type DigestMessage, type GossipMessage, type ReplyMessage, entryLength, gossipCodec } from './messages.js';
 import { expandReply } from './digest-codec.js';
-import type { PeerHolds } from './membership.js';
 import type { NodeState } from './node-state.js';
 import type { SessionSet } from '../session/session-set.js';
 import type { Aggregates } from './aggregate.js';
 import type { GossipLimits, MembershipTiming } from './options.js';
+
+/** What a peer holds of one member life, as a session knows it: undefined if it lacks that life. */
+export type PeerHolds = (state: NodeState) => { version: number } | undefined;
 
 /** What a gossip session needs of its membership (the `Membership`; an interface, so the two files do not import each other). */
 export interface GossipHost {
