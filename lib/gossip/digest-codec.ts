@@ -14,8 +14,10 @@ export const KEYS_GAP_CAP = 128;
 
 /** What a node knows of one member, in a digest. */
 export interface DigestEntry {
-  /** The member's life, as `memberRef(id, generation)` (48 bits). */
+  /** The member's life, as `memberRef(id, generation)`: 32 bits (a signed integer) that key every table... */
   ref: number;
+  /** ...and 16 more, checked on lookup. */
+  refCheck: number;
   /** How far the sender has seen it: its keys and heartbeats. */
   version: number;
   /**
@@ -58,7 +60,8 @@ export const digestEntriesCodec: Codec<DigestEntry[]> = {
     uint.encode(entries.length, state);
     let previous = 0;
     for (const entry of entries) {
-      state.buffer.writeUIntBE(entry.ref, state.offset, 6);
+      state.buffer.writeInt32BE(entry.ref, state.offset);
+      state.buffer.writeUInt16BE(entry.refCheck, state.offset + 4);
       state.offset += 6;
       uint.encode(head(entry, previous), state);
       if (entry.keysGap !== undefined) uint.encode(entry.keysGap, state);
@@ -71,7 +74,8 @@ export const digestEntriesCodec: Codec<DigestEntry[]> = {
     let version = 0;
     for (let i = 0; i < count; i++) {
       need(state, 6);
-      const ref = state.buffer.readUIntBE(state.offset, 6);
+      const ref = state.buffer.readInt32BE(state.offset);
+      const refCheck = state.buffer.readUInt16BE(state.offset + 4);
       state.offset += 6;
       const packed = uint.decode(state);
       version += Math.floor(packed / 4);
@@ -81,7 +85,7 @@ export const digestEntriesCodec: Codec<DigestEntry[]> = {
         keysGap = uint.decode(state);
         if (keysGap >= KEYS_GAP_CAP || keysGap > version) throw errors.decode(`bad keys gap ${keysGap} at version ${version}`);
       }
-      entries[i] = { ref, version, keysGap, dead: (packed & 2) !== 0 };
+      entries[i] = { ref, refCheck, version, keysGap, dead: (packed & 2) !== 0 };
     }
     return entries;
   },
@@ -172,7 +176,7 @@ export function expandReply(sent: readonly DigestEntry[], relative: readonly (Re
     const version = sent[i].version + r.diff;
     if (version < 0 || version >= MAX_VERSION) throw errors.decode(`reply version ${version} out of range`);
     if (r.keysGap !== undefined && r.keysGap > version) throw errors.decode(`bad keys gap ${r.keysGap} at version ${version}`);
-    entries.push({ ref: sent[i].ref, version, keysGap: r.keysGap, dead: r.dead });
+    entries.push({ ref: sent[i].ref, refCheck: sent[i].refCheck, version, keysGap: r.keysGap, dead: r.dead });
   }
   for (const entry of extra) entries.push(entry);
   return entries;

@@ -79,7 +79,7 @@ export class PhiAccrualDetector {
       const interval = (now - this.lastHeartbeat) / versions;
       // An outage is not a sample: by default, a silence long enough to convict on is not recorded.
       const max = this.options.maxSampleIntervalMs;
-      if (interval >= 0 && (max === undefined ? this.phi(now) < this.options.threshold : interval <= max)) this.add(interval);
+      if (interval >= 0 && (max === undefined ? this.isAvailable(now) : interval <= max)) this.add(interval);
     }
     this.lastHeartbeat = now;
   }

@@ -12,7 +12,7 @@
  * 48 bits, at 1,000 members, that is about one join in 10^11 (32 bits would
  * be one in 4 million, too often for a membership).
  */
-export function memberRef(id: string, generation: number): number {
+export function memberRef(id: string, generation: number): { ref: number; refCheck: number } {
   const low = generation % 0x4000000;
   const high = Math.floor(generation / 0x4000000);
   // Two FNV-1a passes with different offsets over the id's UTF-16 code units and the generation's two 26-bit halves.
@@ -25,7 +25,8 @@ export function memberRef(id: string, generation: number): number {
   }
   a = Math.imul(Math.imul(a ^ low, 0x01000193) ^ high, 0x01000193);
   b = Math.imul(Math.imul(b ^ high, 0x01000193) ^ low, 0x01000193);
-  return fmix(a) * 0x10000 + (fmix(b) & 0xffff);
+  // Two small integers rather than one 48-bit number: cheap map keys, and no boxed doubles.
+  return { ref: fmix(a) | 0, refCheck: fmix(b) & 0xffff };
 }
 
 /** The murmur3 finalizer, so near ids and consecutive generations spread over all bits. */
@@ -33,4 +34,30 @@ function fmix(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Values by member reference: keyed by its 32-bit part, with its 16-bit
+ * check compared on lookup. Two values whose 32-bit parts meet make that
+ * key *ambiguous*: `get` answers null for it, and callers fall back to ids.
+ */
+export class RefTable<V> {
+  private readonly map = new Map<number, V | null>();
+
+  constructor(
+    private readonly refOf: (value: V) => number,
+    private readonly checkOf: (value: V) => number,
+  ) {}
+
+  add(value: V): void {
+    const key = this.refOf(value);
+    this.map.set(key, this.map.has(key) ? null : value);
+  }
+
+  /** The value named by (`ref`, `check`); undefined if none; null if the key is ambiguous. */
+  get(ref: number, check: number): V | null | undefined {
+    const value = this.map.get(ref);
+    if (value === null) return null;
+    return value !== undefined && this.checkOf(value) === check ? value : undefined;
+  }
 }

@@ -15,6 +15,7 @@ import type { DeltasMessage, DigestMessage, RelativeEntry, ReplyMessage } from '
 import { type Entry, NodeState } from './node-state.js';
 import { DEFAULT_GOSSIP_LIMITS, DEFAULT_PHI, DEFAULT_TIMING, type GossipLimits, type MembershipTiming, type PhiOptions } from './options.js';
 import { chooseTargets } from './peer-selection.js';
+import { RefTable } from './member-ref.js';
 import { GossipSession, type PeerHolds } from './session.js';
 
 /** Generations stay below this, so `+ 1` is always a safe integer (versions stay below MAX_VERSION, for the digest). */
@@ -93,7 +94,7 @@ export class Membership extends Replica {
   /** No convictions before this time: set after this process was stalled. */
   private quietUntil = 0;
   /** Member by digest reference (ourselves as `local`); null for a reference two lives share. Rebuilt when membership changes. */
-  private refIndex: Map<number, Member | NodeState | null> | undefined;
+  private refIndex: RefTable<{ state: NodeState }> | undefined;
 
   constructor(options: MembershipOptions = {}) {
     super();
@@ -277,11 +278,11 @@ export class Membership extends Replica {
       this.quietUntil = now + this.timing.gossipIntervalMs;
     }
     if (now < this.quietUntil) return;
-    for (const [id, member] of this.members) {
+    for (const member of this.members.values()) {
       if (member.status !== 'alive' || member.detector.isAvailable(now)) continue;
       member.status = 'dead';
       member.deadSince = now;
-      this.emit('peer_failed', id);
+      this.emit('peer_failed', member.state.id);
     }
   }
 
@@ -325,16 +326,16 @@ export class Membership extends Replica {
    * we do not hold that life, or either side names it ambiguously), and in
    * full every member it did not name.
    */
-  reply(peer: readonly DigestEntry[], peerByRef: ReadonlyMap<number, DigestEntry | null>): ReplyMessage {
+  reply(peer: readonly DigestEntry[], peerByRef: RefTable<DigestEntry>): ReplyMessage {
     const index = this.refs();
     const relative = peer.map((theirs): RelativeEntry | undefined => {
-      const held = peerByRef.get(theirs.ref) === null ? null : index.get(theirs.ref);
+      const held = peerByRef.get(theirs.ref, theirs.refCheck) === null ? null : index.get(theirs.ref, theirs.refCheck);
       if (held === undefined || held === null) return undefined;
-      const ours = held === this.local ? digestEntry(this.local, false) : digestEntry((held as Member).state, (held as Member).status === 'dead');
+      const ours = held.state === this.local ? digestEntry(this.local, false) : digestEntry(held.state, (held as Member).status === 'dead');
       return { diff: ours.version - theirs.version, keysGap: ours.keysGap, dead: ours.dead };
     });
     const extra: DigestEntry[] = [];
-    const unnamed = (state: NodeState) => index.get(state.ref) === null || peerByRef.get(state.ref) == null;
+    const unnamed = (state: NodeState) => index.get(state.ref, state.refCheck) === null || !peerByRef.get(state.ref, state.refCheck);
     if (unnamed(this.local)) extra.push(digestEntry(this.local, false));
     for (const member of this.members.values()) if (unnamed(member.state)) extra.push(digestEntry(member.state, member.status === 'dead'));
     extra.sort((a, b) => a.version - b.version);
@@ -350,21 +351,18 @@ export class Membership extends Replica {
    * since the version we hold, moves on to the peer's version without any
    * deltas (exactly what an empty run of deltas would do).
    */
-  readDigest(digest: DigestMessage, origin: unknown): Map<number, DigestEntry | null> {
+  readDigest(digest: DigestMessage, origin: unknown): RefTable<DigestEntry> {
     if (digest.nodes.length > this.limits.maxMembers + 1) throw errors.limit('digest members', digest.nodes.length, this.limits.maxMembers + 1);
     const nodes = digest.nodes;
-    const byRef = new Map<number, DigestEntry | null>();
-    for (let i = 0; i < nodes.length; i++) {
-      const ref = nodes[i].ref;
-      byRef.set(ref, byRef.has(ref) ? null : nodes[i]);
-    }
+    const byRef = new RefTable<DigestEntry>(entryRef, entryCheck);
+    for (let i = 0; i < nodes.length; i++) byRef.add(nodes[i]);
     const now = this.now();
     const index = this.refs();
     for (let i = 0; i < nodes.length; i++) {
       const entry = nodes[i];
-      const member = index.get(entry.ref);
-      if (member === undefined || member === null || byRef.get(entry.ref) === null) continue;
-      if (member === this.local) {
+      const member = index.get(entry.ref, entry.refCheck);
+      if (member === undefined || member === null || byRef.get(entry.ref, entry.refCheck) !== entry) continue;
+      if (member.state === this.local) {
         this.refuteIfNewer(this.local.generation, entry.version);
         continue;
       }
@@ -390,7 +388,7 @@ export class Membership extends Replica {
     const index = this.refs();
     const consider = (state: NodeState) => {
       // A life whose reference we share with another is named by id only: sent whole.
-      const theirs = index.get(state.ref) === null ? undefined : holds(state);
+      const theirs = index.get(state.ref, state.refCheck) === null ? undefined : holds(state);
       if (theirs && theirs.version >= state.version) return;
       // The peer takes a heartbeat-only step from our digest by itself.
       if (theirs && theirs.version >= heartbeatFloor(digestEntry(state, false))) return;
@@ -465,14 +463,11 @@ export class Membership extends Replica {
   }
 
   /** Member by digest reference, ourselves (`local`) included; null where two lives share one. */
-  private refs(): Map<number, Member | NodeState | null> {
+  private refs(): RefTable<{ state: NodeState }> {
     if (this.refIndex) return this.refIndex;
-    const index = new Map<number, Member | NodeState | null>();
-    index.set(this.local.ref, this.local);
-    for (const member of this.members.values()) {
-      const ref = member.state.ref;
-      index.set(ref, index.has(ref) ? null : member);
-    }
+    const index = new RefTable<{ state: NodeState }>(heldRef, heldCheck);
+    index.add({ state: this.local });
+    for (const member of this.members.values()) index.add(member);
     return (this.refIndex = index);
   }
 
@@ -553,10 +548,26 @@ export class Membership extends Replica {
   }
 }
 
+function entryRef(entry: DigestEntry): number {
+  return entry.ref;
+}
+
+function entryCheck(entry: DigestEntry): number {
+  return entry.refCheck;
+}
+
+function heldRef(held: { state: NodeState }): number {
+  return held.state.ref;
+}
+
+function heldCheck(held: { state: NodeState }): number {
+  return held.state.refCheck;
+}
+
 /** One member life as our digest names it. */
 function digestEntry(state: NodeState, dead: boolean): DigestEntry {
   const gap = state.version - state.keysVersion;
-  return { ref: state.ref, version: state.version, keysGap: state.keysVersion > 0 && gap < KEYS_GAP_CAP ? gap : undefined, dead };
+  return { ref: state.ref, refCheck: state.refCheck, version: state.version, keysGap: state.keysVersion > 0 && gap < KEYS_GAP_CAP ? gap : undefined, dead };
 }
 
 export type { Entry };

@@ -33,18 +33,17 @@ export class NodeState {
   keysVersion = 0;
   /** Keys in version order, oldest first (a re-set key moves to the end). */
   readonly entries = new Map<string, Entry>();
-  private refOf: { generation: number; ref: number } | undefined;
+  /** This life's reference in digests (`memberRef`), kept with the generation. */
+  ref: number;
+  refCheck: number;
 
   constructor(
     readonly id: string,
     public address: string,
+    /** Changes only through `rebirth`, which keeps `ref` with it. */
     public generation: number,
-  ) {}
-
-  /** This life's reference in digests (`memberRef`). */
-  get ref(): number {
-    if (this.refOf?.generation !== this.generation) this.refOf = { generation: this.generation, ref: memberRef(this.id, this.generation) };
-    return this.refOf.ref;
+  ) {
+    ({ ref: this.ref, refCheck: this.refCheck } = memberRef(id, generation));
   }
 
   /** The owner sets a key: the next version. */
@@ -105,6 +104,7 @@ export class NodeState {
   rebirth(generation: number): void {
     const keys = [...this.entries.values()];
     this.generation = generation;
+    ({ ref: this.ref, refCheck: this.refCheck } = memberRef(this.id, generation));
     this.version = 0;
     this.keysVersion = 0;
     this.entries.clear();

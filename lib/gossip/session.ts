@@ -4,6 +4,7 @@ import { BaseSession } from '../session/base-session.js';
 import type { SessionOptions } from '../session/contract.js';
 import { type AggregateMessage, type DeltasMessage, type DigestEntry, type DigestMessage, type GossipMessage, type ReplyMessage, entryLength, gossipCodec } from './messages.js';
 import { expandReply } from './digest-codec.js';
+import type { RefTable } from './member-ref.js';
 import type { NodeState } from './node-state.js';
 import type { SessionSet } from '../session/session-set.js';
 import type { Aggregates } from './aggregate.js';
@@ -20,8 +21,8 @@ export interface GossipHost {
   readonly timing: MembershipTiming;
   readonly aggregates: Aggregates;
   digest(): DigestMessage;
-  readDigest(digest: DigestMessage, origin: unknown): Map<number, DigestEntry | null>;
-  reply(peer: readonly DigestEntry[], peerByRef: ReadonlyMap<number, DigestEntry | null>): ReplyMessage;
+  readDigest(digest: DigestMessage, origin: unknown): RefTable<DigestEntry>;
+  reply(peer: readonly DigestEntry[], peerByRef: RefTable<DigestEntry>): ReplyMessage;
   offers(holds: PeerHolds, windowMembers: number): { state: NodeState; from: number }[];
   applyDeltas(message: DeltasMessage, origin: unknown): { introduced: boolean };
   forget(ids: readonly string[]): void;
@@ -50,7 +51,7 @@ const MAX_QUEUED = 4096;
 export class GossipSession extends BaseSession<GossipMessage, string> {
   readonly codec: Codec<GossipMessage> = gossipCodec;
   /** The peer's digest by member reference (null: a reference it named twice). */
-  private known: Map<number, DigestEntry | null> | undefined;
+  private known: RefTable<DigestEntry> | undefined;
   /** The full digest we sent, which the peer's reply is relative to. */
   private sentDigest: DigestEntry[] | undefined;
   /** The peer's full digest, when ours is to be a reply to it. */
@@ -61,7 +62,7 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
   private readonly holds: PeerHolds = (state) => {
     const learned = this.learned.get(state.id);
     if (learned && learned.generation > state.generation) return { version: Infinity };
-    const entry = this.known?.get(state.ref) ?? undefined;
+    const entry = this.known?.get(state.ref, state.refCheck) ?? undefined;
     const fromLearned = learned && learned.generation === state.generation ? learned.version : undefined;
     if (entry === undefined) return fromLearned === undefined ? undefined : { version: fromLearned };
     return { version: Math.max(entry.version, fromLearned ?? 0) };

@@ -75,7 +75,7 @@ test('a peer using our own id is refused', async (t) => {
 test('a digest over the member limit is refused', async (t) => {
   const { m, friend } = setup();
   const before = await learned(m, friend);
-  const nodes = Array.from({ length: 10_000 }, (_, i) => ({ ref: i, version: 1, keysGap: undefined, dead: false }));
+  const nodes = Array.from({ length: 10_000 }, (_, i) => ({ ref: i, refCheck: 0, version: 1, keysGap: undefined, dead: false }));
   const err = await rawPeer(m, [dataFrame([digest(nodes)])]);
   t.equal(err?.code, 'ERR_LIMIT', err?.message);
   t.equal(JSON.stringify(m.view()), before, 'membership unchanged');
