@@ -21,7 +21,6 @@ import { GossipSession, type PeerHolds } from './session.js';
 /** Generations stay below this, so `+ 1` is always a safe integer (versions stay below MAX_VERSION, for the digest). */
 const MAX_COUNTER = 2 ** 52;
 
-
 export interface MembershipOptions {
   /** This node's listening address, `host:port` (`[::1]:9000` for IPv6). Gossiped to peers so they can call back. */
   address?: string;
@@ -391,7 +390,7 @@ export class Membership extends Replica {
       const theirs = index.get(state.ref, state.refCheck) === null ? undefined : holds(state);
       if (theirs && theirs.version >= state.version) return;
       // The peer takes a heartbeat-only step from our digest by itself.
-      if (theirs && theirs.version >= heartbeatFloor(digestEntry(state, false))) return;
+      if (theirs && theirs.version >= state.version - (keysGapOf(state) ?? KEYS_GAP_CAP)) return;
       const from = theirs ? theirs.version : 0;
       offers.push({ state, from, newToPeer: !theirs, depth: state.version - from, tie: this.random.float() });
     };
@@ -566,8 +565,13 @@ function heldCheck(held: { state: NodeState }): number {
 
 /** One member life as our digest names it. */
 function digestEntry(state: NodeState, dead: boolean): DigestEntry {
+  return { ref: state.ref, refCheck: state.refCheck, version: state.version, keysGap: keysGapOf(state), dead };
+}
+
+/** How many versions ago the member's keys last changed, if fewer than KEYS_GAP_CAP (see `DigestEntry.keysGap`). */
+function keysGapOf(state: NodeState): number | undefined {
   const gap = state.version - state.keysVersion;
-  return { ref: state.ref, refCheck: state.refCheck, version: state.version, keysGap: state.keysVersion > 0 && gap < KEYS_GAP_CAP ? gap : undefined, dead };
+  return state.keysVersion > 0 && gap < KEYS_GAP_CAP ? gap : undefined;
 }
 
 export type { Entry };
