@@ -41,6 +41,8 @@ export class Gossiper extends Membership {
   private timer: NodeJS.Timeout | undefined;
   private judgeTimer: NodeJS.Timeout | undefined;
   private readonly sockets = new Set<Socket>();
+  /** Exchanges this node started that have not ended. */
+  private outgoing = 0;
   private running = false;
 
   constructor(options: GossiperOptions) {
@@ -83,10 +85,18 @@ export class Gossiper extends Membership {
     this.emit('stopped');
   }
 
-  /** One gossip round now, then the next after the interval (with a little jitter, so nodes do not march in step). */
+  /**
+   * One gossip round now, then the next after the interval (with a little
+   * jitter, so nodes do not march in step). A node that cannot keep up (its
+   * exchanges of earlier rounds still running: starved of CPU, or its peers
+   * are) starts only as many as bring it back to one round's worth, so it
+   * does not pile up connections that all time out.
+   */
   private round(): void {
     if (!this.running) return;
-    this.gossipTargets().forEach((address, k) => this.gossipTo(address, k === 0));
+    const targets = this.gossipTargets();
+    const room = Math.max(0, targets.length - this.outgoing);
+    targets.slice(0, room).forEach((address, k) => this.gossipTo(address, k === 0));
     const interval = this.timing.gossipIntervalMs;
     this.timer = setTimeout(() => {
       this.tick();
@@ -106,7 +116,9 @@ export class Gossiper extends Membership {
     const stream = this.createStream(this.streamOptions);
     stream.on('error', (err) => this.emit('peer_error', err, address));
     socket.on('error', () => {}); // refused or reset: the failure detector judges, not us
+    this.outgoing++;
     pump(socket, stream, socket, () => {
+      this.outgoing--;
       if (stream.synced || !retry || !this.running) return;
       const other = this.retryTarget(address);
       if (other) this.gossipTo(other, false);
