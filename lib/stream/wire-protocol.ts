@@ -12,6 +12,12 @@ import type { Descriptor, Session, SessionOptions } from '../session/contract.js
  */
 const TARGET_FRAME_BYTES = 64 * 1024;
 
+/** What one side still owed its peer (see `WireProtocol.owed`). */
+export interface Owed {
+  items: number;
+  initialSent: boolean;
+}
+
 export interface WireProtocolOptions {
   live: boolean;
   readable: boolean;
@@ -59,6 +65,11 @@ export class WireProtocol {
   private peerHasOurs = false; // the peer said it holds our initial state
   private pending: unknown = undefined; // a pulled message that did not fit the last frame
   private closed = false;
+  // Progress of the peer's catch-up: the updates it announced, and our session's count of received updates when it did.
+  private catchUpTotal: number | undefined;
+  private receivedBefore = 0;
+  // What was still owed to the peer when the connection closed (closing drops it).
+  private owedAtClose: Owed | undefined;
   // Network key: our challenge, the peer's, whether our proof went out, and whether the peer's checked out.
   private ownChallenge: Uint8Array | undefined;
   private peerChallenge: Uint8Array | undefined;
@@ -93,6 +104,18 @@ export class WireProtocol {
     if (options.key) this.ownChallenge = NetworkKey.challenge(options.randomBytes);
   }
 
+  /**
+   * How far the peer's catch-up has come: `total` updates it announced, and
+   * `done` of them received (counted by our session as it applies them;
+   * live updates that follow within the initial exchange are not counted
+   * past the total). Undefined until the peer announces a catch-up.
+   */
+  updateProgress(): { done: number; total: number } | undefined {
+    if (this.catchUpTotal === undefined) return undefined;
+    const done = (this.session.updatesReceived ?? 0) - this.receivedBefore;
+    return { done: Math.min(done, this.catchUpTotal), total: this.catchUpTotal };
+  }
+
   /** True in non-live mode once synced: the stream may end. */
   get finished(): boolean {
     return !this.options.live && this.synced && this.receivedSent;
@@ -107,7 +130,7 @@ export class WireProtocol {
       throw errors.handshake(`expected a handshake, got frame type ${type}`);
     }
     // With a network key, nothing but the key exchange counts until the peer has proven it.
-    if (!this.authenticated && (type === FrameType.data || type === FrameType.synced || type === FrameType.received)) {
+    if (!this.authenticated && (type === FrameType.data || type === FrameType.synced || type === FrameType.received || type === FrameType.catchUp)) {
       throw errors.auth('the peer sent data before proving the network key');
     }
     switch (type) {
@@ -133,6 +156,15 @@ export class WireProtocol {
         this.peerHasOurs = true;
         this.updateSynced();
         return;
+      case FrameType.catchUp: {
+        const total = guardDecode(() => uint.decode(state));
+        this.expectEnd(state);
+        // A catch-up run again before the peer's synced marker (after an overflow) adds to the total; later ones are live repair, not progress.
+        if (this.remoteSynced) return;
+        if (this.catchUpTotal === undefined) this.receivedBefore = this.session.updatesReceived ?? 0;
+        this.catchUpTotal = (this.catchUpTotal ?? 0) + total;
+        return;
+      }
       case FrameType.challenge: {
         if (!this.options.key) throw errors.auth('the peer requires a network key, and we have none');
         if (this.peerChallenge) throw errors.decode('second challenge');
@@ -188,6 +220,9 @@ export class WireProtocol {
       return Buffer.from([FrameType.received]);
     }
     if (this.syncSent && this.finished) return undefined;
+    // A catch-up that has just begun is announced before its first message.
+    const total = this.session.takeCatchUpTotal?.();
+    if (total !== undefined) return frame(FrameType.catchUp, uint, total);
     const data = this.nextDataFrame();
     if (data) return data;
     if (!this.syncSent && this.session.initialSent) {
@@ -210,8 +245,21 @@ export class WireProtocol {
     return frame(FrameType.error, errorCodec, { code: err.code, message: err.message });
   }
 
+  /**
+   * What this side still owed the peer: live items not yet made into frames,
+   * and whether its whole initial exchange went out; undefined while no
+   * session runs (no handshake yet, or the key not proven). Frozen when the
+   * connection closes, since closing drops the queue.
+   */
+  get owed(): Owed | undefined {
+    if (this.closed) return this.owedAtClose;
+    if (this.remote === undefined || !this.authenticated) return undefined;
+    return { items: (this.pending !== undefined ? 1 : 0) + (this.session.queued ?? 0), initialSent: this.session.initialSent };
+  }
+
   close(): void {
     if (this.closed) return;
+    this.owedAtClose = this.owed;
     this.closed = true;
     this.pending = undefined;
     this.session.onWake = undefined;
