@@ -16,6 +16,7 @@ import { DEFAULT_SYMBOL_PREFIX, StoreSymbols } from './store-symbols.js';
 import type { SymbolPrefix } from '../reconcile/prefix.js';
 import { SessionSet } from '../session/session-set.js';
 import { MerkleTree, checkDepth } from './tree.js';
+import type { RecordCache } from './record-cache.js';
 
 /** Default tree depth: 2^16 buckets, 2 MiB of hashes; about log2(expected keys) is the right depth. */
 export const DEFAULT_DEPTH = 16;
@@ -31,6 +32,9 @@ const READ_LANES = 8;
 const SNAPSHOT_CHUNK = 1 << 20;
 
 type AnyLevel = AbstractLevel<any, any, any>;
+
+/** Distinct names of stores in a shared RecordCache. */
+let nextCacheSpace = 0;
 
 export interface MerkleStoreOptions<V = unknown> {
   /** Directory of a classic-level (LevelDB) database, used when `db` is not given. */
@@ -64,6 +68,8 @@ export interface MerkleStoreOptions<V = unknown> {
   reconcile?: 'merkle' | 'rateless';
   /** Rateless mode: coded symbols kept up to date, 28 bytes each. Default 32,768 (a difference of about 23,000 entries). */
   symbolPrefix?: number;
+  /** Keeps recently used records in memory (several stores may share one); default none: every read goes to the database. */
+  cache?: RecordCache;
 }
 
 /** What `get()` returns. */
@@ -163,6 +169,11 @@ export class MerkleStore<V = unknown> extends Replica {
   private isOpen = false;
   private queue: Pending[] = [];
   private draining = false;
+  private readonly cache: RecordCache | undefined;
+  /** This store's name in the cache. */
+  private readonly cacheSpace = String(nextCacheSpace++);
+  /** Write groups committed so far: a read that missed the cache fills it only if none committed while it read. */
+  private committedGroups = 0;
   /** Sessions to tell about every changed record. */
   /** @internal Every open session, to end them when the store closes. */
   readonly sessions = new Set<{ storeClosed(): void }>();
@@ -188,6 +199,7 @@ export class MerkleStore<V = unknown> extends Replica {
     this.reconcile = options.reconcile ?? 'merkle';
     if (this.reconcile !== 'merkle' && this.reconcile !== 'rateless') throw errors.invalidArgument(`reconcile is 'merkle' or 'rateless', got ${String(this.reconcile)}`);
     this.symbolPrefixSize = options.symbolPrefix ?? DEFAULT_SYMBOL_PREFIX;
+    this.cache = options.cache;
     if (!Number.isInteger(this.symbolPrefixSize) || this.symbolPrefixSize < 1 || this.symbolPrefixSize > 1 << 24) throw errors.invalidArgument('symbolPrefix is an integer from 1 to 2^24');
   }
 
@@ -330,7 +342,7 @@ export class MerkleStore<V = unknown> extends Replica {
   async get(key: string): Promise<Versions<V>> {
     checkKey(key);
     await this.ready();
-    const stored = await this.data.get(dataKey(key));
+    const stored = await this.readRecord(dataKey(key));
     return this.versions(key, stored ? decodeRecord(stored) : EMPTY_RECORD);
   }
 
@@ -338,7 +350,16 @@ export class MerkleStore<V = unknown> extends Replica {
   async getRecord(key: string): Promise<Uint8Array | undefined> {
     checkKey(key);
     await this.ready();
-    return (await this.data.get(dataKey(key))) ?? undefined;
+    return this.readRecord(dataKey(key));
+  }
+
+  private async readRecord(stored: Buffer): Promise<Uint8Array | undefined> {
+    const cached = this.cache?.get(this.cacheSpace, stored);
+    if (cached) return cached;
+    const groups = this.committedGroups;
+    const record = (await this.data.get(stored)) ?? undefined;
+    if (record && this.cache && groups === this.committedGroups) this.cache.set(this.cacheSpace, stored, record);
+    return record;
   }
 
   /**
@@ -401,6 +422,7 @@ export class MerkleStore<V = unknown> extends Replica {
     }
     if (this.isOpen) {
       await this.flushed();
+      this.cache?.dropSpace(this.cacheSpace);
       for (const session of this.sessions) session.storeClosed();
       const nodes = this.tree!.nodes;
       const chunks = Math.ceil(nodes.length / SNAPSHOT_CHUNK);
@@ -596,7 +618,12 @@ export class MerkleStore<V = unknown> extends Replica {
     for (const op of group) if (op.kind !== 'barrier' && !slots.has(op.key)) slots.set(op.key, undefined as unknown as Slot);
     const keys = [...slots.keys()];
     const storedKeys = keys.map(dataKey);
-    const befores = keys.length > 0 ? await this.data.getMany(storedKeys) : [];
+    const befores: Array<Uint8Array | undefined> = storedKeys.map((stored) => this.cache?.get(this.cacheSpace, stored));
+    const missing = befores.flatMap((before, i) => (before ? [] : [i]));
+    if (missing.length > 0) {
+      const read = await this.data.getMany(missing.map((i) => storedKeys[i]));
+      missing.forEach((i, j) => (befores[i] = read[j] ?? undefined));
+    }
     keys.forEach((key, i) => {
       const before = befores[i] ?? undefined;
       const record = before ? decodeRecord(before) : EMPTY_RECORD;
@@ -633,6 +660,8 @@ export class MerkleStore<V = unknown> extends Replica {
         { sync: this.sync || group.some((op) => op.sync === true) } as object,
       );
     }
+    this.committedGroups++;
+    if (this.cache) for (const slot of slots.values()) if (slot.changed || slot.before) this.cache.set(this.cacheSpace, slot.stored, slot.changed ? encoded.get(slot)! : slot.before!);
     const leaves = changed.map((slot) => {
       const keyBytes = slot.stored.subarray(4);
       const position = ((slot.stored[0] << 24) | (slot.stored[1] << 16) | (slot.stored[2] << 8) | slot.stored[3]) >>> 0;

@@ -7,7 +7,9 @@ import pump from 'pump';
 import { type ValueEncoding, decode, encode, json } from '../codec/index.js';
 import { errors } from '../errors.js';
 import { pathDb } from '../path-db.js';
+import { batchByTurn } from '../storage/turn-batching.js';
 import { MerkleStore, type ChangeEvent } from '../merkle/store.js';
+import { RecordCache } from '../merkle/record-cache.js';
 import { type KeyRecord, EMPTY_RECORD, decodeContext, decodeRecord, encodeContext, encodeRecord } from '../merkle/record.js';
 import { type Resolver, lastWriterWins } from '../merkle/resolve.js';
 import { gossipMembership } from './default-membership.js';
@@ -74,6 +76,8 @@ export class VineNode<V = unknown> extends EventEmitter {
   private server: VineServer | undefined;
   private hints: HintStore | undefined;
   private readonly stores = new Map<number, Promise<MerkleStore<V>>>();
+  /** Recently used records of all its partitions, in one memory budget. */
+  private readonly cache: RecordCache;
   /** Partitions this node has ever stored data in (kept in meta, so a restart knows without opening them). */
   private readonly stored = new Set<number>();
   private meta: AbstractSublevel<any, any, string, string> | undefined;
@@ -97,6 +101,7 @@ export class VineNode<V = unknown> extends EventEmitter {
     checkQuorum(this.n, this.r, this.w);
     this.valueEncoding = options.valueEncoding ?? (json as ValueEncoding<any>);
     this.resolver = options.resolve === 'lww' ? lastWriterWins : options.resolve;
+    this.cache = new RecordCache(options.cacheBytes ?? DEFAULTS.cacheBytes);
     this.wire = { cluster: options.cluster ?? DEFAULTS.cluster, maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes, helloTimeoutMs: DEFAULTS.helloTimeoutMs };
   }
 
@@ -122,7 +127,8 @@ export class VineNode<V = unknown> extends EventEmitter {
     const port = this.options.port ?? 0;
     if (this.options.db) this.db = this.options.db;
     else {
-      this.db = await pathDb(this.options.dataDir ?? joinPath(process.cwd(), `vine-${port}`), { keyEncoding: 'view', valueEncoding: 'view' });
+      // Its many partition stores share one database: the reads and writes of one turn go in one round trip each.
+      this.db = batchByTurn(await pathDb(this.options.dataDir ?? joinPath(process.cwd(), `vine-${port}`), { keyEncoding: 'view', valueEncoding: 'view' }));
       this.ownsDb = true;
     }
     await this.db.open();
@@ -475,6 +481,7 @@ export class VineNode<V = unknown> extends EventEmitter {
         id: this.id,
         depth: this.options.depth ?? DEFAULTS.depth,
         valueEncoding: this.valueEncoding,
+        cache: this.cache,
       });
       made.on('change', (event: ChangeEvent<V>) => {
         if (this.watchAll || this.watched.has(event.key)) this.deliver(event.key, distinctValues(event.values));

@@ -35,6 +35,8 @@ export interface VineOptions<V = unknown> {
   antiEntropyMs?: number;
   /** Pause between hinted-handoff rounds. Default 500. */
   handoffMs?: number;
+  /** Memory for recently used records of all its partitions, so most reads and writes of hot keys skip a database round trip. Default 32 MiB. */
+  cacheBytes?: number;
   /** How values become bytes. Default JSON. Every node must agree. */
   valueEncoding?: ValueEncoding<V>;
   /** Turns siblings into one `value`: `'lww'` or a function. Default none (a conflict has no single value). */
@@ -69,4 +71,5 @@ export const DEFAULTS = {
   antiEntropyMs: 2000,
   handoffMs: 500,
   helloTimeoutMs: 5000,
+  cacheBytes: 32 << 20,
 } as const;
