@@ -196,6 +196,8 @@ export class VineNode<V = unknown> extends EventEmitter {
     if (this.closed || !this.membership) return this.stop();
     const others = this.membership.members().filter((m) => m.id !== this.id && this.isLive(m.id));
     const after = new HashRing(others.map((m) => m.id), this.options.vnodes);
+    // Announced first: the others take it off the ring at once, so new writes go to the new replicas while it hands its data over.
+    const announced = this.membership.leave?.();
     for (const partition of this.stored) {
       for (const peer of after.preferenceList(partition, this.n)) {
         try {
@@ -205,6 +207,7 @@ export class VineNode<V = unknown> extends EventEmitter {
         }
       }
     }
+    await announced;
     await this.stop();
   }
 
