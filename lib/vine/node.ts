@@ -69,7 +69,7 @@ export class VineNode<V = unknown> extends EventEmitter {
   id = '';
   address: Address | undefined;
   /** Counters for reports and tests. */
-  readonly stats = { syncs: 0, syncBytes: 0, repairs: 0, handedOff: 0, handoffBytes: 0, hinted: 0 };
+  readonly stats = { syncs: 0, syncBytes: 0, repairs: 0, handedOff: 0, handoffBytes: 0, hinted: 0, dropped: 0 };
 
   private db: AnyLevel | undefined;
   private ownsDb = false;
@@ -78,8 +78,10 @@ export class VineNode<V = unknown> extends EventEmitter {
   private readonly stores = new Map<number, Promise<MerkleStore<V>>>();
   /** Recently used records of all its partitions, in one memory budget. */
   private readonly cache: RecordCache;
-  /** Partitions this node has ever stored data in (kept in meta, so a restart knows without opening them). */
+  /** Partitions this node has stored data in and not dropped (kept in meta, so a restart knows without opening them). */
   private readonly stored = new Set<number>();
+  /** Partitions it no longer replicates and is handing over before dropping: it takes no requests for them meanwhile. */
+  private readonly retiring = new Set<number>();
   private meta: AbstractSublevel<any, any, string, string> | undefined;
   private readonly clients = new Map<string, VineClient>();
   private ring = new HashRing([]);
@@ -410,6 +412,7 @@ export class VineNode<V = unknown> extends EventEmitter {
     switch (request.type) {
       case 'write': {
         this.checkPlacement(request.partition, request.key);
+        this.checkHeld(request.partition);
         if (request.value && request.value.length > this.maxValueBytes) throw errors.limit('value size', request.value.length, this.maxValueBytes);
         const store = await this.store(request.partition);
         const options = request.context === undefined ? {} : { context: request.context };
@@ -431,11 +434,13 @@ export class VineNode<V = unknown> extends EventEmitter {
           await this.hints!.add(request.hint, request.partition, request.key, record);
           return EMPTY;
         }
+        this.checkHeld(request.partition);
         await (await this.store(request.partition)).merge(request.key, record, undefined);
         return EMPTY;
       }
       case 'read': {
         this.checkPlacement(request.partition, request.key);
+        this.checkHeld(request.partition);
         return (await (await this.store(request.partition)).getRecord(request.key)) ?? EMPTY;
       }
       case 'notify': {
@@ -467,8 +472,14 @@ export class VineNode<V = unknown> extends EventEmitter {
     if (partition !== partitionOf(key)) throw errors.invalidArgument(`key is not in partition ${partition}`);
   }
 
+  /** A partition being handed over before it is dropped takes no requests: the coordinator goes to another replica. */
+  private checkHeld(partition: number): void {
+    if (this.retiring.has(partition)) throw errors.unavailable(`partition ${partition} (being handed over)`, 1, 0, 1);
+  }
+
   private async rootBytes(partition: number): Promise<Uint8Array> {
     if (!Number.isInteger(partition) || partition < 0 || partition >= PARTITIONS) throw errors.invalidArgument(`no partition ${partition}`);
+    if (this.retiring.has(partition)) return ZERO_ROOT;
     // A partition this node never stored anything in has the empty root; opening a store for it would cost a tree and a write.
     if (!this.stores.has(partition) && !this.stored.has(partition)) return ZERO_ROOT;
     const store = await this.store(partition);
@@ -478,6 +489,8 @@ export class VineNode<V = unknown> extends EventEmitter {
   private store(partition: number): Promise<MerkleStore<V>> {
     let store = this.stores.get(partition);
     if (!store) {
+      // Being dropped: its data is going away, so nothing may open it again until that is done.
+      if (this.retiring.has(partition)) return Promise.reject(errors.unavailable(`partition ${partition} (being dropped)`, 1, 0, 1));
       const made = new MerkleStore<V>({
         db: this.db!.sublevel(`p${partition}`, { keyEncoding: 'view', valueEncoding: 'view' }),
         name: `vine/${partition}`,
@@ -640,9 +653,59 @@ export class VineNode<V = unknown> extends EventEmitter {
           }),
         );
       }
+      await this.dropUnowned();
     } finally {
       this.syncing = false;
     }
+  }
+
+  /**
+   * Drops the partitions this node holds but no longer replicates (data
+   * moved to a member that joined), once each of their N replicas is live
+   * and holds everything it has: it stops taking requests for the
+   * partition, syncs it with every replica, and drops it only if each then
+   * has the same root (the same contents). So the last copies are never
+   * dropped; a replica down or still changing means another try next round.
+   */
+  private async dropUnowned(): Promise<void> {
+    for (const partition of [...this.stored]) {
+      if (this.closed) return;
+      const owners = this.ring.preferenceList(partition, this.n);
+      if (owners.includes(this.id) || owners.length < this.n || !owners.every(this.isLive)) continue;
+      const store = await this.store(partition);
+      this.retiring.add(partition);
+      try {
+        await store.flushed();
+        for (const owner of owners) await this.syncPartition(owner, partition);
+        const ours = Buffer.from(store.tree!.root);
+        let held = true;
+        for (const owner of owners) {
+          const theirs = await this.call(owner, { type: 'roots', partitions: [partition] }, this.timeout);
+          if (!ours.equals(Buffer.from(theirs))) held = false;
+        }
+        const still = this.ring.preferenceList(partition, this.n);
+        if (held && !still.includes(this.id) && still.every((id) => owners.includes(id))) await this.dropPartition(partition, ours);
+      } catch {
+        // a replica out of reach: the partition stays until a later round
+      } finally {
+        this.retiring.delete(partition);
+      }
+    }
+  }
+
+  /** Drops a partition's data, unless its root moved from `expected` (a write that was already under way when the hand-over began). */
+  private async dropPartition(partition: number, expected: Buffer): Promise<void> {
+    const opened = this.stores.get(partition);
+    if (!opened) return;
+    const store = await opened;
+    await store.flushed();
+    if (!expected.equals(Buffer.from(store.tree!.root))) return;
+    this.stores.delete(partition);
+    await store.close();
+    await this.db!.sublevel(`p${partition}`, { keyEncoding: 'view', valueEncoding: 'view' }).clear();
+    await this.meta!.del(`partition/${partition}`);
+    this.stored.delete(partition);
+    this.stats.dropped++;
   }
 
   /** A tree walk of one partition with one peer, over its own connection. */
@@ -656,7 +719,7 @@ export class VineNode<V = unknown> extends EventEmitter {
   }
 
   private acceptSync(partition: number, socket: Socket): void {
-    if (!Number.isInteger(partition) || partition < 0 || partition >= PARTITIONS) {
+    if (!Number.isInteger(partition) || partition < 0 || partition >= PARTITIONS || this.retiring.has(partition)) {
       socket.destroy();
       return;
     }

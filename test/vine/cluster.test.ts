@@ -132,3 +132,47 @@ test('vine in process: a node that leaves hands its partitions over; N copies re
     await stop();
   }
 });
+
+test('vine in process: after a join, the old replicas drop what they no longer replicate, but never while a new replica is down', async (t) => {
+  const { local, nodes, stop } = await cluster(5);
+  let extra: VineNode<any> | undefined;
+  try {
+    for (let i = 0; i < 300; i++) await nodes[i % 5].put(`k${i}`, i);
+    const down = nodes[0];
+    local.fail(down.id);
+    extra = new VineNode<any>({ db: new MemoryLevel(), antiEntropyMs: 200, handoffMs: 100, membership: (self) => local.join(self) });
+    await extra.start();
+    const all = [...nodes, extra];
+    const zero = '0'.repeat(32);
+    // Partitions whose data some node holds without replicating it any more.
+    const surplus = async (p: number) => {
+      const replicas = extra!.replicasOf(p);
+      const out: VineNode<any>[] = [];
+      for (const node of all) if (!replicas.includes(node.id) && (await node.rootOf(p)) !== zero) out.push(node);
+      return out;
+    };
+    const gathered = async () => {
+      for (let p = 0; p < PARTITIONS; p++) if ((await surplus(p)).length > 0) return false;
+      return true;
+    };
+    // While `down` is down, partitions it replicates keep their old copies.
+    const waiting = (p: number) => extra!.replicasOf(p).includes(down.id);
+    const othersGathered = await until(async () => {
+      for (let p = 0; p < PARTITIONS; p++) if (!waiting(p) && (await surplus(p)).length > 0) return false;
+      return true;
+    }, 30_000);
+    t.ok(othersGathered, 'partitions whose replicas are all up lose their old copies while that node is down');
+    let kept = 0;
+    for (let p = 0; p < PARTITIONS; p++) if (waiting(p) && (await surplus(p)).some((n) => n !== down)) kept++;
+    t.ok(kept > 0, `with a new replica down, ${kept} partitions keep their old copies`);
+    local.recover(down.id);
+    t.ok(await until(gathered, 40_000), 'once every replica is up, no node holds a partition it does not replicate');
+    const dropped = all.reduce((sum, n) => sum + n.stats.dropped, 0);
+    t.ok(dropped > 0, `${dropped} partitions dropped in all`);
+    for (let i = 0; i < 300; i++) if ((await all[i % 6].get(`k${i}`, { r: 3 })).value !== i) t.fail(`k${i} lost`);
+    t.pass('every key reads back with R = 3');
+  } finally {
+    await stop();
+    await extra?.stop();
+  }
+});
