@@ -12,6 +12,7 @@ import { MerkleStore, type ChangeEvent } from '../merkle/store.js';
 import { RecordCache } from '../merkle/record-cache.js';
 import { type KeyRecord, EMPTY_RECORD, decodeContext, decodeRecord, encodeContext, encodeRecord } from '../merkle/record.js';
 import { type Resolver, lastWriterWins } from '../merkle/resolve.js';
+import { backoffDelay } from '../transport/backoff.js';
 import { gossipMembership } from './default-membership.js';
 import { type Hint, HintStore } from './hints.js';
 import type { Member, Membership } from './membership.js';
@@ -34,6 +35,8 @@ const HANDOFF_BATCH = 256;
 const MAX_TIMEOUT_MS = 60_000;
 /** Partition syncs one anti-entropy round runs at once. */
 const SYNC_LANES = 2;
+/** Times a notify to a watcher is tried before it is given up. */
+const NOTIFY_ATTEMPTS = 5;
 
 /** What `get()` returns: as `MerkleStore.get`. */
 export interface VineVersions<V> {
@@ -88,6 +91,8 @@ export class VineNode<V = unknown> extends EventEmitter {
   private readonly resolver: Resolver<V> | undefined;
   private readonly wire: WireOptions;
   private timers: NodeJS.Timeout[] = [];
+  /** Retries waiting to run (notifies), cleared on stop. */
+  private readonly pending = new Set<NodeJS.Timeout>();
   private closed = false;
   private syncing = false;
   private handingOff = false;
@@ -182,6 +187,7 @@ export class VineNode<V = unknown> extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
+    for (const timer of this.pending) clearTimeout(timer);
     for (const client of this.clients.values()) client.close();
     await this.membership?.stop();
     await this.server?.close();
@@ -533,8 +539,26 @@ export class VineNode<V = unknown> extends EventEmitter {
   private notifyWatchers(key: string, record: Uint8Array): void {
     for (const member of this.membership?.members() ?? []) {
       if (!this.isLive(member.id) || !this.watches(member.id, key)) continue;
-      this.call(member.id, { type: 'notify', key, record }, this.timeout).catch(() => undefined);
+      this.notify(member.id, key, record, 0);
     }
+  }
+
+  /**
+   * Sends one notify; a lost one (connection cut, timeout) is sent again
+   * after a backoff while the watcher is live and still watches the key, up
+   * to NOTIFY_ATTEMPTS times. The watcher fires once per distinct value, so
+   * a repeat that did arrive twice is harmless.
+   */
+  private notify(member: string, key: string, record: Uint8Array, attempt: number): void {
+    this.call(member, { type: 'notify', key, record }, this.timeout).catch(() => {
+      if (attempt + 1 >= NOTIFY_ATTEMPTS) return;
+      const timer = setTimeout(() => {
+        this.pending.delete(timer);
+        if (!this.closed && this.isLive(member) && this.watches(member, key)) this.notify(member, key, record, attempt + 1);
+      }, backoffDelay(attempt, { initialMs: 100, maxMs: 2000 }));
+      timer.unref();
+      this.pending.add(timer);
+    });
   }
 
   private deliver(key: string, values: V[]): void {

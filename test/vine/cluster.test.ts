@@ -3,6 +3,7 @@ import { MemoryLevel } from 'memory-level';
 import { LocalCluster } from '../../lib/vine/membership.js';
 import { VineNode } from '../../lib/vine/node.js';
 import { PARTITIONS, partitionOf } from '../../lib/vine/ring.js';
+import { errors } from '../../lib/errors.js';
 
 /** Five nodes in this process on real loopback sockets, with a membership the test controls. */
 async function cluster(size: number, options: Record<string, unknown> = {}) {
@@ -174,5 +175,34 @@ test('vine in process: after a join, the old replicas drop what they no longer r
   } finally {
     await stop();
     await extra?.stop();
+  }
+});
+
+test('vine in process: a notify lost on the way to a watcher is sent again', async (t) => {
+  const { nodes, stop } = await cluster(5);
+  try {
+    const watcher = nodes[4];
+    // A key the watcher does not replicate, so only a notify can tell it.
+    let key = '';
+    for (let i = 0; !key; i++) if (!watcher.replicasOf(partitionOf(`w${i}`)).includes(watcher.id)) key = `w${i}`;
+    const seen: unknown[] = [];
+    watcher.on('data', (k: string, value: unknown) => k === key && seen.push(value));
+    watcher.watch(key);
+    // The first notify to arrive is lost, as if the connection was cut under it.
+    let lost = 0;
+    const handle = watcher.handle.bind(watcher);
+    watcher.handle = (request, from) => {
+      if (request.type === 'notify' && lost === 0) {
+        lost++;
+        return Promise.reject(errors.closed('the connection'));
+      }
+      return handle(request, from);
+    };
+    await nodes[0].put(key, 'hello');
+    t.ok(await until(() => seen.length > 0, 10_000), 'the watcher still hears of the write');
+    t.equal(lost, 1, 'after its first notify was lost');
+    t.deepEqual(seen, ['hello'], 'once, with the value');
+  } finally {
+    await stop();
   }
 });
