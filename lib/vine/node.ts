@@ -99,6 +99,8 @@ export class VineNode<V = unknown> extends EventEmitter {
   /** Local watchers: the keys, and whether every key is watched. */
   private readonly watched = new Set<string>();
   private watchAll = false;
+  /** Each member's published watch set, parsed, with the text it was parsed from. */
+  private readonly peerWatches = new Map<string, { state: string; keys: Set<string> }>();
   /** What was last delivered per watched key, so a change seen twice (notify and replica) fires once. */
   private readonly delivered = new Map<string, string>();
 
@@ -164,6 +166,7 @@ export class VineNode<V = unknown> extends EventEmitter {
     membership.on('recover', () => this.kick());
     membership.on('remove', (gone: string) => {
       rebuild();
+      this.peerWatches.delete(gone);
       void this.hints?.forget(gone);
       this.clients.get(gone)?.close();
       this.clients.delete(gone);
@@ -528,12 +531,20 @@ export class VineNode<V = unknown> extends EventEmitter {
     if (member === this.id) return this.watchAll || this.watched.has(key);
     const state = this.membership?.peerState(member, 'watch');
     if (!state) return false;
-    try {
-      const keys = JSON.parse(state) as unknown;
-      return Array.isArray(keys) && (keys.includes('*') || keys.includes(key));
-    } catch {
-      return false;
+    // Parsed once per published state, not once per write.
+    let parsed = this.peerWatches.get(member);
+    if (parsed?.state !== state) {
+      let keys: Set<string>;
+      try {
+        const list = JSON.parse(state) as unknown;
+        keys = new Set(Array.isArray(list) ? list.filter((k): k is string => typeof k === 'string') : []);
+      } catch {
+        keys = new Set();
+      }
+      parsed = { state, keys };
+      this.peerWatches.set(member, parsed);
     }
+    return parsed.keys.has('*') || parsed.keys.has(key);
   }
 
   private notifyWatchers(key: string, record: Uint8Array): void {
