@@ -1,6 +1,6 @@
 import { DEFAULT_LINK, type LinkProfile, sampleDelay } from './link.js';
 import type { SimRandom } from './random.js';
-import type { Scheduler } from './scheduler.js';
+import type { Scheduler, Task } from './scheduler.js';
 
 /** Receives the datagrams addressed to one node. */
 export type DatagramHandler = (from: string, message: unknown) => void;
@@ -254,22 +254,25 @@ export class Network {
     }
     const copies = this.random.chance(profile.duplicate) ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
-    const life = this.incarnation.get(to);
+    const life = this.incarnation.get(to)!;
     const senderLife = this.sendLife.get(from);
     for (let c = 0; c < copies; c++) {
       let delay = (Number.isFinite(profile.bandwidth) ? this.transmit(this.link(from, to), size) : 0) + sampleDelay(profile, this.random);
       if (this.random.chance(profile.reorder)) delay += profile.latency;
-      this.scheduler.schedule(delay, () => {
-        // Lost if the receiver crashed meanwhile, the sender crashed losing what it had in flight, or a cut appeared.
-        if (!this.isUp(to) || this.incarnation.get(to) !== life || this.sendLife.get(from) !== senderLife || this.isCut(from, to)) {
-          this.stats.dropped++;
-          return;
-        }
-        this.stats.delivered++;
-        this.handlers.get(to)?.(from, message);
-      }, `dgram ${from}>${to}`);
+      this.scheduler.schedule(delay, new Datagram(this, from, to, message, life, senderLife));
     }
     return true;
+  }
+
+  /** A datagram arrives: lost if the receiver crashed meanwhile, the sender crashed losing what it had in flight, or a cut appeared. */
+  deliver(d: Datagram): void {
+    const { from, to } = d;
+    if (!this.isUp(to) || this.incarnation.get(to) !== d.life || this.sendLife.get(from) !== d.senderLife || this.isCut(from, to)) {
+      this.stats.dropped++;
+      return;
+    }
+    this.stats.delivered++;
+    this.handlers.get(to)?.(from, d.message);
   }
 
   // ---- stream links ----
@@ -417,5 +420,26 @@ class StreamLink {
       onClose: undefined,
     };
     return end;
+  }
+}
+
+/** One datagram in flight: a scheduler task of its own, so it costs one object. */
+class Datagram implements Task {
+  constructor(
+    private readonly network: Network,
+    readonly from: string,
+    readonly to: string,
+    readonly message: unknown,
+    /** The receiver's and the sender's lives when it was sent. */
+    readonly life: number,
+    readonly senderLife: number | undefined,
+  ) {}
+
+  run(): void {
+    this.network.deliver(this);
+  }
+
+  get label(): string {
+    return `dgram ${this.from}>${this.to}`;
   }
 }

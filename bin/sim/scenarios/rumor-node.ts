@@ -50,6 +50,19 @@ export type RumorMessage =
   | { type: 'reply'; has: boolean }
   | { type: 'feedback'; knew: boolean };
 
+/**
+ * Every message there is, made once: a message is only read, and at 100,000
+ * nodes one object per send is a large part of what a round holds. Indexed
+ * by the flag (0 or 1).
+ */
+const MESSAGES = {
+  push: [{ type: 'push', has: false }, { type: 'push', has: true }],
+  pull: [{ type: 'pull', knew: false }, { type: 'pull', knew: true }],
+  exchange: [{ type: 'exchange', has: false }, { type: 'exchange', has: true }],
+  reply: [{ type: 'reply', has: false }, { type: 'reply', has: true }],
+  feedback: [{ type: 'feedback', knew: false }, { type: 'feedback', knew: true }],
+} as const satisfies Record<RumorMessage['type'], readonly RumorMessage[]>;
+
 export interface Outgoing {
   to: number;
   message: RumorMessage;
@@ -101,20 +114,20 @@ export class RumorNode {
 
   tick(round: number): Outgoing[] {
     if (this.mode === 'rumor') {
-      if (this.variant.direction === 'pull') return [{ to: this.peer(), message: { type: 'pull', knew: this.knows } }];
+      if (this.variant.direction === 'pull') return [{ to: this.peer(), message: MESSAGES.pull[+this.knows]! }];
       if (!this.active) return [];
       this.contacted = true;
-      return [{ to: this.peer(), message: { type: 'push', has: true } }];
+      return [{ to: this.peer(), message: MESSAGES.push[1]! }];
     }
     const to = this.peer();
     switch (this.mode) {
       case 'push':
         // Anti-entropy push: the contact carries our updates, if any.
-        return [{ to, message: { type: 'push', has: this.knows } }];
+        return [{ to, message: MESSAGES.push[+this.knows]! }];
       case 'pull':
-        return [{ to, message: { type: 'pull', knew: this.knows } }];
+        return [{ to, message: MESSAGES.pull[+this.knows]! }];
       case 'push-pull':
-        return [{ to, message: { type: 'exchange', has: this.knows } }];
+        return [{ to, message: MESSAGES.exchange[+this.knows]! }];
     }
   }
 
@@ -124,17 +137,17 @@ export class RumorNode {
         const knew = this.knewIn(round);
         if (message.has) this.learn(round);
         const feedback = this.mode === 'rumor' && this.variant.interest === 'feedback';
-        return feedback ? [{ to: from, message: { type: 'feedback', knew } }] : [];
+        return feedback ? [{ to: from, message: MESSAGES.feedback[+knew]! }] : [];
       }
       case 'pull':
-        if (this.mode !== 'rumor') return [{ to: from, message: { type: 'reply', has: this.knewIn(round) } }];
+        if (this.mode !== 'rumor') return [{ to: from, message: MESSAGES.reply[+this.knewIn(round)]! }];
         // Rumour pull: only an infective node answers, and only with what it held at the start of the round (sync).
         if (!this.active || !this.knewIn(round)) return [];
         this.contacted = true;
         this.record(message.knew);
-        return [{ to: from, message: { type: 'reply', has: true } }];
+        return [{ to: from, message: MESSAGES.reply[1]! }];
       case 'exchange': {
-        const reply: Outgoing = { to: from, message: { type: 'reply', has: this.knewIn(round) } };
+        const reply: Outgoing = { to: from, message: MESSAGES.reply[+this.knewIn(round)]! };
         if (message.has) this.learn(round);
         return [reply];
       }
