@@ -80,7 +80,7 @@ export class VineNode<V = unknown> extends EventEmitter {
   private hints: HintStore | undefined;
   private readonly stores = new Map<number, Promise<MerkleStore<V>>>();
   /** Recently used records of all its partitions, in one memory budget. */
-  private readonly cache: RecordCache;
+  private readonly cache: RecordCache | undefined;
   /** Partitions this node has stored data in and not dropped (kept in meta, so a restart knows without opening them). */
   private readonly stored = new Set<number>();
   /** Partitions it no longer replicates and is handing over before dropping: it takes no requests for them meanwhile. */
@@ -110,7 +110,8 @@ export class VineNode<V = unknown> extends EventEmitter {
     checkQuorum(this.n, this.r, this.w);
     this.valueEncoding = options.valueEncoding ?? (json as ValueEncoding<any>);
     this.resolver = options.resolve === 'lww' ? lastWriterWins : options.resolve;
-    this.cache = new RecordCache(options.cacheBytes ?? DEFAULTS.cacheBytes);
+    const cacheBytes = options.cacheBytes ?? DEFAULTS.cacheBytes;
+    this.cache = cacheBytes > 0 ? new RecordCache(cacheBytes) : undefined;
     this.wire = { cluster: options.cluster ?? DEFAULTS.cluster, maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes, helloTimeoutMs: DEFAULTS.helloTimeoutMs };
   }
 
