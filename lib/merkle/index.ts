@@ -6,4 +6,3 @@ export { HASH_BYTES, HASH_NAME } from './hash.js';
 export { type MerkleMessage, merkleMessageCodec } from './messages.js';
 export { RatelessSession } from './rateless-session.js';
 export { DEFAULT_SYMBOL_PREFIX } from './store-symbols.js';
-export { RecordCache } from './record-cache.js';

@@ -9,7 +9,6 @@ import { errors } from '../errors.js';
 import { pathDb } from '../path-db.js';
 import { batchByTurn } from '../storage/turn-batching.js';
 import { MerkleStore, type ChangeEvent } from '../merkle/store.js';
-import { RecordCache } from '../merkle/record-cache.js';
 import { type KeyRecord, EMPTY_RECORD, decodeContext, decodeRecord, encodeContext, encodeRecord } from '../merkle/record.js';
 import { type Resolver, lastWriterWins } from '../merkle/resolve.js';
 import { backoffDelay } from '../transport/backoff.js';
@@ -79,8 +78,6 @@ export class VineNode<V = unknown> extends EventEmitter {
   private server: VineServer | undefined;
   private hints: HintStore | undefined;
   private readonly stores = new Map<number, Promise<MerkleStore<V>>>();
-  /** Recently used records of all its partitions, in one memory budget. */
-  private readonly cache: RecordCache | undefined;
   /** Partitions this node has stored data in and not dropped (kept in meta, so a restart knows without opening them). */
   private readonly stored = new Set<number>();
   /** Partitions it no longer replicates and is handing over before dropping: it takes no requests for them meanwhile. */
@@ -110,8 +107,6 @@ export class VineNode<V = unknown> extends EventEmitter {
     checkQuorum(this.n, this.r, this.w);
     this.valueEncoding = options.valueEncoding ?? (json as ValueEncoding<any>);
     this.resolver = options.resolve === 'lww' ? lastWriterWins : options.resolve;
-    const cacheBytes = options.cacheBytes ?? DEFAULTS.cacheBytes;
-    this.cache = cacheBytes > 0 ? new RecordCache(cacheBytes) : undefined;
     this.wire = { cluster: options.cluster ?? DEFAULTS.cluster, maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes, helloTimeoutMs: DEFAULTS.helloTimeoutMs };
   }
 
@@ -507,7 +502,6 @@ export class VineNode<V = unknown> extends EventEmitter {
         id: this.id,
         depth: this.options.depth ?? DEFAULTS.depth,
         valueEncoding: this.valueEncoding,
-        cache: this.cache,
       });
       made.on('change', (event: ChangeEvent<V>) => {
         if (this.watchAll || this.watched.has(event.key)) this.deliver(event.key, distinctValues(event.values));

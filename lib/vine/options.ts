@@ -35,13 +35,6 @@ export interface VineOptions<V = unknown> {
   antiEntropyMs?: number;
   /** Pause between hinted-handoff rounds. Default 500. */
   handoffMs?: number;
-  /**
-   * Memory for recently used records of all its partitions, so reads and
-   * writes of hot keys skip a database round trip. Default 0 (none): in the
-   * five-process benchmark it cut the CPU of a write but made reads slower,
-   * for a reason not found yet (docs/vine.md, Figures).
-   */
-  cacheBytes?: number;
   /** How values become bytes. Default JSON. Every node must agree. */
   valueEncoding?: ValueEncoding<V>;
   /** Turns siblings into one `value`: `'lww'` or a function. Default none (a conflict has no single value). */
@@ -76,5 +69,4 @@ export const DEFAULTS = {
   antiEntropyMs: 2000,
   handoffMs: 500,
   helloTimeoutMs: 5000,
-  cacheBytes: 0,
 } as const;
