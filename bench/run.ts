@@ -10,6 +10,7 @@ import { formatReconcile, formatReconcileSim, runReconcileBench, runReconcileSim
 import { formatSetReconcile, runSetReconcileBench } from './reconcile-sets.js';
 import { runVineBench } from './vine.js';
 import { runVineHealBench } from './vine-heal.js';
+import { runGossipBench } from './gossip.js';
 import { formatSignedLogBench, runSignedLogBench } from './signed-log.js';
 
 const only = process.argv.slice(2);
@@ -34,6 +35,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000, traceEdits: Number(process.env.TRACE_EDITS ?? 200_000) }))),
   'seq-live': async () => console.log(formatSeqLive(runSeqLiveBench({ edits: Number(process.env.SEQ_LIVE_EDITS ?? 100_000) }))),
   bundle: async () => console.log(formatBundleSizes(await runBundleBench())),
+  gossip: async () => runGossipBench(),
   'signed-log': async () => console.log(formatSignedLogBench(await runSignedLogBench(Number(process.env.BENCH_SIGNED_ENTRIES ?? 10_000)))),
   vine: async () => {
     await runVineBench({ phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000) });

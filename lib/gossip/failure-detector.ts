@@ -59,8 +59,15 @@ export class PhiAccrualDetector {
     this.options = { ...DEFAULT_PHI, ...options };
   }
 
-  /** Records a heartbeat received at `now`. */
-  heartbeat(now: number): void {
+  /**
+   * Records a heartbeat received at `now`. `versions` is how many of the
+   * peer's heartbeats it brings at once (0: nothing new, ignored): gossip
+   * relays them, so one arrival can skip several, and the interval recorded
+   * is the time per heartbeat, elapsed / versions (as Cassandra does not and
+   * Akka, which hears every heartbeat directly, need not).
+   */
+  heartbeat(now: number, versions = 1): void {
+    if (versions <= 0) return;
     if (this.lastHeartbeat === undefined) {
       // Like Akka: seed the window with two samples around the estimate, so
       // the first real silence is judged against something sensible.
@@ -69,9 +76,10 @@ export class PhiAccrualDetector {
       this.add(mean - deviation);
       this.add(mean + deviation);
     } else {
-      const interval = now - this.lastHeartbeat;
-      const longest = this.options.maxSampleIntervalMs ?? this.options.firstHeartbeatEstimateMs + this.options.acceptableHeartbeatPauseMs;
-      if (interval >= 0 && interval <= longest) this.add(interval);
+      const interval = (now - this.lastHeartbeat) / versions;
+      // An outage is not a sample: by default, a silence long enough to convict on is not recorded.
+      const max = this.options.maxSampleIntervalMs;
+      if (interval >= 0 && (max === undefined ? this.isAvailable(now) : interval <= max)) this.add(interval);
     }
     this.lastHeartbeat = now;
   }
@@ -108,6 +116,8 @@ export class PhiAccrualDetector {
   }
 
   isAvailable(now: number): boolean {
+    // Within the mean plus the acceptable pause phi is at most -log10(1/2) = 0.30: no need to compute it.
+    if (this.lastHeartbeat === undefined || (this.options.threshold > 0.31 && now - this.lastHeartbeat <= this.mean + this.options.acceptableHeartbeatPauseMs)) return true;
     return this.phi(now) < this.options.threshold;
   }
 

@@ -39,7 +39,10 @@ export class Gossiper extends Membership {
   private readonly exchangeTimeoutMs: number;
   private server: Server | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private judgeTimer: NodeJS.Timeout | undefined;
   private readonly sockets = new Set<Socket>();
+  /** Exchanges this node started that have not ended. */
+  private outgoing = 0;
   private running = false;
 
   constructor(options: GossiperOptions) {
@@ -66,6 +69,7 @@ export class Gossiper extends Membership {
     this.running = true;
     this.tick();
     this.round();
+    this.judgeTimer = setInterval(() => this.judge(), this.timing.judgeIntervalMs);
     this.emit('started');
   }
 
@@ -74,16 +78,25 @@ export class Gossiper extends Membership {
     if (!this.running) return;
     this.running = false;
     clearTimeout(this.timer);
+    clearInterval(this.judgeTimer);
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.server = undefined;
     this.emit('stopped');
   }
 
-  /** One gossip round now, then the next after the interval (with a little jitter, so nodes do not march in step). */
+  /**
+   * One gossip round now, then the next after the interval (with a little
+   * jitter, so nodes do not march in step). A node that cannot keep up (its
+   * exchanges of earlier rounds still running: starved of CPU, or its peers
+   * are) starts only as many as bring it back to one round's worth, so it
+   * does not pile up connections that all time out.
+   */
   private round(): void {
     if (!this.running) return;
-    this.gossipTargets().forEach((address, k) => this.gossipTo(address, k === 0));
+    const targets = this.gossipTargets();
+    const room = Math.max(0, targets.length - this.outgoing);
+    targets.slice(0, room).forEach((address, k) => this.gossipTo(address, k === 0));
     const interval = this.timing.gossipIntervalMs;
     this.timer = setTimeout(() => {
       this.tick();
@@ -103,7 +116,9 @@ export class Gossiper extends Membership {
     const stream = this.createStream(this.streamOptions);
     stream.on('error', (err) => this.emit('peer_error', err, address));
     socket.on('error', () => {}); // refused or reset: the failure detector judges, not us
+    this.outgoing++;
     pump(socket, stream, socket, () => {
+      this.outgoing--;
       if (stream.synced || !retry || !this.running) return;
       const other = this.retryTarget(address);
       if (other) this.gossipTo(other, false);

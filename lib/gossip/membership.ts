@@ -10,13 +10,15 @@ import { normalizeAddress } from './address.js';
 import { Aggregates, type AggregateEstimate } from './aggregate.js';
 import { PhiAccrualDetector } from './failure-detector.js';
 import { ReceiveWindow } from './flow-control.js';
-import type { DeltasMessage, DigestEntry, DigestMessage } from './messages.js';
+import { type DigestEntry, KEYS_GAP_CAP, MAX_VERSION, heartbeatFloor } from './digest-codec.js';
+import type { DeltasMessage, DigestMessage, RelativeEntry, ReplyMessage } from './messages.js';
 import { type Entry, NodeState } from './node-state.js';
 import { DEFAULT_GOSSIP_LIMITS, DEFAULT_PHI, DEFAULT_TIMING, type GossipLimits, type MembershipTiming, type PhiOptions } from './options.js';
 import { chooseTargets } from './peer-selection.js';
-import { GossipSession } from './session.js';
+import { RefTable } from './member-ref.js';
+import { GossipSession, type PeerHolds } from './session.js';
 
-/** Generations and versions stay below this, so `+ 1` is always a safe integer. */
+/** Generations stay below this, so `+ 1` is always a safe integer (versions stay below MAX_VERSION, for the digest). */
 const MAX_COUNTER = 2 ** 52;
 
 export interface MembershipOptions {
@@ -87,8 +89,11 @@ export class Membership extends Replica {
   /** Our live streams: a member whose state moved on is relayed to all but the one it came from. */
   readonly peers = new SessionSet<string>();
   private lastTick: number | undefined;
+  private lastJudged: number | undefined;
   /** No convictions before this time: set after this process was stalled. */
   private quietUntil = 0;
+  /** Member by digest reference (ourselves as `local`); null for a reference two lives share. Rebuilt when membership changes. */
+  private refIndex: RefTable<{ state: NodeState }> | undefined;
 
   constructor(options: MembershipOptions = {}) {
     super();
@@ -99,7 +104,7 @@ export class Membership extends Replica {
     this.cluster = options.cluster;
     this.name = options.name ?? 'gossip';
     const interval = options.timing?.gossipIntervalMs ?? DEFAULT_TIMING.gossipIntervalMs;
-    this.timing = { ...DEFAULT_TIMING, maxLocalPauseMs: 2 * interval, ...options.timing };
+    this.timing = { ...DEFAULT_TIMING, maxLocalPauseMs: 2 * interval, judgeIntervalMs: interval / 4, ...options.timing };
     this.phiOptions = { ...DEFAULT_PHI, firstHeartbeatEstimateMs: interval, ...options.phi };
     this.limits = { ...DEFAULT_GOSSIP_LIMITS, ...options.limits };
     if (typeof this.id !== 'string' || this.id.length === 0 || Buffer.byteLength(this.id) > this.limits.maxIdBytes) {
@@ -236,33 +241,48 @@ export class Membership extends Replica {
     const now = this.now();
     const gap = this.lastTick === undefined ? 0 : now - this.lastTick;
     this.lastTick = now;
-    if (gap > this.timing.maxLocalPauseMs) {
-      // We were stalled, not the others: the silence we saw is ours. Judge
-      // nobody on it, and give everyone a fresh start.
-      for (const member of this.members.values()) member.detector.restartSilence(now);
-      this.quietUntil = now + this.timing.gossipIntervalMs;
-    }
+    this.judge();
     this.window.round(gap > this.timing.gossipIntervalMs * 1.5);
     this.local.beat();
-    this.guardCounter(this.local.version);
+    this.guardVersion(this.local.version);
     for (const entry of this.local.expire(now)) this.emit('expire', this.id, entry.key);
     this.changed(this.id, undefined);
     for (const [id, member] of this.members) {
       for (const entry of member.state.expire(now)) this.emit('expire', id, entry.key);
-      if (member.status === 'alive') {
-        if (now >= this.quietUntil && !member.detector.isAvailable(now)) {
-          member.status = 'dead';
-          member.deadSince = now;
-          this.emit('peer_failed', id);
-        }
-      } else if (now - member.deadSince >= this.timing.removeAfterMs) {
+      if (member.status === 'dead' && now - member.deadSince >= this.timing.removeAfterMs) {
         this.members.delete(id);
+        this.refIndex = undefined;
         this.tombstones.set(id, { generation: member.state.generation, version: member.state.version, until: now + this.timing.tombstoneMs });
         this.emit('peer_removed', id);
       }
     }
     for (const [id, tombstone] of this.tombstones) if (tombstone.until <= now) this.tombstones.delete(id);
     this.aggregates.tick(now);
+  }
+
+  /**
+   * Judges every live member: one whose phi crossed the threshold is
+   * convicted. `tick()` does it too; call it every `judgeIntervalMs` in
+   * between, so a conviction does not wait for the next round. If this
+   * process was stalled since the last call (longer than
+   * `maxLocalPauseMs`), the silence it saw is its own: nobody is judged on
+   * it, and every member's silence starts afresh.
+   */
+  judge(): void {
+    const now = this.now();
+    const gap = this.lastJudged === undefined ? 0 : now - this.lastJudged;
+    this.lastJudged = now;
+    if (gap > this.timing.maxLocalPauseMs) {
+      for (const member of this.members.values()) member.detector.restartSilence(now);
+      this.quietUntil = now + this.timing.gossipIntervalMs;
+    }
+    if (now < this.quietUntil) return;
+    for (const member of this.members.values()) {
+      if (member.status !== 'alive' || member.detector.isAvailable(now)) continue;
+      member.status = 'dead';
+      member.deadSince = now;
+      this.emit('peer_failed', member.state.id);
+    }
   }
 
   /** The addresses to gossip with this round (see `chooseTargets`). */
@@ -273,7 +293,7 @@ export class Membership extends Replica {
       if (!member.state.address) continue;
       (member.status === 'alive' ? live : dead).push(member.state.address);
     }
-    return chooseTargets({ live, dead, seeds: this.seeds }, this.random);
+    return chooseTargets({ live, dead, seeds: this.seeds }, this.random, this.timing.fanout);
   }
 
   /**
@@ -291,31 +311,68 @@ export class Membership extends Replica {
 
   // ---- what sessions call ------------------------------------------------
 
-  /** Our digest: ourselves and every member not removed, and our receive window. */
+  /** Our digest: ourselves and every member not removed, in version order, and our receive window. */
   digest(): DigestMessage {
-    const nodes: DigestEntry[] = [{ id: this.id, generation: this.local.generation, version: this.local.version }];
-    for (const [id, member] of this.members) nodes.push({ id, generation: member.state.generation, version: member.state.version });
+    const nodes: DigestEntry[] = [digestEntry(this.local, false)];
+    for (const member of this.members.values()) nodes.push(digestEntry(member.state, member.status === 'dead'));
+    nodes.sort((a, b) => a.version - b.version);
     return { type: 'digest', windowBytes: this.window.bytes, windowMembers: this.limits.maxNewMembersPerExchange, nodes };
   }
 
   /**
-   * Checks a peer's digest against the limits, and refutes what it says
-   * about us if it knows a newer life of our id than we are living: an
-   * old life of this node (a restart that reused a generation) must not
-   * shadow this one.
+   * Our digest as a reply to the peer's (`peer`, read into `peerByRef`):
+   * for each member it named, our version relative to its (undefined where
+   * we do not hold that life, or either side names it ambiguously), and in
+   * full every member it did not name.
    */
-  checkDigest(digest: DigestMessage): void {
+  reply(peer: readonly DigestEntry[], peerByRef: RefTable<DigestEntry>): ReplyMessage {
+    const index = this.refs();
+    const relative = peer.map((theirs): RelativeEntry | undefined => {
+      const held = peerByRef.get(theirs.ref, theirs.refCheck) === null ? null : index.get(theirs.ref, theirs.refCheck);
+      if (held === undefined || held === null) return undefined;
+      const ours = held.state === this.local ? digestEntry(this.local, false) : digestEntry(held.state, (held as Member).status === 'dead');
+      return { diff: ours.version - theirs.version, keysGap: ours.keysGap, dead: ours.dead };
+    });
+    const extra: DigestEntry[] = [];
+    const unnamed = (state: NodeState) => index.get(state.ref, state.refCheck) === null || !peerByRef.get(state.ref, state.refCheck);
+    if (unnamed(this.local)) extra.push(digestEntry(this.local, false));
+    for (const member of this.members.values()) if (unnamed(member.state)) extra.push(digestEntry(member.state, member.status === 'dead'));
+    extra.sort((a, b) => a.version - b.version);
+    return { type: 'reply', windowBytes: this.window.bytes, windowMembers: this.limits.maxNewMembersPerExchange, relative, extra };
+  }
+
+  /**
+   * Checks a peer's digest against the limits and reads it: a reference
+   * the digest names twice is ambiguous (null in the map it returns). It
+   * refutes what the digest says about us if it knows our life further than
+   * we are (a restart that reused a generation), and takes every heartbeat
+   * it can: a member the peer has seen further, whose keys did not change
+   * since the version we hold, moves on to the peer's version without any
+   * deltas (exactly what an empty run of deltas would do).
+   */
+  readDigest(digest: DigestMessage, origin: unknown): RefTable<DigestEntry> {
     if (digest.nodes.length > this.limits.maxMembers + 1) throw errors.limit('digest members', digest.nodes.length, this.limits.maxMembers + 1);
-    const seen = new Set<string>();
-    for (const node of digest.nodes) {
-      this.checkId(node.id);
-      this.guardCounter(node.generation);
-      this.guardCounter(node.version);
-      if (seen.has(node.id)) throw errors.decode(`member ${JSON.stringify(node.id)} twice in a digest`);
-      seen.add(node.id);
+    const nodes = digest.nodes;
+    const byRef = new RefTable<DigestEntry>(entryRef, entryCheck);
+    for (let i = 0; i < nodes.length; i++) byRef.add(nodes[i]);
+    const now = this.now();
+    const index = this.refs();
+    for (let i = 0; i < nodes.length; i++) {
+      const entry = nodes[i];
+      const member = index.get(entry.ref, entry.refCheck);
+      if (member === undefined || member === null || byRef.get(entry.ref, entry.refCheck) !== entry) continue;
+      if (member.state === this.local) {
+        this.refuteIfNewer(this.local.generation, entry.version);
+        continue;
+      }
+      const { state, detector } = member as Member;
+      if (entry.dead || entry.version <= state.version || state.version < heartbeatFloor(entry)) continue;
+      detector.heartbeat(now, entry.version - state.version);
+      state.version = entry.version;
+      this.revive(state.id, member as Member);
+      this.changed(state.id, origin);
     }
-    const self = digest.nodes.find((node) => node.id === this.id);
-    if (self) this.refuteIfNewer(self.generation, self.version);
+    return byRef;
   }
 
   /**
@@ -325,12 +382,16 @@ export class Membership extends Replica {
    * Only live members are offered: we never spread the state of a member we
    * believe dead, so a departed node is not kept alive by stale copies.
    */
-  offers(known: ReadonlyMap<string, DigestEntry>, windowMembers: number): { state: NodeState; from: number; newToPeer: boolean }[] {
+  offers(holds: PeerHolds, windowMembers: number): { state: NodeState; from: number; newToPeer: boolean }[] {
     const offers: { state: NodeState; from: number; newToPeer: boolean; depth: number; tie: number }[] = [];
+    const index = this.refs();
     const consider = (state: NodeState) => {
-      const theirs = known.get(state.id);
-      if (theirs && (theirs.generation > state.generation || (theirs.generation === state.generation && theirs.version >= state.version))) return;
-      const from = theirs && theirs.generation === state.generation ? theirs.version : 0;
+      // A life whose reference we share with another is named by id only: sent whole.
+      const theirs = index.get(state.ref, state.refCheck) === null ? undefined : holds(state);
+      if (theirs && theirs.version >= state.version) return;
+      // The peer takes a heartbeat-only step from our digest by itself.
+      if (theirs && theirs.version >= state.version - (keysGapOf(state) ?? KEYS_GAP_CAP)) return;
+      const from = theirs ? theirs.version : 0;
       offers.push({ state, from, newToPeer: !theirs, depth: state.version - from, tie: this.random.float() });
     };
     for (const member of this.members.values()) if (member.status === 'alive') consider(member.state);
@@ -350,7 +411,7 @@ export class Membership extends Replica {
     const now = this.now();
     this.checkId(message.id);
     this.guardCounter(message.generation);
-    this.guardCounter(message.version);
+    this.guardVersion(message.version);
     if (message.from > message.version) throw errors.decode('deltas run ends before it starts');
     if (message.entries.length > this.limits.maxKeysPerNode) throw errors.limit('keys in one run', message.entries.length, this.limits.maxKeysPerNode);
     let previous = message.from;
@@ -383,20 +444,39 @@ export class Membership extends Replica {
     const keysAfter = new Set(state.entries.keys());
     for (const entry of message.entries) keysAfter.add(entry.key);
     if (keysAfter.size > this.limits.maxKeysPerNode) throw errors.limit('keys per node', keysAfter.size, this.limits.maxKeysPerNode);
+    const before = state.version;
     const changed = state.apply(message.version, message.entries, now);
-    member.detector.heartbeat(now);
+    member.detector.heartbeat(now, state.version - before);
     for (const entry of changed) this.emit('update', message.id, entry.key, entry.value);
-    if (member.status === 'dead') {
-      member.status = 'alive';
-      this.emit('peer_alive', message.id);
-    }
+    this.revive(message.id, member);
     this.changed(message.id, origin);
     return { introduced: false };
   }
 
+  /** A member we had convicted is heard from again. */
+  private revive(id: string, member: Member): void {
+    if (member.status === 'dead') {
+      member.status = 'alive';
+      this.emit('peer_alive', id);
+    }
+  }
+
+  /** Member by digest reference, ourselves (`local`) included; null where two lives share one. */
+  private refs(): RefTable<{ state: NodeState }> {
+    if (this.refIndex) return this.refIndex;
+    const index = new RefTable<{ state: NodeState }>(heldRef, heldCheck);
+    index.add({ state: this.local });
+    for (const member of this.members.values()) index.add(member);
+    return (this.refIndex = index);
+  }
+
   /** Undoes members a misbehaving peer introduced in its exchange. */
   forget(ids: readonly string[]): void {
-    for (const id of ids) if (this.members.delete(id)) this.emit('peer_removed', id);
+    for (const id of ids) {
+      if (!this.members.delete(id)) continue;
+      this.refIndex = undefined;
+      this.emit('peer_removed', id);
+    }
   }
 
   /** A member we did not know, or a new life of one we did. */
@@ -419,6 +499,7 @@ export class Membership extends Replica {
     const detector = previous?.detector ?? new PhiAccrualDetector(this.phiOptions);
     detector.heartbeat(now);
     this.members.set(message.id, { state, detector, status: 'alive', deadSince: 0 });
+    this.refIndex = undefined;
     if (previous === undefined) this.emit('new_peer', message.id);
     else for (const key of previous.state.entries.keys()) if (!state.entries.has(key)) this.emit('expire', message.id, key);
     for (const entry of changed) this.emit('update', message.id, entry.key, entry.value);
@@ -434,6 +515,7 @@ export class Membership extends Replica {
       const next = Math.max(generation + 1, Math.floor(this.now()));
       this.guardCounter(next);
       local.rebirth(next);
+      this.refIndex = undefined;
       this.emit('refute', next);
       this.changed(this.id, undefined);
     }
@@ -457,8 +539,39 @@ export class Membership extends Replica {
   }
 
   private guardCounter(n: number): void {
-    if (n >= MAX_COUNTER) throw errors.limit('generation or version', n, MAX_COUNTER - 1);
+    if (n >= MAX_COUNTER) throw errors.limit('generation', n, MAX_COUNTER - 1);
   }
+
+  private guardVersion(n: number): void {
+    if (n >= MAX_VERSION) throw errors.limit('version', n, MAX_VERSION - 1);
+  }
+}
+
+function entryRef(entry: DigestEntry): number {
+  return entry.ref;
+}
+
+function entryCheck(entry: DigestEntry): number {
+  return entry.refCheck;
+}
+
+function heldRef(held: { state: NodeState }): number {
+  return held.state.ref;
+}
+
+function heldCheck(held: { state: NodeState }): number {
+  return held.state.refCheck;
+}
+
+/** One member life as our digest names it. */
+function digestEntry(state: NodeState, dead: boolean): DigestEntry {
+  return { ref: state.ref, refCheck: state.refCheck, version: state.version, keysGap: keysGapOf(state), dead };
+}
+
+/** How many versions ago the member's keys last changed, if fewer than KEYS_GAP_CAP (see `DigestEntry.keysGap`). */
+function keysGapOf(state: NodeState): number | undefined {
+  const gap = state.version - state.keysVersion;
+  return state.keysVersion > 0 && gap < KEYS_GAP_CAP ? gap : undefined;
 }
 
 export type { Entry };

@@ -1,3 +1,5 @@
+import { memberRef } from './member-ref.js';
+
 /** One published key of a node. */
 export interface Entry {
   key: string;
@@ -23,18 +25,31 @@ export interface Entry {
 export class NodeState {
   /** Highest version of this generation: the last key set or heartbeat. */
   version = 0;
+  /**
+   * Highest version of any key set or taken in this life (expired ones
+   * included, so it never goes back): past it, the version moved by
+   * heartbeats alone, which digests carry without deltas.
+   */
+  keysVersion = 0;
   /** Keys in version order, oldest first (a re-set key moves to the end). */
   readonly entries = new Map<string, Entry>();
+  /** This life's reference in digests (`memberRef`), kept with the generation. */
+  ref: number;
+  refCheck: number;
 
   constructor(
     readonly id: string,
     public address: string,
+    /** Changes only through `rebirth`, which keeps `ref` with it. */
     public generation: number,
-  ) {}
+  ) {
+    ({ ref: this.ref, refCheck: this.refCheck } = memberRef(id, generation));
+  }
 
   /** The owner sets a key: the next version. */
   set(key: string, value: unknown, expiresAt: number | undefined): Entry {
     const entry: Entry = { key, value, version: ++this.version, expiresAt };
+    this.keysVersion = entry.version;
     this.entries.delete(key);
     this.entries.set(key, entry);
     return entry;
@@ -62,6 +77,7 @@ export class NodeState {
   apply(to: number, entries: readonly Entry[], now: number): Entry[] {
     const changed: Entry[] = [];
     for (const entry of entries) {
+      if (entry.version > this.keysVersion) this.keysVersion = entry.version;
       const current = this.entries.get(entry.key);
       if (current && current.version >= entry.version) continue;
       this.entries.delete(entry.key);
@@ -88,7 +104,9 @@ export class NodeState {
   rebirth(generation: number): void {
     const keys = [...this.entries.values()];
     this.generation = generation;
+    ({ ref: this.ref, refCheck: this.refCheck } = memberRef(this.id, generation));
     this.version = 0;
+    this.keysVersion = 0;
     this.entries.clear();
     for (const entry of keys) this.set(entry.key, entry.value, entry.expiresAt);
   }

@@ -34,6 +34,15 @@ export interface MembershipTiming {
    * grace period afterwards. Default 2 x gossipIntervalMs.
    */
   maxLocalPauseMs: number;
+  /**
+   * Live members gossiped with per round. Default 2: each node then takes
+   * part in about four exchanges a second, which halves the longest silences
+   * between heartbeats relayed to it, and so the time a crash takes to
+   * convict without false alarms; a fraction is a probability of one more.
+   */
+  fanout: number;
+  /** How often peers are judged between rounds (`judge()`), so a conviction need not wait for the next round, ms. Default gossipIntervalMs / 4. */
+  judgeIntervalMs: number;
   /** How long a peer stays dead before it is removed for good, ms. Default 60,000. */
   removeAfterMs: number;
   /** How long a removed peer is remembered, so stale gossip cannot bring it back, ms. Default 120,000. */
@@ -47,6 +56,8 @@ export interface MembershipTiming {
 export const DEFAULT_TIMING: Readonly<MembershipTiming> = Object.freeze({
   gossipIntervalMs: 1000,
   maxLocalPauseMs: 2000,
+  fanout: 2,
+  judgeIntervalMs: 250,
   removeAfterMs: 60_000,
   tombstoneMs: 120_000,
   maxExchangeBytes: 32 * 1024,

@@ -2,21 +2,28 @@ import { errors } from '../errors.js';
 import type { Codec } from '../codec/index.js';
 import { BaseSession } from '../session/base-session.js';
 import type { SessionOptions } from '../session/contract.js';
-import { type AggregateMessage, type DeltasMessage, type DigestEntry, type DigestMessage, type GossipMessage, entryLength, gossipCodec } from './messages.js';
+import { type AggregateMessage, type DeltasMessage, type DigestEntry, type DigestMessage, type GossipMessage, type ReplyMessage, entryLength, gossipCodec } from './messages.js';
+import { expandReply } from './digest-codec.js';
+import type { RefTable } from './member-ref.js';
 import type { NodeState } from './node-state.js';
 import type { SessionSet } from '../session/session-set.js';
 import type { Aggregates } from './aggregate.js';
 import type { GossipLimits, MembershipTiming } from './options.js';
 
+/** What a peer holds of one member life, as a session knows it: undefined if it lacks that life. */
+export type PeerHolds = (state: NodeState) => { version: number } | undefined;
+
 /** What a gossip session needs of its membership (the `Membership`; an interface, so the two files do not import each other). */
 export interface GossipHost {
+  readonly id: string;
   readonly peers: SessionSet<string>;
   readonly limits: GossipLimits;
   readonly timing: MembershipTiming;
   readonly aggregates: Aggregates;
   digest(): DigestMessage;
-  checkDigest(digest: DigestMessage): void;
-  offers(known: ReadonlyMap<string, DigestEntry>, windowMembers: number): { state: NodeState; from: number }[];
+  readDigest(digest: DigestMessage, origin: unknown): RefTable<DigestEntry>;
+  reply(peer: readonly DigestEntry[], peerByRef: RefTable<DigestEntry>): ReplyMessage;
+  offers(holds: PeerHolds, windowMembers: number): { state: NodeState; from: number }[];
   applyDeltas(message: DeltasMessage, origin: unknown): { introduced: boolean };
   forget(ids: readonly string[]): void;
   stateOf(id: string): NodeState | undefined;
@@ -43,8 +50,23 @@ const MAX_QUEUED = 4096;
  */
 export class GossipSession extends BaseSession<GossipMessage, string> {
   readonly codec: Codec<GossipMessage> = gossipCodec;
-  /** What the peer has of each member, as far as we know: its digest, moved on by what we send and it sends. */
-  private known: Map<string, DigestEntry> | undefined;
+  /** The peer's digest by member reference (null: a reference it named twice). */
+  private known: RefTable<DigestEntry> | undefined;
+  /** The full digest we sent, which the peer's reply is relative to. */
+  private sentDigest: DigestEntry[] | undefined;
+  /** The peer's full digest, when ours is to be a reply to it. */
+  private peerDigest: DigestEntry[] | undefined;
+  /** What the peer has of a member life beyond its digest, by id: what we sent it and it sent us in this session. */
+  private readonly learned = new Map<string, { generation: number; version: number }>();
+  /** What the peer holds of a member life (see `PeerHolds`). */
+  private readonly holds: PeerHolds = (state) => {
+    const learned = this.learned.get(state.id);
+    if (learned && learned.generation > state.generation) return { version: Infinity };
+    const entry = this.known?.get(state.ref, state.refCheck) ?? undefined;
+    const fromLearned = learned && learned.generation === state.generation ? learned.version : undefined;
+    if (entry === undefined) return fromLearned === undefined ? undefined : { version: fromLearned };
+    return { version: Math.max(entry.version, fromLearned ?? 0) };
+  };
   private windowBytes = 0;
   private windowMembers = 0;
   private aggregateSent = false;
@@ -72,14 +94,39 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
   }
 
   protected opening(): GossipMessage {
-    return this.membership.digest();
+    if (this.peerDigest && this.known) {
+      const reply = this.membership.reply(this.peerDigest, this.known);
+      this.peerDigest = undefined;
+      return reply;
+    }
+    const digest = this.membership.digest();
+    this.sentDigest = digest.nodes;
+    return digest;
+  }
+
+  /**
+   * Of two nodes that both send and take, the one with the greater id holds
+   * its digest back until the other's arrives, and answers it with a reply
+   * relative to it, which is about a byte per member. (If both digests
+   * cross anyway, both are full, and that works too.)
+   */
+  protected override openingReady(): boolean {
+    if (this.known || !this.sending || !this.accepting || !this.peer) return true;
+    return this.membership.id < this.peer.id;
   }
 
   receive(message: GossipMessage): void {
-    if (message.type === 'digest') {
+    if (message.type === 'digest' || message.type === 'reply') {
       if (this.known) throw errors.decode('second digest');
-      this.membership.checkDigest(message);
-      this.known = new Map(message.nodes.map((node) => [node.id, node]));
+      if (message.type === 'reply') {
+        if (!this.sentDigest) throw errors.decode('a reply to no digest');
+        const nodes = expandReply(this.sentDigest, message.relative, message.extra);
+        this.sentDigest = undefined;
+        message = { type: 'digest', windowBytes: message.windowBytes, windowMembers: message.windowMembers, nodes };
+      } else if (!this.sentDigest) {
+        this.peerDigest = message.nodes;
+      }
+      this.known = this.membership.readDigest(message, this);
       this.windowBytes = message.windowBytes;
       this.windowMembers = message.windowMembers;
       this.beginCatchUp();
@@ -124,7 +171,7 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
     }
     const budget = this.isLive ? Infinity : Math.min(this.membership.timing.maxExchangeBytes, this.windowBytes);
     let spent = 0;
-    for (const offer of this.membership.offers(this.known!, this.windowMembers)) {
+    for (const offer of this.membership.offers(this.holds, this.windowMembers)) {
       let from = offer.from;
       while (true) {
         // The first message of an exchange may go over a tiny budget, so every exchange makes progress.
@@ -173,13 +220,16 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
   protected override onClose(): void {
     this.queuedIds.clear();
     this.known = undefined;
+    this.sentDigest = undefined;
+    this.peerDigest = undefined;
+    this.learned.clear();
     this.pendingLive = undefined;
   }
 
   private learn(id: string, generation: number, version: number): void {
-    const theirs = this.known!.get(id);
+    const theirs = this.learned.get(id);
     if (!theirs || generation > theirs.generation || (generation === theirs.generation && version > theirs.version)) {
-      this.known!.set(id, { id, generation, version });
+      this.learned.set(id, { generation, version });
     }
   }
 
@@ -191,9 +241,9 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
    * nothing fits the budget.
    */
   private run(state: NodeState, from: number | undefined, budget: number, mustFit = false): DeltasMessage | undefined | null {
-    const theirs = this.known?.get(state.id);
-    if (theirs && (theirs.generation > state.generation || (theirs.generation === state.generation && theirs.version >= state.version))) return undefined;
-    const base = theirs && theirs.generation === state.generation ? theirs.version : 0;
+    const theirs = this.holds(state);
+    if (theirs && theirs.version >= state.version) return undefined;
+    const base = theirs ? theirs.version : 0;
     from = Math.max(from ?? 0, base);
     const limit = Math.min(budget, this.options.maxMessageBytes) - DELTAS_OVERHEAD;
     if (mustFit && limit < 0) return null;
@@ -210,7 +260,7 @@ export class GossipSession extends BaseSession<GossipMessage, string> {
       entries.push(entry);
       size += length;
     }
-    const newLife = !theirs || theirs.generation < state.generation;
+    const newLife = !theirs;
     this.learn(state.id, state.generation, version);
     return {
       type: 'deltas',

@@ -130,6 +130,7 @@ export abstract class BaseSession<M, L> implements Session<M> {
   pull(): M | undefined {
     if (this.closed || this.peer === undefined) return undefined;
     if (this.openingDue) {
+      if (!this.openingReady()) return undefined;
       this.openingDue = false;
       return this.opening();
     }
@@ -141,6 +142,11 @@ export abstract class BaseSession<M, L> implements Session<M> {
     }
     if (!this.catchUpDone || this.live.length === 0 && !this.hasPendingLive()) return undefined;
     return this.nextLive();
+  }
+
+  /** Whether the opening may go now. Default yes; a session whose opening answers the peer's waits for it (and wakes on it). */
+  protected openingReady(): boolean {
+    return true;
   }
 
   /** Whether `nextLive` holds output of its own beyond the queue (a message split in parts). Default false. */

@@ -196,9 +196,21 @@ export function runMembership(options: MembershipRunOptions): MembershipRunResul
     });
     scheduler.schedule(interval * (0.9 + 0.2 * random.float()), () => tick(i, life), `tick ${i}`);
   };
+  // Between rounds each node judges its peers every judgeIntervalMs, as the networked node's timer does.
+  const judgeEvery = options.timing?.judgeIntervalMs ?? interval / 4;
+  const judge = (i: number, life: Membership) => {
+    if (nodes[i] !== life || !up[i]) return;
+    if (pausedUntil[i] > scheduler.now) {
+      scheduler.at(pausedUntil[i], () => judge(i, life), `judge ${i}`);
+      return;
+    }
+    life.judge();
+    scheduler.schedule(judgeEvery, () => judge(i, life), `judge ${i}`);
+  };
   for (let i = 0; i < options.nodes; i++) {
     const life = nodes[i];
     scheduler.at(random.float() * interval, () => tick(i, life), `tick ${i}`);
+    scheduler.at(random.float() * judgeEvery, () => judge(i, life), `judge ${i}`);
   }
 
   for (const crash of options.crashes ?? []) {
@@ -215,6 +227,7 @@ export function runMembership(options: MembershipRunOptions): MembershipRunResul
         const life = create(crash.node);
         nodes[crash.node] = life;
         scheduler.schedule(0, () => tick(crash.node, life), `restart ${crash.node}`);
+        scheduler.schedule(judgeEvery, () => judge(crash.node, life), `restart ${crash.node}`);
       }, `restart ${crash.node}`);
     }
   }

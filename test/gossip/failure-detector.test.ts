@@ -82,3 +82,27 @@ test('phi: the window is bounded and forgets old intervals', (t) => {
   t.equal(d.mean, 5000, 'and adds no interval');
   t.end();
 });
+
+test('phi: a relayed heartbeat that skips versions records the time per version', (t) => {
+  const d = new PhiAccrualDetector({ firstHeartbeatEstimateMs: 1000, maxSampleIntervalMs: Infinity, maxSampleSize: 4 });
+  d.heartbeat(0);
+  d.heartbeat(3000, 3); // three heartbeats at once, 3 s after the last: 1 s each
+  d.heartbeat(3500, 1);
+  d.heartbeat(3500, 0); // nothing new: ignored
+  d.heartbeat(5500, 2);
+  t.equal(d.mean, (1250 + 1000 + 500 + 1000) / 4, 'window: the second seed sample, then 1000, 500, 1000');
+  t.end();
+});
+
+test('phi: by default, a silence the detector would have convicted on is not a sample', (t) => {
+  const d = new PhiAccrualDetector({ firstHeartbeatEstimateMs: 1000, acceptableHeartbeatPauseMs: 0, minStdDeviationMs: 100 });
+  for (let i = 0; i <= 20; i++) d.heartbeat(i * 1000);
+  const before = d.mean;
+  d.heartbeat(20_000 + 1200); // late, but phi was still under 8: a sample
+  t.notEqual(d.mean, before, 'a late heartbeat below the threshold is recorded');
+  const after = d.mean;
+  t.ok(!d.isAvailable(21_200 + 5000), 'five seconds on, phi is past 8');
+  d.heartbeat(21_200 + 5000);
+  t.equal(d.mean, after, 'the outage is not recorded');
+  t.end();
+});

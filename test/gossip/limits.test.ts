@@ -3,7 +3,7 @@ import pump from 'pump';
 import { encode, uint } from '../../lib/codec/index.js';
 import { ReplicationError } from '../../lib/errors.js';
 import { Membership } from '../../lib/gossip/membership.js';
-import { type GossipMessage, gossipCodec } from '../../lib/gossip/messages.js';
+import { type DigestEntry, type GossipMessage, gossipCodec } from '../../lib/gossip/messages.js';
 import { replicate } from '../../lib/stream/replicate.js';
 import { FrameType } from '../../lib/stream/frames.js';
 import { handshakeFrame, wireFrame } from '../helpers/raw-peer.js';
@@ -29,7 +29,7 @@ function rawPeer(m: Membership, frames: Buffer[], overrides: Record<string, unkn
   });
 }
 
-const digest = (nodes: { id: string; generation: number; version: number }[]): GossipMessage => ({ type: 'digest', windowBytes: 1 << 20, windowMembers: 1 << 20, nodes });
+const digest = (nodes: DigestEntry[]): GossipMessage => ({ type: 'digest', windowBytes: 1 << 20, windowMembers: 1 << 20, nodes });
 const deltas = (id: string, extra: Partial<Extract<GossipMessage, { type: 'deltas' }>> = {}): GossipMessage => ({
   type: 'deltas',
   id,
@@ -75,7 +75,7 @@ test('a peer using our own id is refused', async (t) => {
 test('a digest over the member limit is refused', async (t) => {
   const { m, friend } = setup();
   const before = await learned(m, friend);
-  const nodes = Array.from({ length: 10_000 }, (_, i) => ({ id: `ghost-${i}`, generation: 1, version: 1 }));
+  const nodes = Array.from({ length: 10_000 }, (_, i) => ({ ref: i, refCheck: 0, version: 1, keysGap: undefined, dead: false }));
   const err = await rawPeer(m, [dataFrame([digest(nodes)])]);
   t.equal(err?.code, 'ERR_LIMIT', err?.message);
   t.equal(JSON.stringify(m.view()), before, 'membership unchanged');

@@ -222,6 +222,31 @@ test('a local pause convicts nobody on waking', (t) => {
   t.end();
 });
 
+test('judging between rounds: judge() alone convicts a crash, and after a local pause convicts nobody', (t) => {
+  const random = new Random(6);
+  const clock = new FakeClock();
+  const nodes = [node(clock, 9000), node(clock, 9001), node(clock, 9002)];
+  gossipRounds(clock, nodes, 20, random);
+  const [watcher, crashed] = nodes;
+  // crashed goes silent; watcher only judges, every 250 ms, and never ticks.
+  let convictedAt: number | undefined;
+  for (let ms = 250; ms <= 20_000 && convictedAt === undefined; ms += 250) {
+    clock.advance(250);
+    watcher.judge();
+    if (watcher.deadPeers().includes(crashed.id)) convictedAt = ms;
+  }
+  t.ok(convictedAt !== undefined, `judge() convicted the silent node after ${convictedAt} ms`);
+  // A pause: the first thing to run on waking is judge(), not tick().
+  const pair = [node(clock, 9010), node(clock, 9011)];
+  gossipRounds(clock, pair, 20, random);
+  pair[0].judge();
+  clock.advance(8000);
+  pair[1].tick();
+  pair[0].judge();
+  t.deepEqual(pair[0].deadPeers(), [], 'after an 8 s pause, judge() first: nobody convicted');
+  t.end();
+});
+
 test('aggregates: push-pull averaging estimates size, sum and average', (t) => {
   const random = testRandom('gossip aggregates');
   const clock = new FakeClock(1_700_000_000_000 - (1_700_000_000_000 % 20_000));

@@ -1,5 +1,6 @@
 import test from 'tape';
 import { runMembership } from '../../lib/sim/membership-run.js';
+import { spreadModelRounds } from '../../lib/sim/spread-model.js';
 
 // Virtual time: deterministic from the seed, no wall-clock timing involved.
 const seed = Number(process.env.SEED ?? 7);
@@ -28,5 +29,14 @@ test('simulated membership: a partition heals through the seed', (t) => {
   const side = [6, 7, 8, 9, 10, 11];
   const r = runMembership({ nodes: 12, seed, durationMs: 200_000, partitions: [{ at: 40_000, until: 100_000, side }] });
   t.ok(r.converged, 'converged after the partition healed');
+  t.end();
+});
+
+test('the spread model agrees with the full simulator (60 nodes)', (t) => {
+  const n = 60;
+  const full = [seed, seed + 1, seed + 2].map((s) => runMembership({ nodes: n, seed: s, durationMs: 45_000, warmupMs: 30_000, write: { node: n - 1, at: 32_000 } }).spreadRounds);
+  const model = Array.from({ length: 30 }, (_, k) => spreadModelRounds({ nodes: n, seed: seed + k }));
+  const [low, high] = [Math.min(...model), Math.max(...model)];
+  for (const rounds of full) t.ok(rounds !== undefined && rounds >= low && rounds <= high, `full simulator: ${rounds} rounds; model: ${low} to ${high}`);
   t.end();
 });
