@@ -21,6 +21,6 @@ export function gossipMembership(options: { cluster?: string; intervalMs?: numbe
       seeds: seeds.map((seed) => `${seed.host}:${seed.port + 1}`),
       timing,
     });
-    return new GossipMembership(self, gossiper);
+    return new GossipMembership(self, gossiper, options.intervalMs);
   };
 }

@@ -61,3 +61,50 @@ export function readFirstFrame(socket: Socket, limit: number, timeoutMs: number)
     socket.resume();
   });
 }
+
+/**
+ * Splits a connection's bytes into frames (varint length, then that many
+ * bytes) straight from its 'data' events: one buffer copy at most per
+ * event, no stream objects in between (a busy connection carries many
+ * small frames, and a Transform stream per connection cost more than the
+ * frames' own decoding). A length over `limit` is ERR_FRAME_TOO_LARGE,
+ * before any of that frame is buffered.
+ */
+export class FrameReader {
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly limit: number) {}
+
+  /** The whole frames `chunk` completes, in order; throws a coded error on a bad or oversized length. */
+  push(chunk: Buffer): Buffer[] {
+    let bytes = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const frames: Buffer[] = [];
+    let offset = 0;
+    while (offset < bytes.length) {
+      // The varint length: 7 bits a byte, low bits first.
+      let length = 0;
+      let shift = 0;
+      let at = offset;
+      let complete = false;
+      while (at < bytes.length) {
+        const byte = bytes[at++];
+        length += (byte & 0x7f) * 2 ** shift;
+        shift += 7;
+        if (byte < 0x80) {
+          complete = true;
+          break;
+        }
+        if (shift > 49) throw errors.decode('malformed frame length');
+      }
+      if (!complete) break;
+      if (length > this.limit) throw errors.frameTooLarge(this.limit, length);
+      if (bytes.length - at < length) break;
+      frames.push(bytes.subarray(at, at + length));
+      offset = at + length;
+    }
+    // Keep the unfinished tail (copied, so the frames handed out do not pin a growing buffer).
+    this.pending = offset === bytes.length ? Buffer.alloc(0) : Buffer.from(bytes.subarray(offset));
+    bytes = Buffer.alloc(0);
+    return frames;
+  }
+}

@@ -6,6 +6,8 @@ import type { Member, Membership } from './membership.js';
 const ADDRESS_KEY = 'vine';
 /** The gossip key of a member's watched keys. */
 const WATCH_KEY = 'watch';
+/** The gossip key a member sets when it leaves for good: the others remove it at once. */
+const LEFT_KEY = 'left';
 
 /** A gossip membership that can run on the network: the `Gossiper`. */
 export interface RunningGossip extends GossipCore {
@@ -27,11 +29,15 @@ export class GossipMembership extends EventEmitter implements Membership {
   constructor(
     readonly self: Member,
     readonly gossip: RunningGossip,
+    /** The gossip interval, ms: a leave waits a few of them for the word to spread. */
+    private readonly intervalMs = 1000,
   ) {
     super();
     gossip.setLocalState(ADDRESS_KEY, `${self.host}:${self.port}`);
     gossip.on('update', (peer: string, key: string) => {
-      if (key === ADDRESS_KEY && !this.known.has(peer) && this.member(peer)) {
+      if (key === LEFT_KEY) {
+        if (this.known.delete(peer)) this.emit('remove', peer);
+      } else if (key === ADDRESS_KEY && !this.known.has(peer) && this.member(peer)) {
         this.known.add(peer);
         this.emit('join', this.member(peer));
       } else if (key === WATCH_KEY) this.emit('state', peer);
@@ -44,6 +50,8 @@ export class GossipMembership extends EventEmitter implements Membership {
   }
 
   private member(id: string): Member | undefined {
+    // A member that announced its leave is gone, though its gossip state lingers until removal.
+    if (this.gossip.peerValue(id, LEFT_KEY) !== undefined) return undefined;
     const address = this.gossip.peerValue(id, ADDRESS_KEY);
     if (typeof address !== 'string') return undefined;
     const cut = address.lastIndexOf(':');
@@ -62,7 +70,7 @@ export class GossipMembership extends EventEmitter implements Membership {
   }
 
   isLive(id: string): boolean {
-    return id === this.self.id || this.gossip.livePeers().includes(id);
+    return id === this.self.id || (this.gossip.livePeers().includes(id) && this.gossip.peerValue(id, LEFT_KEY) === undefined);
   }
 
   setLocalState(key: string, value: string): void {
@@ -80,5 +88,11 @@ export class GossipMembership extends EventEmitter implements Membership {
 
   stop(): Promise<void> {
     return this.gossip.stop();
+  }
+
+  /** Publishes the leave and gossips for three intervals, so every member hears it (gossip reaches all in a few rounds). */
+  async leave(): Promise<void> {
+    this.gossip.setLocalState(LEFT_KEY, '1');
+    await new Promise((resolve) => setTimeout(resolve, 3 * this.intervalMs));
   }
 }

@@ -26,8 +26,8 @@ export class HintStore {
   /** Hints per owner, kept in memory as a count for the backlog figure. */
   private readonly counts = new Map<string, number>();
   private loaded: Promise<void> | undefined;
-  /** Serialises read-modify-write of one hint. */
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Serialises read-modify-write of each hint (hints of different keys go side by side, so their database work shares round trips). */
+  private readonly chains = new Map<string, Promise<unknown>>();
 
   constructor(parent: AnyLevel) {
     this.db = parent.sublevel<string, Uint8Array>('hints', { keyEncoding: 'utf8', valueEncoding: 'view' });
@@ -56,9 +56,9 @@ export class HintStore {
 
   /** Keeps `record` for `owner`, merged with any hint already held for that key. */
   add(owner: string, partition: number, key: string, record: KeyRecord): Promise<void> {
-    return this.serial(async () => {
+    const id = hintKey(owner, partition, key);
+    return this.serial(id, async () => {
       await this.load();
-      const id = hintKey(owner, partition, key);
       const before = await this.db.get(id);
       const merged = before ? mergeRecords(decodeRecord(before), record) : record;
       await this.db.put(id, encodeRecord(merged));
@@ -81,8 +81,8 @@ export class HintStore {
 
   /** Drops a hint that was handed off, unless it changed meanwhile. */
   remove(hint: Hint): Promise<boolean> {
-    return this.serial(async () => {
-      const id = hintKey(hint.owner, hint.partition, hint.key);
+    const id = hintKey(hint.owner, hint.partition, hint.key);
+    return this.serial(id, async () => {
       const now = await this.db.get(id);
       if (!now || !Buffer.from(now).equals(Buffer.from(hint.record))) return false;
       await this.db.del(id);
@@ -93,11 +93,11 @@ export class HintStore {
 
   /** Drops every hint for an owner removed from the cluster for good (its ranges are re-replicated instead). */
   forget(owner: string): Promise<number> {
-    return this.serial(async () => {
+    return this.serial(owner, async () => {
       await this.load();
       let dropped = 0;
       for await (const id of this.db.keys({ gte: owner + SEP, lt: owner + '\u0001' })) {
-        await this.db.del(id);
+        await this.serial(id, () => this.db.del(id));
         dropped++;
       }
       this.counts.delete(owner);
@@ -105,9 +105,13 @@ export class HintStore {
     });
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(work, work);
-    this.chain = next.catch(() => undefined);
+  private serial<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const next = (this.chains.get(id) ?? Promise.resolve()).then(work, work);
+    const settled = next.catch(() => undefined);
+    this.chains.set(id, settled);
+    void settled.then(() => {
+      if (this.chains.get(id) === settled) this.chains.delete(id);
+    });
     return next;
   }
 }

@@ -27,6 +27,12 @@ export interface Membership extends EventEmitter {
   peerState(id: string, key: string): string | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Tells the others this member leaves for good, so they take it off the
+   * ring at once (a `'remove'` on each) instead of after failure detection
+   * and the removal time. Resolves once the word had time to spread.
+   */
+  leave?(): Promise<void>;
 }
 
 /**
@@ -93,6 +99,10 @@ export class LocalMembership extends EventEmitter implements Membership {
   async start(): Promise<void> {}
 
   async stop(): Promise<void> {
+    this.cluster.remove(this.self.id);
+  }
+
+  async leave(): Promise<void> {
     this.cluster.remove(this.self.id);
   }
 }

@@ -7,9 +7,11 @@ import pump from 'pump';
 import { type ValueEncoding, decode, encode, json } from '../codec/index.js';
 import { errors } from '../errors.js';
 import { pathDb } from '../path-db.js';
+import { batchByTurn } from '../storage/turn-batching.js';
 import { MerkleStore, type ChangeEvent } from '../merkle/store.js';
 import { type KeyRecord, EMPTY_RECORD, decodeContext, decodeRecord, encodeContext, encodeRecord } from '../merkle/record.js';
 import { type Resolver, lastWriterWins } from '../merkle/resolve.js';
+import { backoffDelay } from '../transport/backoff.js';
 import { gossipMembership } from './default-membership.js';
 import { type Hint, HintStore } from './hints.js';
 import type { Member, Membership } from './membership.js';
@@ -32,6 +34,8 @@ const HANDOFF_BATCH = 256;
 const MAX_TIMEOUT_MS = 60_000;
 /** Partition syncs one anti-entropy round runs at once. */
 const SYNC_LANES = 2;
+/** Times a notify to a watcher is tried before it is given up. */
+const NOTIFY_ATTEMPTS = 5;
 
 /** What `get()` returns: as `MerkleStore.get`. */
 export interface VineVersions<V> {
@@ -67,27 +71,33 @@ export class VineNode<V = unknown> extends EventEmitter {
   id = '';
   address: Address | undefined;
   /** Counters for reports and tests. */
-  readonly stats = { syncs: 0, syncBytes: 0, repairs: 0, handedOff: 0, handoffBytes: 0, hinted: 0 };
+  readonly stats = { syncs: 0, syncBytes: 0, repairs: 0, handedOff: 0, handoffBytes: 0, hinted: 0, dropped: 0 };
 
   private db: AnyLevel | undefined;
   private ownsDb = false;
   private server: VineServer | undefined;
   private hints: HintStore | undefined;
   private readonly stores = new Map<number, Promise<MerkleStore<V>>>();
-  /** Partitions this node has ever stored data in (kept in meta, so a restart knows without opening them). */
+  /** Partitions this node has stored data in and not dropped (kept in meta, so a restart knows without opening them). */
   private readonly stored = new Set<number>();
+  /** Partitions it no longer replicates and is handing over before dropping: it takes no requests for them meanwhile. */
+  private readonly retiring = new Set<number>();
   private meta: AbstractSublevel<any, any, string, string> | undefined;
   private readonly clients = new Map<string, VineClient>();
   private ring = new HashRing([]);
   private readonly resolver: Resolver<V> | undefined;
   private readonly wire: WireOptions;
   private timers: NodeJS.Timeout[] = [];
+  /** Retries waiting to run (notifies), cleared on stop. */
+  private readonly pending = new Set<NodeJS.Timeout>();
   private closed = false;
   private syncing = false;
   private handingOff = false;
   /** Local watchers: the keys, and whether every key is watched. */
   private readonly watched = new Set<string>();
   private watchAll = false;
+  /** Each member's published watch set, parsed, with the text it was parsed from. */
+  private readonly peerWatches = new Map<string, { state: string; keys: Set<string> }>();
   /** What was last delivered per watched key, so a change seen twice (notify and replica) fires once. */
   private readonly delivered = new Map<string, string>();
 
@@ -122,7 +132,8 @@ export class VineNode<V = unknown> extends EventEmitter {
     const port = this.options.port ?? 0;
     if (this.options.db) this.db = this.options.db;
     else {
-      this.db = await pathDb(this.options.dataDir ?? joinPath(process.cwd(), `vine-${port}`), { keyEncoding: 'view', valueEncoding: 'view' });
+      // Its many partition stores share one database: the reads and writes of one turn go in one round trip each.
+      this.db = batchByTurn(await pathDb(this.options.dataDir ?? joinPath(process.cwd(), `vine-${port}`), { keyEncoding: 'view', valueEncoding: 'view' }));
       this.ownsDb = true;
     }
     await this.db.open();
@@ -151,6 +162,7 @@ export class VineNode<V = unknown> extends EventEmitter {
     membership.on('recover', () => this.kick());
     membership.on('remove', (gone: string) => {
       rebuild();
+      this.peerWatches.delete(gone);
       void this.hints?.forget(gone);
       this.clients.get(gone)?.close();
       this.clients.delete(gone);
@@ -174,6 +186,7 @@ export class VineNode<V = unknown> extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
+    for (const timer of this.pending) clearTimeout(timer);
     for (const client of this.clients.values()) client.close();
     await this.membership?.stop();
     await this.server?.close();
@@ -190,6 +203,8 @@ export class VineNode<V = unknown> extends EventEmitter {
     if (this.closed || !this.membership) return this.stop();
     const others = this.membership.members().filter((m) => m.id !== this.id && this.isLive(m.id));
     const after = new HashRing(others.map((m) => m.id), this.options.vnodes);
+    // Announced first: the others take it off the ring at once, so new writes go to the new replicas while it hands its data over.
+    const announced = this.membership.leave?.();
     for (const partition of this.stored) {
       for (const peer of after.preferenceList(partition, this.n)) {
         try {
@@ -199,6 +214,7 @@ export class VineNode<V = unknown> extends EventEmitter {
         }
       }
     }
+    await announced;
     await this.stop();
   }
 
@@ -401,6 +417,7 @@ export class VineNode<V = unknown> extends EventEmitter {
     switch (request.type) {
       case 'write': {
         this.checkPlacement(request.partition, request.key);
+        this.checkHeld(request.partition);
         if (request.value && request.value.length > this.maxValueBytes) throw errors.limit('value size', request.value.length, this.maxValueBytes);
         const store = await this.store(request.partition);
         const options = request.context === undefined ? {} : { context: request.context };
@@ -422,11 +439,13 @@ export class VineNode<V = unknown> extends EventEmitter {
           await this.hints!.add(request.hint, request.partition, request.key, record);
           return EMPTY;
         }
+        this.checkHeld(request.partition);
         await (await this.store(request.partition)).merge(request.key, record, undefined);
         return EMPTY;
       }
       case 'read': {
         this.checkPlacement(request.partition, request.key);
+        this.checkHeld(request.partition);
         return (await (await this.store(request.partition)).getRecord(request.key)) ?? EMPTY;
       }
       case 'notify': {
@@ -458,8 +477,14 @@ export class VineNode<V = unknown> extends EventEmitter {
     if (partition !== partitionOf(key)) throw errors.invalidArgument(`key is not in partition ${partition}`);
   }
 
+  /** A partition being handed over before it is dropped takes no requests: the coordinator goes to another replica. */
+  private checkHeld(partition: number): void {
+    if (this.retiring.has(partition)) throw errors.unavailable(`partition ${partition} (being handed over)`, 1, 0, 1);
+  }
+
   private async rootBytes(partition: number): Promise<Uint8Array> {
     if (!Number.isInteger(partition) || partition < 0 || partition >= PARTITIONS) throw errors.invalidArgument(`no partition ${partition}`);
+    if (this.retiring.has(partition)) return ZERO_ROOT;
     // A partition this node never stored anything in has the empty root; opening a store for it would cost a tree and a write.
     if (!this.stores.has(partition) && !this.stored.has(partition)) return ZERO_ROOT;
     const store = await this.store(partition);
@@ -469,6 +494,8 @@ export class VineNode<V = unknown> extends EventEmitter {
   private store(partition: number): Promise<MerkleStore<V>> {
     let store = this.stores.get(partition);
     if (!store) {
+      // Being dropped: its data is going away, so nothing may open it again until that is done.
+      if (this.retiring.has(partition)) return Promise.reject(errors.unavailable(`partition ${partition} (being dropped)`, 1, 0, 1));
       const made = new MerkleStore<V>({
         db: this.db!.sublevel(`p${partition}`, { keyEncoding: 'view', valueEncoding: 'view' }),
         name: `vine/${partition}`,
@@ -499,19 +526,45 @@ export class VineNode<V = unknown> extends EventEmitter {
     if (member === this.id) return this.watchAll || this.watched.has(key);
     const state = this.membership?.peerState(member, 'watch');
     if (!state) return false;
-    try {
-      const keys = JSON.parse(state) as unknown;
-      return Array.isArray(keys) && (keys.includes('*') || keys.includes(key));
-    } catch {
-      return false;
+    // Parsed once per published state, not once per write.
+    let parsed = this.peerWatches.get(member);
+    if (parsed?.state !== state) {
+      let keys: Set<string>;
+      try {
+        const list = JSON.parse(state) as unknown;
+        keys = new Set(Array.isArray(list) ? list.filter((k): k is string => typeof k === 'string') : []);
+      } catch {
+        keys = new Set();
+      }
+      parsed = { state, keys };
+      this.peerWatches.set(member, parsed);
     }
+    return parsed.keys.has('*') || parsed.keys.has(key);
   }
 
   private notifyWatchers(key: string, record: Uint8Array): void {
     for (const member of this.membership?.members() ?? []) {
       if (!this.isLive(member.id) || !this.watches(member.id, key)) continue;
-      this.call(member.id, { type: 'notify', key, record }, this.timeout).catch(() => undefined);
+      this.notify(member.id, key, record, 0);
     }
+  }
+
+  /**
+   * Sends one notify; a lost one (connection cut, timeout) is sent again
+   * after a backoff while the watcher is live and still watches the key, up
+   * to NOTIFY_ATTEMPTS times. The watcher fires once per distinct value, so
+   * a repeat that did arrive twice is harmless.
+   */
+  private notify(member: string, key: string, record: Uint8Array, attempt: number): void {
+    this.call(member, { type: 'notify', key, record }, this.timeout).catch(() => {
+      if (attempt + 1 >= NOTIFY_ATTEMPTS) return;
+      const timer = setTimeout(() => {
+        this.pending.delete(timer);
+        if (!this.closed && this.isLive(member) && this.watches(member, key)) this.notify(member, key, record, attempt + 1);
+      }, backoffDelay(attempt, { initialMs: 100, maxMs: 2000 }));
+      timer.unref();
+      this.pending.add(timer);
+    });
   }
 
   private deliver(key: string, values: V[]): void {
@@ -630,9 +683,59 @@ export class VineNode<V = unknown> extends EventEmitter {
           }),
         );
       }
+      await this.dropUnowned();
     } finally {
       this.syncing = false;
     }
+  }
+
+  /**
+   * Drops the partitions this node holds but no longer replicates (data
+   * moved to a member that joined), once each of their N replicas is live
+   * and holds everything it has: it stops taking requests for the
+   * partition, syncs it with every replica, and drops it only if each then
+   * has the same root (the same contents). So the last copies are never
+   * dropped; a replica down or still changing means another try next round.
+   */
+  private async dropUnowned(): Promise<void> {
+    for (const partition of [...this.stored]) {
+      if (this.closed) return;
+      const owners = this.ring.preferenceList(partition, this.n);
+      if (owners.includes(this.id) || owners.length < this.n || !owners.every(this.isLive)) continue;
+      const store = await this.store(partition);
+      this.retiring.add(partition);
+      try {
+        await store.flushed();
+        for (const owner of owners) await this.syncPartition(owner, partition);
+        const ours = Buffer.from(store.tree!.root);
+        let held = true;
+        for (const owner of owners) {
+          const theirs = await this.call(owner, { type: 'roots', partitions: [partition] }, this.timeout);
+          if (!ours.equals(Buffer.from(theirs))) held = false;
+        }
+        const still = this.ring.preferenceList(partition, this.n);
+        if (held && !still.includes(this.id) && still.every((id) => owners.includes(id))) await this.dropPartition(partition, ours);
+      } catch {
+        // a replica out of reach: the partition stays until a later round
+      } finally {
+        this.retiring.delete(partition);
+      }
+    }
+  }
+
+  /** Drops a partition's data, unless its root moved from `expected` (a write that was already under way when the hand-over began). */
+  private async dropPartition(partition: number, expected: Buffer): Promise<void> {
+    const opened = this.stores.get(partition);
+    if (!opened) return;
+    const store = await opened;
+    await store.flushed();
+    if (!expected.equals(Buffer.from(store.tree!.root))) return;
+    this.stores.delete(partition);
+    await store.close();
+    await this.db!.sublevel(`p${partition}`, { keyEncoding: 'view', valueEncoding: 'view' }).clear();
+    await this.meta!.del(`partition/${partition}`);
+    this.stored.delete(partition);
+    this.stats.dropped++;
   }
 
   /** A tree walk of one partition with one peer, over its own connection. */
@@ -646,7 +749,7 @@ export class VineNode<V = unknown> extends EventEmitter {
   }
 
   private acceptSync(partition: number, socket: Socket): void {
-    if (!Number.isInteger(partition) || partition < 0 || partition >= PARTITIONS) {
+    if (!Number.isInteger(partition) || partition < 0 || partition >= PARTITIONS || this.retiring.has(partition)) {
       socket.destroy();
       return;
     }

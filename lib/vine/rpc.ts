@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { type Server, type Socket, connect as netConnect, createServer } from 'node:net';
-import lps from 'length-prefixed-stream';
 import type { Limits } from '../codec/index.js';
 import { ReplicationError, errors } from '../errors.js';
-import { decodeMessage, frame, readFirstFrame } from './frames.js';
+import { FrameReader, decodeMessage, frame, readFirstFrame } from './frames.js';
 import { type HelloMessage, type ReplyMessage, type VineRequest, VINE_PROTOCOL_VERSION } from './messages.js';
 
 /** A request without its id (the connection numbers them). */
@@ -115,17 +114,32 @@ export class VineServer extends EventEmitter {
     }
     socket.write(frame({ type: 'welcome', node: this.nodeId }));
     if (hello.purpose === 'sync') return this.handler.sync(hello.partition, socket, hello.node);
-    const decoder = lps.decode({ limit: this.options.maxFrameBytes });
-    decoder.on('error', (err) => this.refuse(socket, errors.frameTooLarge(this.options.maxFrameBytes), err));
-    socket.pipe(decoder);
+    const reader = new FrameReader(this.options.maxFrameBytes);
     let inFlight = 0;
-    decoder.on('data', (bytes: Buffer) => {
+    let refused = false;
+    socket.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      let frames: Buffer[];
+      try {
+        frames = reader.push(chunk);
+      } catch (err) {
+        refused = true;
+        return this.refuse(socket, err);
+      }
+      for (const bytes of frames) {
+        if (refused) return;
+        onFrame(bytes);
+      }
+    });
+    socket.resume();
+    const onFrame = (bytes: Buffer) => {
       let request: VineRequest;
       try {
         const message = decodeMessage(bytes, this.options.limits);
         if (message.type === 'hello' || message.type === 'welcome' || message.type === 'refused' || message.type === 'reply') throw errors.decode(`unexpected ${message.type} message`);
         request = message;
       } catch (err) {
+        refused = true;
         return this.refuse(socket, err);
       }
       if (inFlight >= MAX_IN_FLIGHT) return send(socket, frame(errorReply(request.id, errors.limit('requests in flight', inFlight + 1, MAX_IN_FLIGHT))));
@@ -141,7 +155,7 @@ export class VineServer extends EventEmitter {
           send(socket, frame(errorReply(request.id, err)));
         },
       );
-    });
+    };
   }
 
   private refuse(socket: Socket, err: unknown, cause?: unknown): void {
@@ -201,10 +215,8 @@ export class VineClient {
     return (this.ready ??= dial(this.address, this.hello('rpc', 0), this.options).then(
       (socket) => {
         this.socket = socket;
-        const decoder = lps.decode({ limit: this.options.maxFrameBytes });
-        decoder.on('error', () => socket.destroy());
-        socket.pipe(decoder);
-        decoder.on('data', (bytes: Buffer) => {
+        const reader = new FrameReader(this.options.maxFrameBytes);
+        const onFrame = (bytes: Buffer) => {
           try {
             const message = decodeMessage(bytes, this.options.limits);
             if (message.type === 'refused') throw errors.remote(message.code, message.message);
@@ -219,7 +231,19 @@ export class VineClient {
             this.failAll(err);
             socket.destroy();
           }
+        };
+        socket.on('data', (chunk: Buffer) => {
+          let frames: Buffer[];
+          try {
+            frames = reader.push(chunk);
+          } catch (err) {
+            this.failAll(err);
+            socket.destroy();
+            return;
+          }
+          for (const bytes of frames) if (!socket.destroyed) onFrame(bytes);
         });
+        socket.resume();
         socket.on('close', () => {
           if (this.socket === socket) {
             this.socket = undefined;

@@ -3,6 +3,7 @@ import { MemoryLevel } from 'memory-level';
 import { LocalCluster } from '../../lib/vine/membership.js';
 import { VineNode } from '../../lib/vine/node.js';
 import { PARTITIONS, partitionOf } from '../../lib/vine/ring.js';
+import { errors } from '../../lib/errors.js';
 
 /** Five nodes in this process on real loopback sockets, with a membership the test controls. */
 async function cluster(size: number, options: Record<string, unknown> = {}) {
@@ -128,6 +129,79 @@ test('vine in process: a node that leaves hands its partitions over; N copies re
     t.equal(missing, 0, 'every new replica of every partition holding data has data right after the leave');
     for (let i = 0; i < 200; i++) if ((await rest[i % 4].get(`k${i}`, { r: 3 })).value !== i) t.fail(`k${i} after the leave`);
     t.pass('all 200 keys read back with R = 3 from the four that remain');
+  } finally {
+    await stop();
+  }
+});
+
+test('vine in process: after a join, the old replicas drop what they no longer replicate, but never while a new replica is down', async (t) => {
+  const { local, nodes, stop } = await cluster(5);
+  let extra: VineNode<any> | undefined;
+  try {
+    for (let i = 0; i < 300; i++) await nodes[i % 5].put(`k${i}`, i);
+    const down = nodes[0];
+    local.fail(down.id);
+    extra = new VineNode<any>({ db: new MemoryLevel(), antiEntropyMs: 200, handoffMs: 100, membership: (self) => local.join(self) });
+    await extra.start();
+    const all = [...nodes, extra];
+    const zero = '0'.repeat(32);
+    // Partitions whose data some node holds without replicating it any more.
+    const surplus = async (p: number) => {
+      const replicas = extra!.replicasOf(p);
+      const out: VineNode<any>[] = [];
+      for (const node of all) if (!replicas.includes(node.id) && (await node.rootOf(p)) !== zero) out.push(node);
+      return out;
+    };
+    const gathered = async () => {
+      for (let p = 0; p < PARTITIONS; p++) if ((await surplus(p)).length > 0) return false;
+      return true;
+    };
+    // While `down` is down, partitions it replicates keep their old copies.
+    const waiting = (p: number) => extra!.replicasOf(p).includes(down.id);
+    const othersGathered = await until(async () => {
+      for (let p = 0; p < PARTITIONS; p++) if (!waiting(p) && (await surplus(p)).length > 0) return false;
+      return true;
+    }, 30_000);
+    t.ok(othersGathered, 'partitions whose replicas are all up lose their old copies while that node is down');
+    let kept = 0;
+    for (let p = 0; p < PARTITIONS; p++) if (waiting(p) && (await surplus(p)).some((n) => n !== down)) kept++;
+    t.ok(kept > 0, `with a new replica down, ${kept} partitions keep their old copies`);
+    local.recover(down.id);
+    t.ok(await until(gathered, 40_000), 'once every replica is up, no node holds a partition it does not replicate');
+    const dropped = all.reduce((sum, n) => sum + n.stats.dropped, 0);
+    t.ok(dropped > 0, `${dropped} partitions dropped in all`);
+    for (let i = 0; i < 300; i++) if ((await all[i % 6].get(`k${i}`, { r: 3 })).value !== i) t.fail(`k${i} lost`);
+    t.pass('every key reads back with R = 3');
+  } finally {
+    await stop();
+    await extra?.stop();
+  }
+});
+
+test('vine in process: a notify lost on the way to a watcher is sent again', async (t) => {
+  const { nodes, stop } = await cluster(5);
+  try {
+    const watcher = nodes[4];
+    // A key the watcher does not replicate, so only a notify can tell it.
+    let key = '';
+    for (let i = 0; !key; i++) if (!watcher.replicasOf(partitionOf(`w${i}`)).includes(watcher.id)) key = `w${i}`;
+    const seen: unknown[] = [];
+    watcher.on('data', (k: string, value: unknown) => k === key && seen.push(value));
+    watcher.watch(key);
+    // The first notify to arrive is lost, as if the connection was cut under it.
+    let lost = 0;
+    const handle = watcher.handle.bind(watcher);
+    watcher.handle = (request, from) => {
+      if (request.type === 'notify' && lost === 0) {
+        lost++;
+        return Promise.reject(errors.closed('the connection'));
+      }
+      return handle(request, from);
+    };
+    await nodes[0].put(key, 'hello');
+    t.ok(await until(() => seen.length > 0, 10_000), 'the watcher still hears of the write');
+    t.equal(lost, 1, 'after its first notify was lost');
+    t.deepEqual(seen, ['hello'], 'once, with the value');
   } finally {
     await stop();
   }

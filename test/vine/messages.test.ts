@@ -1,7 +1,7 @@
 import test from 'tape';
 import { decode, encode } from '../../lib/codec/index.js';
 import { type VineMessage, vineMessageCodec } from '../../lib/vine/messages.js';
-import { decodeMessage, frame } from '../../lib/vine/frames.js';
+import { FrameReader, decodeMessage, frame } from '../../lib/vine/frames.js';
 import { testRandom } from '../helpers/seed.js';
 
 /** Plain data with byte arrays as hex, so Buffers and Uint8Arrays compare equal. */
@@ -39,5 +39,30 @@ test('vine messages round-trip, fixed and seeded random', (t) => {
   t.throws(() => decodeMessage(Buffer.from([99])), /unknown message tag/, 'an unknown tag is ERR_DECODE');
   t.throws(() => decodeMessage(Buffer.from([5, 1, 0, 5, 0x61])), /ERR_DECODE|need|truncated|end of input/i, 'a truncated request is ERR_DECODE');
   t.throws(() => decodeMessage(encode(vineMessageCodec, { type: 'notify', id: 1, key: 'k'.repeat(100), record: Buffer.alloc(0) }), { maxBytes: 10 }), /limit|exceeds/, 'a key over the byte limit is ERR_LIMIT');
+  t.end();
+});
+
+test('FrameReader: frames split at every byte, several in one chunk, a length over the limit refused before its bytes come', (t) => {
+  const messages = [
+    { type: 'welcome' as const, node: 'a' },
+    { type: 'reply' as const, id: 7, code: '', message: '', record: new Uint8Array(300).fill(9) },
+    { type: 'welcome' as const, node: 'b'.repeat(200) },
+  ];
+  const wire = Buffer.concat(messages.map((m) => frame(m)));
+  for (let cut = 0; cut <= wire.length; cut++) {
+    const reader = new FrameReader(1 << 20);
+    const frames = [...reader.push(wire.subarray(0, cut)), ...reader.push(wire.subarray(cut))];
+    if (frames.length !== 3 || frames.some((f, i) => plain(decodeMessage(f)) !== plain(messages[i]))) {
+      t.fail(`split at ${cut}`);
+      return t.end();
+    }
+  }
+  const bytewise = new FrameReader(1 << 20);
+  let count = 0;
+  for (const byte of wire) count += bytewise.push(Buffer.from([byte])).length;
+  t.equal(count, 3, 'split at every byte boundary, and fed a byte at a time, the three frames come out whole');
+  const small = new FrameReader(100);
+  t.throws(() => small.push(frame(messages[1]).subarray(0, 3)), (err: { code?: string }) => err.code === 'ERR_FRAME_TOO_LARGE', 'a declared length over the limit is refused from the length alone');
+  t.throws(() => new FrameReader(100).push(Buffer.alloc(9, 0xff)), (err: { code?: string }) => err.code === 'ERR_DECODE', 'a length that never ends is ERR_DECODE');
   t.end();
 });

@@ -1,0 +1,168 @@
+import type { AbstractLevel } from 'abstract-level';
+
+type Level = AbstractLevel<any, any, any>;
+
+/** The private (implementer) methods of an abstract-level database that this module wraps. */
+interface PrivateLevel {
+  _get(key: unknown, options: ReadOptions): Promise<unknown>;
+  _getMany(keys: unknown[], options: ReadOptions): Promise<unknown[]>;
+  _batch(operations: BatchOperation[], options: { sync?: boolean }): Promise<void>;
+  _put(key: unknown, value: unknown, options: WriteOptions): Promise<void>;
+  _del(key: unknown, options: WriteOptions): Promise<void>;
+  _close(): Promise<void>;
+}
+
+interface ReadOptions {
+  keyEncoding: string;
+  valueEncoding: string;
+  fillCache?: boolean;
+  snapshot?: unknown;
+}
+
+interface WriteOptions {
+  keyEncoding: string;
+  valueEncoding?: string;
+  sync?: boolean;
+}
+
+interface BatchOperation {
+  type: 'put' | 'del';
+  key: unknown;
+  value?: unknown;
+  keyEncoding: string;
+  valueEncoding?: string;
+}
+
+interface Waiter<T> {
+  resolve: (value: T) => void;
+  reject: (err: unknown) => void;
+}
+
+interface ReadGroup {
+  options: ReadOptions;
+  keys: unknown[];
+  /** Per caller: where its keys start in `keys`, how many, and whether it asked for one key (`_get`) or several. */
+  callers: Array<{ start: number; count: number; single: boolean } & Waiter<any>>;
+}
+
+const INSTALLED = Symbol('turn-batching');
+
+/**
+ * Makes a database take the reads and the writes of one event-loop turn in
+ * one round trip each: every `get`/`getMany` issued in a turn (by the
+ * database or any of its sublevels) becomes one `getMany`, and every
+ * `batch`/`put`/`del` one atomic batch (synced if any of them asked for it),
+ * each caller's promise settling with the round trip that carried it.
+ *
+ * Why: a node of a cluster keeps many small stores in one database (vine:
+ * one MerkleStore per partition), each batching only its own writes, so
+ * under load every request cost two or three hand-offs to the database's
+ * thread pool, and on a busy machine each hand-off costs far more than the
+ * work it carries. Nothing about ordering changes: operations in flight
+ * together were never ordered against each other, and a write still
+ * settles only once it is in the database.
+ *
+ * Reads with a snapshot, and reads whose options differ from the rest of
+ * the turn's, go in their own `getMany`. Installed once per database (the
+ * database's own methods are wrapped; its sublevels go through them).
+ */
+export function batchByTurn<D extends Level>(db: D): D {
+  const level = db as unknown as PrivateLevel & { [INSTALLED]?: true };
+  if (level[INSTALLED]) return db;
+  level[INSTALLED] = true;
+  const getMany = level._getMany.bind(level);
+  const batch = level._batch.bind(level);
+  const close = level._close.bind(level);
+
+  let reads = new Map<string, ReadGroup>();
+  let writes: BatchOperation[] = [];
+  let writers: Waiter<void>[] = [];
+  let sync = false;
+  let scheduled = false;
+  let inFlight = new Set<Promise<unknown>>();
+
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    // After the turn's callbacks and the promise jobs they start: every operation they issue goes in.
+    process.nextTick(flush);
+  };
+
+  const flush = () => {
+    scheduled = false;
+    const groups = reads;
+    reads = new Map();
+    for (const group of groups.values()) {
+      const done = getMany(group.keys, group.options).then(
+        (values) => {
+          for (const caller of group.callers) {
+            if (caller.single) caller.resolve(values[caller.start]);
+            else caller.resolve(values.slice(caller.start, caller.start + caller.count));
+          }
+        },
+        (err) => {
+          for (const caller of group.callers) caller.reject(err);
+        },
+      );
+      track(done);
+    }
+    if (writes.length > 0) {
+      const operations = writes;
+      const waiting = writers;
+      const synced = sync;
+      writes = [];
+      writers = [];
+      sync = false;
+      const done = batch(operations, { sync: synced }).then(
+        () => {
+          for (const writer of waiting) writer.resolve();
+        },
+        (err) => {
+          for (const writer of waiting) writer.reject(err);
+        },
+      );
+      track(done);
+    }
+  };
+
+  const track = (done: Promise<unknown>) => {
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+  };
+
+  const read = (keys: unknown[], options: ReadOptions, single: boolean): Promise<any> => {
+    if (options.snapshot !== undefined) return single ? getMany(keys, options).then((values) => values[0]) : getMany(keys, options);
+    const signature = `${options.keyEncoding}\0${options.valueEncoding}\0${options.fillCache !== false}`;
+    let group = reads.get(signature);
+    if (!group) {
+      group = { options: { keyEncoding: options.keyEncoding, valueEncoding: options.valueEncoding, fillCache: options.fillCache }, keys: [], callers: [] };
+      reads.set(signature, group);
+    }
+    const start = group.keys.length;
+    for (const key of keys) group.keys.push(key);
+    const target = group;
+    schedule();
+    return new Promise((resolve, reject) => target.callers.push({ start, count: keys.length, single, resolve, reject }));
+  };
+
+  const write = (operations: BatchOperation[], options: { sync?: boolean }): Promise<void> => {
+    for (const op of operations) writes.push(op);
+    if (options.sync === true) sync = true;
+    schedule();
+    return new Promise((resolve, reject) => writers.push({ resolve, reject }));
+  };
+
+  level._get = (key, options) => read([key], options, true);
+  level._getMany = (keys, options) => (keys.length === 0 ? Promise.resolve([]) : read(keys, options, false));
+  level._batch = (operations, options) => (operations.length === 0 ? Promise.resolve() : write(operations, options));
+  level._put = (key, value, options) => write([{ type: 'put', key, value, keyEncoding: options.keyEncoding, valueEncoding: options.valueEncoding }], options);
+  level._del = (key, options) => write([{ type: 'del', key, keyEncoding: options.keyEncoding }], options);
+  // Whatever this turn still holds goes to the database before it closes.
+  level._close = async () => {
+    if (scheduled) flush();
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    inFlight = new Set();
+    return close();
+  };
+  return db;
+}
