@@ -8,6 +8,7 @@ import { formatSeqBench, runSeqBench } from './seq.js';
 import { formatReconcile, formatReconcileSim, runReconcileBench, runReconcileSimBench } from './reconcile.js';
 import { runVineBench } from './vine.js';
 import { runVineHealBench } from './vine-heal.js';
+import { formatSignedLogBench, runSignedLogBench } from './signed-log.js';
 
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
@@ -20,6 +21,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   },
   seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000, traceEdits: Number(process.env.TRACE_EDITS ?? 200_000) }))),
   bundle: async () => console.log(formatBundleSizes(await runBundleBench())),
+  'signed-log': async () => console.log(formatSignedLogBench(await runSignedLogBench(Number(process.env.BENCH_SIGNED_ENTRIES ?? 10_000)))),
   vine: async () => {
     await runVineBench({ phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000) });
     await runVineHealBench(Number(process.env.VINE_HEAL_KEYS ?? 2_000));

@@ -10,6 +10,7 @@ export { HybridClock, type ClockOptions } from './clock/index.js';
 
 // Replicating: streams and transports
 export { replicate, type Replication, type ReplicationStream, type StreamOptions } from './stream/index.js';
+export type { Undelivered } from './stream/index.js';
 export { listen, connect, Connector, stdio, encryptionKeyPair, type ConnectOptions, type ListenOptions, type EncryptOptions, type KeyPair } from './transport/index.js';
 
 // Scuttlebutt: Model and Log, on disk and in snapshots

@@ -87,6 +87,7 @@ export class Log extends Scuttlebutt<LogEntry> {
   readonly kind = 'log';
   readonly updateCodec: UpdateCodec<LogEntry>;
   readonly signed: boolean;
+  private appending = false;
   private readonly secretKey: Uint8Array | undefined;
   private readonly ordered: LogEntry[] = []; // log order: timestamp, then source
   private readonly arrivals: LogEntry[] = []; // the order applied, for scans
@@ -116,10 +117,16 @@ export class Log extends Scuttlebutt<LogEntry> {
     const seq = (head?.seq ?? 0) + 1;
     const prev = head?.hash ?? GENESIS;
     if (this.signed && !this.secretKey) throw errors.invalidArgument('appending to a signed log needs the author\'s secretKey');
-    const entry = this.localUpdate((ts) => {
-      const hash = entryHash(this.id, seq, ts, json, prev);
-      return { source: this.id, ts, seq, prev, json, hash, signature: this.secretKey && signing.sign(hash, this.secretKey) };
-    });
+    this.appending = true;
+    let entry: LogEntry;
+    try {
+      entry = this.localUpdate((ts) => {
+        const hash = entryHash(this.id, seq, ts, json, prev);
+        return { source: this.id, ts, seq, prev, json, hash, signature: this.secretKey && signing.sign(hash, this.secretKey) };
+      });
+    } finally {
+      this.appending = false;
+    }
     return record(entry);
   }
 
@@ -147,8 +154,11 @@ export class Log extends Scuttlebutt<LogEntry> {
   }
 
   protected override validateUpdate(entry: LogEntry, origin?: unknown): void {
-    // A peer's entry is checked before anything else looks at it; our own writes and our own disk are ours.
-    if (this.signed && origin !== undefined) signing.verify(entry.signature, entry.hash, entry.source);
+    // Checked before anything else looks at it, wherever it comes from (a
+    // peer, the disk, a snapshot): a tampered database must not hand us
+    // forged entries that we would then relay as verified. Only the entry
+    // this replica has just signed is taken as it is.
+    if (this.signed && !this.appending) signing.verify(entry.signature, entry.hash, entry.source);
     const head = this.heads.get(entry.source);
     const expected = (head?.seq ?? 0) + 1;
     if (entry.seq !== expected) {

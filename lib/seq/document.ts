@@ -369,12 +369,14 @@ export class SeqDocument implements RunSource {
    * peers and to tell listeners), or undefined if nothing was.
    */
   apply(update: DecodedUpdate, wantOps: boolean): Applied | undefined {
-    if (this.pendingCount + update.structs.length > this.maxPending) {
-      throw errors.limit('runs waiting for missing predecessors', this.pendingCount + update.structs.length, this.maxPending);
-    }
-    if (this.pendingDeleteCount + update.deletes.length / 3 > this.maxPending) {
-      throw errors.limit('deletions waiting for missing elements', this.pendingDeleteCount + update.deletes.length / 3, this.maxPending);
-    }
+    if (update.structs.length > this.maxPending) throw errors.limit('runs in one update', update.structs.length, this.maxPending);
+    if (update.deletes.length / 3 > this.maxPending) throw errors.limit('deletions in one update', update.deletes.length / 3, this.maxPending);
+    // Waiting state that would pass its bound is dropped, not the update:
+    // refusing would leave a replica whose queue a peer filled with runs that
+    // can never apply unable to take any update again. Nothing dropped was
+    // applied, so the state vector does not claim it, and the next sync
+    // from whoever holds it brings it again with what it depends on.
+    if (this.pendingCount + update.structs.length > this.maxPending || this.pendingDeleteCount + update.deletes.length / 3 > this.maxPending) this.dropPending();
     const tx = ++this.tx;
     const dirty = new Set<number>();
     for (const struct of update.structs) {
@@ -406,6 +408,15 @@ export class SeqDocument implements RunSource {
     const ops = wantOps ? this.describe(tx) : undefined;
     for (const item of added) this.mergeIntoLeft(item);
     return { delta: { items, deletes: normalizeRanges(deletes) }, ops };
+  }
+
+  /** Forgets every run and deletion that waits (see `apply`). */
+  private dropPending(): void {
+    this.pending.clear();
+    this.pendingCount = 0;
+    this.pendingDeletes.clear();
+    this.pendingDeleteCount = 0;
+    this.blocked.clear();
   }
 
   private addPending(struct: Struct): void {

@@ -21,7 +21,11 @@ export interface SeqOptions {
   clientId?: number;
   /** Uniform random numbers in [0, 1), for the default client id. Default: the system's CSPRNG. */
   random?: () => number;
-  /** Most runs that may wait for missing predecessors before updates are refused (ERR_LIMIT). Default 100,000. */
+  /**
+   * Most runs (and deletions) that may wait for missing predecessors; past
+   * it the waiting ones are dropped (the next sync brings them again), and
+   * one update holding more is refused (ERR_LIMIT). Default 100,000.
+   */
   maxPending?: number;
 }
 

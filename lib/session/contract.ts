@@ -71,6 +71,8 @@ export interface Session<M> {
   readonly initialSent: boolean;
   /** Set by the shell; the session calls it when `pull()` may have something new. */
   onWake?: () => void;
+  /** Live items waiting for the peer, for sessions that queue them (reported if the connection is cut). */
+  readonly queued?: number;
   /** The connection is over: detach from the replica, drop queues. */
   close(): void;
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { errors } from '../errors.js';
-import { ReplicationStream, type StreamOptions } from '../stream/duplex.js';
+import { ReplicationStream, type StreamOptions, type Undelivered } from '../stream/duplex.js';
 import type { Descriptor, Replicable, Session, SessionOptions } from './contract.js';
 
 /**
@@ -19,6 +19,8 @@ export abstract class Replica extends EventEmitter implements Replicable {
     if (this.streamsClosed) throw errors.closed(`${this.descriptor.kind} ${JSON.stringify(this.descriptor.name)}`);
     const stream = new ReplicationStream(this, options);
     this.streams.add(stream);
+    // Heard on the replica too, so a server that makes its streams in `listen()` learns of it.
+    stream.on('undelivered', (report: Undelivered) => this.emit('undelivered', report));
     stream.once('close', () => this.streams.delete(stream));
     return stream;
   }
@@ -26,8 +28,11 @@ export abstract class Replica extends EventEmitter implements Replicable {
   /**
    * Ends every stream of this replica, each after sending what it has
    * queued (as `replicate().close()` does), and refuses new ones. Resolves
-   * once they have closed; a stream whose peer does not end its side within
-   * `graceMs` (default 1,000) is destroyed. The state stays readable.
+   * once each has either ended gracefully (everything written before the
+   * call went out) or been cut: a stream whose peer does not end its side
+   * within `graceMs` (default 1,000) is destroyed, and if it still owed that
+   * peer anything it emits `'undelivered'` (on the stream and on this
+   * replica) before this resolves. The state stays readable.
    */
   close(graceMs = 1000): Promise<void> {
     this.streamsClosed = true;

@@ -59,6 +59,21 @@ export interface StreamOptions {
 }
 
 /**
+ * What a stream cut before a graceful end still owed its peer: `items` live
+ * writes not yet made into frames, `bytes` of frames not yet taken by the
+ * transport, and whether its initial exchange had all gone out. The writes
+ * are not lost: the replica holds them, and the next connection to that
+ * peer sends them (every sync starts from what the peer says it has).
+ */
+export interface Undelivered {
+  /** The peer's replica id. */
+  peer: string;
+  items: number;
+  bytes: number;
+  initialSent: boolean;
+}
+
+/**
  * A replication stream: pipe it to the peer's stream, in either direction.
  * Emits `'synced'` once the initial exchange is complete both ways, and
  * fails only through `destroy(err)` with a coded ReplicationError.
@@ -90,6 +105,9 @@ export class ReplicationStream extends DuplexOf {
   private lastSent = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
   private inputEnded = false;
+  /** Set if the stream was cut while it still owed the peer something; also emitted as `'undelivered'`. */
+  undelivered: Undelivered | undefined;
+  private reckoned = false;
 
   constructor(replica: Replicable | ProtocolSource, options: StreamOptions = {}) {
     const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -199,12 +217,15 @@ export class ReplicationStream extends DuplexOf {
       if (frame[0] === FrameType.error) this.destroy(this.failing);
       return;
     }
+    const opening = this.protocol.remote === undefined;
     try {
       this.protocol.receive(frame);
     } catch (err) {
       this.fail(coded(err));
       return;
     }
+    // The handshake is in: keepalives are due from now on, which the timer armed before it did not count on.
+    if (opening && this.protocol.remote !== undefined) this.rearmWatchdog();
     if (this.protocol.peerFailure) {
       this.finish(this.protocol.peerFailure);
       return;
@@ -304,6 +325,12 @@ export class ReplicationStream extends DuplexOf {
     this.watchdog.unref?.();
   }
 
+  private rearmWatchdog(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+    this.armWatchdog();
+  }
+
   private onWatchdog(): void {
     this.watchdog = undefined;
     if (this.destroyed || this.failing) return;
@@ -329,7 +356,31 @@ export class ReplicationStream extends DuplexOf {
     this.encoder.end();
   }
 
+  /**
+   * Once, as the stream goes: what it still owed the peer. A stream that
+   * ended gracefully owes nothing (every frame went out before its end, and
+   * the transport took them all); one that was cut (an error, `destroy()`,
+   * a reset socket, a peer that never ended its side) reports what it had
+   * accepted for the peer and not handed over, rather than losing it
+   * silently.
+   */
+  private reckon(): void {
+    if (this.reckoned) return;
+    this.reckoned = true;
+    const remote = this.protocol.remote;
+    const owed = this.protocol.owed;
+    // No session ran (no handshake, or the key unproven): nothing was ever meant for this peer.
+    if (remote === undefined || owed === undefined) return;
+    const { items, initialSent } = owed;
+    const bytes = this.readableLength + this.encoder.readableLength + this.encoder.writableLength;
+    if (items === 0 && bytes === 0 && initialSent) return;
+    this.undelivered = { peer: remote.id, items, bytes, initialSent };
+    const report = this.undelivered;
+    process.nextTick(() => this.emit('undelivered', report));
+  }
+
   private teardown(): void {
+    this.reckon();
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
     if (this.watchdog) clearTimeout(this.watchdog);

@@ -12,6 +12,12 @@ import type { Descriptor, Session, SessionOptions } from '../session/contract.js
  */
 const TARGET_FRAME_BYTES = 64 * 1024;
 
+/** What one side still owed its peer (see `WireProtocol.owed`). */
+export interface Owed {
+  items: number;
+  initialSent: boolean;
+}
+
 export interface WireProtocolOptions {
   live: boolean;
   readable: boolean;
@@ -59,6 +65,8 @@ export class WireProtocol {
   private peerHasOurs = false; // the peer said it holds our initial state
   private pending: unknown = undefined; // a pulled message that did not fit the last frame
   private closed = false;
+  // What was still owed to the peer when the connection closed (closing drops it).
+  private owedAtClose: Owed | undefined;
   // Network key: our challenge, the peer's, whether our proof went out, and whether the peer's checked out.
   private ownChallenge: Uint8Array | undefined;
   private peerChallenge: Uint8Array | undefined;
@@ -210,8 +218,21 @@ export class WireProtocol {
     return frame(FrameType.error, errorCodec, { code: err.code, message: err.message });
   }
 
+  /**
+   * What this side still owed the peer: live items not yet made into frames,
+   * and whether its whole initial exchange went out; undefined while no
+   * session runs (no handshake yet, or the key not proven). Frozen when the
+   * connection closes, since closing drops the queue.
+   */
+  get owed(): Owed | undefined {
+    if (this.closed) return this.owedAtClose;
+    if (this.remote === undefined || !this.authenticated) return undefined;
+    return { items: (this.pending !== undefined ? 1 : 0) + (this.session.queued ?? 0), initialSent: this.session.initialSent };
+  }
+
   close(): void {
     if (this.closed) return;
+    this.owedAtClose = this.owed;
     this.closed = true;
     this.pending = undefined;
     this.session.onWake = undefined;

@@ -276,15 +276,36 @@ test('seq: concurrent moves of one element keep both copies (documented)', (t) =
   t.end();
 });
 
-test('seq: runs waiting for missing predecessors are bounded', (t) => {
+test('seq: runs waiting for missing predecessors are bounded, and a full queue never stops the replica taking updates', async (t) => {
   const s = new Seq({ clientId: 1, maxPending: 3 });
   const gap = (clock: number) => Buffer.from([1, 2, 1, 0, clock, 1, 0, 1, 0x61, 0]);
   s.applyUpdate(gap(10));
   s.applyUpdate(gap(11));
   s.applyUpdate(gap(12));
-  t.equal(codeOf(() => s.applyUpdate(gap(13))), 'ERR_LIMIT');
-  t.equal(s.document.pendingRuns, 3);
-  t.end();
+  t.equal(s.document.pendingRuns, 3, 'three runs wait');
+  s.applyUpdate(gap(13));
+  t.ok(s.document.pendingRuns <= 3, `past the bound the waiting runs are dropped, not the update (${s.document.pendingRuns} wait)`);
+  for (let i = 20; i < 40; i++) s.applyUpdate(gap(i));
+  t.ok(s.document.pendingRuns <= 3, 'the bound holds however many come');
+  // An honest writer's updates still apply, and one that had to wait and was dropped comes back with the next sync.
+  const honest = new Seq({ clientId: 5 });
+  honest.insert(0, 'ab');
+  const first = honest.encodeState();
+  const updates: Buffer[] = [];
+  honest.on('update', (u: Buffer) => updates.push(u));
+  honest.insert(2, 'cd');
+  s.applyUpdate(updates[0]); // 'cd' before 'ab': it waits
+  for (let i = 40; i < 44; i++) s.applyUpdate(gap(i)); // and is dropped with the junk
+  s.applyUpdate(first);
+  t.equal(s.toString(), 'ab', 'the honest update applies');
+  const replication = await replicate(honest, s);
+  t.equal(s.toString(), 'abcd', 'the dropped run came back with the next sync');
+  await replication.close();
+  t.equal(codeOf(() => s.applyUpdate(new Seq({ clientId: 9 }).encodeState())), undefined, 'an empty update is fine');
+  const big = new Seq({ clientId: 7, maxPending: 3 });
+  const many = new Seq({ clientId: 8 });
+  for (let i = 0; i < 5; i++) many.insert(0, String(i)); // five runs in one update (each insert at the front is its own run)
+  t.equal(codeOf(() => big.applyUpdate(many.encodeState())), 'ERR_LIMIT', 'one update with more runs than the bound is refused');
 });
 
 test('seq: replicates over createStream, live both ways', async (t) => {

@@ -1,8 +1,9 @@
 import test from 'tape';
 import pump from 'pump';
+import type { Duplex, Transform } from 'node:stream';
 import { ReplicationError } from '../../lib/errors.js';
 import { ReplicationStream, type StreamOptions } from '../../lib/stream/duplex.js';
-import { replicate } from '../../lib/stream/replicate.js';
+import { type Replication, replicate } from '../../lib/stream/replicate.js';
 import type { Replica } from '../../lib/session/replica.js';
 import type { Replicable } from '../../lib/session/contract.js';
 import { handshakeFrame, wireFrame } from './raw-peer.js';
@@ -24,6 +25,13 @@ export interface ComplianceSpec<R extends Replica> {
   streamOptions?: StreamOptions;
   /** The code a garbage frame from a raw peer fails with. Default ERR_DECODE (ERR_AUTH where a key is needed first). */
   garbageCode?: string;
+  /**
+   * Two connected ends of a transport (an encrypted channel, say) that every
+   * pair of streams in the suite runs over, the first end for the first
+   * stream; a raw peer writes into the first end. Default: the streams are
+   * piped straight into each other.
+   */
+  link?: () => Promise<[Duplex, Duplex]>;
 }
 
 /**
@@ -48,12 +56,51 @@ export function compliance<R extends Replica>(spec: ComplianceSpec<R>): void {
   const cleanup = async (...replicas: R[]) => {
     for (const r of replicas) await spec.close?.(r);
   };
+  /** Runs `sa` and `sb` against each other (through `spec.link` if given, re-chunked by `splits` if given); resolves once all have closed. */
+  const wire = async (sa: Duplex, sb: Duplex, splits: [Transform, Transform] | [] = []): Promise<Error | undefined> => {
+    const [ab, ba] = splits;
+    if (!spec.link) return new Promise((resolve) => pump(...([sa, ab, sb, ba, sa].filter(Boolean) as Duplex[]), (err) => resolve(err ?? undefined)));
+    const [ea, eb] = await spec.link();
+    const one = (...streams: (Duplex | undefined)[]) => new Promise<Error | undefined>((resolve) => pump(...(streams.filter(Boolean) as Duplex[]), (err) => resolve(err ?? undefined)));
+    const [errA, errB] = await Promise.all([one(sa, ab, ea, sa), one(sb, ba, eb, sb)]);
+    return errA ?? errB;
+  };
+  /** `replicate(a, b)`, over `spec.link` when the spec has one. */
+  const connect = async (a: R, b: R, options: StreamOptions = {}): Promise<Replication> => {
+    if (!spec.link) return replicate(a, b, options);
+    const [sa, sb] = [a.createStream(options), b.createStream(options)];
+    let firstError: Error | undefined;
+    for (const s of [sa, sb]) s.on('error', (err) => (firstError ??= err));
+    const done = wire(sa, sb).then(() => undefined);
+    await Promise.race([Promise.all([sa, sb].map((s) => (s.synced ? undefined : new Promise((r) => s.once('synced', r))))), done]);
+    if (!(sa.synced && sb.synced)) throw firstError ?? new Error('streams closed before they synced');
+    return {
+      streams: [sa, sb],
+      done,
+      get error() {
+        return firstError;
+      },
+      async close() {
+        sa.close();
+        sb.close();
+        await done;
+      },
+    };
+  };
+  /** The end a raw peer writes its bytes into to reach `stream`: the stream itself, or the far end of `spec.link`. */
+  const rawEnd = async (stream: Duplex): Promise<Duplex> => {
+    if (!spec.link) return stream;
+    const [ea, eb] = await spec.link();
+    pump(stream, eb, stream);
+    ea.on('error', () => {});
+    return ea;
+  };
 
   test(`${name} compliance: two replicas sync, then replicate live`, async (t) => {
     const [a, b] = [fresh(), fresh()];
     await populate(a, 0, 20);
     await populate(b, 100, 20);
-    const replication = await replicate(a, b);
+    const replication = await connect(a, b);
     t.equal(json(a), json(b), 'identical once synced');
     await populate(a, 200, 5);
     await populate(b, 300, 5);
@@ -67,7 +114,7 @@ export function compliance<R extends Replica>(spec: ComplianceSpec<R>): void {
     const [a, b] = [fresh(), fresh()];
     await populate(a, 0, 10);
     await populate(b, 50, 10);
-    const replication = await replicate(a, b, { live: false });
+    const replication = await connect(a, b, { live: false });
     const ended = replication.streams.map(endOf);
     await replication.done;
     t.equal(json(a), json(b), 'identical');
@@ -78,7 +125,7 @@ export function compliance<R extends Replica>(spec: ComplianceSpec<R>): void {
   test(`${name} compliance: end() closes both sides and leaves no listeners`, async (t) => {
     const [a, b] = [fresh(), fresh()];
     const before = [listeners(a), listeners(b)];
-    const replication = await replicate(a, b);
+    const replication = await connect(a, b);
     await populate(a, 0, 3);
     await replication.close();
     t.deepEqual([listeners(a), listeners(b)], before, 'listener counts restored');
@@ -99,7 +146,7 @@ export function compliance<R extends Replica>(spec: ComplianceSpec<R>): void {
       };
       const sa = a.createStream();
       const sb = new ReplicationStream(other, spec.streamOptions);
-      const errors = await Promise.all([errorOf(sa), errorOf(sb), new Promise((r) => pump(sa, sb, sa, r))]);
+      const errors = await Promise.all([errorOf(sa), errorOf(sb), wire(sa, sb)]);
       t.equal(errors[0]?.code, 'ERR_HANDSHAKE', `a: ${errors[0]?.message}`);
       t.equal(errors[1]?.code, 'ERR_HANDSHAKE', `b: ${errors[1]?.message}`);
       t.equal(json(a), stateA, 'a untouched');
@@ -114,8 +161,9 @@ export function compliance<R extends Replica>(spec: ComplianceSpec<R>): void {
     const state = json(a);
     const sa = a.createStream();
     const error = errorOf(sa);
-    sa.resume();
-    sa.end(handshakeFrame(a.descriptor, { version: 99 })); // a peer that hangs up at once
+    const peer = await rawEnd(sa);
+    peer.resume();
+    peer.end(handshakeFrame(a.descriptor, { version: 99 })); // a peer that hangs up at once
     t.equal((await error)?.code, 'ERR_PROTOCOL_VERSION');
     t.equal(json(a), state, 'untouched');
     await cleanup(a);
@@ -129,7 +177,8 @@ export function compliance<R extends Replica>(spec: ComplianceSpec<R>): void {
       await populate(b, 100, 10);
       const sa = a.createStream({ live: false });
       const sb = b.createStream({ live: false });
-      await new Promise<void>((resolve, reject) => pump(sa, split(), sb, split(), sa, (err) => (err ? reject(err) : resolve())));
+      const err = await wire(sa, sb, [split(), split()]);
+      t.error(err, 'the wire closed without error');
       t.equal(json(a), json(b), 'identical');
       await cleanup(a, b);
     }
@@ -140,11 +189,11 @@ export function compliance<R extends Replica>(spec: ComplianceSpec<R>): void {
     await populate(a, 0, 300);
     const sa = a.createStream({ maxFrameBytes: 1024 });
     const sb = b.createStream({ maxFrameBytes: 1024 });
-    const closed = new Promise((resolve) => pump(sa, sb, sa, resolve));
+    const closed = wire(sa, sb);
     sb.once('data', () => sa.destroy());
     await closed;
     t.ok(sa.destroyed, 'destroyed');
-    const replication = await replicate(a, b);
+    const replication = await connect(a, b);
     t.equal(json(a), json(b), 'a later sync completes');
     await replication.close();
     await cleanup(a, b);
@@ -156,9 +205,10 @@ export function compliance<R extends Replica>(spec: ComplianceSpec<R>): void {
     const state = json(a);
     const sa = a.createStream({ maxFrameBytes: 4096 });
     const error = errorOf(sa);
-    sa.resume();
-    sa.write(handshakeFrame(a.descriptor));
-    sa.end(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x08])); // a length prefix of 2 GiB
+    const peer = await rawEnd(sa);
+    peer.resume();
+    peer.write(handshakeFrame(a.descriptor));
+    peer.end(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x08])); // a length prefix of 2 GiB
     t.equal((await error)?.code, 'ERR_FRAME_TOO_LARGE');
     t.equal(json(a), state, 'untouched');
     await cleanup(a);
@@ -166,16 +216,17 @@ export function compliance<R extends Replica>(spec: ComplianceSpec<R>): void {
 
   test(`${name} compliance: a garbage frame fails that stream only`, async (t) => {
     const [a, c] = [fresh(), fresh()];
-    const healthy = await replicate(a, c);
+    const healthy = await connect(a, c);
     await populate(a, 0, 5);
     await until(() => json(a) === json(c));
     const state = json(a);
     const bad = a.createStream();
     const error = errorOf(bad);
-    bad.resume();
-    bad.write(handshakeFrame(a.descriptor));
-    bad.write(wireFrame(Buffer.from([1, 3, 0xff, 0xfe, 0xfd, 0x00])));
-    bad.end();
+    const peer = await rawEnd(bad);
+    peer.resume();
+    peer.write(handshakeFrame(a.descriptor));
+    peer.write(wireFrame(Buffer.from([1, 3, 0xff, 0xfe, 0xfd, 0x00])));
+    peer.end();
     t.equal((await error)?.code, spec.garbageCode ?? 'ERR_DECODE');
     t.equal(json(a), state, 'replica untouched');
     await populate(c, 100, 3);
@@ -187,7 +238,7 @@ export function compliance<R extends Replica>(spec: ComplianceSpec<R>): void {
 
   test(`${name} compliance: one replica serves many streams`, async (t) => {
     const [hub, x, y, z] = [fresh(), fresh(), fresh(), fresh()];
-    const links = [await replicate(hub, x), await replicate(hub, y), await replicate(hub, z)];
+    const links = [await connect(hub, x), await connect(hub, y), await connect(hub, z)];
     await populate(x, 0, 3);
     await populate(y, 100, 3);
     await populate(z, 200, 3);

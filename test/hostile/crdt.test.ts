@@ -54,9 +54,41 @@ function run<R extends AnyDelta>(subject: Subject<R>, make: (id: string) => R, t
 
 run(gset, (id) => new GSet({ id }), (s, i) => void s.add({ attacker: i }), valueCases((id) => new GSet({ id, valueEncoding: rawJson }), (s, v) => void s.add(v)));
 run(twopset, (id) => new TwoPSet({ id }), (s, i) => void s.add(`a${i}`), valueCases((id) => new TwoPSet({ id, valueEncoding: rawJson }), (s, v) => void s.add(v)));
-run(orset, (id) => new ORSet({ id }), (s, i) => void s.add(`a${i}`), valueCases((id) => new ORSet({ id, valueEncoding: rawJson }), (s, v) => void s.add(v)));
-run(gcounter, (id) => new GCounter({ id }), (c, i) => void c.increment(i));
-run(pncounter, (id) => new PNCounter({ id }), (c, i) => void c.decrement(i));
+run(orset, (id) => new ORSet({ id }), (s, i) => void s.add(`a${i}`), [
+  ...valueCases((id) => new ORSet({ id, valueEncoding: rawJson }), (s, v) => void s.add(v)),
+  // Defect 4a: valid, and it must cost what it hits (nothing here; test/crdt/engine.test.ts counts the dots looked at).
+  ...[1, 2, 3].map((i) => ({
+    name: `context-only delta naming 2^50 dots of an unknown replica (${i} of 3)`,
+    expect: 'accepted' as const,
+    plan: (s: ORSet) => ({ frames: [dataFrame(s.messages, [{ type: 'delta', delta: { store: s.storeKind.empty(), context: CausalContext.from([[`stranger-${i}`, [1, 2 ** 50]]]) } }])] }),
+  })),
+]);
+/**
+ * Defect 5, for counters: 'carol' (taken by the shared cases above) holds a
+ * total on the server; a context that covers it without a newer entry would
+ * delete it, and three made-up replicas near 2^53 would make sums unsafe.
+ */
+function counterCases<R extends AnyDelta>(near2to53: (replica: string) => unknown): HostileCase<R>[] {
+  return [
+    {
+      name: 'context covering another replica\'s total without a newer entry (a counter going down)',
+      expect: 'ERR_INTEGRITY',
+      plan: (s) => ({ frames: [dataFrame(s.messages, [{ type: 'delta', delta: { store: s.storeKind.empty(), context: CausalContext.from([['carol', [1, 1]]]) } }])] }),
+    },
+    {
+      name: 'three made-up replicas whose totals sum past 2^53',
+      expect: 'ERR_INTEGRITY',
+      plan: (s) => {
+        const store = new Map(['f1', 'f2', 'f3'].map((replica) => [`1@${replica}`, { replica, seq: 1, value: near2to53(replica) }]));
+        const context = CausalContext.from([['f1', [1, 1]], ['f2', [1, 1]], ['f3', [1, 1]]]);
+        return { frames: [dataFrame(s.messages, [{ type: 'delta', delta: { store, context } }])] };
+      },
+    },
+  ];
+}
+
+run(gcounter, (id) => new GCounter({ id }), (c, i) => void c.increment(i), counterCases(() => 2 ** 52));
+run(pncounter, (id) => new PNCounter({ id }), (c, i) => void c.decrement(i), counterCases(() => ({ p: 2 ** 52, n: 0 })));
 run(lwwregister, (id) => new LWWRegister({ id }), (r, i) => r.set({ attacker: i }), [
   ...valueCases((id) => new LWWRegister({ id, valueEncoding: rawJson }), (r, v) => r.set(v)),
   {

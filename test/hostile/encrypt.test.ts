@@ -58,35 +58,61 @@ test('encrypt: a plaintext peer where encryption is required is refused with a c
   await new Promise((resolve) => tcp.close(resolve));
 });
 
-test('encrypt: a flipped byte in an encrypted frame is refused with a coded error', async (t) => {
-  const server = new Model({ id: 'server' });
-  for (let i = 0; i < 20; i++) server.set(`k${i}`, i);
-  const tcp = await listen(server, 0, '127.0.0.1', { encrypt: {} });
-  // A man in the middle that flips one bit of the client's traffic once the handshake is over.
-  let forwarded = 0;
-  const relay = createServer((inbound) => {
-    const outbound = netConnect(portOf(tcp), '127.0.0.1');
-    inbound.on('error', () => {});
-    outbound.on('error', () => {});
-    outbound.pipe(inbound);
-    inbound.on('data', (chunk: Buffer) => {
+for (const direction of ['client to server', 'server to client'] as const) {
+  test(`encrypt: a flipped byte in an encrypted frame (${direction}) is refused with a coded error`, async (t) => {
+    const server = new Model({ id: 'server' });
+    for (let i = 0; i < 20; i++) server.set(`k${i}`, i);
+    const tcp = await listen(server, 0, '127.0.0.1', { encrypt: {} });
+    // A man in the middle that flips one bit of one direction's traffic once the handshake is over.
+    let forwarded = 0;
+    const tamper = (chunk: Buffer) => {
       forwarded += chunk.length;
       // Past the Noise handshake (a few hundred bytes): flip a bit in a ciphertext.
       if (forwarded > 400 && chunk.length > 8) chunk[chunk.length - 3] ^= 0x10;
-      outbound.write(chunk);
+      return chunk;
+    };
+    const relay = createServer((inbound) => {
+      const outbound = netConnect(portOf(tcp), '127.0.0.1');
+      inbound.on('error', () => {});
+      outbound.on('error', () => {});
+      if (direction === 'client to server') {
+        outbound.pipe(inbound);
+        inbound.on('data', (chunk: Buffer) => outbound.write(tamper(chunk)));
+      } else {
+        inbound.pipe(outbound);
+        outbound.on('data', (chunk: Buffer) => inbound.write(tamper(chunk)));
+      }
     });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const client = new Model({ id: 'client' });
+    const link = connect(client, { port: portOf(relay), reconnect: false, encrypt: {} });
+    // The side that reads the tampered direction refuses it: the responder (server) or the initiator (client).
+    const detected = firstError(direction === 'client to server' ? tcp : link);
+    // Enough traffic in the tampered direction to pass the handshake and reach the flip.
+    link.once('connect', () => {
+      const writer = direction === 'client to server' ? client : server;
+      for (let i = 0; i < 200; i++) writer.set(`w${i}`, 'x'.repeat(20));
+    });
+    const error = await detected;
+    t.equal(error.code, 'ERR_AUTH', `the tampered message is refused (${error.message})`);
+    link.close();
+    await new Promise((resolve) => relay.close(resolve));
+    await new Promise((resolve) => tcp.close(resolve));
   });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+}
+
+test('encrypt: an encrypting client that reaches a plaintext server is refused with a coded error, both sides', async (t) => {
+  const server = new Model({ id: 'server' });
+  server.set('secret', 1);
+  const tcp = await listen(server, 0, '127.0.0.1', { handshakeTimeoutMs: 2000 });
   const serverError = firstError(tcp);
   const client = new Model({ id: 'client' });
-  const link = connect(client, { port: portOf(relay), reconnect: false, encrypt: {} });
-  // Enough traffic from the client to pass the handshake and reach the flip.
-  link.once('connect', () => {
-    for (let i = 0; i < 200; i++) client.set(`c${i}`, 'x'.repeat(20));
-  });
+  const link = connect(client, { port: portOf(tcp), reconnect: false, encrypt: { handshakeTimeoutMs: 2000 } });
+  const clientError = await firstError(link);
+  t.ok(clientError instanceof ReplicationError && clientError.code === 'ERR_AUTH', `the client is refused with ERR_AUTH (${clientError.message})`);
   const error = await serverError;
-  t.equal(error.code, 'ERR_AUTH', `the tampered message is refused (${error.message})`);
+  t.ok(error instanceof ReplicationError, `the plaintext server refuses the Noise bytes with a coded error (${error.code})`);
+  t.equal(client.get('secret'), undefined, 'the client learnt nothing');
   link.close();
-  await new Promise((resolve) => relay.close(resolve));
   await new Promise((resolve) => tcp.close(resolve));
 });

@@ -6,10 +6,13 @@ import pump from 'pump';
 import { PassThrough } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import * as lps from 'length-prefixed-stream';
-import { Log, Model, ReplicationError, connect, listen } from '../../lib/index.js';
+import { MemoryLevel } from 'memory-level';
+import { Log, MerkleStore, Model, ORSet, ReplicationError, Seq, connect, listen } from '../../lib/index.js';
 import type { Replica } from '../../lib/session/replica.js';
 import type { StreamOptions } from '../../lib/stream/duplex.js';
-import { FrameType } from '../../lib/stream/frames.js';
+import { FrameType, PROTOCOL_VERSION, handshakeCodec } from '../../lib/stream/frames.js';
+import { decodeState } from '../../lib/codec/index.js';
+import { type AttackPlan, attack } from './attacker.js';
 import { compliance } from '../helpers/compliance.js';
 import { wireFrame } from '../helpers/raw-peer.js';
 
@@ -30,6 +33,43 @@ compliance({
   mutate: (l, i) => void l.append(i),
   state: (l) => l.toJSON(),
   streamOptions: { key: new TextEncoder().encode('0123456789abcdef0123456789abcdef') },
+  garbageCode: 'ERR_AUTH',
+});
+
+compliance({
+  name: 'keyed orset',
+  create: (id, name) => new ORSet({ id, name }),
+  mutate: (s, i) => {
+    s.add({ n: i });
+    if (i % 3 === 1) s.remove({ n: i - 1 });
+  },
+  state: (s) => s.value(),
+  streamOptions: { key: KEY },
+  garbageCode: 'ERR_AUTH',
+});
+
+compliance({
+  name: 'keyed seq',
+  create: (id, name) => new Seq({ id, name }),
+  mutate: (seq, i) => {
+    if (i % 4 === 3 && seq.length > 0) seq.delete(i % seq.length, 1);
+    else seq.insert(i % (seq.length + 1), `${i}`);
+  },
+  state: (seq) => seq.toArray(),
+  streamOptions: { key: KEY },
+  garbageCode: 'ERR_AUTH',
+});
+
+compliance({
+  name: 'keyed merkle',
+  create: (id, name) => new MerkleStore({ db: new MemoryLevel(), id, name, depth: 8 }),
+  mutate: async (store, i) => {
+    if (i % 7 === 6) await store.del(`k${i - 1}`);
+    else await store.put(`k${i}`, { i, by: store.id });
+  },
+  state: (store) => (store.opened ? store.rootHash : null),
+  close: (store) => store.close(),
+  streamOptions: { key: KEY },
   garbageCode: 'ERR_AUTH',
 });
 
@@ -141,4 +181,38 @@ test('network key: listen() and connect() take it', async (t) => {
 test('network key: too short a key is refused at createStream', (t) => {
   t.throws(() => new Model().createStream({ key: 'short' }), /at least 16 bytes/);
   t.end();
+});
+
+// Item 15 and the threat model: what a peer without the key learns. The
+// handshake travels in clear before any proof; everything after it waits
+// for the peer's proof. A raw TCP peer that tries every order of frames
+// receives the handshake, our challenge, perhaps our proof and the error,
+// and not one byte of state.
+test('network key: a raw peer without the key receives the handshake, a challenge, a proof at most and the error, and no byte of state', async (t) => {
+  const server = new Model({ id: 'server-id', name: 'doc-name' });
+  server.set('secret-key-name', 'secret value');
+  const tcp = await listen(server, 0, '127.0.0.1', { key: KEY, cluster: 'cluster-name' });
+  const port = (tcp.address() as AddressInfo).port;
+  const challenge = Buffer.concat([Buffer.from([FrameType.challenge]), Buffer.alloc(32, 7)]);
+  const bogusProof = Buffer.concat([Buffer.from([FrameType.proof]), Buffer.alloc(32, 9)]);
+  // The last peer hangs up instead of proving: the server just closes (no error frame is owed to a peer that left).
+  const plans: [string, AttackPlan, string | undefined][] = [
+    ['a handshake, then a data frame', { handshake: { cluster: 'cluster-name' }, frames: [Buffer.from([FrameType.data, 0])] }, 'ERR_AUTH'],
+    ['a handshake, then a synced marker', { handshake: { cluster: 'cluster-name' }, frames: [Buffer.from([FrameType.synced])] }, 'ERR_AUTH'],
+    ['a handshake, a challenge and a made-up proof', { handshake: { cluster: 'cluster-name' }, frames: [challenge, bogusProof] }, 'ERR_AUTH'],
+    ['a handshake and a challenge, then it hangs up', { handshake: { cluster: 'cluster-name' }, frames: [challenge], end: true }, undefined],
+  ];
+  for (const [name, plan, expected] of plans) {
+    const { received, code } = await attack(port, server.descriptor, plan);
+    const types = received.map((frame) => frame[0]);
+    t.equal(code, expected, `${name}: ${expected ? `refused with ${expected}` : 'closed'}`);
+    t.ok(types.every((type) => [FrameType.handshake, FrameType.challenge, FrameType.proof, FrameType.error].includes(type as 0)), `${name}: only key-exchange frames came back (${types})`);
+    const all = Buffer.concat(received);
+    t.notOk(all.includes(Buffer.from('secret')), `${name}: no key or value of the state`);
+    // Exactly what the threat model lists as learnt from the handshake.
+    const state = decodeState(received[0].subarray(1));
+    const handshake = handshakeCodec.decode(state);
+    t.deepEqual(handshake, { protocol: 'tendril', version: PROTOCOL_VERSION, kind: 'model', name: 'doc-name', id: 'server-id', cluster: 'cluster-name', params: '', readable: true, writable: true, live: true }, `${name}: the handshake holds protocol, version, kind, document name, replica id, cluster, params and the three flags`);
+  }
+  await new Promise((resolve) => tcp.close(resolve));
 });

@@ -1,6 +1,7 @@
 // Hostile peers against Seq.
 import { Seq } from '../../lib/index.js';
 import { seqMessageCodec } from '../../lib/seq/session.js';
+import { encodeDelta } from '../../lib/seq/update-codec.js';
 import { dataFrame } from './attacker.js';
 import { type HostileCase, hostileSuite } from './suite.js';
 import { seq } from './subjects.js';
@@ -17,7 +18,30 @@ function forgedRun(values: unknown[], from: string, to: string): Buffer {
   return dataFrame(seqMessageCodec, [{ type: 'update', update }]);
 }
 
+// Defect 3: an attacker's text with a surrogate pair, then deletes of half of it.
+const pairWriter = new Seq({ clientId: 778 });
+pairWriter.insert(0, 'a\u{1F600}b');
+const pairDelete = (clock: number, length: number) => dataFrame(seqMessageCodec, [{ type: 'update', update: encodeDelta(pairWriter.document, { items: [], deletes: [778, clock, length] }) }]);
+
+// Defect 4b: runs hanging off elements that never come, and deletions of unknown elements.
+function neverApplicable(count: number): Buffer {
+  const hidden = new Seq({ clientId: 779 });
+  hidden.insert(0, 'x'); // never sent
+  const messages = [];
+  for (let c = 0; c < count; c++) {
+    const ghost = new Seq({ clientId: 10_000 + c });
+    ghost.applyUpdate(hidden.encodeState());
+    ghost.insert(1, 'y');
+    messages.push({ type: 'update', update: encodeDelta(ghost.document, { items: [10_000 + c, 0, 1], deletes: [50_000 + c, 0, 10] }) });
+  }
+  return dataFrame(seqMessageCodec, messages as never[]);
+}
+
 const cases: HostileCase<Seq>[] = [
+  { name: 'a valid text holding a surrogate pair is taken', expect: 'accepted', plan: () => ({ frames: [dataFrame(seqMessageCodec, [{ type: 'update', update: pairWriter.encodeState() }])] }) },
+  { name: 'a delete of the high half of a surrogate pair', expect: 'accepted', plan: () => ({ frames: [pairDelete(1, 1)] }) },
+  { name: 'a delete of the low half of a surrogate pair (already gone with its high half)', expect: 'accepted', plan: () => ({ frames: [pairDelete(2, 1)] }) },
+  { name: '200 runs and deletions that can never apply', expect: 'accepted', plan: () => ({ frames: [neverApplicable(200)] }) },
   // Defect 2: value runs that change when re-encoded (a run is re-encoded whenever it is split).
   { name: 'value run holding 1e309', expect: 'ERR_DECODE', plan: () => ({ frames: [forgedRun([12345], '[12345]', '[1e309]')] }) },
   { name: 'value run holding -0', expect: 'ERR_DECODE', plan: () => ({ frames: [forgedRun([77], '[77]', '[-0]')] }) },

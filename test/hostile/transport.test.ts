@@ -4,7 +4,8 @@
 import test from 'tape';
 import { type AddressInfo, Socket, connect as netConnect, createServer } from 'node:net';
 import * as lps from 'length-prefixed-stream';
-import { Model, ReplicationError, connect, listen } from '../../lib/index.js';
+import { Model, ORSet, ReplicationError, Seq, connect, listen } from '../../lib/index.js';
+import type { Replica } from '../../lib/session/replica.js';
 import { FrameType } from '../../lib/stream/frames.js';
 import { encode, uint } from '../../lib/codec/index.js';
 import { handshakeFrame, wireFrame } from '../helpers/raw-peer.js';
@@ -112,4 +113,56 @@ test('\'synced\' on a connect() client means the server holds the client\'s init
   t.deepEqual(sizes, [1001, true], 'at the moment of \'synced\', both sides hold each other\'s initial state');
   link.close();
   await new Promise((resolve) => tcp.close(resolve));
+});
+
+// Defect 7: a stream whose peer has not sent its handshake holds nothing for it.
+test('streams queue nothing for a peer that has not sent its handshake, whatever is written meanwhile', async (t) => {
+  const subjects: [string, Replica, (i: number) => void][] = [];
+  const model = new Model({ id: 'model' });
+  subjects.push(['Model', model, (i) => model.set(`k${i % 100}`, i)]);
+  const set = new ORSet({ id: 'orset' });
+  subjects.push(['ORSet', set, (i) => void set.add(i)]);
+  const text = new Seq({ id: 'seq' });
+  subjects.push(['Seq', text, (i) => text.insert(i % (text.length + 1), 'x')]);
+  for (const [name, replica, write] of subjects) {
+    const silent = Array.from({ length: 200 }, () => replica.createStream({ handshakeTimeoutMs: 0 }));
+    for (const stream of silent) stream.resume();
+    for (let i = 0; i < 1000; i++) write(i);
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = silent.reduce((n, stream) => n + (stream.protocol.session?.queued ?? 0), 0);
+    t.equal(queued, 0, `${name}: 200 silent streams hold no queued write after 1,000 writes`);
+    for (const stream of silent) stream.destroy();
+  }
+});
+
+test('an honest peer with nothing to say is kept open by keepalives past the idle timeout', async (t) => {
+  const [a, b] = [new Model({ id: 'a' }), new Model({ id: 'b' })];
+  const options = { idleTimeoutMs: 1500, keepaliveMs: 100 };
+  const [sa, sb] = [a.createStream(options), b.createStream(options)];
+  const errors: unknown[] = [];
+  sa.on('error', (err) => errors.push(err));
+  sb.on('error', (err) => errors.push(err));
+  sa.pipe(sb).pipe(sa);
+  await until(() => sa.synced && sb.synced);
+  await new Promise((resolve) => setTimeout(resolve, 4000)); // quiet for well over the idle timeout
+  t.deepEqual(errors, [], 'no timeout');
+  t.ok(!sa.destroyed && !sb.destroyed, 'both streams are open');
+  a.set('after', 'the quiet');
+  await until(() => b.get('after') === 'the quiet');
+  t.pass('and still replicate');
+  sa.destroy();
+  sb.destroy();
+});
+
+test('a peer that stops sending (no keepalives) is dropped with ERR_TIMEOUT after the idle timeout', async (t) => {
+  const a = new Model({ id: 'a' });
+  const stream = a.createStream({ idleTimeoutMs: 300 });
+  const error = new Promise<ReplicationError>((resolve) => stream.once('error', resolve));
+  stream.resume();
+  stream.write(handshakeFrame(a.descriptor, { id: 'quiet' }));
+  // The stream's timers do not hold the process open (a socket would): this does, until the error.
+  const hold = setInterval(() => {}, 1000);
+  const err = await error;
+  clearInterval(hold);
+  t.ok(err instanceof ReplicationError && err.code === 'ERR_TIMEOUT', `dropped with ${err.code}`);
 });
