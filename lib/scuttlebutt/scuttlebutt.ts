@@ -96,6 +96,8 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    * timestamp order), up to the first one not yet stored: what is not on
    * disk is never sent, so a replica that crashes never comes back behind
    * what its peers have of it. The rest follows as live updates once stored.
+   * With persistence it is what the disk holds: a stored update replaced in
+   * memory by one not yet stored is in it, in its timestamp's place.
    */
   history(): Iterator<U> & Iterable<U> {
     const scan = this.retained();
