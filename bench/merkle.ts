@@ -7,10 +7,11 @@
 // reused; each scenario works on fresh copies of it.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pump from 'pump';
 import { MerkleStore, Model, replicate } from '../lib/index.js';
 import { FrameType, MerkleTree, Random } from '../lib/core.js';
@@ -46,6 +47,8 @@ export interface MerkleBenchOptions {
   rebuild?: boolean;
   /** Also run the whole-store exchange (slow at 1M keys). Default true. */
   wholeStore?: boolean;
+  /** Writes made by the process killed for the "open after a crash" row. Default 30,000 (just under a depth-20 store's checkpoint interval of 32,768 buckets: about the most an open replays). */
+  crashWrites?: number;
   log?: (line: string) => void;
 }
 
@@ -58,7 +61,7 @@ export async function runMerkleBench(options: MerkleBenchOptions = {}): Promise<
   const root = join(tmpdir(), `tendril-bench-merkle-v${BENCH_VERSION}`);
   const base = join(root, `base-${keys}-d${depth}`);
   await buildBase(base, keys, depth, log);
-  const rows: MerkleBenchRow[] = [];
+  const rows: MerkleBenchRow[] = await openRows(root, base, keys, depth, options, log);
   for (const diffs of options.diffs ?? [100, 10_000]) {
     const random = new Random((options.seed ?? 1) + diffs);
     const dirA = join(root, 'work-a');
@@ -69,21 +72,7 @@ export async function runMerkleBench(options: MerkleBenchOptions = {}): Promise<
     }
     const a = new MerkleStore<unknown>({ path: join(dirA, 'db'), depth, id: 'A' });
     const b = new MerkleStore<unknown>({ path: join(dirB, 'db'), depth, id: 'B' });
-    const first = diffs === (options.diffs ?? [100, 10_000])[0];
-    const opened = await measure(async () => {
-      await a.open();
-      return { bytes: NaN, roundTrips: NaN };
-    });
-    if (a.openedFrom !== 'snapshot') throw new Error('expected to load the saved tree');
-    if (first) rows.push({ keys, diffs: NaN, method: 'open: load the saved tree', ...opened, bytesRatio: undefined, note: `${(MerkleTree.byteLength(depth) / 2 ** 20).toFixed(0)} MiB of tree read back after a clean close` });
-    await b.open();
-    if ((options.rebuild ?? true) && first) {
-      const rebuilt = await measure(async () => {
-        await a.buildTree();
-        return { bytes: NaN, roundTrips: NaN };
-      });
-      rows.push({ keys, diffs: NaN, method: 'open: rebuild the tree', ...rebuilt, bytesRatio: undefined, note: 'what open does after a crash: scan every record, hash it, recompute the inner nodes' });
-    }
+    await Promise.all([a.open(), b.open()]);
     log(`opened 2 stores of ${keys} keys`);
 
     // Half the differing keys change on each side.
@@ -129,6 +118,72 @@ export async function runMerkleBench(options: MerkleBenchOptions = {}): Promise<
     for (const dir of [dirA, dirB]) rmSync(dir, { recursive: true, force: true });
   }
   return rows;
+}
+
+/**
+ * The open rows: a clean close's saved tree loaded back; an open after a
+ * real crash (a child process writes, then is killed with SIGKILL), which
+ * loads the stored tree and replays the journal; and, for comparison, a
+ * rebuild of the tree from every record (what an open after a crash did
+ * before the journal, and still does without a usable stored tree).
+ */
+async function openRows(root: string, base: string, keys: number, depth: number, options: MerkleBenchOptions, log: (line: string) => void): Promise<MerkleBenchRow[]> {
+  const rows: MerkleBenchRow[] = [];
+  const dir = join(root, 'work-open');
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(base, dir, { recursive: true });
+  const path = join(dir, 'db');
+  const clean = new MerkleStore<unknown>({ path, depth });
+  const opened = await measure(async () => {
+    await clean.open();
+    return { bytes: NaN, roundTrips: NaN };
+  });
+  if (clean.openedFrom !== 'snapshot') throw new Error('expected to load the saved tree');
+  rows.push({ keys, diffs: NaN, method: 'open: load the saved tree', ...opened, bytesRatio: undefined, note: `${(MerkleTree.byteLength(depth) / 2 ** 20).toFixed(0)} MiB of tree read back after a clean close` });
+  if (options.rebuild ?? true) {
+    const rebuilt = await measure(async () => {
+      await clean.buildTree();
+      return { bytes: NaN, roundTrips: NaN };
+    });
+    rows.push({ keys, diffs: NaN, method: 'open: rebuild the tree', ...rebuilt, bytesRatio: undefined, note: 'scan every record, hash it, recompute the inner nodes: what an open after a crash did before the journal' });
+  }
+  await clean.close();
+
+  const writes = options.crashWrites ?? 30_000;
+  log(`a child process writes ${writes} keys, then is killed with SIGKILL...`);
+  await writeAndKill(path, depth, keys, writes);
+  const crashed = new MerkleStore<unknown>({ path, depth });
+  const recovered = await measure(async () => {
+    await crashed.open();
+    return { bytes: NaN, roundTrips: NaN };
+  });
+  if (crashed.openedFrom !== 'journal') throw new Error(`expected to replay the journal, got ${crashed.openedFrom}`);
+  rows.push({
+    keys,
+    diffs: NaN,
+    method: 'open after a crash',
+    ...recovered,
+    bytesRatio: undefined,
+    note: `SIGKILL after ${writes} acknowledged writes: the stored tree loaded, ${crashed.replayedBatches} write batches replayed from the journal`,
+  });
+  await crashed.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rows;
+}
+
+/** Runs bench/merkle-crash-writer.js on the store at `path` and kills it with SIGKILL once it has acknowledged every write. */
+function writeAndKill(path: string, depth: number, keys: number, writes: number): Promise<void> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'merkle-crash-writer.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, path, String(depth), String(keys), String(writes)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('written')) child.kill('SIGKILL');
+    });
+    child.on('error', reject);
+    child.on('close', (_code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error('the crash writer exited on its own'))));
+  });
 }
 
 interface Measured {

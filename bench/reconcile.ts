@@ -3,9 +3,11 @@
 // and what keeping the symbol prefix up to date costs a write.
 //
 // Run alone: node --expose-gc dist/bench/reconcile.js [keys]
-// Default 100,000 keys (BENCH_RECONCILE_KEYS): the largest store whose
-// copies open, load their symbols and sync in seconds on a small machine.
-// The base store is built once into the OS temp dir and copied per run.
+// Default 100,000 keys (BENCH_RECONCILE_KEYS), which runs in about a
+// minute on a small machine; the issue's size is 1000000 (a base store of
+// about 270 MB built once in about two minutes, then several minutes, most
+// of them the whole-store exchange). The base store is built once into the
+// OS temp dir and copied per run.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +19,10 @@ import { MerkleStore } from '../lib/index.js';
 import { FrameType, Random } from '../lib/core.js';
 import { decodeState, uint } from '../lib/codec/index.js';
 import { merkleMessageCodec } from '../lib/merkle/messages.js';
-import { decodeRecord } from '../lib/merkle/record.js';
+import { EMPTY_RECORD, decodeRecord, encodeRecord, writeRecord } from '../lib/merkle/record.js';
+import { encode, json } from '../lib/codec/index.js';
+import { pathDb } from '../lib/path-db.js';
+import { INITIAL_WINDOW, type RatelessSession } from '../lib/merkle/rateless-session.js';
 import { dataKey } from '../lib/merkle/store.js';
 import { MIN_SYMBOL_BYTES } from '../lib/reconcile/index.js';
 import { compareReconciliation } from '../lib/sim/reconcile-compare.js';
@@ -46,6 +51,8 @@ export interface ReconcileBenchOptions {
   diffs?: number[];
   writes?: number;
   seed?: number;
+  /** Which exchanges to run; default all three. */
+  methods?: Array<'rateless' | 'merkle' | 'whole'>;
   log?: (line: string) => void;
 }
 
@@ -56,7 +63,7 @@ export async function runReconcileBench(options: ReconcileBenchOptions = {}): Pr
   const keys = options.keys ?? 100_000;
   const depth = Math.max(8, Math.ceil(Math.log2(keys)));
   const log = options.log ?? ((line: string) => console.error(line));
-  const root = join(tmpdir(), 'tendril-bench-reconcile-v2');
+  const root = join(tmpdir(), 'tendril-bench-reconcile-v3');
   const base = join(root, `base-${keys}-d${depth}`);
   await buildBase(base, keys, depth, log);
   const rows: ReconcileRow[] = [];
@@ -66,7 +73,7 @@ export async function runReconcileBench(options: ReconcileBenchOptions = {}): Pr
     const changed = new Set<number>();
     while (changed.size < diffs) changed.add(random.int(0, keys - 1));
     const differing = [...changed].map((i) => `key-${i}`);
-    const methods: Array<'rateless' | 'merkle' | 'whole'> = wholeDone ? ['rateless', 'merkle'] : ['rateless', 'merkle', 'whole'];
+    const methods = (options.methods ?? ['rateless', 'merkle', 'whole']).filter((m) => m !== 'whole' || !wholeDone);
     for (const method of methods) {
       const dirs = [join(root, 'work-a'), join(root, 'work-b')];
       for (const dir of dirs) {
@@ -95,7 +102,7 @@ export async function runReconcileBench(options: ReconcileBenchOptions = {}): Pr
       if (a.rootHash !== b.rootHash) throw new Error(`${method} did not converge`);
       const note =
         method === 'rateless'
-          ? `${measured.symbols} symbols (${(measured.symbols / (2 * diffs)).toFixed(2)} per differing item) in ${measured.windows} window${measured.windows === 1 ? '' : 's'}${measured.fellBack ? ', fell back to the walk' : ''}`
+          ? `${measured.symbols} symbols sent (${(measured.symbols / (2 * diffs)).toFixed(2)} per differing item), ${measured.decodedAt} needed, ${measured.windows - 1} progress${measured.fellBack ? ', fell back to the walk' : ''}`
           : method === 'merkle'
             ? `depth ${depth}`
             : 'each side streams every entry; any number of differences';
@@ -120,19 +127,37 @@ interface Measured {
   symbols: number;
   windows: number;
   fellBack: boolean;
+  /** Symbols the decoder needed (the rest were on their way when it said `decoded`). */
+  decodedAt: number;
 }
 
 /**
  * Pipes the stores' streams through taps that count bytes and decode the
- * frames. Round trips come from the flights the messages need: the
- * handshake; for the walk each tree level, the entries with `covered`, the
- * answers with `end`; for rateless each window of symbols and its answer
- * (`progress`, or the entries with `decoded`), then the entries with `end`.
- * Round trips are flights / 2, rounded up.
+ * frames. Round trips are the flights on the longest chain of messages
+ * that each wait for one of the other side, halved (a flight is one way):
+ * the handshake; for the walk each tree level, the entries with `covered`,
+ * the answers with `end`; for rateless the symbols (the first
+ * `INITIAL_WINDOW` need nothing from the peer; the rest wait for its
+ * sketch, which crosses them, so a decoding that needed more than the
+ * initial window is one flight longer), two per `progress` (the sender ran
+ * out and waited), `decoded` with the decoder's entries, the sender's
+ * entries with `end`. How many symbols the decoder needed comes from the
+ * session itself; everything else from the wire.
  */
 async function tappedSync(a: MerkleStore<unknown>, b: MerkleStore<unknown>): Promise<Measured> {
+  const sessions: RatelessSession[] = [];
+  const restore = [a, b].map((store) => {
+    const original = store.openSession.bind(store);
+    store.openSession = (o) => {
+      const session = original(o);
+      if ('stats' in session) sessions.push(session);
+      return session;
+    };
+    return () => (store.openSession = original);
+  });
   const sa = a.createStream({ live: false });
   const sb = b.createStream({ live: false });
+  restore.forEach((undo) => undo());
   let bytes = 0;
   let deepestLevel = -1;
   let covered = false;
@@ -175,10 +200,13 @@ async function tappedSync(a: MerkleStore<unknown>, b: MerkleStore<unknown>): Pro
   };
   await new Promise<void>((resolve, reject) => pump(sa, tap(), sb, tap(), sa, (err) => (err ? reject(err) : resolve())));
   await Promise.all([a.flushed(), b.flushed()]);
+  const decodedAt = Math.max(0, ...sessions.map((s) => s.stats.decodedAt));
   const windows = symbols > 0 ? progress + 1 : 0;
   const walkFlights = deepestLevel >= 0 ? deepestLevel + 1 + (covered ? 1 : 0) + (ended ? 1 : 0) : 0;
-  const ratelessFlights = windows > 0 ? 2 * windows + (fellBack ? 0 : ended ? 1 : 0) : 0;
-  return { bytes, roundTrips: Math.ceil((1 + ratelessFlights + walkFlights) / 2), symbols, windows, fellBack };
+  const symbolFlights = windows > 0 ? (decodedAt > INITIAL_WINDOW || fellBack ? 2 : 1) + 2 * progress : 0;
+  const followUps = sessions.some((s) => s.stats.followUps > 0) ? 1 : 0;
+  const ratelessFlights = windows > 0 ? symbolFlights + (fellBack ? 1 : 1 + (ended ? 1 : 0) + followUps) : 0;
+  return { bytes, roundTrips: (1 + ratelessFlights + walkFlights) / 2, symbols, windows, fellBack, decodedAt };
 }
 
 /** The naive exchange: each side sends every entry it holds, the other merges them all. */
@@ -197,7 +225,7 @@ async function wholeStoreExchange(a: MerkleStore<unknown>, b: MerkleStore<unknow
   };
   await Promise.all([send(a, b), send(b, a)]);
   await Promise.all([a.flushed(), b.flushed()]);
-  return { bytes, roundTrips: 1, symbols: 0, windows: 0, fellBack: false };
+  return { bytes, roundTrips: 1, symbols: 0, windows: 0, fellBack: false, decodedAt: 0 };
 }
 
 /**
@@ -233,21 +261,38 @@ async function writeCost(writes: number, seed: number): Promise<WriteCostRow[]> 
   ];
 }
 
+/**
+ * Builds the base store once: the records go straight into the database in
+ * batches of 10,000 (what `put` would write: one version by replica
+ * 'base'), then the store opens, rebuilds its tree and its symbols from
+ * them in one scan each, and saves both at close. A million keys take about
+ * a minute this way, where a million `put`s take many.
+ */
 async function buildBase(dir: string, keys: number, depth: number, log: (line: string) => void): Promise<void> {
   const marker = join(dir, 'BENCH-READY');
   if (existsSync(marker) && JSON.parse(readFileSync(marker, 'utf8')).keys === keys) return;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   log(`building a base store of ${keys} keys (once)...`);
-  const store = new MerkleStore<unknown>({ path: join(dir, 'db'), depth, id: 'base', reconcile: 'rateless' });
-  for (let i = 0; i < keys; i += 8192) {
-    const puts: Promise<string>[] = [];
-    for (let j = i; j < Math.min(keys, i + 8192); j++) puts.push(store.put(`key-${j}`, { i: j, payload: 'x'.repeat(24) }));
-    await Promise.all(puts);
+  const started = performance.now();
+  const db = await pathDb(join(dir, 'db'), { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  const data = db.sublevel<Uint8Array, Uint8Array>('d', { keyEncoding: 'view', valueEncoding: 'view' });
+  for (let i = 0; i < keys; i += 10_000) {
+    const batch: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array }> = [];
+    for (let j = i; j < Math.min(keys, i + 10_000); j++) {
+      const value = encode(json, { i: j, payload: 'x'.repeat(24) });
+      batch.push({ type: 'put', key: dataKey(`key-${j}`), value: encodeRecord(writeRecord(EMPTY_RECORD, 'base', [], value, 1_700_000_000_000 + j)) });
+    }
+    await data.batch(batch);
   }
-  await store.symbols(); // saved with the tree at close
+  await db.close();
+  const store = new MerkleStore<unknown>({ path: join(dir, 'db'), depth, id: 'base', reconcile: 'rateless' });
+  await store.open(); // no saved tree: rebuilt from the records
+  await store.symbols(); // likewise; both saved at close
   await store.close();
   writeFileSync(marker, JSON.stringify({ keys, depth }));
+  log(`built in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
 export function formatReconcile({ rows, writes }: { rows: ReconcileRow[]; writes: WriteCostRow[] }): string {
@@ -255,7 +300,7 @@ export function formatReconcile({ rows, writes }: { rows: ReconcileRow[]; writes
   const table = [
     '| keys | differing keys | method | bytes on the wire | ratio to floor | round trips | time (ms) | note |',
     '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${n(r.keys)} | ${n(r.diffs)} | ${r.method} | ${n(r.bytes)} | ${n(r.ratio, 2)} | ${n(r.roundTrips)} | ${n(r.ms)} | ${r.note} |`),
+    ...rows.map((r) => `| ${n(r.keys)} | ${n(r.diffs)} | ${r.method} | ${n(r.bytes)} | ${n(r.ratio, 2)} | ${n(r.roundTrips, 1)} | ${n(r.ms)} | ${r.note} |`),
   ];
   const cost = ['', '| writes | mode | µs per write | ratio |', '|---|---|---|---|', ...writes.map((w) => `| ${n(w.writes)} | ${w.mode} | ${n(w.usPerWrite, 1)} | ${n(w.ratio, 2)} |`)];
   return [...table, ...cost, '', 'floor: the differing entries once, plus 1.4 symbols of 27 bytes per differing item (two items per changed key)'].join('\n');

@@ -9,10 +9,15 @@ import './browser/globals.js';
 export { ReplicationError, errors, ERROR_CODES, type ErrorCode } from './errors.js';
 export { HybridClock, type ClockOptions } from './clock/index.js';
 
-// Scuttlebutt: Model and Log; persist() keeps them in IndexedDB (browser-level)
+// Scuttlebutt: Model and Log
 export { Model, type ModelOptions, type ChangeMeta } from './scuttlebutt/model.js';
 export { Log, type LogRecord } from './scuttlebutt/log.js';
-export { persist, type Persistence, type PersistOptions } from './scuttlebutt/persist.js';
+
+// persist() keeps any structure (Model, Log, the CRDTs, Seq) in IndexedDB: browser-level stands in for classic-level
+export { persist, type AnyPersistence } from './persist.js';
+export type { Persistence, PersistOptions } from './scuttlebutt/persist.js';
+export type { DeltaPersistence, DeltaPersistOptions } from './crdt/persist.js';
+export type { SeqPersistence, SeqPersistOptions } from './seq/persist.js';
 
 // Delta-state CRDTs
 export { GSet } from './crdt/g-set.js';

@@ -1,9 +1,9 @@
 import { errors } from './errors.js';
-import { DeltaReplica } from './crdt/delta-replica.js';
+import type { DeltaReplica } from './crdt/delta-replica.js';
 import { type DeltaPersistOptions, DeltaPersistence } from './crdt/persist.js';
 import { Scuttlebutt } from './scuttlebutt/scuttlebutt.js';
 import { type PersistOptions, Persistence } from './scuttlebutt/persist.js';
-import { Seq } from './seq/seq.js';
+import type { Seq } from './seq/seq.js';
 import { type SeqPersistOptions, SeqPersistence } from './seq/persist.js';
 import type { Db } from './storage/update-log.js';
 
@@ -20,7 +20,18 @@ export function persist(replica: DeltaReplica<any, any>, db: Db | string, option
 export function persist(replica: Seq, db: Db | string, options?: SeqPersistOptions): Promise<SeqPersistence>;
 export function persist(replica: unknown, db: Db | string, options: PersistOptions & DeltaPersistOptions & SeqPersistOptions = {}): Promise<AnyPersistence> {
   if (replica instanceof Scuttlebutt) return Persistence.open(replica, db, options);
-  if (replica instanceof DeltaReplica) return DeltaPersistence.open(replica, db, options);
-  if (replica instanceof Seq) return SeqPersistence.open(replica, db, options);
+  // Told apart by what they hold, not by class: a page that persists only a
+  // Model then bundles neither the CRDT engine nor Seq.
+  if (isDeltaReplica(replica)) return DeltaPersistence.open(replica, db, options);
+  if (isSeq(replica)) return SeqPersistence.open(replica, db, options);
   return Promise.reject(errors.invalidArgument('persist() takes a Model, a Log, a delta-state CRDT or a Seq'));
+}
+
+function isDeltaReplica(replica: unknown): replica is DeltaReplica<any, any> {
+  return typeof replica === 'object' && replica !== null && 'storeKind' in replica && 'context' in replica && typeof (replica as { openSession?: unknown }).openSession === 'function';
+}
+
+function isSeq(replica: unknown): replica is Seq {
+  const descriptor = (replica as { descriptor?: { kind?: unknown } } | null)?.descriptor;
+  return descriptor?.kind === 'seq' && 'document' in (replica as object);
 }

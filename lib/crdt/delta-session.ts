@@ -69,8 +69,19 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
     }
     if (!this.options.writable) throw errors.decode('delta from a peer we do not accept updates from');
     this.host.receiveDelta(message.delta, this);
+    this.host.storeKind.forEachDot(message.delta.store, () => this.progress.received++);
     // The peer holds what it sends: never send it back.
     this.peerHas?.union(message.delta.context);
+  }
+
+  /** The dots the catch-up will send: every dot of the store the peer has not seen (removals travel as context, uncounted). */
+  protected override countCatchUp(): number {
+    const peer = this.peerHas!;
+    let count = 0;
+    this.host.storeKind.forEachDot(this.host.store, (replica, seq) => {
+      if (!peer.has(replica, seq)) count++;
+    });
+    return count;
   }
 
   protected *catchUpMessages(): Generator<DeltaMessage<S>> {

@@ -59,12 +59,22 @@ export class GCounter extends ValueReplica<DotFun<number>, GCounterHandle> {
     super(gCounterEmbedded(), options);
   }
 
+  /** Adds `n` (a positive safe integer, default 1); returns the new value. */
   increment(n = 1): number {
-    return this.handle.increment(n);
+    if (!this.quiet) return this.handle.increment(n);
+    assertCount(n, 'increment');
+    const own = entryOf(this.store, this.id);
+    const total = (own?.value ?? 0) + n;
+    const sum = this.value() + n;
+    if (!Number.isSafeInteger(total) || !Number.isSafeInteger(sum)) throw errors.invalidArgument('counter would exceed 2^53-1');
+    this.replaceEntries(own ? [own] : [], total, 12);
+    return sum;
   }
 
   override value(): number {
-    return this.handle.value();
+    let total = 0;
+    for (const e of this.store.values()) total += e.value;
+    return total;
   }
 
   protected override validate(delta: Delta<DotFun<number>>): void {

@@ -82,15 +82,29 @@ export class LWWRegister extends ValueReplica<DotFun<Stamped>, RegisterHandle> {
     return lwwRegisterEmbedded(options);
   }
 
+  private readonly clock: HybridClock;
+  private readonly encoding: ValueEncoding<any>;
+
   constructor(options: DeltaReplicaOptions & LWWOptions = {}) {
-    super(lwwRegisterEmbedded(options), options, `enc=${(options.valueEncoding ?? json).name}`);
+    // One clock for both paths: the generic one (through the embeddable) and the fast one here.
+    const clock = options.clock ?? new HybridClock();
+    super(lwwRegisterEmbedded({ ...options, clock }), options, `enc=${(options.valueEncoding ?? json).name}`);
+    this.clock = clock;
+    this.encoding = options.valueEncoding ?? json;
   }
 
-  set(value: unknown): void {
-    this.handle.set(value);
+  /** Writes `value` (anything the value encoding takes). */
+  set(input: unknown): void {
+    if (!this.quiet) return this.handle.set(input);
+    // A copy of exactly what peers will decode; refuses what the encoding cannot carry, before anything changes.
+    const value = canonicalOf(this.encoding, input);
+    this.replaceEntries(this.store.values(), { ts: this.clock.now(), value }, 16);
   }
 
+  /** The current value (`undefined` before the first write). */
   get(): unknown {
-    return this.handle.get();
+    let best: DotEntry<Stamped> | undefined;
+    for (const e of this.store.values()) if (best === undefined || later(e, best)) best = e;
+    return best?.value.value;
   }
 }

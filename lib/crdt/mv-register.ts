@@ -48,12 +48,18 @@ export class MVRegister extends ValueReplica<DotFun<unknown>, MVRegisterHandle> 
     return mvRegisterEmbedded(options);
   }
 
+  private readonly encoding: ValueEncoding<any>;
+
   constructor(options: DeltaReplicaOptions & { valueEncoding?: ValueEncoding<any> } = {}) {
     super(mvRegisterEmbedded(options), options, `enc=${(options.valueEncoding ?? json).name}`);
+    this.encoding = options.valueEncoding ?? json;
   }
 
-  set(value: unknown): void {
-    this.handle.set(value);
+  /** Writes `value`, replacing every value this replica has seen. */
+  set(input: unknown): void {
+    if (!this.quiet) return this.handle.set(input);
+    // A copy of exactly what peers will decode; refuses what the encoding cannot carry, before anything changes.
+    this.replaceEntries(this.store.values(), canonicalOf(this.encoding, input), 16);
   }
 
   get(): unknown[] {

@@ -83,16 +83,42 @@ export class PNCounter extends ValueReplica<DotFun<PN>, PNCounterHandle> {
     super(pnCounterEmbedded(), options);
   }
 
+  /** Adds `n` (a safe integer, default 1; negative subtracts); returns the new value. */
   increment(n = 1): number {
-    return this.handle.increment(n);
+    if (n < 0) return this.decrement(-n);
+    if (!this.quiet) return this.handle.increment(n);
+    assertCount(n, 'increment');
+    return this.change(n, 0);
   }
 
+  /** Subtracts `n` (a positive safe integer, default 1); returns the new value. */
   decrement(n = 1): number {
-    return this.handle.decrement(n);
+    if (!this.quiet) return this.handle.decrement(n);
+    assertCount(n, 'decrement');
+    return this.change(0, n);
   }
 
   override value(): number {
-    return this.handle.value();
+    let total = 0;
+    for (const e of this.store.values()) total += e.value.p - e.value.n;
+    return total;
+  }
+
+  /** The fast path: our entry's totals grow by `plus` and `minus`. */
+  private change(plus: number, minus: number): number {
+    const own = entryOf(this.store, this.id);
+    const value = { p: (own?.value.p ?? 0) + plus, n: (own?.value.n ?? 0) + minus };
+    let p = plus;
+    let n = minus;
+    for (const e of this.store.values()) {
+      p += e.value.p;
+      n += e.value.n;
+    }
+    if (!Number.isSafeInteger(value.p) || !Number.isSafeInteger(value.n) || !Number.isSafeInteger(p) || !Number.isSafeInteger(n)) {
+      throw errors.invalidArgument('counter would exceed 2^53-1');
+    }
+    this.replaceEntries(own ? [own] : [], value, 16);
+    return p - n;
   }
 
   protected override validate(delta: Delta<DotFun<PN>>): void {

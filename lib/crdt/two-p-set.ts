@@ -70,12 +70,45 @@ export class TwoPSet extends SetReplica<Marks> {
 
   /** Adds `value` unless it was ever added or removed; true if it was absent. */
   add(value: unknown): boolean {
-    return this.marks.add(value);
+    if (!this.quiet) return this.marks.add(value);
+    const key = this.keys.keyOf(value);
+    if (this.store.entries.has(key)) return false;
+    this.markOwn(key, false);
+    return true;
   }
 
   /** Removes `value` for good; true if it was present. */
   remove(value: unknown): boolean {
-    return this.marks.remove(value);
+    if (!this.quiet) return this.marks.remove(value);
+    const key = this.keys.keyOf(value);
+    if (!present(this.store.entries.get(key))) return false;
+    this.markOwn(key, true);
+    return true;
+  }
+
+  /**
+   * The fast path of both: one more mark (an add, or a remove) on `key`
+   * under our next dot, straight onto the store and the context, and into
+   * the batch of local changes when a session waits. The key's marks are
+   * copied, never changed in place: a piece of the store may be on its way
+   * to a peer.
+   */
+  private markOwn(key: string, removed: boolean): void {
+    const dot = this.nextDot();
+    const name = dotKey(dot.replica, dot.seq);
+    const entry = { replica: dot.replica, seq: dot.seq, value: removed };
+    const marks: Marks = new Map(this.store.entries.get(key));
+    marks.set(name, entry);
+    this.store.entries.set(key, marks);
+    this.store.dotIndex?.set(dot.replica, dot.seq, key);
+    this.context.add(dot.replica, dot.seq);
+    const batch = this.localBatch();
+    if (batch === undefined) return;
+    const batched: Marks = new Map(batch.store.entries.get(key));
+    batched.set(name, entry);
+    batch.store.entries.set(key, batched);
+    batch.context.add(dot.replica, dot.seq);
+    this.localDone(key.length + 8);
   }
 
   override get size(): number {

@@ -100,7 +100,28 @@ export interface FallbackMessage {
   type: 'fallback';
 }
 
-export type MerkleMessage = HashesMessage | EntryMessage | CoveredMessage | EndMessage | SymbolsMessage | ProgressMessage | DecodedMessage | FallbackMessage;
+/**
+ * Rateless mode: the decoder's difference sketch (lib/reconcile/sketch.ts),
+ * sent right after the handshake so the sender can size its stream: the
+ * decoder's item count and its 128 counters, each modulo 256.
+ */
+export interface SketchMessage {
+  type: 'sketch';
+  items: number;
+  counts: Uint8Array;
+}
+
+/**
+ * Rateless mode: the sender will stream symbols up to index `end`
+ * (exclusive) without hearing more; sent once, when the sketch has told it
+ * how many to send. Past `end` the decoder asks with `progress`.
+ */
+export interface WindowMessage {
+  type: 'window';
+  end: number;
+}
+
+export type MerkleMessage = HashesMessage | EntryMessage | CoveredMessage | EndMessage | SymbolsMessage | ProgressMessage | DecodedMessage | FallbackMessage | SketchMessage | WindowMessage;
 
 // ONLY APPEND TO THIS LIST: the tags are the wire format.
 export const merkleMessageCodec: Codec<MerkleMessage> = union<MerkleMessage>({
@@ -112,4 +133,6 @@ export const merkleMessageCodec: Codec<MerkleMessage> = union<MerkleMessage>({
   progress: [5, struct({ type: constant('progress' as const), received: uint, wanted: uint })],
   decoded: [6, struct({ type: constant('decoded' as const), positions: ascending, last: bool })],
   fallback: [7, struct({ type: constant('fallback' as const) })],
+  sketch: [8, struct({ type: constant('sketch' as const), items: uint, counts: bytes })],
+  window: [9, struct({ type: constant('window' as const), end: uint })],
 });

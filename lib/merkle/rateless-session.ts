@@ -5,26 +5,42 @@ import { Decoder } from '../reconcile/decoder.js';
 import type { PrefixSource, SymbolPrefix } from '../reconcile/prefix.js';
 import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
 import { gate } from '../session/gate.js';
-import type { DecodedMessage, EntryMessage, MerkleMessage, SymbolsMessage } from './messages.js';
+import { ProgressCount } from '../session/progress-count.js';
+import type { DecodedMessage, EntryMessage, MerkleMessage, SketchMessage, SymbolsMessage, WindowMessage } from './messages.js';
+import type { DifferenceSketch } from '../reconcile/sketch.js';
 import { merkleMessageCodec } from './messages.js';
 import { decodeRecord } from './record.js';
 import { type MerkleHost, MerkleSession } from './session.js';
 import { type LiveEntry, LiveEntries } from './live-entries.js';
-import { itemPosition } from './store-symbols.js';
-import { leafHash } from './hash.js';
+import { itemPosition, itemVersionSum } from './store-symbols.js';
+import { keyPosition, leafHash } from './hash.js';
 import { runs } from './bucket-runs.js';
 import { Outbox } from './outbox.js';
 
 /**
- * Symbols sent before the decoder has answered: enough for a difference of
- * about 40 items (20 keys changed) in one round trip, 1.7 KiB at 25-28
- * bytes each. After that the decoder says how many it wants: from the
- * symbols that came out empty it estimates the items left (lib/reconcile
- * estimate.ts), so the second window is usually the last, and the symbols
- * sent stay close to those needed. Part of the protocol: the decoder
- * answers once it has the first 64 (or the sender's whole budget).
+ * Symbols the sender streams right after the handshake, before the
+ * decoder's sketch has told it how many to send: enough for a difference
+ * of about 24 items (a dozen keys changed) in one round trip, 1.1 KiB at
+ * 27 bytes each. Part of the protocol: the decoder asks for more only past
+ * the window the sender announces, or past this one until it does.
  */
-const INITIAL_WINDOW = 64;
+export const INITIAL_WINDOW = 40;
+
+/**
+ * How many symbols the sender streams, in all, for a difference estimated
+ * at `estimate` items (lib/reconcile/sketch.ts): 1.75 per item, which
+ * covers the 1.36 to 1.4 a large decoding takes when the estimate is up to
+ * 22% low (the sketch's spread is about 12.5% there), plus 2√estimate for
+ * small differences, where a decoding takes 1.6 to 2 per item and varies
+ * more (below about 17 items the initial window is larger anyway).
+ * Measured, one window decodes 9 syncs in 10 or more; the rest cost a
+ * `progress` round trip. Too many symbols cost only bytes, and past a few
+ * hundred items the entries dominate them.
+ */
+export function symbolsFor(estimate: number): number {
+  return Math.ceil(1.75 * estimate + 2 * Math.sqrt(estimate));
+}
+
 /** Key positions per `decoded` message: 5 bytes each at most. */
 const POSITIONS_PER_MESSAGE_BYTES = 5;
 
@@ -40,11 +56,17 @@ export interface RatelessHost extends MerkleHost {
  *
  * The side with the smaller replica id (the walk's initiator) streams coded
  * symbols of its entries, from a snapshot of the symbols its store keeps
- * up to date, a window at a time. The peer subtracts its own symbols and
- * peels off the difference (lib/reconcile); a window it cannot decode it
- * answers with `progress` and how many symbols it wants in all. Once decoded, it sends its own differing entries and then
- * `decoded` with the key positions it lacks or holds in another version;
- * the initiator merges what it received, answers with its entries at those
+ * up to date, as soon as the handshake is done: `INITIAL_WINDOW` at once.
+ * The peer (the decoder) sends its difference sketch at the same moment;
+ * from it the sender estimates the difference, announces how far it will
+ * stream (`window`) and streams on without waiting for anything else. The
+ * decoder subtracts its own symbols and peels off the difference
+ * (lib/reconcile) as they arrive; once decoded, it sends its own differing
+ * entries and then `decoded` with the key positions it lacks or holds in
+ * another version, and the sender stops (symbols already on the way are
+ * dropped). Only if the announced window runs out undecoded does the
+ * decoder ask for more (`progress`), which costs a round trip. The
+ * initiator merges what it received, answers with its entries at those
  * positions (but not one the peer has just sent it: a key changed on one
  * side only crosses once) and `end`.
  *
@@ -53,9 +75,11 @@ export interface RatelessHost extends MerkleHost {
  * only walks (session.ts), on the first symbols it receives. The initiator
  * then starts the walk and this session hands everything to a
  * `MerkleSession`. A rateless responder whose peer walks (the peer's first
- * message is the tree root) walks too. The exchange costs one round trip
- * for the symbols when the difference fits the first window, plus the
- * entries; the walk costs about its depth in round trips.
+ * message is the tree root) walks too. Flights after the handshake: the
+ * symbols, `decoded` with the decoder's entries, the sender's entries; one
+ * more (the symbols waiting for the sketch) when the difference is beyond
+ * the initial window; two more per `progress`. The walk costs about its
+ * depth in round trips.
  *
  * Live writes go out as `entry` messages through the bounded live queue,
  * as in the walk.
@@ -72,17 +96,24 @@ export class RatelessSession implements Session<MerkleMessage> {
   private closed = false;
   private readonly outbox = new Outbox(() => this.wake());
   private finished = false;
+  /** The initiator has sent its answers and `end`, and waits for the decoder's `end`. */
+  private answered = false;
   private readonly inbox: MerkleMessage[] = [];
   /** The walk, once we fell back to it. */
   private walk: MerkleSession | undefined;
+  /** Records announced (each batch as it is read, before it is sent) and received; a walk counts its own. */
+  private readonly progress = new ProgressCount();
 
   // The initiator.
   private source: PrefixSource | undefined;
   private budget = 0;
   private sent = 0;
   private acked = 0;
-  /** Symbols the decoder asked for, in all. */
+  /** Symbols we will send without hearing more: the initial window, then the window announced from the sketch, then what `progress` asks for. */
   private allowed = INITIAL_WINDOW;
+  /** Our sketch, as it was when our symbols were snapshotted. */
+  private sketch: DifferenceSketch | undefined;
+  private sized = false;
   private stopped = false;
   private wanted: number[] = [];
   /** Leaf hashes of the entries the peer sent before `decoded`: what it holds, so we need not send it back. */
@@ -92,8 +123,19 @@ export class RatelessSession implements Session<MerkleMessage> {
   private localBudget = 0;
   private decoder: Decoder | undefined;
   private decodedSent = false;
-  /** The symbol count at which the window we asked for is complete. */
+  /** How far the sender streams without hearing from us: the initial window until it announces its own, then what we asked for. */
   private windowEnd = INITIAL_WINDOW;
+  private windowKnown = false;
+  /** Symbols the decoder took to decode (for the benchmark's flight count). */
+  private decodedAt = 0;
+  private progressSent = 0;
+  /** Key positions whose entries we held back because the peer's version looked newer. */
+  private held: number[] = [];
+  private heldSet = new Set<number>();
+  /** Leaf hashes of the peer's answers after `decoded`. */
+  private received = new Map<string, string>();
+  /** Entries sent after the peer's `end` (held back, but not covered). */
+  private followUps = 0;
 
   constructor(
     private readonly store: RatelessHost,
@@ -109,6 +151,16 @@ export class RatelessSession implements Session<MerkleMessage> {
 
   get queued(): number {
     return this.walk ? this.walk.queued : this.live.length;
+  }
+
+  takeCatchUpTotal(): number | undefined {
+    const ours = this.progress.take();
+    const walks = this.walk?.takeCatchUpTotal();
+    return ours === undefined ? walks : ours + (walks ?? 0);
+  }
+
+  get updatesReceived(): number {
+    return this.progress.received + (this.walk?.updatesReceived ?? 0);
   }
 
   /** How this connection reconciled: `'rateless'`, `'walk'` after a fallback, or undefined before it knows. */
@@ -131,10 +183,14 @@ export class RatelessSession implements Session<MerkleMessage> {
           this.ready = true;
           if (this.initiator) {
             this.source = prefix.source();
+            this.sketch = prefix.sketch.copy();
             this.budget = prefix.size;
+            this.allowed = Math.min(this.allowed, this.budget);
           } else {
             this.local = prefix.source();
             this.localBudget = prefix.size;
+            // Crosses the sender's first symbols: it sizes the rest of its stream from this.
+            this.outbox.push({ type: 'sketch', items: prefix.sketch.items, counts: prefix.sketch.wire() });
           }
           try {
             for (const message of this.inbox.splice(0)) {
@@ -154,7 +210,7 @@ export class RatelessSession implements Session<MerkleMessage> {
     if (this.closed) return;
     if (this.walk) {
       // Symbols and acknowledgements still in flight from before the fallback.
-      if (message.type === 'symbols' || message.type === 'progress' || message.type === 'fallback') return;
+      if (message.type === 'symbols' || message.type === 'progress' || message.type === 'fallback' || message.type === 'sketch' || message.type === 'window') return;
       return this.walk.receive(message);
     }
     if (!this.ready) {
@@ -175,6 +231,10 @@ export class RatelessSession implements Session<MerkleMessage> {
         this.acked = message.received;
         this.allowed = Math.max(this.allowed, Math.min(this.budget, message.wanted));
         return this.wake();
+      case 'sketch':
+        return this.onSketch(message);
+      case 'window':
+        return this.onWindow(message);
       case 'fallback':
         if (!this.initiator) throw errors.decode('unexpected fallback message');
         return this.startWalk();
@@ -183,9 +243,28 @@ export class RatelessSession implements Session<MerkleMessage> {
       case 'decoded':
         return this.onDecoded(message);
       case 'end':
-        if (this.initiator || !this.decodedSent || this.finished) throw errors.decode('unexpected end message');
+        if (this.initiator) {
+          // The decoder's last word, after any entries it held back and then found not covered.
+          if (!this.answered || this.finished) throw errors.decode('unexpected end message');
+          return this.outbox.enqueue(async () => {
+            await this.store.flushed();
+            this.finished = true;
+            this.wake();
+          });
+        }
+        if (!this.decodedSent || this.finished) throw errors.decode('unexpected end message');
         return this.outbox.enqueue(async () => {
           await this.store.flushed();
+          // What we held back, where the peer's version did not cover ours: one more flight.
+          const held = this.held;
+          const received = this.received;
+          this.held = [];
+          this.heldSet = new Set();
+          this.received = new Map();
+          if (this.sendsData && held.length > 0) {
+            this.followUps += await this.sendPositions(held, received);
+          }
+          this.outbox.push({ type: 'end' });
           this.finished = true;
           this.wake();
         });
@@ -224,7 +303,24 @@ export class RatelessSession implements Session<MerkleMessage> {
     this.wake();
   }
 
+  /** What this connection's rateless exchange took, for the benchmark: symbols sent, symbols the decoder needed, `progress` asked. */
+  get stats(): { symbolsSent: number; decodedAt: number; progress: number; followUps: number } {
+    return { symbolsSent: this.sent, decodedAt: this.decodedAt, progress: this.progressSent, followUps: this.followUps };
+  }
+
   // ---- the initiator ----
+
+  private onSketch(m: SketchMessage): void {
+    if (!this.initiator || this.sized) throw errors.decode('unexpected sketch message');
+    this.sized = true;
+    const estimate = this.sketch!.estimate(m.items, m.counts);
+    this.sketch = undefined;
+    if (this.stopped) return; // decoded already
+    // Never below what is already on its way, nor below one symbol: symbol 0 is what tells
+    // the decoder it is done. (A window may end before the initial one if that has not gone out.)
+    this.allowed = Math.min(this.budget, Math.max(1, this.sent, symbolsFor(estimate), this.acked));
+    this.outbox.push({ type: 'window', end: this.allowed });
+  }
 
   private symbolBatch(allowed: number): SymbolsMessage {
     const perMessage = Math.max(1, Math.floor((this.options.maxMessageBytes - 32) / 30));
@@ -237,7 +333,7 @@ export class RatelessSession implements Session<MerkleMessage> {
   }
 
   private onDecoded(m: DecodedMessage): void {
-    if (!this.initiator || this.finished || this.sent === 0) throw errors.decode('unexpected decoded message');
+    if (!this.initiator || this.answered || this.finished || this.sent === 0) throw errors.decode('unexpected decoded message');
     this.stopped = true;
     for (const position of m.positions) this.wanted.push(position);
     if (this.wanted.length > this.sent * 2 + 64) throw errors.limit("key positions asked for", this.wanted.length, this.sent * 2 + 64);
@@ -250,7 +346,7 @@ export class RatelessSession implements Session<MerkleMessage> {
       await this.store.flushed(); // the peer's entries are merged: answer with what we hold now, unless the peer sent just that
       if (this.sendsData) await this.sendPositions(wanted, seen);
       this.outbox.push({ type: 'end' });
-      this.finished = true;
+      this.answered = true;
       this.source = undefined;
     });
   }
@@ -264,7 +360,7 @@ export class RatelessSession implements Session<MerkleMessage> {
     if (!this.decoder) {
       if (batch.first !== 0 || m.budget < 1) throw errors.decode('rateless symbols start at index 0 with a budget');
       this.decoder = new Decoder(this.local!, Math.min(this.localBudget, m.budget));
-      this.windowEnd = Math.min(INITIAL_WINDOW, this.decoder.maxSymbols);
+      if (!this.windowKnown) this.windowEnd = Math.min(INITIAL_WINDOW, m.budget);
     }
     const decoder = this.decoder;
     if (batch.first !== decoder.received) throw errors.decode(`coded symbol ${batch.first} arrived, expected ${decoder.received}`);
@@ -276,21 +372,51 @@ export class RatelessSession implements Session<MerkleMessage> {
       this.outbox.push({ type: 'fallback' });
       return this.startWalk();
     }
-    // Answer only once the window is in (or the message limit split it and this is its end), so one estimate per round trip.
-    if (decoder.received >= this.windowEnd) {
-      this.windowEnd = decoder.wanted();
-      this.outbox.push({ type: 'progress', received: decoder.received, wanted: this.windowEnd });
-    }
+    this.askIfStalled();
+  }
+
+  private onWindow(m: WindowMessage): void {
+    if (this.initiator || this.windowKnown) throw errors.decode('unexpected window message');
+    if (m.end < 1) throw errors.decode('an empty symbol window');
+    this.windowKnown = true;
+    if (this.decodedSent) return;
+    this.windowEnd = m.end;
+    this.askIfStalled();
+  }
+
+  /** Once the sender has sent all it announced and we still have not decoded, ask for more: the only wait of the stream. */
+  private askIfStalled(): void {
+    const decoder = this.decoder;
+    if (!decoder || !this.windowKnown || decoder.received < this.windowEnd) return;
+    this.windowEnd = Math.max(decoder.wanted(), decoder.received + 1);
+    this.progressSent++;
+    this.outbox.push({ type: 'progress', received: decoder.received, wanted: this.windowEnd });
   }
 
   private decoded(): void {
     const decoder = this.decoder!;
     this.decodedSent = true;
+    this.decodedAt = decoder.received;
     this.local = undefined;
-    const mine = [...new Set(decoder.localOnly.map(itemPosition))].sort((a, b) => a - b);
     const theirs = [...new Set(decoder.remoteOnly.map(itemPosition))].sort((a, b) => a - b);
+    // A key both sides hold in different versions: if the peer's version sum is larger, its
+    // version has most likely seen ours, so we hold ours back and the peer's alone crosses;
+    // after its entries we send ours only if it was not covered (concurrent writes).
+    const theirSums = new Map<number, number>();
+    for (const item of decoder.remoteOnly) theirSums.set(itemPosition(item), Math.max(theirSums.get(itemPosition(item)) ?? 0, itemVersionSum(item)));
+    const mine = new Set<number>();
+    const held = new Set<number>();
+    for (const item of decoder.localOnly) {
+      const position = itemPosition(item);
+      const theirSum = theirSums.get(position);
+      if (theirSum !== undefined && theirSum > itemVersionSum(item)) held.add(position);
+      else mine.add(position);
+    }
+    for (const position of mine) held.delete(position); // another key at the same position goes now anyway
+    this.held = [...held].sort((a, b) => a - b);
+    this.heldSet = held;
     this.outbox.enqueue(async () => {
-      if (this.sendsData) await this.sendPositions(mine);
+      if (this.sendsData) await this.sendPositions([...mine].sort((a, b) => a - b));
       const perMessage = Math.max(1, Math.floor((this.options.maxMessageBytes - 16) / POSITIONS_PER_MESSAGE_BYTES));
       let start = 0;
       do {
@@ -303,23 +429,29 @@ export class RatelessSession implements Session<MerkleMessage> {
 
   // ---- both ----
 
-  /** Sends every entry stored at the given key positions (ascending). */
-  private async sendPositions(positions: number[], skip?: Map<string, string>): Promise<void> {
-    if (positions.length === 0) return;
+  /** Sends every entry stored at the given key positions (ascending), but not one `skip` says the peer holds; returns how many. */
+  private async sendPositions(positions: number[], skip?: Map<string, string>): Promise<number> {
+    let sent = 0;
+    if (positions.length === 0) return sent;
     const wanted = new Set(positions);
     const shift = 2 ** (32 - this.store.depth);
     const buckets = [...new Set(positions.map((p) => Math.floor(p / shift)))];
     for await (const batch of this.store.readRuns([...runs(buckets)])) {
-      if (this.closed) return;
+      if (this.closed) return sent;
+      let count = 0;
       for (const [storedKey, record] of batch) {
         const position = ((storedKey[0] << 24) | (storedKey[1] << 16) | (storedKey[2] << 8) | storedKey[3]) >>> 0;
         if (!wanted.has(position)) continue;
         const key = Buffer.from(storedKey.subarray(4)).toString('utf8');
         if (skip && skip.get(key) === Buffer.from(leafHash(storedKey.subarray(4), record)).toString('latin1')) continue;
         this.outbox.push({ type: 'entry', key, record });
+        sent++;
+        count++;
       }
+      this.progress.announce(count);
       await this.outbox.space();
     }
+    return sent;
   }
 
   private checkEntry(m: EntryMessage) {
@@ -330,8 +462,15 @@ export class RatelessSession implements Session<MerkleMessage> {
 
   private onEntry(m: EntryMessage): void {
     const record = this.checkEntry(m);
+    this.progress.received++;
     // A record that decoded and checked has exactly one encoding, so its bytes hash as ours would.
     if (this.initiator && !this.stopped) this.seen.set(m.key, Buffer.from(leafHash(Buffer.from(m.key, 'utf8'), m.record)).toString('latin1'));
+    // The decoder notes the sender's answers at the positions it held back (no more: bounded
+    // by what it decoded), to send afterwards only what they did not cover.
+    if (!this.initiator && this.decodedSent && !this.finished && this.heldSet.size > 0) {
+      const keyBytes = Buffer.from(m.key, 'utf8');
+      if (this.heldSet.has(keyPosition(keyBytes))) this.received.set(m.key, Buffer.from(leafHash(keyBytes, m.record)).toString('latin1'));
+    }
     if (!this.options.writable) return;
     for (const sibling of record.siblings) sibling.value = Uint8Array.from(sibling.value);
     this.store.merge(m.key, record, this).catch((err) => this.outbox.fail(err));

@@ -1,5 +1,5 @@
 import { errors } from '../errors.js';
-import { type Limits, array, bytes, decode, encode, string, struct, uint } from '../codec/index.js';
+import { type Limits, array, bytes, decode, decodeState, encode, guardDecode, string, struct, uint } from '../codec/index.js';
 import { type VersionVector, covers, counterOf, isCanonical, mergeVectors, withCounter } from './version-vector.js';
 
 /**
@@ -25,6 +25,13 @@ export interface Sibling {
 export interface KeyRecord {
   context: VersionVector;
   siblings: Sibling[];
+  /**
+   * Hybrid-clock time of the latest delete in the key's history (absent if
+   * never deleted). Merged by max, so every replica that saw the same writes
+   * holds the same value; a store with a tombstone grace period collects a
+   * deleted key's record once this is older than the grace.
+   */
+  deleted?: number;
 }
 
 export const EMPTY_RECORD: KeyRecord = Object.freeze({ context: [], siblings: [] }) as KeyRecord;
@@ -36,8 +43,15 @@ export const recordCodec = struct({
   siblings: array(struct({ id: string, n: uint, ts: uint, value: bytes }), 4),
 });
 
+/**
+ * A record's bytes: the context and siblings, then the delete time as a
+ * trailing varint only when there is one, so a record never deleted has the
+ * bytes (and the tree hash) it had before delete times were kept.
+ */
 export function encodeRecord(record: KeyRecord): Buffer {
-  return encode(recordCodec, record);
+  const body = encode(recordCodec, record);
+  if (!record.deleted) return body;
+  return Buffer.concat([body, encode(uint, record.deleted)]);
 }
 
 /**
@@ -46,7 +60,15 @@ export function encodeRecord(record: KeyRecord): Buffer {
  * that is accepted has exactly one encoding and one hash.
  */
 export function decodeRecord(bytes: Uint8Array, limits?: Partial<Limits>): KeyRecord {
-  const record = decode(recordCodec, bytes, limits) as KeyRecord;
+  const state = decodeState(bytes, limits);
+  const record = guardDecode(() => recordCodec.decode(state)) as KeyRecord;
+  if (state.offset < state.end) {
+    const deleted = guardDecode(() => uint.decode(state));
+    // Zero is written as nothing: one encoding per record.
+    if (deleted === 0) throw errors.decode('record delete time is zero');
+    record.deleted = deleted;
+  }
+  if (state.offset !== state.end) throw errors.decode('trailing bytes after the record');
   if (!isCanonical(record.context)) throw errors.decode('record context is not a sorted version vector');
   const siblings = record.siblings;
   for (let i = 0; i < siblings.length; i++) {
@@ -72,11 +94,19 @@ function sortSiblings(siblings: Sibling[]): Sibling[] {
  * keeps the others as siblings of the new value, and records the new dot.
  * `value` undefined is a delete: it replaces without adding anything.
  */
-export function writeRecord(current: KeyRecord, id: string, seen: VersionVector, value: Uint8Array | undefined, ts: number): KeyRecord {
-  const n = Math.max(counterOf(current.context, id), counterOf(seen, id)) + 1;
+export function writeRecord(current: KeyRecord, id: string, seen: VersionVector, value: Uint8Array | undefined, ts: number, minCounter = 0): KeyRecord {
+  const n = Math.max(counterOf(current.context, id) + 1, counterOf(seen, id) + 1, minCounter);
   const kept = current.siblings.filter((s) => !covers(seen, s.id, s.n));
   if (value !== undefined) kept.push({ id, n, ts, value });
-  return { context: withCounter(mergeVectors(current.context, seen), id, n), siblings: sortSiblings(kept) };
+  const record: KeyRecord = { context: withCounter(mergeVectors(current.context, seen), id, n), siblings: sortSiblings(kept) };
+  const deleted = value === undefined ? Math.max(current.deleted ?? 0, ts) : current.deleted;
+  if (deleted) record.deleted = deleted;
+  return record;
+}
+
+/** A deleted key: no standing value, only the context (and the delete time) that keep older writes from coming back. */
+export function isTombstone(record: KeyRecord): boolean {
+  return record.siblings.length === 0 && record.context.length > 0;
 }
 
 /**
@@ -108,7 +138,10 @@ export function mergeRecords(a: KeyRecord, b: KeyRecord): KeyRecord {
       j++;
     }
   }
-  return { context: mergeVectors(a.context, b.context), siblings: out };
+  const merged: KeyRecord = { context: mergeVectors(a.context, b.context), siblings: out };
+  const deleted = Math.max(a.deleted ?? 0, b.deleted ?? 0);
+  if (deleted) merged.deleted = deleted;
+  return merged;
 }
 
 function preferred(a: Sibling, b: Sibling): Sibling {

@@ -2,6 +2,7 @@ import { type ValueEncoding, decode } from '../codec/index.js';
 import { errors } from '../errors.js';
 import type { PeerInfo, Session, SessionOptions } from '../session/contract.js';
 import { gate } from '../session/gate.js';
+import { ProgressCount } from '../session/progress-count.js';
 import type { SessionSet } from '../session/session-set.js';
 import { HASH_BYTES, leafHash } from './hash.js';
 import { type CoveredMessage, type EntryMessage, type HashesMessage, type MerkleMessage, merkleMessageCodec } from './messages.js';
@@ -100,6 +101,12 @@ export class MerkleSession implements Session<MerkleMessage> {
   private recordSeen = true;
   /** We answered a rateless peer's symbols with `fallback` (rateless-session.ts). */
   private refusedSymbols = false;
+  /**
+   * Records announced and received. The walk finds what differs as it goes,
+   * so each batch of records is announced as it is read, before it is sent:
+   * the peer's total grows with the walk, and is complete when it is.
+   */
+  private readonly progress = new ProgressCount();
 
   constructor(
     private readonly store: MerkleHost,
@@ -111,6 +118,14 @@ export class MerkleSession implements Session<MerkleMessage> {
   /** Our part of the walk is complete and every message of it has been pulled. */
   get initialSent(): boolean {
     return this.done && !this.outbox.pending;
+  }
+
+  takeCatchUpTotal(): number | undefined {
+    return this.progress.take();
+  }
+
+  get updatesReceived(): number {
+    return this.progress.received;
   }
 
   /** Live writes waiting for this peer. */
@@ -217,6 +232,9 @@ export class MerkleSession implements Session<MerkleMessage> {
         if (!this.refusedSymbols) this.outbox.push({ type: 'fallback' });
         this.refusedSymbols = true;
         return;
+      case 'sketch':
+        // A rateless peer's difference estimator, sent before it knew we walk: nothing to answer.
+        return;
       default:
         throw errors.decode(`unexpected ${message.type} message in a Merkle walk`);
     }
@@ -317,6 +335,7 @@ export class MerkleSession implements Session<MerkleMessage> {
 
   private onEntry(m: EntryMessage): void {
     const record = this.checkEntry(m);
+    this.progress.received++;
     if (this.recordSeen) {
       // Remember what the peer holds, to answer `covered` with only what differs.
       // A record that decoded and checked has exactly one encoding, so its bytes hash as ours would.
@@ -347,11 +366,15 @@ export class MerkleSession implements Session<MerkleMessage> {
       if (this.sendsData) {
         for await (const batch of this.store.readRuns([...runs(buckets)])) {
           if (this.closed) return;
+          let count = 0;
           for (const [storedKey, record] of batch) {
             const key = Buffer.from(storedKey.subarray(4)).toString('utf8');
             const leaf = Buffer.from(leafHash(storedKey.subarray(4), record)).toString('latin1');
-            if (seen.get(key) !== leaf) this.outbox.push({ type: 'entry', key, record });
+            if (seen.get(key) === leaf) continue;
+            this.outbox.push({ type: 'entry', key, record });
+            count++;
           }
+          this.progress.announce(count);
           await this.outbox.space();
         }
       }
@@ -391,6 +414,7 @@ export class MerkleSession implements Session<MerkleMessage> {
               for (const [storedKey, record] of batch) {
                 this.outbox.push({ type: 'entry', key: Buffer.from(storedKey.subarray(4)).toString('utf8'), record });
               }
+              this.progress.announce(batch.length);
               await this.outbox.space();
             }
           }

@@ -1,21 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
-import { HybridClock, type ClockOptions } from '../clock/index.js';
+import { HybridClock, type ClockOptions, fromWallTime, wallTime } from '../clock/index.js';
 import { type ValueEncoding, canonicalOf, decode, encode, json } from '../codec/index.js';
 import { errors } from '../errors.js';
 import { pathDb } from '../path-db.js';
 import { Replica } from '../session/replica.js';
 import type { Descriptor, SessionOptions } from '../session/contract.js';
 import { HASH_NAME, keyPosition, leafHash } from './hash.js';
-import { type KeyRecord, EMPTY_RECORD, decodeContext, encodeContext, encodeRecord, decodeRecord, mergeRecords, writeRecord } from './record.js';
+import { type KeyRecord, EMPTY_RECORD, decodeContext, encodeContext, encodeRecord, decodeRecord, isTombstone, mergeRecords, writeRecord } from './record.js';
 import { type Resolver, type SiblingView, lastWriterWins } from './resolve.js';
 import type { LiveEntry } from './live-entries.js';
 import { MerkleSession } from './session.js';
 import { RatelessSession } from './rateless-session.js';
-import { DEFAULT_SYMBOL_PREFIX, StoreSymbols } from './store-symbols.js';
+import { DEFAULT_SYMBOL_PREFIX, StoreSymbols, entryItem, versionSum } from './store-symbols.js';
 import type { SymbolPrefix } from '../reconcile/prefix.js';
 import { SessionSet } from '../session/session-set.js';
 import { MerkleTree, checkDepth } from './tree.js';
+import { type JournalLevel, type MetaLevel, SavedTree } from './saved-tree.js';
 
 /** Default tree depth: 2^16 buckets, 2 MiB of hashes; about log2(expected keys) is the right depth. */
 export const DEFAULT_DEPTH = 16;
@@ -64,6 +65,24 @@ export interface MerkleStoreOptions<V = unknown> {
   reconcile?: 'merkle' | 'rateless';
   /** Rateless mode: coded symbols kept up to date, 28 bytes each. Default 32,768 (a difference of about 23,000 entries). */
   symbolPrefix?: number;
+  /**
+   * Buckets changed since the tree was last stored before the store stores
+   * the changed parts again. Bounds the work of an open after a crash
+   * (recomputing the tree above that many buckets) against the bytes
+   * written by checkpoints. Default 2^depth / 32, at least 1,024.
+   */
+  checkpointBuckets?: number;
+  /**
+   * Tombstone garbage collection: a deleted key's record (its version
+   * vector) is dropped once its delete is older than this many milliseconds.
+   * Every replica must use the same value (checked in the handshake), and a
+   * replica that was cut off from every other for longer must not rejoin
+   * with its data: it may bring deleted values back (docs/merkle.md). New
+   * writes then take their version counters from the hybrid clock, so a
+   * key written again after its record was dropped never reuses a version.
+   * Default: none (deleted keys keep their record forever).
+   */
+  tombstoneGrace?: number;
 }
 
 /** What `get()` returns. */
@@ -111,7 +130,9 @@ function checkWriteOptions(options: WriteOptions): void {
 
 interface Pending {
   key: string;
-  kind: 'write' | 'merge' | 'barrier';
+  /** `collect`: drop the key's record if it is still a tombstone deleted before `cutoff`. */
+  kind: 'write' | 'merge' | 'barrier' | 'collect';
+  cutoff?: number;
   value?: Uint8Array; // write: undefined deletes
   seen?: KeyRecord['context']; // write
   sync?: boolean; // write: this write must be synced to disk
@@ -139,13 +160,28 @@ export class MerkleStore<V = unknown> extends Replica {
   readonly depth: number;
   /** The tree; undefined until open. */
   tree: MerkleTree | undefined;
-  /** How the tree was obtained at open: loaded from the snapshot of a clean close, or rebuilt from the data. */
-  openedFrom: 'snapshot' | 'rebuild' | undefined;
+  /**
+   * How the tree was obtained at open: loaded as a clean close stored it
+   * (`'snapshot'`), loaded with the journal of the writes since replayed on
+   * top (`'journal'`, after a crash), or rebuilt by hashing every record
+   * (`'rebuild'`: no usable stored tree, or another depth).
+   */
+  openedFrom: 'snapshot' | 'journal' | 'rebuild' | undefined;
+  /** Write batches replayed from the journal at open. */
+  replayedBatches = 0;
 
   private database: AnyLevel | undefined;
   private readonly path: string | undefined;
   private data!: AbstractSublevel<any, any, Uint8Array, Uint8Array>;
-  private meta!: AbstractSublevel<any, any, string, Uint8Array>;
+  private meta!: MetaLevel;
+  private journal!: JournalLevel;
+  private saved!: SavedTree;
+  private readonly checkpointBuckets: number;
+  /** Deleted keys by delete time: the tombstones a collection looks at. */
+  private tombstones!: AbstractSublevel<any, any, Uint8Array, Uint8Array>;
+  /** Milliseconds after which a tombstone is collected; undefined keeps them forever. */
+  readonly tombstoneGrace: number | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private readonly ownsDb: boolean;
   private readonly resolver: Resolver<V> | undefined;
   private readonly randomId: () => string;
@@ -189,6 +225,10 @@ export class MerkleStore<V = unknown> extends Replica {
     if (this.reconcile !== 'merkle' && this.reconcile !== 'rateless') throw errors.invalidArgument(`reconcile is 'merkle' or 'rateless', got ${String(this.reconcile)}`);
     this.symbolPrefixSize = options.symbolPrefix ?? DEFAULT_SYMBOL_PREFIX;
     if (!Number.isInteger(this.symbolPrefixSize) || this.symbolPrefixSize < 1 || this.symbolPrefixSize > 1 << 24) throw errors.invalidArgument('symbolPrefix is an integer from 1 to 2^24');
+    this.checkpointBuckets = options.checkpointBuckets ?? Math.max(1024, 2 ** this.depth / 32);
+    if (!Number.isInteger(this.checkpointBuckets) || this.checkpointBuckets < 1) throw errors.invalidArgument('checkpointBuckets is a positive integer');
+    this.tombstoneGrace = options.tombstoneGrace;
+    if (this.tombstoneGrace !== undefined && (!Number.isInteger(this.tombstoneGrace) || this.tombstoneGrace < 1)) throw errors.invalidArgument('tombstoneGrace is a positive integer of milliseconds');
   }
 
   /** The database. A store on a path creates it in `open()`, which loads classic-level only then. */
@@ -201,6 +241,8 @@ export class MerkleStore<V = unknown> extends Replica {
     this.database = db;
     this.data = db.sublevel<Uint8Array, Uint8Array>('d', { keyEncoding: 'view', valueEncoding: 'view' });
     this.meta = db.sublevel<string, Uint8Array>('m', { keyEncoding: 'utf8', valueEncoding: 'view' });
+    this.journal = db.sublevel<Uint8Array, Uint8Array>('j', { keyEncoding: 'view', valueEncoding: 'view' });
+    this.tombstones = db.sublevel<Uint8Array, Uint8Array>('t', { keyEncoding: 'view', valueEncoding: 'view' });
   }
 
   get id(): string {
@@ -209,7 +251,8 @@ export class MerkleStore<V = unknown> extends Replica {
   }
 
   get descriptor(): Descriptor {
-    return { kind: 'merkle', name: this.name, id: this.id, params: `${HASH_NAME}/${this.depth}/${this.valueEncoding.name}` };
+    const gc = this.tombstoneGrace === undefined ? '' : `/gc${this.tombstoneGrace}`;
+    return { kind: 'merkle', name: this.name, id: this.id, params: `${HASH_NAME}/${this.depth}/${this.valueEncoding.name}${gc}` };
   }
 
   get opened(): boolean {
@@ -240,28 +283,29 @@ export class MerkleStore<V = unknown> extends Replica {
     this.replicaId = id;
     const stamp = await this.meta.get('clock');
     if (stamp) this.clock.restore(Number(Buffer.from(stamp).toString('utf8')));
-    const header = await this.meta.get('tree');
-    const parsed = header ? JSON.parse(Buffer.from(header).toString('utf8')) : undefined;
-    const loaded = parsed ? await this.loadSnapshot(parsed) : undefined;
-    // Rateless symbols saved with the tree describe the same data.
-    const savedSymbols = loaded && this.reconcile === 'rateless' ? await this.loadSavedSymbols(parsed.symbols) : undefined;
-    // From here on the data may change, so the snapshot no longer describes it:
-    // drop its header first (durably), so a crash before the next clean close rebuilds.
-    await this.db.batch(
-      [
-        { type: 'del', key: 'tree', sublevel: this.meta },
-        { type: 'put', key: 'id', value: Buffer.from(id), sublevel: this.meta },
-      ],
-      { sync: true } as object,
-    );
+    this.saved = new SavedTree(this.db, this.meta, this.journal, this.depth, this.checkpointBuckets);
+    const loaded = await this.saved.load();
+    // Rateless symbols saved with the tree describe the same data only after a clean close.
+    const savedSymbols = loaded?.clean && this.reconcile === 'rateless' ? await this.loadSavedSymbols(loaded.symbols) : undefined;
     if (loaded) {
-      this.tree = loaded;
-      this.openedFrom = 'snapshot';
+      this.tree = loaded.tree;
+      this.openedFrom = loaded.clean ? 'snapshot' : 'journal';
+      this.replayedBatches = loaded.replayed;
     } else {
       this.tree = await this.buildTree();
       this.openedFrom = 'rebuild';
+      await this.saved.reset(this.tree);
     }
+    // From here on the data may change, so the saved symbols no longer describe it:
+    // mark the stored tree as not cleanly closed (durably) before any write.
+    await this.db.batch([this.saved.openedOp(), { type: 'put', key: 'id', value: Buffer.from(id), sublevel: this.meta }], { sync: true } as object);
     this.isOpen = true;
+    if (this.tombstoneGrace !== undefined) {
+      // Sweep a few times per grace period; a tombstone lives at most a quarter period past its grace.
+      const every = Math.min(Math.max(1000, this.tombstoneGrace / 4), 3_600_000);
+      this.sweeper = setInterval(() => void this.collectTombstones().catch(() => {}), every);
+      this.sweeper.unref();
+    }
     if (savedSymbols) this.storeSymbols = savedSymbols;
     if (this.reconcile === 'rateless') this.symbolsStarted = savedSymbols ? Promise.resolve(savedSymbols) : this.startSymbols();
   }
@@ -290,20 +334,6 @@ export class MerkleStore<V = unknown> extends Replica {
       parts.push(chunk);
     }
     return StoreSymbols.fromBytes(header.size, Buffer.concat(parts));
-  }
-
-  private async loadSnapshot(header: { depth: number; hash: string; bytes: number; chunks: number }): Promise<MerkleTree | undefined> {
-    if (header.depth !== this.depth || header.hash !== HASH_NAME || header.bytes !== MerkleTree.byteLength(this.depth)) return undefined;
-    const nodes = new Uint8Array(header.bytes);
-    let at = 0;
-    // One chunk at a time: each read is a turn of the event loop, so loading never blocks it for long.
-    for (let i = 0; i < header.chunks; i++) {
-      const chunk = await this.meta.get(`tree/${i}`);
-      if (!chunk || at + chunk.length > nodes.length) return undefined;
-      nodes.set(chunk, at);
-      at += chunk.length;
-    }
-    return at === header.bytes ? new MerkleTree(this.depth, nodes) : undefined;
   }
 
   /** Builds the tree from every stored record: what `open()` does after a crash. */
@@ -375,6 +405,27 @@ export class MerkleStore<V = unknown> extends Replica {
     }
   }
 
+  /**
+   * Drops the records of keys deleted more than `tombstoneGrace` ago (the
+   * store also does this on a timer). Resolves with the number dropped.
+   */
+  async collectTombstones(): Promise<number> {
+    if (this.tombstoneGrace === undefined) return 0;
+    await this.ready();
+    const cutoff = this.graceCutoff();
+    const found: Promise<string>[] = [];
+    for await (const indexKey of this.tombstones.keys({ lt: timeKey(cutoff) })) {
+      const key = Buffer.from(indexKey.subarray(8 + 4)).toString('utf8');
+      found.push(new Promise((resolve, reject) => this.enqueue({ key, kind: 'collect', cutoff, resolve, reject })));
+    }
+    return (await Promise.all(found)).filter((done) => done === 'collected').length;
+  }
+
+  /** Hybrid-clock time before which a delete is past the grace period. */
+  private graceCutoff(): number {
+    return fromWallTime(wallTime(this.clock.now()) - this.tombstoneGrace!);
+  }
+
   /** Rebuilds the tree from the data and tells whether it matches the tree in use. */
   async verifyTree(): Promise<boolean> {
     await this.ready();
@@ -399,23 +450,13 @@ export class MerkleStore<V = unknown> extends Replica {
         // a store that failed to open has nothing to save
       }
     }
+    clearInterval(this.sweeper);
     if (this.isOpen) {
       await this.flushed();
       for (const session of this.sessions) session.storeClosed();
-      const nodes = this.tree!.nodes;
-      const chunks = Math.ceil(nodes.length / SNAPSHOT_CHUNK);
-      // Chunk by chunk, so no single write blocks the event loop; the header goes last,
-      // so a crash part-way leaves chunks without a header, and the next open rebuilds.
-      for (let i = 0; i < chunks; i++) await this.meta.put(`tree/${i}`, nodes.subarray(i * SNAPSHOT_CHUNK, (i + 1) * SNAPSHOT_CHUNK));
       const symbols = await this.saveSymbols();
-      const header = { depth: this.depth, hash: HASH_NAME, bytes: nodes.length, chunks, symbols };
-      await this.db.batch(
-        [
-          { type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta },
-          { type: 'put', key: 'tree', value: Buffer.from(JSON.stringify(header)), sublevel: this.meta },
-        ],
-        { sync: true } as object,
-      );
+      // Only the parts of the tree that changed since the last checkpoint are written; the header goes last.
+      await this.saved.close(symbols, [{ type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta }]);
       this.isOpen = false;
     }
     if (this.ownsDb) await this.database?.close();
@@ -453,7 +494,7 @@ export class MerkleStore<V = unknown> extends Replica {
     const begin = () => {
       const symbols = new StoreSymbols(this.symbolPrefixSize);
       this.storeSymbols = symbols;
-      symbols.load(this.readBuckets(0, 2 ** this.depth - 1), MerkleStore.leafOf);
+      symbols.load(this.readBuckets(0, 2 ** this.depth - 1), MerkleStore.itemOf);
       return symbols;
     };
     if (!this.draining) return Promise.resolve(begin());
@@ -470,6 +511,7 @@ export class MerkleStore<V = unknown> extends Replica {
   merge(key: string, record: KeyRecord, origin: object | undefined): Promise<string> {
     if (this.closing) return Promise.reject(errors.closed('store'));
     for (const sibling of record.siblings) this.clock.receive(sibling.ts);
+    if (record.deleted !== undefined) this.clock.receive(record.deleted);
     return new Promise((resolve, reject) => this.enqueue({ key, kind: 'merge', record, origin, resolve, reject }));
   }
 
@@ -545,6 +587,11 @@ export class MerkleStore<V = unknown> extends Replica {
     }
   }
 
+  /** The rateless item of a stored key and record (store-symbols.ts). */
+  static itemOf(storedKey: Uint8Array, record: Uint8Array): Uint8Array {
+    return entryItem(storedKey, MerkleStore.leafOf(storedKey, record), versionSum(decodeRecord(record)));
+  }
+
   /** Leaf hash of a stored key and record, as the tree sees it. */
   static leafOf(storedKey: Uint8Array, record: Uint8Array): Uint8Array {
     return leafHash(storedKey.subarray(4), record);
@@ -591,6 +638,12 @@ export class MerkleStore<V = unknown> extends Replica {
       origins: Set<object | undefined>;
       siblingsBefore: number;
       gained: boolean;
+      /** The record was dropped: a tombstone past the grace period. */
+      removed: boolean;
+      /** Tombstone-index time of the stored record (0: not indexed). */
+      deletedBefore: number;
+      /** The stored record's version sum, for the rateless items. */
+      sumBefore: number;
     }
     const slots = new Map<string, Slot>();
     for (const op of group) if (op.kind !== 'barrier' && !slots.has(op.key)) slots.set(op.key, undefined as unknown as Slot);
@@ -600,18 +653,30 @@ export class MerkleStore<V = unknown> extends Replica {
     keys.forEach((key, i) => {
       const before = befores[i] ?? undefined;
       const record = before ? decodeRecord(before) : EMPTY_RECORD;
-      slots.set(key, { key, stored: storedKeys[i], before, record, changed: false, local: false, origins: new Set(), siblingsBefore: record.siblings.length, gained: false });
+      const deletedBefore = isTombstone(record) ? (record.deleted ?? 0) : 0;
+      slots.set(key, { key, stored: storedKeys[i], before, record, changed: false, local: false, origins: new Set(), siblingsBefore: record.siblings.length, gained: false, removed: false, deletedBefore, sumBefore: versionSum(record) });
     });
     const contexts = new Map<Pending, KeyRecord>();
+    const collected = new Set<Pending>();
+    const cutoff = this.tombstoneGrace === undefined ? 0 : this.graceCutoff();
     for (const op of group) {
       if (op.kind === 'barrier') continue;
       const slot = slots.get(op.key)!;
       if (op.kind === 'write') {
         const seen = op.seen ?? slot.record.context;
-        slot.record = writeRecord(slot.record, this.id, seen, op.value, this.clock.now());
+        const ts = this.clock.now();
+        // With tombstones collected, a key's record may be gone while stale contexts remain elsewhere:
+        // counters from the hybrid clock exceed every earlier one of this replica, so no version is reused.
+        slot.record = writeRecord(slot.record, this.id, seen, op.value, ts, this.tombstoneGrace === undefined ? 0 : ts);
         slot.changed = true;
         slot.local = true;
         slot.origins.add(undefined);
+      } else if (op.kind === 'collect') {
+        if (isTombstone(slot.record) && slot.record.deleted !== undefined && slot.record.deleted < op.cutoff!) {
+          slot.record = EMPTY_RECORD;
+          slot.changed = true;
+          collected.add(op);
+        }
       } else {
         const merged = mergeRecords(slot.record, op.record!);
         if (!sameRecord(merged, slot.record)) {
@@ -622,27 +687,67 @@ export class MerkleStore<V = unknown> extends Replica {
           slot.origins.add(op.origin);
         }
       }
+      // A tombstone past the grace period (received from a peer that has not collected it yet) is dropped, not stored:
+      // storing it would bring back a record every replica is dropping.
+      if (cutoff > 0 && isTombstone(slot.record) && slot.record.deleted !== undefined && slot.record.deleted < cutoff) {
+        slot.record = EMPTY_RECORD;
+        slot.changed = true;
+      }
       contexts.set(op, slot.record);
+    }
+    for (const slot of slots.values()) {
+      if (slot.record === EMPTY_RECORD && slot.changed) {
+        slot.removed = true;
+        slot.changed = slot.before !== undefined;
+      }
     }
     const changed = [...slots.values()].filter((s) => s.changed);
     const encoded = new Map<Slot, Buffer>();
     for (const slot of changed) encoded.set(slot, encodeRecord(slot.record));
-    if (changed.length > 0) {
-      await this.db.batch(
-        changed.map((slot) => ({ type: 'put' as const, key: slot.stored, value: encoded.get(slot)!, sublevel: this.data })),
-        { sync: this.sync || group.some((op) => op.sync === true) } as object,
-      );
-    }
     const leaves = changed.map((slot) => {
       const keyBytes = slot.stored.subarray(4);
       const position = ((slot.stored[0] << 24) | (slot.stored[1] << 16) | (slot.stored[2] << 8) | slot.stored[3]) >>> 0;
-      return { bucket: tree.bucketOf(position), before: slot.before && leafHash(keyBytes, slot.before), after: leafHash(keyBytes, encoded.get(slot)!) };
+      return { bucket: tree.bucketOf(position), before: slot.before && leafHash(keyBytes, slot.before), after: slot.removed ? undefined : leafHash(keyBytes, encoded.get(slot)!) };
     });
-    tree.updateMany(leaves);
+    if (changed.length > 0) {
+      // The new bucket hashes go into the same atomic batch as the records, so an open after a crash replays them instead of rehashing the data.
+      const entry = this.saved.entry(leaves);
+      const ops: object[] = [];
+      for (const slot of changed) {
+        if (slot.removed) ops.push({ type: 'del', key: slot.stored, sublevel: this.data });
+        else ops.push({ type: 'put', key: slot.stored, value: encoded.get(slot)!, sublevel: this.data });
+        // The tombstone index follows the record in the same batch.
+        const deletedAfter = !slot.removed && isTombstone(slot.record) ? (slot.record.deleted ?? 0) : 0;
+        if (slot.deletedBefore !== deletedAfter) {
+          if (slot.deletedBefore) ops.push({ type: 'del', key: tombstoneKey(slot.deletedBefore, slot.stored), sublevel: this.tombstones });
+          if (deletedAfter) ops.push({ type: 'put', key: tombstoneKey(deletedAfter, slot.stored), value: EMPTY_BYTES, sublevel: this.tombstones });
+        }
+      }
+      ops.push({ type: 'put', key: entry.key, value: entry.value, sublevel: this.journal });
+      // Version counters come from the clock when tombstones are collected: it must never run backwards, even after a crash.
+      if (this.tombstoneGrace !== undefined) ops.push({ type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta });
+      await this.db.batch(ops as never[], { sync: this.sync || group.some((op) => op.sync === true) } as object);
+      tree.updateMany(leaves);
+      this.saved.written(entry);
+    }
     const symbols = this.storeSymbols;
-    if (symbols) changed.forEach((slot, i) => symbols.change(slot.stored, leaves[i].before, leaves[i].after));
-    for (const op of group) op.resolve(op.kind === 'barrier' ? '' : encodeContext(contexts.get(op)!.context));
+    if (symbols) {
+      changed.forEach((slot, i) => {
+        const { before, after } = leaves[i];
+        symbols.change(slot.stored, before && { leaf: before, sum: slot.sumBefore }, after && { leaf: after, sum: versionSum(slot.record) });
+      });
+    }
+    for (const op of group) {
+      if (op.kind === 'barrier') op.resolve('');
+      else if (op.kind === 'collect') op.resolve(collected.has(op) ? 'collected' : '');
+      else op.resolve(encodeContext(contexts.get(op)!.context));
+    }
     for (const slot of changed) {
+      if (slot.removed) {
+        // Peers collect on their own clock; only a value that disappeared here is worth an event.
+        if (slot.siblingsBefore > 0) this.emit('change', { key: slot.key, values: [], local: slot.local } satisfies ChangeEvent<V>);
+        continue;
+      }
       // Echo suppression: skip the one session the record came from, only when nothing else changed it.
       const origin = slot.origins.size === 1 ? [...slot.origins][0] : undefined;
       const bytes = encoded.get(slot)!;
@@ -675,6 +780,21 @@ function checkKey(key: unknown): asserts key is string {
   if (!key.isWellFormed()) throw errors.invalidArgument('key has lone surrogates');
 }
 
+const EMPTY_BYTES = new Uint8Array(0);
+
+/** 8-byte big-endian hybrid-clock time: tombstone-index keys sort by delete time. */
+function timeKey(ts: number): Buffer {
+  const out = Buffer.allocUnsafe(8);
+  out.writeUInt32BE(Math.floor(ts / 2 ** 32), 0);
+  out.writeUInt32BE(ts >>> 0, 4);
+  return out;
+}
+
+/** A tombstone-index key: the delete time, then the stored key. */
+function tombstoneKey(deleted: number, stored: Uint8Array): Buffer {
+  return Buffer.concat([timeKey(deleted), stored]);
+}
+
 /** A 4-byte big-endian position. */
 function position(value: number): Buffer {
   const out = Buffer.alloc(4);
@@ -692,7 +812,7 @@ export function dataKey(key: string): Buffer {
 }
 
 function sameRecord(a: KeyRecord, b: KeyRecord): boolean {
-  if (a.context.length !== b.context.length || a.siblings.length !== b.siblings.length) return false;
+  if (a.context.length !== b.context.length || a.siblings.length !== b.siblings.length || a.deleted !== b.deleted) return false;
   for (let i = 0; i < a.context.length; i++) if (a.context[i].id !== b.context[i].id || a.context[i].n !== b.context[i].n) return false;
   for (let i = 0; i < a.siblings.length; i++) {
     if (a.siblings[i].id !== b.siblings[i].id || a.siblings[i].n !== b.siblings[i].n || a.siblings[i].ts !== b.siblings[i].ts) return false;

@@ -49,7 +49,8 @@ export class MerkleTree {
 
   /** Byte offset of node `index` of `level`. */
   offset(level: number, index: number): number {
-    return (2 ** level - 1 + index) * HASH_BYTES;
+    // A shift, not 2 ** level: this runs for every node of every path (levels stay below 32).
+    return ((1 << level) - 1 + index) * HASH_BYTES;
   }
 
   hash(level: number, index: number): Uint8Array {
@@ -96,17 +97,51 @@ export class MerkleTree {
    * then recomputes each inner node above them once, level by level.
    */
   updateMany(changes: Array<{ bucket: number; before: Uint8Array | undefined; after: Uint8Array | undefined }>): void {
-    let dirty = new Set<number>();
+    const dirty = new Set<number>();
     for (const { bucket, before, after } of changes) {
       if (before) this.toggleLeaf(bucket, before);
       if (after) this.toggleLeaf(bucket, after);
       dirty.add(bucket);
     }
+    this.recomputeAbove(dirty);
+  }
+
+  /** Overwrites a bucket's hash (from a journal), without touching the levels above. */
+  setBucket(bucket: number, hash: Uint8Array): void {
+    this.nodes.set(hash.subarray(0, HASH_BYTES), this.offset(this.depth, bucket));
+  }
+
+  /** Recomputes each inner node on the paths from `buckets` to the root once, level by level. */
+  recomputeAbove(buckets: Iterable<number>): void {
+    let dirty = new Set(buckets);
     for (let level = this.depth - 1; level >= 0; level--) {
       const parents = new Set<number>();
       for (const index of dirty) parents.add(Math.floor(index / 2));
       for (const index of parents) this.recompute(level, index);
       dirty = parents;
+    }
+  }
+
+  /** `recomputeAbove` for many buckets (a journal replay), yielding to the event loop after every `slice` nodes. */
+  async recomputeAboveSliced(buckets: Iterable<number>, slice = 8192, pause: () => Promise<void> = () => new Promise((r) => setImmediate(r))): Promise<void> {
+    // Sorted, the parents of a level are the halves with neighbours merged: no set needed.
+    const dirty = Uint32Array.from(buckets).sort();
+    let count = dirty.length;
+    let budget = slice;
+    for (let level = this.depth - 1; level >= 0; level--) {
+      let parents = 0;
+      for (let i = 0; i < count; i++) {
+        const parent = dirty[i] >>> 1;
+        if (parents === 0 || dirty[parents - 1] !== parent) dirty[parents++] = parent;
+      }
+      count = parents;
+      for (let i = 0; i < count; i++) {
+        this.recompute(level, dirty[i]);
+        if (--budget === 0) {
+          budget = slice;
+          await pause();
+        }
+      }
     }
   }
 

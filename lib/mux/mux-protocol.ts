@@ -144,6 +144,23 @@ export class MuxProtocol {
     return { synced, total };
   }
 
+  /**
+   * The peer's catch-ups over all paired channels: updates received of the
+   * updates announced (see WireProtocol.updateProgress). Undefined until a
+   * channel's peer has announced one.
+   */
+  updateProgress(): { done: number; total: number } | undefined {
+    let sum: { done: number; total: number } | undefined;
+    for (const channel of this.channels.values()) {
+      const progress = channel.paired ? channel.protocol.updateProgress() : undefined;
+      if (progress === undefined) continue;
+      sum ??= { done: 0, total: 0 };
+      sum.done += progress.done;
+      sum.total += progress.total;
+    }
+    return sum;
+  }
+
   /** Whether the channel of `name` on this connection is synced. */
   channelSynced(name: string): boolean {
     return this.channels.get(name)?.protocol.synced ?? false;

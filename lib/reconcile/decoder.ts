@@ -70,15 +70,17 @@ export class Decoder {
   }
 
   /**
-   * How many symbols in all this decoder would like, to finish with good
-   * odds in one more round trip: 1.7 per item peeled or estimated left
-   * (estimate.ts), the high end of the 1.35 to 1.72 a decoding takes, plus
-   * 16; and at least a quarter more than it has.
+   * How many symbols in all this decoder would like, asked when the
+   * symbols the sender announced ran out undecoded: 1.6 per item peeled or
+   * estimated left (estimate.ts), plus 8; and at least an eighth more than
+   * it has, plus 8. Lean, because the sender has usually sent close to
+   * enough already (its window came from a sketch of the difference), and
+   * every symbol asked for crosses in full.
    */
   wanted(): number {
     if (this.done) return this.received;
     const items = this.remoteOnly.length + this.localOnly.length + estimateRemaining(this.diff);
-    const want = Math.max(Math.ceil(1.7 * items) + 16, Math.ceil(1.25 * this.received) + 16);
+    const want = Math.max(Math.ceil(1.6 * items) + 8, this.received + Math.ceil(this.received / 8) + 8);
     return Math.min(this.maxSymbols, want);
   }
 

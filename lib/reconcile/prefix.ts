@@ -3,6 +3,7 @@ import type { SymbolSource } from './decoder.js';
 import { Encoder } from './encoder.js';
 import { IndexSequence } from './index-sequence.js';
 import { ITEM_WORDS, checksum, readItem } from './item.js';
+import { DifferenceSketch } from './sketch.js';
 
 /**
  * The first `size` coded symbols of a set, kept up to date as items come
@@ -22,6 +23,8 @@ import { ITEM_WORDS, checksum, readItem } from './item.js';
  */
 export class SymbolPrefix {
   readonly symbols: CodedSymbols;
+  /** The difference estimator a decoder sends before the symbols (sketch.ts), kept up to date beside them. */
+  readonly sketch = new DifferenceSketch();
   private readonly words = new Uint32Array(ITEM_WORDS);
   private readonly check = new Uint32Array(2);
 
@@ -46,6 +49,7 @@ export class SymbolPrefix {
     const words = this.words;
     readItem(item, words, 0);
     checksum(words, 0, this.check, 0);
+    this.sketch.update(this.check[0], sign);
     const sequence = new IndexSequence(words, 0);
     const symbols = this.symbols;
     for (let index = 0; index < this.size; index = sequence.next()) symbols.apply(index, words, 0, this.check, 0, sign);

@@ -67,6 +67,7 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
     if (!this.sent) throw errors.decode('updates before the digest');
     if (!this.accepting) return;
     this.host.ingestBatch(message.updates, this);
+    this.progress.received += message.updates.length;
     // The peer has these now; never send them back.
     const last = message.updates[message.updates.length - 1];
     if (last && last.ts > (this.sent.get(message.source) ?? 0)) this.sent.set(message.source, last.ts);
@@ -87,6 +88,24 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
       return step.done ? undefined : step.value;
     };
     while (!done) for (const message of this.chunk(next, false)) yield this.handOut(message);
+  }
+
+  /** The updates the catch-up will send: those the peer's clock lacks, counted by one scan that allocates nothing. */
+  protected override countCatchUp(): number {
+    const sent = this.sent!;
+    const scan = this.host.history();
+    let count = 0;
+    let source: string | undefined;
+    let have = 0;
+    for (let step = scan.next(); !step.done; step = scan.next()) {
+      const u = step.value;
+      if (u.source !== source) {
+        source = u.source;
+        have = sent.get(source) ?? 0;
+      }
+      if (u.ts > have) count++;
+    }
+    return count;
   }
 
   protected nextLive(): ScuttlebuttMessage<U> | undefined {

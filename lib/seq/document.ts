@@ -1,5 +1,6 @@
 import { errors } from '../errors.js';
 import { Item, sameId } from './item.js';
+import { BlockIndex } from './block-index.js';
 import { DIGEST_BUCKET, type DeleteDigest, type DeleteDigests, digestOf, forEachBucket, sameDigest } from './delete-digest.js';
 import type { DecodedUpdate, Delta, RunSource, Struct } from './update-codec.js';
 
@@ -90,6 +91,16 @@ export class SeqDocument implements RunSource {
   private pendingDeleteCount = 0;
   /** Pending runs' clients that wait for `client`'s clock to advance, by `client`. */
   private readonly blocked = new Map<number, Set<number>>();
+  /** Visible elements before any run, in O(runs / 64 + 128): what change events need. */
+  private readonly index = new BlockIndex();
+  /**
+   * @internal How remote change events are described: from the touched runs
+   * (`'touched'`), by a walk of the list (`'walk'`), or the cheaper of the
+   * two for the update at hand (`'auto'`, the default). Tests force each.
+   */
+  describeWith: 'auto' | 'touched' | 'walk' = 'auto';
+  /** While a remote update is applied for listeners: every run it inserted or deleted (and the parts they were cut into). */
+  private touched: Item[] | undefined;
   // The result of the last locate(), kept in fields to avoid allocating.
   private foundItem: Item | null = null;
   private foundIndex = 0;
@@ -149,6 +160,8 @@ export class SeqDocument implements RunSource {
     const index = this.indexOf(item.client, item.clock);
     const right = item.split(offset);
     runs.splice(index + 1, 0, right);
+    this.index.splitOff(right);
+    if (this.touched !== undefined && (item.born === this.tx || item.died === this.tx)) this.touched.push(right);
     return right;
   }
 
@@ -172,6 +185,7 @@ export class SeqDocument implements RunSource {
     if (left) left.right = item;
     else this.start = item;
     if (right) right.left = item;
+    this.index.added(item);
   }
 
   private runsFor(client: number): Item[] {
@@ -290,6 +304,7 @@ export class SeqDocument implements RunSource {
       // Typing on at the end of our own run: grow it instead of adding one.
       left.content = typeof content === 'string' ? (left.content as string) + content : (left.content as unknown[]).concat(content);
       left.len += n;
+      this.index.changed(left.block!, n);
     } else {
       const item = new Item(client, clock, n, content, left ? left.client : -1, left ? left.clock + left.len - 1 : 0, rightClient, rightClock, tx);
       this.link(item, left);
@@ -353,6 +368,8 @@ export class SeqDocument implements RunSource {
   }
 
   private tombstone(item: Item, tx: number, deletes: number[]): void {
+    this.index.changed(item.block!, -item.len);
+    this.touched?.push(item);
     item.deleted = true;
     item.died = tx;
     item.content = null;
@@ -378,6 +395,15 @@ export class SeqDocument implements RunSource {
     // from whoever holds it brings it again with what it depends on.
     if (this.pendingCount + update.structs.length > this.maxPending || this.pendingDeleteCount + update.deletes.length / 3 > this.maxPending) this.dropPending();
     const tx = ++this.tx;
+    this.touched = wantOps ? [] : undefined;
+    try {
+      return this.applyTx(update, tx);
+    } finally {
+      this.touched = undefined;
+    }
+  }
+
+  private applyTx(update: DecodedUpdate, tx: number): Applied | undefined {
     const dirty = new Set<number>();
     for (const struct of update.structs) {
       this.addPending(struct);
@@ -405,7 +431,10 @@ export class SeqDocument implements RunSource {
     this.applyDeletes(toDelete, tx, deletes);
     if (added.length === 0 && deletes.length === 0) return undefined;
     this.markers = [];
-    const ops = wantOps ? this.describe(tx) : undefined;
+    const touched = this.touched;
+    // Each touched run costs up to a block's walk: an update touching more runs than there are blocks is cheaper to describe in one walk.
+    const walk = this.describeWith === 'walk' || (this.describeWith === 'auto' && touched !== undefined && touched.length > this.index.size);
+    const ops = touched === undefined ? undefined : walk ? this.describe(tx) : this.describeTouched(tx, touched);
     for (const item of added) this.mergeIntoLeft(item);
     return { delta: { items, deletes: normalizeRanges(deletes) }, ops };
   }
@@ -551,6 +580,7 @@ export class SeqDocument implements RunSource {
     }
     this.link(item, left);
     this.runsFor(client).push(item);
+    this.touched?.push(item);
     return item;
   }
 
@@ -630,6 +660,50 @@ export class SeqDocument implements RunSource {
     return ops;
   }
 
+  /**
+   * Describes transaction `tx` from the runs it touched alone: each one's
+   * index comes from the block index, so the cost follows the update, not
+   * the document. Gives the same ops as `describe`.
+   */
+  private describeTouched(tx: number, touched: Item[]): DeltaOp[] {
+    const changes: Array<{ item: Item; pos: number; rank: number; index: number }> = [];
+    const seen = new Set<Item>();
+    for (const item of touched) {
+      if (seen.has(item)) continue;
+      seen.add(item);
+      const born = item.born === tx;
+      // Inserted and deleted by the same update: listeners never saw it.
+      if (born ? item.deleted : item.died !== tx) continue;
+      changes.push({ item, ...this.index.place(item) });
+    }
+    changes.sort((a, b) => a.pos - b.pos || a.rank - b.rank);
+    const ops: DeltaOp[] = [];
+    let cursor = 0; // position reached in the previous content
+    let inserted = 0; // elements inserted before the current run
+    let removed = 0; // elements deleted before the current run
+    for (const { item, index } of changes) {
+      // Elements of the previous content before this run: visible now, minus those inserted, plus those deleted.
+      const before = index - inserted + removed;
+      if (before > cursor) {
+        ops.push({ retain: before - cursor });
+        cursor = before;
+      }
+      const last = ops[ops.length - 1] as { insert?: string | unknown[]; delete?: number } | undefined;
+      if (item.born === tx) {
+        if (last?.insert !== undefined && typeof last.insert === typeof item.content) {
+          last.insert = typeof item.content === 'string' ? (last.insert as string) + item.content : (last.insert as unknown[]).concat(item.content);
+        } else ops.push({ insert: item.content! });
+        inserted += item.len;
+      } else {
+        if (last?.delete !== undefined) last.delete += item.len;
+        else ops.push({ delete: item.len });
+        removed += item.len;
+        cursor += item.len;
+      }
+    }
+    return ops;
+  }
+
   /** Joins a freshly integrated run to its left neighbour when it simply continues it. */
   private mergeIntoLeft(item: Item): void {
     if (item.len > 0 && item.left !== null && this.canJoin(item.left, item)) this.join(item.left, item);
@@ -655,6 +729,7 @@ export class SeqDocument implements RunSource {
   }
 
   private join(left: Item, right: Item): void {
+    this.index.joining(left, right);
     const runs = this.clients.get(right.client)!;
     runs.splice(this.indexOf(right.client, right.clock), 1);
     for (const marker of this.markers) {
@@ -750,6 +825,19 @@ export class SeqDocument implements RunSource {
       for (let i = 0; i < content.length; i++) result.push(content[i]);
     }
     return result;
+  }
+
+  /** @internal For tests: true if the block index gives every run's index as a walk of the list does, with contiguous blocks. */
+  indexConsistent(): boolean {
+    let index = 0;
+    const closed = new Set<unknown>();
+    for (let item = this.start; item !== null; item = item.right) {
+      if (item.block === null || closed.has(item.block)) return false;
+      if (item.left !== null && item.left.block !== item.block) closed.add(item.left.block);
+      if (this.index.indexOf(item) !== index) return false;
+      index += item.visible;
+    }
+    return index === this.length;
   }
 
   /** Number of runs in the list, tombstones included (a measure of metadata). */

@@ -1,3 +1,5 @@
+import type { Block } from './block-index.js';
+
 /**
  * One run of a Seq: consecutive elements inserted by one client with
  * consecutive clocks, kept together in one object and split only when an
@@ -20,6 +22,8 @@ export class Item {
   born: number;
   /** Transaction that deleted this run, or 0. */
   died = 0;
+  /** The block of the order-statistic index holding this run (block-index.ts). */
+  block: Block | null = null;
 
   constructor(
     readonly client: number,

@@ -152,9 +152,12 @@ export class Seq extends Replica {
   }
 
   /** @internal used by sessions. */
-  applyRemote(update: Uint8Array, limits: Limits, origin: unknown): void {
+  applyRemote(update: Uint8Array, limits: Limits, origin: unknown): number {
     const decoded = decodeUpdate(update, limits);
     this.commit(this.document.apply(decoded, this.wantOps()), false, origin);
+    let elements = 0;
+    for (const struct of decoded.structs) elements += struct.len;
+    return elements;
   }
 
   openSession(options: SessionOptions): SeqSession {

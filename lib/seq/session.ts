@@ -28,8 +28,8 @@ export interface SeqHost {
   readonly document: SeqDocument;
   /** The live sessions: every new delta, local or remote, goes to each but the one it came from. */
   readonly peers: SessionSet<Delta>;
-  /** Decodes and applies a peer's update; what is new goes to the other sessions. */
-  applyRemote(update: Uint8Array, limits: Limits, origin: object): void;
+  /** Decodes and applies a peer's update; what is new goes to the other sessions. Returns the elements the update carried. */
+  applyRemote(update: Uint8Array, limits: Limits, origin: object): number;
 }
 
 /** Room for the message tag and the update's length prefix. */
@@ -51,6 +51,8 @@ export class SeqSession extends BaseSession<SeqMessage, Delta> {
   private hello: { vector: Map<number, number>; digest: DeleteDigests } | undefined;
   private helloReceived = false;
   private restarts = 0;
+  /** What the catch-up that began last sends (see countCatchUp). */
+  private catchUpDelta: Delta | undefined;
   /** The live delta being sent, and how far, when it needs more than one message. */
   private current: Delta | undefined;
   private cursor: Cursor | undefined;
@@ -82,16 +84,26 @@ export class SeqSession extends BaseSession<SeqMessage, Delta> {
       return;
     }
     if (!this.options.writable) throw errors.decode('the peer sent an update on a stream that does not accept them');
-    this.host.applyRemote(message.update, this.options.limits, this);
+    this.progress.received += this.host.applyRemote(message.update, this.options.limits, this);
   }
 
-  protected *catchUpMessages(): Generator<SeqMessage> {
+  /** The elements the catch-up will send (its runs' lengths); the delta is made here, and sent by `catchUpMessages`. */
+  protected override countCatchUp(): number {
     const document = this.host.document;
     const delta = document.missing(this.hello!.vector, this.hello!.digest);
     // After an overflow the peer may hold runs sent since its hello whose
     // deletions were in the dropped queue: a duplicate run does not carry its
     // deletion, so the catch-up sends again every deletion we know of.
     if (this.restarts++ > 0) delta.deletes = document.missing(document.stateVector()).deletes;
+    this.catchUpDelta = delta;
+    let count = 0;
+    for (let i = 0; i < delta.items.length; i += 3) count += delta.items[i + 2] - delta.items[i + 1];
+    return count;
+  }
+
+  protected *catchUpMessages(): Generator<SeqMessage> {
+    const document = this.host.document;
+    const delta = this.catchUpDelta!;
     const cursor = { item: 0, clock: 0, del: 0 };
     for (let chunk = encodeChunk(document, delta, cursor, this.budget); chunk; chunk = encodeChunk(document, delta, cursor, this.budget)) {
       yield { type: 'update', update: chunk };
@@ -132,6 +144,7 @@ export class SeqSession extends BaseSession<SeqMessage, Delta> {
   protected override onClose(): void {
     this.current = undefined;
     this.hello = undefined;
+    this.catchUpDelta = undefined;
   }
 }
 

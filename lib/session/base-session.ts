@@ -2,6 +2,7 @@ import type { Codec } from '../codec/index.js';
 import type { PeerInfo, Session, SessionOptions } from './contract.js';
 import { gate } from './gate.js';
 import { LiveQueue } from './live-queue.js';
+import { ProgressCount } from './progress-count.js';
 import type { SessionSet } from './session-set.js';
 
 /**
@@ -41,6 +42,8 @@ export abstract class BaseSession<M, L> implements Session<M> {
   private catchUpStarted = false;
   private catchUpDone = false;
   private leave: (() => void) | undefined;
+  /** Updates received from the peer (`receive` adds to `progress.received`) and announced to it. */
+  protected readonly progress = new ProgressCount();
 
   constructor(
     protected readonly options: SessionOptions,
@@ -58,6 +61,24 @@ export abstract class BaseSession<M, L> implements Session<M> {
   protected abstract nextLive(): M | undefined;
   /** Applies one message from the peer. Throws a ReplicationError on bad input. */
   abstract receive(message: M): void;
+
+  /**
+   * How many updates the catch-up about to run will carry, in the unit
+   * `receive` counts in `progress.received`, read from the state as it is now (a
+   * write during the catch-up may add to it, a replaced update take from
+   * it). Undefined if the structure cannot tell; then no total is announced.
+   */
+  protected countCatchUp(): number | undefined {
+    return undefined;
+  }
+
+  takeCatchUpTotal(): number | undefined {
+    return this.progress.take();
+  }
+
+  get updatesReceived(): number {
+    return this.progress.received;
+  }
 
   /** Whether this side sends an opening. Default: when it accepts updates, for its opening says what it has. */
   protected sendsOpening(): boolean {
@@ -87,6 +108,9 @@ export abstract class BaseSession<M, L> implements Session<M> {
     if (!this.sending || this.closed) return;
     this.catchUpStarted = true;
     this.catchUpDone = false;
+    const total = this.countCatchUp();
+    // A catch-up run again (after an overflow) adds to what was announced and not yet taken.
+    if (total !== undefined) this.progress.announce(total);
     this.running = this.catchUpMessages();
     this.wake();
   }

@@ -69,6 +69,16 @@ export interface Session<M> {
    * fires when both sides have sent theirs.
    */
   readonly initialSent: boolean;
+  /**
+   * Progress, optional: how many updates the catch-up that has just begun
+   * will carry, taken once (the shell announces it to the peer before the
+   * catch-up's first message). Counted in the structure's own unit: updates
+   * for a Model or a Log, dots for a CRDT, elements for a Seq, records for a
+   * MerkleStore. Undefined when no catch-up began since the last call.
+   */
+  takeCatchUpTotal?(): number | undefined;
+  /** Progress, optional: updates received from the peer so far, in the unit of `takeCatchUpTotal`. */
+  readonly updatesReceived?: number;
   /** Set by the shell; the session calls it when `pull()` may have something new. */
   onWake?: () => void;
   /** Live items waiting for the peer, for sessions that queue them (reported if the connection is cut). */

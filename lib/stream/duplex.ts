@@ -75,7 +75,8 @@ export interface Undelivered {
 
 /**
  * A replication stream: pipe it to the peer's stream, in either direction.
- * Emits `'synced'` once the initial exchange is complete both ways, and
+ * Emits `'progress'` ({ done, total }: updates of the peer's catch-up)
+ * while the initial exchange runs, `'synced'` once it is complete both ways, and
  * fails only through `destroy(err)` with a coded ReplicationError.
  */
 // duplexify does the work; the public type is node's Duplex, so a user's
@@ -96,6 +97,7 @@ export class ReplicationStream extends DuplexOf {
   private blocked = false;
   private outputEnded = false;
   private emittedSynced = false;
+  private lastProgress: { done: number; total: number } | undefined;
   private failing: ReplicationError | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private readonly handshakeDeadline: number;
@@ -270,10 +272,20 @@ export class ReplicationStream extends DuplexOf {
   }
 
   private checkSynced(): void {
+    if (!this.emittedSynced) this.checkProgress();
     if (!this.emittedSynced && this.protocol.synced) {
       this.emittedSynced = true;
       this.emit('synced');
     }
+  }
+
+  /** Emits `'progress'` ({ done, total } updates of the peer's catch-up) when it has moved. */
+  private checkProgress(): void {
+    const progress = this.protocol.updateProgress?.();
+    if (progress === undefined) return;
+    if (this.lastProgress && this.lastProgress.done === progress.done && this.lastProgress.total === progress.total) return;
+    this.lastProgress = progress;
+    this.emit('progress', progress);
   }
 
   /**

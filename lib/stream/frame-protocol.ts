@@ -16,7 +16,7 @@ export type FrameProtocol = Pick<
   'remote' | 'synced' | 'failure' | 'peerFailure' | 'onWake' | 'options' | 'finished' | 'receive' | 'nextFrame' | 'fail' | 'close'
 > &
   // One structure's protocol drives one session; a multiplexer has none of its own.
-  Partial<Pick<WireProtocol, 'session' | 'owed'>>;
+  Partial<Pick<WireProtocol, 'session' | 'updateProgress' | 'owed'>>;
 
 /** Something that makes its own frame protocol instead of one structure's WireProtocol (see lib/mux). */
 export interface ProtocolSource {

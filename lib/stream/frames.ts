@@ -3,7 +3,7 @@ import { type DecodeState, bool, optional, string, struct, uint } from '../codec
 
 export const PROTOCOL = 'tendril';
 /** Bumped on any change to the frames or to a structure's messages that old peers cannot read. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
  * Frame types, the first varint of every frame.
@@ -22,6 +22,8 @@ export const FrameType = {
   proof: 6,
   /** "I hold your initial state": sent on receiving the peer's synced marker, so `'synced'` means both sides hold both. */
   received: 7,
+  /** The size of the catch-up that follows, in the structure's unit of updates (a varint): the peer's progress has a total (since version 3). */
+  catchUp: 8,
 } as const;
 
 export interface Handshake {

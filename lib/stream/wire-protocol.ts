@@ -65,6 +65,9 @@ export class WireProtocol {
   private peerHasOurs = false; // the peer said it holds our initial state
   private pending: unknown = undefined; // a pulled message that did not fit the last frame
   private closed = false;
+  // Progress of the peer's catch-up: the updates it announced, and our session's count of received updates when it did.
+  private catchUpTotal: number | undefined;
+  private receivedBefore = 0;
   // What was still owed to the peer when the connection closed (closing drops it).
   private owedAtClose: Owed | undefined;
   // Network key: our challenge, the peer's, whether our proof went out, and whether the peer's checked out.
@@ -101,6 +104,18 @@ export class WireProtocol {
     if (options.key) this.ownChallenge = NetworkKey.challenge(options.randomBytes);
   }
 
+  /**
+   * How far the peer's catch-up has come: `total` updates it announced, and
+   * `done` of them received (counted by our session as it applies them;
+   * live updates that follow within the initial exchange are not counted
+   * past the total). Undefined until the peer announces a catch-up.
+   */
+  updateProgress(): { done: number; total: number } | undefined {
+    if (this.catchUpTotal === undefined) return undefined;
+    const done = (this.session.updatesReceived ?? 0) - this.receivedBefore;
+    return { done: Math.min(done, this.catchUpTotal), total: this.catchUpTotal };
+  }
+
   /** True in non-live mode once synced: the stream may end. */
   get finished(): boolean {
     return !this.options.live && this.synced && this.receivedSent;
@@ -115,7 +130,7 @@ export class WireProtocol {
       throw errors.handshake(`expected a handshake, got frame type ${type}`);
     }
     // With a network key, nothing but the key exchange counts until the peer has proven it.
-    if (!this.authenticated && (type === FrameType.data || type === FrameType.synced || type === FrameType.received)) {
+    if (!this.authenticated && (type === FrameType.data || type === FrameType.synced || type === FrameType.received || type === FrameType.catchUp)) {
       throw errors.auth('the peer sent data before proving the network key');
     }
     switch (type) {
@@ -141,6 +156,15 @@ export class WireProtocol {
         this.peerHasOurs = true;
         this.updateSynced();
         return;
+      case FrameType.catchUp: {
+        const total = guardDecode(() => uint.decode(state));
+        this.expectEnd(state);
+        // A catch-up run again before the peer's synced marker (after an overflow) adds to the total; later ones are live repair, not progress.
+        if (this.remoteSynced) return;
+        if (this.catchUpTotal === undefined) this.receivedBefore = this.session.updatesReceived ?? 0;
+        this.catchUpTotal = (this.catchUpTotal ?? 0) + total;
+        return;
+      }
       case FrameType.challenge: {
         if (!this.options.key) throw errors.auth('the peer requires a network key, and we have none');
         if (this.peerChallenge) throw errors.decode('second challenge');
@@ -196,6 +220,9 @@ export class WireProtocol {
       return Buffer.from([FrameType.received]);
     }
     if (this.syncSent && this.finished) return undefined;
+    // A catch-up that has just begun is announced before its first message.
+    const total = this.session.takeCatchUpTotal?.();
+    if (total !== undefined) return frame(FrameType.catchUp, uint, total);
     const data = this.nextDataFrame();
     if (data) return data;
     if (!this.syncSent && this.session.initialSent) {

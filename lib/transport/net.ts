@@ -90,6 +90,8 @@ export class Connector extends Reconnector {
       bytes += chunk.length;
       if (!seen.synced) events.progress(progressOf(stream, bytes));
     });
+    // The stream has applied what arrived: its count of the peer's catch-up has moved.
+    stream.on('progress', () => !seen.synced && events.progress(progressOf(stream, bytes)));
     stream.once('synced', () => {
       seen.synced = true;
       events.synced();

@@ -5,13 +5,19 @@ import type { DisconnectInfo } from './reasons.js';
 export type ConnectionStatus = 'connecting' | 'connected' | 'synced' | 'disconnected';
 
 /**
- * How far the initial exchange of a connection has come. A session does not
- * announce the size of its catch-up, so for one structure only what has
- * arrived is known; a Doc also counts its channels, which is a done/total.
+ * How far the initial exchange of a connection has come: the peer announces
+ * how many updates its catch-up carries, and each one received counts.
  */
 export interface Progress {
   /** Bytes received on this connection so far. */
   bytes: number;
+  /**
+   * Updates of the peer's catch-up received, of the total it announced (for
+   * a Doc, summed over its channels), in each structure's unit: updates of a
+   * Model or Log, dots of a CRDT, elements of a Seq, records of a
+   * MerkleStore. Absent until the peer has announced its catch-up.
+   */
+  updates?: { done: number; total: number };
   /** For a Doc: channels synced, of the channels both sides hold. */
   channels?: { synced: number; total: number };
 }

@@ -5,20 +5,16 @@
 // Skipped, with the reason printed, only where no Chromium can be found.
 import test from 'tape';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findChromium, noChromium } from '../helpers/chromium.js';
 import { until } from '../helpers/compliance.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** Longest the test waits for anything: the machine may be slow, a browser slower. */
 const TIMEOUT_MS = 60_000;
-
-function findChromium(): string | undefined {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-  return candidates.find((path): path is string => path !== undefined && path !== '' && existsSync(path));
-}
 
 /** Waits until the page's shared text reads `expected`. */
 async function textIs(page: { locator(selector: string): { inputValue(): Promise<string> } }, expected: string): Promise<void> {
@@ -31,7 +27,7 @@ async function textIs(page: { locator(selector: string): { inputValue(): Promise
 }
 
 const chromium = findChromium();
-const skip = chromium === undefined ? 'no Chromium found (install the chromium package, or set CHROMIUM_PATH)' : false;
+const skip = noChromium(chromium);
 if (skip) console.log(`# skipping the browser end-to-end test: ${skip}`);
 
 /** Starts the demo's server on `dataDir`; resolves with the process and the page's address. */

@@ -2,7 +2,8 @@
 // the generic one, batches of local changes respect the frame limit, and
 // a peer's delta costs what it names, not what the replica holds.
 import test from 'tape';
-import { GCounter, GSet, ORSet, PNCounter, replicate } from '../../lib/index.js';
+import { GCounter, GSet, LWWRegister, MVRegister, ORSet, PNCounter, TwoPSet, replicate } from '../../lib/index.js';
+import { HybridClock } from '../../lib/clock/index.js';
 import { CausalContext } from '../../lib/crdt/causal-context.js';
 import type { Delta } from '../../lib/crdt/delta.js';
 import { DotMap } from '../../lib/crdt/dot-store.js';
@@ -27,6 +28,38 @@ test('engine: the fast path (no listener, no tap) leaves the same state as the g
   await until(() => JSON.stringify(peer.value()) === JSON.stringify(fast.value()) && peer.context.dotCount() === fast.context.dotCount());
   t.deepEqual(peer.value(), fast.value(), 'the peer rebuilt the state from the batches');
   await link.close();
+  t.end();
+});
+
+test('engine: counters, registers and TwoPSet: the fast path leaves the same state as the generic one, and its batches rebuild it on a peer', async (t) => {
+  const random = testRandom('value fast path');
+  // Registers stamp writes with a clock: one that stands still gives both replicas the same stamps.
+  const clock = () => new HybridClock({ now: () => 1_700_000_000_000 });
+  const types: Array<{ name: string; make: (id: string) => any; write: (r: any, i: number) => void }> = [
+    { name: 'GCounter', make: (id) => new GCounter({ id }), write: (r, i) => r.increment(1 + (i % 5)) },
+    { name: 'PNCounter', make: (id) => new PNCounter({ id }), write: (r, i) => (i % 3 === 0 ? r.decrement(1 + (i % 4)) : r.increment(i % 7 === 0 ? -2 : 3)) },
+    { name: 'LWWRegister', make: (id) => new LWWRegister({ id, clock: clock() }), write: (r, i) => r.set({ i, tag: `v${i % 13}` }) },
+    { name: 'MVRegister', make: (id) => new MVRegister({ id }), write: (r, i) => r.set([i, `v${i % 11}`]) },
+    { name: 'TwoPSet', make: (id) => new TwoPSet({ id }), write: (r, i) => (i % 3 === 2 ? r.remove(`e${(i * 7) % 300}`) : r.add(`e${(i * 13) % 400}`)) },
+  ];
+  for (const { name, make, write } of types) {
+    const fast = make('w');
+    const generic = record(make('w'), []);
+    generic.on('change', () => {});
+    const peer = make('peer');
+    const link = await replicate(fast, peer);
+    const writes = random.int(500, 1500);
+    for (let i = 0; i < writes; i++) {
+      for (const r of [fast, generic]) write(r, i);
+      if (random.chance(0.01)) await new Promise((resolve) => setImmediate(resolve));
+    }
+    t.equal(canonical(fast), canonical(generic), `${name}: same value, context and dots after ${writes} writes`);
+    await until(() => JSON.stringify(peer.value()) === JSON.stringify(fast.value()) && peer.context.dotCount() === fast.context.dotCount());
+    t.deepEqual(peer.value(), fast.value(), `${name}: the peer rebuilt the state from the batches`);
+    if (name !== 'TwoPSet') t.equal(peer.store.size, 1, `${name}: the peer holds one entry, the newest`);
+    else t.equal(canonical(peer), canonical(fast), 'TwoPSet: the peer holds the same marks and context');
+    await link.close();
+  }
   t.end();
 });
 

@@ -168,3 +168,44 @@ test('seq property: concurrent typing at one position is deterministic and never
   );
   t.end();
 });
+
+test('seq property: remote change events described from the touched runs equal those of a walk of the document', (t) => {
+  checkProperty(
+    t,
+    'two receivers, one describing from the touched runs and one by a walk, report the same deltas; the block index agrees with a walk',
+    fc.property(fc.array(opArb, { maxLength: 400 }), fc.integer(), (ops, shuffleSeed) => {
+      const replicas = [1, 2, 3].map((clientId) => new Seq({ clientId }));
+      const updates: Buffer[] = [];
+      for (const r of replicas) r.on('update', (u: Buffer, origin: unknown) => origin === undefined && updates.push(u));
+      for (const op of ops) {
+        if (op.kind === 'sync') replicas[op.r].applyUpdate(replicas[op.from].encodeState(replicas[op.r].stateVector()));
+        else play(replicas[op.r], op);
+      }
+      const random = new Random(shuffleSeed);
+      // In order, then some shuffled and some whole-state updates, so updates touch one run or many.
+      const again = updates.filter(() => random.chance(0.2));
+      random.shuffle(again);
+      const delivery = [...updates, ...again, ...replicas.map((r) => r.encodeState())];
+      if (!replicas.every((r) => r.document.indexConsistent())) return false;
+      const receivers = (['touched', 'walk'] as const).map((how) => {
+        const seq = new Seq({ clientId: 8 });
+        seq.document.describeWith = how;
+        const deltas: unknown[] = [];
+        let mirror: unknown[] = [];
+        seq.on('change', (change) => {
+          deltas.push(change.delta);
+          mirror = applyOps(mirror, change.delta);
+        });
+        return { seq, deltas, mirror: () => mirror };
+      });
+      for (const u of delivery) {
+        for (const r of receivers) r.seq.applyUpdate(u);
+        if (!receivers[0].seq.document.indexConsistent()) return false;
+      }
+      const expected = JSON.stringify(receivers[1].seq.toArray());
+      return JSON.stringify(receivers[0].deltas) === JSON.stringify(receivers[1].deltas) && JSON.stringify(receivers[0].mirror()) === expected && JSON.stringify(receivers[1].mirror()) === expected;
+    }),
+    { seed, numRuns },
+  );
+  t.end();
+});

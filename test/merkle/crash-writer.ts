@@ -7,7 +7,9 @@ const [path, first] = process.argv.slice(2);
 const KEYS = 400;
 const IN_FLIGHT = 4;
 
-const store = new MerkleStore<{ seq: number }>({ path, depth: 10, sync: true });
+// Depth 14 stores the tree in several chunks, and a checkpoint every few buckets
+// makes kills land in the middle of one (some chunks newer than the header says).
+const store = new MerkleStore<{ seq: number }>({ path, depth: 14, sync: true, checkpointBuckets: 8 });
 await store.open();
 process.stdout.write(`open ${store.openedFrom}\n`);
 let next = Number(first);

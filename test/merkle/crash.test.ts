@@ -44,7 +44,7 @@ function runAndKill(path: string, first: number, killAfterMs: number, fromStart:
   });
 }
 
-test('merkle: a writer killed with SIGKILL at random moments loses no acknowledged write', async (t) => {
+test('merkle: a writer killed with SIGKILL at random moments loses no acknowledged write, and the next open replays the journal instead of rebuilding', async (t) => {
   const random = testRandom('merkle crash');
   const dir = mkdtempSync(join(tmpdir(), 'tendril-merkle-crash-'));
   const path = join(dir, 'db');
@@ -52,6 +52,7 @@ test('merkle: a writer killed with SIGKILL at random moments loses no acknowledg
   let next = 0;
   let totalAcked = 0;
   let killedBeforeOpen = 0;
+  let replayed = 0;
   try {
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const fromStart = random.chance(0.25);
@@ -65,7 +66,7 @@ test('merkle: a writer killed with SIGKILL at random moments loses no acknowledg
       // Next run starts past anything this one may have written, acknowledged or not.
       next += 1_000_000;
 
-      const store = new MerkleStore<{ seq: number }>({ path, depth: 10 });
+      const store = new MerkleStore<{ seq: number }>({ path, depth: 14 });
       await store.open(); // classic-level opens without repair, or this throws
       const lost: string[] = [];
       for (const [key, seq] of latest) {
@@ -74,20 +75,24 @@ test('merkle: a writer killed with SIGKILL at random moments loses no acknowledg
       }
       if (lost.length > 0) t.fail(`cycle ${cycle}: lost acknowledged writes: ${lost.slice(0, 5).join('; ')}`);
       if (!(await store.verifyTree())) t.fail(`cycle ${cycle}: tree disagrees with the data`);
-      // A writer that got as far as opening has dropped the saved tree, so it must not be trusted now.
-      if (run.opened && store.openedFrom !== 'rebuild') t.fail(`cycle ${cycle}: a killed writer left a saved tree that was trusted`);
+      // A writer that got as far as opening marked the stored tree as not cleanly closed: it must be replayed, not taken as is.
+      if (run.opened && store.openedFrom !== 'journal') t.fail(`cycle ${cycle}: after a writer that opened, the tree was ${store.openedFrom}, not journal`);
+      // Only a kill before the very first open finished may leave no stored tree; every later open loads one.
+      if ((run.opened || cycle > 0) && store.openedFrom === 'rebuild') t.fail(`cycle ${cycle}: the tree was rebuilt from the data`);
+      replayed += store.replayedBatches;
       if (cycle % 2 === 0) {
         // A clean close saves the tree; it must load back equal to the data (and the next writer starts from it).
         await store.close();
-        const again = new MerkleStore<{ seq: number }>({ path, depth: 10 });
+        const again = new MerkleStore<{ seq: number }>({ path, depth: 14 });
         await again.open();
         if (again.openedFrom !== 'snapshot' || !(await again.verifyTree())) t.fail(`cycle ${cycle}: saved tree not loaded or wrong`);
         await again.close();
       } else await store.db.close(); // leave no saved tree: the writer must rebuild
     }
-    t.pass(`${CYCLES} kill cycles, ${totalAcked} acknowledged writes, ${latest.size} keys, all present (${killedBeforeOpen} kills landed before the store was open)`);
+    t.pass(`${CYCLES} kill cycles, ${totalAcked} acknowledged writes, ${latest.size} keys, all present (${killedBeforeOpen} kills landed before the store was open), ${replayed} write batches replayed from the journal`);
+    t.ok(replayed > 0, 'opens after kills replayed journal entries');
     t.ok(totalAcked > 0, 'the writer acknowledged writes');
-    const store = new MerkleStore<{ seq: number }>({ path, depth: 10 });
+    const store = new MerkleStore<{ seq: number }>({ path, depth: 14 });
     await store.open();
     t.ok(await store.verifyTree(), 'the tree agrees with the data at the end');
     await store.close();

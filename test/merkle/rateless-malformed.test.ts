@@ -31,6 +31,11 @@ const cases: Array<[string, string | undefined, MerkleMessage[], RegExp]> = [
   ['a fallback to the decoder', '0', [{ type: 'fallback' }], /unexpected fallback/],
   ['a decoded list to the decoder', '0', [{ type: 'decoded', positions: [1], last: true }], /unexpected decoded/],
   ['a tree level after symbols', '0', [symbols(0, 1), { type: 'hashes', level: 0, parents: [], hashes: new Uint8Array(16), last: true }], /unexpected tree message/],
+  ['a sketch with too few counters', undefined, [{ type: 'sketch', items: 20, counts: new Uint8Array(127) }], /128 counters/],
+  ['a second sketch', undefined, [{ type: 'sketch', items: 20, counts: new Uint8Array(128) }, { type: 'sketch', items: 20, counts: new Uint8Array(128) }], /unexpected sketch/],
+  ['a sketch to the decoder', '0', [{ type: 'sketch', items: 20, counts: new Uint8Array(128) }], /unexpected sketch/],
+  ['a window to the sender', undefined, [{ type: 'window', end: 10 }], /unexpected window/],
+  ['an empty window', '0', [{ type: 'window', end: 0 }], /empty symbol window/],
 ];
 
 for (const [name, peerId, messages, pattern] of cases) {

@@ -3,8 +3,7 @@
 import test from 'tape';
 import { MemoryLevel } from 'memory-level';
 import { MerkleStore } from '../../lib/index.js';
-import { CodedSymbols, Encoder } from '../../lib/reconcile/index.js';
-import { entryItem } from '../../lib/merkle/store-symbols.js';
+import { CodedSymbols, Encoder, SymbolPrefix } from '../../lib/reconcile/index.js';
 import type { RatelessSession } from '../../lib/merkle/rateless-session.js';
 import { replicate } from '../../lib/stream/replicate.js';
 import { testRandom } from '../helpers/seed.js';
@@ -91,6 +90,29 @@ test('rateless: a rateless store and a walking store sync by the walk, whichever
   }
 });
 
+test('rateless: a key written on both sides keeps both versions; a key written on one side crosses once', async (t) => {
+  for (const [first, second] of [['a', 'b'], ['b', 'a']]) {
+    const [a, b] = [store(`${first}1`, 'rateless'), store(`${second}1`, 'rateless')];
+    for (let i = 0; i < 40; i++) await a.put(`k${i}`, i);
+    await syncOnce(a, b);
+    // Concurrent: the same key on both sides, b's version sum the larger (it wrote twice).
+    await a.put('k1', 'a');
+    await b.put('k1', 'b1');
+    await b.put('k1', 'b2', { context: (await b.get('k1')).context });
+    // One side only, each way.
+    await a.put('k2', 'a only');
+    await b.put('k3', 'b only');
+    const methods = await syncOnce(a, b);
+    t.deepEqual(methods, ['rateless', 'rateless'], 'reconciled by symbols');
+    t.equal(a.rootHash, b.rootHash, 'same root');
+    t.deepEqual((await a.get('k1')).values.sort(), ['a', 'b2'], 'both concurrent versions kept');
+    t.equal((await b.get('k2')).value, 'a only', 'a one-sided write crossed');
+    t.equal((await a.get('k3')).value, 'b only', 'and the other way');
+    await a.close();
+    await b.close();
+  }
+});
+
 test('rateless: live writes during and after the exchange arrive', async (t) => {
   const [a, b] = [store('a', 'rateless'), store('b', 'rateless')];
   await fill(a, b, 100, 30, 1);
@@ -113,17 +135,20 @@ test('rateless: the maintained symbols equal a fresh encoding after random write
   for (let i = 0; i < 30; i++) await a.put(`k${random.int(0, 80)}`, i);
   const prefix = await a.symbols();
   const encoder = new Encoder();
-  for await (const batch of a.readBuckets(0, 2 ** a.depth - 1)) for (const [key, record] of batch) encoder.add(entryItem(key, MerkleStore.leafOf(key, record)));
+  for await (const batch of a.readBuckets(0, 2 ** a.depth - 1)) for (const [key, record] of batch) encoder.add(MerkleStore.itemOf(key, record));
   const fresh = new CodedSymbols(200);
   for (let i = 0; i < 200; i++) encoder.next(fresh);
   t.ok(prefix.symbols.equals(fresh, 200), 'the 200 maintained symbols equal a fresh encoding of the store');
+  const freshSketch = new SymbolPrefix(1);
+  for await (const batch of a.readBuckets(0, 2 ** a.depth - 1)) for (const [key, record] of batch) freshSketch.add(MerkleStore.itemOf(key, record));
+  t.deepEqual([...prefix.sketch.counts, prefix.sketch.items], [...freshSketch.sketch.counts, freshSketch.sketch.items], 'the maintained difference sketch equals a fresh one');
   // A store that asks for its symbols late (while writing) gets the same.
   const late = store('late', 'merkle');
   const writes = Array.from({ length: 50 }, (_, i) => late.put(`x${i}`, i));
   const symbols = late.symbols();
   await Promise.all(writes);
   const lateEncoder = new Encoder();
-  for await (const batch of late.readBuckets(0, 2 ** late.depth - 1)) for (const [key, record] of batch) lateEncoder.add(entryItem(key, MerkleStore.leafOf(key, record)));
+  for await (const batch of late.readBuckets(0, 2 ** late.depth - 1)) for (const [key, record] of batch) lateEncoder.add(MerkleStore.itemOf(key, record));
   const lateFresh = new CodedSymbols(512);
   for (let i = 0; i < 512; i++) lateEncoder.next(lateFresh);
   t.ok((await symbols).symbols.equals(lateFresh, 512), 'symbols started during writes equal a fresh encoding');
@@ -149,7 +174,7 @@ test('rateless: the symbols are saved at a clean close and loaded at open; after
   await first.close();
   const fresh = async (store: MerkleStore<any>) => {
     const encoder = new Encoder();
-    for await (const batch of store.readBuckets(0, 2 ** store.depth - 1)) for (const [key, record] of batch) encoder.add(entryItem(key, MerkleStore.leafOf(key, record)));
+    for await (const batch of store.readBuckets(0, 2 ** store.depth - 1)) for (const [key, record] of batch) encoder.add(MerkleStore.itemOf(key, record));
     const out = new CodedSymbols(128);
     for (let i = 0; i < 128; i++) encoder.next(out);
     return out;

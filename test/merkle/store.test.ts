@@ -149,7 +149,7 @@ test('bad arguments are coded errors', async (t) => {
   await a.close();
 });
 
-test('reopen after close loads the saved tree; reopen after a crash rebuilds it', async (t) => {
+test('reopen after close loads the saved tree; reopen after a crash loads it and replays the journal', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tendril-merkle-'));
   try {
     const path = join(dir, 'db');
@@ -177,8 +177,10 @@ test('reopen after close loads the saved tree; reopen after a crash rebuilds it'
 
     const third = new MerkleStore<unknown>({ path, depth: 10 });
     await third.open();
-    t.equal(third.openedFrom, 'rebuild', 'no snapshot: tree rebuilt from the data');
-    t.equal(third.rootHash, rootAfter, 'same root after the rebuild');
+    t.equal(third.openedFrom, 'journal', 'no clean close: stored tree loaded and the journal replayed, no rebuild');
+    t.equal(third.replayedBatches, 1, 'the one write batch since the open was replayed');
+    t.equal(third.rootHash, rootAfter, 'same root after the replay');
+    t.ok(await third.verifyTree(), 'the replayed tree agrees with the data');
     t.deepEqual((await third.get('key-new')).values, ['after reopen']);
     await third.close();
 

@@ -151,3 +151,24 @@ async function countedSync(a: { createStream(o?: object): any }, b: { createStre
   await Promise.all([once(sa, 'end'), once(sb, 'end')]);
   return bytes;
 }
+
+test('persist: tells the structures apart by what they hold, and refuses anything else', async (t) => {
+  const kinds: [string, object, string][] = [
+    ['an ORSet', new ORSet(), 'DeltaPersistence'],
+    ['a Seq', new Seq(), 'SeqPersistence'],
+  ];
+  for (const [what, replica, expected] of kinds) {
+    const store = await persist(replica as ORSet, new MemoryLevel());
+    t.equal(store.constructor.name, expected, what);
+    await store.close();
+  }
+  for (const [what, thing] of [
+    ['a plain object', {}],
+    ['null', null],
+    ['an object that only looks like a Seq', { descriptor: { kind: 'seq' } }],
+    ['an object that only looks like a CRDT', { storeKind: {}, context: {} }],
+  ] as [string, unknown][]) {
+    const error = await persist(thing as ORSet, new MemoryLevel()).then(() => undefined, (err: { code?: string }) => err);
+    t.equal(error?.code, 'ERR_INVALID_ARGUMENT', `${what} is refused`);
+  }
+});

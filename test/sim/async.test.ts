@@ -62,7 +62,7 @@ test('a structure that works on promises converges under faults, and the same se
   t.end();
 });
 
-test('MerkleStore: a crash that keeps its database reopens a store that rebuilds its tree and still holds the writes', async (t) => {
+test('MerkleStore: a crash that keeps its database reopens a store that replays its tree journal and still holds the writes', async (t) => {
   const { ReplicaCluster } = await import('../../lib/sim/cluster.js');
   const { checkCluster } = await import('../../lib/sim/checkers.js');
   const { merkleUnderTest } = await import('../../lib/sim/structures/merkle.js');
@@ -78,7 +78,8 @@ test('MerkleStore: a crash that keeps its database reopens a store that rebuilds
   const after = cluster.replica('n1');
   t.notEqual(after, before, 'a new store object');
   t.equal(after.id, before.id, 'with the same replica id');
-  t.equal(after.openedFrom, 'rebuild', 'its tree rebuilt from the data, as after a crash');
+  t.equal(after.openedFrom, 'journal', 'its stored tree loaded and the journal replayed, as after a crash');
+  t.ok(await after.verifyTree(), 'and that tree agrees with the data');
   t.deepEqual(checkCluster(cluster).violations, [], 'converged, nothing lost');
   t.end();
 });

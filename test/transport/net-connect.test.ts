@@ -21,7 +21,7 @@ function record(connector: ReturnType<typeof connect>) {
 const portOf = (server: Server | ReturnType<typeof createHttpServer>) => (server.address() as AddressInfo).port;
 const closeServer = (server: { close(cb: () => void): unknown }) => new Promise<void>((resolve) => server.close(() => resolve()));
 
-test('net: a Doc over TCP, with progress counting channels', async (t) => {
+test('net: a Doc over TCP, with progress counting updates and channels', async (t) => {
   const server = new Doc();
   const big = server.get('big', Model);
   for (let i = 0; i < 20_000; i++) big.set(`k${i}`, i);
@@ -38,6 +38,8 @@ test('net: a Doc over TCP, with progress counting channels', async (t) => {
   const last = seen.progress.at(-1)!;
   t.ok(seen.progress.every((p, i) => i === 0 || p.bytes >= seen.progress[i - 1]!.bytes), 'bytes only grow');
   t.equal(last.channels?.total, 2, 'two channels to sync');
+  t.deepEqual(last.updates, { done: 20_002, total: 20_002 }, 'the server announced 20,000 updates and 2 elements, and all arrived before "synced"');
+  t.ok(seen.progress.every((p) => p.updates === undefined || p.updates.done <= p.updates.total), 'done never passes the total');
   t.deepEqual(seen.statuses, ['connecting', 'connected', 'synced']);
   connector.close();
   await until(() => seen.closed);

@@ -3,19 +3,22 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Model, ORSet, Seq } from '../../lib/index.js';
 import { Doc } from '../../lib/mux/index.js';
-import { type DisconnectInfo, type Reconnector, connectWebSocket, serveWebSocket } from '../../lib/transport/index.js';
+import { type DisconnectInfo, type Progress, type Reconnector, connectWebSocket, serveWebSocket } from '../../lib/transport/index.js';
 import { until } from '../helpers/compliance.js';
 
 const fast = { backoff: { initialMs: 10, maxMs: 50 } };
 
 /** Records a connector's statuses and the reasons it gave. */
 function record(connector: Reconnector) {
-  const seen = { statuses: [] as string[], reasons: [] as DisconnectInfo[], errors: [] as Error[], progress: 0, closed: false };
+  const seen = { statuses: [] as string[], reasons: [] as DisconnectInfo[], errors: [] as Error[], progress: 0, last: undefined as Progress | undefined, closed: false };
   connector.on('status', (status: string, info?: DisconnectInfo) => {
     seen.statuses.push(status);
     if (info) seen.reasons.push(info);
   });
-  connector.on('progress', () => seen.progress++);
+  connector.on('progress', (progress: Progress) => {
+    seen.progress++;
+    seen.last = progress;
+  });
   connector.on('error', (err: Error) => seen.errors.push(err));
   connector.on('close', () => (seen.closed = true));
   return seen;
@@ -40,6 +43,7 @@ test('ws: a Node server and Node clients replicate a Doc, with status and progre
   await until(() => k1.status === 'synced' && k2.status === 'synced');
   t.deepEqual(seen.statuses, ['connecting', 'connected', 'synced'], 'statuses in order');
   t.ok(seen.progress > 0, `progress events during the sync (${seen.progress})`);
+  t.deepEqual(seen.last?.updates, { done: 5, total: 5 }, 'the server announced its 5 elements of text, and they arrived');
   t.equal(c1.get('text', Seq).toString(), 'hello', 'the server\'s text arrived');
   c1.get('todos', ORSet).add('milk');
   c2.get('text', Seq).insert(5, ' world');

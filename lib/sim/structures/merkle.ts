@@ -19,7 +19,7 @@ function open(db: MemoryLevel<string, unknown> | MerkleStore['db'], { id, now, d
  * each written once. Stores agree when their Merkle roots do; a write is
  * held once the store has announced it. A crash "with state" abandons the
  * store without closing it and opens a new one on the same database (so the
- * tree is rebuilt from the data, as after a real crash); without state, a
+ * stored tree is loaded and the journal replayed, as after a real crash); without state, a
  * new store on a new, empty database.
  */
 export const merkleUnderTest: StructureUnderTest<MerkleStore> = {

@@ -1,0 +1,52 @@
+// The difference sketch: estimates the size of a difference from 128 bytes.
+import test from 'tape';
+import { SymbolPrefix } from '../../lib/reconcile/index.js';
+import { DifferenceSketch } from '../../lib/reconcile/sketch.js';
+import { testRandom } from '../helpers/seed.js';
+import { randomItems } from './items.js';
+
+function sketchOf(items: Uint8Array[]): DifferenceSketch {
+  const prefix = new SymbolPrefix(1); // keeps its sketch up to date as items are added
+  for (const item of items) prefix.add(item);
+  return prefix.sketch;
+}
+
+test('sketch: estimates a difference within a third, split or one-sided, over shared items', (t) => {
+  const random = testRandom('sketch estimate');
+  for (const [differing, oneSided] of [[0, false], [20, false], [200, false], [2000, false], [3000, true]] as Array<[number, boolean]>) {
+    const items = randomItems(random, 1000 + differing);
+    const shared = items.slice(0, 1000);
+    const diff = items.slice(1000);
+    const split = oneSided ? differing : Math.floor(differing / 2);
+    const a = sketchOf([...shared, ...diff.slice(0, split)]);
+    const b = sketchOf([...shared, ...diff.slice(split)]);
+    const estimate = a.estimate(b.items, b.wire());
+    t.ok(Math.abs(estimate - differing) <= differing / 3, `${differing} differing${oneSided ? ', all on one side' : ''}: estimated ${estimate.toFixed(0)}`);
+    t.equal(b.estimate(a.items, a.wire()), estimate, 'the same from the other side');
+  }
+  t.end();
+});
+
+test('sketch: removing an item undoes adding it', (t) => {
+  const random = testRandom('sketch remove');
+  const items = randomItems(random, 50);
+  const prefix = new SymbolPrefix(1);
+  for (const item of items) prefix.add(item);
+  for (const item of items.slice(10)) prefix.remove(item);
+  const fresh = sketchOf(items.slice(0, 10));
+  t.deepEqual([...prefix.sketch.counts, prefix.sketch.items], [...fresh.counts, fresh.items], 'same counters and count');
+  t.end();
+});
+
+test('sketch: a peer sketch without exactly 128 counters is ERR_DECODE', (t) => {
+  const sketch = new DifferenceSketch();
+  for (const length of [0, 127, 129]) {
+    try {
+      sketch.estimate(0, new Uint8Array(length));
+      t.fail(`${length} counters accepted`);
+    } catch (err) {
+      t.equal((err as { code?: string }).code, 'ERR_DECODE', `${length} counters refused`);
+    }
+  }
+  t.end();
+});
