@@ -193,6 +193,10 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     return this.shadowsBySource.get(source);
   }
 
+  protected override everyShadowed(): Iterable<ModelUpdate> {
+    return this.shadowByKey.values();
+  }
+
   protected override stored(update: ModelUpdate): void {
     if (this.shadowByKey.size === 0 && this.store.get(update.key) === update) return;
     // The disk now holds `update` for its key: it is the shadow if something newer, not yet stored, replaced it.

@@ -96,6 +96,8 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    * timestamp order), up to the first one not yet stored: what is not on
    * disk is never sent, so a replica that crashes never comes back behind
    * what its peers have of it. The rest follows as live updates once stored.
+   * With persistence it is what the disk holds: a stored update replaced in
+   * memory by one not yet stored is in it, in its timestamp's place.
    */
   history(): Iterator<U> & Iterable<U> {
     const scan = this.retained();
@@ -103,14 +105,26 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     const held = this.heldSet;
     const yielded = new Set<U>();
     let before: U[] = [];
+    let ended = false;
     const gated: Iterator<U> & Iterable<U> = {
       next: () => {
         if (before.length > 0) return { done: false, value: before.shift()! };
+        if (ended) return { done: true, value: undefined };
         const next = scan.next();
-        if (next.done) return next;
-        const update = next.value;
         // Updates are stored in the order applied, so the ones not yet stored are a suffix.
-        if (held.has(update)) return { done: true, value: undefined };
+        if (next.done || held.has(next.value)) {
+          // The scan ends here, but stored updates replaced by unstored ones
+          // may be left that no later stored update drew out ahead of it:
+          // they go now. Each is older than anything not yet stored, so a
+          // peer that gets the rest live, in order, never counts one as had
+          // without having it (if the process died, the restarted replica
+          // would hold it, and the peer's digest would never ask for it).
+          ended = true;
+          for (const shadow of this.everyShadowed()) if (!yielded.has(shadow)) before.push(shadow);
+          before.sort((a, b) => a.ts - b.ts);
+          return before.length > 0 ? { done: false, value: before.shift()! } : { done: true, value: undefined };
+        }
+        const update = next.value;
         // A stored update replaced in memory by one not yet stored left the
         // scan's path; the disk still holds it, so it goes out ahead of any
         // later update of its source, or a peer would count it as had.
@@ -161,6 +175,11 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    */
   protected shadowed(_source: string): Iterable<U> | undefined {
     return undefined;
+  }
+
+  /** Every stored update replaced in memory by one not yet stored, of every source (see `shadowed`). */
+  protected everyShadowed(): Iterable<U> {
+    return [];
   }
 
   /** `update`, which was retained when applied, is now on disk. */
