@@ -68,6 +68,9 @@ export class DeltaPersistence extends LoggedPersistence {
     this.reserved = reserve === undefined ? 0 : decode(uint, reserve);
     replica.skipOwn(this.reserved);
     this.reserve();
+    // On disk before the replica can issue a number: a change sent and then lost in a crash
+    // before the next batch must still lie below the reserve the next open reads.
+    await this.log.flush();
     this.leave = replica.peers.add({ offer: (delta: Delta<any>) => this.record(delta) });
   }
 
