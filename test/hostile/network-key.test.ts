@@ -6,27 +6,20 @@ import pump from 'pump';
 import { PassThrough } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import * as lps from 'length-prefixed-stream';
-import { MemoryLevel } from 'memory-level';
-import { Log, MerkleStore, Model, ORSet, ReplicationError, Seq, connect, listen } from '../../lib/index.js';
+import { Log, Model, ReplicationError, connect, listen } from '../../lib/index.js';
 import type { Replica } from '../../lib/session/replica.js';
 import type { StreamOptions } from '../../lib/stream/duplex.js';
 import { FrameType, PROTOCOL_VERSION, handshakeCodec } from '../../lib/stream/frames.js';
 import { decodeState } from '../../lib/codec/index.js';
 import { type AttackPlan, attack } from './attacker.js';
 import { compliance } from '../helpers/compliance.js';
+import { merkle, model, orset, seq } from '../helpers/compliance-subjects.js';
 import { wireFrame } from '../helpers/raw-peer.js';
 
 const KEY = 'correct horse battery staple';
 
-compliance({
-  name: 'keyed model',
-  create: (id, name) => new Model({ id, name }),
-  mutate: (m, i) => void m.set(`k${i}`, i),
-  state: (m) => m.toJSON(),
-  streamOptions: { key: KEY },
-  garbageCode: 'ERR_AUTH',
-});
-
+const keyed = { streamOptions: { key: KEY }, garbageCode: 'ERR_AUTH' };
+compliance({ ...model, ...keyed, name: 'keyed model' });
 compliance({
   name: 'keyed log',
   create: (id, name) => new Log({ id, name }),
@@ -35,43 +28,9 @@ compliance({
   streamOptions: { key: new TextEncoder().encode('0123456789abcdef0123456789abcdef') },
   garbageCode: 'ERR_AUTH',
 });
-
-compliance({
-  name: 'keyed orset',
-  create: (id, name) => new ORSet({ id, name }),
-  mutate: (s, i) => {
-    s.add({ n: i });
-    if (i % 3 === 1) s.remove({ n: i - 1 });
-  },
-  state: (s) => s.value(),
-  streamOptions: { key: KEY },
-  garbageCode: 'ERR_AUTH',
-});
-
-compliance({
-  name: 'keyed seq',
-  create: (id, name) => new Seq({ id, name }),
-  mutate: (seq, i) => {
-    if (i % 4 === 3 && seq.length > 0) seq.delete(i % seq.length, 1);
-    else seq.insert(i % (seq.length + 1), `${i}`);
-  },
-  state: (seq) => seq.toArray(),
-  streamOptions: { key: KEY },
-  garbageCode: 'ERR_AUTH',
-});
-
-compliance({
-  name: 'keyed merkle',
-  create: (id, name) => new MerkleStore({ db: new MemoryLevel(), id, name, depth: 8 }),
-  mutate: async (store, i) => {
-    if (i % 7 === 6) await store.del(`k${i - 1}`);
-    else await store.put(`k${i}`, { i, by: store.id });
-  },
-  state: (store) => (store.opened ? store.rootHash : null),
-  close: (store) => store.close(),
-  streamOptions: { key: KEY },
-  garbageCode: 'ERR_AUTH',
-});
+compliance({ ...orset, ...keyed, name: 'keyed orset' });
+compliance({ ...seq, ...keyed, name: 'keyed seq' });
+compliance({ ...merkle, ...keyed, name: 'keyed merkle' });
 
 interface Outcome {
   errors: (string | undefined)[];
