@@ -95,8 +95,3 @@ export class DeltaPersistence extends LoggedPersistence {
     return [...replica.stateInPieces(CHUNK_BYTES)].map((delta) => encode(replica.messages, { type: 'delta', delta }));
   }
 }
-
-/** Keeps a delta-state CRDT on `db` (an abstract-level database, or a directory for classic-level). */
-export function persistDelta(replica: DeltaReplica<any, any>, db: Db | string, options?: DeltaPersistOptions): Promise<DeltaPersistence> {
-  return DeltaPersistence.open(replica, db, options);
-}

@@ -52,8 +52,3 @@ export class SeqPersistence extends LoggedPersistence {
     return [this.seq.encodeState()];
   }
 }
-
-/** Keeps `seq` on `db` (an abstract-level database, or a directory for classic-level). */
-export function persistSeq(seq: Seq, db: Db | string, options?: SeqPersistOptions): Promise<SeqPersistence> {
-  return SeqPersistence.open(seq, db, options);
-}
