@@ -15,6 +15,12 @@ function entry(key: string, id: string, n: number, text: string): Buffer {
   return dataFrame(merkleMessageCodec, [{ type: 'entry', key, record }]);
 }
 
+/** A deleted key's record from mallory: its context, then the delete time's bytes as given. */
+function tombstone(trailer: Buffer): Buffer {
+  const record = Buffer.concat([encodeRecord({ context: [{ id: 'mallory', n: 1 }], siblings: [] }), trailer]);
+  return dataFrame(merkleMessageCodec, [{ type: 'entry', key: 'k1', record }]);
+}
+
 const cases: HostileCase<MerkleStore>[] = [
   { name: 'entry holding 1e309', expect: 'ERR_DECODE', plan: () => ({ frames: [entry('k1', 'mallory', 1, '1e309')] }) },
   { name: 'entry holding -0', expect: 'ERR_DECODE', plan: () => ({ frames: [entry('k1', 'mallory', 1, '-0')] }) },
@@ -38,6 +44,9 @@ const cases: HostileCase<MerkleStore>[] = [
     expect: 'ERR_DECODE',
     plan: () => ({ frames: [dataFrame(merkleMessageCodec, [{ type: 'hashes', level: 1000, parents: [1], hashes: Buffer.alloc(64), last: true }])] }),
   },
+  { name: 'tombstone with a delete time of 0 (it would encode as none)', expect: 'ERR_DECODE', plan: () => ({ frames: [tombstone(encode(uint, 0))] }) },
+  { name: 'tombstone with bytes after its delete time', expect: 'ERR_DECODE', plan: () => ({ frames: [tombstone(Buffer.concat([encode(uint, 5), Buffer.from([1])]))] }) },
+  { name: 'a tombstone with a delete time is taken', expect: 'accepted', plan: () => ({ frames: [tombstone(encode(uint, Date.now() * 1024))] }) },
   { name: 'a valid entry from a new writer is taken', expect: 'accepted', plan: () => ({ frames: [entry('new-key', 'carol', 1, '{"from":"carol"}')] }) },
 ];
 
