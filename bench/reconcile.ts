@@ -34,7 +34,10 @@ export interface ReconcileRow {
   bytes: number;
   /** bytes / (the differing entries once + 1.4 symbols per differing item). */
   ratio: number;
+  /** From the connection: the handshake (half a round trip), to the last entry. */
   roundTrips: number;
+  /** After the handshake, until both sides know the difference (the walk: which buckets differ, with the entries of one side). */
+  learnRoundTrips: number;
   ms: number;
   note: string;
 }
@@ -86,7 +89,7 @@ export async function runReconcileBench(options: ReconcileBenchOptions = {}): Pr
       await Promise.all([a.open(), b.open()]);
       if (method === 'rateless') await Promise.all([a.symbols(), b.symbols()]);
       if (method === 'rateless' && rows.every((r) => r.method !== 'open, symbols saved')) {
-        rows.push({ keys, diffs: NaN, method: 'open, symbols saved', bytes: NaN, ratio: NaN, roundTrips: NaN, ms: (performance.now() - loadStarted) / 2, note: 'per store: the tree and the symbols saved at the last clean close' });
+        rows.push({ keys, diffs: NaN, method: 'open, symbols saved', bytes: NaN, ratio: NaN, roundTrips: NaN, learnRoundTrips: NaN, ms: (performance.now() - loadStarted) / 2, note: 'per store: the tree and the symbols saved at the last clean close' });
       }
       // Half the differing keys change on each side: each is two differing items (an old and a new version).
       await Promise.all(differing.map((key, i) => (i % 2 === 0 ? a : b).put(key, { changed: true, by: i % 2 === 0 ? 'A' : 'B', payload: 'y'.repeat(24) })));
@@ -102,17 +105,17 @@ export async function runReconcileBench(options: ReconcileBenchOptions = {}): Pr
       if (a.rootHash !== b.rootHash) throw new Error(`${method} did not converge`);
       const note =
         method === 'rateless'
-          ? `${measured.symbols} symbols sent (${(measured.symbols / (2 * diffs)).toFixed(2)} per differing item), ${measured.decodedAt} needed, ${measured.windows - 1} progress${measured.fellBack ? ', fell back to the walk' : ''}`
+          ? `${measured.symbols} symbols sent (${(measured.symbols / (2 * diffs)).toFixed(2)} per differing item), ${measured.decodedAt} needed, ${measured.windows - 1} progress, ${measured.windowFirst ? 'window sized from the handshake' : 'sketch message'}${measured.fellBack ? ', fell back to the walk' : ''}`
           : method === 'merkle'
             ? `depth ${depth}`
             : 'each side streams every entry; any number of differences';
-      rows.push({ keys, diffs: method === 'whole' ? NaN : diffs, method: method === 'whole' ? 'whole store' : method === 'merkle' ? 'merkle walk' : 'rateless', bytes: measured.bytes, ratio: measured.bytes / floor, roundTrips: measured.roundTrips, ms, note });
+      rows.push({ keys, diffs: method === 'whole' ? NaN : diffs, method: method === 'whole' ? 'whole store' : method === 'merkle' ? 'merkle walk' : 'rateless', bytes: measured.bytes, ratio: measured.bytes / floor, roundTrips: measured.roundTrips, learnRoundTrips: measured.learnRoundTrips, ms, note });
       log(`${diffs} differing, ${method}: ${measured.bytes} B, ${ms.toFixed(0)} ms`);
       if (method === 'whole') wholeDone = true;
       if (method === 'merkle' && rows.every((r) => r.method !== 'symbols by a scan')) {
         const started = performance.now();
         await a.symbols(); // after its sync: a walking store asked for its symbols scans, as a rateless store does after a crash
-        rows.push({ keys, diffs: NaN, method: 'symbols by a scan', bytes: NaN, ratio: NaN, roundTrips: NaN, ms: performance.now() - started, note: 'per store, after a crash: read and hash every record' });
+        rows.push({ keys, diffs: NaN, method: 'symbols by a scan', bytes: NaN, ratio: NaN, roundTrips: NaN, learnRoundTrips: NaN, ms: performance.now() - started, note: 'per store, after a crash: read and hash every record' });
       }
       await Promise.all([a.close(), b.close()]);
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -124,6 +127,9 @@ export async function runReconcileBench(options: ReconcileBenchOptions = {}): Pr
 interface Measured {
   bytes: number;
   roundTrips: number;
+  learnRoundTrips: number;
+  /** The sender announced its window before its first symbols (it had the decoder's sketch from the handshake). */
+  windowFirst: boolean;
   symbols: number;
   windows: number;
   fellBack: boolean;
@@ -134,15 +140,23 @@ interface Measured {
 /**
  * Pipes the stores' streams through taps that count bytes and decode the
  * frames. Round trips are the flights on the longest chain of messages
- * that each wait for one of the other side, halved (a flight is one way):
- * the handshake; for the walk each tree level, the entries with `covered`,
- * the answers with `end`; for rateless the symbols (the first
- * `INITIAL_WINDOW` need nothing from the peer; the rest wait for its
- * sketch, which crosses them, so a decoding that needed more than the
- * initial window is one flight longer), two per `progress` (the sender ran
- * out and waited), `decoded` with the decoder's entries, the sender's
- * entries with `end`. How many symbols the decoder needed comes from the
- * session itself; everything else from the wire.
+ * that each wait for one of the other side, halved (a flight is one way).
+ * The handshake is a flight of its own: both sides send it unprompted at
+ * connect, but nothing of the session leaves before the peer's has
+ * arrived, so it is half a round trip of every sync, counted in `roundTrips`
+ * and not in `learnRoundTrips` (which starts after it). Then, for the walk,
+ * each tree level, the entries with `covered` (both sides now know what
+ * differs), the answers with `end`; for rateless the symbols (one flight
+ * when the window came before the first symbols, sized from the sketch in
+ * the decoder's handshake; without it the first `INITIAL_WINDOW` need
+ * nothing from the peer and the rest wait for its `sketch` message, which
+ * crosses them, so a decoding that needed more than the initial window is
+ * one flight longer), two per `progress` (the sender ran out and waited),
+ * `decoded` with the decoder's entries (both sides now know the
+ * difference), the sender's entries with `end`, and one more if the
+ * decoder's held-back entries had to follow. How many symbols the decoder
+ * needed and whether held-back entries followed comes from the sessions;
+ * everything else from the wire.
  */
 async function tappedSync(a: MerkleStore<unknown>, b: MerkleStore<unknown>): Promise<Measured> {
   const sessions: RatelessSession[] = [];
@@ -165,6 +179,8 @@ async function tappedSync(a: MerkleStore<unknown>, b: MerkleStore<unknown>): Pro
   let symbols = 0;
   let progress = 0;
   let fellBack = false;
+  let windowFirst = false;
+  let symbolsSeen = false;
   const tap = () => {
     let pending: Buffer = Buffer.alloc(0);
     return new Transform({
@@ -189,7 +205,10 @@ async function tappedSync(a: MerkleStore<unknown>, b: MerkleStore<unknown>): Pro
             if (message.type === 'hashes') deepestLevel = Math.max(deepestLevel, message.level);
             else if (message.type === 'covered') covered = true;
             else if (message.type === 'end') ended = true;
-            else if (message.type === 'symbols') symbols += message.batch.symbols.length;
+            else if (message.type === 'symbols') {
+              symbols += message.batch.symbols.length;
+              symbolsSeen = true;
+            } else if (message.type === 'window' && !symbolsSeen) windowFirst = true;
             else if (message.type === 'progress') progress++;
             else if (message.type === 'fallback') fellBack = true;
           }
@@ -203,10 +222,12 @@ async function tappedSync(a: MerkleStore<unknown>, b: MerkleStore<unknown>): Pro
   const decodedAt = Math.max(0, ...sessions.map((s) => s.stats.decodedAt));
   const windows = symbols > 0 ? progress + 1 : 0;
   const walkFlights = deepestLevel >= 0 ? deepestLevel + 1 + (covered ? 1 : 0) + (ended ? 1 : 0) : 0;
-  const symbolFlights = windows > 0 ? (decodedAt > INITIAL_WINDOW || fellBack ? 2 : 1) + 2 * progress : 0;
+  const symbolFlights = windows > 0 ? (!windowFirst && (decodedAt > INITIAL_WINDOW || fellBack) ? 2 : 1) + 2 * progress : 0;
   const followUps = sessions.some((s) => s.stats.followUps > 0) ? 1 : 0;
   const ratelessFlights = windows > 0 ? symbolFlights + (fellBack ? 1 : 1 + (ended ? 1 : 0) + followUps) : 0;
-  return { bytes, roundTrips: (1 + ratelessFlights + walkFlights) / 2, symbols, windows, fellBack, decodedAt };
+  // Until both sides know the difference: rateless, the symbols and `decoded`; the walk, its levels and `covered`.
+  const learnFlights = fellBack || windows === 0 ? (windows > 0 ? symbolFlights + 1 : 0) + (deepestLevel >= 0 ? deepestLevel + 1 + (covered ? 1 : 0) : 0) : symbolFlights + 1;
+  return { bytes, roundTrips: (1 + ratelessFlights + walkFlights) / 2, learnRoundTrips: learnFlights / 2, windowFirst, symbols, windows, fellBack, decodedAt };
 }
 
 /** The naive exchange: each side sends every entry it holds, the other merges them all. */
@@ -225,7 +246,7 @@ async function wholeStoreExchange(a: MerkleStore<unknown>, b: MerkleStore<unknow
   };
   await Promise.all([send(a, b), send(b, a)]);
   await Promise.all([a.flushed(), b.flushed()]);
-  return { bytes, roundTrips: 1, symbols: 0, windows: 0, fellBack: false, decodedAt: 0 };
+  return { bytes, roundTrips: 1, learnRoundTrips: NaN, windowFirst: false, symbols: 0, windows: 0, fellBack: false, decodedAt: 0 };
 }
 
 /**
@@ -298,9 +319,9 @@ async function buildBase(dir: string, keys: number, depth: number, log: (line: s
 export function formatReconcile({ rows, writes }: { rows: ReconcileRow[]; writes: WriteCostRow[] }): string {
   const n = (v: number, digits = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
   const table = [
-    '| keys | differing keys | method | bytes on the wire | ratio to floor | round trips | time (ms) | note |',
-    '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${n(r.keys)} | ${n(r.diffs)} | ${r.method} | ${n(r.bytes)} | ${n(r.ratio, 2)} | ${n(r.roundTrips, 1)} | ${n(r.ms)} | ${r.note} |`),
+    '| keys | differing keys | method | bytes on the wire | ratio to floor | round trips to learn the difference (after the handshake) | round trips in all (handshake included) | time (ms) | note |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${n(r.keys)} | ${n(r.diffs)} | ${r.method} | ${n(r.bytes)} | ${n(r.ratio, 2)} | ${n(r.learnRoundTrips, 1)} | ${n(r.roundTrips, 1)} | ${n(r.ms)} | ${r.note} |`),
   ];
   const cost = ['', '| writes | mode | µs per write | ratio |', '|---|---|---|---|', ...writes.map((w) => `| ${n(w.writes)} | ${w.mode} | ${n(w.usPerWrite, 1)} | ${n(w.ratio, 2)} |`)];
   return [...table, ...cost, '', 'floor: the differing entries once, plus 1.4 symbols of 27 bytes per differing item (two items per changed key)'].join('\n');

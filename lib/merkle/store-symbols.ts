@@ -70,6 +70,8 @@ export class StoreSymbols {
   source: 'saved' | 'scan' = 'scan';
   /** Resolves once the snapshot's records are in. */
   ready: Promise<void> = Promise.resolve();
+  /** The snapshot's records are in (as `ready` has resolved, but readable synchronously: a handshake cannot wait). */
+  loaded = true;
 
   constructor(size: number) {
     this.prefix = new SymbolPrefix(size);
@@ -125,10 +127,12 @@ export class StoreSymbols {
    */
   load(records: AsyncGenerator<Array<[Uint8Array, Uint8Array]>>, itemOf: (storedKey: Uint8Array, record: Uint8Array) => Uint8Array): void {
     const first = records.next();
+    this.loaded = false;
     this.ready = (async () => {
       for (let batch = await first; !batch.done; batch = await records.next()) {
         for (const [storedKey, record] of batch.value) this.prefix.add(itemOf(storedKey, record));
       }
+      this.loaded = true;
     })();
   }
 }

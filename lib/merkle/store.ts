@@ -482,6 +482,11 @@ export class MerkleStore<V = unknown> extends Replica {
     return symbols.prefix;
   }
 
+  /** The maintained symbols if they are loaded now, else undefined: for a handshake, which cannot wait (rateless-session.ts). */
+  loadedSymbols(): SymbolPrefix | undefined {
+    return this.storeSymbols?.loaded ? this.storeSymbols.prefix : undefined;
+  }
+
   /**
    * Starts maintaining the symbols: from now on every write goes through
    * `change()`, and a snapshot of the records taken at the same moment is

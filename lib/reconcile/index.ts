@@ -21,5 +21,5 @@ export { CodedSymbols } from './coded-symbols.js';
 export { Encoder } from './encoder.js';
 export { Decoder, type SymbolSource } from './decoder.js';
 export { SymbolPrefix, PrefixSource } from './prefix.js';
-export { DifferenceSketch, SKETCH_BUCKETS } from './sketch.js';
+export { DifferenceSketch, HELLO_SKETCH_BUCKETS, SKETCH_BUCKETS } from './sketch.js';
 export { type SymbolBatch, symbolBatchCodec, MIN_SYMBOL_BYTES } from './codec.js';

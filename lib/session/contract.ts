@@ -27,6 +27,12 @@ export interface PeerInfo {
   /** The peer accepts our updates. */
   writable: boolean;
   live: boolean;
+  /**
+   * The peer session's `handshakeHello()`, as it came in the peer's handshake:
+   * undefined if it sent none (an older peer, a structure or mode without
+   * one, or a stream under a network key, where hellos are never sent).
+   */
+  hello?: Uint8Array;
 }
 
 export interface SessionOptions {
@@ -57,6 +63,15 @@ export interface SessionOptions {
 export interface Session<M> {
   /** Encodes and decodes this session's messages (a `union` of structs). */
   readonly codec: Codec<M>;
+  /**
+   * Optional opening words, sent in our handshake (at most 1,024 bytes,
+   * `MAX_HELLO_BYTES`): what the peer's first messages may depend on, so they
+   * need not wait for a reply to ours. Called once, right after the session
+   * is opened (the handshake goes out with it whatever happens next), so
+   * before `start`; not called on a stream with a network key. A session
+   * that returns bytes must cope with a peer that sent none.
+   */
+  handshakeHello?(): Uint8Array | undefined;
   /** The handshake is accepted; the session may now queue its opening messages. */
   start(peer: PeerInfo): void;
   /** Applies one message from the peer. Throws a ReplicationError on bad input. */

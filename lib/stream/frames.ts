@@ -1,5 +1,5 @@
 import { errors } from '../errors.js';
-import { type DecodeState, bool, optional, string, struct, uint } from '../codec/index.js';
+import { type DecodeState, bool, bytes, optional, string, struct, uint } from '../codec/index.js';
 
 export const PROTOCOL = 'tendril';
 /** Bumped on any change to the frames or to a structure's messages that old peers cannot read. */
@@ -37,7 +37,21 @@ export interface Handshake {
   readable: boolean;
   writable: boolean;
   live: boolean;
+  /**
+   * The session's opening words (`Session.handshakeHello`), if it has any: state it
+   * can share before the peer has answered, so that the peer's first
+   * messages can depend on it without a round trip. At most `MAX_HELLO_BYTES`.
+   * Never sent under a network key (nothing of a replica's state leaves
+   * before the peer has proven the key). Absent, it takes no byte.
+   */
+  hello?: Uint8Array;
 }
+
+/**
+ * Most bytes of a handshake's hello. The one user today, a rateless
+ * MerkleStore, sends a 133-byte difference sketch (lib/merkle/rateless-session.ts).
+ */
+export const MAX_HELLO_BYTES = 1024;
 
 // Protocol and version come first, so a peer of any version can be told
 // apart from garbage and answered with ERR_PROTOCOL_VERSION.
@@ -53,18 +67,36 @@ const handshakeBody = struct({
   live: bool,
 });
 
+/**
+ * The hello trails the body, present only if bytes follow it. Peers of this
+ * version that predate it read the body and never look past it (a
+ * handshake's trailing bytes were always ignored), so it needed no new
+ * version: an older peer neither sends a hello nor reads one, and the
+ * session then does without (see `PeerInfo.hello`). Anything after the
+ * hello is likewise left for later additions within this version.
+ */
 export const handshakeCodec = {
-  encodingLength: (h: Handshake) => handshakePrefix.encodingLength(h) + handshakeBody.encodingLength(h),
+  encodingLength: (h: Handshake) =>
+    handshakePrefix.encodingLength(h) + handshakeBody.encodingLength(h) + (h.hello === undefined ? 0 : bytes.encodingLength(h.hello)),
   encode(h: Handshake, state: { buffer: Buffer; offset: number }) {
     handshakePrefix.encode(h, state);
     handshakeBody.encode(h, state);
+    if (h.hello !== undefined) bytes.encode(h.hello, state);
   },
   /** Reads the prefix, then the body only if the version is ours; a newer peer may have added fields. */
   decode(state: DecodeState): Handshake {
     const prefix = handshakePrefix.decode(state);
     if (prefix.protocol !== PROTOCOL) throw errors.handshake(`peer speaks ${JSON.stringify(prefix.protocol)}, not ${PROTOCOL}`);
     if (prefix.version !== PROTOCOL_VERSION) throw errors.protocolVersion(PROTOCOL_VERSION, prefix.version);
-    return { ...prefix, ...handshakeBody.decode(state) };
+    const handshake: Handshake = { ...prefix, ...handshakeBody.decode(state) };
+    if (state.offset < state.end) {
+      const start = state.offset;
+      const length = uint.decode(state);
+      if (length > MAX_HELLO_BYTES) throw errors.limit('handshake hello bytes', length, MAX_HELLO_BYTES);
+      state.offset = start;
+      handshake.hello = bytes.decode(state);
+    }
+    return handshake;
   },
 };
 

@@ -1,8 +1,8 @@
 import { ReplicationError, errors } from '../errors.js';
 import { type Limits, decodeState, encode, fixed, guardDecode, readCount, uint } from '../codec/index.js';
 import { CHALLENGE_BYTES, NetworkKey, PROOF_BYTES, type ProofContext } from './network-key.js';
-import { FrameType, type Handshake, PROTOCOL, PROTOCOL_VERSION, errorCodec, handshakeCodec } from './frames.js';
-import type { Descriptor, Session, SessionOptions } from '../session/contract.js';
+import { FrameType, type Handshake, MAX_HELLO_BYTES, PROTOCOL, PROTOCOL_VERSION, errorCodec, handshakeCodec } from './frames.js';
+import type { Descriptor, PeerInfo, Session, SessionOptions } from '../session/contract.js';
 
 /**
  * Batches of messages are cut at about 64 KiB even when the frame limit is
@@ -99,6 +99,13 @@ export class WireProtocol {
       maxQueued: options.maxQueued,
     });
     this.session.onWake = () => this.onWake?.();
+    // Asked now, before any frame can arrive: the session must know whether its hello went out when it starts.
+    // No state leaves before the peer has proven a network key: under one, no hello.
+    const hello = options.key ? undefined : this.session.handshakeHello?.();
+    if (hello !== undefined) {
+      if (hello.length > MAX_HELLO_BYTES) throw errors.limit('handshake hello bytes', hello.length, MAX_HELLO_BYTES);
+      this.local.hello = hello;
+    }
     this.authenticated = options.key === undefined;
     // Made now, so that a proof arriving early is checked against it (and fails) rather than waved through.
     if (options.key) this.ownChallenge = NetworkKey.challenge(options.randomBytes);
@@ -281,7 +288,10 @@ export class WireProtocol {
 
   private startSession(): void {
     const remote = this.remote!;
-    this.session.start({ id: remote.id, readable: remote.readable, writable: remote.writable, live: remote.live });
+    const peer: PeerInfo = { id: remote.id, readable: remote.readable, writable: remote.writable, live: remote.live };
+    // A copy: the frame's buffer is not ours to keep. Ignored under a network key (a peer sends none there).
+    if (remote.hello !== undefined && !this.options.key) peer.hello = Uint8Array.from(remote.hello);
+    this.session.start(peer);
   }
 
   private proofContext(): ProofContext {

@@ -65,3 +65,58 @@ for (const [name, peerId, messages, pattern] of cases) {
     await Promise.all([store.close(), healthy.close()]);
   });
 }
+
+// The sketch a rateless store puts in its handshake (the hello): anything
+// but a sketch message of 64 counters is ERR_DECODE, checked when the
+// session starts, before any symbol is read or sent.
+const sketchHello = (counters: number) => encode(merkleMessageCodec, { type: 'sketch', items: 20, counts: new Uint8Array(counters) });
+const hellos: Array<[string, Uint8Array, RegExp]> = [
+  ['bytes that are no message', Uint8Array.of(0xff, 0xff, 0xff), /./],
+  ['a sketch of 128 counters', sketchHello(128), /64 counters/],
+  ['a window instead of a sketch', encode(merkleMessageCodec, { type: 'window', end: 5 }), /64 counters/],
+  ['a sketch with a byte after it', Buffer.concat([sketchHello(64), Uint8Array.of(0)]), /trailing/],
+];
+
+for (const [name, hello, pattern] of hellos) {
+  test(`merkle rateless: a handshake hello of ${name} gets ERR_DECODE and the peer is disconnected; the store is unchanged`, async (t) => {
+    const store = new MerkleStore<unknown>({ db: new MemoryLevel(), id: 'a', depth: 4, reconcile: 'rateless', symbolPrefix: 64 });
+    for (let i = 0; i < 20; i++) await store.put(`k${i}`, i);
+    await store.symbols();
+    const root = store.rootHash;
+    const stream = store.createStream({ failGraceMs: 100 });
+    const failed = new Promise<ReplicationError | undefined>((resolve) => {
+      stream.once('error', (err) => resolve(err instanceof ReplicationError ? err : undefined));
+      stream.once('close', () => setImmediate(() => resolve(undefined)));
+    });
+    stream.resume();
+    stream.write(handshakeFrame(store.descriptor, { hello }));
+    const err = await failed;
+    t.equal(err?.code, 'ERR_DECODE', `coded error: ${err?.message}`);
+    t.match(err?.message ?? '', pattern, 'for the right reason');
+    t.ok(stream.destroyed, 'disconnected');
+    t.equal(store.rootHash, root, 'tree unchanged');
+    const healthy = new MerkleStore<unknown>({ db: new MemoryLevel(), id: 'b', depth: 4, reconcile: 'rateless' });
+    const link = await replicate(store, healthy, { live: false });
+    await link.done;
+    t.equal(healthy.rootHash, root, 'the store still replicates');
+    await Promise.all([store.close(), healthy.close()]);
+  });
+}
+
+test('merkle rateless: a sketch message from a decoder whose handshake carried its sketch already gets ERR_DECODE', async (t) => {
+  const store = new MerkleStore<unknown>({ db: new MemoryLevel(), id: 'a', depth: 4, reconcile: 'rateless', symbolPrefix: 64 });
+  for (let i = 0; i < 20; i++) await store.put(`k${i}`, i);
+  await store.symbols(); // loaded: our handshake carries our sketch too, so the peer's counts
+  const stream = store.createStream({ failGraceMs: 100 });
+  const failed = new Promise<ReplicationError | undefined>((resolve) => {
+    stream.once('error', (err) => resolve(err instanceof ReplicationError ? err : undefined));
+    stream.once('close', () => setImmediate(() => resolve(undefined)));
+  });
+  stream.resume();
+  stream.write(handshakeFrame(store.descriptor, { hello: sketchHello(64) }));
+  stream.write(dataFrame({ type: 'sketch', items: 20, counts: new Uint8Array(128) }));
+  const err = await failed;
+  t.equal(err?.code, 'ERR_DECODE', `coded error: ${err?.message}`);
+  t.match(err?.message ?? '', /unexpected sketch/, 'a second sketch');
+  await store.close();
+});

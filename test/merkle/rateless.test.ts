@@ -7,6 +7,13 @@ import { CodedSymbols, Encoder, SymbolPrefix } from '../../lib/reconcile/index.j
 import type { RatelessSession } from '../../lib/merkle/rateless-session.js';
 import { replicate } from '../../lib/stream/replicate.js';
 import { testRandom } from '../helpers/seed.js';
+import pump from 'pump';
+import { PassThrough } from 'node:stream';
+import * as lps from 'length-prefixed-stream';
+import { decodeState, uint } from '../../lib/codec/index.js';
+import { FrameType, type Handshake, handshakeCodec } from '../../lib/stream/frames.js';
+import { merkleMessageCodec } from '../../lib/merkle/messages.js';
+import type { StreamOptions } from '../../lib/stream/duplex.js';
 
 type Mode = 'merkle' | 'rateless';
 const store = (id: string, reconcile: Mode, symbolPrefix = 512) => new MerkleStore<any>({ db: new MemoryLevel(), id, depth: 10, reconcile, symbolPrefix });
@@ -194,4 +201,116 @@ test('rateless: the symbols are saved at a clean close and loaded at open; after
   await other.open();
   t.equal((other as any).storeSymbols.source, 'scan', 'a different prefix size is not loaded');
   await other.close();
+});
+
+/** What one side put on the wire: its handshake, and the types of its Merkle messages in order. */
+interface Said {
+  handshake: Handshake | undefined;
+  messages: string[];
+}
+
+/**
+ * Syncs once (not live) through taps that read every frame; `old` names a
+ * store whose sessions behave like a peer from before the handshake hello
+ * (they have none to give).
+ */
+async function syncTapped(a: MerkleStore<any>, b: MerkleStore<any>, options: StreamOptions = {}, old?: MerkleStore<any>): Promise<[Said, Said]> {
+  const restore = old && (() => {
+    const original = old.openSession.bind(old);
+    old.openSession = (o) => {
+      const session = original(o) as RatelessSession;
+      (session as { handshakeHello?: unknown }).handshakeHello = undefined;
+      return session;
+    };
+    return () => (old.openSession = original);
+  })();
+  const sa = a.createStream({ ...options, live: false });
+  const sb = b.createStream({ ...options, live: false });
+  restore?.();
+  const said: [Said, Said] = [{ handshake: undefined, messages: [] }, { handshake: undefined, messages: [] }];
+  const tap = (into: Said) => {
+    const through = new PassThrough();
+    const frames = lps.decode();
+    through.pipe(frames);
+    frames.on('data', (frame: Buffer) => {
+      if (frame[0] === FrameType.handshake) into.handshake = handshakeCodec.decode(decodeState(frame.subarray(1)));
+      if (frame[0] !== FrameType.data) return;
+      const body = decodeState(frame.subarray(1));
+      for (let count = uint.decode(body); count > 0; count--) into.messages.push(merkleMessageCodec.decode(body).type);
+    });
+    return through;
+  };
+  await new Promise<void>((resolve, reject) => pump(sa, tap(said[0]), sb, tap(said[1]), sa, (err) => (err ? reject(err) : resolve())));
+  await Promise.all([a.flushed(), b.flushed()]);
+  return said;
+}
+
+const sender = (said: [Said, Said], a: MerkleStore<any>, b: MerkleStore<any>) => (a.id < b.id ? said[0] : said[1]);
+const decoder = (said: [Said, Said], a: MerkleStore<any>, b: MerkleStore<any>) => (a.id < b.id ? said[1] : said[0]);
+
+test('rateless: the sketch rides in the handshake, so the window goes out with the first symbols and no sketch message crosses', async (t) => {
+  const random = testRandom('rateless hello');
+  for (const diff of [4, 60]) {
+    const [a, b] = [store(`a${diff}`, 'rateless'), store(`b${diff}`, 'rateless')];
+    await fill(a, b, 200, diff, random.int(0, 1000));
+    await Promise.all([a.symbols(), b.symbols()]);
+    const said = await syncTapped(a, b);
+    t.equal(a.rootHash, b.rootHash, `difference ${diff}: same root`);
+    const hellos = said.map((s) => s.handshake?.hello && merkleMessageCodec.decode(decodeState(s.handshake.hello)));
+    t.ok(hellos.every((h) => h?.type === 'sketch' && h.counts.length === 64), `difference ${diff}: both handshakes carry a sketch of 64 counters`);
+    t.ok(said.every((s) => s.handshake!.hello!.length <= 70), `difference ${diff}: of at most 70 bytes`);
+    const out = sender(said, a, b).messages;
+    t.ok(out.indexOf('window') >= 0 && out.indexOf('window') < out.indexOf('symbols'), `difference ${diff}: the sender announces its window before its first symbols`);
+    t.notOk(said.some((s) => s.messages.includes('sketch')), `difference ${diff}: no sketch message`);
+    t.ok(decoder(said, a, b).messages.includes('decoded'), `difference ${diff}: decoded by symbols`);
+    await a.close();
+    await b.close();
+  }
+});
+
+test('rateless: with a peer that gives no hello (an older one), the decoder sends its sketch as a message, either way round', async (t) => {
+  const random = testRandom('rateless no hello');
+  for (const oldIs of ['sender', 'decoder']) {
+    const [a, b] = [store('a', 'rateless'), store('b', 'rateless')];
+    await fill(a, b, 200, 40, random.int(0, 1000));
+    await Promise.all([a.symbols(), b.symbols()]);
+    const said = await syncTapped(a, b, {}, oldIs === 'sender' ? a : b);
+    t.equal(a.rootHash, b.rootHash, `older ${oldIs}: same root`);
+    t.equal(said.filter((s) => s.handshake?.hello !== undefined).length, 1, `older ${oldIs}: one hello`);
+    t.ok(decoder(said, a, b).messages.includes('sketch'), `older ${oldIs}: the decoder sent its sketch as a message`);
+    t.ok(decoder(said, a, b).messages.includes('decoded'), `older ${oldIs}: decoded by symbols`);
+    await a.close();
+    await b.close();
+  }
+});
+
+test('rateless: under a network key no hello is sent, the sketch crosses as a message, and the stores converge', async (t) => {
+  const random = testRandom('rateless keyed');
+  const [a, b] = [store('a', 'rateless'), store('b', 'rateless')];
+  await fill(a, b, 200, 30, random.int(0, 1000));
+  await Promise.all([a.symbols(), b.symbols()]);
+  const said = await syncTapped(a, b, { key: 'a network key of enough bytes' });
+  t.equal(a.rootHash, b.rootHash, 'same root');
+  t.ok(said.every((s) => s.handshake !== undefined && !('hello' in s.handshake)), 'neither handshake carries a hello');
+  t.ok(decoder(said, a, b).messages.includes('sketch'), 'the sketch crossed after the proof, as a message');
+  await a.close();
+  await b.close();
+});
+
+test('rateless: a store whose symbols are not loaded when the handshake leaves sends no hello, and still syncs by symbols', async (t) => {
+  const random = testRandom('rateless unloaded');
+  const db = new MemoryLevel();
+  const first = new MerkleStore<any>({ db, id: 'a', depth: 10, reconcile: 'rateless', symbolPrefix: 512 });
+  const b = store('b', 'rateless');
+  await fill(first, b, 100, 20, random.int(0, 1000));
+  await first.close();
+  const a = new MerkleStore<any>({ db, id: 'a', depth: 10, reconcile: 'rateless', symbolPrefix: 512 }); // not open yet
+  await b.symbols();
+  const said = await syncTapped(a, b);
+  t.equal(a.rootHash, b.rootHash, 'same root');
+  t.equal(said[0].handshake?.hello, undefined, 'no hello from the store that was still opening');
+  t.ok(said[1].handshake?.hello !== undefined, 'a hello from the other');
+  t.ok(said[1].messages.includes('sketch'), 'so the decoder sent its sketch as a message');
+  await a.close();
+  await b.close();
 });
