@@ -6,7 +6,8 @@ import pump from 'pump';
 import { PassThrough } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import * as lps from 'length-prefixed-stream';
-import { Log, Model, ReplicationError, connect, listen } from '../../lib/index.js';
+import { Log, MerkleStore, Model, ReplicationError, connect, listen } from '../../lib/index.js';
+import { MemoryLevel } from 'memory-level';
 import type { Replica } from '../../lib/session/replica.js';
 import type { StreamOptions } from '../../lib/stream/duplex.js';
 import { FrameType, PROTOCOL_VERSION, handshakeCodec } from '../../lib/stream/frames.js';
@@ -174,4 +175,28 @@ test('network key: a raw peer without the key receives the handshake, a challeng
     t.deepEqual(handshake, { protocol: 'tendril', version: PROTOCOL_VERSION, kind: 'model', name: 'doc-name', id: 'server-id', cluster: 'cluster-name', params: '', readable: true, writable: true, live: true }, `${name}: the handshake holds protocol, version, kind, document name, replica id, cluster, params and the three flags`);
   }
   await new Promise((resolve) => tcp.close(resolve));
+});
+
+// A rateless MerkleStore puts its difference sketch in its handshake (the
+// hello) only without a key: under one, a peer without the key learns the
+// same fields as from any structure, and not the sketch.
+test('network key: a rateless MerkleStore sends no hello (its difference sketch) under a key, and does without one', async (t) => {
+  const server = new MerkleStore<unknown>({ db: new MemoryLevel(), id: 'server-id', name: 'doc-name', reconcile: 'rateless' });
+  for (let i = 0; i < 10; i++) await server.put(`secret-${i}`, i);
+  await server.symbols(); // loaded: a hello would be sent if it could be
+  for (const key of [KEY, undefined]) {
+    const tcp = await listen(server, 0, '127.0.0.1', { key, cluster: 'cluster-name' });
+    const port = (tcp.address() as AddressInfo).port;
+    // With the key: a data frame before any proof, refused. Without: a peer that takes nothing and hangs up.
+    const handshake = { cluster: 'cluster-name', readable: false, writable: false };
+    const { received } = await attack(port, server.descriptor, key ? { handshake, frames: [Buffer.from([FrameType.data, 0])] } : { handshake, end: true });
+    const theirs = handshakeCodec.decode(decodeState(received[0].subarray(1)));
+    if (key) {
+      t.deepEqual(theirs, { protocol: 'tendril', version: PROTOCOL_VERSION, kind: 'merkle', name: 'doc-name', id: 'server-id', cluster: 'cluster-name', params: server.descriptor.params, readable: true, writable: true, live: true }, 'with a key: exactly the fields of every handshake, no hello');
+    } else {
+      t.ok(theirs.hello !== undefined && theirs.hello.length <= 70, 'without a key: the hello, a sketch of at most 70 bytes');
+    }
+    await new Promise((resolve) => tcp.close(resolve));
+  }
+  await server.close();
 });
