@@ -203,7 +203,10 @@ export class RatelessSession implements Session<MerkleMessage> {
       if (this.helloSent) this.peerHello = hello;
     }
     this.sendsData = gate(this.options, peer).sending;
-    this.initiator = this.store.id < peer.id;
+    // The sender: with both sketches in the handshakes, the side whose handshake answered the
+    // other's (the accepting end, typically), which holds the decoder's sketch before it sends
+    // anything and streams its sized window with its own handshake; otherwise the smaller id.
+    this.initiator = this.peerHello && peer.handshakeFirst !== undefined ? peer.handshakeFirst === 'peer' : this.store.id < peer.id;
     this.store.sessions.add(this);
     if (this.sendsData && this.options.live) this.live.join(this.store.peers, this);
     this.store

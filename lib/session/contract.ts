@@ -33,6 +33,15 @@ export interface PeerInfo {
    * one, or a stream under a network key, where hellos are never sent).
    */
   hello?: Uint8Array;
+  /**
+   * Whose handshake went first, when one answered the other: `'us'` if the
+   * peer's handshake left only after ours had arrived (we are typically the
+   * dialing end), `'peer'` if ours answered the peer's. Both sides agree.
+   * Undefined when they crossed, or the peer does not say (an older peer).
+   * Who went second holds the first handshake before it sends anything, so
+   * whatever it sends can already depend on the peer's `hello`.
+   */
+  handshakeFirst?: 'us' | 'peer';
 }
 
 export interface SessionOptions {

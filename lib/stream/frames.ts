@@ -45,6 +45,14 @@ export interface Handshake {
    * before the peer has proven the key). Absent, it takes no byte.
    */
   hello?: Uint8Array;
+  /**
+   * This handshake left after the peer's had arrived: it answers it. True
+   * at the accepting end of a connection (its stream begins when the
+   * dialer's first bytes arrive); false when the two crossed, as they do
+   * when both streams exist before either sends. Tells both sides the same
+   * thing about who can act first (see `PeerInfo.handshakeFirst`).
+   */
+  answered?: boolean;
 }
 
 /**
@@ -67,21 +75,37 @@ const handshakeBody = struct({
   live: bool,
 });
 
+/** The hello and the flags after the body, if either says anything (an absent hello is sent as an empty one). */
+function trailer(h: Handshake): { hello: Uint8Array; flags: number } | undefined {
+  const flags = h.answered ? 1 : 0;
+  if (h.hello === undefined && flags === 0) return undefined;
+  return { hello: h.hello ?? new Uint8Array(0), flags };
+}
+
 /**
- * The hello trails the body, present only if bytes follow it. Peers of this
- * version that predate it read the body and never look past it (a
- * handshake's trailing bytes were always ignored), so it needed no new
- * version: an older peer neither sends a hello nor reads one, and the
- * session then does without (see `PeerInfo.hello`). Anything after the
- * hello is likewise left for later additions within this version.
+ * The hello (a byte string, empty for none) and then the flags (a varint:
+ * bit 0 `answered`) trail the body, each present only if bytes follow;
+ * nothing at all when there is no hello and no flag. Peers of this version
+ * that predate them read the body and never look past it (a handshake's
+ * trailing bytes were always ignored), so they needed no new version: an
+ * older peer neither sends them nor reads them, and the session then does
+ * without (see `PeerInfo`). Anything after the flags is likewise left for
+ * later additions within this version.
  */
 export const handshakeCodec = {
-  encodingLength: (h: Handshake) =>
-    handshakePrefix.encodingLength(h) + handshakeBody.encodingLength(h) + (h.hello === undefined ? 0 : bytes.encodingLength(h.hello)),
+  encodingLength(h: Handshake): number {
+    const extra = trailer(h);
+    const length = handshakePrefix.encodingLength(h) + handshakeBody.encodingLength(h);
+    if (!extra) return length;
+    return length + bytes.encodingLength(extra.hello) + (extra.flags === 0 ? 0 : uint.encodingLength(extra.flags));
+  },
   encode(h: Handshake, state: { buffer: Buffer; offset: number }) {
     handshakePrefix.encode(h, state);
     handshakeBody.encode(h, state);
-    if (h.hello !== undefined) bytes.encode(h.hello, state);
+    const extra = trailer(h);
+    if (!extra) return;
+    bytes.encode(extra.hello, state);
+    if (extra.flags !== 0) uint.encode(extra.flags, state);
   },
   /** Reads the prefix, then the body only if the version is ours; a newer peer may have added fields. */
   decode(state: DecodeState): Handshake {
@@ -94,8 +118,10 @@ export const handshakeCodec = {
       const length = uint.decode(state);
       if (length > MAX_HELLO_BYTES) throw errors.limit('handshake hello bytes', length, MAX_HELLO_BYTES);
       state.offset = start;
-      handshake.hello = bytes.decode(state);
+      const hello = bytes.decode(state);
+      if (hello.length > 0) handshake.hello = hello;
     }
+    if (state.offset < state.end && (uint.decode(state) & 1) === 1) handshake.answered = true;
     return handshake;
   },
 };

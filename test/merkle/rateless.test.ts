@@ -245,8 +245,9 @@ async function syncTapped(a: MerkleStore<any>, b: MerkleStore<any>, options: Str
   return said;
 }
 
-const sender = (said: [Said, Said], a: MerkleStore<any>, b: MerkleStore<any>) => (a.id < b.id ? said[0] : said[1]);
-const decoder = (said: [Said, Said], a: MerkleStore<any>, b: MerkleStore<any>) => (a.id < b.id ? said[1] : said[0]);
+// Which side sent the symbols, read off the wire: the smaller id, unless one handshake answered the other.
+const sender = (said: [Said, Said]) => (said[0].messages.includes('symbols') ? said[0] : said[1]);
+const decoder = (said: [Said, Said]) => (said[0].messages.includes('symbols') ? said[1] : said[0]);
 
 test('rateless: the sketch rides in the handshake, so the window goes out with the first symbols and no sketch message crosses', async (t) => {
   const random = testRandom('rateless hello');
@@ -259,10 +260,10 @@ test('rateless: the sketch rides in the handshake, so the window goes out with t
     const hellos = said.map((s) => s.handshake?.hello && merkleMessageCodec.decode(decodeState(s.handshake.hello)));
     t.ok(hellos.every((h) => h?.type === 'sketch' && h.counts.length === 64), `difference ${diff}: both handshakes carry a sketch of 64 counters`);
     t.ok(said.every((s) => s.handshake!.hello!.length <= 70), `difference ${diff}: of at most 70 bytes`);
-    const out = sender(said, a, b).messages;
+    const out = sender(said).messages;
     t.ok(out.indexOf('window') >= 0 && out.indexOf('window') < out.indexOf('symbols'), `difference ${diff}: the sender announces its window before its first symbols`);
     t.notOk(said.some((s) => s.messages.includes('sketch')), `difference ${diff}: no sketch message`);
-    t.ok(decoder(said, a, b).messages.includes('decoded'), `difference ${diff}: decoded by symbols`);
+    t.ok(decoder(said).messages.includes('decoded'), `difference ${diff}: decoded by symbols`);
     await a.close();
     await b.close();
   }
@@ -277,8 +278,8 @@ test('rateless: with a peer that gives no hello (an older one), the decoder send
     const said = await syncTapped(a, b, {}, oldIs === 'sender' ? a : b);
     t.equal(a.rootHash, b.rootHash, `older ${oldIs}: same root`);
     t.equal(said.filter((s) => s.handshake?.hello !== undefined).length, 1, `older ${oldIs}: one hello`);
-    t.ok(decoder(said, a, b).messages.includes('sketch'), `older ${oldIs}: the decoder sent its sketch as a message`);
-    t.ok(decoder(said, a, b).messages.includes('decoded'), `older ${oldIs}: decoded by symbols`);
+    t.ok(decoder(said).messages.includes('sketch'), `older ${oldIs}: the decoder sent its sketch as a message`);
+    t.ok(decoder(said).messages.includes('decoded'), `older ${oldIs}: decoded by symbols`);
     await a.close();
     await b.close();
   }
@@ -292,7 +293,7 @@ test('rateless: under a network key no hello is sent, the sketch crosses as a me
   const said = await syncTapped(a, b, { key: 'a network key of enough bytes' });
   t.equal(a.rootHash, b.rootHash, 'same root');
   t.ok(said.every((s) => s.handshake !== undefined && !('hello' in s.handshake)), 'neither handshake carries a hello');
-  t.ok(decoder(said, a, b).messages.includes('sketch'), 'the sketch crossed after the proof, as a message');
+  t.ok(decoder(said).messages.includes('sketch'), 'the sketch crossed after the proof, as a message');
   await a.close();
   await b.close();
 });
@@ -311,6 +312,51 @@ test('rateless: a store whose symbols are not loaded when the handshake leaves s
   t.equal(said[0].handshake?.hello, undefined, 'no hello from the store that was still opening');
   t.ok(said[1].handshake?.hello !== undefined, 'a hello from the other');
   t.ok(said[1].messages.includes('sketch'), 'so the decoder sent its sketch as a message');
+  await a.close();
+  await b.close();
+});
+
+test('rateless: the side whose handshake answers the other\'s streams the symbols with it, whatever the ids', async (t) => {
+  const random = testRandom('rateless answering sender');
+  // b has the larger id, so by ids it would decode; it answers a's handshake, as the accepting end of a connection does.
+  const [a, b] = [store('a', 'rateless'), store('b', 'rateless')];
+  await fill(a, b, 200, 60, random.int(0, 1000));
+  await Promise.all([a.symbols(), b.symbols()]);
+  const sa = a.createStream({ live: false });
+  const first = await new Promise<Buffer>((resolve) =>
+    sa.once('data', (chunk: Buffer) => {
+      sa.pause();
+      resolve(chunk);
+    }),
+  );
+  const sb = b.createStream({ live: false });
+  sb.write(first); // a's handshake reaches b before b has sent anything
+  const said: [string[][], string[][]] = [[], []];
+  const tap = (into: string[][]) => {
+    const through = new PassThrough();
+    const frames = lps.decode();
+    through.pipe(frames);
+    frames.on('data', (frame: Buffer) => {
+      const types: string[] = [];
+      if (frame[0] === FrameType.handshake) types.push(handshakeCodec.decode(decodeState(frame.subarray(1))).answered ? 'handshake, answering' : 'handshake');
+      if (frame[0] === FrameType.data) {
+        const body = decodeState(frame.subarray(1));
+        for (let count = uint.decode(body); count > 0; count--) types.push(merkleMessageCodec.decode(body).type);
+      }
+      into.push(types);
+    });
+    return through;
+  };
+  const toB = tap(said[0]);
+  toB.write(first);
+  await new Promise<void>((resolve, reject) => pump(sa, toB, sb, tap(said[1]), sa, (err) => (err ? reject(err) : resolve())));
+  await Promise.all([a.flushed(), b.flushed()]);
+  t.equal(a.rootHash, b.rootHash, 'same root');
+  t.deepEqual(said[1][0], ['handshake, answering'], "b's handshake says it answers a's");
+  const fromB = said[1].flat();
+  t.ok(fromB.indexOf('window') >= 0 && fromB.indexOf('window') < fromB.indexOf('symbols'), 'b, the larger id, announces its window and streams the symbols');
+  t.notOk(said[0].flat().includes('symbols'), 'a sends none');
+  t.ok(said[0].flat().includes('decoded'), 'a decodes');
   await a.close();
   await b.close();
 });

@@ -109,6 +109,32 @@ test('handshake hello: the session says it in its handshake and the peer session
   t.deepEqual([...sessions[1].peer!.hello!], [1, 2, 3], 'the peer session gets it');
   t.equal(sessions[0].peer!.hello, undefined, 'and a session whose peer said nothing gets undefined');
   t.deepEqual(sessions.map((s) => s.asked), [1, 1], 'asked once per connection');
+  // In `pair` the first protocol's handshake reaches the second before the second has sent its own.
+  t.notOk('answered' in handshakes[0], 'the first handshake answers nothing');
+  t.equal(handshakes[1].answered, true, 'the second says it answers the first');
+  t.deepEqual(sessions.map((s) => s.peer!.handshakeFirst), ['us', 'peer'], 'and both sessions agree whose went first');
+  t.end();
+});
+
+test('handshake hello: handshakes that cross answer nothing, and neither session is told who went first', (t) => {
+  const options: WireProtocolOptions = { live: false, readable: true, writable: true, cluster: undefined, maxFrameBytes: 1 << 16, limits: DEFAULT_LIMITS };
+  const sessions = [new HelloSession(Uint8Array.of(1)), new HelloSession(Uint8Array.of(2))];
+  const protocols = sessions.map((session, i) => new WireProtocol({ kind: 'test-hello', name: 'doc', id: i === 0 ? 'a' : 'b' }, () => session, options));
+  const frames = protocols.map((p) => p.nextFrame()!);
+  t.ok(frames.every((f) => decodeHandshake(f.subarray(1)).answered === undefined), 'neither handshake says it answers');
+  protocols[1].receive(frames[0]);
+  protocols[0].receive(frames[1]);
+  t.deepEqual(sessions.map((s) => s.peer!.handshakeFirst), [undefined, undefined], 'no side went first');
+  t.end();
+});
+
+test('handshake hello: the answered flag round-trips with or without a hello, and an empty hello is none', (t) => {
+  const flagOnly = encode(handshakeCodec, { ...base, answered: true });
+  t.deepEqual(decodeHandshake(flagOnly), { ...base, answered: true }, 'answered without a hello: an empty hello, then the flag');
+  t.equal(flagOnly.length, encode(handshakeCodec, base).length + 2, 'two bytes');
+  const both = decodeHandshake(encode(handshakeCodec, { ...base, hello: Uint8Array.of(5), answered: true }));
+  t.deepEqual([both.answered, [...both.hello!]], [true, [5]], 'answered with a hello');
+  t.notOk('hello' in decodeHandshake(encode(handshakeCodec, { ...base, hello: new Uint8Array(0) })), 'an empty hello decodes as none');
   t.end();
 });
 
@@ -117,7 +143,8 @@ test('handshake hello: under a network key no hello is asked for or sent, and on
   const { sessions, handshakes } = pair(Uint8Array.of(1, 2, 3), Uint8Array.of(4), key);
   t.ok(sessions.every((s) => s.peer !== undefined), 'both sessions started: the key was proven');
   t.deepEqual(sessions.map((s) => s.asked), [0, 0], 'no session was asked for a hello');
-  t.ok(handshakes.every((h) => !('hello' in h)), 'no handshake carried one');
+  t.ok(handshakes.every((h) => !('hello' in h) && !('answered' in h)), 'no handshake carried one, nor said it answered the other');
+  t.ok(sessions.every((s) => s.peer!.handshakeFirst === undefined), 'no session is told who went first');
   t.ok(sessions.every((s) => s.peer!.hello === undefined), 'no session was given one');
   // A keyed peer that sends a hello anyway (another implementation, say) is not heard.
   const forced = pair(undefined, undefined, key, (from, frame) =>
