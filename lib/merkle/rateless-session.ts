@@ -33,11 +33,15 @@ export const INITIAL_WINDOW = 40;
  * 22% low (the sketch's spread is about 12.5% there), plus 2√estimate for
  * small differences, where a decoding takes 1.6 to 2 per item and varies
  * more. From the folded sketch of a handshake (64 counters, a wider
- * estimate) 1.8 per item. Measured, one window decodes 9 syncs in 10 or
- * more (simulated: 0.94 to 0.98 from a sketch message, 0.91 to 0.93 from a
- * hello, at 20 to 2,000 items); the rest cost a `progress` round trip. Too
- * many symbols cost only bytes, and past a few hundred items the entries
- * dominate them.
+ * estimate) 1.8 per item. Simulated, one window decodes 9 syncs in 10 or
+ * more: 0.94 to 0.98 from a sketch message, 0.90 to 0.93 from a hello, at
+ * 20 to 2,000 items; the rest cost a `progress` round trip. Too many
+ * symbols cost only bytes, and past a few hundred items the entries
+ * dominate them. At the smallest differences the symbols are most of the
+ * bytes: with √estimate instead of 2√estimate a hello's window saves about
+ * 4 symbols at 20 items (2.0 instead of 2.2 per item) but stalls 3 syncs
+ * in 12 instead of 1 (measured at 10 changed keys); round trips were
+ * preferred.
  */
 export function symbolsFor(estimate: number, buckets = SKETCH_BUCKETS): number {
   return Math.ceil((buckets === SKETCH_BUCKETS ? 1.75 : 1.8) * estimate + 2 * Math.sqrt(estimate));

@@ -11,7 +11,7 @@ export const SKETCH_BUCKETS = 128;
  * the price is a wider estimate (the middle 8 in 10 within -24% and +21%
  * of the true size, against -17% and +16% with 128 counters; simulated
  * at 200 and 2,000 items), which the sender's window pays for with 0.05
- * more symbols per item (rateless-session.ts).
+ * more symbols per item (`symbolsFor` in lib/merkle/rateless-session.ts).
  */
 export const HELLO_SKETCH_BUCKETS = 64;
 
