@@ -181,6 +181,7 @@ async function tappedSync(a: MerkleStore<unknown>, b: MerkleStore<unknown>): Pro
   let fellBack = false;
   let windowFirst = false;
   let symbolsSeen = false;
+  let sketchSeen = false;
   const tap = () => {
     let pending: Buffer = Buffer.alloc(0);
     return new Transform({
@@ -209,6 +210,7 @@ async function tappedSync(a: MerkleStore<unknown>, b: MerkleStore<unknown>): Pro
               symbols += message.batch.symbols.length;
               symbolsSeen = true;
             } else if (message.type === 'window' && !symbolsSeen) windowFirst = true;
+            else if (message.type === 'sketch') sketchSeen = true;
             else if (message.type === 'progress') progress++;
             else if (message.type === 'fallback') fellBack = true;
           }
@@ -219,6 +221,8 @@ async function tappedSync(a: MerkleStore<unknown>, b: MerkleStore<unknown>): Pro
   };
   await new Promise<void>((resolve, reject) => pump(sa, tap(), sb, tap(), sa, (err) => (err ? reject(err) : resolve())));
   await Promise.all([a.flushed(), b.flushed()]);
+  // A window ahead of the first symbols may also answer a sketch message that overtook them (in one process): not from the handshake then.
+  windowFirst &&= !sketchSeen;
   const decodedAt = Math.max(0, ...sessions.map((s) => s.stats.decodedAt));
   const windows = symbols > 0 ? progress + 1 : 0;
   const walkFlights = deepestLevel >= 0 ? deepestLevel + 1 + (covered ? 1 : 0) + (ended ? 1 : 0) : 0;

@@ -62,25 +62,31 @@ export interface RatelessHost extends MerkleHost {
  * Rateless reconciliation with one peer (docs/reconcile.md), falling back
  * to the Merkle walk.
  *
- * Both sides put their difference sketch in their handshake (`hello`), so
- * the side with the smaller replica id (the walk's initiator, the sender)
- * knows the size of the difference before it sends anything: as soon as
- * the handshake is done it announces how far it will stream (`window`) and
- * streams coded symbols of its entries, from a snapshot of the symbols its
- * store keeps up to date, without waiting for anything else.
+ * Both sides put their difference sketch in their handshake (the hello),
+ * so the sender knows the size of the difference before it sends anything:
+ * as soon as it has the peer's handshake it announces how far it will
+ * stream (`window`) and streams coded symbols of its entries, from a
+ * snapshot of the symbols its store keeps up to date, without waiting for
+ * anything else. The sender is the side whose handshake answered the
+ * other's (`PeerInfo.handshakeFirst`: the accepting end of a connection,
+ * which then streams right behind its handshake), or, when the two
+ * crossed, the side with the smaller replica id.
  *
  * Without both hellos (an older peer, a stream under a network key, a
  * store whose symbols were still loading when the handshake left) the
- * sender streams `INITIAL_WINDOW` symbols at once, the peer (the decoder)
- * sends its sketch as a `sketch` message at the same moment, and from it
- * the sender announces the window and streams on: half a round trip more
- * when the difference is beyond the initial window. The decoder subtracts its own symbols and peels off the difference
+ * side with the smaller id (the walk's initiator) sends: it streams
+ * `INITIAL_WINDOW` symbols at once, the peer (the decoder) sends its
+ * sketch as a `sketch` message at the same moment, and from it the sender
+ * announces the window and streams on: half a round trip more when the
+ * difference is beyond the initial window.
+ *
+ * The decoder subtracts its own symbols and peels off the difference
  * (lib/reconcile) as they arrive; once decoded, it sends its own differing
  * entries and then `decoded` with the key positions it lacks or holds in
  * another version, and the sender stops (symbols already on the way are
  * dropped). Only if the announced window runs out undecoded does the
  * decoder ask for more (`progress`), which costs a round trip. The
- * initiator merges what it received, answers with its entries at those
+ * sender merges what it received, answers with its entries at those
  * positions (but not one the peer has just sent it: a key changed on one
  * side only crosses once) and `end`.
  *

@@ -36,8 +36,9 @@ export interface PeerInfo {
   /**
    * Whose handshake went first, when one answered the other: `'us'` if the
    * peer's handshake left only after ours had arrived (we are typically the
-   * dialing end), `'peer'` if ours answered the peer's. Both sides agree.
-   * Undefined when they crossed, or the peer does not say (an older peer).
+   * dialing end), `'peer'` if ours answered the peer's. Said only where
+   * both handshakes carry a hello (only then do they carry the flag), so
+   * both sides agree. Undefined when they crossed, or either had no hello.
    * Who went second holds the first handshake before it sends anything, so
    * whatever it sends can already depend on the peer's `hello`.
    */

@@ -50,7 +50,8 @@ export interface Handshake {
    * at the accepting end of a connection (its stream begins when the
    * dialer's first bytes arrive); false when the two crossed, as they do
    * when both streams exist before either sends. Tells both sides the same
-   * thing about who can act first (see `PeerInfo.handshakeFirst`).
+   * thing about who can act first (see `PeerInfo.handshakeFirst`). Sent
+   * only with a hello, the one thing it matters for.
    */
   answered?: boolean;
 }

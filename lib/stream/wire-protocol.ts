@@ -207,9 +207,9 @@ export class WireProtocol {
     if (this.closed) return undefined;
     if (!this.handshakeSent) {
       this.handshakeSent = true;
-      // Sent after the peer's arrived: say so (see Handshake.answered). Not under a network key,
-      // where the handshake says nothing beyond the fields every structure sends (THREAT_MODEL.md).
-      if (this.remote !== undefined && !this.options.key) this.local.answered = true;
+      // Sent after the peer's arrived: say so (see Handshake.answered), with a hello only: only
+      // hellos make it matter, and so no key's handshake carries it (THREAT_MODEL.md).
+      if (this.remote !== undefined && this.local.hello !== undefined) this.local.answered = true;
       return frame(FrameType.handshake, handshakeCodec, this.local);
     }
     if (this.options.key) {
@@ -295,8 +295,9 @@ export class WireProtocol {
     // A copy: the frame's buffer is not ours to keep. Ignored under a network key (a peer sends none there).
     if (remote.hello !== undefined && !this.options.key) peer.hello = Uint8Array.from(remote.hello);
     // Ours answers the peer's if it is still to go (the peer's is here) or went after it arrived.
+    // Said only where both handshakes carry a hello, so both sides say the flag and agree.
     const weAnswer = !this.handshakeSent || this.local.answered === true;
-    if (!this.options.key && weAnswer !== (remote.answered === true)) peer.handshakeFirst = weAnswer ? 'peer' : 'us';
+    if (this.local.hello !== undefined && peer.hello !== undefined && weAnswer !== (remote.answered === true)) peer.handshakeFirst = weAnswer ? 'peer' : 'us';
     this.session.start(peer);
   }
 

@@ -110,9 +110,12 @@ test('handshake hello: the session says it in its handshake and the peer session
   t.equal(sessions[0].peer!.hello, undefined, 'and a session whose peer said nothing gets undefined');
   t.deepEqual(sessions.map((s) => s.asked), [1, 1], 'asked once per connection');
   // In `pair` the first protocol's handshake reaches the second before the second has sent its own.
-  t.notOk('answered' in handshakes[0], 'the first handshake answers nothing');
-  t.equal(handshakes[1].answered, true, 'the second says it answers the first');
-  t.deepEqual(sessions.map((s) => s.peer!.handshakeFirst), ['us', 'peer'], 'and both sessions agree whose went first');
+  t.notOk('answered' in handshakes[1], 'a handshake without a hello does not say it answers');
+  t.deepEqual(sessions.map((s) => s.peer!.handshakeFirst), [undefined, undefined], 'so neither session is told who went first');
+  const both = pair(Uint8Array.of(1), Uint8Array.of(2));
+  t.notOk('answered' in both.handshakes[0], 'with two hellos: the first handshake answers nothing');
+  t.equal(both.handshakes[1].answered, true, 'the second says it answers the first');
+  t.deepEqual(both.sessions.map((s) => s.peer!.handshakeFirst), ['us', 'peer'], 'and both sessions agree whose went first');
   t.end();
 });
 
