@@ -1,7 +1,7 @@
 // The difference sketch: estimates the size of a difference from 128 bytes.
 import test from 'tape';
 import { SymbolPrefix } from '../../lib/reconcile/index.js';
-import { DifferenceSketch } from '../../lib/reconcile/sketch.js';
+import { DifferenceSketch, HELLO_SKETCH_BUCKETS } from '../../lib/reconcile/sketch.js';
 import { testRandom } from '../helpers/seed.js';
 import { randomItems } from './items.js';
 
@@ -48,5 +48,34 @@ test('sketch: a peer sketch without exactly 128 counters is ERR_DECODE', (t) => 
       t.equal((err as { code?: string }).code, 'ERR_DECODE', `${length} counters refused`);
     }
   }
+  t.end();
+});
+
+test('sketch: folded to 64 counters (the handshake\'s), it is the sketch of the low 6 bits and estimates the difference', (t) => {
+  const random = testRandom('sketch folded');
+  const items = randomItems(random, 1200);
+  const a = sketchOf(items.slice(0, 1100));
+  const folded = a.wire(HELLO_SKETCH_BUCKETS);
+  const byLowBits = new Array(HELLO_SKETCH_BUCKETS).fill(0);
+  for (let j = 0; j < 128; j++) byLowBits[j % HELLO_SKETCH_BUCKETS] += a.counts[j];
+  t.deepEqual([...folded], byLowBits.map((c) => c & 0xff), 'counter j holds buckets j and j + 64');
+  for (const differing of [20, 200, 2000]) {
+    const all = randomItems(random, 1000 + differing);
+    const split = Math.floor(differing / 2);
+    const x = sketchOf([...all.slice(0, 1000), ...all.slice(1000, 1000 + split)]);
+    const y = sketchOf([...all.slice(0, 1000), ...all.slice(1000 + split)]);
+    const estimate = x.estimate(y.items, y.wire(HELLO_SKETCH_BUCKETS), HELLO_SKETCH_BUCKETS);
+    // The spread is about 18% (one standard deviation) from 64 counters: these bounds are 3.5 or more.
+    t.ok(Math.abs(estimate - differing) <= differing * (differing < 100 ? 0.75 : 0.6), `${differing} differing: estimated ${estimate.toFixed(0)} from 64 counters`);
+  }
+  for (const length of [63, 65, 128]) {
+    try {
+      a.estimate(0, new Uint8Array(length), HELLO_SKETCH_BUCKETS);
+      t.fail(`${length} counters accepted as a folded sketch`);
+    } catch (err) {
+      t.equal((err as { code?: string }).code, 'ERR_DECODE', `${length} counters refused where 64 are expected`);
+    }
+  }
+  t.throws(() => a.wire(32), /folds to 128 or 64/, 'it folds to 128 or 64 counters only');
   t.end();
 });
