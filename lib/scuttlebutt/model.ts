@@ -3,7 +3,7 @@ import { compareStamps } from '../clock/index.js';
 import { type DecodeState, type EncodeState, string, uint } from '../codec/index.js';
 import { need } from '../codec/codec.js';
 import { checkJsonDepth } from '../codec/values.js';
-import { canonicalValue, checkCanonicalJson } from '../codec/canonical.js';
+import { canonicalText, checkCanonicalJson } from '../codec/canonical.js';
 import { decodeUtf8, writeUtf8 } from '../codec/primitives.js';
 import { errors } from '../errors.js';
 import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
@@ -108,7 +108,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   /** Sets `key` to `value` (any JSON value) and replicates it. */
   set(key: string, value: unknown): this {
     checkKey(key);
-    const json = canonicalValue(value).text;
+    const json = canonicalText(value);
     this.localUpdate((ts) => ({ source: this.id, ts, key, json }));
     return this;
   }
