@@ -15,6 +15,8 @@ export interface ScuttlebuttHost<U extends Update> {
   readonly updateCodec: UpdateCodec<U>;
   readonly peers: SessionSet<U>;
   clockDigest(): Clock;
+  /** Retained updates of `source` newer than `after`, or undefined if only a scan can tell. */
+  retainedAfter(source: string, after: number): number | undefined;
   /** Every retained update, in the order applied, as a live iterator. */
   history(): Iterator<U>;
   /** Whether `update` is still retained (a queued one may have been replaced since). */
@@ -38,6 +40,8 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
   readonly codec: Codec<ScuttlebuttMessage<U>>;
   private sent: Clock | undefined; // undefined until the peer's digest arrives
   private grouped: UpdatesMessage<U>[] = []; // live updates taken from the queue, grouped by source
+  // Sources the peer has in part: the catch-up counts their updates as it takes them (see countCatchUp).
+  private countAsSent: Set<string> | undefined;
 
   constructor(
     private readonly host: ScuttlebuttHost<U>,
@@ -87,24 +91,37 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
       done = step.done === true;
       return step.done ? undefined : step.value;
     };
-    while (!done) for (const message of this.chunk(next, false)) yield this.handOut(message);
+    const counting = this.countAsSent;
+    while (!done) {
+      const messages = this.chunk(next, false);
+      if (counting !== undefined) {
+        let count = 0;
+        for (const message of messages) if (counting.has(message.source)) count += message.updates.length;
+        // Announced before the messages go: the stream sends the announcement ahead of them.
+        if (count > 0) this.progress.announce(count);
+      }
+      for (const message of messages) yield this.handOut(message);
+    }
   }
 
-  /** The updates the catch-up will send: those the peer's clock lacks, counted by one scan that allocates nothing. */
+  /**
+   * The updates the catch-up will send, in O(sources): for a source the
+   * peer lacks entirely, every retained update of it; for one it has all
+   * of, none. A source it has in part (a peer coming back) would take a
+   * scan of the whole history to count, in one go, before anything is sent
+   * (about 70 to 90 ms at 1,000,000 keys); instead the catch-up announces
+   * those updates chunk by chunk as it takes them, so the total grows.
+   */
   protected override countCatchUp(): number {
     const sent = this.sent!;
-    const scan = this.host.history();
     let count = 0;
-    let source: string | undefined;
-    let have = 0;
-    for (let step = scan.next(); !step.done; step = scan.next()) {
-      const u = step.value;
-      if (u.source !== source) {
-        source = u.source;
-        have = sent.get(source) ?? 0;
-      }
-      if (u.ts > have) count++;
+    let partial: Set<string> | undefined;
+    for (const source of this.host.clockDigest().keys()) {
+      const known = this.host.retainedAfter(source, sent.get(source) ?? 0);
+      if (known === undefined) (partial ??= new Set()).add(source);
+      else count += known;
     }
+    this.countAsSent = partial;
     return count;
   }
 
