@@ -61,6 +61,8 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   private heldHead = 0;
   private readonly heldSet = new Set<U>();
   private closedBy: string | undefined;
+  /** @internal How many retained updates were ever replaced: while it stands still, every update queued for a peer is still retained. */
+  replaced = 0;
 
   constructor(options: ScuttlebuttOptions = {}) {
     super();
@@ -325,6 +327,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   /** Tells observers (persistence) that a retained update was replaced. */
   protected supersede(update: U): void {
     this.sources.get(update.source)!.retained--;
+    this.replaced++;
     const { observers } = this;
     for (let i = 0; i < observers.length; i++) observers[i].superseded(update);
   }

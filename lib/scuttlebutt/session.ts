@@ -21,6 +21,8 @@ export interface ScuttlebuttHost<U extends Update> {
   history(): Iterator<U>;
   /** Whether `update` is still retained (a queued one may have been replaced since). */
   isRetained(update: U): boolean;
+  /** How many retained updates were ever replaced (a count that only grows). */
+  readonly replaced: number;
   ingestBatch(updates: U[], origin: unknown): void;
 }
 
@@ -42,6 +44,8 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
   private grouped: UpdatesMessage<U>[] = []; // live updates taken from the queue, grouped by source
   // Sources the peer has in part: the catch-up counts their updates as it takes them (see countCatchUp).
   private countAsSent: Set<string> | undefined;
+  // host.replaced when the live queue was last seen empty: if it has not moved, nothing queued since was replaced.
+  private replacedWhenEmpty: number;
 
   constructor(
     private readonly host: ScuttlebuttHost<U>,
@@ -49,6 +53,7 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
   ) {
     super(options, host.peers, MAX_QUEUED);
     this.codec = host.messageCodec;
+    this.replacedWhenEmpty = host.replaced;
   }
 
   /** Both sides open with their digest, whichever way updates flow. */
@@ -126,7 +131,12 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
   }
 
   protected nextLive(): ScuttlebuttMessage<U> | undefined {
-    if (this.grouped.length === 0) this.grouped = this.chunk(() => this.live.shift(), true);
+    if (this.grouped.length === 0) {
+      // A map lookup per queued update, saved when nothing was replaced (as when every write is to a new key).
+      const replaced = this.host.replaced;
+      this.grouped = this.chunk(() => this.live.shift(), replaced !== this.replacedWhenEmpty);
+      if (this.live.length === 0) this.replacedWhenEmpty = replaced;
+    }
     const message = this.grouped.shift();
     return message && this.handOut(message);
   }
