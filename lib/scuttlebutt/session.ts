@@ -46,6 +46,7 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
   private countAsSent: Set<string> | undefined;
   // host.replaced when the live queue was last seen empty: if it has not moved, nothing queued since was replaced.
   private replacedWhenEmpty: number;
+  private readonly taken: U[] = []; // scratch for chunk()
 
   constructor(
     private readonly host: ScuttlebuttHost<U>,
@@ -158,30 +159,47 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
     const sent = this.sent!;
     const codec = this.host.updateCodec;
     const budget = this.options.maxMessageBytes;
-    const groups = new Map<string, U[]>();
-    // Runs of one source are the rule: keep its group and clock at hand.
+    // Taken into a reused array, then copied out at their exact number: an
+    // array grown by push allocates about three times what it ends up holding.
+    const taken = this.taken;
+    let count = 0;
+    let first: string | undefined;
+    let mixed = false;
+    // Runs of one source are the rule: keep its clock at hand.
     let source: string | undefined;
-    let group: U[] = [];
     let have = 0;
-    const haves = new Map<string, number>();
+    let haves: Map<string, number> | undefined;
     let size = 0;
     while (size < budget) {
       const u = next();
       if (u === undefined) break;
       if (u.source !== source) {
-        if (source !== undefined) haves.set(source, have);
+        if (source !== undefined) (haves ??= new Map()).set(source, have);
         source = u.source;
-        have = haves.get(source) ?? sent.get(source) ?? 0;
-        group = groups.get(source) ?? [];
-        if (group.length === 0) groups.set(source, group);
+        have = haves?.get(source) ?? sent.get(source) ?? 0;
       }
       if (u.ts <= have || (checkRetained && !this.host.isRetained(u))) continue;
       have = u.ts;
-      group.push(u);
+      taken[count++] = u;
+      if (first === undefined) first = source;
+      else if (source !== first) mixed = true;
       size += codec.encodingLength(u) + 9;
     }
+    if (count === 0) return [];
     const messages: UpdatesMessage<U>[] = [];
-    for (const [from, updates] of groups) if (updates.length > 0) messages.push({ type: 'updates', source: from, updates });
+    if (!mixed) messages.push({ type: 'updates', source: first!, updates: taken.slice(0, count) });
+    else {
+      // Grouped by source, each in its order.
+      const groups = new Map<string, U[]>();
+      for (let i = 0; i < count; i++) {
+        const u = taken[i];
+        let group = groups.get(u.source);
+        if (group === undefined) groups.set(u.source, (group = []));
+        group.push(u);
+      }
+      for (const [from, updates] of groups) messages.push({ type: 'updates', source: from, updates });
+    }
+    taken.fill(undefined as unknown as U, 0, count); // hold no update past its message
     return messages;
   }
 
