@@ -124,7 +124,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   set(key: string, value: unknown): this {
     checkKey(key);
     const json = canonicalText(value);
-    this.localUpdate((ts) => ({ source: this.id, ts, key, json }));
+    this.ingest({ source: this.id, ts: this.localStamp(), key, json });
     return this;
   }
 
@@ -132,7 +132,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   delete(key: string): boolean {
     checkKey(key);
     if (!this.has(key)) return false;
-    this.localUpdate((ts) => ({ source: this.id, ts, key, json: undefined }));
+    this.ingest({ source: this.id, ts: this.localStamp(), key, json: undefined });
     return true;
   }
 
