@@ -15,7 +15,8 @@ import { formatSignedLogBench, runSignedLogBench } from './signed-log.js';
 
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
-  model: () => runModelBench({ keys: Number(process.env.BENCH_KEYS ?? 100_000), stallKeys: Number(process.env.BENCH_STALL_KEYS ?? 1_000_000) }),
+  model: () =>
+    runModelBench({ keys: Number(process.env.BENCH_KEYS ?? 100_000), stallKeys: Number(process.env.BENCH_STALL_KEYS ?? 1_000_000), runs: Number(process.env.BENCH_RUNS ?? 3) }),
   crdt: () => runCrdtBench({ elements: Number(process.env.BENCH_ELEMENTS ?? 100_000), runs: Number(process.env.BENCH_RUNS ?? 3) }),
   merkle: async () =>
     console.log(
