@@ -39,6 +39,8 @@ export async function runModelBench(options: { keys?: number; stallKeys?: number
       'keys synced': r.keys,
       'keys/s': keysPerSecond(r),
       'tendril speed-up': ratio(keysPerSecond(ours), keysPerSecond(r)),
+      'CPU ms': r.cpuMs,
+      'CPU speed-up': ratio(r.cpuMs, ours.cpuMs),
       'wire B/key': r.wireBytes / r.keys,
       'peak heap B/key': r.heapBytes / r.keys,
       'tendril heap ratio': ratio(ours.heapBytes, r.heapBytes),
@@ -47,13 +49,15 @@ export async function runModelBench(options: { keys?: number; stallKeys?: number
   printTable(`(a) full sync of ${keys.toLocaleString('en-US')} keys into a fresh replica (best of ${runs} rounds)`, syncRows);
 
   const liveNames = ['tendril', 'scuttlebutt', 'yjs'];
-  const liveBest = await bestOfRounds(runs, liveNames, (name) => inChild<{ ms: number }>(child, ['live', name, String(keys)]), (r) => r.ms);
-  const live = new Map(liveNames.map((name) => [name, liveBest.get(name)!.ms]));
-  const liveRows: Row[] = [...live].map(([name, ms]) => ({
+  const live = await bestOfRounds(runs, liveNames, (name) => inChild<{ ms: number; cpuMs: number }>(child, ['live', name, String(keys)]), (r) => r.ms);
+  const oursLive = live.get('tendril')!;
+  const liveRows: Row[] = [...live].map(([name, { ms, cpuMs }]) => ({
     replica: name,
     'updates/s': (keys / ms) * 1000,
     'ms for all': ms,
-    'tendril speed-up': ratio(ms, live.get('tendril')!),
+    'tendril speed-up': ratio(ms, oursLive.ms),
+    'CPU ms': cpuMs,
+    'CPU speed-up': ratio(cpuMs, oursLive.cpuMs),
   }));
   printTable(`(b) live: ${keys.toLocaleString('en-US')} sets over loopback TCP after sync (best of ${runs} rounds)`, liveRows);
 
