@@ -143,7 +143,7 @@ export class Seq extends Replica {
    */
   encodeState(stateVector?: Uint8Array): Buffer {
     const vector = stateVector === undefined ? new Map<number, number>() : decodeStateVector(stateVector);
-    return encodeDelta(this.document, this.document.missing(vector));
+    return encodeDelta(this.document, this.document.missing(vector), 'columns');
   }
 
   /** Applies an update from `encodeState` or an `'update'` event, in any order, any number of times. */
