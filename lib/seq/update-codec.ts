@@ -225,8 +225,11 @@ export function encodeChunk(source: RunSource, delta: Delta, cursor: Cursor, bud
       let n = Math.min(run.len - offset, to - from);
       let content = sliceContent(run.content, offset, n);
       // Runs that merely continue this one (each element's origin is the one
-      // before it, same rightOrigin, same kind) go out as one record.
-      while (from + n < to && (content === null || n < MAX_RECORD) && ++k < runs.length) {
+      // before it, same rightOrigin, same kind) go out as one record. Past
+      // MAX_RECORD a record still takes the next run if it would otherwise
+      // end inside a surrogate pair (a peer's origin can split a run there):
+      // a record's text is always whole characters.
+      while (from + n < to && (content === null || n < MAX_RECORD || endsInsidePair(content)) && ++k < runs.length) {
         const next = runs[k];
         if (
           next.originClient !== client ||
@@ -304,6 +307,12 @@ export function encodeDelta(source: RunSource, delta: Delta, form: UpdateForm = 
 
 /** The update that carries nothing. */
 export const EMPTY_UPDATE: Buffer = Buffer.from([0, 0, 0]);
+
+function endsInsidePair(content: string | unknown[]): boolean {
+  if (typeof content !== 'string') return false;
+  const last = content.charCodeAt(content.length - 1);
+  return last >= 0xd800 && last <= 0xdbff;
+}
 
 function sliceContent(content: string | unknown[] | null, offset: number, n: number): string | unknown[] | null {
   if (content === null || (offset === 0 && n === content.length)) return content;

@@ -3,7 +3,7 @@
 import test from 'tape';
 import fc from 'fast-check';
 import { ReplicationError, Seq } from '../../lib/index.js';
-import { decodeUpdate, encodeChunk } from '../../lib/seq/update-codec.js';
+import { decodeUpdate, encodeChunk, encodeDelta } from '../../lib/seq/update-codec.js';
 import { Writer } from '../../lib/seq/writer.js';
 import { checkProperty, propertySeed } from '../helpers/property.js';
 import { propertyRuns } from './seq-helpers.js';
@@ -241,5 +241,21 @@ test('seq columns: malformed, oversized and non-canonical column updates fail wi
   }
   t.equal(victim.toString(), 'keep', 'nothing was applied');
   t.equal(decodeUpdate(good).structs.length > 3, true, 'the good update holds several records');
+  t.end();
+});
+
+test('seq columns: the row form of a whole document (what earlier versions stored) still loads, to the same document', (t) => {
+  const a = new Seq({ clientId: 11 });
+  a.insert(0, 'stored before the column form');
+  a.delete(7, 7);
+  a.insert(3, [true, null]);
+  const rows = encodeDelta(a.document, a.document.missing(new Map()), 'rows');
+  const columnsForm = a.encodeState();
+  t.notEqual(rows[0], 0, 'the row form starts with its client count');
+  t.deepEqual([columnsForm[0], columnsForm[1]], [0, 1], 'the column form starts with its mark');
+  const fromRows = new Seq({ clientId: 12 });
+  fromRows.applyUpdate(rows);
+  t.deepEqual(fromRows.toArray(), a.toArray(), 'loaded from rows');
+  t.ok(fromRows.encodeState().equals(columnsForm), 'and it holds what the column form carries, byte for byte');
   t.end();
 });
