@@ -4,7 +4,7 @@
 // such sessions typed concurrently, side by side in one run.
 // Usage: node --expose-gc dist/bench/seq.js
 //   env N (edits per row, default 6000), SEED (default 1),
-//   TRACE_EDITS (edits of the human-like session, default 200,000; split between the two concurrent writers),
+//   TRACE_EDITS (edits of the human-like session, default 200,000; split between the two concurrent writers, at most 40,000 in all),
 //   CRDT_LIMIT_S (seconds crdt may spend on one row before it is stopped, default 30; 0 leaves it out),
 //   AUTOMERGE_LIMIT_S (the same for Automerge, default 10; 0 leaves it out)
 import { createRequire } from 'node:module';
@@ -118,20 +118,27 @@ function scripts(n: number, seed: number, traceEdits: number): Script[] {
     { name: `B1.4 insert ${n} characters at random positions`, edits: randomInserts },
     { name: `B1.6 ${n} random deletes and inserts`, edits: mixed },
     ...(traceEdits > 0 ? [{ name: `human-like editing session, ${traceEdits} edits (seed ${seed})`, edits: editingTrace(traceEdits, seed) }] : []),
-    ...(traceEdits > 1
-      ? [
-          {
-            name: `two human-like sessions typed concurrently, ${Math.floor(traceEdits / 2)} edits each, exchanged every ${CONCURRENT_EVERY} (seeds ${seed + 1}, ${seed + 2})`,
-            writers: [editingTrace(Math.floor(traceEdits / 2), seed + 1), editingTrace(Math.floor(traceEdits / 2), seed + 2)],
-            every: CONCURRENT_EVERY,
-          },
-        ]
-      : []),
+    ...(traceEdits > 1 ? [concurrentScript(Math.floor(Math.min(traceEdits, MAX_CONCURRENT_EDITS) / 2), seed)] : []),
   ];
 }
 
 /** Edits each concurrent writer makes between two exchanges. */
 const CONCURRENT_EVERY = 50;
+/**
+ * Edits of the concurrent row, both writers together. Each exchange carries
+ * every deletion known (as Yjs's does: `encodeState(stateVector)` has no
+ * digest of the peer's deletions), so its cost grows with the document; this
+ * keeps the row to seconds.
+ */
+const MAX_CONCURRENT_EDITS = 40_000;
+
+function concurrentScript(each: number, seed: number): Script {
+  return {
+    name: `two human-like sessions typed concurrently, ${each} edits each, exchanged every ${CONCURRENT_EVERY} (seeds ${seed + 1}, ${seed + 2})`,
+    writers: [editingTrace(each, seed + 1), editingTrace(each, seed + 2)],
+    every: CONCURRENT_EVERY,
+  };
+}
 
 /** Drives `writers` over `replicas` in rounds of `every` edits, calling `exchange` after each round. */
 function concurrently<R>(replicas: R[], writers: Edit[][], every: number, edit: (replica: R, edit: Edit) => void, exchange: () => void): void {
