@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import * as Y from 'yjs';
 import * as Automerge from '@automerge/automerge';
 import { Seq } from '../lib/index.js';
+import { encodeDelta } from '../lib/seq/update-codec.js';
 import { editingTrace } from './editing-trace.js';
 
 export interface SeqBenchRow {
@@ -28,6 +29,8 @@ export interface SeqBenchRow {
   /** Edits made: fewer than `edits` when the implementation hit the time limit. */
   completed: number;
   edits: number;
+  /** For tendril: the whole document in the row form (what full states used before the column form), in bytes. */
+  rowDocBytes?: number;
 }
 
 /** One edit: insert `text` or delete `length` at `index`. */
@@ -40,7 +43,7 @@ interface Subject {
    * Makes the edits on a fresh document; returns the update sizes and the
    * encoded document. Stops early (reporting `completed`) past `limitMs`.
    */
-  run(edits: Edit[], limitMs: number): { updateSizes: number[]; doc: Uint8Array | string; text: string; elapsed: number; completed?: number };
+  run(edits: Edit[], limitMs: number): { updateSizes: number[]; doc: Uint8Array | string; text: string; elapsed: number; completed?: number; rowDocBytes?: number };
   /** Loads an encoded document into a fresh replica and returns its text. */
   load(doc: Uint8Array | string): string;
   /**
@@ -49,7 +52,7 @@ interface Subject {
    * in, missing updates out). Returns the first replica's whole document,
    * every replica's text, and the bytes the exchanges carried.
    */
-  runConcurrent?(writers: Edit[][], every: number): { doc: Uint8Array; texts: string[]; syncBytes: number; elapsed: number };
+  runConcurrent?(writers: Edit[][], every: number): { doc: Uint8Array; texts: string[]; syncBytes: number; elapsed: number; rowDocBytes?: number };
 }
 
 /**
@@ -163,7 +166,8 @@ const tendril: Subject = {
       else seq.delete(edit.index, edit.length);
     }
     const elapsed = performance.now() - started;
-    return { updateSizes, doc: seq.encodeState(), text: seq.toString(), elapsed };
+    const rowDocBytes = encodeDelta(seq.document, seq.document.missing(new Map()), 'rows').length;
+    return { updateSizes, doc: seq.encodeState(), text: seq.toString(), elapsed, rowDocBytes };
   },
   load(doc) {
     const seq = new Seq({ clientId: CLIENT_B });
@@ -188,7 +192,8 @@ const tendril: Subject = {
       },
     );
     const elapsed = performance.now() - started;
-    return { doc: replicas[0].encodeState(), texts: replicas.map((r) => r.toString()), syncBytes, elapsed };
+    const rowDocBytes = encodeDelta(replicas[0].document, replicas[0].document.missing(new Map()), 'rows').length;
+    return { doc: replicas[0].encodeState(), texts: replicas.map((r) => r.toString()), syncBytes, elapsed, rowDocBytes };
   },
 };
 
@@ -411,6 +416,7 @@ export function runSeqBench(
         loadMs,
         completed,
         edits: edits.length,
+        rowDocBytes: result.rowDocBytes,
       });
     }
   }
@@ -442,7 +448,17 @@ function runConcurrentRow(script: { name: string; writers: Edit[][]; every: numb
       loads.push(performance.now() - started);
       if (loaded !== result.texts[0]) throw new Error(`${subject.name} loads another text on ${script.name}`);
     }
-    rows.push({ benchmark: script.name, implementation: subject.name, timeMs: result.elapsed, avgUpdateBytes: result.syncBytes / edits, docBytes: result.doc.byteLength, loadMs: median(loads), completed: edits, edits });
+    rows.push({
+      benchmark: script.name,
+      implementation: subject.name,
+      timeMs: result.elapsed,
+      avgUpdateBytes: result.syncBytes / edits,
+      docBytes: result.doc.byteLength,
+      loadMs: median(loads),
+      completed: edits,
+      edits,
+      rowDocBytes: result.rowDocBytes,
+    });
   }
   return rows;
 }
@@ -458,6 +474,7 @@ export function formatSeqBench(rows: SeqBenchRow[]): string {
     for (const r of group) {
       const partial = r.completed < r.edits ? ` (stopped after ${r.completed} of ${r.edits} edits)` : '';
       lines.push(`| ${benchmark} | ${r.implementation}${partial} | ${r.timeMs.toFixed(1)} | ${r.avgUpdateBytes.toFixed(1)} | ${r.docBytes} | ${r.loadMs.toFixed(2)} |`);
+      if (r.rowDocBytes !== undefined) lines.push(`| ${benchmark} | ${r.implementation}: the same document in the row form | | | ${r.rowDocBytes} | |`);
     }
     const ours = group.find((r) => r.implementation === tendril.name);
     for (const anchor of [yjs, yjsV2, automerge]) {
