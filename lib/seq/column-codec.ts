@@ -327,6 +327,52 @@ function encodeStructs(update: DecodedUpdate): Buffer {
   return sink.finish(w, groups);
 }
 
+/** Reads the info column: a byte per run of equal infos, bit 7 set if a count of further repeats (less one) follows. */
+class InfoRuns {
+  value = 0;
+  repeats = 0;
+  constructor(private readonly column: DecodeState) {}
+
+  /** The next record's info; `left` records remain, this one included. */
+  next(left: number): number {
+    if (this.repeats > 0) {
+      this.repeats--;
+      return this.value;
+    }
+    const column = this.column;
+    if (column.offset >= column.end) throw errors.decode('info column too short');
+    const byte = column.buffer[column.offset++];
+    this.value = byte & ~REPEAT;
+    if (byte & REPEAT) {
+      this.repeats = uint.decode(column) + 1;
+      if (this.repeats >= left) throw errors.decode('an info run longer than the records');
+    }
+    return this.value;
+  }
+}
+
+/** Reads the length column: a length, or 0 then r: the previous length r + 2 more times. */
+class LengthRuns {
+  value = 0;
+  repeats = 0;
+  constructor(private readonly column: DecodeState) {}
+
+  /** The next record's length; `left` records remain, this one included. */
+  next(left: number): number {
+    if (this.repeats > 0) {
+      this.repeats--;
+      return this.value;
+    }
+    const value = uint.decode(this.column);
+    if (value !== 0) return (this.value = value);
+    if (this.value === 0) throw errors.decode('a length run with no length');
+    // This record is the first of the repeats.
+    this.repeats = uint.decode(this.column) + 1;
+    if (this.repeats >= left) throw errors.decode('a length run longer than the records');
+    return this.value;
+  }
+}
+
 /** A column: a view of `length` bytes of the update, read with the update's limits. */
 function column(state: DecodeState): DecodeState {
   const length = readLength(state);
@@ -367,38 +413,9 @@ function readColumns(state: DecodeState): DecodedUpdate {
   const text = decodeUtf8(textColumn.buffer, textColumn.offset, textColumn.end);
   let textAt = 0;
 
-  let info = 0;
-  let infoRepeats = 0;
-  let length = 0;
-  let lengthRepeats = 0;
+  const infoRuns = new InfoRuns(infos);
+  const lengthRuns = new LengthRuns(lengths);
   let left = total;
-  const nextInfo = (): number => {
-    if (infoRepeats > 0) {
-      infoRepeats--;
-      return info;
-    }
-    if (infos.offset >= infos.end) throw errors.decode('info column too short');
-    const byte = infos.buffer[infos.offset++];
-    info = byte & ~REPEAT;
-    if (byte & REPEAT) {
-      infoRepeats = uint.decode(infos) + 1;
-      if (infoRepeats >= left) throw errors.decode('an info run longer than the records');
-    }
-    return info;
-  };
-  const nextLength = (): number => {
-    if (lengthRepeats > 0) {
-      lengthRepeats--;
-      return length;
-    }
-    const value = uint.decode(lengths);
-    if (value !== 0) return (length = value);
-    if (length === 0) throw errors.decode('a length run with no length');
-    lengthRepeats = uint.decode(lengths) + 1;
-    if (lengthRepeats >= left) throw errors.decode('a length run longer than the records');
-    return length;
-  };
-
   const structs: Struct[] = [];
   let prevRightClient = -1;
   let prevRightClock = 0;
@@ -408,7 +425,7 @@ function readColumns(state: DecodeState): DecodedUpdate {
     const count = groups[g + 2];
     let previous: Struct | undefined;
     for (let r = 0; r < count; r++, left--) {
-      const bits = nextInfo();
+      const bits = infoRuns.next(left);
       const kind = bits & 3;
       const originMode = (bits >> 2) & 3;
       const rightMode = bits >> 4;
@@ -444,7 +461,7 @@ function readColumns(state: DecodeState): DecodedUpdate {
         rightClient = client(uint.decode(rights));
         rightClock = uint.decode(rights);
       }
-      const len = nextLength();
+      const len = lengthRuns.next(left);
       let content: string | unknown[] | null = null;
       if (kind === KIND_TEXT) {
         if (textAt + len > text.length) throw errors.decode('text column too short');
@@ -475,7 +492,7 @@ function readColumns(state: DecodeState): DecodedUpdate {
       clock += len;
     }
   }
-  if (infoRepeats > 0 || lengthRepeats > 0) throw errors.decode('a run longer than the records');
+  if (infoRuns.repeats > 0 || lengthRuns.repeats > 0) throw errors.decode('a run longer than the records');
   for (const col of [infos, lengths, origins, rights, values]) if (col.offset !== col.end) throw errors.decode(`${col.end - col.offset} bytes left in a column`);
   if (textAt !== text.length) throw errors.decode(`${text.length - textAt} units left in the text column`);
   const deletes = readDeletes(state, client, true);
