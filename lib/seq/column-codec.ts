@@ -28,8 +28,8 @@ import { Writer } from './writer.js';
  *   need anyway) says where its text ends.
  * - The info byte: bits 0-1 the kind (0 text, 1 values, 2 deleted), bits 2-3
  *   the origin mode, bits 4-6 the right-origin mode. Runs of equal infos
- *   (random inserts, a stretch of one kind of edit) are written once: the
- *   byte with bit 7 set, then the number of further repeats less one.
+ *   (random inserts, a stretch of one kind of edit) are written once: a
+ *   run of L >= 2 is the byte with bit 7 set, then L - 2.
  * - Origins are relative to the record itself: an origin of the same
  *   client is written as its distance back (`clock - 2 - originClock`; a
  *   distance of 0 is the implicit "the element typed just before", mode 1,
@@ -43,10 +43,9 @@ import { Writer } from './writer.js';
  *   nothing. Modes: 0 none (end of the list), 1 the previous record's right
  *   origin, 2 the origin's successor (same client, clock + 1), 3 own client
  *   (`clock - 1 - rightClock`), 4 another client (clientIndex, clock).
- * - Lengths: a varint each, and a run of three or more equal lengths is
- *   the length, a 0 (no length is 0), then the number of repeats past the
- *   second less one... precisely: `len, 0, r` is `len` written `r + 3` times.
- *   Random single-character inserts are all length 1.
+ * - Lengths: a varint each; a run of three or more equal lengths is
+ *   written `len, 0, r`, meaning `len` r + 3 times (no length is 0, so the
+ *   0 marks the run). Random single-character inserts are all length 1.
  * A mode is always the first of its list that applies, and records that
  * merely continue each other are one record, so every update has exactly
  * one encoding: the decoder re-encodes what it read and refuses anything
@@ -66,8 +65,15 @@ const RIGHT_SUCCESSOR = 2;
 const RIGHT_OWN = 3;
 const RIGHT_OTHER = 4;
 const REPEAT = 0x80;
-/** Room kept for a record's info and length (their pending runs included). */
-const RECORD_OVERHEAD = 1 + 8 + 8 + 1 + 8;
+/** Most records an update may hold per byte of its size (see readColumns). */
+const MAX_RECORDS_PER_BYTE = 4;
+/**
+ * Room a record needs besides its origins and content: size() already holds
+ * the pending info and length runs at their largest (9 and 17 bytes), and
+ * pushing this record's may start new ones that need as much again; a value
+ * record adds its JSON's length prefix (4).
+ */
+const RECORD_OVERHEAD = 9 + 17 + 4;
 
 /** The column form's encoder (see encodeChunk in update-codec.ts for the walk that feeds it). */
 export class ColumnSink implements Sink {
@@ -398,10 +404,17 @@ function readColumns(state: DecodeState): DecodedUpdate {
     const start = uint.decode(state);
     const count = uint.decode(state);
     if (count === 0) throw errors.decode('empty group');
-    // Runs of equal infos and lengths make records cheap, so the count is
-    // bounded by the limit, not by the bytes.
     total += count;
     if (total > state.limits.maxItems) throw errors.limit('runs in an update', total, state.limits.maxItems);
+    // Runs of equal infos and lengths could let a few bytes claim a million
+    // records. A real record costs about a byte at least: consecutive
+    // records with equal infos and nothing in the origin and right columns
+    // either continue each other (and are joined), or sit at the start of
+    // the list with the right origin of the record before (local edits
+    // never make two such in a row: the first becomes the second's right),
+    // or have neither origin nor right origin (an insert into an empty
+    // list). So the work an update asks for stays proportional to its size.
+    if (total > MAX_RECORDS_PER_BYTE * state.end) throw errors.decode(`${total} records in an update of ${state.end} bytes`);
     groups.push(owner, start, count);
   }
   const infos = column(state);

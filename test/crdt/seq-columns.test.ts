@@ -210,6 +210,7 @@ test('seq columns: malformed, oversized and non-canonical column updates fail wi
   const cases: [string, Buffer, string, object?][] = [
     ['trailing byte', Buffer.concat([good, Buffer.from([0])]), 'ERR_DECODE'],
     ['more records than maxItems', good, 'ERR_LIMIT', { maxItems: 2 }],
+    ['a thousand records claimed by a few bytes (runs of equal infos and lengths)', columns({ clients: [2], groups: [[0, 0, 1000]], infos: [2 | 0x80, 998], lengths: [5, 0, 997] }), 'ERR_DECODE'],
     ['a column longer than maxBytes', columns({ clients: [2], groups: [[0, 0, 1]], infos: [TEXT], lengths: [300], text: 'x'.repeat(300) }), 'ERR_LIMIT', { maxBytes: 200 }],
     ['two records that continue each other', columns({ clients: [2], groups: [[0, 0, 2]], infos: [TEXT, TEXT | IMPLICIT], lengths: [1, 1], text: 'ab' }), 'ERR_DECODE'],
     ['equal infos not written as a run', columns({ clients: [2], groups: [[0, 0, 2]], infos: [TEXT, TEXT], lengths: [1, 1], text: 'ba' }), 'ERR_DECODE'],
