@@ -3,6 +3,7 @@
 import test from 'tape';
 import fc from 'fast-check';
 import { ReplicationError, Seq } from '../../lib/index.js';
+import { DEFAULT_LIMITS } from '../../lib/codec/index.js';
 import { decodeUpdate, encodeChunk, encodeDelta } from '../../lib/seq/update-codec.js';
 import { Writer } from '../../lib/seq/writer.js';
 import { checkProperty, propertySeed } from '../helpers/property.js';
@@ -258,5 +259,38 @@ test('seq columns: the row form of a whole document (what earlier versions store
   fromRows.applyUpdate(rows);
   t.deepEqual(fromRows.toArray(), a.toArray(), 'loaded from rows');
   t.ok(fromRows.encodeState().equals(columnsForm), 'and it holds what the column form carries, byte for byte');
+  t.end();
+});
+
+test('seq columns: a session catches a peer up in the column form, in messages under its budget; live edits go in the row form', (t) => {
+  const a = new Seq({ clientId: 21 });
+  for (let i = 0; i < 300; i++) a.insert(Math.floor(a.length / 2), 'typed ');
+  a.delete(10, 900);
+  const b = new Seq({ clientId: 22 });
+  const session = a.openSession({ live: true, readable: true, writable: false, maxMessageBytes: 512, limits: DEFAULT_LIMITS });
+  session.start({ id: b.descriptor.id, readable: false, writable: true, live: true });
+  const hello = new Seq({ clientId: 22 }).openSession({ live: true, readable: false, writable: true, maxMessageBytes: 512, limits: DEFAULT_LIMITS });
+  hello.start({ id: a.descriptor.id, readable: true, writable: false, live: true });
+  const opening = hello.pull();
+  t.equal(opening?.type, 'hello', "b's hello");
+  session.receive(opening!);
+  const updates: Buffer[] = [];
+  for (let m = session.pull(); m !== undefined; m = session.pull()) if (m.type === 'update') updates.push(Buffer.from(m.update));
+  t.ok(updates.length > 1, `the catch-up came in ${updates.length} messages`);
+  t.ok(
+    updates.every((u) => u[0] === 0 && u[1] === 1),
+    'every one in the column form',
+  );
+  t.ok(
+    updates.every((u) => u.length <= 512),
+    `every one under the budget (largest ${Math.max(...updates.map((u) => u.length))} bytes)`,
+  );
+  for (const u of updates) b.applyUpdate(u);
+  t.equal(b.toString(), a.toString(), 'the peer holds the document');
+  a.insert(0, 'live');
+  const live = session.pull();
+  t.ok(live?.type === 'update' && live.update[0] !== 0, 'a live edit goes in the row form');
+  session.close();
+  hello.close();
   t.end();
 });
