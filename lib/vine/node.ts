@@ -92,6 +92,8 @@ export class VineNode<V = unknown> extends EventEmitter {
   private readonly pending = new Set<NodeJS.Timeout>();
   private closed = false;
   private syncing = false;
+  /** Turns the owner a read asks first when this node is not one. */
+  private readTurn = 0;
   private handingOff = false;
   /** Local watchers: the keys, and whether every key is watched. */
   private readonly watched = new Set<string>();
@@ -347,14 +349,23 @@ export class VineNode<V = unknown> extends EventEmitter {
     });
   }
 
-  /** A read: ask the live owners, settle with R answers merged, then repair the replicas that were behind. */
+  /**
+   * A read: ask R of the live owners (this node first if it is one), settle
+   * with R answers merged, then repair the asked replicas that were behind.
+   * An owner not asked is asked when an asked one fails, and every one when
+   * the answers are slow (a quarter of the timeout); anti-entropy heals the
+   * replicas no read asked.
+   */
   private coordinateRead(key: string, options: RequestOptions): Promise<KeyRecord> {
     if (this.closed) return Promise.reject(errors.closed('the vine node'));
     const { n, r, timeout } = this.quorumOf(options);
     const partition = partitionOf(key);
     const owners = this.ring.walk(partitionPoint(partition), n);
-    const targets = owners.filter(this.isLive).map((node) => ({ node }));
-    const coordination = new Coordination<KeyRecord>({ operation: 'read', need: r, targets });
+    const live = owners.filter(this.isLive);
+    // This node answers without a network hop; otherwise the first owner asked turns, so reads spread over the replicas.
+    const first = live.includes(this.id) ? live.indexOf(this.id) : this.readTurn++ % Math.max(1, live.length);
+    const targets = [...live.slice(first), ...live.slice(0, first)].map((node) => ({ node }));
+    const coordination = new Coordination<KeyRecord>({ operation: 'read', need: r, targets, ask: Math.min(r, Math.max(1, targets.length)) });
     return new Promise<KeyRecord>((resolve, reject) => {
       let done = false;
       let repaired = false;
@@ -362,6 +373,7 @@ export class VineNode<V = unknown> extends EventEmitter {
         apply(coordination.expire());
         repair();
       }, timeout);
+      const hedge = setTimeout(() => apply(coordination.widen()), timeout / 4);
       const repair = () => {
         if (repaired || !done) return;
         repaired = true;
@@ -374,22 +386,23 @@ export class VineNode<V = unknown> extends EventEmitter {
           this.call(node, { type: 'merge', partition, key, record: bytes, hint: undefined }, timeout).catch(() => undefined);
         }
       };
-      const apply = (step: Step<KeyRecord>) => {
-        if (step.settled && !done) {
-          done = true;
-          if (step.settled.ok) resolve(planRepair(step.settled.answers).merged);
-          else reject(step.settled.error);
-        }
-        if (done && coordination.outstanding === 0) repair();
-      };
-      const first = coordination.start();
-      apply(first);
-      for (const target of first.send) {
+      const ask = (target: Target) => {
         this.call(target.node, { type: 'read', partition, key }, timeout).then(
           (bytes) => apply(coordination.answer(target.node, bytes.length === 0 ? EMPTY_RECORD : decodeRecord(bytes))),
           (err) => apply(coordination.fail(target.node, err)),
         );
-      }
+      };
+      const apply = (step: Step<KeyRecord>) => {
+        if (step.settled && !done) {
+          done = true;
+          clearTimeout(hedge);
+          if (step.settled.ok) resolve(planRepair(step.settled.answers).merged);
+          else reject(step.settled.error);
+        }
+        for (const target of step.send) ask(target);
+        if (done && coordination.outstanding === 0) repair();
+      };
+      apply(coordination.start());
     });
   }
 
