@@ -1,7 +1,8 @@
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
 import type { ValueEncoding } from '../codec/index.js';
 import { errors } from '../errors.js';
-import { MerkleStore, type ChangeEvent } from '../merkle/store.js';
+import { MerkleStore } from '../merkle/store.js';
+import type { ChangeEvent } from '../merkle/store-options.js';
 import { PARTITIONS } from './ring.js';
 
 type AnyLevel = AbstractLevel<any, any, any>;
