@@ -48,7 +48,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   gossip: async () => runGossipBench(),
   'signed-log': async () => console.log(formatSignedLogBench(await runSignedLogBench(Number(process.env.BENCH_SIGNED_ENTRIES ?? 10_000)))),
   vine: async () => {
-    await runVineBench({ phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000) });
+    await runVineBench({ phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000), warmMs: process.env.VINE_BENCH_WARM_MS === undefined ? undefined : Number(process.env.VINE_BENCH_WARM_MS) });
     await runVineHealBench(Number(process.env.VINE_HEAL_KEYS ?? 2_000));
   },
 };
