@@ -42,6 +42,17 @@ export class HeapPeak {
   }
 }
 
+/** Wall time and the process's CPU time (user and system, every thread) since it was made, in ms. */
+export class Stopwatch {
+  private readonly wall = performance.now();
+  private readonly cpu = process.cpuUsage();
+
+  stop(): { ms: number; cpuMs: number } {
+    const cpu = process.cpuUsage(this.cpu);
+    return { ms: performance.now() - this.wall, cpuMs: (cpu.user + cpu.system) / 1000 };
+  }
+}
+
 export type Row = Record<string, string | number>;
 
 /** Prints rows as an aligned table. */

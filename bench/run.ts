@@ -15,7 +15,8 @@ import { formatSignedLogBench, runSignedLogBench } from './signed-log.js';
 
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
-  model: () => runModelBench({ keys: Number(process.env.BENCH_KEYS ?? 100_000), stallKeys: Number(process.env.BENCH_STALL_KEYS ?? 1_000_000) }),
+  model: () =>
+    runModelBench({ keys: Number(process.env.BENCH_KEYS ?? 100_000), stallKeys: Number(process.env.BENCH_STALL_KEYS ?? 1_000_000), runs: Number(process.env.BENCH_RUNS ?? 3) }),
   crdt: () => runCrdtBench({ elements: Number(process.env.BENCH_ELEMENTS ?? 100_000), runs: Number(process.env.BENCH_RUNS ?? 3) }),
   merkle: async () =>
     console.log(
@@ -32,13 +33,22 @@ const benches: Record<string, () => Promise<unknown>> = {
     console.log(formatReconcileSim(await runReconcileSimBench()));
     console.log(formatSetReconcile(await runSetReconcileBench()));
   },
-  seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000, traceEdits: Number(process.env.TRACE_EDITS ?? 200_000) }))),
+  seq: async () =>
+    console.log(
+      formatSeqBench(
+        runSeqBench({
+          crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000,
+          automergeLimitMs: Number(process.env.AUTOMERGE_LIMIT_S ?? 10) * 1000,
+          traceEdits: Number(process.env.TRACE_EDITS ?? 200_000),
+        }),
+      ),
+    ),
   'seq-live': async () => console.log(formatSeqLive(runSeqLiveBench({ edits: Number(process.env.SEQ_LIVE_EDITS ?? 100_000) }))),
   bundle: async () => console.log(formatBundleSizes(await runBundleBench())),
   gossip: async () => runGossipBench(),
   'signed-log': async () => console.log(formatSignedLogBench(await runSignedLogBench(Number(process.env.BENCH_SIGNED_ENTRIES ?? 10_000)))),
   vine: async () => {
-    await runVineBench({ phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000) });
+    await runVineBench({ phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000), warmMs: process.env.VINE_BENCH_WARM_MS === undefined ? undefined : Number(process.env.VINE_BENCH_WARM_MS) });
     await runVineHealBench(Number(process.env.VINE_HEAL_KEYS ?? 2_000));
   },
 };

@@ -4,18 +4,29 @@
 // and reads directly in this process, so the cost of the cluster shows as a
 // ratio. Sized for a 2-core machine: a few seconds per phase.
 //
+// Before the measured phases, the cluster gets one write to every partition
+// (its stores open) and VINE_BENCH_WARM_MS (default twice the phase) of
+// writes and reads, not counted (the processes' code is compiled).
+// VINE_BENCH_THREADS=1 prints the nodes' CPU per operation on their main
+// threads and on their other threads (thread pool, LevelDB, V8).
+//
 // Run alone: node dist/bench/vine.js   (VINE_BENCH_MS per phase, default 3000;
-// VINE_BENCH_PROFILE=DIR writes a CPU profile of the first node into DIR)
+// VINE_BENCH_PROFILE=DIR writes a CPU profile of every node, of one phase only
+// (VINE_BENCH_PROFILE_PHASE: write, read1 or read2; default write), into DIR)
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MerkleStore, RemoteVine } from '../lib/index.js';
+import { MerkleStore, PARTITIONS, RemoteVine } from '../lib/index.js';
+import { partitionOf } from '../lib/vine/ring.js';
 import { type Row, printTable, ratio } from './harness.js';
 
-const tendril = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'tendril.js');
+const here = dirname(fileURLToPath(import.meta.url));
+const tendril = join(here, '..', 'bin', 'tendril.js');
+const profileDir = process.env.VINE_BENCH_PROFILE;
+const profilePhase = process.env.VINE_BENCH_PROFILE_PHASE ?? 'write';
 const NODES = 5;
 const CLIENTS = 64;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -39,6 +50,24 @@ function cpuMs(children: ChildProcess[]): { nodes: number; clients: number } {
   }
   const own = process.cpuUsage();
   return { nodes, clients: (own.user + own.system) / 1000 };
+}
+
+/** CPU time (ms) of the node processes' main threads, and of their other threads (the thread pool, LevelDB's compactions, V8's): VINE_BENCH_THREADS=1. */
+function cpuByThread(children: ChildProcess[]): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const child of children) {
+    try {
+      for (const task of readdirSync(`/proc/${child.pid}/task`)) {
+        // Every thread is called `node`: the main thread is the one whose id is the process's.
+        const name = task === String(child.pid) ? 'main' : 'other threads';
+        const fields = readFileSync(`/proc/${child.pid}/task/${task}/stat`, 'utf8').split(') ')[1].split(' ');
+        byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
+      }
+    } catch {
+      // not Linux, or the process or thread is gone
+    }
+  }
+  return byName;
 }
 
 interface Phase {
@@ -83,8 +112,9 @@ export interface VineBenchResult {
   rows: Row[];
 }
 
-export async function runVineBench(options: { phaseMs?: number; basePort?: number } = {}): Promise<VineBenchResult> {
+export async function runVineBench(options: { phaseMs?: number; warmMs?: number; basePort?: number } = {}): Promise<VineBenchResult> {
   const phaseMs = options.phaseMs ?? 3000;
+  const warmMs = options.warmMs ?? 2 * phaseMs;
   const base = options.basePort ?? 7500;
   const root = mkdtempSync(join(tmpdir(), 'tendril-vine-bench-'));
   const children: ChildProcess[] = [];
@@ -94,25 +124,56 @@ export async function runVineBench(options: { phaseMs?: number; basePort?: numbe
       Array.from({ length: NODES }, (_, i) => {
         const args = ['vine', '--port', String(base + 2 * i), '--data', join(root, `node${i}`), '--gossip-ms', '250'];
         if (i > 0) args.push('--join', `127.0.0.1:${base}`);
-        const profile = i === 0 && process.env.VINE_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VINE_BENCH_PROFILE}`] : [];
-        const child = spawn(process.execPath, [...profile, tendril, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const profile = profileDir ? ['--import', pathToFileURL(join(here, 'profile-hook.js')).href] : [];
+        const env = profileDir ? { ...process.env, PROFILE_HOOK_DIR: profileDir } : process.env;
+        const child = spawn(process.execPath, [...profile, tendril, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
         children.push(child);
         return new Promise<void>((resolve) => createInterface({ input: child.stdout! }).on('line', (line) => line.startsWith('vine ') && resolve()));
       }),
     );
     for (let c = 0; c < CLIENTS; c++) remotes.push(new RemoteVine<number>({ host: '127.0.0.1', port: base + 2 * (c % NODES) }, { timeout: 5000 }));
     for (let i = 0; i < NODES; i++) while (!(await remotes[i].put(`warm-${i}`, i, { w: 3 }).then(() => true, () => false))) await sleep(200);
-    await sleep(1000);
     const keys = 10_000;
-    const measured = async (op: (client: number, i: number) => Promise<unknown>): Promise<Phase> => {
+    // A running cluster has its partition stores open: one write (W = 3) to every partition first, so
+    // opening 768 stores (256 partitions on 3 replicas) is not counted as the cost of the measured writes.
+    const firstKeyOf = new Map<number, string>();
+    for (let i = 0; firstKeyOf.size < PARTITIONS && i < keys; i++) if (!firstKeyOf.has(partitionOf(`key-${i}`))) firstKeyOf.set(partitionOf(`key-${i}`), `key-${i}`);
+    const warmKeys = [...firstKeyOf.values()];
+    await Promise.all(remotes.map(async (remote, c) => {
+      for (let k = c; k < warmKeys.length; k += CLIENTS) await remote.put(warmKeys[k], -1, { w: 3 }).catch(() => undefined);
+    }));
+    await sleep(1000);
+    // The profile hook in each node starts a profile on the first SIGUSR2 and writes it on the second.
+    const signalNodes = () => {
+      for (const child of children) child.kill('SIGUSR2');
+    };
+    const measured = async (name: string, op: (client: number, i: number) => Promise<unknown>): Promise<Phase> => {
+      const profiled = profileDir !== undefined && name === profilePhase;
+      if (profiled) signalNodes();
+      if (process.env.VINE_BENCH_THREADS) console.log(`${name}: starts; node pids ${children.map((c) => c.pid).join(' ')}`);
       const before = cpuMs(children);
+      const threadsBefore = cpuByThread(children);
       const phase = await drive(CLIENTS, phaseMs, op);
       const after = cpuMs(children);
+      if (process.env.VINE_BENCH_THREADS) {
+        const parts = [...cpuByThread(children)].map(([thread, ms]) => `${thread} ${((ms - (threadsBefore.get(thread) ?? 0)) / phase.ops).toFixed(3)}`);
+        console.log(`${name}: node CPU ms/op by thread: ${parts.join(', ')}`);
+      }
+      if (profiled) {
+        signalNodes();
+        await sleep(1000);
+      }
       return { ...phase, nodeCpu: (after.nodes - before.nodes) / phase.ops, clientCpu: (after.clients - before.clients) / phase.ops };
     };
-    const writes = await measured((c, i) => remotes[c].put(`key-${i % keys}`, i, { w: 2 }));
-    const reads1 = await measured((c, i) => remotes[c].get(`key-${i % Math.min(keys, writes.ops)}`, { r: 1 }));
-    const reads2 = await measured((c, i) => remotes[c].get(`key-${i % Math.min(keys, writes.ops)}`, { r: 2 }));
+    // Fresh processes spend their first seconds compiling (a fifth of the nodes' CPU went to the optimising compiler
+    // in a first phase of 3 s): writes and reads for `warmMs` first, not counted, so the cluster is measured as it runs.
+    if (warmMs > 0) {
+      await drive(CLIENTS, warmMs / 2, (c, i) => remotes[c].put(`key-${i % keys}`, i, { w: 2 }));
+      await drive(CLIENTS, warmMs / 2, (c, i) => remotes[c].get(`key-${i % keys}`, { r: 1 }));
+    }
+    const writes = await measured('write', (c, i) => remotes[c].put(`key-${i % keys}`, i, { w: 2 }));
+    const reads1 = await measured('read1', (c, i) => remotes[c].get(`key-${i % Math.min(keys, writes.ops)}`, { r: 1 }));
+    const reads2 = await measured('read2', (c, i) => remotes[c].get(`key-${i % Math.min(keys, writes.ops)}`, { r: 2 }));
 
     const store = new MerkleStore<number>({ path: join(root, 'single') });
     await store.open();
@@ -138,15 +199,10 @@ export async function runVineBench(options: { phaseMs?: number; basePort?: numbe
       'cluster / store': ratio(p.perSecond, anchor.perSecond),
     });
     const rows = [row('write N3 W2', writes, single), row('read R1', reads1, singleReads), row('read R2', reads2, singleReads)];
-    printTable(`vine: ${NODES} processes, ${CLIENTS} clients, ${phaseMs / 1000} s per phase; ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)}`, rows);
+    printTable(`vine: ${NODES} processes, ${CLIENTS} clients, ${phaseMs / 1000} s per phase after ${warmMs / 1000} s of warm-up; ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)}`, rows);
     return { rows };
   } finally {
     for (const r of remotes) r.close();
-    // A profiled node must stop by itself to write its profile; the rest are killed.
-    if (process.env.VINE_BENCH_PROFILE && children[0]) {
-      children[0].kill('SIGTERM');
-      await new Promise((resolve) => setTimeout(resolve, 5000).unref() && children[0].once('exit', resolve));
-    }
     for (const child of children) child.kill('SIGKILL');
     await sleep(200);
     rmSync(root, { recursive: true, force: true });
@@ -154,5 +210,5 @@ export async function runVineBench(options: { phaseMs?: number; basePort?: numbe
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await runVineBench({ phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000) });
+  await runVineBench({ phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000), warmMs: process.env.VINE_BENCH_WARM_MS === undefined ? undefined : Number(process.env.VINE_BENCH_WARM_MS) });
 }

@@ -9,7 +9,7 @@ const n = Number(count);
 if (kind === 'full-sync') {
   console.log(JSON.stringify(await contestant.fullSync(n)));
 } else if (kind === 'live') {
-  console.log(JSON.stringify({ ms: await contestant.live!(n) }));
+  console.log(JSON.stringify(await contestant.live!(n)));
 } else if (kind === 'stall') {
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();

@@ -10,13 +10,15 @@ import * as lps from 'length-prefixed-stream';
 import * as Y from 'yjs';
 import * as Automerge from '@automerge/automerge';
 import { Model } from '../../lib/index.js';
-import { HeapPeak } from '../harness.js';
+import { HeapPeak, Stopwatch } from '../harness.js';
 
 const require = createRequire(import.meta.url);
 const ScuttlebuttModel = require('scuttlebutt/model');
 
 export interface SyncResult {
   ms: number;
+  /** CPU time of the process (all its threads) over the same span: steadier than `ms` on a loaded machine. */
+  cpuMs: number;
   wireBytes: number;
   heapBytes: number;
   keys: number;
@@ -27,7 +29,7 @@ export interface Contestant {
   /** Full sync of `n` keys (k<i> -> v<i>) into a fresh replica. */
   fullSync(n: number): Promise<SyncResult>;
   /** `n` sets on one side after the TCP streams are synced; ms until the other side has them all. */
-  live?(n: number): Promise<number>;
+  live?(n: number): Promise<{ ms: number; cpuMs: number }>;
 }
 
 function byteCounter(): Transform & { bytes: number } {
@@ -76,13 +78,13 @@ export const tendril: Contestant = {
     const a = new Model({ id: 'a' });
     for (let i = 0; i < n; i++) a.set(`k${i}`, `v${i}`);
     const heap = new HeapPeak();
-    const start = performance.now();
+    const watch = new Stopwatch();
     const b = new Model({ id: 'b' });
     const sa = a.createStream({ live: false });
     const sb = b.createStream({ live: false });
     const wireBytes = await countedPipe(sa, sb, Promise.all([once(sa, 'synced'), once(sb, 'synced')]));
-    const ms = performance.now() - start;
-    return { ms, wireBytes, heapBytes: heap.stop(), keys: b.size };
+    const { ms, cpuMs } = watch.stop();
+    return { ms, cpuMs, wireBytes, heapBytes: heap.stop(), keys: b.size };
   },
   async live(n) {
     const a = new Model({ id: 'a' });
@@ -97,12 +99,12 @@ export const tendril: Contestant = {
       },
     );
     await synced;
-    const start = performance.now();
+    const watch = new Stopwatch();
     for (let i = 0; i < n; i++) a.set(`k${i}`, `v${i}`);
     await until(() => b.size === n);
-    const ms = performance.now() - start;
+    const { ms, cpuMs } = watch.stop();
     close();
-    return ms;
+    return { ms, cpuMs };
   },
 };
 
@@ -112,13 +114,13 @@ export const scuttlebutt: Contestant = {
     const a = new ScuttlebuttModel();
     for (let i = 0; i < n; i++) a.set(`k${i}`, `v${i}`);
     const heap = new HeapPeak();
-    const start = performance.now();
+    const watch = new Stopwatch();
     const b = new ScuttlebuttModel();
     const sa = a.createStream();
     const sb = b.createStream();
     const wireBytes = await countedPipe(sa, sb, Promise.all([once(sa, 'synced'), once(sb, 'synced')]));
-    const ms = performance.now() - start;
-    return { ms, wireBytes, heapBytes: heap.stop(), keys: Object.keys(b.toJSON()).length };
+    const { ms, cpuMs } = watch.stop();
+    return { ms, cpuMs, wireBytes, heapBytes: heap.stop(), keys: Object.keys(b.toJSON()).length };
   },
   async live(n) {
     const a = new ScuttlebuttModel();
@@ -136,12 +138,12 @@ export const scuttlebutt: Contestant = {
     );
     await synced;
     received = 0;
-    const start = performance.now();
+    const watch = new Stopwatch();
     for (let i = 0; i < n; i++) a.set(`k${i}`, `v${i}`);
     await until(() => received >= n);
-    const ms = performance.now() - start;
+    const { ms, cpuMs } = watch.stop();
     close();
-    return ms;
+    return { ms, cpuMs };
   },
 };
 
@@ -154,7 +156,7 @@ export const yjs: Contestant = {
       for (let i = 0; i < n; i++) map.set(`k${i}`, `v${i}`);
     });
     const heap = new HeapPeak();
-    const start = performance.now();
+    const watch = new Stopwatch();
     const b = new Y.Doc();
     // Sync step 1 and 2 of y-protocols: b's state vector goes over, a's missing update comes back.
     const toA = new PassThrough();
@@ -175,8 +177,8 @@ export const yjs: Contestant = {
     wireBytes += sv.length;
     toA.write(sv);
     await applied;
-    const ms = performance.now() - start;
-    return { ms, wireBytes, heapBytes: heap.stop(), keys: b.getMap('m').size };
+    const { ms, cpuMs } = watch.stop();
+    return { ms, cpuMs, wireBytes, heapBytes: heap.stop(), keys: b.getMap('m').size };
   },
   async live(n) {
     const a = new Y.Doc();
@@ -191,12 +193,12 @@ export const yjs: Contestant = {
       },
       (socket) => socket.pipe(lps.decode()).on('data', (update: Buffer) => Y.applyUpdate(b, update)),
     );
-    const start = performance.now();
+    const watch = new Stopwatch();
     for (let i = 0; i < n; i++) mapA.set(`k${i}`, `v${i}`);
     await until(() => mapB.size === n);
-    const ms = performance.now() - start;
+    const { ms, cpuMs } = watch.stop();
     close();
-    return ms;
+    return { ms, cpuMs };
   },
 };
 
@@ -208,7 +210,7 @@ export const automerge: Contestant = {
       for (let i = 0; i < n; i++) doc[`k${i}`] = `v${i}`;
     });
     const heap = new HeapPeak();
-    const start = performance.now();
+    const watch = new Stopwatch();
     let b = Automerge.init<Record<string, string>>();
     let stateA = Automerge.initSyncState();
     let stateB = Automerge.initSyncState();
@@ -231,8 +233,8 @@ export const automerge: Contestant = {
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const ms = performance.now() - start;
-    return { ms, wireBytes, heapBytes: heap.stop(), keys: Object.keys(b).length };
+    const { ms, cpuMs } = watch.stop();
+    return { ms, cpuMs, wireBytes, heapBytes: heap.stop(), keys: Object.keys(b).length };
   },
 };
 

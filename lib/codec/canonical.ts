@@ -44,6 +44,16 @@ export interface Canonical {
 
 /** Checks `value` and returns its canonical text and copy; ERR_INVALID_ARGUMENT if JSON cannot carry it exactly. */
 export function canonicalValue(value: unknown, limits: CanonicalLimits = {}): Canonical {
+  const text = canonicalText(value, limits);
+  return { text, value: JSON.parse(text) };
+}
+
+/**
+ * The canonical text alone, for a replica that keeps values as their text
+ * (the Model, the Log): the same checks as `canonicalValue`, without
+ * parsing a copy that nobody reads (a third of the cost of a `set`).
+ */
+export function canonicalText(value: unknown, limits: CanonicalLimits = {}): string {
   const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxDepth;
   const maxBytes = limits.maxBytes ?? MAX_VALUE_BYTES;
   check(value, 0, maxDepth, '');
@@ -51,7 +61,7 @@ export function canonicalValue(value: unknown, limits: CanonicalLimits = {}): Ca
   if (text.length > maxBytes || (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes)) {
     throw errors.invalidArgument(`value takes ${Buffer.byteLength(text)} bytes as JSON; the limit is ${maxBytes}`);
   }
-  return { text, value: JSON.parse(text) };
+  return text;
 }
 
 /** Checks a peer's JSON text: ERR_DECODE unless it is the canonical spelling of its value. Returns the parsed value. */

@@ -180,6 +180,18 @@ const SHORT_WRITE = 32;
 const nodeBuffers = typeof process === 'object' && typeof process.versions?.node === 'string';
 const utf8Encoder = new TextEncoder();
 
+/**
+ * The UTF-8 byte length of `s` (a lone surrogate counts as the 3 bytes of
+ * U+FFFD, as Buffer.byteLength counts it). Short ASCII strings, most keys
+ * and values, are counted in a loop: cheaper than the call into the runtime.
+ */
+export function utf8Length(s: string): number {
+  const n = s.length;
+  if (n > SHORT_WRITE) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
+  return n;
+}
+
 /** Writes `s` as UTF-8 at `offset` (`length` is its byte length); returns the bytes written. */
 export function writeUtf8(buf: Buffer, s: string, offset: number, length: number): number {
   // A byte length equal to the length means ASCII: one byte per unit.
@@ -205,12 +217,13 @@ const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  */
 export const string: Codec<string> = {
   encodingLength(s) {
-    const length = Buffer.byteLength(s, 'utf8');
+    const length = utf8Length(s);
     return uint.encodingLength(length) + length;
   },
   encode(s, state) {
-    if (!s.isWellFormed()) throw errors.invalidArgument('string has lone surrogates');
-    const length = Buffer.byteLength(s, 'utf8');
+    const length = utf8Length(s);
+    // As many bytes as units means ASCII, which has no surrogates to check.
+    if (length !== s.length && !s.isWellFormed()) throw errors.invalidArgument('string has lone surrogates');
     uint.encode(length, state);
     state.offset += writeUtf8(state.buffer, s, state.offset, length);
   },

@@ -41,6 +41,8 @@ interface Pending {
   sync?: boolean; // write: this write must be synced to disk
   record?: KeyRecord; // merge
   origin?: object;
+  /** write: handed the key's stored record once written (`putRecord`, `delRecord`). */
+  recorded?: (record: Uint8Array) => void;
   resolve: (context: string) => void;
   reject: (err: unknown) => void;
 }
@@ -292,10 +294,32 @@ export class MerkleStore<V = unknown> extends Replica {
     return this.write(key, undefined, options);
   }
 
-  private async write(key: string, value: Uint8Array | undefined, options: WriteOptions): Promise<string> {
+  /**
+   * As `put`, resolving with the key's stored record (the bytes `getRecord`
+   * would read next) instead of its context: a cluster replica hands the
+   * record on to the others without reading it back.
+   */
+  async putRecord(key: string, value: V, options: WriteOptions = {}): Promise<Uint8Array> {
+    checkKey(key);
+    checkWriteOptions(options);
+    let record: Uint8Array = EMPTY_BYTES;
+    await this.write(key, encode(this.valueEncoding, canonicalOf(this.valueEncoding, value) as V), options, (bytes) => (record = bytes));
+    return record;
+  }
+
+  /** As `del`, resolving with the key's stored record (see `putRecord`). */
+  async delRecord(key: string, options: WriteOptions = {}): Promise<Uint8Array> {
+    checkKey(key);
+    checkWriteOptions(options);
+    let record: Uint8Array = EMPTY_BYTES;
+    await this.write(key, undefined, options, (bytes) => (record = bytes));
+    return record;
+  }
+
+  private async write(key: string, value: Uint8Array | undefined, options: WriteOptions, recorded?: (record: Uint8Array) => void): Promise<string> {
     const seen = options.context === undefined ? undefined : decodeContext(options.context);
     await this.ready();
-    return new Promise((resolve, reject) => this.enqueue({ key, kind: 'write', value, seen, sync: options.sync, resolve, reject }));
+    return new Promise((resolve, reject) => this.enqueue({ key, kind: 'write', value, seen, sync: options.sync, recorded, resolve, reject }));
   }
 
   /** Every key with its versions, deleted keys skipped, in hash order (not key order). */
@@ -647,7 +671,13 @@ export class MerkleStore<V = unknown> extends Replica {
     for (const op of group) {
       if (op.kind === 'barrier') op.resolve('');
       else if (op.kind === 'collect') op.resolve(collected.has(op) ? 'collected' : '');
-      else op.resolve(encodeContext(contexts.get(op)!.context));
+      else {
+        if (op.recorded) {
+          const slot = slots.get(op.key)!;
+          op.recorded(slot.removed ? EMPTY_BYTES : slot.changed ? encoded.get(slot)! : (slot.before ?? EMPTY_BYTES));
+        }
+        op.resolve(encodeContext(contexts.get(op)!.context));
+      }
     }
     for (const slot of changed) {
       if (slot.removed) {

@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { type Timestamp, compareStamps } from '../clock/index.js';
 import { type DecodeState, type EncodeState, encode, fixed, string, struct, uint } from '../codec/index.js';
 import { checkJsonDepth } from '../codec/values.js';
-import { canonicalValue, checkCanonicalJson } from '../codec/canonical.js';
+import { canonicalText, checkCanonicalJson } from '../codec/canonical.js';
 import { errors } from '../errors.js';
 import type { Clock } from './messages.js';
 import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
@@ -112,7 +112,7 @@ export class Log extends Scuttlebutt<LogEntry> {
 
   /** Appends a JSON value; returns the new entry's record. */
   append(value: unknown): LogRecord {
-    const json = canonicalValue(value).text;
+    const json = canonicalText(value);
     const head = this.heads.get(this.id);
     const seq = (head?.seq ?? 0) + 1;
     const prev = head?.hash ?? GENESIS;

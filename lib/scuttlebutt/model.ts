@@ -3,8 +3,8 @@ import { compareStamps } from '../clock/index.js';
 import { type DecodeState, type EncodeState, string, uint } from '../codec/index.js';
 import { need } from '../codec/codec.js';
 import { checkJsonDepth } from '../codec/values.js';
-import { canonicalValue, checkCanonicalJson } from '../codec/canonical.js';
-import { decodeUtf8, writeUtf8 } from '../codec/primitives.js';
+import { canonicalText, checkCanonicalJson } from '../codec/canonical.js';
+import { decodeUtf8, uintLength, utf8Length, writeUint, writeUtf8 } from '../codec/primitives.js';
 import { errors } from '../errors.js';
 import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
 import type { Update, UpdateCodec } from './update.js';
@@ -36,17 +36,18 @@ export const MAX_KEY_BYTES = 4096;
 // A value's JSON text goes with a length of text bytes + 1, so that 0 can mean "deleted".
 const modelUpdateCodec: UpdateCodec<ModelUpdate> = {
   encodingLength(u) {
-    const valueBytes = u.json === undefined ? 0 : Buffer.byteLength(u.json) + 1;
-    return string.encodingLength(u.key) + uint.encodingLength(valueBytes) + (valueBytes && valueBytes - 1);
+    const valueBytes = u.json === undefined ? 0 : utf8Length(u.json) + 1;
+    return string.encodingLength(u.key) + uintLength(valueBytes) + (valueBytes && valueBytes - 1);
   },
   encode(u, state: EncodeState) {
     string.encode(u.key, state);
     if (u.json === undefined) {
-      uint.encode(0, state);
+      state.buffer[state.offset++] = 0;
       return;
     }
-    const length = Buffer.byteLength(u.json);
-    uint.encode(length + 1, state);
+    // The text is canonical JSON (JSON.stringify's output, or checked on arrival): no lone surrogates.
+    const length = utf8Length(u.json);
+    state.offset = writeUint(state.buffer, state.offset, length + 1);
     state.offset += writeUtf8(state.buffer, u.json, state.offset, length);
   },
   decode(state: DecodeState, source: string, ts: Timestamp): ModelUpdate {
@@ -61,12 +62,26 @@ const modelUpdateCodec: UpdateCodec<ModelUpdate> = {
     const start = state.offset;
     state.offset += length;
     const json = decodeUtf8(state.buffer, start, state.offset);
-    validateJson(json, state.limits.maxDepth);
+    if (!isPlainAsciiString(state.buffer, start, state.offset)) validateJson(json, state.limits.maxDepth);
     return { source, ts, key, json };
   },
 };
 
-// A JSON string with no escapes or control characters, the commonest value.
+/**
+ * True if the bytes are a JSON string of printable ASCII with no escapes,
+ * the commonest value: canonical as it stands. One pass over bytes the
+ * decoder has just read, cheaper than a regular expression over the string.
+ */
+function isPlainAsciiString(buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 2 || buf[start] !== 0x22 || buf[end - 1] !== 0x22) return false;
+  for (let i = start + 1; i < end - 1; i++) {
+    const byte = buf[i]!;
+    if (byte < 0x20 || byte > 0x7e || byte === 0x22 || byte === 0x5c) return false;
+  }
+  return true;
+}
+
+// A JSON string with no escapes or control characters.
 const PLAIN_JSON_STRING = /^"[^"\\\u0000-\u001f]*"$/;
 
 /** Validates a peer's JSON text once on arrival, so that `get` can never throw. */
@@ -108,8 +123,8 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   /** Sets `key` to `value` (any JSON value) and replicates it. */
   set(key: string, value: unknown): this {
     checkKey(key);
-    const json = canonicalValue(value).text;
-    this.localUpdate((ts) => ({ source: this.id, ts, key, json }));
+    const json = canonicalText(value);
+    this.ingest({ source: this.id, ts: this.localStamp(), key, json });
     return this;
   }
 
@@ -117,7 +132,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   delete(key: string): boolean {
     checkKey(key);
     if (!this.has(key)) return false;
-    this.localUpdate((ts) => ({ source: this.id, ts, key, json: undefined }));
+    this.ingest({ source: this.id, ts: this.localStamp(), key, json: undefined });
     return true;
   }
 

@@ -9,6 +9,14 @@ import { SessionSet } from '../session/session-set.js';
 import { ScuttlebuttSession } from './session.js';
 import type { Update, UpdateCodec } from './update.js';
 
+/** What a replica knows of one source. */
+interface SourceState {
+  /** The high-water timestamp: every update of the source at or below it has been seen. */
+  ts: Timestamp;
+  /** How many of its updates are retained now. */
+  retained: number;
+}
+
 export interface ScuttlebuttOptions {
   /** Replica id; give the same one after a restart to keep the identity. Default: random. */
   id?: string;
@@ -40,7 +48,8 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   abstract readonly kind: string;
   abstract readonly updateCodec: UpdateCodec<U>;
   private codec: Codec<ScuttlebuttMessage<U>> | undefined;
-  private readonly highWater: Clock = new Map();
+  // Per source: the high-water timestamp, and how many of its updates are retained (so a catch-up's size costs O(sources)).
+  private readonly sources = new Map<string, SourceState>();
   /** @internal The live sessions: every update applied goes to each but the one it came from. */
   readonly peers = new SessionSet<U>();
   // An array, replaced (never mutated) on change: it is iterated for every
@@ -52,6 +61,8 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   private heldHead = 0;
   private readonly heldSet = new Set<U>();
   private closedBy: string | undefined;
+  /** @internal How many retained updates were ever replaced: while it stands still, every update queued for a peer is still retained. */
+  replaced = 0;
 
   constructor(options: ScuttlebuttOptions = {}) {
     super();
@@ -75,20 +86,38 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
 
   /** The high-water timestamp of every source this replica has seen. */
   clockDigest(): Clock {
-    return new Map(this.highWater);
+    const clock: Clock = new Map();
+    for (const [source, state] of this.sources) clock.set(source, state.ts);
+    return clock;
+  }
+
+  /**
+   * How many retained updates of `source` are newer than `after`, if it
+   * can be told without a scan: 0 if `after` is at or past its high-water
+   * mark, all of them if `after` is 0; undefined for anything in between,
+   * or while updates wait to be stored (history() is then what the disk
+   * holds, not what is retained).
+   */
+  retainedAfter(source: string, after: Timestamp): number | undefined {
+    const state = this.sources.get(source);
+    if (state === undefined || after >= state.ts) return 0;
+    if (after > 0 || this.heldSet.size > 0) return undefined;
+    return state.retained;
   }
 
   /** Raises high-water marks to `clock` (after a restart, for updates that were superseded and not kept). */
   restoreClock(clock: Clock): void {
     for (const [source, ts] of clock) {
-      if (ts > (this.highWater.get(source) ?? 0)) this.highWater.set(source, ts);
+      const state = this.sources.get(source);
+      if (state === undefined) this.sources.set(source, { ts, retained: 0 });
+      else if (ts > state.ts) state.ts = ts;
       this.clock.restore(ts);
     }
   }
 
   /** True until the replica holds or has seen any update. */
   get isEmpty(): boolean {
-    return this.highWater.size === 0;
+    return this.sources.size === 0;
   }
 
   /**
@@ -222,11 +251,11 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     // (a peer relays what it got from us), but never one we have not made:
     // that would be a forged write, or a reused id, and either makes
     // replicas differ for good.
-    if (last.source === this.id && last.ts > (this.highWater.get(this.id) ?? 0)) {
+    if (last.source === this.id && last.ts > (this.sources.get(this.id)?.ts ?? 0)) {
       throw errors.integrity(`peer sent an update in our own name (${JSON.stringify(this.id)}) that we never made`);
     }
-    this.clock.receive(updates[updates.length - 1].ts);
-    for (const update of updates) this.ingest(update, origin);
+    this.clock.receive(last.ts);
+    for (let i = 0; i < updates.length; i++) this.ingest(updates[i], origin);
   }
 
   /**
@@ -234,15 +263,17 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    * peers come through `ingestBatch`, which checks their timestamps first.
    */
   ingest(update: U, origin?: unknown): boolean {
-    const seen = this.highWater.get(update.source);
-    if (seen !== undefined && update.ts <= seen) {
+    let state = this.sources.get(update.source);
+    if (state !== undefined && update.ts <= state.ts) {
       if (origin !== undefined) this.checkSeen(update);
       return false;
     }
     this.clock.restore(update.ts);
     this.validateUpdate(update, origin);
-    this.highWater.set(update.source, update.ts);
+    if (state === undefined) this.sources.set(update.source, (state = { ts: update.ts, retained: 0 }));
+    else state.ts = update.ts;
     const retained = this.applyUpdate(update, origin);
+    if (retained) state.retained++;
     const { observers } = this;
     for (let i = 0; i < observers.length; i++) observers[i].applied(update, retained);
     if (this.gated) {
@@ -256,10 +287,18 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
 
   /** Adds a local update stamped with the next timestamp of our clock. */
   protected localUpdate(make: (ts: Timestamp) => U): U {
-    if (this.closedBy) throw errors.closed(this.closedBy);
-    const update = make(this.clock.now());
+    const update = make(this.localStamp());
     this.ingest(update);
     return update;
+  }
+
+  /**
+   * The timestamp for a local update, which the caller then ingests: the
+   * same as `localUpdate` without a closure to allocate per write.
+   */
+  protected localStamp(): Timestamp {
+    if (this.closedBy) throw errors.closed(this.closedBy);
+    return this.clock.now();
   }
 
   /**
@@ -295,6 +334,8 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
 
   /** Tells observers (persistence) that a retained update was replaced. */
   protected supersede(update: U): void {
+    this.sources.get(update.source)!.retained--;
+    this.replaced++;
     const { observers } = this;
     for (let i = 0; i < observers.length; i++) observers[i].superseded(update);
   }

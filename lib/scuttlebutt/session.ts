@@ -15,10 +15,14 @@ export interface ScuttlebuttHost<U extends Update> {
   readonly updateCodec: UpdateCodec<U>;
   readonly peers: SessionSet<U>;
   clockDigest(): Clock;
+  /** Retained updates of `source` newer than `after`, or undefined if only a scan can tell. */
+  retainedAfter(source: string, after: number): number | undefined;
   /** Every retained update, in the order applied, as a live iterator. */
   history(): Iterator<U>;
   /** Whether `update` is still retained (a queued one may have been replaced since). */
   isRetained(update: U): boolean;
+  /** How many retained updates were ever replaced (a count that only grows). */
+  readonly replaced: number;
   ingestBatch(updates: U[], origin: unknown): void;
 }
 
@@ -38,6 +42,11 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
   readonly codec: Codec<ScuttlebuttMessage<U>>;
   private sent: Clock | undefined; // undefined until the peer's digest arrives
   private grouped: UpdatesMessage<U>[] = []; // live updates taken from the queue, grouped by source
+  // Sources the peer has in part: the catch-up counts their updates as it takes them (see countCatchUp).
+  private countAsSent: Set<string> | undefined;
+  // host.replaced when the live queue was last seen empty: if it has not moved, nothing queued since was replaced.
+  private replacedWhenEmpty: number;
+  private readonly taken: U[] = []; // scratch for chunk()
 
   constructor(
     private readonly host: ScuttlebuttHost<U>,
@@ -45,6 +54,7 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
   ) {
     super(options, host.peers, MAX_QUEUED);
     this.codec = host.messageCodec;
+    this.replacedWhenEmpty = host.replaced;
   }
 
   /** Both sides open with their digest, whichever way updates flow. */
@@ -87,29 +97,47 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
       done = step.done === true;
       return step.done ? undefined : step.value;
     };
-    while (!done) for (const message of this.chunk(next, false)) yield this.handOut(message);
+    const counting = this.countAsSent;
+    while (!done) {
+      const messages = this.chunk(next, false);
+      if (counting !== undefined) {
+        let count = 0;
+        for (const message of messages) if (counting.has(message.source)) count += message.updates.length;
+        // Announced before the messages go: the stream sends the announcement ahead of them.
+        if (count > 0) this.progress.announce(count);
+      }
+      for (const message of messages) yield this.handOut(message);
+    }
   }
 
-  /** The updates the catch-up will send: those the peer's clock lacks, counted by one scan that allocates nothing. */
+  /**
+   * The updates the catch-up will send, in O(sources): for a source the
+   * peer lacks entirely, every retained update of it; for one it has all
+   * of, none. A source it has in part (a peer coming back) would take a
+   * scan of the whole history to count, in one go, before anything is sent
+   * (about 70 to 90 ms at 1,000,000 keys); instead the catch-up announces
+   * those updates chunk by chunk as it takes them, so the total grows.
+   */
   protected override countCatchUp(): number {
     const sent = this.sent!;
-    const scan = this.host.history();
     let count = 0;
-    let source: string | undefined;
-    let have = 0;
-    for (let step = scan.next(); !step.done; step = scan.next()) {
-      const u = step.value;
-      if (u.source !== source) {
-        source = u.source;
-        have = sent.get(source) ?? 0;
-      }
-      if (u.ts > have) count++;
+    let partial: Set<string> | undefined;
+    for (const source of this.host.clockDigest().keys()) {
+      const known = this.host.retainedAfter(source, sent.get(source) ?? 0);
+      if (known === undefined) (partial ??= new Set()).add(source);
+      else count += known;
     }
+    this.countAsSent = partial;
     return count;
   }
 
   protected nextLive(): ScuttlebuttMessage<U> | undefined {
-    if (this.grouped.length === 0) this.grouped = this.chunk(() => this.live.shift(), true);
+    if (this.grouped.length === 0) {
+      // A map lookup per queued update, saved when nothing was replaced (as when every write is to a new key).
+      const replaced = this.host.replaced;
+      this.grouped = this.chunk(() => this.live.shift(), replaced !== this.replacedWhenEmpty);
+      if (this.live.length === 0) this.replacedWhenEmpty = replaced;
+    }
     const message = this.grouped.shift();
     return message && this.handOut(message);
   }
@@ -131,30 +159,47 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
     const sent = this.sent!;
     const codec = this.host.updateCodec;
     const budget = this.options.maxMessageBytes;
-    const groups = new Map<string, U[]>();
-    // Runs of one source are the rule: keep its group and clock at hand.
+    // Taken into a reused array, then copied out at their exact number: an
+    // array grown by push allocates about three times what it ends up holding.
+    const taken = this.taken;
+    let count = 0;
+    let first: string | undefined;
+    let mixed = false;
+    // Runs of one source are the rule: keep its clock at hand.
     let source: string | undefined;
-    let group: U[] = [];
     let have = 0;
-    const haves = new Map<string, number>();
+    let haves: Map<string, number> | undefined;
     let size = 0;
     while (size < budget) {
       const u = next();
       if (u === undefined) break;
       if (u.source !== source) {
-        if (source !== undefined) haves.set(source, have);
+        if (source !== undefined) (haves ??= new Map()).set(source, have);
         source = u.source;
-        have = haves.get(source) ?? sent.get(source) ?? 0;
-        group = groups.get(source) ?? [];
-        if (group.length === 0) groups.set(source, group);
+        have = haves?.get(source) ?? sent.get(source) ?? 0;
       }
       if (u.ts <= have || (checkRetained && !this.host.isRetained(u))) continue;
       have = u.ts;
-      group.push(u);
+      taken[count++] = u;
+      if (first === undefined) first = source;
+      else if (source !== first) mixed = true;
       size += codec.encodingLength(u) + 9;
     }
+    if (count === 0) return [];
     const messages: UpdatesMessage<U>[] = [];
-    for (const [from, updates] of groups) if (updates.length > 0) messages.push({ type: 'updates', source: from, updates });
+    if (!mixed) messages.push({ type: 'updates', source: first!, updates: taken.slice(0, count) });
+    else {
+      // Grouped by source, each in its order.
+      const groups = new Map<string, U[]>();
+      for (let i = 0; i < count; i++) {
+        const u = taken[i];
+        let group = groups.get(u.source);
+        if (group === undefined) groups.set(u.source, (group = []));
+        group.push(u);
+      }
+      for (const [from, updates] of groups) messages.push({ type: 'updates', source: from, updates });
+    }
+    taken.fill(undefined as unknown as U, 0, count); // hold no update past its message
     return messages;
   }
 

@@ -96,10 +96,12 @@ export interface Session<M> {
   readonly initialSent: boolean;
   /**
    * Progress, optional: how many updates the catch-up that has just begun
-   * will carry, taken once (the shell announces it to the peer before the
-   * catch-up's first message). Counted in the structure's own unit: updates
-   * for a Model or a Log, dots for a CRDT, elements for a Seq, records for a
-   * MerkleStore. Undefined when no catch-up began since the last call.
+   * will carry, or how many more it found since the last call (a session
+   * that counts as it goes), taken once: the shell announces it to the
+   * peer before the message whose pull produced it. Counted in the
+   * structure's own unit: updates for a Model or a Log, dots for a CRDT,
+   * elements for a Seq, records for a MerkleStore. Undefined when nothing
+   * was announced since the last call.
    */
   takeCatchUpTotal?(): number | undefined;
   /** Progress, optional: updates received from the peer so far, in the unit of `takeCatchUpTotal`. */

@@ -63,7 +63,8 @@ export class WireProtocol {
   private receivedDue = false; // we hold the peer's initial state: tell it
   private receivedSent = false;
   private peerHasOurs = false; // the peer said it holds our initial state
-  private pending: unknown = undefined; // a pulled message that did not fit the last frame
+  private pending: unknown = undefined; // a pulled message that did not fit the last frame, or that waits for its announcement
+  private announced: number | undefined; // catch-up updates the session announced while a frame was being filled
   private closed = false;
   // Progress of the peer's catch-up: the updates it announced, and our session's count of received updates when it did.
   private catchUpTotal: number | undefined;
@@ -230,11 +231,14 @@ export class WireProtocol {
       return Buffer.from([FrameType.received]);
     }
     if (this.syncSent && this.finished) return undefined;
-    // A catch-up that has just begun is announced before its first message.
-    const total = this.session.takeCatchUpTotal?.();
+    // A catch-up that has just begun is announced before its first message,
+    // and what it announces as it goes, before the messages it counted.
+    let total = this.takeAnnounced();
     if (total !== undefined) return frame(FrameType.catchUp, uint, total);
     const data = this.nextDataFrame();
     if (data) return data;
+    total = this.takeAnnounced();
+    if (total !== undefined) return frame(FrameType.catchUp, uint, total);
     if (!this.syncSent && this.session.initialSent) {
       this.syncSent = true;
       this.updateSynced();
@@ -329,6 +333,13 @@ export class WireProtocol {
     if (state.offset !== state.end) throw errors.decode(`${state.end - state.offset} trailing bytes in frame`);
   }
 
+  private takeAnnounced(): number | undefined {
+    const late = this.announced;
+    this.announced = undefined;
+    const total = this.session.takeCatchUpTotal?.();
+    return late === undefined ? total : late + (total ?? 0);
+  }
+
   /** Pulls session messages into one frame, up to the frame size limit. */
   private nextDataFrame(): Buffer | undefined {
     const codec = this.session.codec;
@@ -337,9 +348,19 @@ export class WireProtocol {
     const messages: unknown[] = [];
     let size = 0;
     while (true) {
-      const message = this.pending !== undefined ? this.pending : this.session.pull();
+      let message = this.pending;
       this.pending = undefined;
-      if (message === undefined) break;
+      if (message === undefined) {
+        message = this.session.pull();
+        if (message === undefined) break;
+        // Pulling it made the session announce more of its catch-up: the announcement goes first.
+        const total = this.session.takeCatchUpTotal?.();
+        if (total !== undefined) {
+          this.announced = (this.announced ?? 0) + total;
+          this.pending = message;
+          break;
+        }
+      }
       const length = codec.encodingLength(message);
       if (length > budget) throw errors.frameTooLarge(this.options.maxFrameBytes, length);
       if (size + length > budget) {

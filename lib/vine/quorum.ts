@@ -22,6 +22,12 @@ export interface CoordinationOptions {
    * quorum). Reads take no spares: a spare has nothing to answer with.
    */
   spares?: string[];
+  /**
+   * Targets asked at the start (default all). The rest are held back: one
+   * is asked for each asked target that fails, and all of them on `widen()`.
+   * Reads ask R of the N owners, so a read costs R replica reads, not N.
+   */
+  ask?: number;
 }
 
 /**
@@ -36,12 +42,16 @@ export class Coordination<T> {
   readonly failures = new Map<string, unknown>();
   private readonly pending = new Map<string, Target>();
   private readonly spares: string[];
+  /** Targets not asked yet (see `CoordinationOptions.ask`). */
+  private readonly held: Target[];
   private asked = 0;
   private decided = false;
 
   constructor(private readonly options: CoordinationOptions) {
     if (!Number.isInteger(options.need) || options.need < 1) throw errors.invalidArgument('a quorum needs at least one answer');
     this.spares = [...(options.spares ?? [])];
+    if (options.ask !== undefined && (!Number.isInteger(options.ask) || options.ask < 1)) throw errors.invalidArgument('a quorum asks at least one target');
+    this.held = options.targets.slice(options.ask ?? options.targets.length);
   }
 
   get settled(): boolean {
@@ -58,10 +68,19 @@ export class Coordination<T> {
     return [...this.pending.values()];
   }
 
-  /** The first step: every target at once. */
+  /** The first step: every target at once (or the first `ask` of them). */
   start(): Step<T> {
-    for (const target of this.options.targets) this.track(target);
-    return this.check([...this.options.targets]);
+    const first = this.options.targets.slice(0, this.options.targets.length - this.held.length);
+    for (const target of first) this.track(target);
+    return this.check(first);
+  }
+
+  /** Asks every target held back (an asked one is slow to answer). */
+  widen(): Step<T> {
+    if (this.decided) return { send: [] };
+    const send = this.held.splice(0);
+    for (const target of send) this.track(target);
+    return this.check(send);
   }
 
   answer(node: string, value: T): Step<T> {
@@ -76,9 +95,14 @@ export class Coordination<T> {
     this.pending.delete(node);
     this.failures.set(node, error);
     const send: Target[] = [];
-    // A replica that failed a write is replaced by a spare holding a hint for the owner.
-    const spare = this.decided ? undefined : this.nextSpare();
-    if (spare !== undefined) {
+    // A target that failed is replaced by one held back; past those, a replica that failed a write is
+    // replaced by a spare holding a hint for the owner.
+    const heldBack = this.decided ? undefined : this.held.shift();
+    const spare = this.decided || heldBack ? undefined : this.nextSpare();
+    if (heldBack) {
+      this.track(heldBack);
+      send.push(heldBack);
+    } else if (spare !== undefined) {
       const replacement = { node: spare, hint: target.hint ?? target.node };
       this.track(replacement);
       send.push(replacement);
@@ -111,7 +135,7 @@ export class Coordination<T> {
       this.decided = true;
       return { send, settled: { ok: true, answers: new Map(this.answers) } };
     }
-    const possible = this.answers.size + this.pending.size;
+    const possible = this.answers.size + this.pending.size + this.held.length;
     if (expired || possible < need) {
       this.decided = true;
       return { send, settled: { ok: false, error: errors.unavailable(operation, need, this.answers.size, this.asked) } };

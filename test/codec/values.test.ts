@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import test from 'tape';
 import { array, binary, decode, encode, json, string, valueEncodings } from '../../lib/codec/index.js';
+import { canonicalText, canonicalValue } from '../../lib/codec/canonical.js';
 import { checkProperty, propertySeed } from '../helpers/property.js';
 import { rejects, roundTrip, sameBytes, survives, throwsCode } from './round-trip.js';
 
@@ -160,5 +161,18 @@ test('valueEncodings: a frozen registry by name', (t) => {
   t.equal(valueEncodings.json, json, 'json');
   t.equal(valueEncodings.binary, binary, 'binary');
   t.ok(Object.isFrozen(valueEncodings), 'frozen');
+  t.end();
+});
+
+test('canonicalText: the text canonicalValue gives, and the same refusals', (t) => {
+  for (const value of ['x', 0, -0, 1.5, true, null, [1, 'a'], { b: 1, a: [null] }, '\ud800']) {
+    t.equal(canonicalText(value), canonicalValue(value).text, JSON.stringify(value));
+  }
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  for (const bad of [undefined, Infinity, 1n, new Date(0), cyclic, [1, , 2], { f: () => 1 }]) {
+    throwsCode(t, () => canonicalText(bad), 'ERR_INVALID_ARGUMENT', String(typeof bad));
+  }
+  throwsCode(t, () => canonicalText('x'.repeat(10), { maxBytes: 8 }), 'ERR_INVALID_ARGUMENT', 'over maxBytes');
   t.end();
 });

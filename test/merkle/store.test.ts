@@ -59,6 +59,19 @@ test('a write with a context replaces exactly the siblings that context saw', as
   await Promise.all([a.close(), b.close(), c.close()]);
 });
 
+test('putRecord and delRecord resolve with the record as stored, the bytes getRecord reads', async (t) => {
+  const a = memoryStore('a');
+  const [first, second] = await Promise.all([a.putRecord('k', 'one'), a.putRecord('j', 'two')]);
+  t.deepEqual(Buffer.from(first), Buffer.from((await a.getRecord('k'))!), 'the put record is what was stored');
+  t.deepEqual(Buffer.from(second), Buffer.from((await a.getRecord('j'))!), 'each write of a group gets its own key');
+  const deleted = await a.delRecord('k');
+  t.deepEqual(Buffer.from(deleted), Buffer.from((await a.getRecord('k'))!), 'the delete record (a tombstone) is what was stored');
+  t.deepEqual((await a.get('k')).values, [], 'and reads as deleted');
+  const refused = await a.putRecord('k', Infinity as unknown).then(() => undefined, (err: { code?: string }) => err.code);
+  t.equal(refused, 'ERR_INVALID_ARGUMENT', 'the value is checked as put checks it');
+  await a.close();
+});
+
 test('a put without a context replaces every version this replica holds', async (t) => {
   const [a, b] = [memoryStore('a'), memoryStore('b')];
   await a.put('k', 1);

@@ -97,3 +97,20 @@ test('model: a restarted replica keeps its id and never reuses a timestamp', (t)
   t.ok(again.meta('k')!.ts > ts, 'the clock moved past the restored history');
   t.end();
 });
+
+test('model: a write replaced while queued for a peer is not sent, whether or not the queue ever emptied before', async (t) => {
+  const a = new Model({ id: 'a' });
+  const b = new Model({ id: 'b' });
+  const replication = await replicate(a, b);
+  const seen: [string, unknown][] = [];
+  b.on('update', (key, value) => seen.push([key, value]));
+  for (let i = 0; i < 10; i++) a.set(`new${i}`, i); // nothing replaced: sent without a lookup each
+  await until(() => b.size === 10);
+  t.equal(seen.length, 10, 'every write to a new key arrives');
+  seen.length = 0;
+  for (let i = 0; i < 100; i++) a.set('k', i);
+  a.set('later', 1);
+  await until(() => b.has('later'));
+  t.deepEqual(seen, [['k', 99], ['later', 1]], 'of 100 writes queued in one tick, only the last is sent');
+  await replication.close();
+});

@@ -32,10 +32,13 @@ async function syncOneWay(from: Streamable, to: Streamable): Promise<Counts[]> {
   return events;
 }
 
-function check(t: test.Test, events: Counts[], total: number, what: string): void {
+/** The last event reached `total`; the total was known from the first event on, or (`grows`) grew as the catch-up found updates. */
+function check(t: test.Test, events: Counts[], total: number, what: string, grows = false): void {
   const last = events.at(-1);
   t.deepEqual(last, { done: total, total }, `${what}: ${events.length} progress events, the last ${JSON.stringify(last)}`);
-  t.ok(events.every((p) => p.total === total), 'the total is known from the first event on');
+  if (grows) t.ok(events.every((p, i) => i === 0 || p.total >= events[i - 1]!.total), 'the total only grows');
+  else t.ok(events.every((p) => p.total === total), 'the total is known from the first event on');
+  t.ok(events.every((p) => p.done <= p.total), 'done never passes the total: each count is announced before its updates');
   t.ok(events.every((p, i) => i === 0 || p.done >= events[i - 1]!.done), 'done only grows');
 }
 
@@ -49,8 +52,46 @@ test('progress: a Model counts updates; a peer that has some is sent, and counts
   for (let i = 0; i < 300; i++) a.set(`k${i}`, `w${i}`);
   for (let i = 20_000; i < 20_100; i++) a.set(`k${i}`, `v${i}`);
   events = await syncOneWay(a, b);
-  check(t, events, 400, 'replica that had the first sync');
+  // b has a's updates in part: they are counted as the catch-up takes them, not by a scan before it.
+  check(t, events, 400, 'replica that had the first sync', true);
   t.equal(b.get('k0'), 'w0');
+  // Overwritten keys count once: the count per source follows what is replaced.
+  check(t, await syncOneWay(a, new Model({ id: 'c' })), 20_100, 'fresh replica after 300 overwrites');
+});
+
+test('progress: a Model counts sources a peer lacks, or has in full, without a scan; one it has in part as it sends', async (t) => {
+  const a = new Model({ id: 'a' });
+  const b = new Model({ id: 'b' });
+  for (let i = 0; i < 5000; i++) a.set(`a${i}`, i);
+  await (await replicate(a, b)).close();
+  for (let i = 0; i < 3000; i++) b.set(`b${i}`, i); // a lacks source b entirely
+  for (let i = 0; i < 1000; i++) a.set(`a${i}`, -i); // and has source a in part
+  const c = new Model({ id: 'c' });
+  await (await replicate(b, c)).close(); // c has all of a and b up to here
+  c.set('c', 1);
+  for (let i = 0; i < 200; i++) a.set(`x${i}`, i);
+  const events = await syncOneWay(b, a);
+  t.equal(events[0]!.total, 3000, 'the first announcement is exact for the source the peer lacks: 3,000 of b');
+  check(t, events, 3000, 'nothing of a goes back to a', false);
+  const reverse = await syncOneWay(a, c);
+  check(t, reverse, 1200, 'c had a in part (1,000 overwrites and 200 new keys are sent) and b in full', true);
+  t.ok(reverse[0]!.total < 1200, `the first announcement (${reverse[0]!.total}) is before the scan found them`);
+  t.equal(c.get('a1'), -1);
+});
+
+test('progress: a persisted Model with everything stored counts without a scan', async (t) => {
+  const { persist } = await import('../../lib/persist.js');
+  const a = new Model({ id: 'a' });
+  const stored = await persist(a, new MemoryLevel());
+  for (let i = 0; i < 3000; i++) a.set(`k${i}`, i);
+  await stored.flush();
+  check(t, await syncOneWay(a, new Model({ id: 'b' })), 3000, 'every update stored');
+  for (let i = 0; i < 50; i++) a.set(`k${i}`, -1);
+  // Not yet stored: the catch-up is what the disk holds, counted as it is sent.
+  const events = await syncOneWay(a, new Model({ id: 'c' }));
+  t.deepEqual(events.at(-1), { done: 3000, total: 3000 }, `some updates not yet stored: ${JSON.stringify(events.at(-1))}`);
+  t.ok(events.every((p) => p.done <= p.total), 'done never passes the total');
+  await stored.close();
 });
 
 test('progress: a Log counts entries', async (t) => {

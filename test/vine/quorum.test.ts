@@ -18,6 +18,25 @@ test('quorum: a write settles after exactly W answers', (t) => {
   t.end();
 });
 
+test('quorum: a read asking R of N asks one held-back owner per failure, all of them when widened', (t) => {
+  const c = new Coordination<number>({ operation: 'read', need: 1, targets: targets('a', 'b', 'c'), ask: 1 });
+  t.deepEqual(c.start().send, targets('a'), 'asks only the first');
+  t.equal(c.outstanding, 1);
+  const replaced = c.fail('a', new Error('gone'));
+  t.deepEqual(replaced.send, targets('b'), 'a failure asks the next owner held back');
+  t.notOk(replaced.settled, 'and decides nothing: c is still there');
+  t.deepEqual(c.widen().send, targets('c'), 'widening asks the rest');
+  t.deepEqual(c.widen().send, [], 'once');
+  t.ok(c.answer('c', 3).settled?.ok, 'one answer decides');
+
+  const d = new Coordination<number>({ operation: 'read', need: 2, targets: targets('a', 'b', 'c'), ask: 2 });
+  t.equal(d.start().send.length, 2, 'R = 2: asks two');
+  t.deepEqual(d.fail('a', new Error('x')).send, targets('c'), 'the third replaces the failed one');
+  const out = d.fail('b', new Error('y'));
+  t.ok(out.settled && !out.settled.ok, 'a second failure leaves one possible answer of two needed: unavailable at once');
+  t.end();
+});
+
 test('quorum: fails as soon as W is out of reach, saying how many answered', (t) => {
   const c = new Coordination<number>({ operation: 'write', need: 2, targets: targets('a', 'b', 'c') });
   c.start();

@@ -1,0 +1,191 @@
+import { errors } from '../errors.js';
+import { type KeyRecord, EMPTY_RECORD, decodeContext, decodeRecord, encodeRecord } from '../merkle/record.js';
+import type { VineRequest } from './messages.js';
+import type { NodeCore } from './node-core.js';
+import type { RequestOptions } from './options.js';
+import { Coordination, type Step, checkQuorum } from './quorum.js';
+import { planRepair } from './read-repair.js';
+import { type Target, partitionOf, partitionPoint, planTargets } from './ring.js';
+import { type RequestBody, VineClient } from './rpc.js';
+import type { Watching } from './watching.js';
+
+/** Longest request timeout accepted, ms. */
+const MAX_TIMEOUT_MS = 60_000;
+
+/**
+ * The coordinator side of a node: runs quorum writes and reads for any key
+ * on its replicas (sloppy quorum with hints, read repair), and keeps one
+ * connection per member it sends requests to.
+ */
+export class Coordinator<V> {
+  private readonly clients = new Map<string, VineClient>();
+  /** Turns the owner a read asks first when this node is not one. */
+  private readTurn = 0;
+
+  constructor(
+    private readonly node: NodeCore<V>,
+    private readonly watching: Watching<V>,
+    /** Answers this node's own requests in place. */
+    private readonly handle: (request: VineRequest, from: string) => Promise<Uint8Array>,
+  ) {}
+
+  /** Closes every connection for good (the node stops): a request after it fails with ERR_CLOSED. */
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+  }
+
+  /** Closes the connection to a member (removed for good), or all of them (a cut); the next request dials again. */
+  disconnect(node?: string): void {
+    if (node !== undefined) {
+      this.clients.get(node)?.close();
+      this.clients.delete(node);
+      return;
+    }
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
+  quorumOf(options: RequestOptions): { n: number; r: number; w: number; timeout: number } {
+    const q = { n: options.n ?? this.node.n, r: options.r ?? this.node.r, w: options.w ?? this.node.w, timeout: options.timeout ?? this.node.timeout };
+    checkQuorum(q.n, q.r, q.w);
+    // A request's state lives until its timeout: a peer may not ask us to hold it for long.
+    if (!(q.timeout > 0 && q.timeout <= MAX_TIMEOUT_MS)) throw errors.invalidArgument(`timeout must be within 1..${MAX_TIMEOUT_MS} ms`);
+    return q;
+  }
+
+  /**
+   * A write: one replica (this node if it is one) makes the new version and
+   * answers with the key's record; the record then goes to the other
+   * replicas (stand-ins keep it as a hint). Settles with W durable copies.
+   */
+  coordinateWrite(key: string, value: Uint8Array | undefined, options: RequestOptions): Promise<KeyRecord> {
+    if (this.node.isClosed) return Promise.reject(errors.closed('the vine node'));
+    const { n, w, timeout } = this.quorumOf(options);
+    if (value && value.length > this.node.maxValueBytes) return Promise.reject(errors.limit('value size', value.length, this.node.maxValueBytes));
+    if (options.context !== undefined) decodeContext(options.context);
+    const partition = partitionOf(key);
+    const walk = this.node.ring.walk(partitionPoint(partition));
+    const targets = planTargets(walk, n, (id) => this.node.isLive(id));
+    const used = new Set(targets.map((t) => t.node));
+    const spares = walk.slice(n).filter((id) => this.node.isLive(id) && !used.has(id));
+    const coordination = new Coordination<true>({ operation: 'write', need: w, targets, spares });
+    return new Promise<KeyRecord>((resolve, reject) => {
+      let record: Uint8Array | undefined;
+      let done = false;
+      const timer = setTimeout(() => apply(coordination.expire()), timeout);
+      const apply = (step: Step<true>) => {
+        if (record) for (const target of step.send) sendMerge(target);
+        if (step.settled && !done) {
+          done = true;
+          clearTimeout(timer);
+          if (step.settled.ok) {
+            const decoded = decodeRecord(record!);
+            resolve(decoded);
+            this.watching.notifyWatchers(key, record!);
+          } else reject(step.settled.error);
+        }
+      };
+      const sendMerge = (target: Target) => {
+        if (target.hint) this.node.stats.hinted++;
+        this.call(target.node, { type: 'merge', partition, key, record: record!, hint: target.hint }, timeout).then(
+          () => apply(coordination.answer(target.node, true)),
+          (err) => apply(coordination.fail(target.node, err)),
+        );
+      };
+      const first = coordination.start();
+      if (first.settled) return apply(first);
+      const owners = first.send.filter((t) => !t.hint).sort((a, b) => Number(b.node === this.node.id) - Number(a.node === this.node.id));
+      void (async () => {
+        for (const origin of owners) {
+          try {
+            const made = await this.call(origin.node, { type: 'write', partition, key, value, context: options.context }, timeout);
+            if (done) return;
+            record = made;
+            const step = coordination.answer(origin.node, true);
+            for (const target of coordination.pendingTargets()) sendMerge(target);
+            return apply({ send: [], settled: step.settled });
+          } catch (err) {
+            if (done) return;
+            const step = coordination.fail(origin.node, err);
+            if (step.settled) return apply(step);
+          }
+        }
+        apply(coordination.expire());
+      })();
+    });
+  }
+
+  /**
+   * A read: ask R of the live owners (this node first if it is one), settle
+   * with R answers merged, then repair the asked replicas that were behind.
+   * An owner not asked is asked when an asked one fails, and every one when
+   * the answers are slow (a quarter of the timeout); anti-entropy heals the
+   * replicas no read asked.
+   */
+  coordinateRead(key: string, options: RequestOptions): Promise<KeyRecord> {
+    if (this.node.isClosed) return Promise.reject(errors.closed('the vine node'));
+    const { n, r, timeout } = this.quorumOf(options);
+    const partition = partitionOf(key);
+    const owners = this.node.ring.walk(partitionPoint(partition), n);
+    const live = owners.filter((id) => this.node.isLive(id));
+    // This node answers without a network hop; otherwise the first owner asked turns, so reads spread over the replicas.
+    const first = live.includes(this.node.id) ? live.indexOf(this.node.id) : this.readTurn++ % Math.max(1, live.length);
+    const targets = [...live.slice(first), ...live.slice(0, first)].map((node) => ({ node }));
+    const coordination = new Coordination<KeyRecord>({ operation: 'read', need: r, targets, ask: Math.min(r, Math.max(1, targets.length)) });
+    return new Promise<KeyRecord>((resolve, reject) => {
+      let done = false;
+      let repaired = false;
+      const timer = setTimeout(() => {
+        apply(coordination.expire());
+        repair();
+      }, timeout);
+      const hedge = setTimeout(() => apply(coordination.widen()), timeout / 4);
+      const repair = () => {
+        if (repaired || !done) return;
+        repaired = true;
+        clearTimeout(timer);
+        const plan = planRepair(coordination.answers);
+        if (plan.stale.length === 0) return;
+        const bytes = encodeRecord(plan.merged);
+        for (const node of plan.stale) {
+          this.node.stats.repairs++;
+          this.call(node, { type: 'merge', partition, key, record: bytes, hint: undefined }, timeout).catch(() => undefined);
+        }
+      };
+      const ask = (target: Target) => {
+        this.call(target.node, { type: 'read', partition, key }, timeout).then(
+          (bytes) => apply(coordination.answer(target.node, bytes.length === 0 ? EMPTY_RECORD : decodeRecord(bytes))),
+          (err) => apply(coordination.fail(target.node, err)),
+        );
+      };
+      const apply = (step: Step<KeyRecord>) => {
+        if (step.settled && !done) {
+          done = true;
+          clearTimeout(hedge);
+          if (step.settled.ok) resolve(planRepair(step.settled.answers).merged);
+          else reject(step.settled.error);
+        }
+        for (const target of step.send) ask(target);
+        if (done && coordination.outstanding === 0) repair();
+      };
+      apply(coordination.start());
+    });
+  }
+
+  call(node: string, body: RequestBody, timeout: number): Promise<Uint8Array> {
+    if (node === this.node.id) return this.handle({ ...body, id: 0 } as VineRequest, this.node.id);
+    return this.client(node).then((client) => client.request(body, timeout));
+  }
+
+  private async client(node: string): Promise<VineClient> {
+    let client = this.clients.get(node);
+    if (!client) {
+      const member = this.node.membership?.members().find((m) => m.id === node);
+      if (!member) throw errors.unavailable(`request to unknown node ${node}`, 1, 0, 0);
+      client = new VineClient({ host: member.host, port: member.port }, this.node.id, this.node.wire);
+      this.clients.set(node, client);
+    }
+    return client;
+  }
+
+}

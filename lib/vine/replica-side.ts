@@ -1,0 +1,99 @@
+import { decode } from '../codec/index.js';
+import { errors } from '../errors.js';
+import { decodeRecord, encodeRecord } from '../merkle/record.js';
+import type { Resolver } from '../merkle/resolve.js';
+import type { Coordinator } from './coordinator.js';
+import type { VineRequest } from './messages.js';
+import type { NodeCore } from './node-core.js';
+import { PARTITIONS, partitionOf } from './ring.js';
+import { type Watching, versionsOf } from './watching.js';
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The replica side of a node: answers its peers' requests (and its own, as
+ * coordinator) on the partitions it holds: make a write, merge a record
+ * (or keep it as a hint for its owner), read, notify a watcher, coordinate
+ * a request for a client, and the roots anti-entropy compares.
+ */
+export class ReplicaSide<V> {
+  constructor(
+    private readonly node: NodeCore<V>,
+    private readonly watching: Watching<V>,
+    private readonly coordinator: Coordinator<V>,
+    private readonly resolver: Resolver<V> | undefined,
+  ) {}
+
+  /** Answers one request from a peer (or from this node as coordinator). Throws a coded error to refuse it; nothing is stored then. */
+  async handle(request: VineRequest, from: string): Promise<Uint8Array> {
+    if (this.node.isClosed) throw errors.closed('the vine node');
+    switch (request.type) {
+      case 'write': {
+        this.checkPlacement(request.partition, request.key);
+        this.node.partitions.checkHeld(request.partition);
+        if (request.value && request.value.length > this.node.maxValueBytes) throw errors.limit('value size', request.value.length, this.node.maxValueBytes);
+        const store = await this.node.partitions.store(request.partition);
+        this.node.partitions.lastChange.set(request.partition, Date.now());
+        const options = request.context === undefined ? {} : { context: request.context };
+        // The record as written, not read back: one database round trip fewer per write.
+        if (request.value === undefined) return store.delRecord(request.key, options);
+        return store.putRecord(request.key, decode(this.node.valueEncoding, request.value), options);
+      }
+      case 'merge': {
+        this.checkPlacement(request.partition, request.key);
+        const record = decodeRecord(request.record);
+        for (const sibling of record.siblings) {
+          if (sibling.value.length > this.node.maxValueBytes) throw errors.limit('value size', sibling.value.length, this.node.maxValueBytes);
+          decode(this.node.valueEncoding, sibling.value);
+        }
+        if (request.hint !== undefined) {
+          if (request.hint === this.node.id || !this.node.membership?.members().some((m) => m.id === request.hint)) {
+            throw errors.invalidArgument(`hint for an unknown node '${request.hint}'`);
+          }
+          await this.node.hints.add(request.hint, request.partition, request.key, record);
+          return EMPTY;
+        }
+        this.node.partitions.checkHeld(request.partition);
+        this.node.partitions.lastChange.set(request.partition, Date.now());
+        await (await this.node.partitions.store(request.partition)).merge(request.key, record, undefined);
+        return EMPTY;
+      }
+      case 'read': {
+        this.checkPlacement(request.partition, request.key);
+        this.node.partitions.checkHeld(request.partition);
+        return (await (await this.node.partitions.store(request.partition)).getRecord(request.key)) ?? EMPTY;
+      }
+      case 'notify': {
+        checkKey(request.key);
+        this.watching.deliver(request.key, versionsOf(request.key, decodeRecord(request.record), this.node.valueEncoding, this.resolver).values);
+        return EMPTY;
+      }
+      case 'coordinate': {
+        checkKey(request.key);
+        const options = { n: request.n, r: request.r, w: request.w, timeout: request.timeout, context: request.context };
+        if (request.op === 'get') return encodeRecord(await this.coordinator.coordinateRead(request.key, options));
+        if (request.op === 'put' && request.value !== undefined) {
+          decode(this.node.valueEncoding, request.value);
+          return encodeRecord(await this.coordinator.coordinateWrite(request.key, request.value, options));
+        }
+        if (request.op === 'del') return encodeRecord(await this.coordinator.coordinateWrite(request.key, undefined, options));
+        throw errors.invalidArgument(`unknown operation '${request.op}'`);
+      }
+      case 'roots': {
+        if (request.partitions.length > PARTITIONS) throw errors.limit('partitions', request.partitions.length, PARTITIONS);
+        const roots = await Promise.all(request.partitions.map((p) => this.node.partitions.rootBytes(p)));
+        return Buffer.concat(roots);
+      }
+    }
+  }
+
+  private checkPlacement(partition: number, key: string): void {
+    checkKey(key);
+    if (partition !== partitionOf(key)) throw errors.invalidArgument(`key is not in partition ${partition}`);
+  }
+}
+
+export function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw errors.invalidArgument('keys are strings');
+  if (!key.isWellFormed()) throw errors.invalidArgument('key has lone surrogates');
+}
