@@ -99,6 +99,8 @@ test('ws: the client reconnects after the server restarts', async (t) => {
   hub = await serveWebSocket({ documents: new Map([['m', server]]), port });
   await until(() => client.get('v') === 2 && server.get('offline') === true);
   t.pass('synced both ways after the restart');
+  // The values can arrive a moment before the catch-up's end is counted: wait for the status, not just the data.
+  await until(() => connector.status === 'synced');
   const reasons = seen.reasons.map((r) => r.reason);
   t.ok(reasons.length >= 1 && reasons.every((r) => r.length > 0), `every disconnect has a reason: ${JSON.stringify(reasons)}`);
   t.ok(seen.statuses.filter((s) => s === 'synced').length >= 2, 'synced again');
