@@ -44,7 +44,8 @@ export const INITIAL_WINDOW = 40;
  * preferred.
  */
 export function symbolsFor(estimate: number, buckets = SKETCH_BUCKETS): number {
-  return Math.ceil((buckets === SKETCH_BUCKETS ? 1.75 : 1.8) * estimate + 2 * Math.sqrt(estimate));
+  const large = (buckets === SKETCH_BUCKETS ? 1.75 : 1.8) * estimate + 2 * Math.sqrt(estimate);
+  return Math.ceil(Math.min(large, Math.max(1.4 * estimate + 15, 2.2 * estimate - 4.2)));
 }
 
 /** Key positions per `decoded` message: 5 bytes each at most. */

