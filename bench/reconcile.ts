@@ -25,6 +25,7 @@ import { pathDb } from '../lib/path-db.js';
 import { INITIAL_WINDOW, type RatelessSession } from '../lib/merkle/rateless-session.js';
 import { dataKey } from '../lib/merkle/stored-keys.js';
 import { MIN_SYMBOL_BYTES } from '../lib/reconcile/index.js';
+import { formatReconcileSpread, runReconcileSpread } from './reconcile-spread.js';
 import { compareReconciliation } from '../lib/sim/reconcile-compare.js';
 
 export interface ReconcileRow {
@@ -383,6 +384,8 @@ export function formatReconcileSim(rows: SimRow[]): string {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const keys = process.argv[2] ? Number(process.argv[2]) : process.env.BENCH_RECONCILE_KEYS ? Number(process.env.BENCH_RECONCILE_KEYS) : undefined;
   console.log(formatReconcile(await runReconcileBench({ keys })));
+  console.log('');
+  console.log(formatReconcileSpread(await runReconcileSpread()));
   console.log('');
   console.log(formatReconcileSim(await runReconcileSimBench()));
   console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${availableParallelism()} cores`);

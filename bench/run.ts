@@ -7,6 +7,7 @@ import { formatMerkleRows, runMerkleBench } from './merkle.js';
 import { formatSeqBench, runSeqBench } from './seq.js';
 import { formatSeqLive, runSeqLiveBench } from './seq-live.js';
 import { formatReconcile, formatReconcileSim, runReconcileBench, runReconcileSimBench } from './reconcile.js';
+import { formatReconcileSpread, runReconcileSpread } from './reconcile-spread.js';
 import { formatSetReconcile, runSetReconcileBench } from './reconcile-sets.js';
 import { runVineBench } from './vine.js';
 import { runVineHealBench } from './vine-heal.js';
@@ -30,6 +31,7 @@ const benches: Record<string, () => Promise<unknown>> = {
     ),
   reconcile: async () => {
     console.log(formatReconcile(await runReconcileBench({ keys: process.env.BENCH_RECONCILE_KEYS ? Number(process.env.BENCH_RECONCILE_KEYS) : undefined })));
+    console.log(formatReconcileSpread(await runReconcileSpread()));
     console.log(formatReconcileSim(await runReconcileSimBench()));
     console.log(formatSetReconcile(await runSetReconcileBench()));
   },
