@@ -344,31 +344,36 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
     isEmpty: (m) => m.entries.size === 0,
     join(into, intoCtx, from, fromCtx, trace) {
       let changed = false;
-      const joinKey = (k: string, theirs: S) => {
-        const existing = into.entries.get(k);
-        trace?.before(k, existing);
+      /** Joins their entry for `k` into ours (`existing`); true if ours changed. */
+      const joinKey = (k: string, theirs: S, existing: S | undefined): boolean => {
         if (existing === undefined) {
-          // A key new here (the usual case in a sync): nothing to unindex.
-          // An entry all of whose dots are new is taken as it is (flat
-          // entries are copied on write, so sharing it is safe).
-          if (shareable && nested.missingAll!(theirs, intoCtx)) {
-            changed = true;
-            put(into, k, theirs);
-            return;
-          }
           const target = nested.empty();
-          if (nested.join(target, intoCtx, theirs, fromCtx)) {
-            changed = true;
-            put(into, k, target);
-          }
-          return;
+          if (!nested.join(target, intoCtx, theirs, fromCtx)) return false;
+          put(into, k, target);
+          return true;
         }
         unindex(into, existing);
         const target = shareable ? nested.clone(existing) : existing;
-        if (nested.join(target, intoCtx, theirs, fromCtx)) changed = true;
+        const joined = nested.join(target, intoCtx, theirs, fromCtx);
         put(into, k, target);
+        return joined;
       };
-      for (const [k, theirs] of from.entries) joinKey(k, theirs);
+      const entries = into.entries;
+      for (const [k, theirs] of from.entries) {
+        const existing = entries.get(k);
+        if (trace !== undefined) trace.before(k, existing);
+        // A key new here whose dots are all new (the usual case in a sync) is
+        // taken as it is, in one step: flat entries are copied on write, so
+        // sharing it with the delta is safe, and there is nothing to unindex.
+        if (existing === undefined && shareable && nested.missingAll!(theirs, intoCtx) && !nested.isEmpty(theirs)) {
+          entries.set(k, theirs);
+          const index = into.dotIndex;
+          if (index !== undefined) forEachDot(theirs, (r, q) => index.set(r, q, k));
+          changed = true;
+          continue;
+        }
+        if (joinKey(k, theirs, existing)) changed = true;
+      }
 
       // Entries `from` does not mention lose the dots its context has seen.
       // Only a context with dots beyond the delta's own entries can remove
@@ -389,7 +394,11 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
         });
       }
       const none = nested.empty();
-      for (const k of candidates) joinKey(k, none);
+      for (const k of candidates) {
+        const existing = entries.get(k);
+        if (trace !== undefined) trace.before(k, existing);
+        if (joinKey(k, none, existing)) changed = true;
+      }
       return changed;
     },
     forEachDot(m, fn) {
