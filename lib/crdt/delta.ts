@@ -16,7 +16,19 @@ export interface Delta<S> {
 /** The context that covers exactly the dots of `store`: a delta that adds, and removes nothing. */
 export function contextOfStore<S>(kind: StoreKind<S>, store: S): CausalContext {
   const ctx = new CausalContext();
-  kind.forEachDot(store, (r, q) => ctx.add(r, q));
+  // Runs of dots of one replica in order (a piece of a store, a batch of
+  // adds) extend the last range in place, without a lookup per dot.
+  let replica: string | undefined;
+  let ranges: number[] | undefined;
+  kind.forEachDot(store, (r, q) => {
+    if (r === replica && q === ranges![ranges!.length - 1] + 1) {
+      ranges![ranges!.length - 1] = q;
+      return;
+    }
+    ctx.add(r, q);
+    replica = r;
+    ranges = ctx.ranges.get(r);
+  });
   return ctx;
 }
 
