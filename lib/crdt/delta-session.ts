@@ -78,9 +78,13 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
   protected override countCatchUp(): number {
     const peer = this.peerHas!;
     let count = 0;
-    this.host.storeKind.forEachDot(this.host.store, (replica, seq) => {
-      if (!peer.has(replica, seq)) count++;
-    });
+    // A peer that has seen nothing (a fresh replica) lacks every dot: no lookups.
+    if (peer.replicaCount === 0) this.host.storeKind.forEachDot(this.host.store, () => count++);
+    else {
+      this.host.storeKind.forEachDot(this.host.store, (replica, seq) => {
+        if (!peer.has(replica, seq)) count++;
+      });
+    }
     return count;
   }
 
