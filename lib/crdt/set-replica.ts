@@ -107,11 +107,13 @@ export abstract class SetReplica<N> extends KeyedReplica<N, SetChange> implement
       if (old !== undefined) for (const d of old) index.delete(d.replica, d.seq);
       index.set(dot.replica, dot.seq, key);
     }
-    this.store.entries.set(key, [dot] as N & DotSet);
+    // One entry for the store and the batch: dot sets are never changed in place once in a map.
+    const entry = [dot] as N & DotSet;
+    this.store.entries.set(key, entry);
     this.context.add(dot.replica, dot.seq);
     const batch = this.localBatch();
     if (batch === undefined) return;
-    batch.store.entries.set(key, [dot] as N & DotSet);
+    batch.store.entries.set(key, entry);
     batch.context.add(dot.replica, dot.seq);
     if (old !== undefined) for (const d of old) batch.context.add(d.replica, d.seq);
     this.localDone(key.length + 8);
