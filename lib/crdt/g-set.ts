@@ -41,15 +41,12 @@ export class GSet extends SetReplica<DotSet> {
     return gSetEmbedded(new ElementKeys(options.valueEncoding));
   }
 
-  private readonly slow = this.slowHandle();
-
   constructor(options: SetOptions = {}) {
     super('gset', gSetEmbedded, options);
   }
 
   /** Adds `value`; true if it was absent. */
   add(value: unknown): boolean {
-    if (!this.quiet) return this.slow.add(value);
     const key = this.keys.keyOf(value);
     if (this.store.entries.has(key)) return false;
     this.putOwn(key, this.nextDot(), undefined);
