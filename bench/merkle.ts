@@ -19,7 +19,7 @@ import { decodeState, uint } from '../lib/codec/index.js';
 import { HASH_BYTES } from '../lib/merkle/hash.js';
 import { merkleMessageCodec } from '../lib/merkle/messages.js';
 import { decodeRecord } from '../lib/merkle/record.js';
-import { dataKey } from '../lib/merkle/store.js';
+import { dataKey } from '../lib/merkle/stored-keys.js';
 
 export interface MerkleBenchRow {
   keys: number;

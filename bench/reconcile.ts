@@ -23,7 +23,7 @@ import { EMPTY_RECORD, decodeRecord, encodeRecord, writeRecord } from '../lib/me
 import { encode, json } from '../lib/codec/index.js';
 import { pathDb } from '../lib/path-db.js';
 import { INITIAL_WINDOW, type RatelessSession } from '../lib/merkle/rateless-session.js';
-import { dataKey } from '../lib/merkle/store.js';
+import { dataKey } from '../lib/merkle/stored-keys.js';
 import { MIN_SYMBOL_BYTES } from '../lib/reconcile/index.js';
 import { compareReconciliation } from '../lib/sim/reconcile-compare.js';
 

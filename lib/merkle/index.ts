@@ -1,4 +1,5 @@
-export { MerkleStore, DEFAULT_DEPTH, type MerkleStoreOptions, type Versions, type ChangeEvent, type WriteOptions } from './store.js';
+export { MerkleStore } from './store.js';
+export { DEFAULT_DEPTH, type MerkleStoreOptions, type Versions, type ChangeEvent, type WriteOptions } from './store-options.js';
 export { MerkleTree, MAX_DEPTH } from './tree.js';
 export { MerkleSession } from './session.js';
 export { lastWriterWins, type Resolver, type SiblingView } from './resolve.js';
