@@ -32,7 +32,16 @@ const benches: Record<string, () => Promise<unknown>> = {
     console.log(formatReconcileSim(await runReconcileSimBench()));
     console.log(formatSetReconcile(await runSetReconcileBench()));
   },
-  seq: async () => console.log(formatSeqBench(runSeqBench({ crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000, traceEdits: Number(process.env.TRACE_EDITS ?? 200_000) }))),
+  seq: async () =>
+    console.log(
+      formatSeqBench(
+        runSeqBench({
+          crdtLimitMs: Number(process.env.CRDT_LIMIT_S ?? 30) * 1000,
+          automergeLimitMs: Number(process.env.AUTOMERGE_LIMIT_S ?? 10) * 1000,
+          traceEdits: Number(process.env.TRACE_EDITS ?? 200_000),
+        }),
+      ),
+    ),
   'seq-live': async () => console.log(formatSeqLive(runSeqLiveBench({ edits: Number(process.env.SEQ_LIVE_EDITS ?? 100_000) }))),
   bundle: async () => console.log(formatBundleSizes(await runBundleBench())),
   gossip: async () => runGossipBench(),

@@ -139,11 +139,13 @@ export class Seq extends Replica {
   /**
    * The update holding everything that a replica with state vector
    * `stateVector` lacks; with no argument, the whole document (load it into
-   * a fresh replica with `applyUpdate`).
+   * a fresh replica with `applyUpdate`). It is in the column form, the
+   * smaller one for many runs (column-codec.ts); `'update'` events are in
+   * the row form. `applyUpdate` takes both.
    */
   encodeState(stateVector?: Uint8Array): Buffer {
     const vector = stateVector === undefined ? new Map<number, number>() : decodeStateVector(stateVector);
-    return encodeDelta(this.document, this.document.missing(vector));
+    return encodeDelta(this.document, this.document.missing(vector), 'columns');
   }
 
   /** Applies an update from `encodeState` or an `'update'` event, in any order, any number of times. */

@@ -105,7 +105,8 @@ export class SeqSession extends BaseSession<SeqMessage, Delta> {
     const document = this.host.document;
     const delta = this.catchUpDelta!;
     const cursor = { item: 0, clock: 0, del: 0 };
-    for (let chunk = encodeChunk(document, delta, cursor, this.budget); chunk; chunk = encodeChunk(document, delta, cursor, this.budget)) {
+    // The column form: a catch-up is many runs, where it is the smaller.
+    for (let chunk = encodeChunk(document, delta, cursor, this.budget, 'columns'); chunk; chunk = encodeChunk(document, delta, cursor, this.budget, 'columns')) {
       yield { type: 'update', update: chunk };
     }
   }

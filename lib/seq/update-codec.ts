@@ -1,17 +1,27 @@
 import { type DecodeState, type Limits, decodeState, guardDecode, readCount, readLength, uint } from '../codec/index.js';
-import { need } from '../codec/codec.js';
-import { decodeUtf8 } from '../codec/primitives.js';
-import { checkJsonDepth } from '../codec/values.js';
-import { checkCanonicalJson } from '../codec/canonical.js';
+import { decodeUtf8, uintLength } from '../codec/primitives.js';
 import { errors } from '../errors.js';
 import type { Item } from './item.js';
-import { uintLength } from '../codec/primitives.js';
 import { Writer } from './writer.js';
+import { CLIENT_ENTRY, type DecodedUpdate, type Sink, KIND_TEXT, KIND_VALUES, MAX_RECORD, type Struct, checkStruct, fitUnits, fittedJson, kindOf, readDeletes, readValues } from './records.js';
+import { COLUMNS_MARK, ColumnSink, decodeColumns } from './column-codec.js';
+
+export { KIND_DELETED, KIND_TEXT, KIND_VALUES, type DecodedUpdate, type Sink, type Struct } from './records.js';
 
 /*
- * The binary update format of a Seq. An update carries runs of elements and
+ * The binary update formats of a Seq. An update carries runs of elements and
  * deleted ranges; a whole document is simply the update that holds
- * everything. Layout (all integers are unsigned LEB128 varints):
+ * everything. There are two forms of the same content:
+ *
+ * - rows (this file): one record after another, each complete in itself.
+ *   Smallest for a live edit of a few runs, so live updates use it.
+ * - columns (column-codec.ts): each field of every record in a column of
+ *   its own, run-length and delta encoded. Smallest for many runs, so full
+ *   states and catch-ups use it. It starts with the byte 0 then 1; a row
+ *   update starting with 0 (no clients) can only be the empty update
+ *   [0, 0, 0], so the first bytes tell the forms apart.
+ *
+ * The row layout (all integers are unsigned LEB128 varints):
  *
  *   clientCount, client*                 client table: runs refer to clients by index
  *   groupCount, group*                   runs, grouped by client, in clock order
@@ -32,9 +42,6 @@ import { Writer } from './writer.js';
  * A run's clock is implied: the group's start plus the lengths before it.
  * The bit values are part of the wire format: never change them, only add.
  */
-export const KIND_TEXT = 0;
-export const KIND_VALUES = 1;
-export const KIND_DELETED = 2;
 const KIND_MASK = 3;
 const IMPLICIT_ORIGIN = 4;
 const HAS_ORIGIN = 8;
@@ -52,7 +59,7 @@ const KNOWN_BITS = KIND_MASK | IMPLICIT_ORIGIN | HAS_ORIGIN | HAS_RIGHT | OWN_OR
 export interface Delta {
   items: number[];
   deletes: number[];
-  /** The whole delta encoded once, shared by every session it fits. */
+  /** The whole delta encoded once (rows), shared by every session it fits. */
   encoded?: Buffer;
 }
 
@@ -73,53 +80,129 @@ export interface RunSource {
   indexOf(client: number, clock: number): number;
 }
 
-/** A decoded run, validated but not yet integrated. */
-export interface Struct {
-  client: number;
-  clock: number;
-  len: number;
-  content: string | unknown[] | null;
-  originClient: number;
-  originClock: number;
-  rightClient: number;
-  rightClock: number;
+/** Which form to encode: `'rows'` for live edits, `'columns'` for full states and catch-ups. */
+export type UpdateForm = 'rows' | 'columns';
+
+/** The row form. */
+class RowSink implements Sink {
+  private readonly out = new Writer(1024);
+  private readonly groups = new Writer(1024);
+  private readonly group = new Writer(256);
+  private readonly table = new Map<number, number>();
+  private readonly clients: number[] = [];
+  private groupCount = 0;
+  private groupClient = 0;
+  private groupStart = 0;
+  private header = 0;
+
+  reset(): void {
+    this.groups.reset();
+    this.group.reset();
+    this.table.clear();
+    this.clients.length = 0;
+    this.groupCount = 0;
+    this.header = 0;
+  }
+
+  size(): number {
+    return 12 + this.clients.length * CLIENT_ENTRY + this.groups.pos + this.header + this.group.pos;
+  }
+
+  clientIndex(client: number): number {
+    let index = this.table.get(client);
+    if (index === undefined) {
+      index = this.clients.length;
+      this.table.set(client, index);
+      this.clients.push(client);
+    }
+    return index;
+  }
+
+  beginGroup(client: number, clock: number): void {
+    this.groupClient = this.clientIndex(client);
+    this.groupStart = clock;
+    this.header = uintLength(this.groupClient) + uintLength(clock) + 3;
+    this.group.reset();
+  }
+
+  endGroup(count: number): void {
+    if (count > 0) {
+      this.groups.uint(this.groupClient);
+      this.groups.uint(this.groupStart);
+      this.groups.uint(count);
+      this.groups.append(this.group);
+      this.groupCount++;
+    }
+    this.header = 0;
+    this.group.reset();
+  }
+
+  record(client: number, clock: number, originClient: number, originClock: number, rightClient: number, rightClock: number, content: string | unknown[] | null, n: number, budget: number, force: boolean): number {
+    const group = this.group;
+    const room0 = budget - this.size();
+    const mark = group.pos;
+    const kind = kindOf(content);
+    let info = kind;
+    if (originClient === client && originClock === clock - 1) info |= IMPLICIT_ORIGIN;
+    else if (originClient === client) info |= HAS_ORIGIN | OWN_ORIGIN_CLIENT;
+    else if (originClient !== -1) info |= HAS_ORIGIN;
+    if (rightClient === client) info |= HAS_RIGHT | OWN_RIGHT_CLIENT;
+    else if (rightClient !== -1) info |= HAS_RIGHT;
+    group.byte(info);
+    if (info & HAS_ORIGIN) {
+      if (!(info & OWN_ORIGIN_CLIENT)) group.uint(this.clientIndex(originClient));
+      group.uint(originClock);
+    }
+    if (info & HAS_RIGHT) {
+      if (!(info & OWN_RIGHT_CLIENT)) group.uint(this.clientIndex(rightClient));
+      group.uint(rightClock);
+    }
+    const room = room0 - (group.pos - mark) - 8;
+    if (content === null) {
+      // A deleted run is a header and a length, but a long stretch of them
+      // still has to respect the budget like any other record.
+      if (!force && room < uintLength(n)) {
+        group.pos = mark;
+        return 0;
+      }
+      group.uint(n);
+      return n;
+    }
+    const units = fitUnits(content, n, room, force);
+    if (units === 0) {
+      group.pos = mark;
+      return 0;
+    }
+    if (typeof content === 'string') group.utf8(units === n ? content : content.slice(0, units));
+    else group.utf8(fittedJson);
+    return units;
+  }
+
+  finish(deletes: Writer, deleteGroups: number): Buffer {
+    const out = this.out.reset();
+    out.uint(this.clients.length);
+    for (const client of this.clients) out.uint(client);
+    out.uint(this.groupCount);
+    out.append(this.groups);
+    out.uint(deleteGroups);
+    out.append(deletes);
+    return out.toBuffer();
+  }
 }
 
-export interface DecodedUpdate {
-  structs: Struct[];
-  /** Flat triples `[client, clock, length]`. */
-  deletes: number[];
-}
-
-const out = new Writer(1024);
-const groups = new Writer(1024);
-const group = new Writer(256);
+const rows = new RowSink();
+const columns = new ColumnSink();
 const dels = new Writer(256);
 const ranges = new Writer(256);
 
-/** Estimated bytes of a client table entry (a 53-bit varint takes up to 8). */
-const CLIENT_ENTRY = 8;
-
 /**
  * Encodes the next chunk of `delta` from `cursor`, at most about `budget`
- * bytes (at least one element is always written), and advances the cursor.
- * Returns undefined once the delta is exhausted.
+ * bytes (at least one element is always written), in the given form, and
+ * advances the cursor. Returns undefined once the delta is exhausted.
  */
-export function encodeChunk(source: RunSource, delta: Delta, cursor: Cursor, budget = Infinity): Buffer | undefined {
-  const table = new Map<number, number>();
-  const clients: number[] = [];
-  let used = 12; // the three counts
-  const indexOf = (client: number): number => {
-    let index = table.get(client);
-    if (index === undefined) {
-      index = clients.length;
-      table.set(client, index);
-      clients.push(client);
-      used += CLIENT_ENTRY;
-    }
-    return index;
-  };
-  groups.reset();
+export function encodeChunk(source: RunSource, delta: Delta, cursor: Cursor, budget = Infinity, form: UpdateForm = 'rows'): Buffer | undefined {
+  const sink: Sink = form === 'rows' ? rows : columns;
+  sink.reset();
   let groupCount = 0;
   let full = false;
   const items = delta.items;
@@ -133,10 +216,7 @@ export function encodeChunk(source: RunSource, delta: Delta, cursor: Cursor, bud
       continue;
     }
     const runs = source.runsOf(client);
-    const start = from;
-    const clientIndex = indexOf(client);
-    const header = uintLength(clientIndex) + uintLength(from) + 3;
-    group.reset();
+    sink.beginGroup(client, from);
     let count = 0;
     while (from < to) {
       let k = source.indexOf(client, from);
@@ -145,8 +225,11 @@ export function encodeChunk(source: RunSource, delta: Delta, cursor: Cursor, bud
       let n = Math.min(run.len - offset, to - from);
       let content = sliceContent(run.content, offset, n);
       // Runs that merely continue this one (each element's origin is the one
-      // before it, same rightOrigin, same kind) go out as one record.
-      while (from + n < to && n < MAX_RECORD && ++k < runs.length) {
+      // before it, same rightOrigin, same kind) go out as one record. Past
+      // MAX_RECORD a record still takes the next run if it would otherwise
+      // end inside a surrogate pair (a peer's origin can split a run there):
+      // a record's text is always whole characters.
+      while (from + n < to && (content === null || n < MAX_RECORD || endsInsidePair(content)) && ++k < runs.length) {
         const next = runs[k];
         if (
           next.originClient !== client ||
@@ -165,20 +248,14 @@ export function encodeChunk(source: RunSource, delta: Delta, cursor: Cursor, bud
       const originClient = offset > 0 ? client : run.originClient;
       const originClock = offset > 0 ? from - 1 : run.originClock;
       const force = groupCount === 0 && count === 0;
-      const written = writeRecord(client, from, originClient, originClock, run.rightClient, run.rightClock, content, n, budget - used - header - group.pos, force, indexOf);
+      const written = sink.record(client, from, originClient, originClock, run.rightClient, run.rightClock, content, n, budget, force);
       if (written === 0) break;
       count++;
       from += written;
       if (written < n) break;
     }
-    if (count > 0) {
-      groups.uint(clientIndex);
-      groups.uint(start);
-      groups.uint(count);
-      groups.append(group);
-      groupCount++;
-      used += header + group.pos;
-    }
+    sink.endGroup(count);
+    if (count > 0) groupCount++;
     cursor.clock = from;
     if (from < to) {
       full = true;
@@ -193,7 +270,6 @@ export function encodeChunk(source: RunSource, delta: Delta, cursor: Cursor, bud
   const deletes = delta.deletes;
   while (!full && cursor.del < deletes.length) {
     const client = deletes[cursor.del];
-    const clientIndex = indexOf(client);
     ranges.reset();
     let count = 0;
     let end = 0;
@@ -201,7 +277,7 @@ export function encodeChunk(source: RunSource, delta: Delta, cursor: Cursor, bud
       const clock = deletes[cursor.del + 1];
       const len = deletes[cursor.del + 2];
       const size = uintLength(clock - end) + uintLength(len);
-      if (used + ranges.pos + size + 8 > budget && (count > 0 || delGroups > 0 || groupCount > 0)) {
+      if (sink.size() + dels.pos + ranges.pos + size + 8 + CLIENT_ENTRY > budget && (count > 0 || delGroups > 0 || groupCount > 0)) {
         full = true;
         break;
       }
@@ -212,35 +288,31 @@ export function encodeChunk(source: RunSource, delta: Delta, cursor: Cursor, bud
       cursor.del += 3;
     }
     if (count > 0) {
-      dels.uint(clientIndex);
+      // Only now: a client that ends up with no range must not be in the table.
+      dels.uint(sink.clientIndex(client));
       dels.uint(count);
       dels.append(ranges);
       delGroups++;
-      used += ranges.pos + 8;
     }
   }
 
   if (groupCount === 0 && delGroups === 0) return undefined;
-  out.reset();
-  out.uint(clients.length);
-  for (const client of clients) out.uint(client);
-  out.uint(groupCount);
-  out.append(groups);
-  out.uint(delGroups);
-  out.append(dels);
-  return out.toBuffer();
+  return sink.finish(dels, delGroups);
 }
 
 /** Encodes a whole delta as one update, with no size bound. */
-export function encodeDelta(source: RunSource, delta: Delta): Buffer {
-  return encodeChunk(source, delta, { item: 0, clock: 0, del: 0 }) ?? EMPTY_UPDATE;
+export function encodeDelta(source: RunSource, delta: Delta, form: UpdateForm = 'rows'): Buffer {
+  return encodeChunk(source, delta, { item: 0, clock: 0, del: 0 }, Infinity, form) ?? EMPTY_UPDATE;
 }
 
 /** The update that carries nothing. */
 export const EMPTY_UPDATE: Buffer = Buffer.from([0, 0, 0]);
 
-/** Longest record the encoder builds by joining runs, in elements. */
-const MAX_RECORD = 1 << 16;
+function endsInsidePair(content: string | unknown[]): boolean {
+  if (typeof content !== 'string') return false;
+  const last = content.charCodeAt(content.length - 1);
+  return last >= 0xd800 && last <= 0xdbff;
+}
 
 function sliceContent(content: string | unknown[] | null, offset: number, n: number): string | unknown[] | null {
   if (content === null || (offset === 0 && n === content.length)) return content;
@@ -253,105 +325,13 @@ function joinContent(a: string | unknown[] | null, b: string | unknown[] | null)
 }
 
 /**
- * Writes one record: `n` elements from `(client, clock)` with the given
- * origins and content (the exact elements, or null for deleted ones), or
- * fewer if the budget runs out; returns how many were written (0: none fit).
- */
-function writeRecord(
-  client: number,
-  clock: number,
-  originClient: number,
-  originClock: number,
-  rightClient: number,
-  rightClock: number,
-  content: string | unknown[] | null,
-  n: number,
-  budget: number,
-  force: boolean,
-  indexOf: (client: number) => number,
-): number {
-  const mark = group.pos;
-  const kind = content === null ? KIND_DELETED : typeof content === 'string' ? KIND_TEXT : KIND_VALUES;
-  let info = kind;
-  if (originClient === client && originClock === clock - 1) info |= IMPLICIT_ORIGIN;
-  else if (originClient === client) info |= HAS_ORIGIN | OWN_ORIGIN_CLIENT;
-  else if (originClient !== -1) info |= HAS_ORIGIN;
-  if (rightClient === client) info |= HAS_RIGHT | OWN_RIGHT_CLIENT;
-  else if (rightClient !== -1) info |= HAS_RIGHT;
-  group.byte(info);
-  if (info & HAS_ORIGIN) {
-    if (!(info & OWN_ORIGIN_CLIENT)) group.uint(indexOf(originClient));
-    group.uint(originClock);
-  }
-  if (info & HAS_RIGHT) {
-    if (!(info & OWN_RIGHT_CLIENT)) group.uint(indexOf(rightClient));
-    group.uint(rightClock);
-  }
-  const room = budget - (group.pos - mark) - 8;
-  if (kind === KIND_DELETED) {
-    // A deleted run is a header and a length, but a long stretch of them
-    // still has to respect the budget like any other record.
-    if (!force && room < uintLength(n)) {
-      group.pos = mark;
-      return 0;
-    }
-    group.uint(n);
-    return n;
-  }
-  if (kind === KIND_TEXT) {
-    const text = content as string;
-    let units = n;
-    if (n * 3 > room && Buffer.byteLength(text, 'utf8') > room) {
-      units = Math.floor(room / 3);
-      if (units <= 0) {
-        if (!force) {
-          group.pos = mark;
-          return 0;
-        }
-        units = 1;
-      }
-      if (units < n) {
-        // Never cut a surrogate pair in two.
-        const code = text.charCodeAt(units - 1);
-        if (code >= 0xd800 && code <= 0xdbff) units = units > 1 ? units - 1 : Math.min(n, 2);
-      }
-    }
-    group.utf8(units === n ? text : text.slice(0, units));
-    return units;
-  }
-  const values = content as unknown[];
-  let units = n;
-  let json = JSON.stringify(values);
-  if (json.length * 3 > room && Buffer.byteLength(json, 'utf8') > room) {
-    // Take values one at a time until the room is used up.
-    units = 0;
-    let size = 2;
-    while (units < n) {
-      const next = Buffer.byteLength(JSON.stringify(values[units]), 'utf8') + 1;
-      if (size + next > room) break;
-      size += next;
-      units++;
-    }
-    if (units === 0) {
-      if (!force) {
-        group.pos = mark;
-        return 0;
-      }
-      units = 1;
-    }
-    json = JSON.stringify(values.slice(0, units));
-  }
-  group.utf8(json);
-  return units;
-}
-
-/**
- * Decodes and validates a whole update before anything is applied, so a
- * malformed update changes nothing. Fails with ERR_DECODE, ERR_LIMIT or
- * ERR_INTEGRITY.
+ * Decodes and validates a whole update, in either form, before anything is
+ * applied, so a malformed update changes nothing. Fails with ERR_DECODE,
+ * ERR_LIMIT or ERR_INTEGRITY.
  */
 export function decodeUpdate(bytes: Uint8Array, limits?: Partial<Limits>): DecodedUpdate {
   const state = decodeState(bytes, limits);
+  if (state.end > 3 && state.buffer[0] === COLUMNS_MARK[0] && state.buffer[1] === COLUMNS_MARK[1]) return decodeColumns(state);
   const update = guardDecode(() => readUpdate(state));
   if (state.offset !== state.end) throw errors.decode(`${state.end - state.offset} trailing bytes in update`);
   return update;
@@ -411,48 +391,21 @@ function readUpdate(state: DecodeState): DecodedUpdate {
         }
         case KIND_VALUES: {
           const length = readLength(state);
-          const text = decodeUtf8(state.buffer, state.offset, state.offset + length);
-          state.offset += length;
-          checkJsonDepth(text, state.limits.maxDepth); // the same budget the API allows (canonical.ts)
-          // Only the canonical spelling: a run is re-encoded when it is split, and must not change.
-          const parsed = checkCanonicalJson(text);
-          if (!Array.isArray(parsed)) throw errors.decode('a value run is not a JSON array');
-          content = parsed;
-          len = parsed.length;
+          content = readValues(state, length);
+          len = content.length;
           break;
         }
         default:
           content = null;
           len = uint.decode(state);
       }
-      if (len === 0) throw errors.decode('empty run');
-      if (clock + len > Number.MAX_SAFE_INTEGER) throw errors.decode('clock beyond 2^53-1');
-      // A run can only follow and precede elements that existed before it
-      // was typed, so pointing at a later element of its own client is forged.
-      if ((originClient === owner && originClock >= clock) || (rightClient === owner && rightClock >= clock)) {
-        throw errors.integrity(`run ${owner}:${clock} refers to its own future`);
-      }
-      structs.push({ client: owner, clock, len, content, originClient, originClock, rightClient, rightClock });
+      const struct = { client: owner, clock, len, content, originClient, originClock, rightClient, rightClock };
+      checkStruct(struct);
+      structs.push(struct);
       clock += len;
     }
   }
-  const deletes: number[] = [];
-  const deleteGroups = readCount(state, 2);
-  for (let g = 0; g < deleteGroups; g++) {
-    const owner = client(uint.decode(state));
-    const rangeCount = readCount(state, 2);
-    if (deletes.length / 3 + rangeCount > state.limits.maxItems) throw errors.limit('deleted ranges in an update', deletes.length / 3 + rangeCount, state.limits.maxItems);
-    let end = 0;
-    for (let r = 0; r < rangeCount; r++) {
-      const clock = end + uint.decode(state);
-      const len = uint.decode(state);
-      if (len === 0) throw errors.decode('empty deleted range');
-      if (clock + len > Number.MAX_SAFE_INTEGER) throw errors.decode('deleted range beyond 2^53-1');
-      deletes.push(owner, clock, len);
-      end = clock + len;
-    }
-  }
-  return { structs, deletes };
+  return { structs, deletes: readDeletes(state, client, false) };
 }
 
 /** A state vector: for each client, the clock of the next element we expect from it. */

@@ -57,6 +57,12 @@ export class Writer {
     this.pos += this.buf.write(s, this.pos, length, 'utf8');
   }
 
+  /** UTF-8 with no length prefix (a column whose length is written once for all). */
+  raw(s: string): void {
+    this.ensure(s.length * 3);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
   append(other: Writer): void {
     const n = other.pos;
     this.ensure(n);

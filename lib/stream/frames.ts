@@ -2,8 +2,11 @@ import { errors } from '../errors.js';
 import { type DecodeState, bool, optional, string, struct, uint } from '../codec/index.js';
 
 export const PROTOCOL = 'tendril';
-/** Bumped on any change to the frames or to a structure's messages that old peers cannot read. */
-export const PROTOCOL_VERSION = 3;
+/**
+ * Bumped on any change to the frames or to a structure's messages that old peers cannot read.
+ * 4: a Seq's catch-up comes in the column form of its updates.
+ */
+export const PROTOCOL_VERSION = 4;
 
 /**
  * Frame types, the first varint of every frame.

@@ -37,7 +37,21 @@ function neverApplicable(count: number): Buffer {
   return dataFrame(seqMessageCodec, messages as never[]);
 }
 
+// The column form (full states and catch-ups): one encoding only, and whole.
+const columnWriter = new Seq({ clientId: 780 });
+columnWriter.insert(0, 'typed, backspaced and typed again');
+columnWriter.delete(5, 3);
+columnWriter.insert(5, [1, { v: 'x' }]);
+const columnState = columnWriter.encodeState();
+const columnFrame = (update: Buffer) => dataFrame(seqMessageCodec, [{ type: 'update', update }]);
+/** Two records that continue each other, not joined: [0, 1] mark, client 781, one group of 2 records, infos text / text + implicit origin, lengths 1 and 1, text "ab". */
+const unjoined = Buffer.from([0, 1, 1, 0x8d, 0x06, 1, 0, 0, 2, 2, 0, 4, 2, 1, 1, 0, 0, 2, 0x61, 0x62, 0, 0]);
+
 const cases: HostileCase<Seq>[] = [
+  { name: 'a full state in the column form is taken', expect: 'accepted', plan: () => ({ frames: [columnFrame(columnState)] }) },
+  { name: 'a truncated column update', expect: 'ERR_DECODE', plan: () => ({ frames: [columnFrame(columnState.subarray(0, columnState.length - 3))] }) },
+  { name: 'a column update with a byte appended', expect: 'ERR_DECODE', plan: () => ({ frames: [columnFrame(Buffer.concat([columnState, Buffer.from([0])]))] }) },
+  { name: 'a column update not in its one encoding (records that continue each other, not joined)', expect: 'ERR_DECODE', plan: () => ({ frames: [columnFrame(unjoined)] }) },
   { name: 'a valid text holding a surrogate pair is taken', expect: 'accepted', plan: () => ({ frames: [dataFrame(seqMessageCodec, [{ type: 'update', update: pairWriter.encodeState() }])] }) },
   { name: 'a delete of the high half of a surrogate pair', expect: 'accepted', plan: () => ({ frames: [pairDelete(1, 1)] }) },
   { name: 'a delete of the low half of a surrogate pair (already gone with its high half)', expect: 'accepted', plan: () => ({ frames: [pairDelete(2, 1)] }) },
