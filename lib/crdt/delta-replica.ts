@@ -10,8 +10,13 @@ import { statePieces } from './pieces.js';
 import { SessionSet } from '../session/session-set.js';
 import type { StoreKind } from './dot-store.js';
 
-/** A batch of local changes is sealed once it holds about this many bytes of entries: 64 KiB. */
-const LOCAL_BATCH_BYTES = 64 * 1024;
+/**
+ * A batch of local changes is sealed once it holds about this many bytes of
+ * entries: 24 KiB, estimated high, so that a sealed batch usually goes as
+ * one message of the default size (32 KiB) as it is, neither cut into
+ * pieces nor joined with the next.
+ */
+const LOCAL_BATCH_BYTES = 24 * 1024;
 
 export interface DeltaReplicaOptions {
   /** Replica id: unique per replica, never reused by a fresh empty replica. Default 16 random hex digits. */

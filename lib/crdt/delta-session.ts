@@ -39,6 +39,8 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
   private peerHas: CausalContext | undefined;
   /** The rest of a live delta too large for one message. */
   private parts: Iterator<Delta<S>> | undefined;
+  /** The encoded size of the delta `coalesce` last returned, when it measured it and joined nothing to it. */
+  private takenSize: number | undefined;
 
   constructor(
     private readonly host: DeltaHost<S>,
@@ -78,9 +80,13 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
   protected override countCatchUp(): number {
     const peer = this.peerHas!;
     let count = 0;
-    this.host.storeKind.forEachDot(this.host.store, (replica, seq) => {
-      if (!peer.has(replica, seq)) count++;
-    });
+    // A peer that has seen nothing (a fresh replica) lacks every dot: no lookups.
+    if (peer.replicaCount === 0) this.host.storeKind.forEachDot(this.host.store, () => count++);
+    else {
+      this.host.storeKind.forEachDot(this.host.store, (replica, seq) => {
+        if (!peer.has(replica, seq)) count++;
+      });
+    }
     return count;
   }
 
@@ -97,9 +103,12 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
     }
     // The batch of local changes is taken now: later changes go in a new one.
     this.host.flushLocal();
-    const delta = this.unseen(this.coalesce());
+    const taken = this.coalesce();
+    const delta = this.unseen(taken);
     if (delta === undefined) return this.live.length > 0 ? this.nextLive() : undefined;
-    if (this.codec.encodingLength({ type: 'delta', delta }) <= this.options.maxMessageBytes) return this.handOut(delta);
+    // A delta coalesce already measured, and unseen left as it was, is not measured again.
+    const size = delta === taken && this.takenSize !== undefined ? this.takenSize : this.codec.encodingLength({ type: 'delta', delta });
+    if (size <= this.options.maxMessageBytes) return this.handOut(delta);
     // Too large for one message (a big batch of local changes): it goes in parts.
     this.parts = statePieces(this.host.storeKind, delta.store, delta.context, this.options.maxMessageBytes);
     return this.nextLive();
@@ -153,13 +162,17 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
    * dot of context, and a burst of changes travels as one message.
    */
   private coalesce(): Delta<S> {
+    this.takenSize = undefined;
     const first = this.live.shift()!;
     if (this.live.length === 0) return first;
     const kind = this.host.storeKind;
     const budget = this.options.maxMessageBytes / 2;
     const sizeOf = (delta: Delta<S>) => this.codec.encodingLength({ type: 'delta', delta });
     let size = sizeOf(first);
-    if (size > budget) return first;
+    if (size > budget) {
+      this.takenSize = size;
+      return first;
+    }
     const joined: Delta<S> = { store: kind.empty(), context: new CausalContext() };
     const add = (d: Delta<S>) => {
       kind.join(joined.store, joined.context, d.store, d.context);

@@ -1,7 +1,7 @@
 import { errors } from '../errors.js';
 import { type Codec, type DecodeState, type EncodeState, readCount, uint } from '../codec/index.js';
 import { uintLength, writeUint } from '../codec/primitives.js';
-import { type CausalContext, type Dot, dotKey } from './causal-context.js';
+import { type CausalContext, type Dot, dotKey, inRanges } from './causal-context.js';
 import { DotIndex } from './dot-index.js';
 
 /**
@@ -56,29 +56,52 @@ export interface JoinTrace<S> {
  * replica's position in the delta's context, and its seq as the signed
  * difference from the previous seq of the same replica in the store (so
  * the dots of a run of adds cost a byte or two each). Fresh per encode or
- * decode: it remembers the last seq of each replica.
+ * decode: it remembers the last seq of each replica. Made from the
+ * delta's context, a table also checks on reading that every dot lies in
+ * that context, as the dots are read (no second pass over the store).
  */
 export class DotTable {
   readonly positions = new Map<string, number>();
   readonly replicas: string[];
   private readonly last: number[];
+  /** Per position, the context's ranges of that replica: dots read are checked against them. */
+  private readonly ranges: number[][] | undefined;
+  // The dots of a delta mostly come from one replica: its position is remembered, not looked up per dot.
+  private lastReplica: string | undefined;
+  private lastIndex = -1;
 
-  constructor(replicas: Iterable<string>) {
+  constructor(replicas: Iterable<string>, ranges?: number[][]) {
     this.replicas = [...replicas];
     for (const r of this.replicas) this.positions.set(r, this.positions.size);
     this.last = new Array<number>(this.replicas.length).fill(0);
+    this.ranges = ranges;
+  }
+
+  /** The table of a delta whose context is `context`. */
+  static of(context: CausalContext): DotTable {
+    return new DotTable(context.ranges.keys(), [...context.ranges.values()]);
+  }
+
+  private position(replica: string): number | undefined {
+    if (replica === this.lastReplica) return this.lastIndex;
+    const i = this.positions.get(replica);
+    if (i !== undefined) {
+      this.lastReplica = replica;
+      this.lastIndex = i;
+    }
+    return i;
   }
 
   /** Bytes of the next dot, which is then the previous one. */
   length(replica: string, seq: number): number {
-    const i = this.positions.get(replica) ?? 0;
+    const i = this.position(replica) ?? 0;
     const n = uintLength(i) + uintLength(zigzag(seq - (this.last[i] ?? 0)));
     this.last[i] = seq;
     return n;
   }
 
   write(replica: string, seq: number, state: EncodeState): void {
-    const i = this.positions.get(replica);
+    const i = this.position(replica);
     if (i === undefined) throw errors.invalidArgument(`dot of ${replica} outside the delta's context`);
     state.offset = writeUint(state.buffer, state.offset, i);
     state.offset = writeUint(state.buffer, state.offset, zigzag(seq - this.last[i]));
@@ -103,6 +126,7 @@ export class DotTable {
     const seq = this.last[i] + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
     if (seq < 1 || !Number.isSafeInteger(seq)) throw errors.decode(`dot with sequence number ${seq}`);
     this.last[i] = seq;
+    if (this.ranges !== undefined && !inRanges(this.ranges[i], seq)) throw errors.decode(`delta entry ${seq}@${this.replicas[i]} outside its context`);
     return { replica: this.replicas[i], seq };
   }
 }
@@ -320,31 +344,36 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
     isEmpty: (m) => m.entries.size === 0,
     join(into, intoCtx, from, fromCtx, trace) {
       let changed = false;
-      const joinKey = (k: string, theirs: S) => {
-        const existing = into.entries.get(k);
-        trace?.before(k, existing);
+      /** Joins their entry for `k` into ours (`existing`); true if ours changed. */
+      const joinKey = (k: string, theirs: S, existing: S | undefined): boolean => {
         if (existing === undefined) {
-          // A key new here (the usual case in a sync): nothing to unindex.
-          // An entry all of whose dots are new is taken as it is (flat
-          // entries are copied on write, so sharing it is safe).
-          if (shareable && nested.missingAll!(theirs, intoCtx)) {
-            changed = true;
-            put(into, k, theirs);
-            return;
-          }
           const target = nested.empty();
-          if (nested.join(target, intoCtx, theirs, fromCtx)) {
-            changed = true;
-            put(into, k, target);
-          }
-          return;
+          if (!nested.join(target, intoCtx, theirs, fromCtx)) return false;
+          put(into, k, target);
+          return true;
         }
         unindex(into, existing);
         const target = shareable ? nested.clone(existing) : existing;
-        if (nested.join(target, intoCtx, theirs, fromCtx)) changed = true;
+        const joined = nested.join(target, intoCtx, theirs, fromCtx);
         put(into, k, target);
+        return joined;
       };
-      for (const [k, theirs] of from.entries) joinKey(k, theirs);
+      const entries = into.entries;
+      for (const [k, theirs] of from.entries) {
+        const existing = entries.get(k);
+        if (trace !== undefined) trace.before(k, existing);
+        // A key new here whose dots are all new (the usual case in a sync) is
+        // taken as it is, in one step: flat entries are copied on write, so
+        // sharing it with the delta is safe, and there is nothing to unindex.
+        if (existing === undefined && shareable && nested.missingAll!(theirs, intoCtx) && !nested.isEmpty(theirs)) {
+          entries.set(k, theirs);
+          const index = into.dotIndex;
+          if (index !== undefined) forEachDot(theirs, (r, q) => index.set(r, q, k));
+          changed = true;
+          continue;
+        }
+        if (joinKey(k, theirs, existing)) changed = true;
+      }
 
       // Entries `from` does not mention lose the dots its context has seen.
       // Only a context with dots beyond the delta's own entries can remove
@@ -365,7 +394,11 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
         });
       }
       const none = nested.empty();
-      for (const k of candidates) joinKey(k, none);
+      for (const k of candidates) {
+        const existing = entries.get(k);
+        if (trace !== undefined) trace.before(k, existing);
+        if (joinKey(k, none, existing)) changed = true;
+      }
       return changed;
     },
     forEachDot(m, fn) {
@@ -423,10 +456,11 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
       const out = make();
       for (let i = 0; i < count; i++) {
         const k = key.decode(state);
-        if (out.entries.has(k)) throw errors.decode('duplicate key in a map delta');
         const s = nested.decode(state, table);
         if (nested.isEmpty(s)) throw errors.decode('empty entry in a map delta');
+        // One hash operation per key: a duplicate is seen as a set that did not grow.
         out.entries.set(k, s);
+        if (out.entries.size !== i + 1) throw errors.decode('duplicate key in a map delta');
       }
       return out;
     },

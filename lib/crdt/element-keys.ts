@@ -1,5 +1,6 @@
 import { type Codec, type DecodeState, type ValueEncoding, canonicalOf, decode, encode, json } from '../codec/index.js';
 import { MAX_VALUE_BYTES } from '../codec/canonical.js';
+import { decodeUtf8 } from '../codec/primitives.js';
 
 /**
  * Set elements and register values are compared by their encoded form: two
@@ -17,7 +18,15 @@ export class ElementKeys {
     this.codec = {
       encodingLength: (key) => key.length,
       encode(key, state) {
-        state.offset += state.buffer.write(key, state.offset, key.length, 'latin1');
+        // Short keys (most elements) byte by byte: cheaper than a call into the buffer's writer.
+        if (key.length > 32) {
+          state.offset += state.buffer.write(key, state.offset, key.length, 'latin1');
+          return;
+        }
+        const buf = state.buffer;
+        let at = state.offset;
+        for (let i = 0; i < key.length; i++) buf[at++] = key.charCodeAt(i);
+        state.offset = at;
       },
       decode(state) {
         if (encoding === json) {
@@ -91,5 +100,6 @@ function plainJsonString(state: DecodeState): string | undefined {
     if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return undefined;
   }
   state.offset = end;
-  return buf.toString('latin1', start, end);
+  // Every byte is ASCII, so its latin1 string is its UTF-8 one: read the way the codec reads short strings.
+  return decodeUtf8(buf, start, end);
 }

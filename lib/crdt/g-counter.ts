@@ -61,7 +61,6 @@ export class GCounter extends ValueReplica<DotFun<number>, GCounterHandle> {
 
   /** Adds `n` (a positive safe integer, default 1); returns the new value. */
   increment(n = 1): number {
-    if (!this.quiet) return this.handle.increment(n);
     assertCount(n, 'increment');
     const own = entryOf(this.store, this.id);
     const total = (own?.value ?? 0) + n;

@@ -86,7 +86,7 @@ export class LWWRegister extends ValueReplica<DotFun<Stamped>, RegisterHandle> {
   private readonly encoding: ValueEncoding<any>;
 
   constructor(options: DeltaReplicaOptions & LWWOptions = {}) {
-    // One clock for both paths: the generic one (through the embeddable) and the fast one here.
+    // One clock for our writes and for checking a peer's (through the embeddable's validate).
     const clock = options.clock ?? new HybridClock();
     super(lwwRegisterEmbedded({ ...options, clock }), options, `enc=${(options.valueEncoding ?? json).name}`);
     this.clock = clock;
@@ -95,7 +95,6 @@ export class LWWRegister extends ValueReplica<DotFun<Stamped>, RegisterHandle> {
 
   /** Writes `value` (anything the value encoding takes). */
   set(input: unknown): void {
-    if (!this.quiet) return this.handle.set(input);
     // A copy of exactly what peers will decode; refuses what the encoding cannot carry, before anything changes.
     const value = canonicalOf(this.encoding, input);
     this.replaceEntries(this.store.values(), { ts: this.clock.now(), value }, 16);

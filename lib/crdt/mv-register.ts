@@ -57,16 +57,16 @@ export class MVRegister extends ValueReplica<DotFun<unknown>, MVRegisterHandle> 
 
   /** Writes `value`, replacing every value this replica has seen. */
   set(input: unknown): void {
-    if (!this.quiet) return this.handle.set(input);
     // A copy of exactly what peers will decode; refuses what the encoding cannot carry, before anything changes.
     this.replaceEntries(this.store.values(), canonicalOf(this.encoding, input), 16);
   }
 
+  /** The concurrent values, ordered by their encoded bytes; `[]` before the first write. */
   get(): unknown[] {
-    return this.handle.get();
+    return this.value();
   }
 
   override value(): unknown[] {
-    return this.handle.get();
+    return super.value() as unknown[];
   }
 }

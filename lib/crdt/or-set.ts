@@ -57,15 +57,12 @@ export class ORSet extends SetReplica<DotSet> {
     return orSetEmbedded(new ElementKeys(options.valueEncoding));
   }
 
-  private readonly slow = this.slowHandle();
-
   constructor(options: SetOptions = {}) {
     super('orset', orSetEmbedded, options);
   }
 
   /** Adds `value` under a new dot, replacing the dots of its earlier adds; true if it was absent. */
   add(value: unknown): boolean {
-    if (!this.quiet) return this.slow.add(value);
     const key = this.keys.keyOf(value);
     const old = this.store.entries.get(key);
     this.putOwn(key, this.nextDot(), old);
@@ -74,7 +71,6 @@ export class ORSet extends SetReplica<DotSet> {
 
   /** Removes `value` (the adds this replica has seen of it); true if it was present. */
   remove(value: unknown): boolean {
-    if (!this.quiet) return this.slow.remove(value);
     const key = this.keys.keyOf(value);
     const old = this.store.entries.get(key);
     if (old === undefined) return false;

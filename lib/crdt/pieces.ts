@@ -36,20 +36,36 @@ export function* splitContext<S>(kind: StoreKind<S>, ctx: CausalContext, budget:
 
 /** The dots of `context` that `store` does not hold, as ranges: what a state removed. */
 export function removedFrom<S>(kind: StoreKind<S>, store: S, context: CausalContext): CausalContext {
-  const live = new Map<string, number[]>();
-  kind.forEachDot(store, (replica, seq) => {
-    let seqs = live.get(replica);
-    if (seqs === undefined) live.set(replica, (seqs = []));
-    seqs.push(seq);
+  // First only count the dots held per replica: a replica whose every seen
+  // dot is still held (one range, as many dots as it spans) had nothing
+  // removed, and needs neither a list of its seqs, nor a sort, nor holes cut.
+  const held = new Map<string, number>();
+  let lastReplica: string | undefined;
+  let lastCount = 0;
+  kind.forEachDot(store, (replica) => {
+    if (replica !== lastReplica) {
+      if (lastReplica !== undefined) held.set(lastReplica, lastCount);
+      lastReplica = replica;
+      lastCount = held.get(replica) ?? 0;
+    }
+    lastCount++;
   });
-  // A replica whose every seen dot is still held had nothing removed: no sort, no holes to cut.
-  const whole: string[] = [];
-  for (const [replica, seqs] of live) {
+  if (lastReplica !== undefined) held.set(lastReplica, lastCount);
+  const whole = new Set<string>();
+  for (const [replica, count] of held) {
     const ranges = context.ranges.get(replica);
-    if (ranges !== undefined && ranges.length === 2 && ranges[1] - ranges[0] + 1 === seqs.length) whole.push(replica);
-    else if (!isSorted(seqs)) seqs.sort((a, b) => a - b);
+    if (ranges !== undefined && ranges.length === 2 && ranges[1] - ranges[0] + 1 === count) whole.add(replica);
   }
-  for (const replica of whole) live.delete(replica);
+  const live = new Map<string, number[]>();
+  if (whole.size < held.size) {
+    kind.forEachDot(store, (replica, seq) => {
+      if (whole.has(replica)) return;
+      let seqs = live.get(replica);
+      if (seqs === undefined) live.set(replica, (seqs = []));
+      seqs.push(seq);
+    });
+    for (const seqs of live.values()) if (!isSorted(seqs)) seqs.sort((a, b) => a - b);
+  }
   const removed = context.subtract(live);
   for (const replica of whole) removed.ranges.delete(replica);
   return removed;

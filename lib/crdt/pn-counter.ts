@@ -86,14 +86,12 @@ export class PNCounter extends ValueReplica<DotFun<PN>, PNCounterHandle> {
   /** Adds `n` (a safe integer, default 1; negative subtracts); returns the new value. */
   increment(n = 1): number {
     if (n < 0) return this.decrement(-n);
-    if (!this.quiet) return this.handle.increment(n);
     assertCount(n, 'increment');
     return this.change(n, 0);
   }
 
   /** Subtracts `n` (a positive safe integer, default 1); returns the new value. */
   decrement(n = 1): number {
-    if (!this.quiet) return this.handle.decrement(n);
     assertCount(n, 'decrement');
     return this.change(0, n);
   }
@@ -104,7 +102,7 @@ export class PNCounter extends ValueReplica<DotFun<PN>, PNCounterHandle> {
     return total;
   }
 
-  /** The fast path: our entry's totals grow by `plus` and `minus`. */
+  /** Our entry's totals grow by `plus` and `minus`. */
   private change(plus: number, minus: number): number {
     const own = entryOf(this.store, this.id);
     const value = { p: (own?.value.p ?? 0) + plus, n: (own?.value.n ?? 0) + minus };

@@ -84,15 +84,27 @@ export interface ReduceOptions<I, V> extends DeltaReplicaOptions, Reducer<I, V> 
  * name the same reducer in `name` (the function itself cannot be compared).
  */
 export class Reduce<I = unknown, V = unknown> extends ValueReplica<DotFun<V>, ReduceHandle<I, V>> {
+  private readonly reducer: Reducer<I, V>;
+  private readonly encoding: ValueEncoding<any>;
+
   constructor(options: ReduceOptions<I, V>) {
     super(reduceEmbedded(options, options.valueEncoding), options, `enc=${(options.valueEncoding ?? json).name}`);
+    this.reducer = { reduce: options.reduce, initial: options.initial, map: options.map };
+    this.encoding = options.valueEncoding ?? json;
   }
 
+  /** Merges one update in; returns the new value. */
   update(input: I): V {
-    return this.handle.update(input);
+    const { reducer } = this;
+    const mapped = reducer.map ? reducer.map(input) : (input as unknown as V);
+    const own = entryOf(this.store, this.id);
+    const value = own ? reducer.reduce(own.value, mapped) : mapped;
+    encode(this.encoding, value); // refuses what the encoding cannot carry, before anything changes
+    this.replaceEntries(own ? [own] : [], value, 16);
+    return this.value();
   }
 
   override value(): V {
-    return this.handle.value();
+    return super.value() as V;
   }
 }

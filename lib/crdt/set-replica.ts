@@ -32,10 +32,10 @@ export interface SetChange {
 
 /**
  * What the three sets share: a map from element to the type's per-element
- * store, read directly. Each set writes its own mutators (`ORSet` and
- * `GSet` straight onto the store, with no delta built when no peer or
- * listener would see one); `embedded` is the same type for use inside an
- * `ORMap`.
+ * store, read directly. Each set is one class that writes its own
+ * mutators: straight onto the store, with no delta built, when no peer or
+ * listener would see one, and as one committed delta when a tap or a
+ * listener would. `embedded` is the same type for use inside an `ORMap`.
  */
 export abstract class SetReplica<N> extends KeyedReplica<N, SetChange> implements SetHandle {
   protected readonly keys: ElementKeys;
@@ -87,38 +87,44 @@ export abstract class SetReplica<N> extends KeyedReplica<N, SetChange> implement
     return { added, removed };
   }
 
-  /** A handle on this set through the generic path: every change a delta, committed. */
-  protected slowHandle(): SetHandle {
-    return this.embed.handle({
-      current: () => this.store,
-      dot: () => this.nextDot(),
-      emit: (store, replaced) => this.commit(this.deltaOf(store, replaced)),
-    });
+  /**
+   * A change that a tap or a listener sees: `key` now holds `entry` (or
+   * nothing) and the `replaced` dots are gone, as one committed delta.
+   */
+  protected commitKey(key: string, entry: N | undefined, replaced: Iterable<Dot>): void {
+    const store = this.storeKind.empty();
+    if (entry !== undefined) store.entries.set(key, entry);
+    this.commit(this.deltaOf(store, replaced));
   }
 
   /**
-   * The fast path of an add: `key` now holds exactly the new `dot` (its
-   * `old` dots, if any, are replaced), straight onto the store and the
-   * context, and into the batch of local changes when a session waits.
+   * An add: `key` now holds exactly the new `dot` (its `old` dots, if any,
+   * are replaced). While nobody taps or listens, straight onto the store
+   * and the context, and into the batch of local changes when a session
+   * waits; otherwise as one committed delta.
    */
   protected putOwn(key: string, dot: Dot, old: DotSet | undefined): void {
+    if (!this.quiet) return this.commitKey(key, [dot] as N & DotSet, old ?? []);
     const index = this.store.dotIndex;
     if (index !== undefined) {
       if (old !== undefined) for (const d of old) index.delete(d.replica, d.seq);
       index.set(dot.replica, dot.seq, key);
     }
-    this.store.entries.set(key, [dot] as N & DotSet);
+    // One entry for the store and the batch: dot sets are never changed in place once in a map.
+    const entry = [dot] as N & DotSet;
+    this.store.entries.set(key, entry);
     this.context.add(dot.replica, dot.seq);
     const batch = this.localBatch();
     if (batch === undefined) return;
-    batch.store.entries.set(key, [dot] as N & DotSet);
+    batch.store.entries.set(key, entry);
     batch.context.add(dot.replica, dot.seq);
     if (old !== undefined) for (const d of old) batch.context.add(d.replica, d.seq);
     this.localDone(key.length + 8);
   }
 
-  /** The fast path of a remove: drops `key` and its `old` dots (already in the context). */
+  /** A remove: drops `key` and its `old` dots (already in the context); committed as a delta while someone taps or listens. */
   protected dropOwn(key: string, old: DotSet): void {
+    if (!this.quiet) return this.commitKey(key, undefined, old.slice());
     const index = this.store.dotIndex;
     if (index !== undefined) for (const d of old) index.delete(d.replica, d.seq);
     this.store.entries.delete(key);

@@ -62,15 +62,12 @@ export class TwoPSet extends SetReplica<Marks> {
     return twoPSetEmbedded(new ElementKeys(options.valueEncoding));
   }
 
-  private readonly marks = this.slowHandle();
-
   constructor(options: SetOptions = {}) {
     super('twopset', twoPSetEmbedded, options);
   }
 
   /** Adds `value` unless it was ever added or removed; true if it was absent. */
   add(value: unknown): boolean {
-    if (!this.quiet) return this.marks.add(value);
     const key = this.keys.keyOf(value);
     if (this.store.entries.has(key)) return false;
     this.markOwn(key, false);
@@ -79,7 +76,6 @@ export class TwoPSet extends SetReplica<Marks> {
 
   /** Removes `value` for good; true if it was present. */
   remove(value: unknown): boolean {
-    if (!this.quiet) return this.marks.remove(value);
     const key = this.keys.keyOf(value);
     if (!present(this.store.entries.get(key))) return false;
     this.markOwn(key, true);
@@ -87,16 +83,17 @@ export class TwoPSet extends SetReplica<Marks> {
   }
 
   /**
-   * The fast path of both: one more mark (an add, or a remove) on `key`
-   * under our next dot, straight onto the store and the context, and into
-   * the batch of local changes when a session waits. The key's marks are
-   * copied, never changed in place: a piece of the store may be on its way
-   * to a peer.
+   * Both: one more mark (an add, or a remove) on `key` under our next dot.
+   * While nobody taps or listens, straight onto the store and the context,
+   * and into the batch of local changes when a session waits; otherwise as
+   * one committed delta. The key's marks are copied, never changed in
+   * place: a piece of the store may be on its way to a peer.
    */
   private markOwn(key: string, removed: boolean): void {
     const dot = this.nextDot();
     const name = dotKey(dot.replica, dot.seq);
     const entry = { replica: dot.replica, seq: dot.seq, value: removed };
+    if (!this.quiet) return this.commitKey(key, new Map([[name, entry]]), []);
     const marks: Marks = new Map(this.store.entries.get(key));
     marks.set(name, entry);
     this.store.entries.set(key, marks);
@@ -112,7 +109,9 @@ export class TwoPSet extends SetReplica<Marks> {
   }
 
   override get size(): number {
-    return this.marks.size;
+    let n = 0;
+    for (const marks of this.store.entries.values()) if (present(marks)) n++;
+    return n;
   }
 
   /** True if `value` was removed (and so can never be added again). */

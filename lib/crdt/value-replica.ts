@@ -12,24 +12,19 @@ export interface ValueChange<V = unknown> {
 }
 
 /**
- * A standalone counter or register. Each type writes its own mutators
- * straight onto its store (`replaceEntries`), with no delta built when no
- * peer or listener would see one; with a listener or a tap, the same change
- * goes through `handle`, the embeddable's generic path (the type as used
- * inside an `ORMap`), as one committed delta.
+ * A standalone counter or register. Each type is one class: its mutators
+ * compute the new entry and hand it to `replaceEntries`, which writes it
+ * straight onto the store when no peer or listener would see a delta, and
+ * commits it as one delta otherwise. The embeddable (the type as used
+ * inside an `ORMap`) is used for its store kind, its reader and its checks
+ * on a peer's deltas, not to forward the standalone type's mutators.
  */
 export abstract class ValueReplica<S, H> extends DeltaReplica<S, ValueChange> {
-  protected readonly handle: H;
   private readonly embed: Embeddable<S, H>;
 
   constructor(embed: Embeddable<S, H>, options: DeltaReplicaOptions, params = '') {
     super(embed.kind, embed.store, options, params);
     this.embed = embed;
-    this.handle = embed.handle({
-      current: () => this.store,
-      dot: () => this.nextDot(),
-      emit: (store, replaced) => this.commit(this.deltaOf(store, replaced)),
-    });
   }
 
   value(): unknown {
@@ -51,10 +46,11 @@ export abstract class ValueReplica<S, H> extends DeltaReplica<S, ValueChange> {
   }
 
   /**
-   * The fast path of a write to a dot-function store: `replaced` entries
-   * give way to one new entry holding `value` under our next dot, straight
-   * onto the store and the context, and into the batch of local changes
-   * when a session waits (about `bytes` on the wire). Only while `quiet`.
+   * Every write to a dot-function store: `replaced` entries give way to one
+   * new entry holding `value` under our next dot. While nobody taps or
+   * listens, straight onto the store and the context, and into the batch
+   * of local changes when a session waits (about `bytes` on the wire);
+   * otherwise as one committed delta, which is seen and described.
    */
   protected replaceEntries<V>(replaced: Iterable<DotEntry<V>>, value: V, bytes: number): void {
     const store = this.store as unknown as DotFun<V>;
@@ -62,6 +58,10 @@ export abstract class ValueReplica<S, H> extends DeltaReplica<S, ValueChange> {
     const key = dotKey(dot.replica, dot.seq);
     const entry: DotEntry<V> = { replica: dot.replica, seq: dot.seq, value };
     const old = [...replaced];
+    if (!this.quiet) {
+      this.commit(this.deltaOf(new Map([[key, entry]]) as unknown as S, old));
+      return;
+    }
     for (const e of old) store.delete(dotKey(e.replica, e.seq));
     store.set(key, entry);
     this.context.add(dot.replica, dot.seq);

@@ -61,7 +61,7 @@ export interface Handshake {
 
 /**
  * Most bytes of a handshake's hello. The one user today, a rateless
- * MerkleStore, sends a 133-byte difference sketch (lib/merkle/rateless-session.ts).
+ * MerkleStore, sends a difference sketch of about 70 bytes (lib/merkle/rateless-session.ts).
  */
 export const MAX_HELLO_BYTES = 1024;
 

@@ -2,7 +2,7 @@
 // the generic one, batches of local changes respect the frame limit, and
 // a peer's delta costs what it names, not what the replica holds.
 import test from 'tape';
-import { GCounter, GSet, LWWRegister, MVRegister, ORSet, PNCounter, TwoPSet, replicate } from '../../lib/index.js';
+import { GCounter, GSet, LWWRegister, MVRegister, ORSet, PNCounter, Reduce, TwoPSet, replicate } from '../../lib/index.js';
 import { HybridClock } from '../../lib/clock/index.js';
 import { CausalContext } from '../../lib/crdt/causal-context.js';
 import type { Delta } from '../../lib/crdt/delta.js';
@@ -31,7 +31,7 @@ test('engine: the fast path (no listener, no tap) leaves the same state as the g
   t.end();
 });
 
-test('engine: counters, registers and TwoPSet: the fast path leaves the same state as the generic one, and its batches rebuild it on a peer', async (t) => {
+test('engine: counters, registers, Reduce and TwoPSet: the fast path leaves the same state as the generic one, and its batches rebuild it on a peer', async (t) => {
   const random = testRandom('value fast path');
   // Registers stamp writes with a clock: one that stands still gives both replicas the same stamps.
   const clock = () => new HybridClock({ now: () => 1_700_000_000_000 });
@@ -41,6 +41,7 @@ test('engine: counters, registers and TwoPSet: the fast path leaves the same sta
     { name: 'LWWRegister', make: (id) => new LWWRegister({ id, clock: clock() }), write: (r, i) => r.set({ i, tag: `v${i % 13}` }) },
     { name: 'MVRegister', make: (id) => new MVRegister({ id }), write: (r, i) => r.set([i, `v${i % 11}`]) },
     { name: 'TwoPSet', make: (id) => new TwoPSet({ id }), write: (r, i) => (i % 3 === 2 ? r.remove(`e${(i * 7) % 300}`) : r.add(`e${(i * 13) % 400}`)) },
+    { name: 'Reduce', make: (id) => new Reduce<number, number>({ id, reduce: Math.max, initial: 0 }), write: (r, i) => r.update((i * 37) % 1000) },
   ];
   for (const { name, make, write } of types) {
     const fast = make('w');

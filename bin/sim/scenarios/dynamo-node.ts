@@ -49,6 +49,8 @@ interface Pending {
   started: number;
   /** When each replica still to answer was asked. */
   sentAt: Map<string, number>;
+  /** Reads: the owners held back have been asked. */
+  widened?: boolean;
 }
 
 /**
@@ -161,6 +163,11 @@ export class DynamoNode {
         out.push(...this.expire(op, now));
         continue;
       }
+      // A read whose answers are slow asks the owners it held back, as the real coordinator does.
+      if (pending.kind === 'read' && !pending.widened && now - pending.started >= this.config.timeout / 4) {
+        pending.widened = true;
+        out.push(...this.apply(op, pending, pending.coordination.widen(), now));
+      }
       const waiting = new Set(pending.coordination.pendingTargets().map((t) => t.node));
       if (pending.kind === 'write' && pending.record === undefined && pending.origins[0] !== undefined) waiting.add(pending.origins[0]);
       for (const [peer, at] of [...pending.sentAt]) {
@@ -229,8 +236,11 @@ export class DynamoNode {
 
   private coordinateRead(client: string, req: number, key: string, now: number): Out[] {
     const owners = this.ring.walk(partitionPoint(partitionOf(key)), this.config.n);
-    const targets = owners.filter((id) => this.live(id, now)).map((node) => ({ node }));
-    const coordination = new Coordination<KeyRecord | true>({ operation: 'read', need: this.config.r, targets });
+    const live = owners.filter((id) => this.live(id, now));
+    // As the real coordinator: itself first if it owns the key, and only R asked at the start.
+    const first = Math.max(0, live.indexOf(this.id));
+    const targets = [...live.slice(first), ...live.slice(0, first)].map((node) => ({ node }));
+    const coordination = new Coordination<KeyRecord | true>({ operation: 'read', need: this.config.r, targets, ask: Math.min(this.config.r, Math.max(1, targets.length)) });
     const op = this.nextOp++;
     const pending: Pending = { kind: 'read', client, req, key, coordination, record: undefined, origins: [], targets: new Map(targets.map((t) => [t.node, t])), settled: false, value: 0, context: undefined, started: now, sentAt: new Map() };
     this.pending.set(op, pending);
