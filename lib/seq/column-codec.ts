@@ -1,7 +1,7 @@
 import { type DecodeState, guardDecode, readCount, readLength, uint } from '../codec/index.js';
 import { decodeUtf8 } from '../codec/primitives.js';
 import { errors } from '../errors.js';
-import { CLIENT_ENTRY, type DecodedUpdate, KIND_DELETED, KIND_TEXT, KIND_VALUES, MAX_RECORD, type Sink, type Struct, checkStruct, fitUnits, fittedJson, kindOf, readDeletes, readValues } from './records.js';
+import { CLIENT_ENTRY, ClientTable, type DecodedUpdate, KIND_DELETED, KIND_TEXT, KIND_VALUES, MAX_RECORD, type Sink, type Struct, checkStruct, fitUnits, fittedJson, kindOf, readDeletes, readValues } from './records.js';
 import { Writer } from './writer.js';
 
 /*
@@ -85,8 +85,7 @@ export class ColumnSink implements Sink {
   private readonly rights = new Writer(256);
   private readonly text = new Writer(1024);
   private readonly values = new Writer(256);
-  private readonly table = new Map<number, number>();
-  private readonly clients: number[] = [];
+  private readonly table = new ClientTable();
   private groupCount = 0;
   private groupClient = 0;
   private groupStart = 0;
@@ -104,7 +103,6 @@ export class ColumnSink implements Sink {
   reset(): void {
     for (const w of [this.groups, this.infos, this.lengths, this.origins, this.rights, this.text, this.values]) w.reset();
     this.table.clear();
-    this.clients.length = 0;
     this.groupCount = 0;
     this.groupOpen = false;
     this.info = -1;
@@ -117,7 +115,7 @@ export class ColumnSink implements Sink {
     return (
       2 +
       8 +
-      this.clients.length * CLIENT_ENTRY +
+      this.table.size * CLIENT_ENTRY +
       4 +
       this.groups.pos +
       (this.groupOpen ? 20 : 0) +
@@ -135,13 +133,7 @@ export class ColumnSink implements Sink {
   }
 
   clientIndex(client: number): number {
-    let index = this.table.get(client);
-    if (index === undefined) {
-      index = this.clients.length;
-      this.table.set(client, index);
-      this.clients.push(client);
-    }
-    return index;
+    return this.table.indexOf(client);
   }
 
   beginGroup(client: number, clock: number): void {
@@ -157,14 +149,14 @@ export class ColumnSink implements Sink {
   endGroup(count: number): void {
     this.groupOpen = false;
     if (count === 0) return;
-    this.groups.uint(this.table.get(this.groupClient)!);
+    this.groups.uint(this.table.indexOf(this.groupClient));
     this.groups.uint(this.groupStart);
     this.groups.uint(count);
     this.groupCount++;
   }
 
   record(client: number, clock: number, originClient: number, originClock: number, rightClient: number, rightClock: number, content: string | unknown[] | null, n: number, budget: number, force: boolean): number {
-    const tableMark = this.clients.length;
+    const tableMark = this.table.size;
     const originMark = this.origins.pos;
     const rightMark = this.rights.pos;
     if (this.groupRecords === 0) this.clientIndex(client);
@@ -199,8 +191,7 @@ export class ColumnSink implements Sink {
       // Nothing of it fits: undo what the record wrote.
       this.origins.pos = originMark;
       this.rights.pos = rightMark;
-      for (let i = tableMark; i < this.clients.length; i++) this.table.delete(this.clients[i]);
-      this.clients.length = tableMark;
+      this.table.truncate(tableMark);
       return 0;
     }
     if (typeof content === 'string') this.text.raw(units === n ? content : content.slice(0, units));
@@ -261,8 +252,7 @@ export class ColumnSink implements Sink {
     const out = this.out.reset();
     out.byte(COLUMNS_MARK[0]);
     out.byte(COLUMNS_MARK[1]);
-    out.uint(this.clients.length);
-    for (const client of this.clients) out.uint(client);
+    this.table.write(out);
     out.uint(this.groupCount);
     out.append(this.groups);
     for (const column of [this.infos, this.lengths, this.origins, this.rights, this.text, this.values]) {

@@ -67,6 +67,43 @@ export interface Sink {
 /** Estimated bytes of a client table entry (a 53-bit varint takes up to 8). */
 export const CLIENT_ENTRY = 8;
 
+/** The clients an update names, in order of first use: records refer to them by index. */
+export class ClientTable {
+  private readonly indexes = new Map<number, number>();
+  readonly clients: number[] = [];
+
+  get size(): number {
+    return this.clients.length;
+  }
+
+  /** The client's index, entering it if it is new. */
+  indexOf(client: number): number {
+    let index = this.indexes.get(client);
+    if (index === undefined) {
+      index = this.clients.length;
+      this.indexes.set(client, index);
+      this.clients.push(client);
+    }
+    return index;
+  }
+
+  /** Forgets the clients entered after the first `size` (a record that was taken back). */
+  truncate(size: number): void {
+    for (let i = size; i < this.clients.length; i++) this.indexes.delete(this.clients[i]);
+    this.clients.length = size;
+  }
+
+  clear(): void {
+    this.indexes.clear();
+    this.clients.length = 0;
+  }
+
+  write(out: Writer): void {
+    out.uint(this.clients.length);
+    for (const client of this.clients) out.uint(client);
+  }
+}
+
 export function kindOf(content: string | unknown[] | null): number {
   return content === null ? KIND_DELETED : typeof content === 'string' ? KIND_TEXT : KIND_VALUES;
 }

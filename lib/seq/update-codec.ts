@@ -3,7 +3,7 @@ import { decodeUtf8, uintLength } from '../codec/primitives.js';
 import { errors } from '../errors.js';
 import type { Item } from './item.js';
 import { Writer } from './writer.js';
-import { CLIENT_ENTRY, type DecodedUpdate, type Sink, KIND_TEXT, KIND_VALUES, MAX_RECORD, type Struct, checkStruct, fitUnits, fittedJson, kindOf, readDeletes, readValues } from './records.js';
+import { CLIENT_ENTRY, ClientTable, type DecodedUpdate, type Sink, KIND_TEXT, KIND_VALUES, MAX_RECORD, type Struct, checkStruct, fitUnits, fittedJson, kindOf, readDeletes, readValues } from './records.js';
 import { COLUMNS_MARK, ColumnSink, decodeColumns } from './column-codec.js';
 
 export { KIND_DELETED, KIND_TEXT, KIND_VALUES, type DecodedUpdate, type Sink, type Struct } from './records.js';
@@ -88,8 +88,7 @@ class RowSink implements Sink {
   private readonly out = new Writer(1024);
   private readonly groups = new Writer(1024);
   private readonly group = new Writer(256);
-  private readonly table = new Map<number, number>();
-  private readonly clients: number[] = [];
+  private readonly table = new ClientTable();
   private groupCount = 0;
   private groupClient = 0;
   private groupStart = 0;
@@ -99,23 +98,16 @@ class RowSink implements Sink {
     this.groups.reset();
     this.group.reset();
     this.table.clear();
-    this.clients.length = 0;
     this.groupCount = 0;
     this.header = 0;
   }
 
   size(): number {
-    return 12 + this.clients.length * CLIENT_ENTRY + this.groups.pos + this.header + this.group.pos;
+    return 12 + this.table.size * CLIENT_ENTRY + this.groups.pos + this.header + this.group.pos;
   }
 
   clientIndex(client: number): number {
-    let index = this.table.get(client);
-    if (index === undefined) {
-      index = this.clients.length;
-      this.table.set(client, index);
-      this.clients.push(client);
-    }
-    return index;
+    return this.table.indexOf(client);
   }
 
   beginGroup(client: number, clock: number): void {
@@ -180,8 +172,7 @@ class RowSink implements Sink {
 
   finish(deletes: Writer, deleteGroups: number): Buffer {
     const out = this.out.reset();
-    out.uint(this.clients.length);
-    for (const client of this.clients) out.uint(client);
+    this.table.write(out);
     out.uint(this.groupCount);
     out.append(this.groups);
     out.uint(deleteGroups);
