@@ -4,8 +4,8 @@
 import fc from 'fast-check';
 import test from 'tape';
 import { COUNTER_BITS, DEFAULT_MAX_DRIFT_MS, HybridClock, compareStamps, counter, fromWallTime, wallTime } from '../../lib/clock/index.js';
-import { ReplicationError } from '../../lib/errors.js';
 import { checkProperty, propertySeed } from '../helpers/property.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const seed = propertySeed(0xc10c);
 
@@ -18,14 +18,6 @@ class ManualTime {
   readonly read = () => this.ms;
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    return err instanceof ReplicationError ? err.code : `not a ReplicationError: ${String(err)}`;
-  }
-}
 
 // One step of a run. Remote timestamps are placed relative to our wall clock
 // (to probe the drift bound) or to our last timestamp (to probe ties).

@@ -2,24 +2,17 @@
 // convergence, chunks within the budget, limits, and one encoding only.
 import test from 'tape';
 import fc from 'fast-check';
-import { ReplicationError, Seq } from '../../lib/index.js';
+import { Seq } from '../../lib/index.js';
 import { DEFAULT_LIMITS } from '../../lib/codec/index.js';
 import { decodeUpdate, encodeChunk, encodeDelta } from '../../lib/seq/update-codec.js';
 import { Writer } from '../../lib/seq/writer.js';
 import { checkProperty, propertySeed } from '../helpers/property.js';
 import { propertyRuns } from './seq-helpers.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const seed = propertySeed(1414);
 const numRuns = propertyRuns(100);
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof ReplicationError ? err.code : `not coded: ${err}`;
-  }
-  return undefined;
-}
 
 function exchange(...replicas: Seq[]): void {
   for (const a of replicas) for (const b of replicas) if (a !== b) b.applyUpdate(a.encodeState(b.stateVector()));

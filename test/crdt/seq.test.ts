@@ -10,15 +10,8 @@ import { applyOps } from './seq-helpers.js';
 import { encode, uint } from '../../lib/codec/index.js';
 import { FrameType } from '../../lib/stream/frames.js';
 import { seqMessageCodec } from '../../lib/seq/session.js';
+import { codeOf } from '../helpers/error-code.js';
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof ReplicationError ? err.code : `not coded: ${err}`;
-  }
-  return undefined;
-}
 
 /** Exchanges everything between every pair, through encodeState / applyUpdate. */
 function exchange(...replicas: Seq[]): void {

@@ -8,7 +8,7 @@ import type { PeerInfo, Session, SessionOptions } from '../../lib/session/contra
 import { FrameType, type Handshake, MAX_HELLO_BYTES, PROTOCOL, PROTOCOL_VERSION, handshakeCodec } from '../../lib/stream/frames.js';
 import { NetworkKey } from '../../lib/stream/network-key.js';
 import { WireProtocol, type WireProtocolOptions } from '../../lib/stream/wire-protocol.js';
-import { ReplicationError } from '../../lib/errors.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const base: Handshake = {
   protocol: PROTOCOL,
@@ -25,14 +25,6 @@ const base: Handshake = {
 
 const decodeHandshake = (bytes: Uint8Array) => handshakeCodec.decode(decodeState(bytes));
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof ReplicationError ? err.code : `uncoded ${(err as Error).message}`;
-  }
-  return undefined;
-}
 
 test('handshake hello: absent, it takes no byte and decodes to no field; present, it round-trips', (t) => {
   const plain = encode(handshakeCodec, base);
