@@ -2,6 +2,7 @@
 // process (so heaps and JIT state never leak between contestants), sample
 // the heap, and print tables with ratios.
 import { execFile } from 'node:child_process';
+import { Transform } from 'node:stream';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -77,4 +78,16 @@ function format(n: number): string {
 /** `ours / theirs`, formatted as a ratio. */
 export function ratio(ours: number, theirs: number): string {
   return theirs > 0 ? `${(ours / theirs).toFixed(2)}x` : 'n/a';
+}
+
+/** A pass-through stream that counts the bytes going through it. */
+export function byteCounter(): Transform & { bytes: number } {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      counter.bytes += chunk.length;
+      callback(null, chunk);
+    },
+  }) as Transform & { bytes: number };
+  counter.bytes = 0;
+  return counter;
 }

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
+import { byteCounter } from './harness.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pump from 'pump';
 import { MerkleStore, Model, replicate } from '../lib/index.js';
@@ -63,6 +64,7 @@ export async function runMerkleBench(options: MerkleBenchOptions = {}): Promise<
   await buildBase(base, keys, depth, log);
   const rows: MerkleBenchRow[] = await openRows(root, base, keys, depth, options, log);
   for (const diffs of options.diffs ?? [100, 10_000]) {
+    if (diffs > keys) throw new Error(`${diffs} differing keys need a store of at least as many keys, not ${keys}`);
     const random = new Random((options.seed ?? 1) + diffs);
     const dirA = join(root, 'work-a');
     const dirB = join(root, 'work-b');
@@ -214,17 +216,12 @@ async function modelPair(keys: number, differing: string[]): Promise<[Model, Mod
 }
 
 async function modelSync(a: Model, b: Model, probe: string): Promise<{ bytes: number; roundTrips: number }> {
-  let bytes = 0;
-  const count = () =>
-    new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        bytes += chunk.length;
-        callback(null, chunk);
-      },
-    });
+  const ab = byteCounter();
+  const ba = byteCounter();
   const sa = a.createStream({ live: false });
   const sb = b.createStream({ live: false });
-  await new Promise((resolve) => pump(sa, count(), sb, count(), sa, resolve));
+  await new Promise((resolve) => pump(sa, ab, sb, ba, sa, resolve));
+  const bytes = ab.bytes + ba.bytes;
   if (JSON.stringify(a.meta(probe)) !== JSON.stringify(b.meta(probe)) || a.size !== b.size) throw new Error('model sync did not converge');
   // Both digests cross at once, then each side's missing updates: one round trip.
   return { bytes, roundTrips: 1 };

@@ -3,7 +3,7 @@
 // the rateless exchange would cost, computed from the coder.
 //
 // Run alone: node dist/bench/reconcile-sets.js [elements]
-import { Transform } from 'node:stream';
+import { byteCounter } from './harness.js';
 import { pathToFileURL } from 'node:url';
 import pump from 'pump';
 import { GSet, ORSet } from '../lib/index.js';
@@ -38,18 +38,12 @@ const SKETCH_BYTES = 2 * 68;
 
 /** A reconnect of two sets, counting the bytes both ways. */
 async function tappedReconnect(a: GSet | ORSet, b: GSet | ORSet): Promise<number> {
-  let bytes = 0;
-  const tap = () =>
-    new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        bytes += chunk.length;
-        callback(null, chunk);
-      },
-    });
+  const ab = byteCounter();
+  const ba = byteCounter();
   const sa = a.createStream({ live: false });
   const sb = b.createStream({ live: false });
-  await new Promise<void>((resolve, reject) => pump(sa, tap(), sb, tap(), sa, (err) => (err ? reject(err) : resolve())));
-  return bytes;
+  await new Promise<void>((resolve, reject) => pump(sa, ab, sb, ba, sa, (err) => (err ? reject(err) : resolve())));
+  return ab.bytes + ba.bytes;
 }
 
 /** Symbols the coder needs to decode `count` differing items (half on each side); the items both hold cancel exactly, so they do not change this. */

@@ -4,12 +4,12 @@
 // hold them as keys with the value `true`.
 import { once } from 'node:events';
 import { type AddressInfo, createServer, connect } from 'node:net';
-import { PassThrough, Transform } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import pump from 'pump';
 import * as lps from 'length-prefixed-stream';
 import * as Y from 'yjs';
 import { GSet, Model, ORSet } from '../../lib/index.js';
-import { HeapPeak } from '../harness.js';
+import { HeapPeak, byteCounter } from '../harness.js';
 
 export interface SyncResult {
   ms: number;
@@ -24,17 +24,6 @@ export interface Contestant {
   fullSync(n: number): Promise<SyncResult>;
   /** Milliseconds until the other side of a synced TCP link holds all of `n` adds. */
   live(n: number): Promise<number>;
-}
-
-function byteCounter(): Transform & { bytes: number } {
-  const t = new Transform({
-    transform(chunk, _enc, cb) {
-      t.bytes += chunk.length;
-      cb(null, chunk);
-    },
-  }) as Transform & { bytes: number };
-  t.bytes = 0;
-  return t;
 }
 
 async function tcpPair(onServer: (socket: any) => void, onClient: (socket: any) => void): Promise<() => void> {
