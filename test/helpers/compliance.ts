@@ -262,7 +262,8 @@ function endOf(stream: NodeJS.EventEmitter): Promise<boolean> {
   });
 }
 
-function errorOf(stream: NodeJS.EventEmitter): Promise<ReplicationError | undefined> {
+/** The ReplicationError the stream fails with; undefined if it closes without one. */
+export function errorOf(stream: NodeJS.EventEmitter): Promise<ReplicationError | undefined> {
   return new Promise((resolve) => {
     stream.once('error', (err) => resolve(err instanceof ReplicationError ? err : undefined));
     stream.once('close', () => setImmediate(() => resolve(undefined)));

@@ -1,11 +1,12 @@
 import test from 'tape';
 import { MemoryLevel } from 'memory-level';
-import { MerkleStore, ReplicationError, replicate } from '../../lib/index.js';
+import { MerkleStore, replicate } from '../../lib/index.js';
 import { encode, uint } from '../../lib/codec/index.js';
 import { type MerkleMessage, merkleMessageCodec } from '../../lib/merkle/messages.js';
 import { encodeRecord } from '../../lib/merkle/record.js';
 import { FrameType } from '../../lib/stream/frames.js';
 import { handshakeFrame, wireFrame } from '../helpers/raw-peer.js';
+import { errorOf } from '../helpers/compliance.js';
 
 const DEPTH = 4;
 
@@ -52,10 +53,7 @@ for (const [name, messages, pattern] of cases) {
     for (let i = 0; i < 20; i++) await store.put(`k${i}`, i);
     const root = store.rootHash;
     const stream = store.createStream({ failGraceMs: 100 });
-    const failed = new Promise<ReplicationError | undefined>((resolve) => {
-      stream.once('error', (err) => resolve(err instanceof ReplicationError ? err : undefined));
-      stream.once('close', () => setImmediate(() => resolve(undefined)));
-    });
+    const failed = errorOf(stream);
     stream.resume();
     stream.write(handshakeFrame(store.descriptor));
     await store.open();

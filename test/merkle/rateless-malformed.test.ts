@@ -2,12 +2,13 @@
 // and leaves the store unchanged.
 import test from 'tape';
 import { MemoryLevel } from 'memory-level';
-import { MerkleStore, ReplicationError, replicate } from '../../lib/index.js';
+import { MerkleStore, replicate } from '../../lib/index.js';
 import { encode, uint } from '../../lib/codec/index.js';
 import { type MerkleMessage, merkleMessageCodec } from '../../lib/merkle/messages.js';
 import { CodedSymbols } from '../../lib/reconcile/index.js';
 import { FrameType } from '../../lib/stream/frames.js';
 import { handshakeFrame, wireFrame } from '../helpers/raw-peer.js';
+import { errorOf } from '../helpers/compliance.js';
 
 function dataFrame(...messages: MerkleMessage[]): Buffer {
   const parts = [Buffer.from([FrameType.data]), encode(uint, messages.length), ...messages.map((m) => encode(merkleMessageCodec, m))];
@@ -44,10 +45,7 @@ for (const [name, peerId, messages, pattern] of cases) {
     for (let i = 0; i < 20; i++) await store.put(`k${i}`, i);
     const root = store.rootHash;
     const stream = store.createStream({ failGraceMs: 100 });
-    const failed = new Promise<ReplicationError | undefined>((resolve) => {
-      stream.once('error', (err) => resolve(err instanceof ReplicationError ? err : undefined));
-      stream.once('close', () => setImmediate(() => resolve(undefined)));
-    });
+    const failed = errorOf(stream);
     stream.resume();
     stream.write(handshakeFrame(store.descriptor, peerId ? { id: peerId } : {}));
     await store.symbols();
@@ -84,10 +82,7 @@ for (const [name, hello, pattern] of hellos) {
     await store.symbols();
     const root = store.rootHash;
     const stream = store.createStream({ failGraceMs: 100 });
-    const failed = new Promise<ReplicationError | undefined>((resolve) => {
-      stream.once('error', (err) => resolve(err instanceof ReplicationError ? err : undefined));
-      stream.once('close', () => setImmediate(() => resolve(undefined)));
-    });
+    const failed = errorOf(stream);
     stream.resume();
     stream.write(handshakeFrame(store.descriptor, { hello }));
     const err = await failed;
@@ -108,10 +103,7 @@ test('merkle rateless: a sketch message from a decoder whose handshake carried i
   for (let i = 0; i < 20; i++) await store.put(`k${i}`, i);
   await store.symbols(); // loaded: our handshake carries our sketch too, so the peer's counts
   const stream = store.createStream({ failGraceMs: 100 });
-  const failed = new Promise<ReplicationError | undefined>((resolve) => {
-    stream.once('error', (err) => resolve(err instanceof ReplicationError ? err : undefined));
-    stream.once('close', () => setImmediate(() => resolve(undefined)));
-  });
+  const failed = errorOf(stream);
   stream.resume();
   stream.write(handshakeFrame(store.descriptor, { hello: sketchHello(64) }));
   stream.write(dataFrame({ type: 'sketch', items: 20, counts: new Uint8Array(128) }));
