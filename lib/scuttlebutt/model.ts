@@ -108,7 +108,15 @@ export interface ModelOptions extends ScuttlebuttOptions {}
 export class Model extends Scuttlebutt<ModelUpdate> {
   readonly kind = 'model';
   readonly updateCodec = modelUpdateCodec;
-  private readonly store = new Map<string, ModelUpdate>();
+  // The store: one slot per key ever written, its latest update kept in
+  // columns rather than as an object per key (an object and its boxed
+  // timestamp cost more than the key and the value together). The map's
+  // order is the order the keys' updates were applied: a key written again
+  // moves to the end, which is the order history() must give.
+  private readonly slots = new Map<string, number>();
+  private jsons: (string | undefined)[] = []; // undefined: a delete marker
+  private sourceAt: string[] = [];
+  private stamps = new Float64Array(1024);
   private liveKeys = 0;
   private readonly watchers = new Map<string, Set<ModelListener>>();
   // With persistence: for each key whose latest update is not yet stored,
@@ -137,12 +145,14 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   }
 
   get(key: string): unknown {
-    const json = this.store.get(key)?.json;
+    const slot = this.slots.get(key);
+    const json = slot === undefined ? undefined : this.jsons[slot];
     return json === undefined ? undefined : JSON.parse(json);
   }
 
   has(key: string): boolean {
-    return this.store.get(key)?.json !== undefined;
+    const slot = this.slots.get(key);
+    return slot !== undefined && this.jsons[slot] !== undefined;
   }
 
   get size(): number {
@@ -150,17 +160,20 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   }
 
   *keys(): IterableIterator<string> {
-    for (const [key, update] of this.store) if (update.json !== undefined) yield key;
+    for (const [key, slot] of this.slots) if (this.jsons[slot] !== undefined) yield key;
   }
 
   *entries(): IterableIterator<[string, unknown]> {
-    for (const [key, update] of this.store) if (update.json !== undefined) yield [key, JSON.parse(update.json)];
+    for (const [key, slot] of this.slots) {
+      const json = this.jsons[slot];
+      if (json !== undefined) yield [key, JSON.parse(json)];
+    }
   }
 
   /** The metadata of the write that holds `key` now (a delete marker included). */
   meta(key: string): { source: string; ts: Timestamp; deleted: boolean } | undefined {
-    const update = this.store.get(key);
-    return update && { source: update.source, ts: update.ts, deleted: update.json === undefined };
+    const slot = this.slots.get(key);
+    return slot === undefined ? undefined : { source: this.sourceAt[slot], ts: this.stamps[slot], deleted: this.jsons[slot] === undefined };
   }
 
   /**
@@ -183,9 +196,19 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     };
   }
 
+  /** The update held in `slot`, as an object (the store keeps none). */
+  private updateAt(key: string, slot: number): ModelUpdate {
+    return { source: this.sourceAt[slot], ts: this.stamps[slot], key, json: this.jsons[slot] };
+  }
+
+  /** True if `slot` holds `update` (an update is known by its source and timestamp). */
+  private holds(slot: number | undefined, update: Update): boolean {
+    return slot !== undefined && this.stamps[slot] === update.ts && this.sourceAt[slot] === update.source;
+  }
+
   /** `update` (not yet stored) replaces `current`: if the disk holds `current`, remember it until the key is stored again. */
   private shadow(current: ModelUpdate): void {
-    if (this.isHeld(current)) return; // the disk holds what it held before `current`, already remembered (or nothing)
+    if (this.isHeld(current.source, current.ts)) return; // the disk holds what it held before `current`, already remembered (or nothing)
     this.setShadow(current.key, current);
   }
 
@@ -213,43 +236,72 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   }
 
   protected override stored(update: ModelUpdate): void {
-    if (this.shadowByKey.size === 0 && this.store.get(update.key) === update) return;
+    const current = this.holds(this.slots.get(update.key), update);
+    if (this.shadowByKey.size === 0 && current) return;
     // The disk now holds `update` for its key: it is the shadow if something newer, not yet stored, replaced it.
-    this.setShadow(update.key, this.store.get(update.key) === update ? undefined : update);
+    this.setShadow(update.key, current ? undefined : update);
   }
 
-  protected retained(): IterableIterator<ModelUpdate> {
-    return this.store.values();
+  protected retained(): Iterator<ModelUpdate> & Iterable<ModelUpdate> {
+    // Live, as the map's iterator is: a key written during the scan comes again at the end.
+    const entries = this.slots.entries();
+    const scan: Iterator<ModelUpdate> & Iterable<ModelUpdate> = {
+      next: () => {
+        const next = entries.next();
+        if (next.done) return { done: true, value: undefined };
+        const [key, slot] = next.value;
+        return { done: false, value: this.updateAt(key, slot) };
+      },
+      [Symbol.iterator]: () => scan,
+    };
+    return scan;
   }
 
   override isRetained(update: ModelUpdate): boolean {
-    const current = this.store.get(update.key);
+    const slot = this.slots.get(update.key);
+    if (slot === undefined) return false;
     // An update replaced by one not yet stored still goes out: if the process
     // dies before its successor reaches the disk, the restarted replica holds
     // this one, and a peer must hold it too.
-    return current === update || (current !== undefined && this.isHeld(current));
+    return this.holds(slot, update) || this.isHeld(this.sourceAt[slot], this.stamps[slot]);
   }
 
   protected applyUpdate(update: ModelUpdate, origin: unknown): boolean {
-    const current = this.store.get(update.key);
-    if (current && compareStamps(current.ts, current.source, update.ts, update.source) > 0) return false;
-    if (current) {
+    const key = update.key;
+    let slot = this.slots.get(key);
+    let wasLive = false;
+    if (slot === undefined) {
+      slot = this.slots.size;
+      if (slot === this.stamps.length) this.grow();
+    } else {
+      if (compareStamps(this.stamps[slot], this.sourceAt[slot], update.ts, update.source) > 0) return false;
+      const current = this.updateAt(key, slot);
+      wasLive = current.json !== undefined;
       // Delete first, so the key moves to the end: the map's order stays the order of application.
-      this.store.delete(update.key);
+      this.slots.delete(key);
       this.supersede(current);
       if (this.holdsUnstored) this.shadow(current);
     }
-    this.store.set(update.key, update);
-    this.liveKeys += (update.json !== undefined ? 1 : 0) - (current && current.json !== undefined ? 1 : 0);
-    const watchers = this.watchers.size > 0 ? this.watchers.get(update.key) : undefined;
+    this.slots.set(key, slot);
+    this.jsons[slot] = update.json;
+    this.sourceAt[slot] = update.source;
+    this.stamps[slot] = update.ts;
+    this.liveKeys += (update.json !== undefined ? 1 : 0) - (wasLive ? 1 : 0);
+    const watchers = this.watchers.size > 0 ? this.watchers.get(key) : undefined;
     // Parsing the value for listeners is most of the cost of applying an update: skip it when nobody listens.
     if (watchers || this.listenerCount('update') > 0) {
       const value = update.json === undefined ? undefined : JSON.parse(update.json);
       const meta: ChangeMeta = { source: update.source, ts: update.ts, local: origin === undefined && update.source === this.id };
-      this.emit('update', update.key, value, meta);
-      if (watchers) for (const listener of watchers) listener(update.key, value, meta);
+      this.emit('update', key, value, meta);
+      if (watchers) for (const listener of watchers) listener(key, value, meta);
     }
     return true;
+  }
+
+  private grow(): void {
+    const stamps = new Float64Array(this.stamps.length * 2);
+    stamps.set(this.stamps);
+    this.stamps = stamps;
   }
 }
 

@@ -59,7 +59,11 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   private gated = false;
   private held: { update: U; origin: unknown; retained: boolean }[] = [];
   private heldHead = 0;
-  private readonly heldSet = new Set<U>();
+  // Per source, the timestamp of its latest update stored. Updates are
+  // stored in the order applied, each source's in timestamp order, so an
+  // applied update is unstored exactly when it is newer than that: a test
+  // by value, so a structure may hand out fresh objects for what it keeps.
+  private readonly storedThrough = new Map<string, Timestamp>();
   private closedBy: string | undefined;
   /** @internal How many retained updates were ever replaced: while it stands still, every update queued for a peer is still retained. */
   replaced = 0;
@@ -101,7 +105,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   retainedAfter(source: string, after: Timestamp): number | undefined {
     const state = this.sources.get(source);
     if (state === undefined || after >= state.ts) return 0;
-    if (after > 0 || this.heldSet.size > 0) return undefined;
+    if (after > 0 || this.holdsAny) return undefined;
     return state.retained;
   }
 
@@ -131,7 +135,6 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   history(): Iterator<U> & Iterable<U> {
     const scan = this.retained();
     if (!this.gated) return scan;
-    const held = this.heldSet;
     const yielded = new Set<U>();
     let before: U[] = [];
     let ended = false;
@@ -141,7 +144,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
         if (ended) return { done: true, value: undefined };
         const next = scan.next();
         // Updates are stored in the order applied, so the ones not yet stored are a suffix.
-        if (next.done || held.has(next.value)) {
+        if (next.done || this.isHeld(next.value.source, next.value.ts)) {
           // The scan ends here, but stored updates replaced by unstored ones
           // may be left that no later stored update drew out ahead of it:
           // they go now. Each is older than anything not yet stored, so a
@@ -181,15 +184,22 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    */
   holdUntilStored(): () => void {
     this.gated = true;
+    // Everything applied so far counts as stored (it was loaded from the disk, or nothing was).
+    for (const [source, state] of this.sources) this.storedThrough.set(source, state.ts);
     return () => {
       this.gated = false;
       this.releaseStored(this.held.length - this.heldHead);
     };
   }
 
-  /** True while `update` is applied here but not yet stored (so not yet relayed). */
-  protected isHeld(update: U): boolean {
-    return this.heldSet.has(update);
+  /** True while the update of `source` at `ts`, applied here, is not yet stored (so not yet relayed). */
+  protected isHeld(source: string, ts: Timestamp): boolean {
+    return this.holdsAny && ts > (this.storedThrough.get(source) ?? 0);
+  }
+
+  /** True while some update applied here is not yet stored. */
+  private get holdsAny(): boolean {
+    return this.heldHead < this.held.length;
   }
 
   /** True while updates are relayed only once stored (a persisted replica). */
@@ -219,7 +229,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     const end = Math.min(this.held.length, this.heldHead + count);
     for (let i = this.heldHead; i < end; i++) {
       const { update, origin, retained } = this.held[i];
-      this.heldSet.delete(update);
+      this.storedThrough.set(update.source, update.ts);
       if (retained) this.stored(update);
       this.peers.relay(update, origin);
     }
@@ -278,7 +288,6 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     for (let i = 0; i < observers.length; i++) observers[i].applied(update, retained);
     if (this.gated) {
       this.held.push({ update, origin, retained });
-      this.heldSet.add(update);
     } else {
       this.peers.relay(update, origin);
     }
