@@ -91,6 +91,10 @@ function validateJson(json: string, maxDepth: number): void {
   checkCanonicalJson(json);
 }
 
+const PAGE_BITS = 12;
+const PAGE_SIZE = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_SIZE - 1;
+
 export interface ModelOptions extends ScuttlebuttOptions {}
 
 /**
@@ -113,11 +117,14 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   // timestamp cost more than the key and the value together). The map's
   // order is the order the keys' updates were applied: a key written again
   // moves to the end, which is the order history() must give.
+  // Columns come in pages of a fixed size: a growing array would copy
+  // itself and leave its old copies behind as garbage, about twice its size.
   private readonly slots = new Map<string, number>();
-  private jsons: (string | undefined)[] = []; // undefined: a delete marker
-  private sourceAt: string[] = [];
-  private stamps = new Float64Array(1024);
+  private readonly jsonPages: (string | undefined)[][] = []; // undefined: a delete marker
+  private readonly sourcePages: string[][] = [];
+  private readonly stampPages: Float64Array[] = [];
   private liveKeys = 0;
+  private updateListeners = 0;
   private readonly watchers = new Map<string, Set<ModelListener>>();
   // With persistence: for each key whose latest update is not yet stored,
   // the update the disk holds for it (if any), and the same by source.
@@ -126,6 +133,9 @@ export class Model extends Scuttlebutt<ModelUpdate> {
 
   constructor(options: ModelOptions = {}) {
     super(options);
+    // Counted, so that applying an update asks a number, not the emitter.
+    this.on('newListener', (event) => event === 'update' && this.updateListeners++);
+    this.on('removeListener', (event) => event === 'update' && this.updateListeners--);
   }
 
   /** Sets `key` to `value` (any JSON value) and replicates it. */
@@ -146,13 +156,13 @@ export class Model extends Scuttlebutt<ModelUpdate> {
 
   get(key: string): unknown {
     const slot = this.slots.get(key);
-    const json = slot === undefined ? undefined : this.jsons[slot];
+    const json = slot === undefined ? undefined : this.jsonAt(slot);
     return json === undefined ? undefined : JSON.parse(json);
   }
 
   has(key: string): boolean {
     const slot = this.slots.get(key);
-    return slot !== undefined && this.jsons[slot] !== undefined;
+    return slot !== undefined && this.jsonAt(slot) !== undefined;
   }
 
   get size(): number {
@@ -160,12 +170,12 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   }
 
   *keys(): IterableIterator<string> {
-    for (const [key, slot] of this.slots) if (this.jsons[slot] !== undefined) yield key;
+    for (const [key, slot] of this.slots) if (this.jsonAt(slot) !== undefined) yield key;
   }
 
   *entries(): IterableIterator<[string, unknown]> {
     for (const [key, slot] of this.slots) {
-      const json = this.jsons[slot];
+      const json = this.jsonAt(slot);
       if (json !== undefined) yield [key, JSON.parse(json)];
     }
   }
@@ -173,7 +183,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   /** The metadata of the write that holds `key` now (a delete marker included). */
   meta(key: string): { source: string; ts: Timestamp; deleted: boolean } | undefined {
     const slot = this.slots.get(key);
-    return slot === undefined ? undefined : { source: this.sourceAt[slot], ts: this.stamps[slot], deleted: this.jsons[slot] === undefined };
+    return slot === undefined ? undefined : { source: this.sourceAt(slot), ts: this.stampAt(slot), deleted: this.jsonAt(slot) === undefined };
   }
 
   /**
@@ -196,14 +206,26 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     };
   }
 
+  private jsonAt(slot: number): string | undefined {
+    return this.jsonPages[slot >>> PAGE_BITS][slot & PAGE_MASK];
+  }
+
+  private sourceAt(slot: number): string {
+    return this.sourcePages[slot >>> PAGE_BITS][slot & PAGE_MASK];
+  }
+
+  private stampAt(slot: number): Timestamp {
+    return this.stampPages[slot >>> PAGE_BITS][slot & PAGE_MASK];
+  }
+
   /** The update held in `slot`, as an object (the store keeps none). */
   private updateAt(key: string, slot: number): ModelUpdate {
-    return { source: this.sourceAt[slot], ts: this.stamps[slot], key, json: this.jsons[slot] };
+    return { source: this.sourceAt(slot), ts: this.stampAt(slot), key, json: this.jsonAt(slot) };
   }
 
   /** True if `slot` holds `update` (an update is known by its source and timestamp). */
   private holds(slot: number | undefined, update: Update): boolean {
-    return slot !== undefined && this.stamps[slot] === update.ts && this.sourceAt[slot] === update.source;
+    return slot !== undefined && this.stampAt(slot) === update.ts && this.sourceAt(slot) === update.source;
   }
 
   /** `update` (not yet stored) replaces `current`: if the disk holds `current`, remember it until the key is stored again. */
@@ -245,12 +267,14 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   protected retained(): Iterator<ModelUpdate> & Iterable<ModelUpdate> {
     // Live, as the map's iterator is: a key written during the scan comes again at the end.
     const entries = this.slots.entries();
+    // One result object, refilled per step: a scan's consumers read it at once and never keep it.
+    const result: IteratorResult<ModelUpdate> = { done: false, value: undefined as unknown as ModelUpdate };
     const scan: Iterator<ModelUpdate> & Iterable<ModelUpdate> = {
       next: () => {
         const next = entries.next();
         if (next.done) return { done: true, value: undefined };
-        const [key, slot] = next.value;
-        return { done: false, value: this.updateAt(key, slot) };
+        result.value = this.updateAt(next.value[0], next.value[1]);
+        return result;
       },
       [Symbol.iterator]: () => scan,
     };
@@ -263,7 +287,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     // An update replaced by one not yet stored still goes out: if the process
     // dies before its successor reaches the disk, the restarted replica holds
     // this one, and a peer must hold it too.
-    return this.holds(slot, update) || this.isHeld(this.sourceAt[slot], this.stamps[slot]);
+    return this.holds(slot, update) || this.isHeld(this.sourceAt(slot), this.stampAt(slot));
   }
 
   protected applyUpdate(update: ModelUpdate, origin: unknown): boolean {
@@ -272,9 +296,9 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     let wasLive = false;
     if (slot === undefined) {
       slot = this.slots.size;
-      if (slot === this.stamps.length) this.grow();
+      if ((slot & PAGE_MASK) === 0) this.addPage();
     } else {
-      if (compareStamps(this.stamps[slot], this.sourceAt[slot], update.ts, update.source) > 0) return false;
+      if (compareStamps(this.stampAt(slot), this.sourceAt(slot), update.ts, update.source) > 0) return false;
       const current = this.updateAt(key, slot);
       wasLive = current.json !== undefined;
       // Delete first, so the key moves to the end: the map's order stays the order of application.
@@ -283,13 +307,15 @@ export class Model extends Scuttlebutt<ModelUpdate> {
       if (this.holdsUnstored) this.shadow(current);
     }
     this.slots.set(key, slot);
-    this.jsons[slot] = update.json;
-    this.sourceAt[slot] = update.source;
-    this.stamps[slot] = update.ts;
+    const page = slot >>> PAGE_BITS;
+    const at = slot & PAGE_MASK;
+    this.jsonPages[page][at] = update.json;
+    this.sourcePages[page][at] = update.source;
+    this.stampPages[page][at] = update.ts;
     this.liveKeys += (update.json !== undefined ? 1 : 0) - (wasLive ? 1 : 0);
     const watchers = this.watchers.size > 0 ? this.watchers.get(key) : undefined;
     // Parsing the value for listeners is most of the cost of applying an update: skip it when nobody listens.
-    if (watchers || this.listenerCount('update') > 0) {
+    if (watchers || this.updateListeners > 0) {
       const value = update.json === undefined ? undefined : JSON.parse(update.json);
       const meta: ChangeMeta = { source: update.source, ts: update.ts, local: origin === undefined && update.source === this.id };
       this.emit('update', key, value, meta);
@@ -298,10 +324,10 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     return true;
   }
 
-  private grow(): void {
-    const stamps = new Float64Array(this.stamps.length * 2);
-    stamps.set(this.stamps);
-    this.stamps = stamps;
+  private addPage(): void {
+    this.jsonPages.push(new Array(PAGE_SIZE));
+    this.sourcePages.push(new Array(PAGE_SIZE));
+    this.stampPages.push(new Float64Array(PAGE_SIZE));
   }
 }
 

@@ -265,7 +265,21 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
       throw errors.integrity(`peer sent an update in our own name (${JSON.stringify(this.id)}) that we never made`);
     }
     this.clock.receive(last.ts);
-    for (let i = 0; i < updates.length; i++) this.ingest(updates[i], origin);
+    // One source per batch: its state is looked up once, and the clock has
+    // seen the latest timestamp, so it need not see each one.
+    const source = last.source;
+    let state = this.sources.get(source);
+    for (let i = 0; i < updates.length; i++) {
+      const update = updates[i];
+      if (update.source !== source) {
+        this.ingest(update, origin);
+        state = this.sources.get(source);
+      } else if (state !== undefined && update.ts <= state.ts) {
+        this.checkSeen(update);
+      } else {
+        state = this.accept(update, origin, state);
+      }
+    }
   }
 
   /**
@@ -273,12 +287,18 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    * peers come through `ingestBatch`, which checks their timestamps first.
    */
   ingest(update: U, origin?: unknown): boolean {
-    let state = this.sources.get(update.source);
+    const state = this.sources.get(update.source);
     if (state !== undefined && update.ts <= state.ts) {
       if (origin !== undefined) this.checkSeen(update);
       return false;
     }
     this.clock.restore(update.ts);
+    this.accept(update, origin, state);
+    return true;
+  }
+
+  /** Applies `update`, new to this replica, whose source stands at `state`; returns the source's state after it. */
+  private accept(update: U, origin: unknown, state: SourceState | undefined): SourceState {
     this.validateUpdate(update, origin);
     if (state === undefined) this.sources.set(update.source, (state = { ts: update.ts, retained: 0 }));
     else state.ts = update.ts;
@@ -291,7 +311,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     } else {
       this.peers.relay(update, origin);
     }
-    return true;
+    return state;
   }
 
   /** Adds a local update stamped with the next timestamp of our clock. */
