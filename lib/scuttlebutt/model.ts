@@ -267,14 +267,11 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   protected retained(): Iterator<ModelUpdate> & Iterable<ModelUpdate> {
     // Live, as the map's iterator is: a key written during the scan comes again at the end.
     const entries = this.slots.entries();
-    // One result object, refilled per step: a scan's consumers read it at once and never keep it.
-    const result: IteratorResult<ModelUpdate> = { done: false, value: undefined as unknown as ModelUpdate };
     const scan: Iterator<ModelUpdate> & Iterable<ModelUpdate> = {
       next: () => {
         const next = entries.next();
         if (next.done) return { done: true, value: undefined };
-        result.value = this.updateAt(next.value[0], next.value[1]);
-        return result;
+        return { done: false, value: this.updateAt(next.value[0], next.value[1]) };
       },
       [Symbol.iterator]: () => scan,
     };
