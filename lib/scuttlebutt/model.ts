@@ -8,6 +8,7 @@ import { decodeUtf8, uintLength, utf8Length, writeUint, writeUtf8 } from '../cod
 import { errors } from '../errors.js';
 import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
 import type { Update, UpdateCodec } from './update.js';
+import { KeyTable } from './key-table.js';
 
 /**
  * A set or a delete of one key. Values are kept as their JSON text: it is
@@ -91,10 +92,6 @@ function validateJson(json: string, maxDepth: number): void {
   checkCanonicalJson(json);
 }
 
-const PAGE_BITS = 12;
-const PAGE_SIZE = 1 << PAGE_BITS;
-const PAGE_MASK = PAGE_SIZE - 1;
-
 export interface ModelOptions extends ScuttlebuttOptions {}
 
 /**
@@ -112,17 +109,8 @@ export interface ModelOptions extends ScuttlebuttOptions {}
 export class Model extends Scuttlebutt<ModelUpdate> {
   readonly kind = 'model';
   readonly updateCodec = modelUpdateCodec;
-  // The store: one slot per key ever written, its latest update kept in
-  // columns rather than as an object per key (an object and its boxed
-  // timestamp cost more than the key and the value together). The map's
-  // order is the order the keys' updates were applied: a key written again
-  // moves to the end, which is the order history() must give.
-  // Columns come in pages of a fixed size: a growing array would copy
-  // itself and leave its old copies behind as garbage, about twice its size.
-  private readonly slots = new Map<string, number>();
-  private readonly jsonPages: (string | undefined)[][] = []; // undefined: a delete marker
-  private readonly sourcePages: string[][] = [];
-  private readonly stampPages: Float64Array[] = [];
+  // The latest write of every key, in columns and in the order applied (see KeyTable).
+  private readonly table = new KeyTable();
   private liveKeys = 0;
   private updateListeners = 0;
   private readonly watchers = new Map<string, Set<ModelListener>>();
@@ -155,14 +143,14 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   }
 
   get(key: string): unknown {
-    const slot = this.slots.get(key);
-    const json = slot === undefined ? undefined : this.jsonAt(slot);
+    const slot = this.table.find(key);
+    const json = slot < 0 ? undefined : this.table.jsonAt(slot);
     return json === undefined ? undefined : JSON.parse(json);
   }
 
   has(key: string): boolean {
-    const slot = this.slots.get(key);
-    return slot !== undefined && this.jsonAt(slot) !== undefined;
+    const slot = this.table.find(key);
+    return slot >= 0 && this.table.jsonAt(slot) !== undefined;
   }
 
   get size(): number {
@@ -170,20 +158,25 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   }
 
   *keys(): IterableIterator<string> {
-    for (const [key, slot] of this.slots) if (this.jsonAt(slot) !== undefined) yield key;
+    const { table } = this;
+    for (let step = table.scan(), next = step.next(); !next.done; next = step.next()) {
+      if (table.jsonAt(next.value) !== undefined) yield table.keyAt(next.value)!;
+    }
   }
 
   *entries(): IterableIterator<[string, unknown]> {
-    for (const [key, slot] of this.slots) {
-      const json = this.jsonAt(slot);
-      if (json !== undefined) yield [key, JSON.parse(json)];
+    const { table } = this;
+    for (let step = table.scan(), next = step.next(); !next.done; next = step.next()) {
+      const json = table.jsonAt(next.value);
+      if (json !== undefined) yield [table.keyAt(next.value)!, JSON.parse(json)];
     }
   }
 
   /** The metadata of the write that holds `key` now (a delete marker included). */
   meta(key: string): { source: string; ts: Timestamp; deleted: boolean } | undefined {
-    const slot = this.slots.get(key);
-    return slot === undefined ? undefined : { source: this.sourceAt(slot), ts: this.stampAt(slot), deleted: this.jsonAt(slot) === undefined };
+    const { table } = this;
+    const slot = table.find(key);
+    return slot < 0 ? undefined : { source: table.sourceAt(slot), ts: table.stampAt(slot), deleted: table.jsonAt(slot) === undefined };
   }
 
   /**
@@ -206,26 +199,15 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     };
   }
 
-  private jsonAt(slot: number): string | undefined {
-    return this.jsonPages[slot >>> PAGE_BITS][slot & PAGE_MASK];
-  }
-
-  private sourceAt(slot: number): string {
-    return this.sourcePages[slot >>> PAGE_BITS][slot & PAGE_MASK];
-  }
-
-  private stampAt(slot: number): Timestamp {
-    return this.stampPages[slot >>> PAGE_BITS][slot & PAGE_MASK];
-  }
-
   /** The update held in `slot`, as an object (the store keeps none). */
-  private updateAt(key: string, slot: number): ModelUpdate {
-    return { source: this.sourceAt(slot), ts: this.stampAt(slot), key, json: this.jsonAt(slot) };
+  private updateAt(slot: number): ModelUpdate {
+    const { table } = this;
+    return { source: table.sourceAt(slot), ts: table.stampAt(slot), key: table.keyAt(slot)!, json: table.jsonAt(slot) };
   }
 
   /** True if `slot` holds `update` (an update is known by its source and timestamp). */
-  private holds(slot: number | undefined, update: Update): boolean {
-    return slot !== undefined && this.stampAt(slot) === update.ts && this.sourceAt(slot) === update.source;
+  private holds(slot: number, update: Update): boolean {
+    return slot >= 0 && this.table.stampAt(slot) === update.ts && this.table.sourceAt(slot) === update.source;
   }
 
   /** `update` (not yet stored) replaces `current`: if the disk holds `current`, remember it until the key is stored again. */
@@ -258,20 +240,19 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   }
 
   protected override stored(update: ModelUpdate): void {
-    const current = this.holds(this.slots.get(update.key), update);
+    const current = this.holds(this.table.find(update.key), update);
     if (this.shadowByKey.size === 0 && current) return;
     // The disk now holds `update` for its key: it is the shadow if something newer, not yet stored, replaced it.
     this.setShadow(update.key, current ? undefined : update);
   }
 
   protected retained(): Iterator<ModelUpdate> & Iterable<ModelUpdate> {
-    // Live, as the map's iterator is: a key written during the scan comes again at the end.
-    const entries = this.slots.entries();
+    // Live, as the table's scan is: a key written during the scan comes again at the end.
+    const slots = this.table.scan();
     const scan: Iterator<ModelUpdate> & Iterable<ModelUpdate> = {
       next: () => {
-        const next = entries.next();
-        if (next.done) return { done: true, value: undefined };
-        return { done: false, value: this.updateAt(next.value[0], next.value[1]) };
+        const next = slots.next();
+        return next.done ? { done: true, value: undefined } : { done: false, value: this.updateAt(next.value) };
       },
       [Symbol.iterator]: () => scan,
     };
@@ -279,36 +260,28 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   }
 
   override isRetained(update: ModelUpdate): boolean {
-    const slot = this.slots.get(update.key);
-    if (slot === undefined) return false;
+    const slot = this.table.find(update.key);
+    if (slot < 0) return false;
     // An update replaced by one not yet stored still goes out: if the process
     // dies before its successor reaches the disk, the restarted replica holds
     // this one, and a peer must hold it too.
-    return this.holds(slot, update) || this.isHeld(this.sourceAt(slot), this.stampAt(slot));
+    return this.holds(slot, update) || this.isHeld(this.table.sourceAt(slot), this.table.stampAt(slot));
   }
 
   protected applyUpdate(update: ModelUpdate, origin: unknown): boolean {
+    const { table } = this;
     const key = update.key;
-    let slot = this.slots.get(key);
+    const slot = table.find(key);
     let wasLive = false;
-    if (slot === undefined) {
-      slot = this.slots.size;
-      if ((slot & PAGE_MASK) === 0) this.addPage();
-    } else {
-      if (compareStamps(this.stampAt(slot), this.sourceAt(slot), update.ts, update.source) > 0) return false;
-      const current = this.updateAt(key, slot);
+    if (slot >= 0) {
+      if (compareStamps(table.stampAt(slot), table.sourceAt(slot), update.ts, update.source) > 0) return false;
+      const current = this.updateAt(slot);
       wasLive = current.json !== undefined;
-      // Delete first, so the key moves to the end: the map's order stays the order of application.
-      this.slots.delete(key);
       this.supersede(current);
       if (this.holdsUnstored) this.shadow(current);
     }
-    this.slots.set(key, slot);
-    const page = slot >>> PAGE_BITS;
-    const at = slot & PAGE_MASK;
-    this.jsonPages[page][at] = update.json;
-    this.sourcePages[page][at] = update.source;
-    this.stampPages[page][at] = update.ts;
+    // A new slot, at the end: the table's order stays the order of application.
+    table.put(key, update.json, update.source, update.ts, slot);
     this.liveKeys += (update.json !== undefined ? 1 : 0) - (wasLive ? 1 : 0);
     const watchers = this.watchers.size > 0 ? this.watchers.get(key) : undefined;
     // Parsing the value for listeners is most of the cost of applying an update: skip it when nobody listens.
@@ -319,12 +292,6 @@ export class Model extends Scuttlebutt<ModelUpdate> {
       if (watchers) for (const listener of watchers) listener(key, value, meta);
     }
     return true;
-  }
-
-  private addPage(): void {
-    this.jsonPages.push(new Array(PAGE_SIZE));
-    this.sourcePages.push(new Array(PAGE_SIZE));
-    this.stampPages.push(new Float64Array(PAGE_SIZE));
   }
 }
 

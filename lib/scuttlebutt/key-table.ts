@@ -1,0 +1,227 @@
+import type { Timestamp } from '../clock/index.js';
+
+const PAGE_BITS = 12;
+const PAGE_SIZE = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_SIZE - 1;
+const EMPTY = -1;
+
+/** Where a scan stands: the next slot it will look at. Moved by a compaction. */
+interface ScanState {
+  next: number;
+}
+
+/**
+ * The Model's store: the latest write of every key, in the order the writes
+ * were applied, with a hash index from key to slot.
+ *
+ * Each write takes the next slot (a key written again leaves a hole where
+ * it was), so the slots in order are the order applied, which is what a
+ * history scan must walk. Slots live in columns of 4,096 (key, JSON text,
+ * source, timestamp), not in an object per key, and the index is an open-
+ * addressed table of (slot, hash) pairs in one Int32Array: a lookup reads
+ * one entry and, only if the hashes agree, the key. A JavaScript `Map` was
+ * the main cost of applying an update here, about three cache misses per
+ * lookup in a large table, and a 28-byte entry per key.
+ *
+ * When holes outnumber the keys, the columns are compacted; scans that are
+ * under way keep their place (see `scan`).
+ */
+export class KeyTable {
+  private keyPages: (string | undefined)[][] = []; // undefined: a hole, the key was written again later
+  private jsonPages: (string | undefined)[][] = []; // undefined: a delete marker
+  private sourcePages: string[][] = [];
+  private stampPages: Float64Array[] = [];
+  private hashPages: Int32Array[] = [];
+  private slots = 0; // slots used, holes included
+  private keys = 0; // keys held: slots that are not holes
+  // The index: pairs of (slot, hash); a slot of EMPTY marks a free entry.
+  private index = new Int32Array(2 * 16).fill(EMPTY);
+  private mask = 15;
+  private readonly scans = new Set<WeakRef<ScanState>>();
+
+  /** Keys held, delete markers included. */
+  get size(): number {
+    return this.keys;
+  }
+
+  /** The slot that holds `key`, or -1. */
+  find(key: string): number {
+    const hash = hashOf(key);
+    const index = this.index;
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      const slot = index[2 * i];
+      if (slot === EMPTY) return -1;
+      if (index[2 * i + 1] === hash && this.keyPages[slot >>> PAGE_BITS][slot & PAGE_MASK] === key) return slot;
+    }
+  }
+
+  keyAt(slot: number): string | undefined {
+    return this.keyPages[slot >>> PAGE_BITS][slot & PAGE_MASK];
+  }
+
+  jsonAt(slot: number): string | undefined {
+    return this.jsonPages[slot >>> PAGE_BITS][slot & PAGE_MASK];
+  }
+
+  sourceAt(slot: number): string {
+    return this.sourcePages[slot >>> PAGE_BITS][slot & PAGE_MASK];
+  }
+
+  stampAt(slot: number): Timestamp {
+    return this.stampPages[slot >>> PAGE_BITS][slot & PAGE_MASK];
+  }
+
+  /**
+   * Stores a write of `key` in the next slot; `replacing` is the slot that
+   * held the key (from `find`), or -1 for a new key. Returns the new slot.
+   */
+  put(key: string, json: string | undefined, source: string, ts: Timestamp, replacing: number): number {
+    let hash: number;
+    if (replacing >= 0) {
+      // With the hole this write leaves, holes would outnumber keys: compact first (the key's slot moves).
+      if (this.slots - this.keys + 1 > this.keys + PAGE_SIZE) {
+        this.compact();
+        replacing = this.find(key);
+      }
+      hash = this.hashPages[replacing >>> PAGE_BITS][replacing & PAGE_MASK];
+      this.keyPages[replacing >>> PAGE_BITS][replacing & PAGE_MASK] = undefined;
+      this.jsonPages[replacing >>> PAGE_BITS][replacing & PAGE_MASK] = undefined;
+      this.keys--;
+    } else {
+      hash = hashOf(key);
+    }
+    const slot = this.slots++;
+    if ((slot & PAGE_MASK) === 0 && slot >>> PAGE_BITS === this.keyPages.length) this.addPage();
+    const page = slot >>> PAGE_BITS;
+    const at = slot & PAGE_MASK;
+    this.keyPages[page][at] = key;
+    this.jsonPages[page][at] = json;
+    this.sourcePages[page][at] = source;
+    this.stampPages[page][at] = ts;
+    this.hashPages[page][at] = hash;
+    this.keys++;
+    if (replacing >= 0) this.repoint(hash, replacing, slot);
+    else this.insert(hash, slot);
+    return slot;
+  }
+
+  /**
+   * The slots that hold keys, in the order written, as a live iterator: a
+   * key written during the scan comes again at the end, and the slot it
+   * left is skipped. A compaction moves the scan to the same place in the
+   * compacted columns; a scan dropped unfinished is forgotten once
+   * collected (it is held weakly).
+   */
+  scan(): Iterator<number> {
+    const state: ScanState = { next: 0 };
+    const ref = new WeakRef(state);
+    this.scans.add(ref);
+    return {
+      next: () => {
+        while (state.next < this.slots) {
+          const slot = state.next++;
+          if (this.keyPages[slot >>> PAGE_BITS][slot & PAGE_MASK] !== undefined) return { done: false, value: slot };
+        }
+        this.scans.delete(ref);
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  private addPage(): void {
+    this.keyPages.push(new Array(PAGE_SIZE));
+    this.jsonPages.push(new Array(PAGE_SIZE));
+    this.sourcePages.push(new Array(PAGE_SIZE));
+    this.stampPages.push(new Float64Array(PAGE_SIZE));
+    this.hashPages.push(new Int32Array(PAGE_SIZE));
+  }
+
+  /** Adds an index entry for a new key, growing the index to keep it at most half full. */
+  private insert(hash: number, slot: number): void {
+    if (2 * this.keys > this.mask + 1) this.grow();
+    const index = this.index;
+    let i = hash & this.mask;
+    while (index[2 * i] !== EMPTY) i = (i + 1) & this.mask;
+    index[2 * i] = slot;
+    index[2 * i + 1] = hash;
+  }
+
+  /** Points the index entry that held `from` at `to`. */
+  private repoint(hash: number, from: number, to: number): void {
+    const index = this.index;
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      if (index[2 * i] === from) {
+        index[2 * i] = to;
+        return;
+      }
+      if (index[2 * i] === EMPTY) throw new Error('key table: a replaced key is missing from the index');
+    }
+  }
+
+  private grow(): void {
+    const old = this.index;
+    this.mask = 2 * (this.mask + 1) - 1;
+    this.index = new Int32Array(2 * (this.mask + 1)).fill(EMPTY);
+    for (let j = 0; j < old.length; j += 2) {
+      if (old[j] === EMPTY) continue;
+      let i = old[j + 1] & this.mask;
+      while (this.index[2 * i] !== EMPTY) i = (i + 1) & this.mask;
+      this.index[2 * i] = old[j];
+      this.index[2 * i + 1] = old[j + 1];
+    }
+  }
+
+  /** Moves the keys down over the holes, keeping their order; renumbers the index and every scan under way. */
+  private compact(): void {
+    const count = this.slots;
+    // For each old slot, the number of keys before it: a key's new slot, or a hole's next key's.
+    const moved = new Int32Array(count + 1);
+    const keys: (string | undefined)[][] = [];
+    const jsons: (string | undefined)[][] = [];
+    const sources: string[][] = [];
+    const stamps: Float64Array[] = [];
+    const hashes: Int32Array[] = [];
+    let to = 0;
+    for (let from = 0; from < count; from++) {
+      moved[from] = to;
+      const key = this.keyAt(from);
+      if (key === undefined) continue;
+      if ((to & PAGE_MASK) === 0) {
+        keys.push(new Array(PAGE_SIZE));
+        jsons.push(new Array(PAGE_SIZE));
+        sources.push(new Array(PAGE_SIZE));
+        stamps.push(new Float64Array(PAGE_SIZE));
+        hashes.push(new Int32Array(PAGE_SIZE));
+      }
+      const page = to >>> PAGE_BITS;
+      const at = to & PAGE_MASK;
+      keys[page][at] = key;
+      jsons[page][at] = this.jsonAt(from);
+      sources[page][at] = this.sourceAt(from);
+      stamps[page][at] = this.stampAt(from);
+      hashes[page][at] = this.hashPages[from >>> PAGE_BITS][from & PAGE_MASK];
+      to++;
+    }
+    moved[count] = to;
+    const index = this.index;
+    for (let j = 0; j < index.length; j += 2) if (index[j] !== EMPTY) index[j] = moved[index[j]];
+    this.keyPages = keys;
+    this.jsonPages = jsons;
+    this.sourcePages = sources;
+    this.stampPages = stamps;
+    this.hashPages = hashes;
+    this.slots = to;
+    for (const ref of this.scans) {
+      const state = ref.deref();
+      if (state === undefined) this.scans.delete(ref);
+      else state.next = moved[Math.min(state.next, count)];
+    }
+  }
+}
+
+/** FNV-1a over the string's UTF-16 units: a 32-bit hash computed in JavaScript, so the index can keep it. */
+function hashOf(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return hash | 0;
+}

@@ -1,0 +1,58 @@
+import test from 'tape';
+import { KeyTable } from '../../lib/scuttlebutt/key-table.js';
+import { testRandom } from '../helpers/seed.js';
+
+// The Model's key table against a JavaScript Map used the same way (a key
+// written again is deleted and set, so it moves to the end): a Map's
+// iterator is live in exactly the way the table's scans must be, holes,
+// compactions and index growth included.
+
+test('key table: finds, scans and compacts as a Map in write order does, with scans under way', (t) => {
+  const random = testRandom('key table');
+  const table = new KeyTable();
+  const reference = new Map<string, string>();
+  const scans: { table: Iterator<number>; reference: Iterator<[string, string]>; done: boolean }[] = [];
+  let mismatches = 0;
+  let compared = 0;
+  const keys = Array.from({ length: 3000 }, (_, i) => `k${i}-${'x'.repeat(i % 7)}`);
+  let stamp = 0;
+  for (let op = 0; op < 60_000; op++) {
+    const roll = random.float();
+    if (roll < 0.7) {
+      // A write: new keys first, then mostly rewrites (so holes pile up and compactions run).
+      const key = op < 4000 || random.chance(0.05) ? keys[random.int(0, keys.length - 1)] : random.pick([...reference.keys()].slice(0, 50).concat(keys.slice(0, 50)));
+      const json = random.chance(0.1) ? undefined : JSON.stringify(op);
+      const slot = table.find(key);
+      if ((slot >= 0) !== reference.has(key)) mismatches++;
+      table.put(key, json, random.chance(0.5) ? 'a' : 'b', ++stamp, slot);
+      reference.delete(key);
+      reference.set(key, json ?? 'deleted');
+    } else if (roll < 0.72 && scans.length < 6) {
+      scans.push({ table: table.scan(), reference: reference.entries(), done: false });
+    } else {
+      for (const scan of scans) {
+        if (scan.done) continue;
+        for (let step = random.int(1, 200); step > 0; step--) {
+          const a = scan.table.next();
+          const b = scan.reference.next();
+          compared++;
+          if (a.done !== b.done) mismatches++;
+          if (a.done || b.done) {
+            scan.done = true;
+            break;
+          }
+          if (table.keyAt(a.value) !== b.value[0] || (table.jsonAt(a.value) ?? 'deleted') !== b.value[1]) mismatches++;
+        }
+      }
+    }
+  }
+  t.equal(mismatches, 0, `every scan step (${compared}) and lookup agrees with the Map`);
+  t.equal(table.size, reference.size, 'as many keys');
+  for (const [key, json] of reference) {
+    const slot = table.find(key);
+    if (slot < 0 || (table.jsonAt(slot) ?? 'deleted') !== json) mismatches++;
+  }
+  t.equal(mismatches, 0, 'every key found, with its latest value');
+  t.equal(table.find('never written'), -1, 'an unknown key is not found');
+  t.end();
+});
