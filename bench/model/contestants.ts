@@ -10,7 +10,8 @@ import * as lps from 'length-prefixed-stream';
 import * as Y from 'yjs';
 import * as Automerge from '@automerge/automerge';
 import { Model } from '../../lib/index.js';
-import { HeapPeak, Stopwatch } from '../harness.js';
+import { Stopwatch } from '../harness.js';
+import { MemoryPeak } from './memory-peak.js';
 
 const require = createRequire(import.meta.url);
 const ScuttlebuttModel = require('scuttlebutt/model');
@@ -21,6 +22,8 @@ export interface SyncResult {
   cpuMs: number;
   wireBytes: number;
   heapBytes: number;
+  /** Heap and ArrayBuffer memory at its peak (typed arrays live outside the heap). */
+  totalBytes: number;
   keys: number;
 }
 
@@ -77,14 +80,14 @@ export const tendril: Contestant = {
   async fullSync(n) {
     const a = new Model({ id: 'a' });
     for (let i = 0; i < n; i++) a.set(`k${i}`, `v${i}`);
-    const heap = new HeapPeak();
+    const heap = new MemoryPeak();
     const watch = new Stopwatch();
     const b = new Model({ id: 'b' });
     const sa = a.createStream({ live: false });
     const sb = b.createStream({ live: false });
     const wireBytes = await countedPipe(sa, sb, Promise.all([once(sa, 'synced'), once(sb, 'synced')]));
     const { ms, cpuMs } = watch.stop();
-    return { ms, cpuMs, wireBytes, heapBytes: heap.stop(), keys: b.size };
+    return { ms, cpuMs, wireBytes, ...heap.stop(), keys: b.size };
   },
   async live(n) {
     const a = new Model({ id: 'a' });
@@ -113,14 +116,14 @@ export const scuttlebutt: Contestant = {
   async fullSync(n) {
     const a = new ScuttlebuttModel();
     for (let i = 0; i < n; i++) a.set(`k${i}`, `v${i}`);
-    const heap = new HeapPeak();
+    const heap = new MemoryPeak();
     const watch = new Stopwatch();
     const b = new ScuttlebuttModel();
     const sa = a.createStream();
     const sb = b.createStream();
     const wireBytes = await countedPipe(sa, sb, Promise.all([once(sa, 'synced'), once(sb, 'synced')]));
     const { ms, cpuMs } = watch.stop();
-    return { ms, cpuMs, wireBytes, heapBytes: heap.stop(), keys: Object.keys(b.toJSON()).length };
+    return { ms, cpuMs, wireBytes, ...heap.stop(), keys: Object.keys(b.toJSON()).length };
   },
   async live(n) {
     const a = new ScuttlebuttModel();
@@ -155,7 +158,7 @@ export const yjs: Contestant = {
     a.transact(() => {
       for (let i = 0; i < n; i++) map.set(`k${i}`, `v${i}`);
     });
-    const heap = new HeapPeak();
+    const heap = new MemoryPeak();
     const watch = new Stopwatch();
     const b = new Y.Doc();
     // Sync step 1 and 2 of y-protocols: b's state vector goes over, a's missing update comes back.
@@ -178,7 +181,7 @@ export const yjs: Contestant = {
     toA.write(sv);
     await applied;
     const { ms, cpuMs } = watch.stop();
-    return { ms, cpuMs, wireBytes, heapBytes: heap.stop(), keys: b.getMap('m').size };
+    return { ms, cpuMs, wireBytes, ...heap.stop(), keys: b.getMap('m').size };
   },
   async live(n) {
     const a = new Y.Doc();
@@ -209,7 +212,7 @@ export const automerge: Contestant = {
     a = Automerge.change(a, (doc) => {
       for (let i = 0; i < n; i++) doc[`k${i}`] = `v${i}`;
     });
-    const heap = new HeapPeak();
+    const heap = new MemoryPeak();
     const watch = new Stopwatch();
     let b = Automerge.init<Record<string, string>>();
     let stateA = Automerge.initSyncState();
@@ -234,7 +237,7 @@ export const automerge: Contestant = {
       await new Promise((resolve) => setImmediate(resolve));
     }
     const { ms, cpuMs } = watch.stop();
-    return { ms, cpuMs, wireBytes, heapBytes: heap.stop(), keys: Object.keys(b).length };
+    return { ms, cpuMs, wireBytes, ...heap.stop(), keys: Object.keys(b).length };
   },
 };
 

@@ -44,6 +44,8 @@ export async function runModelBench(options: { keys?: number; stallKeys?: number
       'wire B/key': r.wireBytes / r.keys,
       'peak heap B/key': r.heapBytes / r.keys,
       'tendril heap ratio': ratio(ours.heapBytes, r.heapBytes),
+      'peak heap+buffers B/key': r.totalBytes / r.keys,
+      'tendril heap+buffers ratio': ratio(ours.totalBytes, r.totalBytes),
     };
   });
   printTable(`(a) full sync of ${keys.toLocaleString('en-US')} keys into a fresh replica (best of ${runs} rounds)`, syncRows);
