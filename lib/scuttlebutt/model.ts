@@ -112,7 +112,6 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   // The latest write of every key, in columns and in the order applied (see KeyTable).
   private readonly table = new KeyTable();
   private liveKeys = 0;
-  private updateListeners = 0;
   private readonly watchers = new Map<string, Set<ModelListener>>();
   // With persistence: for each key whose latest update is not yet stored,
   // the update the disk holds for it (if any), and the same by source.
@@ -121,9 +120,6 @@ export class Model extends Scuttlebutt<ModelUpdate> {
 
   constructor(options: ModelOptions = {}) {
     super(options);
-    // Counted, so that applying an update asks a number, not the emitter.
-    this.on('newListener', (event) => event === 'update' && this.updateListeners++);
-    this.on('removeListener', (event) => event === 'update' && this.updateListeners--);
   }
 
   /** Sets `key` to `value` (any JSON value) and replicates it. */
@@ -285,7 +281,7 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     this.liveKeys += (update.json !== undefined ? 1 : 0) - (wasLive ? 1 : 0);
     const watchers = this.watchers.size > 0 ? this.watchers.get(key) : undefined;
     // Parsing the value for listeners is most of the cost of applying an update: skip it when nobody listens.
-    if (watchers || this.updateListeners > 0) {
+    if (watchers || this.listenerCount('update') > 0) {
       const value = update.json === undefined ? undefined : JSON.parse(update.json);
       const meta: ChangeMeta = { source: update.source, ts: update.ts, local: origin === undefined && update.source === this.id };
       this.emit('update', key, value, meta);
