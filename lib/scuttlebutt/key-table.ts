@@ -38,6 +38,10 @@ export class KeyTable {
   private index = new Int32Array(2 * 16).fill(EMPTY);
   private mask = 15;
   private readonly scans = new Set<WeakRef<ScanState>>();
+  // The last key `find` missed, its hash and the free index entry it stopped at: put() of that key, next, takes them.
+  private missedKey: string | undefined;
+  private missedHash = 0;
+  private missedAt = 0;
 
   /** Keys held, delete markers included. */
   get size(): number {
@@ -50,7 +54,12 @@ export class KeyTable {
     const index = this.index;
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
       const slot = index[2 * i];
-      if (slot === EMPTY) return -1;
+      if (slot === EMPTY) {
+        this.missedKey = key;
+        this.missedHash = hash;
+        this.missedAt = i;
+        return -1;
+      }
       if (index[2 * i + 1] === hash && this.keyPages[slot >>> PAGE_BITS][slot & PAGE_MASK] === key) return slot;
     }
   }
@@ -88,7 +97,7 @@ export class KeyTable {
       this.jsonPages[replacing >>> PAGE_BITS][replacing & PAGE_MASK] = undefined;
       this.keys--;
     } else {
-      hash = hashOf(key);
+      hash = key === this.missedKey ? this.missedHash : hashOf(key);
     }
     const slot = this.slots++;
     if ((slot & PAGE_MASK) === 0 && slot >>> PAGE_BITS === this.keyPages.length) this.addPage();
@@ -101,7 +110,7 @@ export class KeyTable {
     this.hashPages[page][at] = hash;
     this.keys++;
     if (replacing >= 0) this.repoint(hash, replacing, slot);
-    else this.insert(hash, slot);
+    else this.insert(key, hash, slot);
     return slot;
   }
 
@@ -137,10 +146,12 @@ export class KeyTable {
   }
 
   /** Adds an index entry for a new key, growing the index to keep it at most half full. */
-  private insert(hash: number, slot: number): void {
-    if (2 * this.keys > this.mask + 1) this.grow();
+  private insert(key: string, hash: number, slot: number): void {
+    if (2 * this.keys > this.mask + 1) this.grow(); // forgets the miss: its entry moved
     const index = this.index;
-    let i = hash & this.mask;
+    // Where find() stopped for this key: the end of its probe chain, free unless taken since (then probing goes on).
+    let i = key === this.missedKey ? this.missedAt : hash & this.mask;
+    this.missedKey = undefined;
     while (index[2 * i] !== EMPTY) i = (i + 1) & this.mask;
     index[2 * i] = slot;
     index[2 * i + 1] = hash;
@@ -159,6 +170,7 @@ export class KeyTable {
   }
 
   private grow(): void {
+    this.missedKey = undefined;
     const old = this.index;
     this.mask = 2 * (this.mask + 1) - 1;
     this.index = new Int32Array(2 * (this.mask + 1)).fill(EMPTY);
@@ -173,6 +185,7 @@ export class KeyTable {
 
   /** Moves the keys down over the holes, keeping their order; renumbers the index and every scan under way. */
   private compact(): void {
+    this.missedKey = undefined;
     const count = this.slots;
     // For each old slot, the number of keys before it: a key's new slot, or a hole's next key's.
     const moved = new Int32Array(count + 1);
