@@ -16,6 +16,8 @@ export interface UpdatesMessage<U extends Update> {
   type: 'updates';
   source: string;
   updates: U[];
+  /** The encoded size of `source` and `updates`, if the sender measured it while taking them (it must be exact). */
+  bytes?: number;
 }
 
 export type ScuttlebuttMessage<U extends Update> = DigestMessage | UpdatesMessage<U>;
@@ -33,6 +35,7 @@ const digestCodec = struct({
 function updatesCodec<U extends Update>(payload: UpdateCodec<U>): Codec<UpdatesMessage<U>> {
   return {
     encodingLength(m) {
+      if (m.bytes !== undefined) return m.bytes;
       let length = string.encodingLength(m.source) + uint.encodingLength(m.updates.length);
       let previous = 0;
       for (const u of m.updates) {
@@ -42,6 +45,7 @@ function updatesCodec<U extends Update>(payload: UpdateCodec<U>): Codec<UpdatesM
       return length;
     },
     encode(m, state: EncodeState) {
+      const start = state.offset;
       string.encode(m.source, state);
       uint.encode(m.updates.length, state);
       let previous = 0;
@@ -50,6 +54,8 @@ function updatesCodec<U extends Update>(payload: UpdateCodec<U>): Codec<UpdatesM
         payload.encode(u, state);
         previous = u.ts;
       }
+      // A frame is sized by the measured length: a wrong one would cut the frame short unseen (typed arrays drop writes past their end).
+      if (m.bytes !== undefined && state.offset - start !== m.bytes) throw new Error(`updates message measured ${m.bytes} bytes, encoded ${state.offset - start}`);
     },
     decode(state: DecodeState) {
       const source = string.decode(state);

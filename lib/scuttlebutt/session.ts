@@ -5,6 +5,10 @@ import type { SessionOptions } from '../session/contract.js';
 import type { SessionSet } from '../session/session-set.js';
 import type { Clock, ScuttlebuttMessage, UpdatesMessage } from './messages.js';
 import type { Update, UpdateCodec } from './update.js';
+import { string as stringCodec } from '../codec/index.js';
+import { uintLength } from '../codec/primitives.js';
+
+const stringLength = (s: string) => stringCodec.encodingLength(s);
 
 /** Most live updates queued for one peer (references to retained updates: 2 MiB at most) before a history scan replaces them. */
 const MAX_QUEUED = 1 << 18;
@@ -47,6 +51,7 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
   // host.replaced when the live queue was last seen empty: if it has not moved, nothing queued since was replaced.
   private replacedWhenEmpty: number;
   private readonly taken: U[] = []; // scratch for chunk()
+  private readonly takenBytes: number[] = []; // scratch for chunk(): each taken update's encoded length
 
   constructor(
     private readonly host: ScuttlebuttHost<U>,
@@ -180,24 +185,30 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
       }
       if (u.ts <= have || (checkRetained && !this.host.isRetained(u))) continue;
       have = u.ts;
+      const bytes = codec.encodingLength(u);
+      this.takenBytes[count] = bytes;
       taken[count++] = u;
       if (first === undefined) first = source;
       else if (source !== first) mixed = true;
-      size += codec.encodingLength(u) + 9;
+      size += bytes + 9;
     }
     if (count === 0) return [];
     const messages: UpdatesMessage<U>[] = [];
-    if (!mixed) messages.push({ type: 'updates', source: first!, updates: taken.slice(0, count) });
-    else {
-      // Grouped by source, each in its order.
-      const groups = new Map<string, U[]>();
+    // Each message carries its encoded size, measured here, so that the frame need not measure every update again.
+    if (!mixed) {
+      const updates = taken.slice(0, count);
+      messages.push({ type: 'updates', source: first!, updates, bytes: updatesBytes(first!, updates, this.takenBytes, 0) });
+    } else {
+      // Grouped by source, each in its order, each update with its encoded length.
+      const groups = new Map<string, { updates: U[]; lengths: number[] }>();
       for (let i = 0; i < count; i++) {
         const u = taken[i];
         let group = groups.get(u.source);
-        if (group === undefined) groups.set(u.source, (group = []));
-        group.push(u);
+        if (group === undefined) groups.set(u.source, (group = { updates: [], lengths: [] }));
+        group.updates.push(u);
+        group.lengths.push(this.takenBytes[i]);
       }
-      for (const [from, updates] of groups) messages.push({ type: 'updates', source: from, updates });
+      for (const [from, { updates, lengths }] of groups) messages.push({ type: 'updates', source: from, updates, bytes: updatesBytes(from, updates, lengths, 0) });
     }
     taken.fill(undefined as unknown as U, 0, count); // hold no update past its message
     return messages;
@@ -209,4 +220,20 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
     if (last > (this.sent!.get(message.source) ?? 0)) this.sent!.set(message.source, last);
     return message;
   }
+}
+
+/**
+ * The encoded size of an updates message (see messages.ts): the source,
+ * the count, and per update its timestamp's delta and its payload, whose
+ * lengths are `lengths[offset + i]`.
+ */
+function updatesBytes(source: string, updates: readonly Update[], lengths: readonly number[], offset: number): number {
+  let bytes = stringLength(source) + uintLength(updates.length);
+  let previous = 0;
+  for (let i = 0; i < updates.length; i++) {
+    const ts = updates[i].ts;
+    bytes += uintLength(ts - previous) + lengths[offset + i];
+    previous = ts;
+  }
+  return bytes;
 }
