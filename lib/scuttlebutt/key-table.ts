@@ -38,6 +38,7 @@ export class KeyTable {
   private index = new Int32Array(2 * 16).fill(EMPTY);
   private mask = 15;
   private readonly scans = new Set<WeakRef<ScanState>>();
+  private sweepAt = 64; // scans registered before the registry is swept of abandoned ones
   // The last key `find` missed, its hash and the free index entry it stopped at: put() of that key, next, takes them.
   private missedKey: string | undefined;
   private missedHash = 0;
@@ -124,6 +125,11 @@ export class KeyTable {
   scan(): Iterator<number> {
     const state: ScanState = { next: 0 };
     const ref = new WeakRef(state);
+    // Scans left unfinished (a loop that breaks) are dropped from the registry once collected.
+    if (this.scans.size >= this.sweepAt) {
+      for (const held of this.scans) if (held.deref() === undefined) this.scans.delete(held);
+      this.sweepAt = 2 * this.scans.size + 64;
+    }
     this.scans.add(ref);
     return {
       next: () => {
