@@ -197,7 +197,7 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
     // Each message carries its encoded size, measured here, so that the frame need not measure every update again.
     if (!mixed) {
       const updates = taken.slice(0, count);
-      messages.push({ type: 'updates', source: first!, updates, bytes: updatesBytes(first!, updates, this.takenBytes, 0) });
+      messages.push({ type: 'updates', source: first!, updates, bytes: updatesBytes(first!, updates, this.takenBytes) });
     } else {
       // Grouped by source, each in its order, each update with its encoded length.
       const groups = new Map<string, { updates: U[]; lengths: number[] }>();
@@ -208,7 +208,7 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
         group.updates.push(u);
         group.lengths.push(this.takenBytes[i]);
       }
-      for (const [from, { updates, lengths }] of groups) messages.push({ type: 'updates', source: from, updates, bytes: updatesBytes(from, updates, lengths, 0) });
+      for (const [from, { updates, lengths }] of groups) messages.push({ type: 'updates', source: from, updates, bytes: updatesBytes(from, updates, lengths) });
     }
     taken.fill(undefined as unknown as U, 0, count); // hold no update past its message
     return messages;
@@ -225,14 +225,14 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
 /**
  * The encoded size of an updates message (see messages.ts): the source,
  * the count, and per update its timestamp's delta and its payload, whose
- * lengths are `lengths[offset + i]`.
+ * lengths are `lengths[i]`.
  */
-function updatesBytes(source: string, updates: readonly Update[], lengths: readonly number[], offset: number): number {
+function updatesBytes(source: string, updates: readonly Update[], lengths: readonly number[]): number {
   let bytes = stringLength(source) + uintLength(updates.length);
   let previous = 0;
   for (let i = 0; i < updates.length; i++) {
     const ts = updates[i].ts;
-    bytes += uintLength(ts - previous) + lengths[offset + i];
+    bytes += uintLength(ts - previous) + lengths[i];
     previous = ts;
   }
   return bytes;
