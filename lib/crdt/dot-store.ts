@@ -38,6 +38,8 @@ export interface StoreKind<S> {
   /** Puts pieces with disjoint keys back into one store. */
   concat(pieces: S[]): S;
   clone(s: S): S;
+  /** The form a map holds of a joined nested store (a lone dot without its array, say). Default: as it is. */
+  settle?(s: S): S;
   encodingLength(s: S, table: DotTable): number;
   encode(s: S, table: DotTable, state: EncodeState): void;
   /** Reads a store; dots name replicas by their index in `table`. */
@@ -325,11 +327,13 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
     m.forEachDot = forEachDot;
     return m;
   };
-  const put = (m: DotMap<S>, k: string, s: S) => {
-    if (nested.isEmpty(s)) {
+  const settle = nested.settle;
+  const put = (m: DotMap<S>, k: string, joined: S) => {
+    if (nested.isEmpty(joined)) {
       m.entries.delete(k);
       return;
     }
+    const s = settle === undefined ? joined : settle(joined);
     m.entries.set(k, s);
     const index = m.dotIndex;
     if (index !== undefined) forEachDot(s, (r, q) => index.set(r, q, k));

@@ -1,6 +1,7 @@
 import { errors } from '../errors.js';
 import type { Delta } from './delta.js';
-import { DotMap, type DotSet, dotMap, dotMapOf, dotSet } from './dot-store.js';
+import { DotMap, dotMap, dotMapOf } from './dot-store.js';
+import { type ElementDots, dotCountOf, elementDots } from './element-dots.js';
 import { ElementKeys } from './element-keys.js';
 import type { Embeddable } from './embeddable.js';
 import { type SetHandle, type SetOptions, SetReplica } from './set-replica.js';
@@ -10,8 +11,8 @@ import { type SetHandle, type SetOptions, SetReplica } from './set-replica.js';
  * the dot of its first add (one per replica that added it concurrently), so
  * it replicates with the same summary-and-delta engine as the other sets.
  */
-export function gSetEmbedded(keys: ElementKeys = new ElementKeys()): Embeddable<DotMap<DotSet>, SetHandle> {
-  const store = dotMap(keys.codec, dotSet);
+export function gSetEmbedded(keys: ElementKeys = new ElementKeys()): Embeddable<DotMap<ElementDots>, SetHandle> {
+  const store = dotMap(keys.codec, elementDots);
   return {
     kind: 'gset',
     store,
@@ -20,7 +21,7 @@ export function gSetEmbedded(keys: ElementKeys = new ElementKeys()): Embeddable<
       add(value) {
         const key = keys.keyOf(value);
         if (mint.current().entries.has(key)) return false;
-        mint.emit(dotMapOf(dotSet, [[key, [mint.dot()]]]), []);
+        mint.emit(dotMapOf(elementDots, [[key, mint.dot()]]), []);
         return true;
       },
       remove() {
@@ -36,7 +37,7 @@ export function gSetEmbedded(keys: ElementKeys = new ElementKeys()): Embeddable<
 }
 
 /** A grow-only set. `kind` `'gset'`. */
-export class GSet extends SetReplica<DotSet> {
+export class GSet extends SetReplica<ElementDots> {
   static embedded(options: { valueEncoding?: SetOptions['valueEncoding'] } = {}) {
     return gSetEmbedded(new ElementKeys(options.valueEncoding));
   }
@@ -57,11 +58,11 @@ export class GSet extends SetReplica<DotSet> {
     throw errors.invalidArgument('a GSet is grow-only: elements cannot be removed');
   }
 
-  protected read(entry: DotSet | undefined): unknown {
-    return entry === undefined || entry.length === 0 ? undefined : true;
+  protected read(entry: ElementDots | undefined): unknown {
+    return entry === undefined || dotCountOf(entry) === 0 ? undefined : true;
   }
 
-  protected override validateDelta(delta: Delta<DotMap<DotSet>>): void {
+  protected override validateDelta(delta: Delta<DotMap<ElementDots>>): void {
     assertGrowOnly(this.storeKind, delta);
   }
 }

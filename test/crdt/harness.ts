@@ -34,7 +34,9 @@ export function canonical(r: AnyReplica): string {
   const dots = (s: unknown): unknown => {
     if (s instanceof DotMap) return [...s.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, dots(v)]);
     if (s instanceof Map) return [...s.values()].map((e) => [`${e.seq}@${e.replica}`, e.value]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    return (s as { replica: string; seq: number }[]).map((d) => `${d.seq}@${d.replica}`).sort();
+    // A set element's lone dot is held without an array.
+    const list = Array.isArray(s) ? s : [s];
+    return (list as { replica: string; seq: number }[]).map((d) => `${d.seq}@${d.replica}`).sort();
   };
   return JSON.stringify([r.value(), r.context.toJSON(), dots(r.store)]);
 }
