@@ -38,6 +38,12 @@ export interface StoreKind<S> {
   /** Puts pieces with disjoint keys back into one store. */
   concat(pieces: S[]): S;
   clone(s: S): S;
+  /**
+   * Bytes `s` takes on the wire at most, give or take the slack a map
+   * leaves per key, without a dot table: what cutting a state into pieces
+   * needs. Default: its exact `encodingLength`.
+   */
+  estimate?(s: S): number;
   /** The form a map holds of a joined nested store (a lone dot without its array, say). Default: as it is. */
   settle?(s: S): S;
   encodingLength(s: S, table: DotTable): number;
@@ -363,7 +369,8 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
         return joined;
       };
       const entries = into.entries;
-      for (const [k, theirs] of from.entries) {
+      // forEach, not for-of: a cold loop over map entries would allocate a pair and a result per entry.
+      from.entries.forEach((theirs, k) => {
         const existing = entries.get(k);
         if (trace !== undefined) trace.before(k, existing);
         // A key new here whose dots are all new (the usual case in a sync) is
@@ -374,10 +381,10 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
           const index = into.dotIndex;
           if (index !== undefined) forEachDot(theirs, (r, q) => index.set(r, q, k));
           changed = true;
-          continue;
+          return;
         }
         if (joinKey(k, theirs, existing)) changed = true;
-      }
+      });
 
       // Entries `from` does not mention lose the dots its context has seen.
       // Only a context with dots beyond the delta's own entries can remove
@@ -389,7 +396,8 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
       const contextDots = fromCtx.dotCount();
       if (contextDots <= from.entries.size) return changed;
       let fromDots = 0;
-      for (const theirs of from.entries.values()) forEachDot(theirs, () => fromDots++);
+      const countDot = () => fromDots++;
+      from.entries.forEach((theirs) => forEachDot(theirs, countDot));
       if (contextDots <= fromDots) return changed;
       const candidates = new Set<string>();
       for (const [replica, ranges] of fromCtx.ranges) {
@@ -406,22 +414,33 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
       return changed;
     },
     forEachDot(m, fn) {
-      for (const s of m.entries.values()) forEachDot(s, fn);
+      m.entries.forEach((s) => forEachDot(s, fn));
     },
     *missing(m, peer, budget) {
       // Whole keys, gathered into pieces of about `budget` bytes (one key per piece without one).
       let piece = make();
       let bytes = 0;
       const table = new DotTable([]);
-      for (const [k, s] of m.entries) {
+      const estimate = nested.estimate;
+      // A peer that has seen nothing (a fresh replica) lacks every entry whole: no lookups.
+      const all = peer.replicaCount === 0 && nested.missingAll !== undefined;
+      // The keys as they are now, each read when its turn comes: a cold
+      // for-of over the map would allocate a pair and a result per entry.
+      // A key added meanwhile goes to the peer as a live delta anyway.
+      const keys = [...m.entries.keys()];
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        const s = m.entries.get(k);
+        if (s === undefined) continue;
         let part: S;
-        if (nested.missingAll !== undefined && nested.missingAll(s, peer)) part = s;
+        if (all || (nested.missingAll !== undefined && nested.missingAll(s, peer))) part = s;
         else {
           const parts = [...nested.missing(s, peer)];
           if (parts.length === 0) continue;
           part = parts.length === 1 ? parts[0] : nested.concat(parts);
         }
-        const cost = budget === undefined ? 0 : key.encodingLength(k) + nested.encodingLength(part, table) + DOT_SLACK;
+        const cost =
+          budget === undefined ? 0 : key.encodingLength(k) + (estimate === undefined ? nested.encodingLength(part, table) : estimate(part)) + DOT_SLACK;
         if (piece.entries.size > 0 && (budget === undefined || bytes + cost > budget)) {
           yield piece;
           piece = make();
@@ -440,20 +459,22 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
     },
     clone(m) {
       const out = make();
-      for (const [k, s] of m.entries) out.entries.set(k, nested.clone(s));
+      m.entries.forEach((s, k) => out.entries.set(k, nested.clone(s)));
       return out;
     },
     encodingLength(m, table) {
       let n = uint.encodingLength(m.entries.size);
-      for (const [k, s] of m.entries) n += key.encodingLength(k) + nested.encodingLength(s, table);
+      m.entries.forEach((s, k) => {
+        n += key.encodingLength(k) + nested.encodingLength(s, table);
+      });
       return n;
     },
     encode(m, table, state) {
       uint.encode(m.entries.size, state);
-      for (const [k, s] of m.entries) {
+      m.entries.forEach((s, k) => {
         key.encode(k, state);
         nested.encode(s, table, state);
-      }
+      });
     },
     decode(state, table) {
       const count = readCount(state, 2);

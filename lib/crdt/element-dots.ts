@@ -83,6 +83,8 @@ export const elementDots: StoreKind<ElementDots> = {
     return out.length === 1 ? out[0] : out;
   },
   clone: (s) => (isDot(s) ? [s] : s.slice()),
+  // The count, then per dot its replica's index (one byte up to 128 replicas, two up to 16,384) and a seq difference (one or two bytes in a run); a map's slack per key covers a lone dot's worst case.
+  estimate: (s) => (isDot(s) ? 4 : 1 + 4 * s.length),
   encodingLength(s, table) {
     if (isDot(s)) return 1 + table.length(s.replica, s.seq);
     let n = uint.encodingLength(s.length);
