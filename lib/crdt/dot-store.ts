@@ -299,7 +299,14 @@ export function dotFun<V>(value: Codec<V>, prune?: (s: DotFun<V>) => boolean): S
  * kept up to date from then on.
  */
 export class DotMap<S> {
-  readonly entries = new Map<string, S>();
+  private map: Map<string, S> | undefined;
+  /**
+   * @internal A piece cut from a store to be sent: its keys and their
+   * entries side by side, in place of the map (one push each instead of an
+   * insert into a hash table). Encoding, counting and joining read them as
+   * they are; anything that asks for `entries` gets them as a map from then on.
+   */
+  flat: { keys: string[]; values: S[] } | undefined;
   /** @internal */ dotIndex: DotIndex | undefined;
   /** @internal Set by the map's kind, so the index can be built from the entries. */
   forEachDot: ((s: S, fn: (replica: string, seq: number) => void) => void) | undefined;
@@ -308,14 +315,34 @@ export class DotMap<S> {
     if (this.dotIndex === undefined) {
       const index = new DotIndex();
       const each = this.forEachDot;
-      if (each) for (const [k, s] of this.entries) each(s, (r, q) => index.set(r, q, k));
+      if (each) this.entries.forEach((s, k) => each(s, (r, q) => index.set(r, q, k)));
       this.dotIndex = index;
     }
     return this.dotIndex;
   }
 
+  get entries(): Map<string, S> {
+    if (this.map !== undefined) return this.map;
+    const map = new Map<string, S>();
+    const flat = this.flat;
+    if (flat !== undefined) for (let i = 0; i < flat.keys.length; i++) map.set(flat.keys[i], flat.values[i]);
+    this.flat = undefined;
+    return (this.map = map);
+  }
+
   get size(): number {
-    return this.entries.size;
+    return this.map !== undefined ? this.map.size : this.flat !== undefined ? this.flat.keys.length : 0;
+  }
+
+  /** @internal Calls `fn` for each entry, in either form, without a pair or an iterator result per entry. */
+  each(fn: (s: S, k: string) => void): void {
+    const flat = this.flat;
+    if (flat === undefined) {
+      this.entries.forEach(fn);
+      return;
+    }
+    const { keys, values } = flat;
+    for (let i = 0; i < keys.length; i++) fn(values[i], keys[i]);
   }
 }
 
@@ -351,7 +378,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
 
   const kind: StoreKind<DotMap<S>> = {
     empty: make,
-    isEmpty: (m) => m.entries.size === 0,
+    isEmpty: (m) => m.size === 0,
     join(into, intoCtx, from, fromCtx, trace) {
       let changed = false;
       /** Joins their entry for `k` into ours (`existing`); true if ours changed. */
@@ -370,7 +397,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
       };
       const entries = into.entries;
       // forEach, not for-of: a cold loop over map entries would allocate a pair and a result per entry.
-      from.entries.forEach((theirs, k) => {
+      from.each((theirs, k) => {
         const existing = entries.get(k);
         if (trace !== undefined) trace.before(k, existing);
         // A key new here whose dots are all new (the usual case in a sync) is
@@ -394,10 +421,10 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
       // costs nothing.
       if (into.entries.size === 0) return changed;
       const contextDots = fromCtx.dotCount();
-      if (contextDots <= from.entries.size) return changed;
+      if (contextDots <= from.size) return changed;
       let fromDots = 0;
       const countDot = () => fromDots++;
-      from.entries.forEach((theirs) => forEachDot(theirs, countDot));
+      from.each((theirs) => forEachDot(theirs, countDot));
       if (contextDots <= fromDots) return changed;
       const candidates = new Set<string>();
       for (const [replica, ranges] of fromCtx.ranges) {
@@ -414,24 +441,38 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
       return changed;
     },
     forEachDot(m, fn) {
-      m.entries.forEach((s) => forEachDot(s, fn));
+      m.each((s) => forEachDot(s, fn));
     },
     *missing(m, peer, budget) {
-      // Whole keys, gathered into pieces of about `budget` bytes (one key per piece without one).
-      let piece = make();
-      let bytes = 0;
-      const table = new DotTable([]);
+      // Whole keys, gathered into pieces of about `budget` bytes (one key per
+      // piece without one). Each piece is flat (keys and entries side by side),
+      // as it only goes to be encoded.
       const estimate = nested.estimate;
       // A peer that has seen nothing (a fresh replica) lacks every entry whole: no lookups.
       const all = peer.replicaCount === 0 && nested.missingAll !== undefined;
-      // The keys as they are now, each read when its turn comes: a cold
-      // for-of over the map would allocate a pair and a result per entry.
-      // A key added meanwhile goes to the peer as a live delta anyway.
-      const keys = [...m.entries.keys()];
+      // The entries as they are now, in one pass in the map's own order: no
+      // lookup per key, and no pair per entry. An entry changed meanwhile
+      // goes to the peer as a live delta too, and a stale copy of an entry
+      // is harmless (its dots are the context of its piece, and the join
+      // keeps what is newer).
+      const keys = new Array<string>(m.size);
+      const values = new Array<S>(m.size);
+      let n = 0;
+      m.each((s, k) => {
+        keys[n] = k;
+        values[n++] = s;
+      });
+      const table = new DotTable([]);
+      let piece: { keys: string[]; values: S[] } = { keys: [], values: [] };
+      let bytes = 0;
+      const flatMap = (flat: { keys: string[]; values: S[] }) => {
+        const out = make();
+        out.flat = flat;
+        return out;
+      };
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i];
-        const s = m.entries.get(k);
-        if (s === undefined) continue;
+        const s = values[i];
         let part: S;
         if (all || (nested.missingAll !== undefined && nested.missingAll(s, peer))) part = s;
         else {
@@ -441,37 +482,38 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
         }
         const cost =
           budget === undefined ? 0 : key.encodingLength(k) + (estimate === undefined ? nested.encodingLength(part, table) : estimate(part)) + DOT_SLACK;
-        if (piece.entries.size > 0 && (budget === undefined || bytes + cost > budget)) {
-          yield piece;
-          piece = make();
+        if (piece.keys.length > 0 && (budget === undefined || bytes + cost > budget)) {
+          yield flatMap(piece);
+          piece = { keys: [], values: [] };
           bytes = 0;
         }
-        piece.entries.set(k, part);
+        piece.keys.push(k);
+        piece.values.push(part);
         bytes += cost;
       }
-      if (piece.entries.size > 0) yield piece;
+      if (piece.keys.length > 0) yield flatMap(piece);
     },
     concat(pieces) {
       if (pieces.length === 1) return pieces[0];
       const out = make();
-      for (const p of pieces) for (const [k, s] of p.entries) put(out, k, s);
+      for (const p of pieces) p.each((s, k) => put(out, k, s));
       return out;
     },
     clone(m) {
       const out = make();
-      m.entries.forEach((s, k) => out.entries.set(k, nested.clone(s)));
+      m.each((s, k) => out.entries.set(k, nested.clone(s)));
       return out;
     },
     encodingLength(m, table) {
-      let n = uint.encodingLength(m.entries.size);
-      m.entries.forEach((s, k) => {
+      let n = uint.encodingLength(m.size);
+      m.each((s, k) => {
         n += key.encodingLength(k) + nested.encodingLength(s, table);
       });
       return n;
     },
     encode(m, table, state) {
-      uint.encode(m.entries.size, state);
-      m.entries.forEach((s, k) => {
+      uint.encode(m.size, state);
+      m.each((s, k) => {
         key.encode(k, state);
         nested.encode(s, table, state);
       });
@@ -479,13 +521,14 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
     decode(state, table) {
       const count = readCount(state, 2);
       const out = make();
+      const entries = out.entries;
       for (let i = 0; i < count; i++) {
         const k = key.decode(state);
         const s = nested.decode(state, table);
         if (nested.isEmpty(s)) throw errors.decode('empty entry in a map delta');
         // One hash operation per key: a duplicate is seen as a set that did not grow.
-        out.entries.set(k, s);
-        if (out.entries.size !== i + 1) throw errors.decode('duplicate key in a map delta');
+        entries.set(k, s);
+        if (entries.size !== i + 1) throw errors.decode('duplicate key in a map delta');
       }
       return out;
     },
