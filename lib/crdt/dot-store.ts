@@ -301,12 +301,13 @@ export function dotFun<V>(value: Codec<V>, prune?: (s: DotFun<V>) => boolean): S
 export class DotMap<S> {
   private map: Map<string, S> | undefined;
   /**
-   * @internal A piece cut from a store to be sent: its keys and their
-   * entries side by side, in place of the map (one push each instead of an
-   * insert into a hash table). Encoding, counting and joining read them as
-   * they are; anything that asks for `entries` gets them as a map from then on.
+   * @internal A piece cut from a store to be sent, or a set's delta as it
+   * was read: its keys and their entries side by side, in place of the map
+   * (one push each instead of an insert into a hash table). Encoding,
+   * counting and joining read them as they are; anything that asks for
+   * `entries` gets them as a map from then on.
    */
-  flat: { keys: string[]; values: S[] } | undefined;
+  flat: FlatEntries<S> | undefined;
   /** @internal */ dotIndex: DotIndex | undefined;
   /** @internal Set by the map's kind, so the index can be built from the entries. */
   forEachDot: ((s: S, fn: (replica: string, seq: number) => void) => void) | undefined;
@@ -325,7 +326,10 @@ export class DotMap<S> {
     if (this.map !== undefined) return this.map;
     const map = new Map<string, S>();
     const flat = this.flat;
-    if (flat !== undefined) for (let i = 0; i < flat.keys.length; i++) map.set(flat.keys[i], flat.values[i]);
+    if (flat !== undefined) {
+      for (let i = 0; i < flat.keys.length; i++) map.set(flat.keys[i], flat.values[i]);
+      if (map.size !== flat.keys.length) throw errors.decode('duplicate key in a map delta');
+    }
     this.flat = undefined;
     return (this.map = map);
   }
@@ -346,8 +350,27 @@ export class DotMap<S> {
   }
 }
 
+/** The entries of a flat `DotMap`. */
+export interface FlatEntries<S> {
+  keys: string[];
+  values: S[];
+  /** Known to name each key once (a piece of a store, or a delta a join has checked). */
+  distinct: boolean;
+}
+
+export interface DotMapOptions {
+  /**
+   * Read a peer's delta flat, without a map, and find a key it names twice
+   * while joining it (the join then undoes what it took and refuses the
+   * delta) rather than while reading it. Only for a standalone set (a map
+   * of dots, never nested in another map, where the refusal would come
+   * after the outer map had changed). Default false.
+   */
+  flatDecode?: boolean;
+}
+
 /** Keys are strings in memory; `key` says how they travel (and canonicalises what a peer sends). */
-export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<DotMap<S>> {
+export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: DotMapOptions = {}): StoreKind<DotMap<S>> {
   const forEachDot = nested.forEachDot;
   /**
    * Flat nested stores (dot sets) are never changed in place once in a map:
@@ -355,6 +378,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
    * store, and a piece of the store handed to a session stays as it was.
    */
   const shareable = nested.missingAll !== undefined;
+  const flatDecode = shareable && options.flatDecode === true;
   const make = () => {
     const m = new DotMap<S>();
     m.forEachDot = forEachDot;
@@ -374,6 +398,23 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
   const unindex = (m: DotMap<S>, s: S) => {
     const index = m.dotIndex;
     if (index !== undefined) forEachDot(s, (r, q) => index.delete(r, q));
+  };
+  /**
+   * Checks that a flat delta names each key once, before a join changes
+   * anything but the first `taken` keys, which it took as new: if a key is
+   * named twice, those are removed again (they were absent) and the delta
+   * is refused, leaving the store as it was.
+   */
+  const assertDistinct = (into: DotMap<S>, flat: FlatEntries<S>, taken: number) => {
+    if (new Set(flat.keys).size === flat.keys.length) {
+      flat.distinct = true;
+      return;
+    }
+    for (let j = 0; j < taken; j++) {
+      into.entries.delete(flat.keys[j]);
+      unindex(into, flat.values[j]);
+    }
+    throw errors.decode('duplicate key in a map delta');
   };
 
   const kind: StoreKind<DotMap<S>> = {
@@ -396,22 +437,46 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
         return joined;
       };
       const entries = into.entries;
-      // forEach, not for-of: a cold loop over map entries would allocate a pair and a result per entry.
-      from.each((theirs, k) => {
-        const existing = entries.get(k);
-        if (trace !== undefined) trace.before(k, existing);
-        // A key new here whose dots are all new (the usual case in a sync) is
-        // taken as it is, in one step: flat entries are copied on write, so
-        // sharing it with the delta is safe, and there is nothing to unindex.
-        if (existing === undefined && shareable && nested.missingAll!(theirs, intoCtx) && !nested.isEmpty(theirs)) {
-          entries.set(k, theirs);
-          const index = into.dotIndex;
-          if (index !== undefined) forEachDot(theirs, (r, q) => index.set(r, q, k));
-          changed = true;
-          return;
+      /**
+       * A key new here whose dots are all new (the usual case in a sync) is
+       * taken as it is, in one step: flat entries are copied on write, so
+       * sharing it with the delta is safe, and there is nothing to unindex.
+       * True if it was.
+       */
+      const takeNew = (k: string, theirs: S, existing: S | undefined): boolean => {
+        if (existing !== undefined || !shareable || !nested.missingAll!(theirs, intoCtx) || nested.isEmpty(theirs)) return false;
+        entries.set(k, theirs);
+        const index = into.dotIndex;
+        if (index !== undefined) forEachDot(theirs, (r, q) => index.set(r, q, k));
+        return true;
+      };
+      const flat = from.flat;
+      if (flat === undefined) {
+        // forEach, not for-of: a cold loop over map entries would allocate a pair and a result per entry.
+        from.entries.forEach((theirs, k) => {
+          const existing = entries.get(k);
+          if (trace !== undefined) trace.before(k, existing);
+          if (takeNew(k, theirs, existing) || joinKey(k, theirs, existing)) changed = true;
+        });
+      } else {
+        const { keys, values } = flat;
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i];
+          const theirs = values[i];
+          const existing = entries.get(k);
+          if (trace !== undefined) trace.before(k, existing);
+          if (takeNew(k, theirs, existing)) {
+            changed = true;
+            continue;
+          }
+          // Anything else may change what was here: first the delta must be
+          // known to name each key once. (While every key is new when met,
+          // none can be named twice: the second would not be new.)
+          if (!flat.distinct) assertDistinct(into, flat, i);
+          if (joinKey(k, theirs, existing)) changed = true;
         }
-        if (joinKey(k, theirs, existing)) changed = true;
-      });
+        flat.distinct = true;
+      }
 
       // Entries `from` does not mention lose the dots its context has seen.
       // Only a context with dots beyond the delta's own entries can remove
@@ -463,9 +528,9 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
         values[n++] = s;
       });
       const table = new DotTable([]);
-      let piece: { keys: string[]; values: S[] } = { keys: [], values: [] };
+      let piece: FlatEntries<S> = { keys: [], values: [], distinct: true };
       let bytes = 0;
-      const flatMap = (flat: { keys: string[]; values: S[] }) => {
+      const flatMap = (flat: FlatEntries<S>) => {
         const out = make();
         out.flat = flat;
         return out;
@@ -484,7 +549,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
           budget === undefined ? 0 : key.encodingLength(k) + (estimate === undefined ? nested.encodingLength(part, table) : estimate(part)) + DOT_SLACK;
         if (piece.keys.length > 0 && (budget === undefined || bytes + cost > budget)) {
           yield flatMap(piece);
-          piece = { keys: [], values: [] };
+          piece = { keys: [], values: [], distinct: true };
           bytes = 0;
         }
         piece.keys.push(k);
@@ -521,6 +586,18 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
     decode(state, table) {
       const count = readCount(state, 2);
       const out = make();
+      if (flatDecode) {
+        const keys = new Array<string>(count);
+        const values = new Array<S>(count);
+        for (let i = 0; i < count; i++) {
+          keys[i] = key.decode(state);
+          const s = nested.decode(state, table);
+          if (nested.isEmpty(s)) throw errors.decode('empty entry in a map delta');
+          values[i] = s;
+        }
+        out.flat = { keys, values, distinct: count < 2 };
+        return out;
+      }
       const entries = out.entries;
       for (let i = 0; i < count; i++) {
         const k = key.decode(state);

@@ -1,6 +1,6 @@
 import { errors } from '../errors.js';
 import type { Delta } from './delta.js';
-import { DotMap, dotMap, dotMapOf } from './dot-store.js';
+import { DotMap, type DotMapOptions, dotMap, dotMapOf } from './dot-store.js';
 import { type ElementDots, dotCountOf, elementDots } from './element-dots.js';
 import { ElementKeys } from './element-keys.js';
 import type { Embeddable } from './embeddable.js';
@@ -11,8 +11,8 @@ import { type SetHandle, type SetOptions, SetReplica } from './set-replica.js';
  * the dot of its first add (one per replica that added it concurrently), so
  * it replicates with the same summary-and-delta engine as the other sets.
  */
-export function gSetEmbedded(keys: ElementKeys = new ElementKeys()): Embeddable<DotMap<ElementDots>, SetHandle> {
-  const store = dotMap(keys.codec, elementDots);
+export function gSetEmbedded(keys: ElementKeys = new ElementKeys(), options: DotMapOptions = {}): Embeddable<DotMap<ElementDots>, SetHandle> {
+  const store = dotMap(keys.codec, elementDots, options);
   return {
     kind: 'gset',
     store,
@@ -43,7 +43,8 @@ export class GSet extends SetReplica<ElementDots> {
   }
 
   constructor(options: SetOptions = {}) {
-    super('gset', gSetEmbedded, options);
+    // Standalone, so a peer's delta is read flat (see DotMapOptions).
+    super('gset', (keys) => gSetEmbedded(keys, { flatDecode: true }), options);
   }
 
   /** Adds `value`; true if it was absent. */
@@ -73,7 +74,7 @@ export function assertGrowOnly<S>(kind: { forEachDot(s: S, fn: () => void): void
   // A peer's map entries each hold at least one dot, all in the context (the
   // decoder checks both): a context of exactly one dot per entry is all held,
   // without counting (the usual case: one add per element).
-  if (delta.store instanceof DotMap && seen === delta.store.entries.size) return;
+  if (delta.store instanceof DotMap && seen === delta.store.size) return;
   let held = 0;
   kind.forEachDot(delta.store, () => held++);
   if (seen !== held) throw errors.integrity('a grow-only delta cannot remove entries');

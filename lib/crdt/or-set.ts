@@ -1,4 +1,4 @@
-import { type DotMap, dotMap, dotMapOf } from './dot-store.js';
+import { type DotMap, type DotMapOptions, dotMap, dotMapOf } from './dot-store.js';
 import { type ElementDots, dotCountOf, dotsOf, elementDots } from './element-dots.js';
 import { ElementKeys } from './element-keys.js';
 import type { Embeddable } from './embeddable.js';
@@ -14,8 +14,8 @@ import { type SetHandle, type SetOptions, SetReplica } from './set-replica.js';
  * few dots per live element plus the causal context, a range per replica,
  * however many removes there have been.
  */
-export function orSetEmbedded(keys: ElementKeys = new ElementKeys()): Embeddable<DotMap<ElementDots>, SetHandle> {
-  const store = dotMap(keys.codec, elementDots);
+export function orSetEmbedded(keys: ElementKeys = new ElementKeys(), options: DotMapOptions = {}): Embeddable<DotMap<ElementDots>, SetHandle> {
+  const store = dotMap(keys.codec, elementDots, options);
   return {
     kind: 'orset',
     store,
@@ -59,7 +59,8 @@ export class ORSet extends SetReplica<ElementDots> {
   }
 
   constructor(options: SetOptions = {}) {
-    super('orset', orSetEmbedded, options);
+    // Standalone, so a peer's delta is read flat (see DotMapOptions).
+    super('orset', (keys) => orSetEmbedded(keys, { flatDecode: true }), options);
   }
 
   /** Adds `value` under a new dot, replacing the dots of its earlier adds; true if it was absent. */
