@@ -82,6 +82,7 @@ export class DotTable {
     this.replicas = [...replicas];
     for (const r of this.replicas) this.positions.set(r, this.positions.size);
     this.last = new Array<number>(this.replicas.length).fill(0);
+    this.tags = new Array<number>(this.replicas.length).fill(-1);
     this.ranges = ranges;
   }
 
@@ -116,7 +117,18 @@ export class DotTable {
     this.last[i] = seq;
   }
 
+  /** Per position, a number a store kind may attach to that replica (element-dots: its packed number), -1 if none yet. */
+  readonly tags: number[];
+  /** The replica position of the dot `readSeq` read last. */
+  readPosition = 0;
+
   read(state: DecodeState): Dot {
+    const seq = this.readSeq(state);
+    return { replica: this.replicas[this.readPosition], seq };
+  }
+
+  /** Reads a dot as `read` does, without making an object: returns its seq, and leaves its replica's position in `readPosition`. */
+  readSeq(state: DecodeState): number {
     const buf = state.buffer;
     const at = state.offset;
     let i: number;
@@ -135,7 +147,8 @@ export class DotTable {
     if (seq < 1 || !Number.isSafeInteger(seq)) throw errors.decode(`dot with sequence number ${seq}`);
     this.last[i] = seq;
     if (this.ranges !== undefined && !inRanges(this.ranges[i], seq)) throw errors.decode(`delta entry ${seq}@${this.replicas[i]} outside its context`);
-    return { replica: this.replicas[i], seq };
+    this.readPosition = i;
+    return seq;
   }
 }
 

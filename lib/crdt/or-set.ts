@@ -82,7 +82,7 @@ export class ORSet extends SetReplica<ElementDots> {
 
   /** Removes every element this replica has seen. */
   clear(): void {
-    const dots = [...this.store.entries.values()].flat();
+    const dots = [...this.store.entries.values()].flatMap(dotsOf);
     if (dots.length > 0) this.commit(this.deltaOf(this.storeKind.empty(), dots));
   }
 

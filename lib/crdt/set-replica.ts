@@ -3,7 +3,7 @@ import type { DeltaReplicaOptions } from './delta-replica.js';
 import type { Delta } from './delta.js';
 import type { Dot } from './causal-context.js';
 import type { DotMap } from './dot-store.js';
-import { type ElementDots, dotsOf } from './element-dots.js';
+import { type ElementDots, dotsOf, packDot } from './element-dots.js';
 import { ElementKeys } from './element-keys.js';
 import type { Embeddable } from './embeddable.js';
 import { type KeyChange, KeyedReplica } from './keyed-replica.js';
@@ -112,8 +112,8 @@ export abstract class SetReplica<N> extends KeyedReplica<N, SetChange> implement
       if (replaced !== undefined) for (const d of replaced) index.delete(d.replica, d.seq);
       index.set(dot.replica, dot.seq, key);
     }
-    // The dot is the entry (no array): shared by the store and the batch, as dots are never changed.
-    const entry = dot as N & Dot;
+    // The dot is the entry, as a number where it fits (no object): shared by the store and the batch.
+    const entry = packDot(dot.replica, dot.seq) as N & ElementDots;
     this.store.entries.set(key, entry);
     this.context.add(dot.replica, dot.seq);
     const batch = this.localBatch();
