@@ -27,6 +27,8 @@ export interface StoreKind<S> {
    */
   join(into: S, intoCtx: CausalContext, from: S, fromCtx: CausalContext, trace?: JoinTrace<any>): boolean;
   forEachDot(s: S, fn: (replica: string, seq: number) => void): void;
+  /** How many dots `s` holds, where the kind counts faster than `forEachDot`. */
+  dotCount?(s: S): number;
   /**
    * The entries of `s` whose dots `peer` has not seen, as pieces that
    * together make that part of `s`; each piece about `budget` encoded bytes
@@ -50,6 +52,14 @@ export interface StoreKind<S> {
   encode(s: S, table: DotTable, state: EncodeState): void;
   /** Reads a store; dots name replicas by their index in `table`. */
   decode(state: DecodeState, table: DotTable): S;
+}
+
+/** How many dots `s` holds. */
+export function countDots<S>(kind: StoreKind<S>, s: S): number {
+  if (kind.dotCount !== undefined) return kind.dotCount(s);
+  let n = 0;
+  kind.forEachDot(s, () => n++);
+  return n;
 }
 
 /** Told about each key of a `dotMap` (with its nested store) before the join changes it, so a type can report what changed. */
@@ -520,6 +530,14 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
     },
     forEachDot(m, fn) {
       m.each((s) => forEachDot(s, fn));
+    },
+    dotCount: nested.dotCount === undefined ? undefined : (m) => {
+      const count = nested.dotCount!;
+      let n = 0;
+      m.each((s) => {
+        n += count(s);
+      });
+      return n;
     },
     *missing(m, peer, budget) {
       // Whole keys, gathered into pieces of about `budget` bytes (one key per

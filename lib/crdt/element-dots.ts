@@ -102,6 +102,7 @@ export const elementDots: StoreKind<ElementDots> = {
     else if (!Array.isArray(s)) fn(s.replica, s.seq);
     else for (let i = 0; i < s.length; i++) fn(s[i].replica, s[i].seq);
   },
+  dotCount: dotCountOf,
   missingAll(s, peer) {
     if (typeof s === 'number') return !peer.has(replicaOf(s), seqOf(s));
     if (!Array.isArray(s)) return !peer.has(s.replica, s.seq);

@@ -1,6 +1,6 @@
 import { errors } from '../errors.js';
 import type { Delta } from './delta.js';
-import { DotMap, type DotMapOptions, dotMap, dotMapOf } from './dot-store.js';
+import { DotMap, type DotMapOptions, type StoreKind, countDots, dotMap, dotMapOf } from './dot-store.js';
 import { type ElementDots, dotCountOf, elementDots } from './element-dots.js';
 import { ElementKeys } from './element-keys.js';
 import type { Embeddable } from './embeddable.js';
@@ -69,13 +69,11 @@ export class GSet extends SetReplica<ElementDots> {
 }
 
 /** In a grow-only structure every dot seen is still held, so a valid delta's context is exactly its entries' dots. */
-export function assertGrowOnly<S>(kind: { forEachDot(s: S, fn: () => void): void }, delta: Delta<S>): void {
+export function assertGrowOnly<S>(kind: StoreKind<S>, delta: Delta<S>): void {
   const seen = delta.context.dotCount();
   // A peer's map entries each hold at least one dot, all in the context (the
   // decoder checks both): a context of exactly one dot per entry is all held,
   // without counting (the usual case: one add per element).
   if (delta.store instanceof DotMap && seen === delta.store.size) return;
-  let held = 0;
-  kind.forEachDot(delta.store, () => held++);
-  if (seen !== held) throw errors.integrity('a grow-only delta cannot remove entries');
+  if (seen !== countDots(kind, delta.store)) throw errors.integrity('a grow-only delta cannot remove entries');
 }
