@@ -483,11 +483,21 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         });
       } else {
         const { keys, values } = flat;
+        // A delta read from the wire holds only dots of its context (the dot
+        // table checks): if we have seen none of those, every dot in it is new.
+        const allNew = shareable && !intoCtx.intersects(fromCtx);
         for (let i = 0; i < keys.length; i++) {
           const k = keys[i];
           const theirs = values[i];
           const existing = entries.get(k);
           if (trace !== undefined) trace.before(k, existing);
+          if (allNew && existing === undefined) {
+            entries.set(k, theirs);
+            const index = into.dotIndex;
+            if (index !== undefined) forEachDot(theirs, (r, q) => index.set(r, q, k));
+            changed = true;
+            continue;
+          }
           if (takeNew(k, theirs, existing)) {
             changed = true;
             continue;
