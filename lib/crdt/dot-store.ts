@@ -379,6 +379,8 @@ export interface FlatEntries<S> {
   values: S[];
   /** Known to name each key once (a piece of a store, or a delta a join has checked). */
   distinct: boolean;
+  /** How many dots the entries hold, where counted as they were gathered or read. */
+  dots?: number;
 }
 
 export interface DotMapOptions {
@@ -542,6 +544,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       m.each((s) => forEachDot(s, fn));
     },
     dotCount: nested.dotCount === undefined ? undefined : (m) => {
+      if (m.flat !== undefined && m.flat.dots !== undefined) return m.flat.dots;
       const count = nested.dotCount!;
       let n = 0;
       m.each((s) => {
@@ -556,6 +559,36 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       const estimate = nested.estimate;
       // A peer that has seen nothing (a fresh replica) lacks every entry whole: no lookups.
       const all = peer.replicaCount === 0 && nested.missingAll !== undefined;
+      const count = nested.dotCount;
+      const table = new DotTable([]);
+      const flatMap = (flat: FlatEntries<S>) => {
+        const out = make();
+        out.flat = flat;
+        return out;
+      };
+      if (all && budget !== undefined) {
+        // Every entry goes as it is: the pieces are gathered in one pass
+        // over the map, each with its dot count (the state as it is now; see
+        // below for why a stale entry is harmless).
+        const pieces: FlatEntries<S>[] = [];
+        let piece: FlatEntries<S> = { keys: [], values: [], distinct: true, dots: 0 };
+        let bytes = 0;
+        m.each((s, k) => {
+          const cost = key.encodingLength(k) + (estimate === undefined ? nested.encodingLength(s, table) : estimate(s)) + DOT_SLACK;
+          if (piece.keys.length > 0 && bytes + cost > budget) {
+            pieces.push(piece);
+            piece = { keys: [], values: [], distinct: true, dots: 0 };
+            bytes = 0;
+          }
+          piece.keys.push(k);
+          piece.values.push(s);
+          piece.dots = count === undefined ? undefined : piece.dots! + count(s);
+          bytes += cost;
+        });
+        if (piece.keys.length > 0) pieces.push(piece);
+        for (const p of pieces) yield flatMap(p);
+        return;
+      }
       // The entries as they are now, in one pass in the map's own order: no
       // lookup per key, and no pair per entry. An entry changed meanwhile
       // goes to the peer as a live delta too, and a stale copy of an entry
@@ -568,14 +601,8 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         keys[n] = k;
         values[n++] = s;
       });
-      const table = new DotTable([]);
       let piece: FlatEntries<S> = { keys: [], values: [], distinct: true };
       let bytes = 0;
-      const flatMap = (flat: FlatEntries<S>) => {
-        const out = make();
-        out.flat = flat;
-        return out;
-      };
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i];
         const s = values[i];
@@ -630,13 +657,16 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       if (flatDecode) {
         const keys = new Array<string>(count);
         const values = new Array<S>(count);
+        const countOf = nested.dotCount;
+        let dots = 0;
         for (let i = 0; i < count; i++) {
           keys[i] = key.decode(state);
           const s = nested.decode(state, table);
           if (nested.isEmpty(s)) throw errors.decode('empty entry in a map delta');
           values[i] = s;
+          if (countOf !== undefined) dots += countOf(s);
         }
-        out.flat = { keys, values, distinct: count < 2 };
+        out.flat = { keys, values, distinct: count < 2, dots: countOf === undefined ? undefined : dots };
         return out;
       }
       const entries = out.entries;
