@@ -13,6 +13,8 @@ import { HeapPeak, byteCounter } from '../harness.js';
 
 export interface SyncResult {
   ms: number;
+  /** CPU time of the process over the same span (user + system, all threads): steadier than `ms` on a loaded machine. */
+  cpuMs: number;
   wireBytes: number;
   heapBytes: number;
   elements: number;
@@ -40,6 +42,11 @@ async function tcpPair(onServer: (socket: any) => void, onClient: (socket: any) 
   };
 }
 
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
 function until(check: () => boolean): Promise<void> {
   return new Promise((resolve) => {
     const poll = () => (check() ? resolve() : setImmediate(poll));
@@ -62,6 +69,7 @@ function tendril(make: (id: string) => Streamable, add: (r: any, i: number) => v
       const a = make('a');
       for (let i = 0; i < n; i++) add(a, i);
       const heap = new HeapPeak();
+      const cpu = process.cpuUsage();
       const start = performance.now();
       const b = make('b');
       const sa = a.createStream({ live: false });
@@ -71,7 +79,7 @@ function tendril(make: (id: string) => Streamable, add: (r: any, i: number) => v
       sa.pipe(ab).pipe(sb).pipe(ba).pipe(sa);
       await Promise.all([once(sa, 'synced'), once(sb, 'synced')]);
       const ms = performance.now() - start;
-      return { ms, wireBytes: ab.bytes + ba.bytes, heapBytes: heap.stop(), elements: b.size };
+      return { ms, cpuMs: cpuMsSince(cpu), wireBytes: ab.bytes + ba.bytes, heapBytes: heap.stop(), elements: b.size };
     },
     async live(n) {
       const a = make('a');
@@ -112,6 +120,7 @@ const yjs: Contestant = {
     const map = a.getMap('m');
     for (let i = 0; i < n; i++) map.set(`k${i}`, true);
     const heap = new HeapPeak();
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const b = new Y.Doc();
     // Sync steps 1 and 2 of y-protocols: b's state vector goes over, a's missing update comes back.
@@ -134,7 +143,7 @@ const yjs: Contestant = {
     toA.write(sv);
     await applied;
     const ms = performance.now() - start;
-    return { ms, wireBytes, heapBytes: heap.stop(), elements: b.getMap('m').size };
+    return { ms, cpuMs: cpuMsSince(cpu), wireBytes, heapBytes: heap.stop(), elements: b.getMap('m').size };
   },
   async live(n) {
     const a = new Y.Doc();

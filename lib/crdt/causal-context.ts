@@ -114,6 +114,15 @@ export class CausalContext {
     return true;
   }
 
+  /** True if this context and `other` have a dot in common. */
+  intersects(other: CausalContext): boolean {
+    for (const [replica, theirs] of other.ranges) {
+      const ours = this.ranges.get(replica);
+      if (ours !== undefined && rangesOverlap(ours, theirs)) return true;
+    }
+    return false;
+  }
+
   /** True if every dot of `replica` from `start` to `end` is in this context. */
   hasRange(replica: string, start: number, end: number): boolean {
     const r = this.ranges.get(replica);
@@ -224,6 +233,18 @@ function coversRanges(ours: number[], theirs: number[]): boolean {
     if (i < 0 || theirs[j + 1] > ours[i * 2 + 1]) return false;
   }
   return true;
+}
+
+/** True if two flat range lists share a seq (one walk through both). */
+function rangesOverlap(a: number[], b: number[]): boolean {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i + 1] < b[j]) i += 2;
+    else if (b[j + 1] < a[i]) j += 2;
+    else return true;
+  }
+  return false;
 }
 
 /** Ranges `r` minus the sorted distinct seqs `holes`. */

@@ -6,7 +6,7 @@ import type { SessionSet } from '../session/session-set.js';
 import { CausalContext } from './causal-context.js';
 import { type Delta, type DeltaMessage, contextOfStore } from './delta.js';
 import { removedFrom, splitContext, statePieces } from './pieces.js';
-import type { StoreKind } from './dot-store.js';
+import { type StoreKind, countDots } from './dot-store.js';
 
 /** Most live deltas queued for one peer before they are dropped for a fresh catch-up. */
 const MAX_QUEUED = 1 << 16;
@@ -71,7 +71,7 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
     }
     if (!this.options.writable) throw errors.decode('delta from a peer we do not accept updates from');
     this.host.receiveDelta(message.delta, this);
-    this.host.storeKind.forEachDot(message.delta.store, () => this.progress.received++);
+    this.progress.received += countDots(this.host.storeKind, message.delta.store);
     // The peer holds what it sends: never send it back.
     this.peerHas?.union(message.delta.context);
   }
@@ -81,7 +81,7 @@ export class DeltaSession<S> extends BaseSession<DeltaMessage<S>, Delta<S>> {
     const peer = this.peerHas!;
     let count = 0;
     // A peer that has seen nothing (a fresh replica) lacks every dot: no lookups.
-    if (peer.replicaCount === 0) this.host.storeKind.forEachDot(this.host.store, () => count++);
+    if (peer.replicaCount === 0) count = countDots(this.host.storeKind, this.host.store);
     else {
       this.host.storeKind.forEachDot(this.host.store, (replica, seq) => {
         if (!peer.has(replica, seq)) count++;

@@ -27,6 +27,8 @@ export interface StoreKind<S> {
    */
   join(into: S, intoCtx: CausalContext, from: S, fromCtx: CausalContext, trace?: JoinTrace<any>): boolean;
   forEachDot(s: S, fn: (replica: string, seq: number) => void): void;
+  /** How many dots `s` holds, where the kind counts faster than `forEachDot`. */
+  dotCount?(s: S): number;
   /**
    * The entries of `s` whose dots `peer` has not seen, as pieces that
    * together make that part of `s`; each piece about `budget` encoded bytes
@@ -38,10 +40,26 @@ export interface StoreKind<S> {
   /** Puts pieces with disjoint keys back into one store. */
   concat(pieces: S[]): S;
   clone(s: S): S;
+  /**
+   * Bytes `s` takes on the wire at most, give or take the slack a map
+   * leaves per key, without a dot table: what cutting a state into pieces
+   * needs. Default: its exact `encodingLength`.
+   */
+  estimate?(s: S): number;
+  /** The form a map holds of a joined nested store (a lone dot without its array, say). Default: as it is. */
+  settle?(s: S): S;
   encodingLength(s: S, table: DotTable): number;
   encode(s: S, table: DotTable, state: EncodeState): void;
   /** Reads a store; dots name replicas by their index in `table`. */
   decode(state: DecodeState, table: DotTable): S;
+}
+
+/** How many dots `s` holds. */
+export function countDots<S>(kind: StoreKind<S>, s: S): number {
+  if (kind.dotCount !== undefined) return kind.dotCount(s);
+  let n = 0;
+  kind.forEachDot(s, () => n++);
+  return n;
 }
 
 /** Told about each key of a `dotMap` (with its nested store) before the join changes it, so a type can report what changed. */
@@ -74,6 +92,7 @@ export class DotTable {
     this.replicas = [...replicas];
     for (const r of this.replicas) this.positions.set(r, this.positions.size);
     this.last = new Array<number>(this.replicas.length).fill(0);
+    this.tags = new Array<number>(this.replicas.length).fill(-1);
     this.ranges = ranges;
   }
 
@@ -108,7 +127,18 @@ export class DotTable {
     this.last[i] = seq;
   }
 
+  /** Per position, a number a store kind may attach to that replica (element-dots: its packed number), -1 if none yet. */
+  readonly tags: number[];
+  /** The replica position of the dot `readSeq` read last. */
+  readPosition = 0;
+
   read(state: DecodeState): Dot {
+    const seq = this.readSeq(state);
+    return { replica: this.replicas[this.readPosition], seq };
+  }
+
+  /** Reads a dot as `read` does, without making an object: returns its seq, and leaves its replica's position in `readPosition`. */
+  readSeq(state: DecodeState): number {
     const buf = state.buffer;
     const at = state.offset;
     let i: number;
@@ -127,7 +157,8 @@ export class DotTable {
     if (seq < 1 || !Number.isSafeInteger(seq)) throw errors.decode(`dot with sequence number ${seq}`);
     this.last[i] = seq;
     if (this.ranges !== undefined && !inRanges(this.ranges[i], seq)) throw errors.decode(`delta entry ${seq}@${this.replicas[i]} outside its context`);
-    return { replica: this.replicas[i], seq };
+    this.readPosition = i;
+    return seq;
   }
 }
 
@@ -291,7 +322,15 @@ export function dotFun<V>(value: Codec<V>, prune?: (s: DotFun<V>) => boolean): S
  * kept up to date from then on.
  */
 export class DotMap<S> {
-  readonly entries = new Map<string, S>();
+  private map: Map<string, S> | undefined;
+  /**
+   * @internal A piece cut from a store to be sent, or a set's delta as it
+   * was read: its keys and their entries side by side, in place of the map
+   * (one push each instead of an insert into a hash table). Encoding,
+   * counting and joining read them as they are; anything that asks for
+   * `entries` gets them as a map from then on.
+   */
+  flat: FlatEntries<S> | undefined;
   /** @internal */ dotIndex: DotIndex | undefined;
   /** @internal Set by the map's kind, so the index can be built from the entries. */
   forEachDot: ((s: S, fn: (replica: string, seq: number) => void) => void) | undefined;
@@ -300,19 +339,63 @@ export class DotMap<S> {
     if (this.dotIndex === undefined) {
       const index = new DotIndex();
       const each = this.forEachDot;
-      if (each) for (const [k, s] of this.entries) each(s, (r, q) => index.set(r, q, k));
+      if (each) this.entries.forEach((s, k) => each(s, (r, q) => index.set(r, q, k)));
       this.dotIndex = index;
     }
     return this.dotIndex;
   }
 
+  get entries(): Map<string, S> {
+    if (this.map !== undefined) return this.map;
+    const map = new Map<string, S>();
+    const flat = this.flat;
+    if (flat !== undefined) {
+      for (let i = 0; i < flat.keys.length; i++) map.set(flat.keys[i], flat.values[i]);
+      if (map.size !== flat.keys.length) throw errors.decode('duplicate key in a map delta');
+    }
+    this.flat = undefined;
+    return (this.map = map);
+  }
+
   get size(): number {
-    return this.entries.size;
+    return this.map !== undefined ? this.map.size : this.flat !== undefined ? this.flat.keys.length : 0;
+  }
+
+  /** @internal Calls `fn` for each entry, in either form, without a pair or an iterator result per entry. */
+  each(fn: (s: S, k: string) => void): void {
+    const flat = this.flat;
+    if (flat === undefined) {
+      this.entries.forEach(fn);
+      return;
+    }
+    const { keys, values } = flat;
+    for (let i = 0; i < keys.length; i++) fn(values[i], keys[i]);
   }
 }
 
+/** The entries of a flat `DotMap`. */
+export interface FlatEntries<S> {
+  keys: string[];
+  values: S[];
+  /** Known to name each key once (a piece of a store, or a delta a join has checked). */
+  distinct: boolean;
+  /** How many dots the entries hold, where counted as they were gathered or read. */
+  dots?: number;
+}
+
+export interface DotMapOptions {
+  /**
+   * Read a peer's delta flat, without a map, and find a key it names twice
+   * while joining it (the join then undoes what it took and refuses the
+   * delta) rather than while reading it. Only for a standalone set (a map
+   * of dots, never nested in another map, where the refusal would come
+   * after the outer map had changed). Default false.
+   */
+  flatDecode?: boolean;
+}
+
 /** Keys are strings in memory; `key` says how they travel (and canonicalises what a peer sends). */
-export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<DotMap<S>> {
+export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: DotMapOptions = {}): StoreKind<DotMap<S>> {
   const forEachDot = nested.forEachDot;
   /**
    * Flat nested stores (dot sets) are never changed in place once in a map:
@@ -320,16 +403,19 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
    * store, and a piece of the store handed to a session stays as it was.
    */
   const shareable = nested.missingAll !== undefined;
+  const flatDecode = shareable && options.flatDecode === true;
   const make = () => {
     const m = new DotMap<S>();
     m.forEachDot = forEachDot;
     return m;
   };
-  const put = (m: DotMap<S>, k: string, s: S) => {
-    if (nested.isEmpty(s)) {
+  const settle = nested.settle;
+  const put = (m: DotMap<S>, k: string, joined: S) => {
+    if (nested.isEmpty(joined)) {
       m.entries.delete(k);
       return;
     }
+    const s = settle === undefined ? joined : settle(joined);
     m.entries.set(k, s);
     const index = m.dotIndex;
     if (index !== undefined) forEachDot(s, (r, q) => index.set(r, q, k));
@@ -338,10 +424,27 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
     const index = m.dotIndex;
     if (index !== undefined) forEachDot(s, (r, q) => index.delete(r, q));
   };
+  /**
+   * Checks that a flat delta names each key once, before a join changes
+   * anything but the first `taken` keys, which it took as new: if a key is
+   * named twice, those are removed again (they were absent) and the delta
+   * is refused, leaving the store as it was.
+   */
+  const assertDistinct = (into: DotMap<S>, flat: FlatEntries<S>, taken: number) => {
+    if (new Set(flat.keys).size === flat.keys.length) {
+      flat.distinct = true;
+      return;
+    }
+    for (let j = 0; j < taken; j++) {
+      into.entries.delete(flat.keys[j]);
+      unindex(into, flat.values[j]);
+    }
+    throw errors.decode('duplicate key in a map delta');
+  };
 
   const kind: StoreKind<DotMap<S>> = {
     empty: make,
-    isEmpty: (m) => m.entries.size === 0,
+    isEmpty: (m) => m.size === 0,
     join(into, intoCtx, from, fromCtx, trace) {
       let changed = false;
       /** Joins their entry for `k` into ours (`existing`); true if ours changed. */
@@ -359,20 +462,55 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
         return joined;
       };
       const entries = into.entries;
-      for (const [k, theirs] of from.entries) {
-        const existing = entries.get(k);
-        if (trace !== undefined) trace.before(k, existing);
-        // A key new here whose dots are all new (the usual case in a sync) is
-        // taken as it is, in one step: flat entries are copied on write, so
-        // sharing it with the delta is safe, and there is nothing to unindex.
-        if (existing === undefined && shareable && nested.missingAll!(theirs, intoCtx) && !nested.isEmpty(theirs)) {
-          entries.set(k, theirs);
-          const index = into.dotIndex;
-          if (index !== undefined) forEachDot(theirs, (r, q) => index.set(r, q, k));
-          changed = true;
-          continue;
+      /**
+       * A key new here whose dots are all new (the usual case in a sync) is
+       * taken as it is, in one step: flat entries are copied on write, so
+       * sharing it with the delta is safe, and there is nothing to unindex.
+       * True if it was.
+       */
+      const takeNew = (k: string, theirs: S, existing: S | undefined): boolean => {
+        if (existing !== undefined || !shareable || !nested.missingAll!(theirs, intoCtx) || nested.isEmpty(theirs)) return false;
+        entries.set(k, theirs);
+        const index = into.dotIndex;
+        if (index !== undefined) forEachDot(theirs, (r, q) => index.set(r, q, k));
+        return true;
+      };
+      const flat = from.flat;
+      if (flat === undefined) {
+        // forEach, not for-of: a cold loop over map entries would allocate a pair and a result per entry.
+        from.entries.forEach((theirs, k) => {
+          const existing = entries.get(k);
+          if (trace !== undefined) trace.before(k, existing);
+          if (takeNew(k, theirs, existing) || joinKey(k, theirs, existing)) changed = true;
+        });
+      } else {
+        const { keys, values } = flat;
+        // A delta read from the wire holds only dots of its context (the dot
+        // table checks): if we have seen none of those, every dot in it is new.
+        const allNew = shareable && !intoCtx.intersects(fromCtx);
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i];
+          const theirs = values[i];
+          const existing = entries.get(k);
+          if (trace !== undefined) trace.before(k, existing);
+          if (allNew && existing === undefined) {
+            entries.set(k, theirs);
+            const index = into.dotIndex;
+            if (index !== undefined) forEachDot(theirs, (r, q) => index.set(r, q, k));
+            changed = true;
+            continue;
+          }
+          if (takeNew(k, theirs, existing)) {
+            changed = true;
+            continue;
+          }
+          // Anything else may change what was here: first the delta must be
+          // known to name each key once. (While every key is new when met,
+          // none can be named twice: the second would not be new.)
+          if (!flat.distinct) assertDistinct(into, flat, i);
+          if (joinKey(k, theirs, existing)) changed = true;
         }
-        if (joinKey(k, theirs, existing)) changed = true;
+        flat.distinct = true;
       }
 
       // Entries `from` does not mention lose the dots its context has seen.
@@ -383,9 +521,10 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
       // costs nothing.
       if (into.entries.size === 0) return changed;
       const contextDots = fromCtx.dotCount();
-      if (contextDots <= from.entries.size) return changed;
+      if (contextDots <= from.size) return changed;
       let fromDots = 0;
-      for (const theirs of from.entries.values()) forEachDot(theirs, () => fromDots++);
+      const countDot = () => fromDots++;
+      from.each((theirs) => forEachDot(theirs, countDot));
       if (contextDots <= fromDots) return changed;
       const candidates = new Set<string>();
       for (const [replica, ranges] of fromCtx.ranges) {
@@ -402,65 +541,142 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>): StoreKind<D
       return changed;
     },
     forEachDot(m, fn) {
-      for (const s of m.entries.values()) forEachDot(s, fn);
+      m.each((s) => forEachDot(s, fn));
+    },
+    dotCount: nested.dotCount === undefined ? undefined : (m) => {
+      if (m.flat !== undefined && m.flat.dots !== undefined) return m.flat.dots;
+      const count = nested.dotCount!;
+      let n = 0;
+      m.each((s) => {
+        n += count(s);
+      });
+      return n;
     },
     *missing(m, peer, budget) {
-      // Whole keys, gathered into pieces of about `budget` bytes (one key per piece without one).
-      let piece = make();
-      let bytes = 0;
+      // Whole keys, gathered into pieces of about `budget` bytes (one key per
+      // piece without one). Each piece is flat (keys and entries side by side),
+      // as it only goes to be encoded.
+      const estimate = nested.estimate;
+      // A peer that has seen nothing (a fresh replica) lacks every entry whole: no lookups.
+      const all = peer.replicaCount === 0 && nested.missingAll !== undefined;
+      const count = nested.dotCount;
       const table = new DotTable([]);
-      for (const [k, s] of m.entries) {
+      const flatMap = (flat: FlatEntries<S>) => {
+        const out = make();
+        out.flat = flat;
+        return out;
+      };
+      if (all && budget !== undefined) {
+        // Every entry goes as it is: the pieces are gathered in one pass
+        // over the map, each with its dot count (the state as it is now; see
+        // below for why a stale entry is harmless).
+        const pieces: FlatEntries<S>[] = [];
+        let piece: FlatEntries<S> = { keys: [], values: [], distinct: true, dots: 0 };
+        let bytes = 0;
+        m.each((s, k) => {
+          const cost = key.encodingLength(k) + (estimate === undefined ? nested.encodingLength(s, table) : estimate(s)) + DOT_SLACK;
+          if (piece.keys.length > 0 && bytes + cost > budget) {
+            pieces.push(piece);
+            piece = { keys: [], values: [], distinct: true, dots: 0 };
+            bytes = 0;
+          }
+          piece.keys.push(k);
+          piece.values.push(s);
+          piece.dots = count === undefined ? undefined : piece.dots! + count(s);
+          bytes += cost;
+        });
+        if (piece.keys.length > 0) pieces.push(piece);
+        for (const p of pieces) yield flatMap(p);
+        return;
+      }
+      // The entries as they are now, in one pass in the map's own order: no
+      // lookup per key, and no pair per entry. An entry changed meanwhile
+      // goes to the peer as a live delta too, and a stale copy of an entry
+      // is harmless (its dots are the context of its piece, and the join
+      // keeps what is newer).
+      const keys = new Array<string>(m.size);
+      const values = new Array<S>(m.size);
+      let n = 0;
+      m.each((s, k) => {
+        keys[n] = k;
+        values[n++] = s;
+      });
+      let piece: FlatEntries<S> = { keys: [], values: [], distinct: true };
+      let bytes = 0;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        const s = values[i];
         let part: S;
-        if (nested.missingAll !== undefined && nested.missingAll(s, peer)) part = s;
+        if (all || (nested.missingAll !== undefined && nested.missingAll(s, peer))) part = s;
         else {
           const parts = [...nested.missing(s, peer)];
           if (parts.length === 0) continue;
           part = parts.length === 1 ? parts[0] : nested.concat(parts);
         }
-        const cost = budget === undefined ? 0 : key.encodingLength(k) + nested.encodingLength(part, table) + DOT_SLACK;
-        if (piece.entries.size > 0 && (budget === undefined || bytes + cost > budget)) {
-          yield piece;
-          piece = make();
+        const cost =
+          budget === undefined ? 0 : key.encodingLength(k) + (estimate === undefined ? nested.encodingLength(part, table) : estimate(part)) + DOT_SLACK;
+        if (piece.keys.length > 0 && (budget === undefined || bytes + cost > budget)) {
+          yield flatMap(piece);
+          piece = { keys: [], values: [], distinct: true };
           bytes = 0;
         }
-        piece.entries.set(k, part);
+        piece.keys.push(k);
+        piece.values.push(part);
         bytes += cost;
       }
-      if (piece.entries.size > 0) yield piece;
+      if (piece.keys.length > 0) yield flatMap(piece);
     },
     concat(pieces) {
       if (pieces.length === 1) return pieces[0];
       const out = make();
-      for (const p of pieces) for (const [k, s] of p.entries) put(out, k, s);
+      for (const p of pieces) p.each((s, k) => put(out, k, s));
       return out;
     },
     clone(m) {
       const out = make();
-      for (const [k, s] of m.entries) out.entries.set(k, nested.clone(s));
+      m.each((s, k) => out.entries.set(k, nested.clone(s)));
       return out;
     },
     encodingLength(m, table) {
-      let n = uint.encodingLength(m.entries.size);
-      for (const [k, s] of m.entries) n += key.encodingLength(k) + nested.encodingLength(s, table);
+      let n = uint.encodingLength(m.size);
+      m.each((s, k) => {
+        n += key.encodingLength(k) + nested.encodingLength(s, table);
+      });
       return n;
     },
     encode(m, table, state) {
-      uint.encode(m.entries.size, state);
-      for (const [k, s] of m.entries) {
+      uint.encode(m.size, state);
+      m.each((s, k) => {
         key.encode(k, state);
         nested.encode(s, table, state);
-      }
+      });
     },
     decode(state, table) {
       const count = readCount(state, 2);
       const out = make();
+      if (flatDecode) {
+        const keys = new Array<string>(count);
+        const values = new Array<S>(count);
+        const countOf = nested.dotCount;
+        let dots = 0;
+        for (let i = 0; i < count; i++) {
+          keys[i] = key.decode(state);
+          const s = nested.decode(state, table);
+          if (nested.isEmpty(s)) throw errors.decode('empty entry in a map delta');
+          values[i] = s;
+          if (countOf !== undefined) dots += countOf(s);
+        }
+        out.flat = { keys, values, distinct: count < 2, dots: countOf === undefined ? undefined : dots };
+        return out;
+      }
+      const entries = out.entries;
       for (let i = 0; i < count; i++) {
         const k = key.decode(state);
         const s = nested.decode(state, table);
         if (nested.isEmpty(s)) throw errors.decode('empty entry in a map delta');
         // One hash operation per key: a duplicate is seen as a set that did not grow.
-        out.entries.set(k, s);
-        if (out.entries.size !== i + 1) throw errors.decode('duplicate key in a map delta');
+        entries.set(k, s);
+        if (entries.size !== i + 1) throw errors.decode('duplicate key in a map delta');
       }
       return out;
     },

@@ -1,6 +1,7 @@
 import { errors } from '../errors.js';
 import type { Delta } from './delta.js';
-import { DotMap, type DotSet, dotMap, dotMapOf, dotSet } from './dot-store.js';
+import { DotMap, type DotMapOptions, type StoreKind, countDots, dotMap, dotMapOf } from './dot-store.js';
+import { type ElementDots, dotCountOf, elementDots } from './element-dots.js';
 import { ElementKeys } from './element-keys.js';
 import type { Embeddable } from './embeddable.js';
 import { type SetHandle, type SetOptions, SetReplica } from './set-replica.js';
@@ -10,8 +11,8 @@ import { type SetHandle, type SetOptions, SetReplica } from './set-replica.js';
  * the dot of its first add (one per replica that added it concurrently), so
  * it replicates with the same summary-and-delta engine as the other sets.
  */
-export function gSetEmbedded(keys: ElementKeys = new ElementKeys()): Embeddable<DotMap<DotSet>, SetHandle> {
-  const store = dotMap(keys.codec, dotSet);
+export function gSetEmbedded(keys: ElementKeys = new ElementKeys(), options: DotMapOptions = {}): Embeddable<DotMap<ElementDots>, SetHandle> {
+  const store = dotMap(keys.codec, elementDots, options);
   return {
     kind: 'gset',
     store,
@@ -20,7 +21,7 @@ export function gSetEmbedded(keys: ElementKeys = new ElementKeys()): Embeddable<
       add(value) {
         const key = keys.keyOf(value);
         if (mint.current().entries.has(key)) return false;
-        mint.emit(dotMapOf(dotSet, [[key, [mint.dot()]]]), []);
+        mint.emit(dotMapOf(elementDots, [[key, mint.dot()]]), []);
         return true;
       },
       remove() {
@@ -36,13 +37,14 @@ export function gSetEmbedded(keys: ElementKeys = new ElementKeys()): Embeddable<
 }
 
 /** A grow-only set. `kind` `'gset'`. */
-export class GSet extends SetReplica<DotSet> {
+export class GSet extends SetReplica<ElementDots> {
   static embedded(options: { valueEncoding?: SetOptions['valueEncoding'] } = {}) {
     return gSetEmbedded(new ElementKeys(options.valueEncoding));
   }
 
   constructor(options: SetOptions = {}) {
-    super('gset', gSetEmbedded, options);
+    // Standalone, so a peer's delta is read flat (see DotMapOptions).
+    super('gset', (keys) => gSetEmbedded(keys, { flatDecode: true }), options);
   }
 
   /** Adds `value`; true if it was absent. */
@@ -57,23 +59,21 @@ export class GSet extends SetReplica<DotSet> {
     throw errors.invalidArgument('a GSet is grow-only: elements cannot be removed');
   }
 
-  protected read(entry: DotSet | undefined): unknown {
-    return entry === undefined || entry.length === 0 ? undefined : true;
+  protected read(entry: ElementDots | undefined): unknown {
+    return entry === undefined || dotCountOf(entry) === 0 ? undefined : true;
   }
 
-  protected override validateDelta(delta: Delta<DotMap<DotSet>>): void {
+  protected override validateDelta(delta: Delta<DotMap<ElementDots>>): void {
     assertGrowOnly(this.storeKind, delta);
   }
 }
 
 /** In a grow-only structure every dot seen is still held, so a valid delta's context is exactly its entries' dots. */
-export function assertGrowOnly<S>(kind: { forEachDot(s: S, fn: () => void): void }, delta: Delta<S>): void {
+export function assertGrowOnly<S>(kind: StoreKind<S>, delta: Delta<S>): void {
   const seen = delta.context.dotCount();
   // A peer's map entries each hold at least one dot, all in the context (the
   // decoder checks both): a context of exactly one dot per entry is all held,
   // without counting (the usual case: one add per element).
-  if (delta.store instanceof DotMap && seen === delta.store.entries.size) return;
-  let held = 0;
-  kind.forEachDot(delta.store, () => held++);
-  if (seen !== held) throw errors.integrity('a grow-only delta cannot remove entries');
+  if (delta.store instanceof DotMap && seen === delta.store.size) return;
+  if (seen !== countDots(kind, delta.store)) throw errors.integrity('a grow-only delta cannot remove entries');
 }

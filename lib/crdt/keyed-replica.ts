@@ -35,7 +35,14 @@ export abstract class KeyedReplica<N, C> extends DeltaReplica<DotMap<N>, C> {
   protected abstract describeKeys(changes: KeyChange[]): C | undefined;
 
   protected override joinStore(delta: Delta<DotMap<N>>): boolean {
-    return this.storeKind.join(this.store, this.context, delta.store, delta.context, this.trace);
+    try {
+      return this.storeKind.join(this.store, this.context, delta.store, delta.context, this.trace);
+    } catch (err) {
+      // A refused delta (the join undid what it took): no change to describe, and no tracing left on.
+      this.tracing = false;
+      this.touched.clear();
+      throw err;
+    }
   }
 
   protected snapshot(): unknown {

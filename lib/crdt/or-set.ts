@@ -1,4 +1,5 @@
-import { type DotMap, type DotSet, dotMap, dotMapOf, dotSet } from './dot-store.js';
+import { type DotMap, type DotMapOptions, dotMap, dotMapOf } from './dot-store.js';
+import { type ElementDots, dotCountOf, dotsOf, elementDots } from './element-dots.js';
 import { ElementKeys } from './element-keys.js';
 import type { Embeddable } from './embeddable.js';
 import { type SetHandle, type SetOptions, SetReplica } from './set-replica.js';
@@ -13,8 +14,8 @@ import { type SetHandle, type SetOptions, SetReplica } from './set-replica.js';
  * few dots per live element plus the causal context, a range per replica,
  * however many removes there have been.
  */
-export function orSetEmbedded(keys: ElementKeys = new ElementKeys()): Embeddable<DotMap<DotSet>, SetHandle> {
-  const store = dotMap(keys.codec, dotSet);
+export function orSetEmbedded(keys: ElementKeys = new ElementKeys(), options: DotMapOptions = {}): Embeddable<DotMap<ElementDots>, SetHandle> {
+  const store = dotMap(keys.codec, elementDots, options);
   return {
     kind: 'orset',
     store,
@@ -23,13 +24,13 @@ export function orSetEmbedded(keys: ElementKeys = new ElementKeys()): Embeddable
       add(value) {
         const key = keys.keyOf(value);
         const old = mint.current().entries.get(key);
-        mint.emit(dotMapOf(dotSet, [[key, [mint.dot()]]]), old ?? []);
+        mint.emit(dotMapOf(elementDots, [[key, mint.dot()]]), old === undefined ? [] : dotsOf(old));
         return old === undefined;
       },
       remove(value) {
         const old = mint.current().entries.get(keys.keyOf(value));
         if (old === undefined) return false;
-        mint.emit(store.empty(), old.slice());
+        mint.emit(store.empty(), dotsOf(old));
         return true;
       },
       has: (value) => mint.current().entries.has(keys.keyOf(value)),
@@ -52,13 +53,14 @@ export interface ORSetMetadata {
 }
 
 /** An add-wins observed-remove set. `kind` `'orset'`. */
-export class ORSet extends SetReplica<DotSet> {
+export class ORSet extends SetReplica<ElementDots> {
   static embedded(options: { valueEncoding?: SetOptions['valueEncoding'] } = {}) {
     return orSetEmbedded(new ElementKeys(options.valueEncoding));
   }
 
   constructor(options: SetOptions = {}) {
-    super('orset', orSetEmbedded, options);
+    // Standalone, so a peer's delta is read flat (see DotMapOptions).
+    super('orset', (keys) => orSetEmbedded(keys, { flatDecode: true }), options);
   }
 
   /** Adds `value` under a new dot, replacing the dots of its earlier adds; true if it was absent. */
@@ -80,17 +82,17 @@ export class ORSet extends SetReplica<DotSet> {
 
   /** Removes every element this replica has seen. */
   clear(): void {
-    const dots = [...this.store.entries.values()].flat();
+    const dots = [...this.store.entries.values()].flatMap(dotsOf);
     if (dots.length > 0) this.commit(this.deltaOf(this.storeKind.empty(), dots));
   }
 
   metadata(): ORSetMetadata {
     let dots = 0;
-    for (const s of this.store.entries.values()) dots += s.length;
+    for (const s of this.store.entries.values()) dots += dotCountOf(s);
     return { elements: this.store.entries.size, dots, contextRanges: this.context.rangeCount() };
   }
 
-  protected read(entry: DotSet | undefined): unknown {
-    return entry === undefined || entry.length === 0 ? undefined : true;
+  protected read(entry: ElementDots | undefined): unknown {
+    return entry === undefined || dotCountOf(entry) === 0 ? undefined : true;
   }
 }

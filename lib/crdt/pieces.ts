@@ -36,6 +36,8 @@ export function* splitContext<S>(kind: StoreKind<S>, ctx: CausalContext, budget:
 
 /** The dots of `context` that `store` does not hold, as ranges: what a state removed. */
 export function removedFrom<S>(kind: StoreKind<S>, store: S, context: CausalContext): CausalContext {
+  // Every dot held is in the context: as many held as seen means none removed.
+  if (kind.dotCount !== undefined && kind.dotCount(store) === context.dotCount()) return new CausalContext();
   // First only count the dots held per replica: a replica whose every seen
   // dot is still held (one range, as many dots as it spans) had nothing
   // removed, and needs neither a list of its seqs, nor a sort, nor holes cut.

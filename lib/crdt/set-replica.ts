@@ -2,7 +2,8 @@ import type { ValueEncoding } from '../codec/index.js';
 import type { DeltaReplicaOptions } from './delta-replica.js';
 import type { Delta } from './delta.js';
 import type { Dot } from './causal-context.js';
-import type { DotMap, DotSet } from './dot-store.js';
+import type { DotMap } from './dot-store.js';
+import { type ElementDots, dotsOf, packDot } from './element-dots.js';
 import { ElementKeys } from './element-keys.js';
 import type { Embeddable } from './embeddable.js';
 import { type KeyChange, KeyedReplica } from './keyed-replica.js';
@@ -103,35 +104,37 @@ export abstract class SetReplica<N> extends KeyedReplica<N, SetChange> implement
    * and the context, and into the batch of local changes when a session
    * waits; otherwise as one committed delta.
    */
-  protected putOwn(key: string, dot: Dot, old: DotSet | undefined): void {
-    if (!this.quiet) return this.commitKey(key, [dot] as N & DotSet, old ?? []);
+  protected putOwn(key: string, dot: Dot, old: ElementDots | undefined): void {
+    const replaced = old === undefined ? undefined : dotsOf(old);
+    if (!this.quiet) return this.commitKey(key, dot as N & Dot, replaced ?? []);
     const index = this.store.dotIndex;
     if (index !== undefined) {
-      if (old !== undefined) for (const d of old) index.delete(d.replica, d.seq);
+      if (replaced !== undefined) for (const d of replaced) index.delete(d.replica, d.seq);
       index.set(dot.replica, dot.seq, key);
     }
-    // One entry for the store and the batch: dot sets are never changed in place once in a map.
-    const entry = [dot] as N & DotSet;
+    // The dot is the entry, as a number where it fits (no object): shared by the store and the batch.
+    const entry = packDot(dot.replica, dot.seq) as N & ElementDots;
     this.store.entries.set(key, entry);
     this.context.add(dot.replica, dot.seq);
     const batch = this.localBatch();
     if (batch === undefined) return;
     batch.store.entries.set(key, entry);
     batch.context.add(dot.replica, dot.seq);
-    if (old !== undefined) for (const d of old) batch.context.add(d.replica, d.seq);
+    if (replaced !== undefined) for (const d of replaced) batch.context.add(d.replica, d.seq);
     this.localDone(key.length + 8);
   }
 
   /** A remove: drops `key` and its `old` dots (already in the context); committed as a delta while someone taps or listens. */
-  protected dropOwn(key: string, old: DotSet): void {
-    if (!this.quiet) return this.commitKey(key, undefined, old.slice());
+  protected dropOwn(key: string, old: ElementDots): void {
+    const dots = dotsOf(old);
+    if (!this.quiet) return this.commitKey(key, undefined, dots);
     const index = this.store.dotIndex;
-    if (index !== undefined) for (const d of old) index.delete(d.replica, d.seq);
+    if (index !== undefined) for (const d of dots) index.delete(d.replica, d.seq);
     this.store.entries.delete(key);
     const batch = this.localBatch();
     if (batch === undefined) return;
     batch.store.entries.delete(key);
-    for (const d of old) batch.context.add(d.replica, d.seq);
+    for (const d of dots) batch.context.add(d.replica, d.seq);
     this.localDone(8);
   }
 }

@@ -114,3 +114,15 @@ test('delta codec: limits and malformed stores', (t) => {
   t.equal(code([0x80, 0x80, 0x80, 0x01]), 'ERR_LIMIT', 'a count beyond maxItems');
   t.end();
 });
+
+test('causal context: intersects says whether two contexts share a dot', (t) => {
+  const ctx = (entries: [string, number[]][]) => CausalContext.from(entries);
+  const ours = ctx([['a', [1, 5, 9, 12]], ['b', [3, 3]]]);
+  t.equal(ours.intersects(ctx([['a', [6, 8]]])), false, 'in the gap between two ranges');
+  t.equal(ours.intersects(ctx([['a', [13, 20]], ['b', [1, 2, 4, 9]]])), false, 'past the end, and around a single dot');
+  t.equal(ours.intersects(ctx([['a', [8, 9]]])), true, 'touching the start of a range');
+  t.equal(ours.intersects(ctx([['b', [1, 4]]])), true, 'spanning a single dot');
+  t.equal(ours.intersects(ctx([['c', [1, 100]]])), false, 'a replica we have not seen');
+  t.equal(ours.intersects(new CausalContext()), false, 'an empty context');
+  t.end();
+});

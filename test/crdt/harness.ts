@@ -8,6 +8,7 @@ import { HybridClock } from '../../lib/clock/index.js';
 import type { DeltaReplica } from '../../lib/crdt/delta-replica.js';
 import type { Delta } from '../../lib/crdt/delta.js';
 import { DotMap } from '../../lib/crdt/dot-store.js';
+import { type ElementDots, dotsOf } from '../../lib/crdt/element-dots.js';
 
 export type AnyReplica = DeltaReplica<any, any>;
 
@@ -34,7 +35,9 @@ export function canonical(r: AnyReplica): string {
   const dots = (s: unknown): unknown => {
     if (s instanceof DotMap) return [...s.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, dots(v)]);
     if (s instanceof Map) return [...s.values()].map((e) => [`${e.seq}@${e.replica}`, e.value]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    return (s as { replica: string; seq: number }[]).map((d) => `${d.seq}@${d.replica}`).sort();
+    // A set element's lone dot is held without an array, and as a number where it fits.
+    const list = typeof s === 'number' || !Array.isArray(s) ? dotsOf(s as ElementDots) : s;
+    return (list as { replica: string; seq: number }[]).map((d) => `${d.seq}@${d.replica}`).sort();
   };
   return JSON.stringify([r.value(), r.context.toJSON(), dots(r.store)]);
 }

@@ -1,9 +1,11 @@
 import test from 'tape';
-import { ORSet, replicate } from '../../lib/index.js';
+import { GSet, ORSet, replicate } from '../../lib/index.js';
+import { decode, encode } from '../../lib/codec/index.js';
 import type { Delta } from '../../lib/crdt/delta.js';
 import { until } from '../helpers/compliance.js';
+import { codeOf } from '../helpers/error-code.js';
 import { catchUp } from './properties.js';
-import { deliver, record } from './harness.js';
+import { canonical, deliver, record } from './harness.js';
 
 test('orset: 100,000 add/remove cycles of distinct elements leave metadata bounded', async (t) => {
   const [a, b, c] = [new ORSet({ id: 'a' }), new ORSet({ id: 'b' }), new ORSet({ id: 'c' })];
@@ -105,5 +107,33 @@ test('orset: change events say what was added and removed', (t) => {
   catchUp(a, b); // nothing new: no event
   t.deepEqual(events, [{ added: [1, { two: 2 }], removed: [] }, { added: [], removed: [1] }]);
   t.deepEqual(b.toJSON(), [{ two: 2 }]);
+  t.end();
+});
+
+test('orset/gset: a peer delta naming a key twice is refused when joined, and the keys taken before it are undone', (t) => {
+  for (const make of [(id: string) => new ORSet({ id }), (id: string) => new GSet({ id })]) {
+    const a = make('a');
+    for (const v of ['x', 'y', 'z', 'w']) a.add(v);
+    const b = make('b');
+    b.add('kept');
+    // Keys x and y are new at b; z is named twice (two of a's dots), so the delta is forged.
+    const entries = a.store.entries;
+    const key = (v: string) => [...entries.keys()].find((k) => k.includes(v))!;
+    const forged = a.storeKind.empty();
+    forged.flat = { keys: [key('x'), key('y'), key('z'), key('z')], values: [entries.get(key('x'))!, entries.get(key('y'))!, entries.get(key('z'))!, entries.get(key('w'))!], distinct: true };
+    const bytes = encode(a.messages, { type: 'delta', delta: { store: forged, context: a.context.clone() } });
+    const message = decode(b.messages, bytes);
+    if (message.type !== 'delta') throw new Error('not a delta');
+    const before = canonical(b);
+    let changes = 0;
+    b.on('change', () => changes++);
+    t.equal(codeOf(() => b.receiveDelta(message.delta)), 'ERR_DECODE', `${b.descriptor.kind}: duplicate key refused`);
+    t.equal(canonical(b), before, `${b.descriptor.kind}: nothing changed (x and y taken, then undone)`);
+    t.equal(changes, 0, `${b.descriptor.kind}: no change event`);
+    // The store still works and its dot index agrees with it.
+    deliver(b, a.state());
+    t.deepEqual([...(b.value() as string[])].sort(), ['kept', 'w', 'x', 'y', 'z'], `${b.descriptor.kind}: a valid delta joins afterwards`);
+    t.equal(b.store.index.size, 5, `${b.descriptor.kind}: dot index holds the live dots only`);
+  }
   t.end();
 });
