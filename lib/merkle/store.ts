@@ -20,6 +20,8 @@ import { EMPTY_BYTES, dataKey, position, timeKey, tombstoneKey } from './stored-
 import { MerkleTree, checkDepth } from './tree.js';
 import { type JournalLevel, type MetaLevel, SavedTree } from './saved-tree.js';
 
+/** Read options of the root database: keys and records as bytes. */
+const VIEWS = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 /** Most operations written in one database batch: bounds the synchronous work per batch (tree paths, records) to a few ms. */
 const MAX_GROUP = 128;
 /** Runs of fewer buckets than this are read by seeking, several at once. */
@@ -76,6 +78,13 @@ export class MerkleStore<V = unknown> extends Replica {
   replayedBatches = 0;
 
   private database: AnyLevel | undefined;
+  /**
+   * The root database under `db` (itself if `db` is no sublevel). The write
+   * path reads and writes through it with keys already prefixed (or a
+   * batch's `sublevel` option): each sublevel between would otherwise check,
+   * copy and prefix every key and operation once more on the way down.
+   */
+  private root!: AnyLevel;
   private readonly path: string | undefined;
   private data!: AbstractSublevel<any, any, Uint8Array, Uint8Array>;
   private meta!: MetaLevel;
@@ -143,6 +152,7 @@ export class MerkleStore<V = unknown> extends Replica {
 
   private useDb(db: AnyLevel): void {
     this.database = db;
+    this.root = (db as { db?: AnyLevel }).db ?? db;
     this.data = db.sublevel<Uint8Array, Uint8Array>('d', { keyEncoding: 'view', valueEncoding: 'view' });
     this.meta = db.sublevel<string, Uint8Array>('m', { keyEncoding: 'utf8', valueEncoding: 'view' });
     this.journal = db.sublevel<Uint8Array, Uint8Array>('j', { keyEncoding: 'view', valueEncoding: 'view' });
@@ -264,7 +274,7 @@ export class MerkleStore<V = unknown> extends Replica {
   async get(key: string): Promise<Versions<V>> {
     checkKey(key);
     await this.ready();
-    const stored = await this.data.get(dataKey(key));
+    const stored = await this.readRecord(dataKey(key));
     return this.versions(key, stored ? decodeRecord(stored) : EMPTY_RECORD);
   }
 
@@ -272,7 +282,11 @@ export class MerkleStore<V = unknown> extends Replica {
   async getRecord(key: string): Promise<Uint8Array | undefined> {
     checkKey(key);
     await this.ready();
-    return (await this.data.get(dataKey(key))) ?? undefined;
+    return this.readRecord(dataKey(key));
+  }
+
+  private async readRecord(stored: Uint8Array): Promise<Uint8Array | undefined> {
+    return (await this.root.get(this.data.prefixKey(stored, 'view'), VIEWS)) ?? undefined;
   }
 
   /**
@@ -580,7 +594,7 @@ export class MerkleStore<V = unknown> extends Replica {
     for (const op of group) if (op.kind !== 'barrier' && !slots.has(op.key)) slots.set(op.key, undefined as unknown as Slot);
     const keys = [...slots.keys()];
     const storedKeys = keys.map(dataKey);
-    const befores = keys.length > 0 ? await this.data.getMany(storedKeys) : [];
+    const befores = keys.length > 0 ? await this.root.getMany(storedKeys.map((stored) => this.data.prefixKey(stored, 'view')), VIEWS) : [];
     keys.forEach((key, i) => {
       const before = befores[i] ?? undefined;
       const record = before ? decodeRecord(before) : EMPTY_RECORD;
@@ -657,7 +671,7 @@ export class MerkleStore<V = unknown> extends Replica {
       ops.push({ type: 'put', key: entry.key, value: entry.value, sublevel: this.journal });
       // Version counters come from the clock when tombstones are collected: it must never run backwards, even after a crash.
       if (this.tombstoneGrace !== undefined) ops.push({ type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta });
-      await this.db.batch(ops as never[], { sync: this.sync || group.some((op) => op.sync === true) } as object);
+      await this.root.batch(ops as never[], { sync: this.sync || group.some((op) => op.sync === true) } as object);
       tree.updateMany(leaves);
       this.saved.written(entry);
     }
