@@ -671,7 +671,10 @@ export class MerkleStore<V = unknown> extends Replica {
       ops.push({ type: 'put', key: entry.key, value: entry.value, sublevel: this.journal });
       // Version counters come from the clock when tombstones are collected: it must never run backwards, even after a crash.
       if (this.tombstoneGrace !== undefined) ops.push({ type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta });
-      await this.root.batch(ops as never[], { sync: this.sync || group.some((op) => op.sync === true) } as object);
+      // Options only when syncing: abstract-level copies the batch's options into every operation,
+      // a slow object spread that cost more than the rest of the batch (about 5 µs an operation).
+      if (this.sync || group.some((op) => op.sync === true)) await this.root.batch(ops as never[], { sync: true } as object);
+      else await this.root.batch(ops as never[]);
       tree.updateMany(leaves);
       this.saved.written(entry);
     }
