@@ -31,6 +31,8 @@ import { type Row, printTable } from './harness.js';
 const KEYS = 10_000;
 /** A node of five with N = 3 holds 3/5 of the 256 partitions. */
 const HELD = (p: number) => p % 5 < 3;
+/** How often the partitions' roots are read, as anti-entropy does (more often than its default round of 2 s). */
+const ROOT_READS_MS = 250;
 
 export interface ReplicaBenchRow {
   what: string;
@@ -120,6 +122,10 @@ export async function runVineReplicaBench(options: { ms?: number; rounds?: numbe
     const core = { isClosed: false, partitions, maxValueBytes: 1 << 20, valueEncoding: json, id: 'node-a', membership: undefined };
     const side = new ReplicaSide<unknown>(core as unknown as NodeCore<unknown>, undefined as never, undefined as never, undefined);
     const value = (i: number) => encode(json, i);
+    // Anti-entropy reads every partition's root now and then (each peer every 2 s by default): read them all every 250 ms, so the tree's work is counted as a node pays it.
+    const rootReader = setInterval(() => {
+      for (let p = 0; p < PARTITIONS; p++) if (HELD(p)) void partitions.rootBytes(p);
+    }, ROOT_READS_MS);
 
     const writes = await drive(clients, ms, rounds, (i) => {
       const k = i % keys.length;
@@ -138,13 +144,16 @@ export async function runVineReplicaBench(options: { ms?: number; rounds?: numbe
       return side.handle(request, 'node-b');
     });
     rows.push(row(`replica merge (${held} partition stores, one db)`, merges));
+    clearInterval(rootReader);
     await partitions.close();
     await db.close();
 
     // The anchor: one store on its own database, the same keys and values.
     const store = new MerkleStore<unknown>({ path: join(root, 'single'), id: 'single' });
     await store.open();
+    const singleRoot = setInterval(() => store.rootHash, ROOT_READS_MS);
     const single = await drive(clients, ms, rounds, (i) => store.putRecord(keys[i % keys.length], i));
+    clearInterval(singleRoot);
     rows.push(row('one MerkleStore putRecord', single));
     await store.close();
   } finally {
