@@ -321,6 +321,21 @@ export class MerkleStore<V = unknown> extends Replica {
     return record;
   }
 
+  /**
+   * As `putRecord`, for a value that arrives already encoded (a cluster
+   * replica receives it as bytes): decoded once to check it (ERR_DECODE, as
+   * a value received from a peer), then stored as these same bytes, which a
+   * value that decodes is the canonical encoding of; nothing is encoded again.
+   */
+  async putEncodedRecord(key: string, value: Uint8Array, options: WriteOptions = {}): Promise<Uint8Array> {
+    checkKey(key);
+    checkWriteOptions(options);
+    decode(this.valueEncoding, value);
+    let record: Uint8Array = EMPTY_BYTES;
+    await this.write(key, value, options, (bytes) => (record = bytes));
+    return record;
+  }
+
   /** As `del`, resolving with the key's stored record (see `putRecord`). */
   async delRecord(key: string, options: WriteOptions = {}): Promise<Uint8Array> {
     checkKey(key);
@@ -693,7 +708,8 @@ export class MerkleStore<V = unknown> extends Replica {
           const slot = slots.get(op.key)!;
           op.recorded(slot.removed ? EMPTY_BYTES : slot.changed ? encoded.get(slot)! : (slot.before ?? EMPTY_BYTES));
         }
-        op.resolve(encodeContext(contexts.get(op)!.context));
+        // A recorded write's caller takes the record, not the context: no need to encode it.
+        op.resolve(op.recorded ? '' : encodeContext(contexts.get(op)!.context));
       }
     }
     for (const slot of changed) {
@@ -708,9 +724,27 @@ export class MerkleStore<V = unknown> extends Replica {
       this.peers.relay({ key: slot.key, record: bytes }, origin);
       const conflict = slot.record.siblings.length > 1 && (slot.gained || (slot.local && slot.record.siblings.length > slot.siblingsBefore));
       if (this.listenerCount('change') > 0 || (conflict && this.listenerCount('conflict') > 0)) {
-        const values = slot.record.siblings.map((s) => this.decodeValue(s.value));
-        this.emit('change', { key: slot.key, values, local: slot.local } satisfies ChangeEvent<V>);
-        if (conflict) this.emit('conflict', { key: slot.key, values });
+        // Decoded only if a listener reads them: a cluster node listens for its watchers, who watch few keys.
+        const siblings = slot.record.siblings;
+        let decoded: V[] | undefined;
+        const values = () => (decoded ??= siblings.map((s) => this.decodeValue(s.value)));
+        const key = slot.key;
+        const local = slot.local;
+        this.emit('change', {
+          key,
+          get values() {
+            return values();
+          },
+          local,
+        } satisfies ChangeEvent<V>);
+        if (conflict) {
+          this.emit('conflict', {
+            key,
+            get values() {
+              return values();
+            },
+          });
+        }
       }
     }
   }
