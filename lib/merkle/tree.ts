@@ -6,7 +6,8 @@ export const MAX_DEPTH = 24;
 /**
  * Buckets whose paths to the root may wait: past this many, the inner
  * nodes above them are recomputed at once. Bounds the work of the read
- * that settles them (at most this many paths, about 2 ms at depth 20).
+ * that settles them: at most this many paths (at depth 20 about 3,300
+ * hashes, a few ms), never more than eager updates would have hashed.
  */
 export const MAX_STALE_BUCKETS = 256;
 
