@@ -18,6 +18,7 @@ import { SessionSet } from '../session/session-set.js';
 import { type AnyLevel, type ChangeEvent, type MerkleStoreOptions, type Versions, type WriteOptions, DEFAULT_DEPTH, checkKey, checkWriteOptions } from './store-options.js';
 import { EMPTY_BYTES, dataKey, position, timeKey, tombstoneKey } from './stored-keys.js';
 import { MerkleTree, checkDepth } from './tree.js';
+import type { CachedRecord, RecordCache } from './record-cache.js';
 import { type JournalLevel, type MetaLevel, SavedTree } from './saved-tree.js';
 
 /** Read options of the root database: keys and records as bytes. */
@@ -113,6 +114,9 @@ export class MerkleStore<V = unknown> extends Replica {
   private isOpen = false;
   private queue: Pending[] = [];
   private draining = false;
+  /** Records written or read lately (shared with other stores, under this store's tag), or undefined. */
+  private readonly cache: RecordCache | undefined;
+  private readonly cacheTag: string;
   /** @internal Every open session, to end them when the store closes. */
   readonly sessions = new Set<{ storeClosed(): void }>();
   /** @internal The live sessions: every record that changed goes to each but the one it came from. */
@@ -140,6 +144,8 @@ export class MerkleStore<V = unknown> extends Replica {
     if (!Number.isInteger(this.symbolPrefixSize) || this.symbolPrefixSize < 1 || this.symbolPrefixSize > 1 << 24) throw errors.invalidArgument('symbolPrefix is an integer from 1 to 2^24');
     this.checkpointBuckets = options.checkpointBuckets ?? Math.max(1024, 2 ** this.depth / 32);
     if (!Number.isInteger(this.checkpointBuckets) || this.checkpointBuckets < 1) throw errors.invalidArgument('checkpointBuckets is a positive integer');
+    this.cache = options.recordCache;
+    this.cacheTag = this.cache?.newTag() ?? '';
     this.tombstoneGrace = options.tombstoneGrace;
     if (this.tombstoneGrace !== undefined && (!Number.isInteger(this.tombstoneGrace) || this.tombstoneGrace < 1)) throw errors.invalidArgument('tombstoneGrace is a positive integer of milliseconds');
   }
@@ -604,18 +610,29 @@ export class MerkleStore<V = unknown> extends Replica {
       deletedBefore: number;
       /** The stored record's version sum, for the rateless items. */
       sumBefore: number;
+      /** The stored record's leaf hash, if the cache knew it. */
+      leafBefore: Uint8Array | undefined;
     }
     const slots = new Map<string, Slot>();
     for (const op of group) if (op.kind !== 'barrier' && !slots.has(op.key)) slots.set(op.key, undefined as unknown as Slot);
     const keys = [...slots.keys()];
     const storedKeys = keys.map(dataKey);
-    const befores = keys.length > 0 ? await this.root.getMany(storedKeys.map((stored) => this.data.prefixKey(stored, 'view')), VIEWS) : [];
+    // The old records: from the cache where it has them, the rest in one read.
+    const cache = this.cache;
+    const known: Array<CachedRecord | undefined> = cache ? keys.map((key) => cache.get(this.cacheTag, key)) : [];
+    const missing = cache ? keys.flatMap((_, i) => (known[i] ? [] : [i])) : keys.map((_, i) => i);
+    const read = missing.length > 0 ? await this.root.getMany(missing.map((i) => this.data.prefixKey(storedKeys[i], 'view')), VIEWS) : [];
+    const befores: Array<Uint8Array | undefined> = cache ? known.map((entry) => entry?.bytes) : [];
+    missing.forEach((i, j) => (befores[i] = read[j] ?? undefined));
     keys.forEach((key, i) => {
-      const before = befores[i] ?? undefined;
-      const record = before ? decodeRecord(before) : EMPTY_RECORD;
+      const before = befores[i];
+      const cached = known[i];
+      const record = cached ? cached.record : before ? decodeRecord(before) : EMPTY_RECORD;
       const deletedBefore = isTombstone(record) ? (record.deleted ?? 0) : 0;
-      slots.set(key, { key, stored: storedKeys[i], before, record, changed: false, local: false, origins: new Set(), siblingsBefore: record.siblings.length, gained: false, removed: false, deletedBefore, sumBefore: versionSum(record) });
+      slots.set(key, { key, stored: storedKeys[i], before, record, changed: false, local: false, origins: new Set(), siblingsBefore: record.siblings.length, gained: false, removed: false, deletedBefore, sumBefore: versionSum(record), leafBefore: cached?.leaf });
     });
+    const initial = new Map<string, KeyRecord>();
+    for (const slot of slots.values()) initial.set(slot.key, slot.record);
     const contexts = new Map<Pending, KeyRecord>();
     const collected = new Set<Pending>();
     const cutoff = this.tombstoneGrace === undefined ? 0 : this.graceCutoff();
@@ -667,7 +684,7 @@ export class MerkleStore<V = unknown> extends Replica {
     const leaves = changed.map((slot) => {
       const keyBytes = slot.stored.subarray(4);
       const position = ((slot.stored[0] << 24) | (slot.stored[1] << 16) | (slot.stored[2] << 8) | slot.stored[3]) >>> 0;
-      return { bucket: tree.bucketOf(position), before: slot.before && leafHash(keyBytes, slot.before), after: slot.removed ? undefined : leafHash(keyBytes, encoded.get(slot)!) };
+      return { bucket: tree.bucketOf(position), before: slot.before && (slot.leafBefore ?? leafHash(keyBytes, slot.before)), after: slot.removed ? undefined : leafHash(keyBytes, encoded.get(slot)!) };
     });
     if (changed.length > 0) {
       // The new bucket hashes go into the same atomic batch as the records, so an open after a crash replays them instead of rehashing the data.
@@ -688,10 +705,24 @@ export class MerkleStore<V = unknown> extends Replica {
       if (this.tombstoneGrace !== undefined) ops.push({ type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta });
       // Options only when syncing: abstract-level copies the batch's options into every operation,
       // a slow object spread that cost more than the rest of the batch (about 5 µs an operation).
-      if (this.sync || group.some((op) => op.sync === true)) await this.root.batch(ops as never[], { sync: true } as object);
-      else await this.root.batch(ops as never[]);
+      try {
+        if (this.sync || group.some((op) => op.sync === true)) await this.root.batch(ops as never[], { sync: true } as object);
+        else await this.root.batch(ops as never[]);
+      } catch (err) {
+        // Not written: whatever the cache says of these keys may be what the database holds no longer.
+        if (cache) for (const key of keys) cache.delete(this.cacheTag, key);
+        throw err;
+      }
       tree.updateMany(leaves);
       this.saved.written(entry);
+    }
+    if (cache) {
+      // What the database holds now, written or read: the next write of these keys reads nothing.
+      changed.forEach((slot, i) => cache.set(this.cacheTag, slot.key, slot.removed ? { bytes: undefined, record: EMPTY_RECORD, leaf: undefined } : { bytes: encoded.get(slot)!, record: slot.record, leaf: leaves[i].after }));
+      for (const i of missing) {
+        const slot = slots.get(keys[i])!;
+        if (!slot.changed) cache.set(this.cacheTag, slot.key, { bytes: slot.before, record: initial.get(slot.key)!, leaf: undefined });
+      }
     }
     const symbols = this.storeSymbols;
     if (symbols) {
