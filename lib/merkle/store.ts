@@ -657,8 +657,7 @@ export class MerkleStore<V = unknown> extends Replica {
       } else {
         const merged = mergeRecords(slot.record, op.record!);
         if (!sameRecord(merged, slot.record)) {
-          const had = new Set(slot.record.siblings.map((s) => `${s.id}\0${s.n}`));
-          if (merged.siblings.some((s) => !had.has(`${s.id}\0${s.n}`))) slot.gained = true;
+          if (hasNewDot(slot.record.siblings, merged.siblings)) slot.gained = true;
           slot.record = merged;
           slot.changed = true;
           slot.origins.add(op.origin);
@@ -792,6 +791,16 @@ export class MerkleStore<V = unknown> extends Replica {
     else if (siblings.length > 1 && this.resolver) value = this.resolver(siblings, key);
     return { key, values, siblings, value, conflict: siblings.length > 1, context: encodeContext(record.context) };
   }
+}
+
+/** Whether `after` holds a sibling `before` does not; both sorted by dot, as records keep them. */
+function hasNewDot(before: KeyRecord['siblings'], after: KeyRecord['siblings']): boolean {
+  let i = 0;
+  for (const s of after) {
+    while (i < before.length && (before[i].id < s.id || (before[i].id === s.id && before[i].n < s.n))) i++;
+    if (i >= before.length || before[i].id !== s.id || before[i].n !== s.n) return true;
+  }
+  return false;
 }
 
 function sameRecord(a: KeyRecord, b: KeyRecord): boolean {
