@@ -280,7 +280,7 @@ export class MerkleStore<V = unknown> extends Replica {
   async get(key: string): Promise<Versions<V>> {
     checkKey(key);
     await this.ready();
-    const stored = await this.readRecord(dataKey(key));
+    const stored = await this.readRecord(key);
     return this.versions(key, stored ? decodeRecord(stored) : EMPTY_RECORD);
   }
 
@@ -288,11 +288,19 @@ export class MerkleStore<V = unknown> extends Replica {
   async getRecord(key: string): Promise<Uint8Array | undefined> {
     checkKey(key);
     await this.ready();
-    return this.readRecord(dataKey(key));
+    return this.readRecord(key);
   }
 
-  private async readRecord(stored: Uint8Array): Promise<Uint8Array | undefined> {
-    return (await this.root.get(this.data.prefixKey(stored, 'view'), VIEWS)) ?? undefined;
+  /**
+   * The stored record of `key`: from the record cache if it has it (what the
+   * last written batch left, so what the database holds), else read. A read
+   * never fills the cache: one that raced a write could put back the record
+   * that write replaced.
+   */
+  private async readRecord(key: string): Promise<Uint8Array | undefined> {
+    const cached = this.cache?.get(this.cacheTag, key);
+    if (cached) return cached.bytes;
+    return (await this.root.get(this.data.prefixKey(dataKey(key), 'view'), VIEWS)) ?? undefined;
   }
 
   /**

@@ -77,6 +77,19 @@ test('a key written again is not read back from the database; a failed batch lea
   await store.put('k', 2);
   await store.put('k', 3);
   t.equal(reads, 1, 'the next writes of the key read nothing');
+  let gets = 0;
+  const get = db.get.bind(db);
+  db.get = ((key: unknown, options: unknown) => {
+    gets++;
+    return get(key as never, options as never);
+  }) as typeof db.get;
+  t.deepEqual((await store.get('k')).values, [3], 'a read sees the last write');
+  t.ok(await store.getRecord('k'), 'and its record');
+  t.equal(gets, 0, 'both answered from the cache');
+  t.equal(await store.getRecord('other'), undefined, 'a key never written is read from the database');
+  t.equal(gets, 1, 'once');
+  await store.getRecord('other');
+  t.equal(gets, 2, 'and again: a read does not fill the cache (it could race a write)');
   const batch = db.batch.bind(db);
   db.batch = (() => Promise.reject(new Error('disk full'))) as unknown as typeof db.batch;
   await store.put('k', 4).then(
