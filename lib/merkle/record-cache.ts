@@ -63,7 +63,7 @@ export class RecordCache {
     const size = (value.bytes?.length ?? 0) + 2 * id.length + ENTRY_OVERHEAD;
     this.delete(tag, key);
     if (size > this.maxBytes) return;
-    this.entries.set(id, { ...value, size });
+    this.entries.set(id, { bytes: value.bytes, record: value.record, leaf: value.leaf, size });
     this.bytes += size;
     for (const [oldest, entry] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
