@@ -11,6 +11,7 @@ import { formatReconcileSpread, runReconcileSpread } from './reconcile-spread.js
 import { formatSetReconcile, runSetReconcileBench } from './reconcile-sets.js';
 import { runVineBench } from './vine.js';
 import { runVineHealBench } from './vine-heal.js';
+import { printVineReplicaBench } from './vine-replica.js';
 import { runGossipBench } from './gossip.js';
 import { formatSignedLogBench, runSignedLogBench } from './signed-log.js';
 
@@ -53,6 +54,7 @@ const benches: Record<string, () => Promise<unknown>> = {
     await runVineBench({ phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000), warmMs: process.env.VINE_BENCH_WARM_MS === undefined ? undefined : Number(process.env.VINE_BENCH_WARM_MS) });
     await runVineHealBench(Number(process.env.VINE_HEAL_KEYS ?? 2_000));
   },
+  'vine-replica': () => printVineReplicaBench(),
 };
 
 for (const [name, bench] of Object.entries(benches)) {

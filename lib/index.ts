@@ -42,6 +42,7 @@ export { Seq, type SeqOptions, type SeqChange, type DeltaOp } from './seq/index.
 
 // MerkleStore: a persistent key/value store with siblings
 export { MerkleStore, type MerkleStoreOptions, type Versions, type ChangeEvent, type WriteOptions, type Resolver, type SiblingView } from './merkle/index.js';
+export { RecordCache } from './merkle/index.js';
 
 // Many structures on one connection (the multiplexer), and WebSocket
 export { Doc, type DocOptions, type StructureClass, type ChannelEvent } from './mux/index.js';

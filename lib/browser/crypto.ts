@@ -9,3 +9,5 @@ export function randomBytes(n: number): Buffer {
 // Ed25519 verification in the browser is @noble/curves' (lib/scuttlebutt/signing.ts falls back to it).
 export const verify = undefined;
 export const createPublicKey = undefined;
+// SHA-256 of the Merkle tree in the browser is @noble/hashes' (lib/merkle/hash.ts falls back to it).
+export const hash = undefined;

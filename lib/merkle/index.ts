@@ -1,4 +1,5 @@
 export { MerkleStore } from './store.js';
+export { RecordCache } from './record-cache.js';
 export { DEFAULT_DEPTH, type MerkleStoreOptions, type Versions, type ChangeEvent, type WriteOptions } from './store-options.js';
 export { MerkleTree, MAX_DEPTH } from './tree.js';
 export { MerkleSession } from './session.js';

@@ -4,6 +4,7 @@ import type { ClockOptions, HybridClock } from '../clock/index.js';
 import type { ValueEncoding } from '../codec/index.js';
 import { errors } from '../errors.js';
 import type { Resolver, SiblingView } from './resolve.js';
+import type { RecordCache } from './record-cache.js';
 
 export type AnyLevel = AbstractLevel<any, any, any>;
 
@@ -60,6 +61,12 @@ export interface MerkleStoreOptions<V = unknown> {
    * Default: none (deleted keys keep their record forever).
    */
   tombstoneGrace?: number;
+  /**
+   * Keeps the records this store wrote or read lately in memory, so that
+   * writing a key again skips reading its old record from the database.
+   * Several stores may share one cache and its budget. Default: none.
+   */
+  recordCache?: RecordCache;
 }
 
 /** What `get()` returns. */

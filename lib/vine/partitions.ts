@@ -3,9 +3,17 @@ import type { ValueEncoding } from '../codec/index.js';
 import { errors } from '../errors.js';
 import { MerkleStore } from '../merkle/store.js';
 import type { ChangeEvent } from '../merkle/store-options.js';
+import { RecordCache } from '../merkle/record-cache.js';
 import { PARTITIONS } from './ring.js';
 
 type AnyLevel = AbstractLevel<any, any, any>;
+
+/**
+ * Memory for the records a node's partitions wrote or read lately (one
+ * budget for all of them): a key written again is not read back from the
+ * database first. About 70,000 small records.
+ */
+export const RECORD_CACHE_BYTES = 16 << 20;
 
 /** The root of a partition that holds nothing. */
 export const ZERO_ROOT = Buffer.alloc(16);
@@ -36,6 +44,8 @@ export class Partitions<V> {
   readonly retiring = new Set<number>();
   /** When each partition last took a write or a merge here (ms): anti-entropy paces the partitions being written. */
   readonly lastChange = new Map<number, number>();
+  /** Shared by every partition's store. */
+  readonly recordCache = new RecordCache(RECORD_CACHE_BYTES);
 
   constructor(private readonly options: PartitionsOptions<V>) {}
 
@@ -69,6 +79,7 @@ export class Partitions<V> {
         id: this.options.id,
         depth: this.options.depth,
         valueEncoding: this.options.valueEncoding,
+        recordCache: this.recordCache,
       });
       made.on('change', this.options.onChange);
       const marked = this.stored.has(partition) ? Promise.resolve() : this.options.meta.put(`partition/${partition}`, '1');

@@ -37,7 +37,8 @@ export class ReplicaSide<V> {
         const options = request.context === undefined ? {} : { context: request.context };
         // The record as written, not read back: one database round trip fewer per write.
         if (request.value === undefined) return store.delRecord(request.key, options);
-        return store.putRecord(request.key, decode(this.node.valueEncoding, request.value), options);
+        // Stored as the bytes that came (checked by decoding once), not decoded, checked and encoded again.
+        return store.putEncodedRecord(request.key, request.value, options);
       }
       case 'merge': {
         this.checkPlacement(request.partition, request.key);
