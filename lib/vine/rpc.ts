@@ -38,13 +38,15 @@ export interface RequestHandler {
 /**
  * Writes a frame, coalescing the frames of one event-loop turn into one
  * socket write: a busy connection carries many small replies, and a system
- * call per frame dominated the cost of a request.
+ * call per frame dominated the cost of a request. Uncorked in setImmediate,
+ * after the loop's whole I/O phase: the replies to requests read from many
+ * sockets in one turn leave together.
  */
 function send(socket: Socket, bytes: Buffer): void {
   if (!socket.writable) return;
   if (socket.writableCorked === 0) {
     socket.cork();
-    process.nextTick(() => socket.uncork());
+    setImmediate(() => socket.uncork());
   }
   socket.write(bytes);
 }
