@@ -96,7 +96,7 @@ export class RemoteVine<V = unknown> {
     const bytes = await (await this.coordinatorOf(key, n)).request({ type: 'coordinate', op, key, value, context: options.context, n, r, w, timeout }, timeout + 1000);
     const record = bytes.length === 0 ? EMPTY_RECORD : decodeRecord(bytes);
     // Siblings with byte-identical values are one value to a reader (a retried write), as in VineNode.
-    const distinct = [...new Map(record.siblings.map((s) => [Buffer.from(s.value).toString('base64'), s.value])).values()];
+    const distinct = record.siblings.length <= 1 ? record.siblings.map((s) => s.value) : [...new Map(record.siblings.map((s) => [Buffer.from(s.value).toString('base64'), s.value])).values()];
     const values = distinct.map((bytes) => decode(this.valueEncoding, bytes));
     return { key, values, value: values.length === 1 ? values[0] : undefined, conflict: values.length > 1, context: encodeContext(record.context) };
   }
