@@ -10,6 +10,12 @@
 // VINE_BENCH_THREADS=1 prints the nodes' CPU per operation on their main
 // threads and on their other threads (thread pool, LevelDB, V8).
 //
+// The 64 clients each have their own RemoteVine, routed to a replica of each key;
+// VINE_BENCH_REMOTES=k shares k RemoteVines among them (1: one client object
+// for the process, whose requests of a turn to a node share a frame),
+// VINE_BENCH_ROUTE=0 sends every request to the client's one node, and
+// VINE_BENCH_PORT moves the nodes' ports (default 7500).
+//
 // Run alone: node dist/bench/vine.js   (VINE_BENCH_MS per phase, default 3000;
 // VINE_BENCH_PROFILE=DIR writes a CPU profile of every node, of one phase only
 // (VINE_BENCH_PROFILE_PHASE: write, read1 or read2; default write), into DIR)
