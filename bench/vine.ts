@@ -10,6 +10,12 @@
 // VINE_BENCH_THREADS=1 prints the nodes' CPU per operation on their main
 // threads and on their other threads (thread pool, LevelDB, V8).
 //
+// The 64 clients each have their own RemoteVine, routed to a replica of each key;
+// VINE_BENCH_REMOTES=k shares k RemoteVines among them (1: one client object
+// for the process, whose requests of a turn to a node share a frame),
+// VINE_BENCH_ROUTE=0 sends every request to the client's one node, and
+// VINE_BENCH_PORT moves the nodes' ports (default 7500).
+//
 // Run alone: node dist/bench/vine.js   (VINE_BENCH_MS per phase, default 3000;
 // VINE_BENCH_PROFILE=DIR writes a CPU profile of every node, of one phase only
 // (VINE_BENCH_PROFILE_PHASE: write, read1 or read2; default write), into DIR)
@@ -112,8 +118,10 @@ export interface VineBenchResult {
   rows: Row[];
 }
 
-export async function runVineBench(options: { phaseMs?: number; warmMs?: number; basePort?: number } = {}): Promise<VineBenchResult> {
+export async function runVineBench(options: { phaseMs?: number; warmMs?: number; basePort?: number; remotes?: number; route?: boolean } = {}): Promise<VineBenchResult> {
   const phaseMs = options.phaseMs ?? 3000;
+  const remoteCount = Math.max(1, Math.min(CLIENTS, options.remotes ?? CLIENTS));
+  const route = options.route ?? true;
   const warmMs = options.warmMs ?? 2 * phaseMs;
   const base = options.basePort ?? 7500;
   const root = mkdtempSync(join(tmpdir(), 'tendril-vine-bench-'));
@@ -131,16 +139,22 @@ export async function runVineBench(options: { phaseMs?: number; warmMs?: number;
         return new Promise<void>((resolve) => createInterface({ input: child.stdout! }).on('line', (line) => line.startsWith('vine ') && resolve()));
       }),
     );
-    for (let c = 0; c < CLIENTS; c++) remotes.push(new RemoteVine<number>({ host: '127.0.0.1', port: base + 2 * (c % NODES) }, { timeout: 5000 }));
-    for (let i = 0; i < NODES; i++) while (!(await remotes[i].put(`warm-${i}`, i, { w: 3 }).then(() => true, () => false))) await sleep(200);
+    // Every node up and in the cluster: each one coordinates a W = 3 write.
+    for (let i = 0; i < NODES; i++) {
+      const probe = new RemoteVine<number>({ host: '127.0.0.1', port: base + 2 * i }, { timeout: 5000, route: false });
+      while (!(await probe.put(`warm-${i}`, i, { w: 3 }).then(() => true, () => false))) await sleep(200);
+      probe.close();
+    }
+    for (let c = 0; c < remoteCount; c++) remotes.push(new RemoteVine<number>({ host: '127.0.0.1', port: base + 2 * (c % NODES) }, { timeout: 5000, route }));
+    const remoteOf = (client: number) => remotes[client % remoteCount];
     const keys = 10_000;
     // A running cluster has its partition stores open: one write (W = 3) to every partition first, so
     // opening 768 stores (256 partitions on 3 replicas) is not counted as the cost of the measured writes.
     const firstKeyOf = new Map<number, string>();
     for (let i = 0; firstKeyOf.size < PARTITIONS && i < keys; i++) if (!firstKeyOf.has(partitionOf(`key-${i}`))) firstKeyOf.set(partitionOf(`key-${i}`), `key-${i}`);
     const warmKeys = [...firstKeyOf.values()];
-    await Promise.all(remotes.map(async (remote, c) => {
-      for (let k = c; k < warmKeys.length; k += CLIENTS) await remote.put(warmKeys[k], -1, { w: 3 }).catch(() => undefined);
+    await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
+      for (let k = c; k < warmKeys.length; k += CLIENTS) await remoteOf(c).put(warmKeys[k], -1, { w: 3 }).catch(() => undefined);
     }));
     await sleep(1000);
     // The profile hook in each node starts a profile on the first SIGUSR2 and writes it on the second.
@@ -168,12 +182,12 @@ export async function runVineBench(options: { phaseMs?: number; warmMs?: number;
     // Fresh processes spend their first seconds compiling (a fifth of the nodes' CPU went to the optimising compiler
     // in a first phase of 3 s): writes and reads for `warmMs` first, not counted, so the cluster is measured as it runs.
     if (warmMs > 0) {
-      await drive(CLIENTS, warmMs / 2, (c, i) => remotes[c].put(`key-${i % keys}`, i, { w: 2 }));
-      await drive(CLIENTS, warmMs / 2, (c, i) => remotes[c].get(`key-${i % keys}`, { r: 1 }));
+      await drive(CLIENTS, warmMs / 2, (c, i) => remoteOf(c).put(`key-${i % keys}`, i, { w: 2 }));
+      await drive(CLIENTS, warmMs / 2, (c, i) => remoteOf(c).get(`key-${i % keys}`, { r: 1 }));
     }
-    const writes = await measured('write', (c, i) => remotes[c].put(`key-${i % keys}`, i, { w: 2 }));
-    const reads1 = await measured('read1', (c, i) => remotes[c].get(`key-${i % Math.min(keys, writes.ops)}`, { r: 1 }));
-    const reads2 = await measured('read2', (c, i) => remotes[c].get(`key-${i % Math.min(keys, writes.ops)}`, { r: 2 }));
+    const writes = await measured('write', (c, i) => remoteOf(c).put(`key-${i % keys}`, i, { w: 2 }));
+    const reads1 = await measured('read1', (c, i) => remoteOf(c).get(`key-${i % Math.min(keys, writes.ops)}`, { r: 1 }));
+    const reads2 = await measured('read2', (c, i) => remoteOf(c).get(`key-${i % Math.min(keys, writes.ops)}`, { r: 2 }));
 
     const store = new MerkleStore<number>({ path: join(root, 'single') });
     await store.open();
@@ -199,7 +213,8 @@ export async function runVineBench(options: { phaseMs?: number; warmMs?: number;
       'cluster / store': ratio(p.perSecond, anchor.perSecond),
     });
     const rows = [row('write N3 W2', writes, single), row('read R1', reads1, singleReads), row('read R2', reads2, singleReads)];
-    printTable(`vine: ${NODES} processes, ${CLIENTS} clients, ${phaseMs / 1000} s per phase after ${warmMs / 1000} s of warm-up; ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)}`, rows);
+    const over = remoteCount === CLIENTS ? 'each its own RemoteVine' : `over ${remoteCount} RemoteVine${remoteCount > 1 ? 's' : ''}`;
+    printTable(`vine: ${NODES} processes, ${CLIENTS} clients ${over}${route ? ' (routed to a replica of the key)' : ' (not routed)'}, ${phaseMs / 1000} s per phase after ${warmMs / 1000} s of warm-up; ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)}`, rows);
     return { rows };
   } finally {
     for (const r of remotes) r.close();
@@ -210,5 +225,11 @@ export async function runVineBench(options: { phaseMs?: number; warmMs?: number;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await runVineBench({ phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000), warmMs: process.env.VINE_BENCH_WARM_MS === undefined ? undefined : Number(process.env.VINE_BENCH_WARM_MS) });
+  await runVineBench({
+    phaseMs: Number(process.env.VINE_BENCH_MS ?? 3000),
+    warmMs: process.env.VINE_BENCH_WARM_MS === undefined ? undefined : Number(process.env.VINE_BENCH_WARM_MS),
+    remotes: process.env.VINE_BENCH_REMOTES === undefined ? undefined : Number(process.env.VINE_BENCH_REMOTES),
+    route: process.env.VINE_BENCH_ROUTE !== '0',
+    basePort: process.env.VINE_BENCH_PORT === undefined ? undefined : Number(process.env.VINE_BENCH_PORT),
+  });
 }

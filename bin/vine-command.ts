@@ -47,7 +47,8 @@ export async function vineCommand(argv: readonly string[]): Promise<number> {
       process.stderr.write(vineUsage() + '\n');
       return 2;
     }
-    const remote = new RemoteVine(address(args.options.to, 'to'), { cluster });
+    // `--to` names the node that coordinates: one request, no ring to learn first.
+    const remote = new RemoteVine(address(args.options.to, 'to'), { cluster, route: false });
     try {
       if (verb === 'set') {
         let parsed: unknown = value;

@@ -84,7 +84,6 @@ export function batchByTurn<D extends Level>(db: D): D {
   const schedule = () => {
     if (scheduled) return;
     scheduled = true;
-    // After the turn's callbacks and the promise jobs they start: every operation they issue goes in.
     // A turn is one iteration of the event loop, not one callback: every socket read and every
     // database completion of the same poll goes in the same round trip (setImmediate runs right
     // after the poll). Per callback (process.nextTick) a busy node of a cluster made several

@@ -1,6 +1,7 @@
 import { errors } from '../errors.js';
 import { type KeyRecord, EMPTY_RECORD, decodeContext, decodeRecord, encodeRecord } from '../merkle/record.js';
-import type { VineRequest } from './messages.js';
+import { encode } from '../codec/index.js';
+import { type VineRequest, membersCodec } from './messages.js';
 import type { NodeCore } from './node-core.js';
 import type { RequestOptions } from './options.js';
 import { Coordination, type Step, checkQuorum } from './quorum.js';
@@ -170,6 +171,12 @@ export class Coordinator<V> {
       };
       apply(coordination.start());
     });
+  }
+
+  /** The members and the ring's vnodes, encoded (`membersCodec`): a client that places keys itself sends each request to a replica of its key. */
+  membersReply(): Uint8Array {
+    const members = (this.node.membership?.members() ?? []).map((m) => ({ id: m.id, host: m.host, port: m.port, live: this.node.isLive(m.id) }));
+    return encode(membersCodec, { vnodes: this.node.ring.vnodes, members });
   }
 
   call(node: string, body: RequestBody, timeout: number): Promise<Uint8Array> {

@@ -12,7 +12,8 @@ import { gossipMembership } from './default-membership.js';
 import { Healing } from './healing.js';
 import { HintStore } from './hints.js';
 import type { Membership } from './membership.js';
-import type { VineRequest } from './messages.js';
+import type { WireRequest } from './messages.js';
+import { errors } from '../errors.js';
 import type { NodeCore, VineStats } from './node-core.js';
 import { DEFAULTS, type RequestOptions, type VineOptions } from './options.js';
 import { Partitions, ZERO_ROOT } from './partitions.js';
@@ -262,7 +263,8 @@ export class VineNode<V = unknown> extends EventEmitter implements NodeCore<V> {
   }
 
   /** Answers one request from a peer (or from this node as coordinator). Throws a coded error to refuse it; nothing is stored then. */
-  handle(request: VineRequest, from: string): Promise<Uint8Array> {
+  handle(request: WireRequest, from: string): Promise<Uint8Array> {
+    if (request.type === 'members') return this.closed ? Promise.reject(errors.closed('the vine node')) : Promise.resolve(this.coordinator.membersReply());
     return this.replica.handle(request, from);
   }
 

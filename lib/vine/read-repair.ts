@@ -14,6 +14,8 @@ export interface RepairPlan {
  * a read of a healthy key writes nothing.
  */
 export function planRepair(answers: ReadonlyMap<string, KeyRecord>): RepairPlan {
+  // One answer (an R = 1 read) is the merge: nothing to compare, nothing to encode.
+  if (answers.size === 1) for (const record of answers.values()) return { merged: record, stale: [] };
   let merged: KeyRecord = EMPTY_RECORD;
   for (const record of answers.values()) merged = mergeRecords(merged, record);
   const bytes = encodeRecord(merged);

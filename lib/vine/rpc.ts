@@ -3,10 +3,11 @@ import { type Server, type Socket, connect as netConnect, createServer } from 'n
 import type { Limits } from '../codec/index.js';
 import { ReplicationError, errors } from '../errors.js';
 import { FrameReader, decodeMessage, frame, readFirstFrame } from './frames.js';
-import { type HelloMessage, type ReplyMessage, type VineRequest, VINE_PROTOCOL_VERSION } from './messages.js';
+import { type BatchItem, type HelloMessage, type ReplyMessage, type VineMessage, type WireRequest, VINE_PROTOCOL_VERSION } from './messages.js';
+import { SendQueue } from './send-queue.js';
 
 /** A request without its id (the connection numbers them). */
-export type RequestBody = VineRequest extends infer R ? (R extends VineRequest ? Omit<R, 'id'> : never) : never;
+export type RequestBody = WireRequest extends infer R ? (R extends WireRequest ? Omit<R, 'id'> : never) : never;
 
 export interface Address {
   host: string;
@@ -30,23 +31,9 @@ export const MAX_IN_FLIGHT = 1024;
 /** What a server does with an accepted connection. */
 export interface RequestHandler {
   /** Answers a request with a record (or empty bytes); throws a ReplicationError to refuse it. */
-  handle(request: VineRequest, from: string): Promise<Uint8Array>;
+  handle(request: WireRequest, from: string): Promise<Uint8Array>;
   /** Takes over a connection opened for a partition's anti-entropy. */
   sync(partition: number, socket: Socket, from: string): void;
-}
-
-/**
- * Writes a frame, coalescing the frames of one event-loop turn into one
- * socket write: a busy connection carries many small replies, and a system
- * call per frame dominated the cost of a request.
- */
-function send(socket: Socket, bytes: Buffer): void {
-  if (!socket.writable) return;
-  if (socket.writableCorked === 0) {
-    socket.cork();
-    process.nextTick(() => socket.uncork());
-  }
-  socket.write(bytes);
 }
 
 /** Turns a thrown value into the reply's code and message. */
@@ -55,10 +42,17 @@ function errorReply(id: number, err: unknown): ReplyMessage {
   return { type: 'reply', id, code: coded.code, message: coded.message, record: new Uint8Array(0) };
 }
 
+/** The items of a frame: a batch's, or the frame's one message. */
+function itemsOf(message: VineMessage): readonly VineMessage[] {
+  return message.type === 'batch' ? message.items : [message];
+}
+
 /**
  * The server side of the vine protocol. Every connection opens with a
  * hello; another cluster or version is refused with a coded frame and
- * closed. Requests are answered in any order, by id. A frame that does not
+ * closed. Requests come alone or in batches and are answered in any order,
+ * by id, the replies of one turn in one batch. A request the handler
+ * refuses is answered with its coded error by itself; a frame that does not
  * decode disconnects that peer (after a `refused` frame saying why); the
  * node carries on.
  */
@@ -115,8 +109,36 @@ export class VineServer extends EventEmitter {
     socket.write(frame({ type: 'welcome', node: this.nodeId }));
     if (hello.purpose === 'sync') return this.handler.sync(hello.partition, socket, hello.node);
     const reader = new FrameReader(this.options.maxFrameBytes);
+    const queue = new SendQueue(socket, this.options.maxFrameBytes);
     let inFlight = 0;
     let refused = false;
+    const from = hello.node;
+    const answer = (request: WireRequest) => {
+      if (inFlight >= MAX_IN_FLIGHT) return queue.push(errorReply(request.id, errors.limit('requests in flight', inFlight + 1, MAX_IN_FLIGHT)));
+      inFlight++;
+      this.handler.handle(request, from).then(
+        (record) => {
+          inFlight--;
+          queue.push({ type: 'reply', id: request.id, code: '', message: '', record });
+        },
+        (err) => {
+          inFlight--;
+          this.emit('requestError', err, from);
+          queue.push(errorReply(request.id, err));
+        },
+      );
+    };
+    const onFrame = (bytes: Buffer) => {
+      let items: readonly VineMessage[];
+      try {
+        items = itemsOf(decodeMessage(bytes, this.options.limits));
+        for (const item of items) if (!isRequest(item)) throw errors.decode(`unexpected ${item.type} message`);
+      } catch (err) {
+        refused = true;
+        return this.refuse(socket, err);
+      }
+      for (const item of items) answer(item as WireRequest);
+    };
     socket.on('data', (chunk: Buffer) => {
       if (refused) return;
       let frames: Buffer[];
@@ -132,30 +154,6 @@ export class VineServer extends EventEmitter {
       }
     });
     socket.resume();
-    const onFrame = (bytes: Buffer) => {
-      let request: VineRequest;
-      try {
-        const message = decodeMessage(bytes, this.options.limits);
-        if (message.type === 'hello' || message.type === 'welcome' || message.type === 'refused' || message.type === 'reply') throw errors.decode(`unexpected ${message.type} message`);
-        request = message;
-      } catch (err) {
-        refused = true;
-        return this.refuse(socket, err);
-      }
-      if (inFlight >= MAX_IN_FLIGHT) return send(socket, frame(errorReply(request.id, errors.limit('requests in flight', inFlight + 1, MAX_IN_FLIGHT))));
-      inFlight++;
-      this.handler.handle(request, hello.node).then(
-        (record) => {
-          inFlight--;
-          send(socket, frame({ type: 'reply', id: request.id, code: '', message: '', record }));
-        },
-        (err) => {
-          inFlight--;
-          this.emit('requestError', err, hello.node);
-          send(socket, frame(errorReply(request.id, err)));
-        },
-      );
-    };
   }
 
   private refuse(socket: Socket, err: unknown, cause?: unknown): void {
@@ -166,6 +164,10 @@ export class VineServer extends EventEmitter {
   }
 }
 
+function isRequest(message: VineMessage): message is WireRequest {
+  return message.type !== 'hello' && message.type !== 'welcome' && message.type !== 'refused' && message.type !== 'reply' && message.type !== 'batch';
+}
+
 interface Pending {
   resolve: (record: Uint8Array) => void;
   reject: (err: unknown) => void;
@@ -173,12 +175,14 @@ interface Pending {
 }
 
 /**
- * One lazily opened connection to a peer, carrying many requests at once.
- * A failed or dropped connection fails its pending requests with a coded
- * error; the next request dials again.
+ * One lazily opened connection to a peer, carrying many requests at once
+ * (those of one turn in one batch frame). A failed or dropped connection
+ * fails its pending requests with a coded error; the next request dials
+ * again.
  */
 export class VineClient {
   private socket: Socket | undefined;
+  private queue: SendQueue | undefined;
   private ready: Promise<Socket> | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -191,10 +195,21 @@ export class VineClient {
   ) {}
 
   /** Sends a request; resolves with the reply's record, rejects with its coded error, ERR_CLOSED or ERR_UNAVAILABLE on timeout. */
-  async request(body: RequestBody, timeoutMs: number): Promise<Uint8Array> {
+  request(body: RequestBody, timeoutMs: number): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(errors.closed('the client'));
+    if (this.pending.size >= MAX_IN_FLIGHT) return Promise.reject(errors.limit('requests in flight', this.pending.size + 1, MAX_IN_FLIGHT));
+    // Connected: straight into this turn's batch, without waiting a turn for the connection.
+    if (this.queue) return this.enqueue(this.queue, body, timeoutMs);
+    return this.connect().then(() => (this.queue ? this.enqueue(this.queue, body, timeoutMs) : Promise.reject(errors.closed(`the connection to ${this.address.host}:${this.address.port}`))));
+  }
+
+  /** Resolves once the connection is open (dialling if needed); rejects if it cannot be opened. */
+  async connected(): Promise<void> {
     if (this.closed) throw errors.closed('the client');
-    if (this.pending.size >= MAX_IN_FLIGHT) throw errors.limit('requests in flight', this.pending.size + 1, MAX_IN_FLIGHT);
-    const socket = await this.connect();
+    if (!this.queue) await this.connect();
+  }
+
+  private enqueue(queue: SendQueue, body: RequestBody, timeoutMs: number): Promise<Uint8Array> {
     const id = this.nextId++;
     return new Promise<Uint8Array>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -202,7 +217,7 @@ export class VineClient {
         reject(errors.unavailable(`${body.type} at ${this.address.host}:${this.address.port}`, 1, 0, 1));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      send(socket, frame({ ...body, id } as VineRequest));
+      queue.push({ ...body, id } as BatchItem);
     });
   }
 
@@ -215,18 +230,23 @@ export class VineClient {
     return (this.ready ??= dial(this.address, this.hello('rpc', 0), this.options).then(
       (socket) => {
         this.socket = socket;
+        this.queue = new SendQueue(socket, this.options.maxFrameBytes);
         const reader = new FrameReader(this.options.maxFrameBytes);
         const onFrame = (bytes: Buffer) => {
           try {
-            const message = decodeMessage(bytes, this.options.limits);
-            if (message.type === 'refused') throw errors.remote(message.code, message.message);
-            if (message.type !== 'reply') throw errors.decode(`unexpected ${message.type} message`);
-            const pending = this.pending.get(message.id);
-            if (!pending) return;
-            this.pending.delete(message.id);
-            clearTimeout(pending.timer);
-            if (message.code === '') pending.resolve(message.record);
-            else pending.reject(errors.remote(message.code, message.message));
+            const items = itemsOf(decodeMessage(bytes, this.options.limits));
+            for (const message of items) {
+              if (message.type === 'refused') throw errors.remote(message.code, message.message);
+              if (message.type !== 'reply') throw errors.decode(`unexpected ${message.type} message`);
+            }
+            for (const message of items as ReplyMessage[]) {
+              const pending = this.pending.get(message.id);
+              if (!pending) continue;
+              this.pending.delete(message.id);
+              clearTimeout(pending.timer);
+              if (message.code === '') pending.resolve(message.record);
+              else pending.reject(errors.remote(message.code, message.message));
+            }
           } catch (err) {
             this.failAll(err);
             socket.destroy();
@@ -247,6 +267,7 @@ export class VineClient {
         socket.on('close', () => {
           if (this.socket === socket) {
             this.socket = undefined;
+            this.queue = undefined;
             this.ready = undefined;
           }
           this.failAll(errors.closed(`the connection to ${this.address.host}:${this.address.port}`));

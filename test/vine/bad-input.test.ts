@@ -1,11 +1,11 @@
 import { connect } from 'node:net';
 import test from 'tape';
 import { MemoryLevel } from 'memory-level';
-import { encode, json, uint } from '../../lib/codec/index.js';
+import { decode, encode, json, uint } from '../../lib/codec/index.js';
 import { encodeRecord, writeRecord, EMPTY_RECORD } from '../../lib/merkle/record.js';
 import { decodeMessage, frame } from '../../lib/vine/frames.js';
 import { LocalCluster } from '../../lib/vine/membership.js';
-import type { VineMessage } from '../../lib/vine/messages.js';
+import { MAX_BATCH_ITEMS, type VineMessage, VINE_PROTOCOL_VERSION, membersCodec } from '../../lib/vine/messages.js';
 import { VineNode } from '../../lib/vine/node.js';
 import { partitionOf } from '../../lib/vine/ring.js';
 import { readFirstFrame } from '../../lib/vine/frames.js';
@@ -21,7 +21,10 @@ async function exchange(port: number, frames: Buffer[], ms = 500): Promise<{ mes
   const end = Date.now() + ms;
   while (Date.now() < end && !closed) {
     try {
-      messages.push(decodeMessage(await readFirstFrame(socket, 1 << 20, Math.max(1, end - Date.now()))));
+      const message = decodeMessage(await readFirstFrame(socket, 1 << 20, Math.max(1, end - Date.now())));
+      // The replies of one turn come in one batch frame: the items, in order.
+      if (message.type === 'batch') messages.push(...message.items);
+      else messages.push(message);
     } catch {
       break;
     }
@@ -30,7 +33,7 @@ async function exchange(port: number, frames: Buffer[], ms = 500): Promise<{ mes
   return { messages, closed };
 }
 
-const hello = (cluster = 'vine'): Buffer => frame({ type: 'hello', version: 1, cluster, node: 'raw-peer', purpose: 'rpc', partition: 0 });
+const hello = (cluster = 'vine', version = VINE_PROTOCOL_VERSION): Buffer => frame({ type: 'hello', version, cluster, node: 'raw-peer', purpose: 'rpc', partition: 0 });
 
 test('vine bad input: coded refusals, nothing stored, the node carries on', async (t) => {
   const local = new LocalCluster();
@@ -41,6 +44,8 @@ test('vine bad input: coded refusals, nothing stored, the node carries on', asyn
     let out = await exchange(port, [hello('other-cluster')]);
     t.equal(out.messages[0]?.type === 'refused' && out.messages[0].code, 'ERR_HANDSHAKE', 'a peer of another cluster is refused with ERR_HANDSHAKE');
     t.ok(out.closed, 'and disconnected');
+    out = await exchange(port, [hello('vine', 1)]);
+    t.equal(out.messages[0]?.type === 'refused' && out.messages[0].code, 'ERR_PROTOCOL_VERSION', 'a peer of protocol version 1 is refused with ERR_PROTOCOL_VERSION');
 
     const key = 'k';
     const p = partitionOf(key);
@@ -72,6 +77,43 @@ test('vine bad input: coded refusals, nothing stored, the node carries on', asyn
 
     out = await exchange(port, [Buffer.from([3, 99, 1, 2])]);
     t.equal((out.messages.find((m) => m.type === 'refused') as any)?.code, 'ERR_DECODE', 'garbage instead of a hello: ERR_DECODE');
+
+    // A batch: each item stands alone. A refused item gets its own coded reply; the others are answered.
+    out = await exchange(port, [
+      hello(),
+      frame({
+        type: 'batch',
+        items: [
+          { type: 'merge', id: 5, partition: p, key, record: big, hint: undefined },
+          { type: 'read', id: 6, partition: p, key },
+          { type: 'merge', id: 7, partition: p, key, record: small, hint: 'nobody-we-know' },
+          { type: 'members', id: 8 },
+        ],
+      }),
+    ]);
+    t.equal(reply(5)?.code, 'ERR_LIMIT', 'in a batch, a record over the size limit is refused by itself: ERR_LIMIT');
+    t.equal(reply(6)?.code, '', 'the read beside it is answered');
+    t.equal(reply(7)?.code, 'ERR_INVALID_ARGUMENT', 'and a hint for an unknown node is refused by itself');
+    t.ok(!out.closed, 'the peer stays connected');
+    const ring = reply(8) && decode(membersCodec, reply(8)!.record);
+    t.deepEqual(ring && ring.members.map((m) => [m.id, m.port, m.live]), [[node.id, port, true]], 'a members request answers the members, their addresses and liveness');
+
+    // A malformed batch disconnects: another batch inside it, a hello inside it, a reply sent to a server, more items than allowed.
+    const nested = Buffer.concat([encode(uint, 11), encode(uint, 2), encode(uint, 11), encode(uint, 0), encode(uint, 5), encode(uint, 1)]);
+    for (const [what, bytes] of [
+      ['a batch inside a batch', nested],
+      ['a hello inside a batch', Buffer.concat([encode(uint, 11), encode(uint, 1), frame({ type: 'hello', version: 2, cluster: 'vine', node: 'x', purpose: 'rpc', partition: 0 }).subarray(1)])],
+      ['a batch of more items than allowed', Buffer.concat([encode(uint, 11), encode(uint, MAX_BATCH_ITEMS + 1), Buffer.alloc(2 * (MAX_BATCH_ITEMS + 1), 0)])],
+      ['a truncated batch', Buffer.concat([encode(uint, 11), encode(uint, 3), encode(uint, 10), encode(uint, 1)])],
+    ] as const) {
+      out = await exchange(port, [hello(), Buffer.concat([encode(uint, bytes.length), bytes])]);
+      const refusal = out.messages.find((m) => m.type === 'refused') as Extract<VineMessage, { type: 'refused' }> | undefined;
+      t.ok(refusal && /ERR_DECODE|ERR_LIMIT/.test(refusal.code), `${what}: ${refusal?.code}`);
+      t.ok(out.closed, 'and that peer is disconnected');
+    }
+    out = await exchange(port, [hello(), frame({ type: 'batch', items: [{ type: 'read', id: 9, partition: p, key }, { type: 'reply', id: 1, code: '', message: '', record: new Uint8Array(0) }] })]);
+    t.equal((out.messages.find((m) => m.type === 'refused') as any)?.code, 'ERR_DECODE', 'a reply sent to a server, in a batch: ERR_DECODE');
+    t.equal(reply(9), undefined, 'and nothing of that batch is answered');
 
     t.deepEqual((await node.get(key, { r: 1 })).values, [], 'nothing was stored by any of it');
     t.equal(node.hintBacklog().size, 0, 'no hint was kept');

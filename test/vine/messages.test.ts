@@ -2,6 +2,8 @@ import test from 'tape';
 import { decode, encode } from '../../lib/codec/index.js';
 import { type VineMessage, vineMessageCodec } from '../../lib/vine/messages.js';
 import { FrameReader, decodeMessage, frame } from '../../lib/vine/frames.js';
+import { MAX_BATCH_ITEMS, type BatchItem, membersCodec } from '../../lib/vine/messages.js';
+import { encodeFrames } from '../../lib/vine/send-queue.js';
 import { testRandom } from '../helpers/seed.js';
 
 /** Plain data with byte arrays as hex, so Buffers and Uint8Arrays compare equal. */
@@ -22,6 +24,16 @@ test('vine messages round-trip, fixed and seeded random', (t) => {
     { type: 'coordinate', id: 7, op: 'put', key: 'foo', value: Buffer.from('1'), context: undefined, n: 3, r: 2, w: 2, timeout: 2000 },
     { type: 'reply', id: 8, code: '', message: '', record: Buffer.from([4, 5]) },
     { type: 'roots', id: 9, partitions: [0, 1, 255] },
+    { type: 'members', id: 10 },
+    { type: 'batch', items: [] },
+    {
+      type: 'batch',
+      items: [
+        { type: 'read', id: 11, partition: 3, key: 'a' },
+        { type: 'reply', id: 12, code: 'ERR_LIMIT', message: 'too big', record: Buffer.alloc(0) },
+        { type: 'members', id: 13 },
+      ],
+    },
   ];
   for (const m of fixed) t.equal(plain(decode(vineMessageCodec, encode(vineMessageCodec, m))), plain(m), `${m.type} round-trips`);
   const random = testRandom('vine messages');
@@ -64,5 +76,29 @@ test('FrameReader: frames split at every byte, several in one chunk, a length ov
   const small = new FrameReader(100);
   t.throws(() => small.push(frame(messages[1]).subarray(0, 3)), (err: { code?: string }) => err.code === 'ERR_FRAME_TOO_LARGE', 'a declared length over the limit is refused from the length alone');
   t.throws(() => new FrameReader(100).push(Buffer.alloc(9, 0xff)), (err: { code?: string }) => err.code === 'ERR_DECODE', 'a length that never ends is ERR_DECODE');
+  t.end();
+});
+
+test('encodeFrames: a lone item as a plain frame, more as batches within the frame size and the item count', (t) => {
+  const reply = (id: number, size: number): BatchItem => ({ type: 'reply', id, code: '', message: '', record: Buffer.alloc(size, 7) });
+  const framesOf = (bytes: Buffer, limit: number) => new FrameReader(limit).push(bytes).map((f) => decodeMessage(f));
+  const lone = framesOf(encodeFrames([reply(1, 5)], 1 << 20), 1 << 20);
+  t.deepEqual(lone.map((m) => m.type), ['reply'], 'one item: one plain frame');
+  const items = Array.from({ length: 50 }, (_, i) => reply(i, 100));
+  const small = framesOf(encodeFrames(items, 1000), 1000);
+  t.ok(small.length > 1 && small.every((m) => m.type === 'batch' || m.type === 'reply'), `50 items of ~110 bytes under a 1,000-byte limit: ${small.length} frames`);
+  const ids = small.flatMap((m) => (m.type === 'batch' ? m.items : [m])).map((m) => (m as { id: number }).id);
+  t.deepEqual(ids, items.map((_, i) => i), 'every item arrives once, in order');
+  const many = framesOf(encodeFrames(Array.from({ length: MAX_BATCH_ITEMS + 5 }, (_, i) => reply(i, 0)), 1 << 20), 1 << 20);
+  t.deepEqual(many.map((m) => (m.type === 'batch' ? m.items.length : 1)), [MAX_BATCH_ITEMS, 5], 'no batch holds more than MAX_BATCH_ITEMS');
+  t.throws(() => new FrameReader(500).push(encodeFrames([reply(1, 10), reply(2, 600)], 500)), (err: { code?: string }) => err.code === 'ERR_FRAME_TOO_LARGE', 'an item too large for any frame goes alone, and the peer refuses it');
+  t.equal(encodeFrames([], 100).length, 0, 'nothing to send: no bytes');
+  t.end();
+});
+
+test('members replies decode within limits', (t) => {
+  const reply = { vnodes: 64, members: [{ id: 'a', host: '127.0.0.1', port: 7000, live: true }, { id: 'b', host: '127.0.0.1', port: 7002, live: false }] };
+  t.deepEqual(decode(membersCodec, encode(membersCodec, reply)), reply, 'round-trips');
+  t.throws(() => decode(membersCodec, encode(membersCodec, reply), { maxItems: 1 }), (err: { code?: string }) => err.code === 'ERR_LIMIT', 'more members than the limit: ERR_LIMIT');
   t.end();
 });
