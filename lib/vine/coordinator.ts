@@ -59,7 +59,16 @@ export class Coordinator<V> {
    * answers with the key's record; the record then goes to the other
    * replicas (stand-ins keep it as a hint). Settles with W durable copies.
    */
-  coordinateWrite(key: string, value: Uint8Array | undefined, options: RequestOptions): Promise<KeyRecord> {
+  async coordinateWrite(key: string, value: Uint8Array | undefined, options: RequestOptions): Promise<KeyRecord> {
+    return decodeRecord(await this.coordinateWriteBytes(key, value, options));
+  }
+
+  /**
+   * `coordinateWrite`, settling with the key's record as the replica that
+   * made the version encoded it: a coordinator answering a remote client
+   * sends these bytes on as they are, never decoding and encoding them again.
+   */
+  coordinateWriteBytes(key: string, value: Uint8Array | undefined, options: RequestOptions): Promise<Uint8Array> {
     if (this.node.isClosed) return Promise.reject(errors.closed('the vine node'));
     const { n, w, timeout } = this.quorumOf(options);
     if (value && value.length > this.node.maxValueBytes) return Promise.reject(errors.limit('value size', value.length, this.node.maxValueBytes));
@@ -70,7 +79,7 @@ export class Coordinator<V> {
     const used = new Set(targets.map((t) => t.node));
     const spares = walk.slice(n).filter((id) => this.node.isLive(id) && !used.has(id));
     const coordination = new Coordination<true>({ operation: 'write', need: w, targets, spares });
-    return new Promise<KeyRecord>((resolve, reject) => {
+    return new Promise<Uint8Array>((resolve, reject) => {
       let record: Uint8Array | undefined;
       let done = false;
       const timer = setTimeout(() => apply(coordination.expire()), timeout);
@@ -80,8 +89,7 @@ export class Coordinator<V> {
           done = true;
           clearTimeout(timer);
           if (step.settled.ok) {
-            const decoded = decodeRecord(record!);
-            resolve(decoded);
+            resolve(record!);
             this.watching.notifyWatchers(key, record!);
           } else reject(step.settled.error);
         }

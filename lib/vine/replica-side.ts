@@ -75,9 +75,9 @@ export class ReplicaSide<V> {
         if (request.op === 'get') return encodeRecord(await this.coordinator.coordinateRead(request.key, options));
         if (request.op === 'put' && request.value !== undefined) {
           decode(this.node.valueEncoding, request.value);
-          return encodeRecord(await this.coordinator.coordinateWrite(request.key, request.value, options));
+          return this.coordinator.coordinateWriteBytes(request.key, request.value, options);
         }
-        if (request.op === 'del') return encodeRecord(await this.coordinator.coordinateWrite(request.key, undefined, options));
+        if (request.op === 'del') return this.coordinator.coordinateWriteBytes(request.key, undefined, options);
         throw errors.invalidArgument(`unknown operation '${request.op}'`);
       }
       case 'roots': {
