@@ -157,8 +157,36 @@ export class DotTable {
     if (seq < 1 || !Number.isSafeInteger(seq)) throw errors.decode(`dot with sequence number ${seq}`);
     this.last[i] = seq;
     if (this.ranges !== undefined && !inRanges(this.ranges[i], seq)) throw errors.decode(`delta entry ${seq}@${this.replicas[i]} outside its context`);
+    this.assertFirstRead(i, seq);
     this.readPosition = i;
     return seq;
+  }
+
+  /** Per position, the seqs read so far: ascending (the usual order of a catch-up) in an array, in a set once one came out of order. */
+  private readonly seqsRead: (number[] | Set<number>)[] = [];
+
+  /**
+   * Every dot is one event, held in one place: a delta naming a dot twice
+   * (under two keys, say) would leave a replica whose dots outnumber what it
+   * has seen, and the counts that tell what was removed would lie. A seq
+   * above every one read of its replica is new without a lookup.
+   */
+  private assertFirstRead(i: number, seq: number): void {
+    const seen = this.seqsRead[i];
+    if (seen === undefined) {
+      this.seqsRead[i] = [seq];
+      return;
+    }
+    if (Array.isArray(seen)) {
+      if (seq > seen[seen.length - 1]) {
+        seen.push(seq);
+        return;
+      }
+      this.seqsRead[i] = new Set(seen);
+    }
+    const set = this.seqsRead[i] as Set<number>;
+    if (set.has(seq)) throw errors.decode(`dot ${seq}@${this.replicas[i]} named twice in one delta`);
+    set.add(seq);
   }
 }
 
@@ -224,9 +252,8 @@ export const dotSet: StoreKind<DotSet> = {
     if (count === 1) return [table.read(state)];
     const out: DotSet = [];
     for (let i = 0; i < count; i++) {
-      const d = table.read(state);
-      if (hasDot(out, d.replica, d.seq)) throw errors.decode('duplicate dot');
-      out.push(d);
+      // The table refuses a dot read twice.
+      out.push(table.read(state));
     }
     return out;
   },
@@ -301,9 +328,8 @@ export function dotFun<V>(value: Codec<V>, prune?: (s: DotFun<V>) => boolean): S
       const out: DotFun<V> = new Map();
       for (let i = 0; i < count; i++) {
         const d = table.read(state);
-        const key = dotKey(d.replica, d.seq);
-        if (out.has(key)) throw errors.decode('duplicate dot');
-        out.set(key, { replica: d.replica, seq: d.seq, value: value.decode(state) });
+        // The table refuses a dot read twice.
+        out.set(dotKey(d.replica, d.seq), { replica: d.replica, seq: d.seq, value: value.decode(state) });
       }
       if (prune) prune(out);
       return out;

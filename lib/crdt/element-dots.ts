@@ -1,7 +1,6 @@
-import { errors } from '../errors.js';
 import { readCount, uint } from '../codec/index.js';
 import type { Dot } from './causal-context.js';
-import type { DotTable, StoreKind } from './dot-store.js';
+import { type DotTable, type StoreKind, dotSet } from './dot-store.js';
 
 /**
  * The dots of one set element. Almost always one dot (an element added
@@ -64,11 +63,6 @@ export function dotCountOf(s: ElementDots): number {
   return Array.isArray(s) ? s.length : 1;
 }
 
-function has(dots: Dot[], replica: string, seq: number): boolean {
-  for (const d of dots) if (d.seq === seq && d.replica === replica) return true;
-  return false;
-}
-
 function length(s: number | Dot, table: DotTable): number {
   return typeof s === 'number' ? table.length(replicaOf(s), seqOf(s)) : table.length(s.replica, s.seq);
 }
@@ -78,25 +72,8 @@ export const elementDots: StoreKind<ElementDots> = {
   empty: () => [],
   isEmpty: (s) => Array.isArray(s) && s.length === 0,
   settle: (s) => (Array.isArray(s) && s.length === 1 ? packDot(s[0].replica, s[0].seq) : s),
-  join(into, intoCtx, from, fromCtx) {
-    const target = into as Dot[];
-    const theirs = Array.isArray(from) ? from : [unpack(from)];
-    if (target.length === 0) {
-      for (const d of theirs) if (!intoCtx.has(d.replica, d.seq)) target.push(d);
-      return target.length > 0;
-    }
-    const adds = theirs.filter((d) => !has(target, d.replica, d.seq) && !intoCtx.has(d.replica, d.seq));
-    let changed = false;
-    for (let i = target.length - 1; i >= 0; i--) {
-      const d = target[i];
-      if (fromCtx.has(d.replica, d.seq) && !has(theirs, d.replica, d.seq)) {
-        target.splice(i, 1);
-        changed = true;
-      }
-    }
-    for (const d of adds) target.push(d);
-    return changed || adds.length > 0;
-  },
+  // A join is dotSet's, on arrays.
+  join: (into, intoCtx, from, fromCtx) => dotSet.join(into as Dot[], intoCtx, Array.isArray(from) ? from : [unpack(from)], fromCtx),
   forEachDot(s, fn) {
     if (typeof s === 'number') fn(replicaOf(s), seqOf(s));
     else if (!Array.isArray(s)) fn(s.replica, s.seq);
@@ -154,11 +131,8 @@ export const elementDots: StoreKind<ElementDots> = {
     const count = readCount(state, 2);
     if (count === 1) return readOne(state, table);
     const out: Dot[] = [];
-    for (let i = 0; i < count; i++) {
-      const d = table.read(state);
-      if (has(out, d.replica, d.seq)) throw errors.decode('duplicate dot');
-      out.push(d);
-    }
+    // The table refuses a dot read twice.
+    for (let i = 0; i < count; i++) out.push(table.read(state));
     return out;
   },
 };

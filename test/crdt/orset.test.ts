@@ -110,6 +110,36 @@ test('orset: change events say what was added and removed', (t) => {
   t.end();
 });
 
+test('orset/gset: a peer delta naming one dot under two keys is refused as it is decoded, and nothing changes', (t) => {
+  for (const make of [(id: string) => new ORSet({ id }), (id: string) => new GSet({ id })]) {
+    const a = make('a');
+    for (const v of ['x', 'y', 'z']) a.add(v);
+    const b = make('b');
+    b.add('kept');
+    // y and z both carry x's dot; their own dots stay in the context, so the delta counts as many dots as it has seen.
+    const entries = a.store.entries;
+    const key = (v: string) => [...entries.keys()].find((k) => k.includes(v))!;
+    const forged = a.storeKind.empty();
+    forged.flat = { keys: [key('x'), key('y'), key('z')], values: [entries.get(key('x'))!, entries.get(key('x'))!, entries.get(key('x'))!], distinct: true };
+    const bytes = encode(a.messages, { type: 'delta', delta: { store: forged, context: a.context.clone() } });
+    const before = canonical(b);
+    t.equal(codeOf(() => decode(b.messages, bytes)), 'ERR_DECODE', `${b.descriptor.kind}: a dot named twice is refused`);
+    t.equal(canonical(b), before, `${b.descriptor.kind}: nothing changed`);
+    // Out of order (a later dot first, then an earlier one twice) is caught too.
+    const late = a.storeKind.empty();
+    late.flat = { keys: [key('z'), key('x'), key('y')], values: [entries.get(key('z'))!, entries.get(key('x'))!, entries.get(key('x'))!], distinct: true };
+    t.equal(codeOf(() => decode(b.messages, encode(a.messages, { type: 'delta', delta: { store: late, context: a.context.clone() } }))), 'ERR_DECODE', `${b.descriptor.kind}: out of order too`);
+    // The same three keys with their own dots, in any order, are fine.
+    const honest = a.storeKind.empty();
+    honest.flat = { keys: [key('z'), key('x'), key('y')], values: [entries.get(key('z'))!, entries.get(key('x'))!, entries.get(key('y'))!], distinct: true };
+    const message = decode(b.messages, encode(a.messages, { type: 'delta', delta: { store: honest, context: a.context.clone() } }));
+    if (message.type !== 'delta') throw new Error('not a delta');
+    b.receiveDelta(message.delta);
+    t.deepEqual([...(b.value() as string[])].sort(), ['kept', 'x', 'y', 'z'], `${b.descriptor.kind}: distinct dots out of order join`);
+  }
+  t.end();
+});
+
 test('orset/gset: a peer delta naming a key twice is refused when joined, and the keys taken before it are undone', (t) => {
   for (const make of [(id: string) => new ORSet({ id }), (id: string) => new GSet({ id })]) {
     const a = make('a');
