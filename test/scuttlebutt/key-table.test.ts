@@ -1,5 +1,5 @@
 import test from 'tape';
-import { KeyTable } from '../../lib/scuttlebutt/key-table.js';
+import { KeyTable, hashOf } from '../../lib/scuttlebutt/key-table.js';
 import { testRandom } from '../helpers/seed.js';
 
 // The Model's key table against a JavaScript Map used the same way (a key
@@ -54,5 +54,22 @@ test('key table: finds, scans and compacts as a Map in write order does, with sc
   }
   t.equal(mismatches, 0, 'every key found, with its latest value');
   t.equal(table.find('never written'), -1, 'an unknown key is not found');
+  t.end();
+});
+
+test('key table: keys made to collide under an unseeded hash spread out in the index', (t) => {
+  // 200 keys whose unseeded FNV-1a agrees in its low 10 bits: as a peer
+  // could compute them, to pile every key into one run of the index.
+  const unseeded = (key: string) => {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+    return hash;
+  };
+  const target = unseeded('k0') & 1023;
+  const keys: string[] = [];
+  for (let i = 0; keys.length < 200; i++) if ((unseeded(`k${i}`) & 1023) === target) keys.push(`k${i}`);
+  const buckets = new Set(keys.map((key) => hashOf(key) & 1023));
+  // 200 keys at random over 1,024 buckets fill about 182 of them.
+  t.ok(buckets.size > 150, `${buckets.size} of 1,024 low-bit buckets used by 200 keys`);
   t.end();
 });
