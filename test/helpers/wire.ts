@@ -40,14 +40,5 @@ export function latency(random: Random, latencyMs: number, jitterMs = 0): Transf
   });
 }
 
-/** Counts the bytes that pass. */
-export function counter(): Transform & { bytes: number } {
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      stream.bytes += chunk.length;
-      callback(null, chunk);
-    },
-  }) as Transform & { bytes: number };
-  stream.bytes = 0;
-  return stream;
-}
+/** Counts the bytes that pass (the benches' counter). */
+export { byteCounter as counter } from '../../bench/harness.js';

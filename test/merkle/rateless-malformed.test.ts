@@ -1,6 +1,6 @@
 // Malformed rateless messages: each is ERR_DECODE, disconnects the peer
 // and leaves the store unchanged.
-import test from 'tape';
+import test, { type Test } from 'tape';
 import { MemoryLevel } from 'memory-level';
 import { MerkleStore, replicate } from '../../lib/index.js';
 import { encode, uint } from '../../lib/codec/index.js';
@@ -19,6 +19,31 @@ function symbols(first: number, count: number, budget = 1000): MerkleMessage {
   const batch = new CodedSymbols(count);
   for (let i = 0; i < count; i++) batch.counts[batch.push()] = 7; // seven items each: never pure, never done
   return { type: 'symbols', budget, batch: { first, symbols: batch } };
+}
+
+/** A rateless store of 20 keys and a raw stream to it whose error is awaited. */
+async function storeUnderTest() {
+  const store = new MerkleStore<unknown>({ db: new MemoryLevel(), id: 'a', depth: 4, reconcile: 'rateless', symbolPrefix: 64 });
+  for (let i = 0; i < 20; i++) await store.put(`k${i}`, i);
+  const stream = store.createStream({ failGraceMs: 100 });
+  const failed = errorOf(stream);
+  stream.resume();
+  return { store, stream, failed, root: store.rootHash };
+}
+
+/** The peer got ERR_DECODE for `pattern` and was disconnected; the store's tree is as it was, and it still replicates. */
+async function assertRefusedAndIntact(t: Test, { store, stream, failed, root }: Awaited<ReturnType<typeof storeUnderTest>>, pattern: RegExp): Promise<void> {
+  const err = await failed;
+  t.equal(err?.code, 'ERR_DECODE', `coded error: ${err?.message}`);
+  t.match(err?.message ?? '', pattern, 'for the right reason');
+  t.ok(stream.destroyed, 'disconnected');
+  await store.flushed();
+  t.equal(store.rootHash, root, 'tree unchanged');
+  const healthy = new MerkleStore<unknown>({ db: new MemoryLevel(), id: 'b', depth: 4, reconcile: 'rateless' });
+  const link = await replicate(store, healthy, { live: false });
+  await link.done;
+  t.equal(healthy.rootHash, root, 'the store still replicates');
+  await Promise.all([store.close(), healthy.close()]);
 }
 
 // [name, the raw peer's id ('0' makes the store the decoder, else it sends the symbols), messages, reason]
@@ -41,26 +66,11 @@ const cases: Array<[string, string | undefined, MerkleMessage[], RegExp]> = [
 
 for (const [name, peerId, messages, pattern] of cases) {
   test(`merkle rateless: a peer sending ${name} gets ERR_DECODE and is disconnected; the store is unchanged`, async (t) => {
-    const store = new MerkleStore<unknown>({ db: new MemoryLevel(), id: 'a', depth: 4, reconcile: 'rateless', symbolPrefix: 64 });
-    for (let i = 0; i < 20; i++) await store.put(`k${i}`, i);
-    const root = store.rootHash;
-    const stream = store.createStream({ failGraceMs: 100 });
-    const failed = errorOf(stream);
-    stream.resume();
-    stream.write(handshakeFrame(store.descriptor, peerId ? { id: peerId } : {}));
-    await store.symbols();
-    stream.write(dataFrame(...messages));
-    const err = await failed;
-    t.equal(err?.code, 'ERR_DECODE', `coded error: ${err?.message}`);
-    t.match(err?.message ?? '', pattern, 'for the right reason');
-    t.ok(stream.destroyed, 'disconnected');
-    await store.flushed();
-    t.equal(store.rootHash, root, 'tree unchanged');
-    const healthy = new MerkleStore<unknown>({ db: new MemoryLevel(), id: 'b', depth: 4, reconcile: 'rateless' });
-    const link = await replicate(store, healthy, { live: false });
-    await link.done;
-    t.equal(healthy.rootHash, root, 'the store still replicates');
-    await Promise.all([store.close(), healthy.close()]);
+    const subject = await storeUnderTest();
+    subject.stream.write(handshakeFrame(subject.store.descriptor, peerId ? { id: peerId } : {}));
+    await subject.store.symbols();
+    subject.stream.write(dataFrame(...messages));
+    await assertRefusedAndIntact(t, subject, pattern);
   });
 }
 
@@ -77,38 +87,9 @@ const hellos: Array<[string, Uint8Array, RegExp]> = [
 
 for (const [name, hello, pattern] of hellos) {
   test(`merkle rateless: a handshake hello of ${name} gets ERR_DECODE and the peer is disconnected; the store is unchanged`, async (t) => {
-    const store = new MerkleStore<unknown>({ db: new MemoryLevel(), id: 'a', depth: 4, reconcile: 'rateless', symbolPrefix: 64 });
-    for (let i = 0; i < 20; i++) await store.put(`k${i}`, i);
-    await store.symbols();
-    const root = store.rootHash;
-    const stream = store.createStream({ failGraceMs: 100 });
-    const failed = errorOf(stream);
-    stream.resume();
-    stream.write(handshakeFrame(store.descriptor, { hello }));
-    const err = await failed;
-    t.equal(err?.code, 'ERR_DECODE', `coded error: ${err?.message}`);
-    t.match(err?.message ?? '', pattern, 'for the right reason');
-    t.ok(stream.destroyed, 'disconnected');
-    t.equal(store.rootHash, root, 'tree unchanged');
-    const healthy = new MerkleStore<unknown>({ db: new MemoryLevel(), id: 'b', depth: 4, reconcile: 'rateless' });
-    const link = await replicate(store, healthy, { live: false });
-    await link.done;
-    t.equal(healthy.rootHash, root, 'the store still replicates');
-    await Promise.all([store.close(), healthy.close()]);
+    const subject = await storeUnderTest();
+    await subject.store.symbols();
+    subject.stream.write(handshakeFrame(subject.store.descriptor, { hello }));
+    await assertRefusedAndIntact(t, subject, pattern);
   });
 }
-
-test('merkle rateless: a sketch message from a decoder whose handshake carried its sketch already gets ERR_DECODE', async (t) => {
-  const store = new MerkleStore<unknown>({ db: new MemoryLevel(), id: 'a', depth: 4, reconcile: 'rateless', symbolPrefix: 64 });
-  for (let i = 0; i < 20; i++) await store.put(`k${i}`, i);
-  await store.symbols(); // loaded: our handshake carries our sketch too, so the peer's counts
-  const stream = store.createStream({ failGraceMs: 100 });
-  const failed = errorOf(stream);
-  stream.resume();
-  stream.write(handshakeFrame(store.descriptor, { hello: sketchHello(64) }));
-  stream.write(dataFrame({ type: 'sketch', items: 20, counts: new Uint8Array(128) }));
-  const err = await failed;
-  t.equal(err?.code, 'ERR_DECODE', `coded error: ${err?.message}`);
-  t.match(err?.message ?? '', /unexpected sketch/, 'a second sketch');
-  await store.close();
-});
