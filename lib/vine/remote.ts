@@ -16,9 +16,17 @@ const MAX_MEMBERS = 1024;
 const MAX_VNODES = 4096;
 
 /** The cluster as a client last saw it: the ring and where each member listens. */
-interface Routing {
+export interface Routing {
   ring: HashRing;
   members: Map<string, { address: Address; live: boolean }>;
+}
+
+/** The routing in a node's members reply; a reply past the limits is refused with ERR_LIMIT before its ring is built. */
+export function routingOf(bytes: Uint8Array): Routing {
+  const reply: MembersReply = decode(membersCodec, bytes, { maxItems: MAX_MEMBERS });
+  if (!(reply.vnodes >= 1 && reply.vnodes <= MAX_VNODES)) throw errors.limit('vnodes', reply.vnodes, MAX_VNODES);
+  const members = new Map(reply.members.map((m) => [m.id, { address: { host: m.host, port: m.port }, live: m.live }]));
+  return { ring: new HashRing(members.keys(), reply.vnodes), members };
 }
 
 export interface RemoteVineOptions<V> {
@@ -141,12 +149,9 @@ export class RemoteVine<V = unknown> {
   private async loadRouting(): Promise<void> {
     try {
       const bytes = await this.client.request({ type: 'members' }, this.options.timeout ?? DEFAULTS.timeout);
-      const reply: MembersReply = decode(membersCodec, bytes, { maxItems: MAX_MEMBERS });
-      if (!(reply.vnodes >= 1 && reply.vnodes <= MAX_VNODES)) throw errors.limit('vnodes', reply.vnodes, MAX_VNODES);
-      const members = new Map(reply.members.map((m) => [m.id, { address: { host: m.host, port: m.port }, live: m.live }]));
-      this.routing = { ring: new HashRing(members.keys(), reply.vnodes), members };
+      this.routing = routingOf(bytes);
       for (const [id, client] of this.clients) {
-        if (!members.has(id)) {
+        if (!this.routing.members.has(id)) {
           client.close();
           this.clients.delete(id);
         }

@@ -4,6 +4,7 @@ import { type VineMessage, vineMessageCodec } from '../../lib/vine/messages.js';
 import { FrameReader, decodeMessage, frame } from '../../lib/vine/frames.js';
 import { MAX_BATCH_ITEMS, type BatchItem, membersCodec } from '../../lib/vine/messages.js';
 import { encodeFrames } from '../../lib/vine/send-queue.js';
+import { routingOf } from '../../lib/vine/remote.js';
 import { testRandom } from '../helpers/seed.js';
 
 /** Plain data with byte arrays as hex, so Buffers and Uint8Arrays compare equal. */
@@ -100,5 +101,16 @@ test('members replies decode within limits', (t) => {
   const reply = { vnodes: 64, members: [{ id: 'a', host: '127.0.0.1', port: 7000, live: true }, { id: 'b', host: '127.0.0.1', port: 7002, live: false }] };
   t.deepEqual(decode(membersCodec, encode(membersCodec, reply)), reply, 'round-trips');
   t.throws(() => decode(membersCodec, encode(membersCodec, reply), { maxItems: 1 }), (err: { code?: string }) => err.code === 'ERR_LIMIT', 'more members than the limit: ERR_LIMIT');
+  t.end();
+});
+
+test('a client refuses a members reply past its limits before building a ring', (t) => {
+  const member = (i: number) => ({ id: `n${i}`, host: '127.0.0.1', port: 7000 + i, live: true });
+  const isLimit = (err: { code?: string }) => err.code === 'ERR_LIMIT';
+  const routing = routingOf(encode(membersCodec, { vnodes: 64, members: [member(0), member(1)] }));
+  t.deepEqual([...routing.members.keys()], ['n0', 'n1'], 'a reply within the limits gives its members');
+  t.throws(() => routingOf(encode(membersCodec, { vnodes: 64, members: Array.from({ length: 1025 }, (_, i) => member(i)) })), isLimit, '1,025 members: ERR_LIMIT');
+  t.throws(() => routingOf(encode(membersCodec, { vnodes: 4097, members: [member(0)] })), isLimit, '4,097 virtual nodes: ERR_LIMIT');
+  t.throws(() => routingOf(encode(membersCodec, { vnodes: 0, members: [member(0)] })), isLimit, 'no virtual nodes: ERR_LIMIT');
   t.end();
 });
