@@ -33,6 +33,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const tendril = join(here, '..', 'bin', 'tendril.js');
 const profileDir = process.env.VINE_BENCH_PROFILE;
 const profilePhase = process.env.VINE_BENCH_PROFILE_PHASE ?? 'write';
+/** Extra arguments for the node processes' `node` (VINE_BENCH_NODE_ARGS, split on spaces), e.g. V8 flags. */
+const nodeArgs = (process.env.VINE_BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0);
 const NODES = 5;
 const CLIENTS = 64;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -134,7 +136,7 @@ export async function runVineBench(options: { phaseMs?: number; warmMs?: number;
         if (i > 0) args.push('--join', `127.0.0.1:${base}`);
         const profile = profileDir ? ['--import', pathToFileURL(join(here, 'profile-hook.js')).href] : [];
         const env = profileDir ? { ...process.env, PROFILE_HOOK_DIR: profileDir } : process.env;
-        const child = spawn(process.execPath, [...profile, tendril, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
+        const child = spawn(process.execPath, [...profile, ...nodeArgs, tendril, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
         children.push(child);
         return new Promise<void>((resolve) => createInterface({ input: child.stdout! }).on('line', (line) => line.startsWith('vine ') && resolve()));
       }),
