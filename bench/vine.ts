@@ -60,7 +60,12 @@ function cpuMs(children: ChildProcess[]): { nodes: number; clients: number } {
   return { nodes, clients: (own.user + own.system) / 1000 };
 }
 
-/** CPU time (ms) of the node processes' main threads, and of their other threads (the thread pool, LevelDB's compactions, V8's): VINE_BENCH_THREADS=1. */
+/**
+ * CPU time (ms) of the node processes' main threads, and of their other threads: VINE_BENCH_THREADS=1.
+ * Measured by their stacks (docs/vine.md, "Throughput, fourth round"), the other threads are nearly all
+ * V8's platform workers (garbage collection, and the optimising compiler while code is still being
+ * compiled); libuv's thread pool, where LevelDB's reads and writes run, is a few per cent.
+ */
 function cpuByThread(children: ChildProcess[]): Map<string, number> {
   const byName = new Map<string, number>();
   for (const child of children) {
