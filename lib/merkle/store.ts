@@ -44,6 +44,8 @@ interface Pending {
   sync?: boolean; // write: this write must be synced to disk
   record?: KeyRecord; // merge
   origin?: object;
+  /** The key's stored form (`dataKey(key)`) if the caller had made it already: the key is not hashed again. */
+  stored?: Uint8Array;
   /** write: handed the key's stored record once written (`putRecord`, `delRecord`). */
   recorded?: (record: Uint8Array) => void;
   resolve: (context: string) => void;
@@ -342,28 +344,44 @@ export class MerkleStore<V = unknown> extends Replica {
    * a value received from a peer), then stored as these same bytes, which a
    * value that decodes is the canonical encoding of; nothing is encoded again.
    */
-  async putEncodedRecord(key: string, value: Uint8Array, options: WriteOptions = {}): Promise<Uint8Array> {
+  async putEncodedRecord(key: string, value: Uint8Array, options: WriteOptions = {}, stored?: Uint8Array): Promise<Uint8Array> {
     checkKey(key);
     checkWriteOptions(options);
     decode(this.valueEncoding, value);
-    let record: Uint8Array = EMPTY_BYTES;
-    await this.write(key, value, options, (bytes) => (record = bytes));
-    return record;
+    return this.writeRecord(key, value, options, stored);
   }
 
-  /** As `del`, resolving with the key's stored record (see `putRecord`). */
-  async delRecord(key: string, options: WriteOptions = {}): Promise<Uint8Array> {
+  /**
+   * As `putEncodedRecord`, for bytes the caller has already decoded once
+   * with this store's value encoding (a cluster node checks a value at the
+   * door it came in by, and hands the checked bytes on): not decoded again.
+   * Bytes that were not checked must go through `putEncodedRecord`.
+   * `stored`, if given, must be `dataKey(key)` (saves hashing the key again).
+   */
+  async putCheckedRecord(key: string, value: Uint8Array, options: WriteOptions = {}, stored?: Uint8Array): Promise<Uint8Array> {
     checkKey(key);
     checkWriteOptions(options);
+    return this.writeRecord(key, value, options, stored);
+  }
+
+  /** As `del`, resolving with the key's stored record (see `putRecord`; `stored` as in `putCheckedRecord`). */
+  async delRecord(key: string, options: WriteOptions = {}, stored?: Uint8Array): Promise<Uint8Array> {
+    checkKey(key);
+    checkWriteOptions(options);
+    return this.writeRecord(key, undefined, options, stored);
+  }
+
+  /** A checked write (or delete), resolving with the key's stored record. */
+  private async writeRecord(key: string, value: Uint8Array | undefined, options: WriteOptions, stored: Uint8Array | undefined): Promise<Uint8Array> {
     let record: Uint8Array = EMPTY_BYTES;
-    await this.write(key, undefined, options, (bytes) => (record = bytes));
+    await this.write(key, value, options, (bytes) => (record = bytes), stored);
     return record;
   }
 
-  private async write(key: string, value: Uint8Array | undefined, options: WriteOptions, recorded?: (record: Uint8Array) => void): Promise<string> {
+  private async write(key: string, value: Uint8Array | undefined, options: WriteOptions, recorded?: (record: Uint8Array) => void, stored?: Uint8Array): Promise<string> {
     const seen = options.context === undefined ? undefined : decodeContext(options.context);
     await this.ready();
-    return new Promise((resolve, reject) => this.enqueue({ key, kind: 'write', value, seen, sync: options.sync, recorded, resolve, reject }));
+    return new Promise((resolve, reject) => this.enqueue({ key, kind: 'write', value, seen, sync: options.sync, recorded, stored, resolve, reject }));
   }
 
   /** Every key with its versions, deleted keys skipped, in hash order (not key order). */
@@ -482,14 +500,14 @@ export class MerkleStore<V = unknown> extends Replica {
     return new Promise((resolve, reject) => this.enqueue({ key: '', kind: 'barrier', resolve: () => resolve(), reject }));
   }
 
-  /** Merges a record received from a peer; resolves once it is written (or found to change nothing). */
-  merge(key: string, record: KeyRecord, origin: object | undefined): Promise<string> {
+  /** Merges a record received from a peer; resolves once it is written (or found to change nothing). `stored` as in `putCheckedRecord`. */
+  merge(key: string, record: KeyRecord, origin: object | undefined, stored?: Uint8Array): Promise<string> {
     if (this.closing) return Promise.reject(errors.closed('store'));
     // Before open (or while opening) it opens the store first, as every other method does.
-    if (!this.isOpen) return this.ready().then(() => this.merge(key, record, origin));
+    if (!this.isOpen) return this.ready().then(() => this.merge(key, record, origin, stored));
     for (const sibling of record.siblings) this.clock.receive(sibling.ts);
     if (record.deleted !== undefined) this.clock.receive(record.deleted);
-    return new Promise((resolve, reject) => this.enqueue({ key, kind: 'merge', record, origin, resolve, reject }));
+    return new Promise((resolve, reject) => this.enqueue({ key, kind: 'merge', record, origin, stored, resolve, reject }));
   }
 
   /** Records of every key in buckets `first..last` (inclusive), in hash order, a batch at a time. */
@@ -626,9 +644,15 @@ export class MerkleStore<V = unknown> extends Replica {
       leafBefore: Uint8Array | undefined;
     }
     const slots = new Map<string, Slot>();
-    for (const op of group) if (op.kind !== 'barrier' && !slots.has(op.key)) slots.set(op.key, undefined as unknown as Slot);
+    // The stored key a caller already made, else made here (a hash of the key).
+    const given = new Map<string, Uint8Array>();
+    for (const op of group) {
+      if (op.kind === 'barrier') continue;
+      if (!slots.has(op.key)) slots.set(op.key, undefined as unknown as Slot);
+      if (op.stored !== undefined && !given.has(op.key)) given.set(op.key, op.stored);
+    }
     const keys = [...slots.keys()];
-    const storedKeys = keys.map(dataKey);
+    const storedKeys = keys.map((key) => given.get(key) ?? dataKey(key));
     // The old records: from the cache where it has them, the rest in one read.
     const cache = this.cache;
     const known: Array<CachedRecord | undefined> = cache ? keys.map((key) => cache.get(this.cacheTag, key)) : [];

@@ -5,8 +5,9 @@ import { type VineRequest, membersCodec } from './messages.js';
 import type { NodeCore } from './node-core.js';
 import type { RequestOptions } from './options.js';
 import { Coordination, type Step, checkQuorum } from './quorum.js';
+import { sharedDeadlines } from './deadlines.js';
 import { planRepair } from './read-repair.js';
-import { type Target, partitionOf, partitionPoint, planTargets } from './ring.js';
+import { type Placed, type Target, partitionPoint, placeKey, planTargets } from './ring.js';
 import { type RequestBody, VineClient } from './rpc.js';
 import type { Watching } from './watching.js';
 
@@ -26,8 +27,8 @@ export class Coordinator<V> {
   constructor(
     private readonly node: NodeCore<V>,
     private readonly watching: Watching<V>,
-    /** Answers this node's own requests in place. */
-    private readonly handle: (request: VineRequest, from: string) => Promise<Uint8Array>,
+    /** Answers this node's own requests in place; `checked` carries what was already checked and computed at the door. */
+    private readonly handle: (request: VineRequest, from: string, checked?: Checked) => Promise<Uint8Array>,
   ) {}
 
   /** Closes every connection for good (the node stops): a request after it fails with ERR_CLOSED. */
@@ -69,11 +70,13 @@ export class Coordinator<V> {
    * sends these bytes on as they are, never decoding and encoding them again.
    */
   coordinateWriteBytes(key: string, value: Uint8Array | undefined, options: RequestOptions): Promise<Uint8Array> {
+    // Callers check the value at their door (the API, the wire decoder); this node's own replica takes it as checked.
     if (this.node.isClosed) return Promise.reject(errors.closed('the vine node'));
     const { n, w, timeout } = this.quorumOf(options);
     if (value && value.length > this.node.maxValueBytes) return Promise.reject(errors.limit('value size', value.length, this.node.maxValueBytes));
     if (options.context !== undefined) decodeContext(options.context);
-    const partition = partitionOf(key);
+    const placed = placeKey(key);
+    const { partition } = placed;
     const walk = this.node.ring.walk(partitionPoint(partition));
     const targets = planTargets(walk, n, (id) => this.node.isLive(id));
     const used = new Set(targets.map((t) => t.node));
@@ -82,12 +85,12 @@ export class Coordinator<V> {
     return new Promise<Uint8Array>((resolve, reject) => {
       let record: Uint8Array | undefined;
       let done = false;
-      const timer = setTimeout(() => apply(coordination.expire()), timeout);
+      const timer = sharedDeadlines.add(timeout, () => apply(coordination.expire()));
       const apply = (step: Step<true>) => {
         if (record) for (const target of step.send) sendMerge(target);
         if (step.settled && !done) {
           done = true;
-          clearTimeout(timer);
+          timer.cancel();
           if (step.settled.ok) {
             resolve(record!);
             this.watching.notifyWatchers(key, record!);
@@ -96,7 +99,7 @@ export class Coordinator<V> {
       };
       const sendMerge = (target: Target) => {
         if (target.hint) this.node.stats.hinted++;
-        this.call(target.node, { type: 'merge', partition, key, record: record!, hint: target.hint }, timeout).then(
+        this.call(target.node, { type: 'merge', partition, key, record: record!, hint: target.hint }, timeout, placed).then(
           () => apply(coordination.answer(target.node, true)),
           (err) => apply(coordination.fail(target.node, err)),
         );
@@ -107,7 +110,7 @@ export class Coordinator<V> {
       void (async () => {
         for (const origin of owners) {
           try {
-            const made = await this.call(origin.node, { type: 'write', partition, key, value, context: options.context }, timeout);
+            const made = await this.call(origin.node, { type: 'write', partition, key, value, context: options.context }, timeout, { ...placed, value: true });
             if (done) return;
             record = made;
             const step = coordination.answer(origin.node, true);
@@ -134,7 +137,8 @@ export class Coordinator<V> {
   coordinateRead(key: string, options: RequestOptions): Promise<KeyRecord> {
     if (this.node.isClosed) return Promise.reject(errors.closed('the vine node'));
     const { n, r, timeout } = this.quorumOf(options);
-    const partition = partitionOf(key);
+    const placed = placeKey(key);
+    const { partition } = placed;
     const owners = this.node.ring.walk(partitionPoint(partition), n);
     const live = owners.filter((id) => this.node.isLive(id));
     // This node answers without a network hop; otherwise the first owner asked turns, so reads spread over the replicas.
@@ -144,15 +148,15 @@ export class Coordinator<V> {
     return new Promise<KeyRecord>((resolve, reject) => {
       let done = false;
       let repaired = false;
-      const timer = setTimeout(() => {
+      const timer = sharedDeadlines.add(timeout, () => {
         apply(coordination.expire());
         repair();
-      }, timeout);
-      const hedge = setTimeout(() => apply(coordination.widen()), timeout / 4);
+      });
+      const hedge = sharedDeadlines.add(timeout / 4, () => apply(coordination.widen()));
       const repair = () => {
         if (repaired || !done) return;
         repaired = true;
-        clearTimeout(timer);
+        timer.cancel();
         const plan = planRepair(coordination.answers);
         if (plan.stale.length === 0) return;
         const bytes = encodeRecord(plan.merged);
@@ -162,7 +166,7 @@ export class Coordinator<V> {
         }
       };
       const ask = (target: Target) => {
-        this.call(target.node, { type: 'read', partition, key }, timeout).then(
+        this.call(target.node, { type: 'read', partition, key }, timeout, placed).then(
           (bytes) => apply(coordination.answer(target.node, bytes.length === 0 ? EMPTY_RECORD : decodeRecord(bytes))),
           (err) => apply(coordination.fail(target.node, err)),
         );
@@ -170,7 +174,7 @@ export class Coordinator<V> {
       const apply = (step: Step<KeyRecord>) => {
         if (step.settled && !done) {
           done = true;
-          clearTimeout(hedge);
+          hedge.cancel();
           if (step.settled.ok) resolve(planRepair(step.settled.answers).merged);
           else reject(step.settled.error);
         }
@@ -187,8 +191,14 @@ export class Coordinator<V> {
     return encode(membersCodec, { vnodes: this.node.ring.vnodes, members });
   }
 
-  call(node: string, body: RequestBody, timeout: number): Promise<Uint8Array> {
-    if (node === this.node.id) return this.handle({ ...body, id: 0 } as VineRequest, this.node.id);
+  /**
+   * Sends a request to a member; this node's own is answered in place, with
+   * `checked` (what this node has already checked of it) so nothing is
+   * checked or hashed twice. A peer's request never carries it: what comes
+   * from the wire is checked in full.
+   */
+  call(node: string, body: RequestBody, timeout: number, checked?: Checked): Promise<Uint8Array> {
+    if (node === this.node.id) return this.handle({ ...body, id: 0 } as VineRequest, this.node.id, checked);
     return this.client(node).then((client) => client.request(body, timeout));
   }
 
@@ -203,4 +213,14 @@ export class Coordinator<V> {
     return client;
   }
 
+}
+
+/**
+ * What a node already knows of one of its own requests when it answers it
+ * in place: the key is a string placed in `partition` with this stored
+ * form, and (`value`) the value bytes were checked by decoding once at the
+ * door they came in by. Never built from a peer's message.
+ */
+export interface Checked extends Placed {
+  value?: boolean;
 }

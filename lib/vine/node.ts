@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join as joinPath } from 'node:path';
 import type { AbstractLevel } from 'abstract-level';
-import { type ValueEncoding, encode, json } from '../codec/index.js';
+import { type ValueEncoding, decode, encode, json } from '../codec/index.js';
 import { pathDb } from '../path-db.js';
 import { ForwardingLevel } from '../storage/forwarding-level.js';
 import { batchByTurn } from '../storage/turn-batching.js';
@@ -77,7 +77,7 @@ export class VineNode<V = unknown> extends EventEmitter implements NodeCore<V> {
     this.resolver = options.resolve === 'lww' ? lastWriterWins : options.resolve;
     this.wire = { cluster: options.cluster ?? DEFAULTS.cluster, maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes, helloTimeoutMs: DEFAULTS.helloTimeoutMs };
     this.watching = new Watching(this, this.resolver);
-    this.coordinator = new Coordinator(this, this.watching, (request, from) => this.handle(request, from));
+    this.coordinator = new Coordinator(this, this.watching, (request, from, checked) => this.replica.handle(request, from, checked));
     this.replica = new ReplicaSide(this, this.watching, this.coordinator, this.resolver);
     this.healing = new Healing(this);
   }
@@ -210,6 +210,8 @@ export class VineNode<V = unknown> extends EventEmitter implements NodeCore<V> {
   async put(key: string, value: V, options: RequestOptions = {}): Promise<string> {
     checkKey(key);
     const bytes = encode(this.valueEncoding, value);
+    // The API's door: checked once here, as a peer's bytes are at the decoder (a value over the size limit is refused by the coordinator instead).
+    if (bytes.length <= this.maxValueBytes) decode(this.valueEncoding, bytes);
     const record = await this.coordinator.coordinateWrite(key, bytes, options);
     return encodeContext(record.context);
   }

@@ -2,10 +2,10 @@ import { decode } from '../codec/index.js';
 import { errors } from '../errors.js';
 import { decodeRecord, encodeRecord } from '../merkle/record.js';
 import type { Resolver } from '../merkle/resolve.js';
-import type { Coordinator } from './coordinator.js';
+import type { Checked, Coordinator } from './coordinator.js';
 import type { VineRequest } from './messages.js';
 import type { NodeCore } from './node-core.js';
-import { PARTITIONS, partitionOf } from './ring.js';
+import { PARTITIONS, placeKey } from './ring.js';
 import { type Watching, versionsOf } from './watching.js';
 
 const EMPTY = new Uint8Array(0);
@@ -25,23 +25,26 @@ export class ReplicaSide<V> {
   ) {}
 
   /** Answers one request from a peer (or from this node as coordinator). Throws a coded error to refuse it; nothing is stored then. */
-  async handle(request: VineRequest, from: string): Promise<Uint8Array> {
+  async handle(request: VineRequest, from: string, checked?: Checked): Promise<Uint8Array> {
     if (this.node.isClosed) throw errors.closed('the vine node');
     switch (request.type) {
       case 'write': {
-        this.checkPlacement(request.partition, request.key);
+        const stored = this.checkPlacement(request.partition, request.key, checked);
         this.node.partitions.checkHeld(request.partition);
         if (request.value && request.value.length > this.node.maxValueBytes) throw errors.limit('value size', request.value.length, this.node.maxValueBytes);
         const store = await this.node.partitions.store(request.partition);
         this.node.partitions.lastChange.set(request.partition, Date.now());
         const options = request.context === undefined ? {} : { context: request.context };
         // The record as written, not read back: one database round trip fewer per write.
-        if (request.value === undefined) return store.delRecord(request.key, options);
+        if (request.value === undefined) return store.delRecord(request.key, options, stored);
+        // This node's own request: the value was checked at the door it came in by (the API, or a client's request).
+        if (checked?.value) return store.putCheckedRecord(request.key, request.value, options, stored);
         // Stored as the bytes that came (checked by decoding once), not decoded, checked and encoded again.
-        return store.putEncodedRecord(request.key, request.value, options);
+        return store.putEncodedRecord(request.key, request.value, options, stored);
       }
       case 'merge': {
-        this.checkPlacement(request.partition, request.key);
+        // The record is checked even when this node sends it to itself: it may be a peer's reply.
+        const stored = this.checkPlacement(request.partition, request.key, checked);
         const record = decodeRecord(request.record);
         for (const sibling of record.siblings) {
           if (sibling.value.length > this.node.maxValueBytes) throw errors.limit('value size', sibling.value.length, this.node.maxValueBytes);
@@ -56,11 +59,11 @@ export class ReplicaSide<V> {
         }
         this.node.partitions.checkHeld(request.partition);
         this.node.partitions.lastChange.set(request.partition, Date.now());
-        await (await this.node.partitions.store(request.partition)).merge(request.key, record, undefined);
+        await (await this.node.partitions.store(request.partition)).merge(request.key, record, undefined, stored);
         return EMPTY;
       }
       case 'read': {
-        this.checkPlacement(request.partition, request.key);
+        this.checkPlacement(request.partition, request.key, checked);
         this.node.partitions.checkHeld(request.partition);
         return (await (await this.node.partitions.store(request.partition)).getRecord(request.key)) ?? EMPTY;
       }
@@ -88,9 +91,13 @@ export class ReplicaSide<V> {
     }
   }
 
-  private checkPlacement(partition: number, key: string): void {
+  /** Refuses a key that is not a string or not in `partition`; returns its stored form. This node's own request was placed at its door: not hashed again. */
+  private checkPlacement(partition: number, key: string, checked: Checked | undefined): Uint8Array {
+    if (checked !== undefined) return checked.stored;
     checkKey(key);
-    if (partition !== partitionOf(key)) throw errors.invalidArgument(`key is not in partition ${partition}`);
+    const placed = placeKey(key);
+    if (partition !== placed.partition) throw errors.invalidArgument(`key is not in partition ${partition}`);
+    return placed.stored;
   }
 }
 

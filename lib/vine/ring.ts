@@ -1,4 +1,5 @@
 import { keyPosition } from '../merkle/hash.js';
+import { dataKey } from '../merkle/stored-keys.js';
 import { errors } from '../errors.js';
 
 /** Default virtual nodes per member: enough that 256 partitions spread within 0.8x..1.25x of the fair share over 3-10 nodes (test/vine/ring.test.ts). */
@@ -15,6 +16,19 @@ const utf8 = new TextEncoder();
 /** The partition of a key: the top 8 bits of the same hash that places it in a MerkleStore tree. */
 export function partitionOf(key: string): number {
   return keyPosition(utf8.encode(key)) >>> 24;
+}
+
+/** Where a key goes, hashed once: its partition, and its stored form in a partition's MerkleStore (`dataKey`), handed on so the store does not hash it again. */
+export interface Placed {
+  partition: number;
+  stored: Uint8Array;
+}
+
+/** `partitionOf` and the key's stored form from one hash of the key. */
+export function placeKey(key: string): Placed {
+  const stored = dataKey(key);
+  // The stored form begins with the key's 4-byte hash position, big-endian: its top byte is the partition.
+  return { partition: stored[0], stored };
 }
 
 /** The ring position of a partition: the start of its arc. */

@@ -123,3 +123,48 @@ test('vine bad input: coded refusals, nothing stored, the node carries on', asyn
     await node.stop();
   }
 });
+
+/** A json-encoded value whose text is as given (the codec's length prefix, then the text), canonical or not. */
+const jsonText = (text: string): Buffer => Buffer.concat([encode(uint, Buffer.byteLength(text)), Buffer.from(text)]);
+
+test('vine bad input: a value that is not canonical JSON is refused at every door, nothing stored', async (t) => {
+  const local = new LocalCluster();
+  const nodes = [0, 1].map(() => new VineNode<any>({ db: new MemoryLevel(), n: 1, r: 1, w: 1, membership: (self) => local.join(self) }));
+  await Promise.all(nodes.map((n) => n.start()));
+  const [node] = nodes;
+  const port = node.address!.port;
+  try {
+    // A key this node owns (n = 1), and one the other node owns.
+    let own = '';
+    let other = '';
+    for (let i = 0; !own || !other; i++) {
+      const key = `key${i}`;
+      const owner = node.ring.preferenceList(partitionOf(key), 1)[0];
+      if (owner === node.id) own ||= key;
+      else other ||= key;
+    }
+    const p = partitionOf(own);
+    const reply = (out: { messages: VineMessage[] }, id: number) => (out.messages.find((m) => m.type === 'reply' && m.id === id) as Extract<VineMessage, { type: 'reply' }> | undefined)?.code;
+    let out = await exchange(port, [hello(), frame({ type: 'write', id: 1, partition: p, key: own, value: jsonText('{"a":1.0}'), context: undefined })]);
+    t.equal(reply(out, 1), 'ERR_DECODE', 'a write from the wire with a value not in canonical form: ERR_DECODE');
+    const record = encodeRecord(writeRecord(EMPTY_RECORD, 'x', [], jsonText('[1, 2]'), 1));
+    out = await exchange(port, [hello(), frame({ type: 'merge', id: 2, partition: p, key: own, record, hint: undefined })]);
+    t.equal(reply(out, 2), 'ERR_DECODE', 'a merge from the wire with a value not in canonical form: ERR_DECODE');
+    for (const [id, key] of [[3, own], [4, other]] as const) {
+      out = await exchange(port, [hello(), frame({ type: 'coordinate', id, op: 'put', key, value: jsonText('"\\u0061"'), context: undefined, n: 1, r: 1, w: 1, timeout: 2000 })]);
+      t.equal(reply(out, id), 'ERR_DECODE', `a client's put with a value not in canonical form, for a key ${key === own ? 'the coordinator' : 'another node'} holds: ERR_DECODE`);
+    }
+    let deep: unknown = 1;
+    for (let i = 0; i < 100; i++) deep = [deep];
+    for (const key of [own, other]) {
+      const err = await node.put(key, deep).then(() => undefined, (e) => e);
+      t.equal(err?.code, 'ERR_LIMIT', `the API refuses a value nested too deep for a key ${key === own ? 'it' : 'another node'} holds: ERR_LIMIT`);
+    }
+    for (const key of [own, other]) t.deepEqual((await node.get(key)).values, [], `nothing was stored for ${key === own ? 'the own' : 'the other'} key`);
+    await node.put(own, { a: 1 });
+    await node.put(other, [1, 2]);
+    t.deepEqual([(await nodes[1].get(own)).value, (await nodes[1].get(other)).value], [{ a: 1 }, [1, 2]], 'the canonical values are stored, read from either node');
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+  }
+});
