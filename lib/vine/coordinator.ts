@@ -5,7 +5,6 @@ import { type VineRequest, membersCodec } from './messages.js';
 import type { NodeCore } from './node-core.js';
 import type { RequestOptions } from './options.js';
 import { Coordination, type Step, checkQuorum } from './quorum.js';
-import { sharedDeadlines } from './deadlines.js';
 import { planRepair } from './read-repair.js';
 import { type Placed, type Target, partitionPoint, placeKey, planTargets } from './ring.js';
 import { type RequestBody, VineClient } from './rpc.js';
@@ -85,12 +84,12 @@ export class Coordinator<V> {
     return new Promise<Uint8Array>((resolve, reject) => {
       let record: Uint8Array | undefined;
       let done = false;
-      const timer = sharedDeadlines.add(timeout, () => apply(coordination.expire()));
+      const timer = setTimeout(() => apply(coordination.expire()), timeout);
       const apply = (step: Step<true>) => {
         if (record) for (const target of step.send) sendMerge(target);
         if (step.settled && !done) {
           done = true;
-          timer.cancel();
+          clearTimeout(timer);
           if (step.settled.ok) {
             resolve(record!);
             this.watching.notifyWatchers(key, record!);
@@ -148,15 +147,15 @@ export class Coordinator<V> {
     return new Promise<KeyRecord>((resolve, reject) => {
       let done = false;
       let repaired = false;
-      const timer = sharedDeadlines.add(timeout, () => {
+      const timer = setTimeout(() => {
         apply(coordination.expire());
         repair();
-      });
-      const hedge = sharedDeadlines.add(timeout / 4, () => apply(coordination.widen()));
+      }, timeout);
+      const hedge = setTimeout(() => apply(coordination.widen()), timeout / 4);
       const repair = () => {
         if (repaired || !done) return;
         repaired = true;
-        timer.cancel();
+        clearTimeout(timer);
         const plan = planRepair(coordination.answers);
         if (plan.stale.length === 0) return;
         const bytes = encodeRecord(plan.merged);
@@ -174,7 +173,7 @@ export class Coordinator<V> {
       const apply = (step: Step<KeyRecord>) => {
         if (step.settled && !done) {
           done = true;
-          hedge.cancel();
+          clearTimeout(hedge);
           if (step.settled.ok) resolve(planRepair(step.settled.answers).merged);
           else reject(step.settled.error);
         }

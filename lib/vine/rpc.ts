@@ -5,7 +5,6 @@ import { ReplicationError, errors } from '../errors.js';
 import { FrameReader, decodeMessage, frame, readFirstFrame } from './frames.js';
 import { type BatchItem, type HelloMessage, type ReplyMessage, type VineMessage, type WireRequest, VINE_PROTOCOL_VERSION } from './messages.js';
 import { SendQueue } from './send-queue.js';
-import { type Deadline, type Deadlines, sharedDeadlines } from './deadlines.js';
 
 /** A request without its id (the connection numbers them). */
 export type RequestBody = WireRequest extends infer R ? (R extends WireRequest ? Omit<R, 'id'> : never) : never;
@@ -172,7 +171,7 @@ function isRequest(message: VineMessage): message is WireRequest {
 interface Pending {
   resolve: (record: Uint8Array) => void;
   reject: (err: unknown) => void;
-  timer: Deadline;
+  timer: NodeJS.Timeout;
 }
 
 /**
@@ -193,7 +192,6 @@ export class VineClient {
     readonly address: Address,
     private readonly nodeId: string,
     private readonly options: WireOptions,
-    private readonly deadlines: Deadlines = sharedDeadlines,
   ) {}
 
   /** Sends a request; resolves with the reply's record, rejects with its coded error, ERR_CLOSED or ERR_UNAVAILABLE on timeout. */
@@ -214,10 +212,10 @@ export class VineClient {
   private enqueue(queue: SendQueue, body: RequestBody, timeoutMs: number): Promise<Uint8Array> {
     const id = this.nextId++;
     return new Promise<Uint8Array>((resolve, reject) => {
-      const timer = this.deadlines.add(timeoutMs, () => {
+      const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(errors.unavailable(`${body.type} at ${this.address.host}:${this.address.port}`, 1, 0, 1));
-      });
+      }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       queue.push({ ...body, id } as BatchItem);
     });
@@ -245,7 +243,7 @@ export class VineClient {
               const pending = this.pending.get(message.id);
               if (!pending) continue;
               this.pending.delete(message.id);
-              pending.timer.cancel();
+              clearTimeout(pending.timer);
               if (message.code === '') pending.resolve(message.record);
               else pending.reject(errors.remote(message.code, message.message));
             }
@@ -285,7 +283,7 @@ export class VineClient {
 
   private failAll(err: unknown): void {
     for (const [id, pending] of this.pending) {
-      pending.timer.cancel();
+      clearTimeout(pending.timer);
       this.pending.delete(id);
       pending.reject(err);
     }
