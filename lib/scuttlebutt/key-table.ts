@@ -11,6 +11,21 @@ interface ScanState {
 }
 
 /**
+ * A scan that never ends: it stands at the end of the table until more is
+ * written, and goes on from there (see `KeyTable.cursor`). A peer's session
+ * follows the table with one, so that what a peer still lacks is a position
+ * in the table, not a queue of objects.
+ */
+export interface TableCursor {
+  /** The next slot this cursor will look at (holes included). */
+  readonly next: number;
+}
+
+interface CursorState extends ScanState {
+  ref: WeakRef<ScanState> | undefined; // undefined once released
+}
+
+/**
  * The Model's store: the latest write of every key, in the order the writes
  * were applied, with a hash index from key to slot.
  *
@@ -124,13 +139,7 @@ export class KeyTable {
    */
   scan(): Iterator<number> {
     const state: ScanState = { next: 0 };
-    const ref = new WeakRef(state);
-    // Scans left unfinished (a loop that breaks) are dropped from the registry once collected.
-    if (this.scans.size >= this.sweepAt) {
-      for (const held of this.scans) if (held.deref() === undefined) this.scans.delete(held);
-      this.sweepAt = 2 * this.scans.size + 64;
-    }
-    this.scans.add(ref);
+    const ref = this.register(state);
     return {
       next: () => {
         while (state.next < this.slots) {
@@ -141,6 +150,51 @@ export class KeyTable {
         return { done: true, value: undefined };
       },
     };
+  }
+
+  /**
+   * A cursor at slot 0: `nextSlot` gives the slots that hold keys, in the
+   * order written, and -1 when it stands at the end, where it waits for more.
+   * Held weakly as scans are (a compaction moves it); `release` forgets it.
+   */
+  cursor(): TableCursor {
+    const state: CursorState = { next: 0, ref: undefined };
+    state.ref = this.register(state);
+    return state;
+  }
+
+  /** The next slot at or after `cursor` that holds a key, or -1 if none is written yet. */
+  nextSlot(cursor: TableCursor): number {
+    const state = cursor as CursorState;
+    while (state.next < this.slots) {
+      const slot = state.next++;
+      if (this.keyPages[slot >>> PAGE_BITS][slot & PAGE_MASK] !== undefined) return slot;
+    }
+    return -1;
+  }
+
+  /** Whether slots were written after `cursor` (holes maybe: `nextSlot` may still say -1). */
+  hasAfter(cursor: TableCursor): boolean {
+    return cursor.next < this.slots;
+  }
+
+  /** `cursor` is no longer used: a compaction need not move it. */
+  release(cursor: TableCursor): void {
+    const state = cursor as CursorState;
+    if (state.ref !== undefined) this.scans.delete(state.ref);
+    state.ref = undefined;
+  }
+
+  /** Adds a scan to the registry a compaction renumbers; returns its weak reference. */
+  private register(state: ScanState): WeakRef<ScanState> {
+    const ref = new WeakRef(state);
+    // Scans left unfinished (a loop that breaks) are dropped from the registry once collected.
+    if (this.scans.size >= this.sweepAt) {
+      for (const held of this.scans) if (held.deref() === undefined) this.scans.delete(held);
+      this.sweepAt = 2 * this.scans.size + 64;
+    }
+    this.scans.add(ref);
+    return ref;
   }
 
   private addPage(): void {
