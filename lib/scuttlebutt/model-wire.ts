@@ -139,14 +139,42 @@ function encodeColumns(m: ModelColumns, state: EncodeState): void {
   string.encode(m.source, state);
   uint.encode(m.count, state);
   const { stamps, keys, jsons } = m;
+  const buffer = state.buffer;
   let previous = 0;
   for (let i = 0; i < m.count; i++) {
-    state.offset = writeUint(state.buffer, state.offset, stamps[i] - previous);
+    let offset = writeUint(buffer, state.offset, stamps[i] - previous);
     previous = stamps[i];
-    encodeEntry(keys[i], jsons[i], state);
+    const key = keys[i];
+    const json = jsons[i];
+    // Short ASCII, the common entry, in one pass: a one-byte length, then the bytes.
+    const end = json === undefined ? -1 : writeShortAscii(buffer, writeShortAscii(buffer, offset, key, 0), json, 1);
+    if (end >= 0) {
+      state.offset = end;
+      continue;
+    }
+    state.offset = offset;
+    encodeEntry(key, json, state);
   }
   // A frame is sized by the measured length: a wrong one would cut the frame short unseen (typed arrays drop writes past their end).
   if (state.offset - start !== m.bytes) throw new Error(`updates columns measured ${m.bytes} bytes, encoded ${state.offset - start}`);
+}
+
+/**
+ * Writes `s` at `offset` as its length plus `extra` in one byte, then its
+ * bytes, if it is ASCII and that length fits a one-byte varint; returns the
+ * offset after it, or -1 (and -1 stays -1) if it does not (the caller then
+ * writes the entry the general way, over whatever this wrote).
+ */
+function writeShortAscii(buffer: Uint8Array, offset: number, s: string, extra: number): number {
+  const length = s.length;
+  if (offset < 0 || length + extra > 0x7f) return -1;
+  buffer[offset++] = length + extra;
+  for (let i = 0; i < length; i++) {
+    const code = s.charCodeAt(i);
+    if (code > 0x7f) return -1;
+    buffer[offset + i] = code;
+  }
+  return offset + length;
 }
 
 /** Decodes an updates message (after its tag) into columns, with every check the reference decoder makes. */
