@@ -1,16 +1,16 @@
 import { errors } from '../errors.js';
 import type { SessionOptions } from '../session/contract.js';
 import type { KeyTable, TableCursor } from './key-table.js';
-import { type Codec, string } from '../codec/index.js';
+import { string } from '../codec/index.js';
 import { uintLength } from '../codec/primitives.js';
-import { type ModelColumns, type ModelMessage, type ModelUpdate, entryLength } from './model-wire.js';
+import { type ModelColumns, type ModelMessage, type ModelUpdate, type ModelWireCodec, entryLength } from './model-wire.js';
 import { type ScuttlebuttHost, ScuttlebuttSession } from './session.js';
 import type { UpdateRun } from './scuttlebutt.js';
 
 /** What a Model session needs of its Model, beyond what every scuttlebutt session does. */
 export interface ModelHost extends ScuttlebuttHost<ModelUpdate> {
   readonly table: KeyTable;
-  readonly wireCodec: Codec<ModelMessage>;
+  readonly wireCodec: ModelWireCodec;
   /** True while updates are relayed only once stored (a persisted replica): sessions then queue objects. */
   readonly storesFirst: boolean;
   /** Sessions that follow the table; told when the replica starts storing first. */
@@ -69,6 +69,8 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> 
     if (!this.accepting) return;
     this.model.ingestRun(message, this);
     this.progress.received += message.count;
+    // Applied, and held by nothing else: the decoder may fill its arrays again.
+    this.model.wireCodec.recycle(message);
     // The peer has these now; never send them back.
     if (message.count === 0) return;
     const last = message.stamps[message.count - 1];

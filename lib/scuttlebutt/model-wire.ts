@@ -32,7 +32,7 @@ export interface ModelColumns {
   type: 'columns';
   source: string;
   count: number;
-  /** Each update's timestamp, increasing. */
+  /** Each update's timestamp, increasing. The arrays may be longer than `count` (a decoder reuses them): read the first `count`. */
   stamps: number[];
   keys: string[];
   jsons: (string | undefined)[];
@@ -124,7 +124,7 @@ export const modelUpdateCodec = {
  * the count, and per update its timestamp's delta and its entry, whose
  * encoded length is `lengths[i]`.
  */
-export function columnsBytes(source: string, count: number, stamps: readonly number[], lengths: readonly number[]): number {
+export function columnsBytes(source: string, count: number, stamps: ArrayLike<number>, lengths: readonly number[]): number {
   let bytes = string.encodingLength(source) + uintLength(count);
   let previous = 0;
   for (let i = 0; i < count; i++) {
@@ -177,14 +177,26 @@ function writeShortAscii(buffer: Uint8Array, offset: number, s: string, extra: n
   return offset + length;
 }
 
-/** Decodes an updates message (after its tag) into columns, with every check the reference decoder makes. */
-function decodeColumns(state: DecodeState): ModelColumns {
+/** Columns no longer used, for the decoder to fill again (see `recycle`). */
+type Spare = Pick<ModelColumns, 'stamps' | 'keys' | 'jsons'>;
+const SPARES = 4;
+
+/**
+ * Decodes an updates message (after its tag) into columns, with every
+ * check the reference decoder makes; into spare arrays if one as long is
+ * at hand.
+ */
+function decodeColumns(state: DecodeState, spares: Spare[]): ModelColumns {
   const start = state.offset;
   const source = string.decode(state);
   const count = readCount(state, 2);
-  const stamps = new Array<number>(count);
-  const keys = new Array<string>(count);
-  const jsons = new Array<string | undefined>(count);
+  let spare = spares.pop();
+  if (spare === undefined || spare.stamps.length < count) {
+    // Room for messages a little larger than this one, so that the arrays serve again.
+    const room = Math.max(16, 2 ** Math.ceil(Math.log2(count)));
+    spare = { stamps: new Array<number>(room), keys: new Array<string>(room), jsons: new Array<string | undefined>(room) };
+  }
+  const { stamps, keys, jsons } = spare;
   let ts = 0;
   for (let i = 0; i < count; i++) {
     ts = readStamp(state, i, ts);
@@ -201,9 +213,22 @@ function decodeColumns(state: DecodeState): ModelColumns {
  * for updates messages of objects; it also encodes updates in columns, and
  * decodes every updates message into columns.
  */
-export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>): Codec<ModelMessage> {
+export interface ModelWireCodec extends Codec<ModelMessage> {
+  /**
+   * A decoded message has been applied and nothing holds it: its arrays
+   * may be filled again by the next message decoded. A sync of many keys
+   * then allocates a few sets of columns, not one per message.
+   */
+  recycle(message: ModelColumns): void;
+}
+
+export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>): ModelWireCodec {
   const tagLength = uint.encodingLength(UPDATES_TAG);
+  const spares: Spare[] = [];
   return {
+    recycle(message) {
+      if (spares.length < SPARES) spares.push({ stamps: message.stamps, keys: message.keys, jsons: message.jsons });
+    },
     encodingLength(m) {
       return m.type === 'columns' ? tagLength + m.bytes : reference.encodingLength(m);
     },
@@ -218,7 +243,7 @@ export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>
         state.offset = at;
         return reference.decode(state);
       }
-      return decodeColumns(state);
+      return decodeColumns(state, spares);
     },
   };
 }

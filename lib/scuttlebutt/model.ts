@@ -1,13 +1,12 @@
 import type { Timestamp } from '../clock/index.js';
 import { compareStamps } from '../clock/index.js';
-import type { Codec } from '../codec/index.js';
 import { canonicalText } from '../codec/canonical.js';
 import { errors } from '../errors.js';
 import type { SessionOptions } from '../session/contract.js';
 import { Scuttlebutt, type ScuttlebuttOptions, type UpdateRun } from './scuttlebutt.js';
 import type { Update, UpdateCodec } from './update.js';
 import { KeyTable } from './key-table.js';
-import { MAX_KEY_BYTES, type ModelColumns, type ModelMessage, type ModelUpdate, modelUpdateCodec, modelWireCodec } from './model-wire.js';
+import { MAX_KEY_BYTES, type ModelColumns, type ModelUpdate, type ModelWireCodec, modelUpdateCodec, modelWireCodec } from './model-wire.js';
 import { type ModelHost, ModelSession } from './model-session.js';
 
 export { MAX_KEY_BYTES, type ModelUpdate } from './model-wire.js';
@@ -43,7 +42,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   readonly table = new KeyTable();
   /** @internal Sessions that follow the table (see ModelSession). */
   readonly followers = new Set<ModelSession>();
-  private wire: Codec<ModelMessage> | undefined;
+  private wire: ModelWireCodec | undefined;
   private liveKeys = 0;
   private readonly watchers = new Map<string, Set<ModelListener>>();
   // With persistence: for each key whose latest update is not yet stored,
@@ -129,7 +128,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   }
 
   /** @internal The session's codec: the engine's wire format, with updates in columns too. */
-  get wireCodec(): Codec<ModelMessage> {
+  get wireCodec(): ModelWireCodec {
     return (this.wire ??= modelWireCodec(this.messageCodec));
   }
 

@@ -75,7 +75,8 @@ function asUpdates(message: unknown): ModelUpdate[] {
   const m = message as ScuttlebuttMessage<ModelUpdate> | ModelColumns;
   if (m.type === 'digest') throw new Error('a digest');
   if (m.type === 'updates') return m.updates;
-  return m.stamps.map((ts, i) => ({ source: m.source, ts, key: m.keys[i], json: m.jsons[i] }));
+  // The decoder's arrays may be longer than the message: its first `count` entries are the updates.
+  return m.stamps.slice(0, m.count).map((ts, i) => ({ source: m.source, ts, key: m.keys[i], json: m.jsons[i] }));
 }
 
 test('model wire: updates in columns encode to the bytes of the reference codec, and decode to the same updates', (t) => {
