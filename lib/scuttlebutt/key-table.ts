@@ -58,6 +58,7 @@ export class KeyTable {
   private missedKey: string | undefined;
   private missedHash = 0;
   private missedAt = 0;
+  private readonly stamp = new Float64Array(1); // put()'s timestamp, for putFrom
 
   /** Keys held, delete markers included. */
   get size(): number {
@@ -97,10 +98,34 @@ export class KeyTable {
   }
 
   /**
+   * The page of timestamps that holds `slot` (at `slot & PAGE_MASK`), for
+   * loops over many slots: a timestamp is past V8's small integers, so one
+   * returned from a call that is not inlined is boxed, an allocation per
+   * key; read from the page, it stays a plain double.
+   */
+  stampPageOf(slot: number): Float64Array {
+    return this.stampPages[slot >>> PAGE_BITS];
+  }
+
+  /** Where `slot` sits in its page (see stampPageOf). */
+  static at(slot: number): number {
+    return slot & PAGE_MASK;
+  }
+
+  /**
    * Stores a write of `key` in the next slot; `replacing` is the slot that
    * held the key (from `find`), or -1 for a new key. Returns the new slot.
    */
   put(key: string, json: string | undefined, source: string, ts: Timestamp, replacing: number): number {
+    this.stamp[0] = ts;
+    return this.putFrom(key, json, source, this.stamp, 0, replacing);
+  }
+
+  /**
+   * `put` with the timestamp read from `stamps[at]`: passed as a double to
+   * a call that is not inlined, a timestamp is boxed (see stampPageOf).
+   */
+  putFrom(key: string, json: string | undefined, source: string, stamps: ArrayLike<Timestamp>, at: number, replacing: number): number {
     let hash: number;
     if (replacing >= 0) {
       // With the hole this write leaves, holes would outnumber keys: compact first (the key's slot moves).
@@ -118,12 +143,12 @@ export class KeyTable {
     const slot = this.slots++;
     if ((slot & PAGE_MASK) === 0 && slot >>> PAGE_BITS === this.keyPages.length) this.addPage();
     const page = slot >>> PAGE_BITS;
-    const at = slot & PAGE_MASK;
-    this.keyPages[page][at] = key;
-    this.jsonPages[page][at] = json;
-    this.sourcePages[page][at] = source;
-    this.stampPages[page][at] = ts;
-    this.hashPages[page][at] = hash;
+    const to = slot & PAGE_MASK;
+    this.keyPages[page][to] = key;
+    this.jsonPages[page][to] = json;
+    this.sourcePages[page][to] = source;
+    this.stampPages[page][to] = stamps[at];
+    this.hashPages[page][to] = hash;
     this.keys++;
     if (replacing >= 0) this.repoint(hash, replacing, slot);
     else this.insert(key, hash, slot);

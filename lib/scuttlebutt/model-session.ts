@@ -1,6 +1,6 @@
 import { errors } from '../errors.js';
 import type { SessionOptions } from '../session/contract.js';
-import type { KeyTable, TableCursor } from './key-table.js';
+import { KeyTable, type TableCursor } from './key-table.js';
 import { string } from '../codec/index.js';
 import { uintLength } from '../codec/primitives.js';
 import { type ModelColumns, type ModelMessage, type ModelUpdate, type ModelWireCodec, entryLength } from './model-wire.js';
@@ -207,7 +207,7 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> 
         source = from;
         have = haves?.get(from) ?? sent.get(from) ?? 0;
       }
-      const ts = table.stampAt(slot);
+      const ts = table.stampPageOf(slot)[KeyTable.at(slot)];
       if (ts <= have) continue;
       have = ts;
       const bytes = entryLength(table.keyAt(slot)!, table.jsonAt(slot));
@@ -233,16 +233,14 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> 
   /** A message of `count` taken updates of `source`: the `i`th is the `pick(i)`th taken. */
   private columnsOf(source: string, count: number, pick: (i: number) => number): ModelColumns {
     const { table } = this.model;
-    const stamps = new Array<number>(count);
-    const keys = new Array<string>(count);
-    const jsons = new Array<string | undefined>(count);
+    const { stamps, keys, jsons } = this.model.wireCodec.arraysFor(count);
     // The encoded size, measured here so that the frame need not measure every update again (see columnsBytes).
     let bytes = string.encodingLength(source) + uintLength(count);
     let previous = 0;
     for (let i = 0; i < count; i++) {
       const taken = pick(i);
       const slot = this.slots[taken];
-      const ts = table.stampAt(slot);
+      const ts = table.stampPageOf(slot)[KeyTable.at(slot)];
       stamps[i] = ts;
       keys[i] = table.keyAt(slot)!;
       jsons[i] = table.jsonAt(slot);

@@ -181,6 +181,14 @@ function writeShortAscii(buffer: Uint8Array, offset: number, s: string, extra: n
 type Spare = Pick<ModelColumns, 'stamps' | 'keys' | 'jsons'>;
 const SPARES = 4;
 
+/** Arrays for `count` updates: spare ones if long enough, else new ones with room for messages a little larger. */
+function takeSpare(spares: Spare[], count: number): Spare {
+  const spare = spares.pop();
+  if (spare !== undefined && spare.stamps.length >= count) return spare;
+  const room = Math.max(16, 2 ** Math.ceil(Math.log2(count)));
+  return { stamps: new Array<number>(room), keys: new Array<string>(room), jsons: new Array<string | undefined>(room) };
+}
+
 /**
  * Decodes an updates message (after its tag) into columns, with every
  * check the reference decoder makes; into spare arrays if one as long is
@@ -190,13 +198,7 @@ function decodeColumns(state: DecodeState, spares: Spare[]): ModelColumns {
   const start = state.offset;
   const source = string.decode(state);
   const count = readCount(state, 2);
-  let spare = spares.pop();
-  if (spare === undefined || spare.stamps.length < count) {
-    // Room for messages a little larger than this one, so that the arrays serve again.
-    const room = Math.max(16, 2 ** Math.ceil(Math.log2(count)));
-    spare = { stamps: new Array<number>(room), keys: new Array<string>(room), jsons: new Array<string | undefined>(room) };
-  }
-  const { stamps, keys, jsons } = spare;
+  const { stamps, keys, jsons } = takeSpare(spares, count);
   let ts = 0;
   for (let i = 0; i < count; i++) {
     ts = readStamp(state, i, ts);
@@ -220,14 +222,29 @@ export interface ModelWireCodec extends Codec<ModelMessage> {
    * then allocates a few sets of columns, not one per message.
    */
   recycle(message: ModelColumns): void;
+  /**
+   * Arrays for a message of `count` updates to send, at least that long.
+   * They serve again once the message is encoded: a message in columns is
+   * encoded once (the stream encodes each message it pulls once), and
+   * encoding it spends it, so that a second encode throws instead of
+   * writing what the arrays hold by then.
+   */
+  arraysFor(count: number): Pick<ModelColumns, 'stamps' | 'keys' | 'jsons'>;
 }
 
 export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>): ModelWireCodec {
   const tagLength = uint.encodingLength(UPDATES_TAG);
-  const spares: Spare[] = [];
+  const spares: Spare[] = []; // for the decoder
+  const sendSpares: Spare[] = []; // for messages to send
+  const keep = (pool: Spare[], message: ModelColumns) => {
+    if (pool.length < SPARES) pool.push({ stamps: message.stamps, keys: message.keys, jsons: message.jsons });
+  };
   return {
     recycle(message) {
-      if (spares.length < SPARES) spares.push({ stamps: message.stamps, keys: message.keys, jsons: message.jsons });
+      keep(spares, message);
+    },
+    arraysFor(count) {
+      return takeSpare(sendSpares, count);
     },
     encodingLength(m) {
       return m.type === 'columns' ? tagLength + m.bytes : reference.encodingLength(m);
@@ -236,6 +253,11 @@ export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>
       if (m.type !== 'columns') return reference.encode(m, state);
       uint.encode(UPDATES_TAG, state);
       encodeColumns(m, state);
+      if (m.keys.length > m.count) {
+        // Arrays from arraysFor (longer than the message): spent, and free to serve again.
+        m.bytes = Number.NaN;
+        keep(sendSpares, m);
+      }
     },
     decode(state) {
       const at = state.offset;

@@ -43,6 +43,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   /** @internal Sessions that follow the table (see ModelSession). */
   readonly followers = new Set<ModelSession>();
   private wire: ModelWireCodec | undefined;
+  private readonly stamp = new Float64Array(1); // applyUpdate()'s timestamp, for applyEntry
   private liveKeys = 0;
   private readonly watchers = new Map<string, Set<ModelListener>>();
   // With persistence: for each key whose latest update is not yet stored,
@@ -218,7 +219,8 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   }
 
   protected applyUpdate(update: ModelUpdate, origin: unknown): boolean {
-    return this.applyEntry(update.key, update.json, update.source, update.ts, origin);
+    this.stamp[0] = update.ts;
+    return this.applyEntry(update.key, update.json, update.source, this.stamp, 0, origin);
   }
 
   protected override runUpdate(run: UpdateRun, i: number): ModelUpdate {
@@ -228,12 +230,17 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
 
   protected override applyRunEntry(run: UpdateRun, i: number, origin: unknown): boolean {
     const columns = run as ModelColumns;
-    return this.applyEntry(columns.keys[i], columns.jsons[i], columns.source, columns.stamps[i], origin);
+    return this.applyEntry(columns.keys[i], columns.jsons[i], columns.source, columns.stamps, i, origin);
   }
 
-  /** Applies a write of `key`, as an update or as one entry of a run. */
-  private applyEntry(key: string, json: string | undefined, source: string, ts: Timestamp, origin: unknown): boolean {
+  /**
+   * Applies a write of `key` at the timestamp `stamps[at]`, as an update or
+   * as one entry of a run. The timestamp is passed in its array: a double
+   * passed to a call that is not inlined is boxed, an allocation per key.
+   */
+  private applyEntry(key: string, json: string | undefined, source: string, stamps: ArrayLike<Timestamp>, at: number, origin: unknown): boolean {
     const { table } = this;
+    const ts = stamps[at];
     const slot = table.find(key);
     let wasLive = false;
     if (slot >= 0) {
@@ -248,7 +255,9 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
       }
     }
     // A new slot, at the end: the table's order stays the order of application.
-    table.put(key, json, source, ts, slot);
+    // (A replaced key's observers ran since `ts` was read, and one of them might write: put `ts` itself then.)
+    if (slot < 0) table.putFrom(key, json, source, stamps, at, slot);
+    else table.put(key, json, source, ts, slot);
     this.liveKeys += (json !== undefined ? 1 : 0) - (wasLive ? 1 : 0);
     const watchers = this.watchers.size > 0 ? this.watchers.get(key) : undefined;
     // Parsing the value for listeners is most of the cost of applying an update: skip it when nobody listens.

@@ -109,6 +109,23 @@ test('model wire: a columns message measured wrong is refused on encode, not sen
   t.end();
 });
 
+test('model wire: a message in the codec\'s own arrays is spent once encoded, and its arrays serve the next one', (t) => {
+  const updates: ModelUpdate[] = [1, 2, 3].map((ts) => ({ source: 'a', ts, key: `k${ts}`, json: `"v${ts}"` }));
+  const arrays = fast.arraysFor(updates.length);
+  t.ok(arrays.keys.length > updates.length, 'the arrays have room for a larger message');
+  updates.forEach((u, i) => {
+    arrays.stamps[i] = u.ts;
+    arrays.keys[i] = u.key;
+    arrays.jsons[i] = u.json;
+  });
+  const lengths = updates.map((u) => entryLength(u.key, u.json));
+  const message: ModelColumns = { type: 'columns', source: 'a', count: 3, ...arrays, bytes: columnsBytes('a', 3, arrays.stamps, lengths) };
+  t.ok(encode(fast, message).equals(encode(reference, { type: 'updates', source: 'a', updates })), 'encoded as the reference encodes the updates');
+  t.throws(() => encode(fast, message), 'a second encode of the spent message throws instead of writing what its arrays hold by then');
+  t.equal(fast.arraysFor(2).keys, arrays.keys, 'the next message takes the arrays');
+  t.end();
+});
+
 /** Bytes of an updates message for `source`, its updates given as raw entries: [ts delta, key bytes, value marker + bytes]. */
 function rawUpdates(source: string, entries: { delta: number; key: Buffer; value: Buffer | undefined }[]): Buffer {
   const parts: Buffer[] = [Buffer.from([1]), varintString(Buffer.from(source)), varint(entries.length)];
