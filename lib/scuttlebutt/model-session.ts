@@ -47,6 +47,7 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> 
   private takenLive: ModelColumns[] = []; // live messages taken from the table, not yet handed out
   private readonly slots: number[] = []; // scratch for takeColumns()
   private readonly lengths: number[] = []; // scratch: each taken update's encoded entry length
+  private readonly have = new Float64Array(1); // scratch for takeColumns()
 
   constructor(
     private readonly model: ModelHost,
@@ -195,7 +196,10 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> 
     let mixed = false;
     // Runs of one source are the rule: keep its clock at hand.
     let source: string | undefined;
-    let have = 0;
+    // The source's clock, kept in a Float64Array: a variable that starts
+    // from a Map's value and then takes each timestamp is boxed each time.
+    const have = this.have;
+    have[0] = 0;
     let haves: Map<string, number> | undefined;
     let size = 0;
     while (size < budget) {
@@ -203,13 +207,13 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> 
       if (slot < 0) break;
       const from = table.sourceAt(slot);
       if (from !== source) {
-        if (source !== undefined) (haves ??= new Map()).set(source, have);
+        if (source !== undefined) (haves ??= new Map()).set(source, have[0]);
         source = from;
-        have = haves?.get(from) ?? sent.get(from) ?? 0;
+        have[0] = haves?.get(from) ?? sent.get(from) ?? 0;
       }
       const ts = table.stampPageOf(slot)[KeyTable.at(slot)];
-      if (ts <= have) continue;
-      have = ts;
+      if (ts <= have[0]) continue;
+      have[0] = ts;
       const bytes = entryLength(table.keyAt(slot)!, table.jsonAt(slot));
       slots[count] = slot;
       lengths[count++] = bytes;
