@@ -3,6 +3,7 @@ import { type Codec, type DecodeState, type EncodeState, readCount, uint } from 
 import { uintLength, writeUint } from '../codec/primitives.js';
 import { type CausalContext, type Dot, dotKey, inRanges } from './causal-context.js';
 import { DotIndex } from './dot-index.js';
+import { KeyMap } from './key-map.js';
 
 /**
  * Dot stores, the building blocks of every CRDT in this folder (after
@@ -65,6 +66,8 @@ export function countDots<S>(kind: StoreKind<S>, s: S): number {
 /** Told about each key of a `dotMap` (with its nested store) before the join changes it, so a type can report what changed. */
 export interface JoinTrace<S> {
   before(key: string, existing: S | undefined): void;
+  /** False while `before` would record nothing: a join may then take new keys in bulk without telling it. */
+  readonly active?: boolean;
 }
 
 // ---------------------------------------------------------------- dots
@@ -348,7 +351,7 @@ export function dotFun<V>(value: Codec<V>, prune?: (s: DotFun<V>) => boolean): S
  * kept up to date from then on.
  */
 export class DotMap<S> {
-  private map: Map<string, S> | undefined;
+  private map: KeyMap<S> | undefined;
   /**
    * @internal A piece cut from a store to be sent, or a set's delta as it
    * was read: its keys and their entries side by side, in place of the map
@@ -371,9 +374,9 @@ export class DotMap<S> {
     return this.dotIndex;
   }
 
-  get entries(): Map<string, S> {
+  get entries(): KeyMap<S> {
     if (this.map !== undefined) return this.map;
-    const map = new Map<string, S>();
+    const map = new KeyMap<S>();
     const flat = this.flat;
     if (flat !== undefined) {
       for (let i = 0; i < flat.keys.length; i++) map.set(flat.keys[i], flat.values[i]);
@@ -514,7 +517,16 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         // A delta read from the wire holds only dots of its context (the dot
         // table checks): if we have seen none of those, every dot in it is new.
         const allNew = shareable && !intoCtx.intersects(fromCtx);
-        for (let i = 0; i < keys.length; i++) {
+        let i = 0;
+        // The bulk path (a catch-up into a replica that lacks it all, with
+        // nobody watching the keys and no dot index to keep): every key new
+        // here is taken in one pass, which stops at the first key held, and
+        // the loop below goes on from there as it would have.
+        if (allNew && into.dotIndex === undefined && (trace === undefined || trace.active === false)) {
+          i = entries.insertAbsent(keys, values);
+          if (i > 0) changed = true;
+        }
+        for (; i < keys.length; i++) {
           const k = keys[i];
           const theirs = values[i];
           const existing = entries.get(k);
