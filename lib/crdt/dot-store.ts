@@ -4,6 +4,7 @@ import { uintLength, writeUint } from '../codec/primitives.js';
 import { type CausalContext, type Dot, dotKey, inRanges } from './causal-context.js';
 import { DotIndex } from './dot-index.js';
 import { KeyMap } from './key-map.js';
+import type { HashingKeyCodec } from './element-keys.js';
 
 /**
  * Dot stores, the building blocks of every CRDT in this folder (after
@@ -410,6 +411,8 @@ export interface FlatEntries<S> {
   distinct: boolean;
   /** How many dots the entries hold, where counted as they were gathered or read. */
   dots?: number;
+  /** Each key's `hashOf` (key-map.ts), where computed as the keys were read. */
+  hashes?: Int32Array;
 }
 
 export interface DotMapOptions {
@@ -523,7 +526,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         // here is taken in one pass, which stops at the first key held, and
         // the loop below goes on from there as it would have.
         if (allNew && into.dotIndex === undefined && (trace === undefined || trace.active === false)) {
-          i = entries.insertAbsent(keys, values);
+          i = entries.insertAbsent(keys, values, 0, flat.hashes);
           if (i > 0) changed = true;
         }
         for (; i < keys.length; i++) {
@@ -695,16 +698,19 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       if (flatDecode) {
         const keys = new Array<string>(count);
         const values = new Array<S>(count);
+        // Each key's hash for the table it goes to, where the key codec computes it as it reads.
+        const hashing = (key as Partial<HashingKeyCodec>).decodeHashed !== undefined ? (key as HashingKeyCodec) : undefined;
+        const hashes = hashing === undefined ? undefined : new Int32Array(count);
         const countOf = nested.dotCount;
         let dots = 0;
         for (let i = 0; i < count; i++) {
-          keys[i] = key.decode(state);
+          keys[i] = hashing === undefined ? key.decode(state) : hashing.decodeHashed(state, hashes!, i);
           const s = nested.decode(state, table);
           if (nested.isEmpty(s)) throw errors.decode('empty entry in a map delta');
           values[i] = s;
           if (countOf !== undefined) dots += countOf(s);
         }
-        out.flat = { keys, values, distinct: count < 2, dots: countOf === undefined ? undefined : dots };
+        out.flat = { keys, values, distinct: count < 2, dots: countOf === undefined ? undefined : dots, hashes };
         return out;
       }
       const entries = out.entries;

@@ -105,8 +105,9 @@ export class KeyMap<V> {
    * in order, while each is absent, and returns the position of the first
    * one already present (which is not inserted), or `keys.length`. The
    * index is grown once for all of them, and each key costs one probe.
+   * `hashes`, if given, holds each key's `hashOf`, computed as it was read.
    */
-  insertAbsent(keys: readonly string[], values: readonly V[], from = 0): number {
+  insertAbsent(keys: readonly string[], values: readonly V[], from = 0, hashes?: Int32Array): number {
     const count = keys.length - from;
     if (count <= 0) return keys.length;
     this.missedKey = undefined;
@@ -130,7 +131,7 @@ export class KeyMap<V> {
     try {
       for (; j < keys.length; j++) {
         const key = keys[j];
-        const hash = hashOf(key);
+        const hash = hashes === undefined ? hashOf(key) : hashes[j];
         let reuse = -1;
         let i = hash & mask;
         for (; ; i = (i + 1) & mask) {
@@ -315,10 +316,23 @@ export class KeyMap<V> {
  */
 const SEED = globalThis.crypto.getRandomValues(new Uint32Array(1))[0] | 0;
 
+/** Where the hash of every key starts: FNV-1a's offset basis, seeded. */
+export const HASH_START = SEED ^ 0x811c9dc5;
+/** FNV-1a's prime: `hash = Math.imul(hash ^ unit, HASH_PRIME)` per UTF-16 unit. */
+export const HASH_PRIME = 0x01000193;
+
 /** FNV-1a over the UTF-16 units from the seed, then MurmurHash3's finalizer so every bit reaches the low bits the index uses. */
 export function hashOf(key: string): number {
-  let hash = SEED ^ 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  let hash = HASH_START;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), HASH_PRIME);
+  return finishHash(hash);
+}
+
+/**
+ * The last step of `hashOf`, for a decoder that ran the FNV steps over the
+ * bytes of a key as it read them (one byte per unit: latin1 keys).
+ */
+export function finishHash(hash: number): number {
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b);
   hash ^= hash >>> 13;

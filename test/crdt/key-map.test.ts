@@ -1,5 +1,7 @@
 import test from 'tape';
 import { KeyMap, hashOf } from '../../lib/crdt/key-map.js';
+import { ElementKeys } from '../../lib/crdt/element-keys.js';
+import { DEFAULT_LIMITS, encode, json } from '../../lib/codec/index.js';
 import { testRandom } from '../helpers/seed.js';
 
 test('key-map: random sets, adds, deletes and bulk inserts agree with a Map, in insertion order', (t) => {
@@ -88,5 +90,21 @@ test('key-map: keys whose hashes collide in the index still work (linear probing
   keys.forEach((k, i) => t.equal(map.get(k), i % 2 ? i : undefined, `${k}`));
   t.equal(map.insertAbsent(keys, keys.map(() => -1)), keys.length > 1 ? 1 : 0, 'bulk insert takes the deleted first key, stops at the held second');
   t.equal(map.get(keys[0]), -1, 'reinserted');
+  t.end();
+});
+
+test('key-map: the hash a set key gets as it is decoded is the hash of the key it decodes to', (t) => {
+  const random = testRandom('key-map decoded hashes');
+  const keys = new ElementKeys();
+  const values: unknown[] = ['', 'a', 'k123', 'with "quote"', 'back\\slash', 'tab\t', 'é', '😀', 'x'.repeat(126), 'x'.repeat(200), 7, null, { a: 1 }];
+  for (let i = 0; i < 200; i++) values.push(String.fromCharCode(...Array.from({ length: random.int(0, 40) }, () => random.int(0x20, 0x7e))));
+  const wrong: string[] = [];
+  for (const value of values) {
+    const bytes = encode(json, value);
+    const hashes = new Int32Array(1);
+    const key = keys.codec.decodeHashed({ buffer: bytes, offset: 0, end: bytes.length, depth: 0, limits: DEFAULT_LIMITS }, hashes, 0);
+    if (key !== keys.keyOf(value) || hashes[0] !== hashOf(key)) wrong.push(JSON.stringify(value));
+  }
+  t.deepEqual(wrong, [], `${values.length} values: each decoded key is the value's key, with its hash`);
   t.end();
 });
