@@ -33,6 +33,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const tendril = join(here, '..', 'bin', 'tendril.js');
 const profileDir = process.env.VINE_BENCH_PROFILE;
 const profilePhase = process.env.VINE_BENCH_PROFILE_PHASE ?? 'write';
+/** Extra arguments for the node processes' `node` (VINE_BENCH_NODE_ARGS, split on spaces), e.g. V8 flags. */
+const nodeArgs = (process.env.VINE_BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0);
 const NODES = 5;
 const CLIENTS = 64;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,7 +60,12 @@ function cpuMs(children: ChildProcess[]): { nodes: number; clients: number } {
   return { nodes, clients: (own.user + own.system) / 1000 };
 }
 
-/** CPU time (ms) of the node processes' main threads, and of their other threads (the thread pool, LevelDB's compactions, V8's): VINE_BENCH_THREADS=1. */
+/**
+ * CPU time (ms) of the node processes' main threads, and of their other threads: VINE_BENCH_THREADS=1.
+ * Measured by their stacks (docs/vine.md, "Throughput, fourth round"), the other threads are nearly all
+ * V8's platform workers (garbage collection, and the optimising compiler while code is still being
+ * compiled); libuv's thread pool, where LevelDB's reads and writes run, is a few per cent.
+ */
 function cpuByThread(children: ChildProcess[]): Map<string, number> {
   const byName = new Map<string, number>();
   for (const child of children) {
@@ -134,7 +141,7 @@ export async function runVineBench(options: { phaseMs?: number; warmMs?: number;
         if (i > 0) args.push('--join', `127.0.0.1:${base}`);
         const profile = profileDir ? ['--import', pathToFileURL(join(here, 'profile-hook.js')).href] : [];
         const env = profileDir ? { ...process.env, PROFILE_HOOK_DIR: profileDir } : process.env;
-        const child = spawn(process.execPath, [...profile, tendril, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
+        const child = spawn(process.execPath, [...profile, ...nodeArgs, tendril, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
         children.push(child);
         return new Promise<void>((resolve) => createInterface({ input: child.stdout! }).on('line', (line) => line.startsWith('vine ') && resolve()));
       }),

@@ -181,7 +181,7 @@ export class MerkleStore<V = unknown> extends Replica {
 
   /** The root hash as hex; all-zero for an empty store. Equal roots mean equal contents. */
   get rootHash(): string {
-    if (!this.tree) throw errors.closed('the store is not open and');
+    if (!this.tree) throw this.closing ? errors.closed('the store') : errors.invalidArgument('the root hash is known once the store is open: await store.open() first');
     return Buffer.from(this.tree.root).toString('hex');
   }
 
@@ -258,6 +258,7 @@ export class MerkleStore<V = unknown> extends Replica {
 
   /** Builds the tree from every stored record: what `open()` does after a crash. */
   async buildTree(): Promise<MerkleTree> {
+    this.db; // a store on a path has no database before open(): a coded error, not a TypeError
     const tree = new MerkleTree(this.depth);
     const iterator = this.data.iterator();
     try {
@@ -484,6 +485,8 @@ export class MerkleStore<V = unknown> extends Replica {
   /** Merges a record received from a peer; resolves once it is written (or found to change nothing). */
   merge(key: string, record: KeyRecord, origin: object | undefined): Promise<string> {
     if (this.closing) return Promise.reject(errors.closed('store'));
+    // Before open (or while opening) it opens the store first, as every other method does.
+    if (!this.isOpen) return this.ready().then(() => this.merge(key, record, origin));
     for (const sibling of record.siblings) this.clock.receive(sibling.ts);
     if (record.deleted !== undefined) this.clock.receive(record.deleted);
     return new Promise((resolve, reject) => this.enqueue({ key, kind: 'merge', record, origin, resolve, reject }));
@@ -503,6 +506,7 @@ export class MerkleStore<V = unknown> extends Replica {
    * running a few side by side hides most of its latency.
    */
   async *readRuns(runs: Array<[number, number]>): AsyncGenerator<Array<[Uint8Array, Uint8Array]>> {
+    this.db; // a store on a path has no database before open(): a coded error, not a TypeError
     const shift = 2 ** (32 - this.depth);
     const startOf = (bucket: number) => position(bucket * shift);
     const endOf = (bucket: number) => ((bucket + 1) * shift >= 2 ** 32 ? Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff]) : position((bucket + 1) * shift));

@@ -4,6 +4,7 @@ import { join as joinPath } from 'node:path';
 import type { AbstractLevel } from 'abstract-level';
 import { type ValueEncoding, encode, json } from '../codec/index.js';
 import { pathDb } from '../path-db.js';
+import { ForwardingLevel } from '../storage/forwarding-level.js';
 import { batchByTurn } from '../storage/turn-batching.js';
 import { encodeContext } from '../merkle/record.js';
 import { type Resolver, lastWriterWins } from '../merkle/resolve.js';
@@ -57,8 +58,8 @@ export class VineNode<V = unknown> extends EventEmitter implements NodeCore<V> {
   /** @internal Set by `start()`. */
   hints!: HintStore;
 
+  /** The node's database: its own (`dataDir`) or the caller's seen through a ForwardingLevel; batched by turn either way. */
   private db: AnyLevel | undefined;
-  private ownsDb = false;
   private server: VineServer | undefined;
   private readonly resolver: Resolver<V> | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -104,12 +105,10 @@ export class VineNode<V = unknown> extends EventEmitter implements NodeCore<V> {
   async start(seeds: Array<{ host: string; port: number }> = []): Promise<void> {
     const host = this.options.host ?? DEFAULTS.host;
     const port = this.options.port ?? 0;
-    if (this.options.db) this.db = this.options.db;
-    else {
-      // Its many partition stores share one database: the reads and writes of one turn go in one round trip each.
-      this.db = batchByTurn(await pathDb(this.options.dataDir ?? joinPath(process.cwd(), `vine-${port}`), { keyEncoding: 'view', valueEncoding: 'view' }));
-      this.ownsDb = true;
-    }
+    // Its many partition stores share one database: the reads and writes of one turn go in one round trip each.
+    // A caller's database gets that through a forwarding database of the node's own, so the caller's object
+    // (which other code may use) is not changed; closing the node closes only that one.
+    this.db = batchByTurn(this.options.db ? new ForwardingLevel(this.options.db) : await pathDb(this.options.dataDir ?? joinPath(process.cwd(), `vine-${port}`), { keyEncoding: 'view', valueEncoding: 'view' }));
     await this.db.open();
     const meta = this.db.sublevel<string, string>('meta', { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     let id = await meta.get('id');
@@ -173,7 +172,7 @@ export class VineNode<V = unknown> extends EventEmitter implements NodeCore<V> {
     await this.membership?.stop();
     await this.server?.close();
     await this.partitions?.close();
-    if (this.ownsDb) await this.db?.close();
+    await this.db?.close();
   }
 
   /**
