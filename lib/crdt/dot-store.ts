@@ -411,7 +411,7 @@ export interface FlatEntries<S> {
   distinct: boolean;
   /** How many dots the entries hold, where counted as they were gathered or read. */
   dots?: number;
-  /** Each key's `hashOf` (key-map.ts), where computed as the keys were read. */
+  /** Each key's `hashOf` (lib/key-hash.ts), where computed as the keys were read. */
   hashes?: Int32Array;
 }
 

@@ -1,7 +1,7 @@
 import { type Codec, type DecodeState, type ValueEncoding, canonicalOf, decode, encode, json } from '../codec/index.js';
 import { MAX_VALUE_BYTES } from '../codec/canonical.js';
 import { decodeUtf8 } from '../codec/primitives.js';
-import { HASH_PRIME, HASH_START, finishHash, hashOf } from './key-map.js';
+import { HASH_PRIME, HASH_START, finishHash, hashOf } from '../key-hash.js';
 
 /**
  * Set elements and register values are compared by their encoded form: two
@@ -10,7 +10,7 @@ import { HASH_PRIME, HASH_START, finishHash, hashOf } from './key-map.js';
  * two elements). In memory an element is keyed by those bytes as a latin1
  * string; on the wire it travels as the encoding's own bytes.
  */
-/** A key codec that can also give each key's hash (`hashOf` in key-map.ts) as it decodes it. */
+/** A key codec that can also give each key's hash (`hashOf` in lib/key-hash.ts) as it decodes it. */
 export interface HashingKeyCodec extends Codec<string> {
   /** Decodes a key as `decode` does, and writes its `hashOf` to `hashes[at]`. */
   decodeHashed(state: DecodeState, hashes: Int32Array, at: number): string;

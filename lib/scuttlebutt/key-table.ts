@@ -1,4 +1,5 @@
 import type { Timestamp } from '../clock/index.js';
+import { hashOf } from '../key-hash.js';
 
 const PAGE_BITS = 12;
 const PAGE_SIZE = 1 << PAGE_BITS;
@@ -315,24 +316,4 @@ export class KeyTable {
       else state.next = moved[Math.min(state.next, count)];
     }
   }
-}
-
-/** FNV-1a over the string's UTF-16 units: a 32-bit hash computed in JavaScript, so the index can keep it. */
-/**
- * A random seed per process: keys come from peers, and with a hash anyone
- * can compute, a peer could send keys that all land in one run of the
- * index, each lookup then walking all of them (work per message growing
- * with the store). As V8 seeds its own string hashes.
- */
-const SEED = globalThis.crypto.getRandomValues(new Uint32Array(1))[0] | 0;
-
-/** FNV-1a from the seed, then a finalizer (MurmurHash3's) so that every bit of the state reaches the low bits the index uses. */
-export function hashOf(key: string): number {
-  let hash = SEED ^ 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  return hash ^ (hash >>> 16);
 }

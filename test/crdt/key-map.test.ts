@@ -1,5 +1,6 @@
 import test from 'tape';
-import { KeyMap, hashOf } from '../../lib/crdt/key-map.js';
+import { KeyMap } from '../../lib/crdt/key-map.js';
+import { hashOf } from '../../lib/key-hash.js';
 import { ElementKeys } from '../../lib/crdt/element-keys.js';
 import { DEFAULT_LIMITS, encode, json } from '../../lib/codec/index.js';
 import { testRandom } from '../helpers/seed.js';
