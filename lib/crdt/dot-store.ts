@@ -3,6 +3,8 @@ import { type Codec, type DecodeState, type EncodeState, readCount, uint } from 
 import { uintLength, writeUint } from '../codec/primitives.js';
 import { type CausalContext, type Dot, dotKey, inRanges } from './causal-context.js';
 import { DotIndex } from './dot-index.js';
+import { KeyMap } from './key-map.js';
+import type { HashingKeyCodec } from './element-keys.js';
 
 /**
  * Dot stores, the building blocks of every CRDT in this folder (after
@@ -65,6 +67,8 @@ export function countDots<S>(kind: StoreKind<S>, s: S): number {
 /** Told about each key of a `dotMap` (with its nested store) before the join changes it, so a type can report what changed. */
 export interface JoinTrace<S> {
   before(key: string, existing: S | undefined): void;
+  /** False while `before` would record nothing: a join may then take new keys in bulk without telling it. */
+  readonly active?: boolean;
 }
 
 // ---------------------------------------------------------------- dots
@@ -348,7 +352,7 @@ export function dotFun<V>(value: Codec<V>, prune?: (s: DotFun<V>) => boolean): S
  * kept up to date from then on.
  */
 export class DotMap<S> {
-  private map: Map<string, S> | undefined;
+  private map: KeyMap<S> | undefined;
   /**
    * @internal A piece cut from a store to be sent, or a set's delta as it
    * was read: its keys and their entries side by side, in place of the map
@@ -371,9 +375,9 @@ export class DotMap<S> {
     return this.dotIndex;
   }
 
-  get entries(): Map<string, S> {
+  get entries(): KeyMap<S> {
     if (this.map !== undefined) return this.map;
-    const map = new Map<string, S>();
+    const map = new KeyMap<S>();
     const flat = this.flat;
     if (flat !== undefined) {
       for (let i = 0; i < flat.keys.length; i++) map.set(flat.keys[i], flat.values[i]);
@@ -407,6 +411,8 @@ export interface FlatEntries<S> {
   distinct: boolean;
   /** How many dots the entries hold, where counted as they were gathered or read. */
   dots?: number;
+  /** Each key's `hashOf` (lib/key-hash.ts), where computed as the keys were read. */
+  hashes?: Int32Array;
 }
 
 export interface DotMapOptions {
@@ -514,7 +520,16 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         // A delta read from the wire holds only dots of its context (the dot
         // table checks): if we have seen none of those, every dot in it is new.
         const allNew = shareable && !intoCtx.intersects(fromCtx);
-        for (let i = 0; i < keys.length; i++) {
+        let i = 0;
+        // The bulk path (a catch-up into a replica that lacks it all, with
+        // nobody watching the keys and no dot index to keep): every key new
+        // here is taken in one pass, which stops at the first key held, and
+        // the loop below goes on from there as it would have.
+        if (allNew && into.dotIndex === undefined && (trace === undefined || trace.active === false)) {
+          i = entries.insertAbsent(keys, values, 0, flat.hashes);
+          if (i > 0) changed = true;
+        }
+        for (; i < keys.length; i++) {
           const k = keys[i];
           const theirs = values[i];
           const existing = entries.get(k);
@@ -683,16 +698,19 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       if (flatDecode) {
         const keys = new Array<string>(count);
         const values = new Array<S>(count);
+        // Each key's hash for the table it goes to, where the key codec computes it as it reads.
+        const hashing = (key as Partial<HashingKeyCodec>).decodeHashed !== undefined ? (key as HashingKeyCodec) : undefined;
+        const hashes = hashing === undefined ? undefined : new Int32Array(count);
         const countOf = nested.dotCount;
         let dots = 0;
         for (let i = 0; i < count; i++) {
-          keys[i] = key.decode(state);
+          keys[i] = hashing === undefined ? key.decode(state) : hashing.decodeHashed(state, hashes!, i);
           const s = nested.decode(state, table);
           if (nested.isEmpty(s)) throw errors.decode('empty entry in a map delta');
           values[i] = s;
           if (countOf !== undefined) dots += countOf(s);
         }
-        out.flat = { keys, values, distinct: count < 2, dots: countOf === undefined ? undefined : dots };
+        out.flat = { keys, values, distinct: count < 2, dots: countOf === undefined ? undefined : dots, hashes };
         return out;
       }
       const entries = out.entries;

@@ -1,6 +1,7 @@
 import { type Codec, type DecodeState, type ValueEncoding, canonicalOf, decode, encode, json } from '../codec/index.js';
 import { MAX_VALUE_BYTES } from '../codec/canonical.js';
 import { decodeUtf8 } from '../codec/primitives.js';
+import { HASH_PRIME, HASH_START, finishHash, hashOf } from '../key-hash.js';
 
 /**
  * Set elements and register values are compared by their encoded form: two
@@ -9,9 +10,15 @@ import { decodeUtf8 } from '../codec/primitives.js';
  * two elements). In memory an element is keyed by those bytes as a latin1
  * string; on the wire it travels as the encoding's own bytes.
  */
+/** A key codec that can also give each key's hash (`hashOf` in lib/key-hash.ts) as it decodes it. */
+export interface HashingKeyCodec extends Codec<string> {
+  /** Decodes a key as `decode` does, and writes its `hashOf` to `hashes[at]`. */
+  decodeHashed(state: DecodeState, hashes: Int32Array, at: number): string;
+}
+
 export class ElementKeys {
   /** Wire codec for element keys: decodes what a peer sent and re-encodes it, so keys are canonical. */
-  readonly codec: Codec<string>;
+  readonly codec: HashingKeyCodec;
 
   constructor(readonly encoding: ValueEncoding<any> = json) {
     const canonical = (value: unknown) => encode(encoding, value).toString('latin1');
@@ -37,6 +44,15 @@ export class ElementKeys {
         // becomes the one key every replica uses for that element.
         const value = encoding.decode(state);
         return (encoding === json ? jsonKey(value) : undefined) ?? canonical(value);
+      },
+      decodeHashed(state, hashes, at) {
+        if (encoding === json) {
+          const key = plainJsonString(state, hashes, at);
+          if (key !== undefined) return key;
+        }
+        const key = this.decode(state);
+        hashes[at] = hashOf(key);
+        return key;
       },
     };
   }
@@ -87,7 +103,7 @@ function jsonKey(value: unknown): string | undefined {
  * are the key, and nothing needs parsing. Undefined, with nothing read,
  * for anything else.
  */
-function plainJsonString(state: DecodeState): string | undefined {
+function plainJsonString(state: DecodeState, hashes?: Int32Array, at = 0): string | undefined {
   const buf = state.buffer;
   const start = state.offset;
   const length = buf[start];
@@ -95,10 +111,14 @@ function plainJsonString(state: DecodeState): string | undefined {
   if (length === undefined || length < 2 || length >= 0x80) return undefined;
   const end = start + 1 + length;
   if (end > state.end || buf[start + 1] !== 0x22 || buf[end - 1] !== 0x22) return undefined;
+  // The key's hash is taken over the same bytes on the way (each byte is one unit of the latin1 key): no second pass.
+  let hash = Math.imul(Math.imul(HASH_START ^ length, HASH_PRIME) ^ 0x22, HASH_PRIME);
   for (let i = start + 2; i < end - 1; i++) {
     const c = buf[i];
     if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return undefined;
+    hash = Math.imul(hash ^ c, HASH_PRIME);
   }
+  if (hashes !== undefined) hashes[at] = finishHash(Math.imul(hash ^ 0x22, HASH_PRIME));
   state.offset = end;
   // Every byte is ASCII, so its latin1 string is its UTF-8 one: read the way the codec reads short strings.
   return decodeUtf8(buf, start, end);

@@ -23,9 +23,13 @@ export abstract class KeyedReplica<N, C> extends DeltaReplica<DotMap<N>, C> {
 
   constructor(kind: string, storeKind: StoreKind<DotMap<N>>, options: DeltaReplicaOptions, params = '') {
     super(kind, storeKind, options, params);
+    const replica = this;
     this.trace = {
       before: (k, existing) => {
         if (this.tracing && !this.touched.has(k)) this.touched.set(k, this.read(existing));
+      },
+      get active() {
+        return replica.tracing;
       },
     };
   }

@@ -1,4 +1,5 @@
 import type { Timestamp } from '../clock/index.js';
+import { hashOf } from '../key-hash.js';
 
 const PAGE_BITS = 12;
 const PAGE_SIZE = 1 << PAGE_BITS;
@@ -8,6 +9,21 @@ const EMPTY = -1;
 /** Where a scan stands: the next slot it will look at. Moved by a compaction. */
 interface ScanState {
   next: number;
+}
+
+/**
+ * A scan that never ends: it stands at the end of the table until more is
+ * written, and goes on from there (see `KeyTable.cursor`). A peer's session
+ * follows the table with one, so that what a peer still lacks is a position
+ * in the table, not a queue of objects.
+ */
+export interface TableCursor {
+  /** The next slot this cursor will look at (holes included). */
+  readonly next: number;
+}
+
+interface CursorState extends ScanState {
+  ref: WeakRef<ScanState> | undefined; // undefined once released
 }
 
 /**
@@ -43,6 +59,7 @@ export class KeyTable {
   private missedKey: string | undefined;
   private missedHash = 0;
   private missedAt = 0;
+  private readonly stamp = new Float64Array(1); // put()'s timestamp, for putFrom
 
   /** Keys held, delete markers included. */
   get size(): number {
@@ -82,10 +99,34 @@ export class KeyTable {
   }
 
   /**
+   * The page of timestamps that holds `slot` (at `slot & PAGE_MASK`), for
+   * loops over many slots: a timestamp is past V8's small integers, so one
+   * returned from a call that is not inlined is boxed, an allocation per
+   * key; read from the page, it stays a plain double.
+   */
+  stampPageOf(slot: number): Float64Array {
+    return this.stampPages[slot >>> PAGE_BITS];
+  }
+
+  /** Where `slot` sits in its page (see stampPageOf). */
+  static at(slot: number): number {
+    return slot & PAGE_MASK;
+  }
+
+  /**
    * Stores a write of `key` in the next slot; `replacing` is the slot that
    * held the key (from `find`), or -1 for a new key. Returns the new slot.
    */
   put(key: string, json: string | undefined, source: string, ts: Timestamp, replacing: number): number {
+    this.stamp[0] = ts;
+    return this.putFrom(key, json, source, this.stamp, 0, replacing);
+  }
+
+  /**
+   * `put` with the timestamp read from `stamps[at]`: passed as a double to
+   * a call that is not inlined, a timestamp is boxed (see stampPageOf).
+   */
+  putFrom(key: string, json: string | undefined, source: string, stamps: ArrayLike<Timestamp>, at: number, replacing: number): number {
     let hash: number;
     if (replacing >= 0) {
       // With the hole this write leaves, holes would outnumber keys: compact first (the key's slot moves).
@@ -103,12 +144,12 @@ export class KeyTable {
     const slot = this.slots++;
     if ((slot & PAGE_MASK) === 0 && slot >>> PAGE_BITS === this.keyPages.length) this.addPage();
     const page = slot >>> PAGE_BITS;
-    const at = slot & PAGE_MASK;
-    this.keyPages[page][at] = key;
-    this.jsonPages[page][at] = json;
-    this.sourcePages[page][at] = source;
-    this.stampPages[page][at] = ts;
-    this.hashPages[page][at] = hash;
+    const to = slot & PAGE_MASK;
+    this.keyPages[page][to] = key;
+    this.jsonPages[page][to] = json;
+    this.sourcePages[page][to] = source;
+    this.stampPages[page][to] = stamps[at];
+    this.hashPages[page][to] = hash;
     this.keys++;
     if (replacing >= 0) this.repoint(hash, replacing, slot);
     else this.insert(key, hash, slot);
@@ -124,13 +165,7 @@ export class KeyTable {
    */
   scan(): Iterator<number> {
     const state: ScanState = { next: 0 };
-    const ref = new WeakRef(state);
-    // Scans left unfinished (a loop that breaks) are dropped from the registry once collected.
-    if (this.scans.size >= this.sweepAt) {
-      for (const held of this.scans) if (held.deref() === undefined) this.scans.delete(held);
-      this.sweepAt = 2 * this.scans.size + 64;
-    }
-    this.scans.add(ref);
+    const ref = this.register(state);
     return {
       next: () => {
         while (state.next < this.slots) {
@@ -141,6 +176,51 @@ export class KeyTable {
         return { done: true, value: undefined };
       },
     };
+  }
+
+  /**
+   * A cursor at slot 0: `nextSlot` gives the slots that hold keys, in the
+   * order written, and -1 when it stands at the end, where it waits for more.
+   * Held weakly as scans are (a compaction moves it); `release` forgets it.
+   */
+  cursor(): TableCursor {
+    const state: CursorState = { next: 0, ref: undefined };
+    state.ref = this.register(state);
+    return state;
+  }
+
+  /** The next slot at or after `cursor` that holds a key, or -1 if none is written yet. */
+  nextSlot(cursor: TableCursor): number {
+    const state = cursor as CursorState;
+    while (state.next < this.slots) {
+      const slot = state.next++;
+      if (this.keyPages[slot >>> PAGE_BITS][slot & PAGE_MASK] !== undefined) return slot;
+    }
+    return -1;
+  }
+
+  /** Whether slots were written after `cursor` (holes maybe: `nextSlot` may still say -1). */
+  hasAfter(cursor: TableCursor): boolean {
+    return cursor.next < this.slots;
+  }
+
+  /** `cursor` is no longer used: a compaction need not move it. */
+  release(cursor: TableCursor): void {
+    const state = cursor as CursorState;
+    if (state.ref !== undefined) this.scans.delete(state.ref);
+    state.ref = undefined;
+  }
+
+  /** Adds a scan to the registry a compaction renumbers; returns its weak reference. */
+  private register(state: ScanState): WeakRef<ScanState> {
+    const ref = new WeakRef(state);
+    // Scans left unfinished (a loop that breaks) are dropped from the registry once collected.
+    if (this.scans.size >= this.sweepAt) {
+      for (const held of this.scans) if (held.deref() === undefined) this.scans.delete(held);
+      this.sweepAt = 2 * this.scans.size + 64;
+    }
+    this.scans.add(ref);
+    return ref;
   }
 
   private addPage(): void {
@@ -236,24 +316,4 @@ export class KeyTable {
       else state.next = moved[Math.min(state.next, count)];
     }
   }
-}
-
-/** FNV-1a over the string's UTF-16 units: a 32-bit hash computed in JavaScript, so the index can keep it. */
-/**
- * A random seed per process: keys come from peers, and with a hash anyone
- * can compute, a peer could send keys that all land in one run of the
- * index, each lookup then walking all of them (work per message growing
- * with the store). As V8 seeds its own string hashes.
- */
-const SEED = globalThis.crypto.getRandomValues(new Uint32Array(1))[0] | 0;
-
-/** FNV-1a from the seed, then a finalizer (MurmurHash3's) so that every bit of the state reaches the low bits the index uses. */
-export function hashOf(key: string): number {
-  let hash = SEED ^ 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  return hash ^ (hash >>> 16);
 }

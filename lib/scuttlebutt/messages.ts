@@ -63,13 +63,7 @@ function updatesCodec<U extends Update>(payload: UpdateCodec<U>): Codec<UpdatesM
       const updates = new Array<U>(count);
       let ts = 0;
       for (let i = 0; i < count; i++) {
-        const delta = uint.decode(state);
-        // Timestamps start at 1: senders skip what a peer's digest covers, and a
-        // source missing from a digest counts as 0, so an update at 0 would be
-        // accepted here and never sent on.
-        if (delta === 0) throw errors.decode(i === 0 ? 'timestamps start at 1' : 'timestamps within a batch must increase');
-        ts += delta;
-        if (ts > Number.MAX_SAFE_INTEGER) throw errors.decode('timestamp out of range');
+        ts = readStamp(state, i, ts);
         updates[i] = payload.decode(state, source, ts);
       }
       return { type: 'updates', source, updates };
@@ -77,10 +71,28 @@ function updatesCodec<U extends Update>(payload: UpdateCodec<U>): Codec<UpdatesM
   };
 }
 
+/**
+ * Reads the timestamp of the `i`th update of a batch, sent as its delta
+ * from `previous` (the one before it, 0 for the first), and checks it.
+ */
+export function readStamp(state: DecodeState, i: number, previous: Timestamp): Timestamp {
+  const delta = uint.decode(state);
+  // Timestamps start at 1: senders skip what a peer's digest covers, and a
+  // source missing from a digest counts as 0, so an update at 0 would be
+  // accepted here and never sent on.
+  if (delta === 0) throw errors.decode(i === 0 ? 'timestamps start at 1' : 'timestamps within a batch must increase');
+  const ts = previous + delta;
+  if (ts > Number.MAX_SAFE_INTEGER) throw errors.decode('timestamp out of range');
+  return ts;
+}
+
+/** The union tag of an updates message (a fast codec writes it too). */
+export const UPDATES_TAG = 1;
+
 /** Message tags are wire format: ONLY APPEND. */
 export function messageCodec<U extends Update>(payload: UpdateCodec<U>): Codec<ScuttlebuttMessage<U>> {
   return union<ScuttlebuttMessage<U>>({
     digest: [0, digestCodec],
-    updates: [1, updatesCodec(payload)],
+    updates: [UPDATES_TAG, updatesCodec(payload)],
   } as any);
 }

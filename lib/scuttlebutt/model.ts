@@ -1,25 +1,15 @@
 import type { Timestamp } from '../clock/index.js';
 import { compareStamps } from '../clock/index.js';
-import { type DecodeState, type EncodeState, string, uint } from '../codec/index.js';
-import { need } from '../codec/codec.js';
-import { checkJsonDepth } from '../codec/values.js';
-import { canonicalText, checkCanonicalJson } from '../codec/canonical.js';
-import { decodeUtf8, uintLength, utf8Length, writeUint, writeUtf8 } from '../codec/primitives.js';
+import { canonicalText } from '../codec/canonical.js';
 import { errors } from '../errors.js';
-import { Scuttlebutt, type ScuttlebuttOptions } from './scuttlebutt.js';
+import type { SessionOptions } from '../session/contract.js';
+import { Scuttlebutt, type ScuttlebuttOptions, type UpdateRun } from './scuttlebutt.js';
 import type { Update, UpdateCodec } from './update.js';
 import { KeyTable } from './key-table.js';
+import { MAX_KEY_BYTES, type ModelColumns, type ModelUpdate, type ModelWireCodec, modelUpdateCodec, modelWireCodec } from './model-wire.js';
+import { type ModelHost, ModelSession } from './model-session.js';
 
-/**
- * A set or a delete of one key. Values are kept as their JSON text: it is
- * what goes on the wire and to disk, it costs less memory than a parsed
- * object, and `get` hands out a fresh copy that no caller can mutate
- * behind the replica's back. `json === undefined` marks a delete.
- */
-export interface ModelUpdate extends Update {
-  readonly key: string;
-  readonly json: string | undefined;
-}
+export { MAX_KEY_BYTES, type ModelUpdate } from './model-wire.js';
 
 /** Metadata of an applied change, as passed to `'update'` listeners. */
 export interface ChangeMeta {
@@ -30,67 +20,6 @@ export interface ChangeMeta {
 }
 
 export type ModelListener = (key: string, value: unknown, meta: ChangeMeta) => void;
-
-/** Longest key accepted, in bytes. */
-export const MAX_KEY_BYTES = 4096;
-
-// A value's JSON text goes with a length of text bytes + 1, so that 0 can mean "deleted".
-const modelUpdateCodec: UpdateCodec<ModelUpdate> = {
-  encodingLength(u) {
-    const valueBytes = u.json === undefined ? 0 : utf8Length(u.json) + 1;
-    return string.encodingLength(u.key) + uintLength(valueBytes) + (valueBytes && valueBytes - 1);
-  },
-  encode(u, state: EncodeState) {
-    string.encode(u.key, state);
-    if (u.json === undefined) {
-      state.buffer[state.offset++] = 0;
-      return;
-    }
-    // The text is canonical JSON (JSON.stringify's output, or checked on arrival): no lone surrogates.
-    const length = utf8Length(u.json);
-    state.offset = writeUint(state.buffer, state.offset, length + 1);
-    state.offset += writeUtf8(state.buffer, u.json, state.offset, length);
-  },
-  decode(state: DecodeState, source: string, ts: Timestamp): ModelUpdate {
-    const keyStart = state.offset;
-    const key = string.decode(state);
-    if (state.offset - keyStart > MAX_KEY_BYTES + 2) throw errors.limit('key bytes', state.offset - keyStart, MAX_KEY_BYTES);
-    const marker = uint.decode(state);
-    if (marker === 0) return { source, ts, key, json: undefined };
-    const length = marker - 1;
-    if (length > state.limits.maxBytes) throw errors.limit('value bytes', length, state.limits.maxBytes);
-    need(state, length);
-    const start = state.offset;
-    state.offset += length;
-    const json = decodeUtf8(state.buffer, start, state.offset);
-    if (!isPlainAsciiString(state.buffer, start, state.offset)) validateJson(json, state.limits.maxDepth);
-    return { source, ts, key, json };
-  },
-};
-
-/**
- * True if the bytes are a JSON string of printable ASCII with no escapes,
- * the commonest value: canonical as it stands. One pass over bytes the
- * decoder has just read, cheaper than a regular expression over the string.
- */
-function isPlainAsciiString(buf: Uint8Array, start: number, end: number): boolean {
-  if (end - start < 2 || buf[start] !== 0x22 || buf[end - 1] !== 0x22) return false;
-  for (let i = start + 1; i < end - 1; i++) {
-    const byte = buf[i]!;
-    if (byte < 0x20 || byte > 0x7e || byte === 0x22 || byte === 0x5c) return false;
-  }
-  return true;
-}
-
-// A JSON string with no escapes or control characters.
-const PLAIN_JSON_STRING = /^"[^"\\\u0000-\u001f]*"$/;
-
-/** Validates a peer's JSON text once on arrival, so that `get` can never throw. */
-function validateJson(json: string, maxDepth: number): void {
-  if (PLAIN_JSON_STRING.test(json)) return;
-  checkJsonDepth(json, maxDepth);
-  checkCanonicalJson(json);
-}
 
 export interface ModelOptions extends ScuttlebuttOptions {}
 
@@ -106,11 +35,15 @@ export interface ModelOptions extends ScuttlebuttOptions {}
  * one offline for a month, has seen it. History is one update per key ever
  * written, live or deleted, never one per write.
  */
-export class Model extends Scuttlebutt<ModelUpdate> {
+export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   readonly kind = 'model';
-  readonly updateCodec = modelUpdateCodec;
-  // The latest write of every key, in columns and in the order applied (see KeyTable).
-  private readonly table = new KeyTable();
+  readonly updateCodec: UpdateCodec<ModelUpdate> = modelUpdateCodec;
+  /** @internal The latest write of every key, in columns and in the order applied (see KeyTable). */
+  readonly table = new KeyTable();
+  /** @internal Sessions that follow the table (see ModelSession). */
+  readonly followers = new Set<ModelSession>();
+  private wire: ModelWireCodec | undefined;
+  private readonly stamp = new Float64Array(1); // applyUpdate()'s timestamp, for applyEntry
   private liveKeys = 0;
   private readonly watchers = new Map<string, Set<ModelListener>>();
   // With persistence: for each key whose latest update is not yet stored,
@@ -195,8 +128,29 @@ export class Model extends Scuttlebutt<ModelUpdate> {
     };
   }
 
-  /** The update held in `slot`, as an object (the store keeps none). */
-  private updateAt(slot: number): ModelUpdate {
+  /** @internal The session's codec: the engine's wire format, with updates in columns too. */
+  get wireCodec(): ModelWireCodec {
+    return (this.wire ??= modelWireCodec(this.messageCodec));
+  }
+
+  override openSession(options: SessionOptions): ModelSession {
+    return new ModelSession(this, options);
+  }
+
+  /** @internal True while updates are relayed only once stored. */
+  get storesFirst(): boolean {
+    return this.holdsUnstored;
+  }
+
+  override holdUntilStored(): () => void {
+    const release = super.holdUntilStored();
+    // Everything applied so far counts as stored: sessions following the table queue what their peer lacks of it, and go on from the queue.
+    for (const session of [...this.followers]) session.stopFollowing();
+    return release;
+  }
+
+  /** @internal The update held in `slot`, as an object (the store keeps none). */
+  updateAt(slot: number): ModelUpdate {
     const { table } = this;
     return { source: table.sourceAt(slot), ts: table.stampAt(slot), key: table.keyAt(slot)!, json: table.jsonAt(slot) };
   }
@@ -265,25 +219,51 @@ export class Model extends Scuttlebutt<ModelUpdate> {
   }
 
   protected applyUpdate(update: ModelUpdate, origin: unknown): boolean {
+    this.stamp[0] = update.ts;
+    return this.applyEntry(update.key, update.json, update.source, this.stamp, 0, origin);
+  }
+
+  protected override runUpdate(run: UpdateRun, i: number): ModelUpdate {
+    const columns = run as ModelColumns;
+    return { source: columns.source, ts: columns.stamps[i], key: columns.keys[i], json: columns.jsons[i] };
+  }
+
+  protected override applyRunEntry(run: UpdateRun, i: number, origin: unknown): boolean {
+    const columns = run as ModelColumns;
+    return this.applyEntry(columns.keys[i], columns.jsons[i], columns.source, columns.stamps, i, origin);
+  }
+
+  /**
+   * Applies a write of `key` at the timestamp `stamps[at]`, as an update or
+   * as one entry of a run. The timestamp is passed in its array: a double
+   * passed to a call that is not inlined is boxed, an allocation per key.
+   */
+  private applyEntry(key: string, json: string | undefined, source: string, stamps: ArrayLike<Timestamp>, at: number, origin: unknown): boolean {
     const { table } = this;
-    const key = update.key;
+    const ts = stamps[at];
     const slot = table.find(key);
     let wasLive = false;
     if (slot >= 0) {
-      if (compareStamps(table.stampAt(slot), table.sourceAt(slot), update.ts, update.source) > 0) return false;
-      const current = this.updateAt(slot);
-      wasLive = current.json !== undefined;
-      this.supersede(current);
-      if (this.holdsUnstored) this.shadow(current);
+      if (compareStamps(table.stampAt(slot), table.sourceAt(slot), ts, source) > 0) return false;
+      wasLive = table.jsonAt(slot) !== undefined;
+      if (this.observed || this.holdsUnstored) {
+        const current = this.updateAt(slot);
+        this.supersede(current);
+        if (this.holdsUnstored) this.shadow(current);
+      } else {
+        this.supersedeUnobserved(table.sourceAt(slot));
+      }
     }
     // A new slot, at the end: the table's order stays the order of application.
-    table.put(key, update.json, update.source, update.ts, slot);
-    this.liveKeys += (update.json !== undefined ? 1 : 0) - (wasLive ? 1 : 0);
+    // (A replaced key's observers ran since `ts` was read, and one of them might write: put `ts` itself then.)
+    if (slot < 0) table.putFrom(key, json, source, stamps, at, slot);
+    else table.put(key, json, source, ts, slot);
+    this.liveKeys += (json !== undefined ? 1 : 0) - (wasLive ? 1 : 0);
     const watchers = this.watchers.size > 0 ? this.watchers.get(key) : undefined;
     // Parsing the value for listeners is most of the cost of applying an update: skip it when nobody listens.
     if (watchers || this.listenerCount('update') > 0) {
-      const value = update.json === undefined ? undefined : JSON.parse(update.json);
-      const meta: ChangeMeta = { source: update.source, ts: update.ts, local: origin === undefined && update.source === this.id };
+      const value = json === undefined ? undefined : JSON.parse(json);
+      const meta: ChangeMeta = { source, ts, local: origin === undefined && source === this.id };
       this.emit('update', key, value, meta);
       if (watchers) for (const listener of watchers) listener(key, value, meta);
     }

@@ -26,6 +26,18 @@ export interface ScuttlebuttOptions {
   clock?: HybridClock | ClockOptions;
 }
 
+/**
+ * A run of one source's updates in timestamp order, in a structure's own
+ * compact form (columns, say) instead of an object per update: see
+ * `ingestRun`.
+ */
+export interface UpdateRun {
+  readonly source: string;
+  readonly count: number;
+  /** Each update's timestamp, increasing. */
+  readonly stamps: readonly Timestamp[];
+}
+
 /** Watches every update a replica applies or drops: persistence hooks in here. */
 export interface UpdateObserver<U extends Update> {
   /** `update` was applied; `retained` is false if it lost to a later one at once. */
@@ -67,6 +79,12 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   private closedBy: string | undefined;
   /** @internal How many retained updates were ever replaced: while it stands still, every update queued for a peer is still retained. */
   replaced = 0;
+  /**
+   * @internal Sessions that queue live updates as objects. While there is
+   * none (and nothing observes, and nothing waits to be stored), a run is
+   * applied with no object per update, and relayed as one wake-up.
+   */
+  objectTakers = 0;
 
   constructor(options: ScuttlebuttOptions = {}) {
     super();
@@ -84,7 +102,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     return (this.codec ??= messageCodec(this.updateCodec));
   }
 
-  openSession(options: SessionOptions): ScuttlebuttSession<U> {
+  openSession(options: SessionOptions): ScuttlebuttSession<U, any> {
     return new ScuttlebuttSession(this, options);
   }
 
@@ -283,6 +301,60 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   }
 
   /**
+   * `ingestBatch` for a run in the structure's compact form (`runUpdate`
+   * and `applyRunEntry` read it): the same checks, in the same order, and
+   * objects made only for whoever needs them: persistence (observers, the
+   * store gate), sessions that queue objects, and a structure that checks
+   * updates one by one (`validateUpdate`, `checkSeen`). Otherwise the
+   * sessions that follow the store get one wake-up for the run (an
+   * undefined item), not an object per update.
+   */
+  ingestRun(run: UpdateRun, origin: unknown): void {
+    const { source, count, stamps } = run;
+    if (count === 0) return;
+    if (this.closedBy) throw errors.closed(this.closedBy);
+    const lastTs = stamps[count - 1];
+    if (source === this.id && lastTs > (this.sources.get(this.id)?.ts ?? 0)) {
+      throw errors.integrity(`peer sent an update in our own name (${JSON.stringify(this.id)}) that we never made`);
+    }
+    this.clock.receive(lastTs);
+    let state = this.sources.get(source);
+    const proto = Scuttlebutt.prototype;
+    if (this.observers.length > 0 || this.gated || this.objectTakers > 0 || this.validateUpdate !== proto.validateUpdate || this.checkSeen !== proto.checkSeen) {
+      for (let i = 0; i < count; i++) {
+        if (state !== undefined && stamps[i] <= state.ts) this.checkSeen(this.runUpdate(run, i));
+        else state = this.accept(this.runUpdate(run, i), origin, state);
+      }
+      return;
+    }
+    let applied = false;
+    for (let i = 0; i < count; i++) {
+      const ts = stamps[i];
+      if (state !== undefined && ts <= state.ts) continue; // seen: a duplicate
+      if (state === undefined) this.sources.set(source, (state = { ts, retained: 0 }));
+      else state.ts = ts;
+      if (this.applyRunEntry(run, i, origin)) state.retained++;
+      applied = true;
+    }
+    if (applied) this.peers.relay(undefined as unknown as U, origin);
+  }
+
+  /** The `i`th update of `run` as an object. Only structures whose sessions send runs implement it. */
+  protected runUpdate(_run: UpdateRun, _i: number): U {
+    throw new Error(`${this.kind} takes no update runs`);
+  }
+
+  /** Applies the `i`th update of `run` (new to this replica) as `applyUpdate` would, without an object. */
+  protected applyRunEntry(run: UpdateRun, i: number, origin: unknown): boolean {
+    return this.applyUpdate(this.runUpdate(run, i), origin);
+  }
+
+  /** True while something watches every update as an object (persistence). */
+  protected get observed(): boolean {
+    return this.observers.length > 0;
+  }
+
+  /**
    * Applies one update unless this replica has already seen it. Updates from
    * peers come through `ingestBatch`, which checks their timestamps first.
    */
@@ -360,6 +432,12 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
    * one that is not the update it holds (a replay out of place, or a fork).
    */
   protected checkSeen(_update: U): void {}
+
+  /** `supersede` of a retained update of `source`, with no observer to tell (`observed` is false). */
+  protected supersedeUnobserved(source: string): void {
+    this.sources.get(source)!.retained--;
+    this.replaced++;
+  }
 
   /** Tells observers (persistence) that a retained update was replaced. */
   protected supersede(update: U): void {

@@ -42,23 +42,25 @@ export interface ScuttlebuttHost<U extends Update> {
  * nothing goes back to the stream it came from; if the queue overflows, a
  * fresh history scan from `sent` replaces it.
  */
-export class ScuttlebuttSession<U extends Update> extends BaseSession<ScuttlebuttMessage<U>, U> {
-  readonly codec: Codec<ScuttlebuttMessage<U>>;
-  private sent: Clock | undefined; // undefined until the peer's digest arrives
+export class ScuttlebuttSession<U extends Update, X extends { type: string } = never> extends BaseSession<ScuttlebuttMessage<U> | X, U> {
+  readonly codec: Codec<ScuttlebuttMessage<U> | X>;
+  protected sent: Clock | undefined; // undefined until the peer's digest arrives
   private grouped: UpdatesMessage<U>[] = []; // live updates taken from the queue, grouped by source
   // Sources the peer has in part: the catch-up counts their updates as it takes them (see countCatchUp).
-  private countAsSent: Set<string> | undefined;
+  protected countAsSent: Set<string> | undefined;
   // host.replaced when the live queue was last seen empty: if it has not moved, nothing queued since was replaced.
   private replacedWhenEmpty: number;
   private readonly taken: U[] = []; // scratch for chunk()
   private readonly takenBytes: number[] = []; // scratch for chunk(): each taken update's encoded length
 
+  /** `codec`, if given, is a structure's own codec for the same wire format (it may add message forms of its own, `X`). */
   constructor(
     private readonly host: ScuttlebuttHost<U>,
     options: SessionOptions,
+    codec?: Codec<ScuttlebuttMessage<U> | X>,
   ) {
     super(options, host.peers, MAX_QUEUED);
-    this.codec = host.messageCodec;
+    this.codec = codec ?? host.messageCodec;
     this.replacedWhenEmpty = host.replaced;
   }
 
@@ -67,11 +69,12 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
     return true;
   }
 
-  protected opening(): ScuttlebuttMessage<U> {
+  protected opening(): ScuttlebuttMessage<U> | X {
     return { type: 'digest', clock: [...this.host.clockDigest()].map(([source, ts]) => ({ source, ts })) };
   }
 
-  receive(message: ScuttlebuttMessage<U>): void {
+  receive(received: ScuttlebuttMessage<U> | X): void {
+    const message = received as ScuttlebuttMessage<U>; // a structure with message forms of its own (X) takes those first
     if (message.type === 'digest') {
       if (this.sent) throw errors.decode('second digest');
       this.sent = new Map();
@@ -94,7 +97,7 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
    * it by source (keeping each source's order), so sources that interleave
    * still travel in few messages.
    */
-  protected *catchUpMessages(): Generator<ScuttlebuttMessage<U>> {
+  protected *catchUpMessages(): Generator<ScuttlebuttMessage<U> | X> {
     const scan = this.host.history();
     let done = false;
     const next = () => {
@@ -136,7 +139,7 @@ export class ScuttlebuttSession<U extends Update> extends BaseSession<Scuttlebut
     return count;
   }
 
-  protected nextLive(): ScuttlebuttMessage<U> | undefined {
+  protected nextLive(): ScuttlebuttMessage<U> | X | undefined {
     if (this.grouped.length === 0) {
       // A map lookup per queued update, saved when nothing was replaced (as when every write is to a new key).
       const replaced = this.host.replaced;

@@ -29,7 +29,8 @@ export function createSnapshotStream<U extends Update>(replica: Scuttlebutt<U>):
   // The reader is a peer that has nothing.
   session.start({ id: '', readable: false, writable: true, live: false });
   session.receive({ type: 'digest', clock: [] });
-  const codec = replica.messageCodec;
+  // The session's own codec: a structure's session may send message forms of its own (the same bytes).
+  const codec = session.codec;
   function* frames(): Generator<Buffer> {
     try {
       yield encode(bytes, encode(header, { format: FORMAT, version: FORMAT_VERSION, kind, name }));

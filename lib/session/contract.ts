@@ -108,7 +108,7 @@ export interface Session<M> {
   readonly updatesReceived?: number;
   /** Set by the shell; the session calls it when `pull()` may have something new. */
   onWake?: () => void;
-  /** Live items waiting for the peer, for sessions that queue them (reported if the connection is cut). */
+  /** Live items waiting for the peer, for sessions that queue them (reported if the connection is cut; may walk the backlog, so not for hot paths). */
   readonly queued?: number;
   /** The connection is over: detach from the replica, drop queues. */
   close(): void;

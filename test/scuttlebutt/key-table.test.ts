@@ -1,5 +1,6 @@
 import test from 'tape';
-import { KeyTable, hashOf } from '../../lib/scuttlebutt/key-table.js';
+import { KeyTable } from '../../lib/scuttlebutt/key-table.js';
+import { hashOf } from '../../lib/key-hash.js';
 import { testRandom } from '../helpers/seed.js';
 
 // The Model's key table against a JavaScript Map used the same way (a key

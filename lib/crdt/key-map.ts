@@ -1,0 +1,313 @@
+import { hashOf } from '../key-hash.js';
+
+const EMPTY = -1;
+/** An index entry whose key was deleted: lookups probe past it, inserts may reuse it. */
+const DELETED = -2;
+const MIN_CAPACITY = 16;
+
+/**
+ * A map from string keys to values with the part of `Map`'s interface the
+ * dot stores use, built for large tables filled from the wire: the keys and
+ * values live in two arrays in insertion order (a deleted key leaves a hole,
+ * removed once holes outnumber keys), and the index is an open-addressed
+ * table of (slot, hash) pairs in one Int32Array, at most half full. A
+ * lookup reads one index entry and, only where the hashes agree, the key;
+ * a miss remembers where it stopped, so the insert that usually follows it
+ * costs no second probe. A JavaScript `Map` was the main cost of a full
+ * sync into a set (a lookup and an insert per element, each a few cache
+ * misses in a large table, and a 28-byte entry per key).
+ *
+ * Iteration follows insertion order, as `Map`'s does; an entry deleted
+ * during a `forEach` is skipped, one added is visited. Holes are only
+ * removed by an insert while no `forEach` runs; an iterator (`keys()` and
+ * the like) that sees them removed under it throws rather than skip or
+ * repeat entries.
+ *
+ * The hash is seeded per process (keys come from peers: with a hash anyone
+ * can compute, a peer could send keys that all land in one run of the
+ * index, and each lookup would walk all of them).
+ */
+export class KeyMap<V> {
+  private keyColumn: (string | undefined)[] = [];
+  private valueColumn: (V | undefined)[] = [];
+  private hashColumn = new Int32Array(MIN_CAPACITY);
+  /** Slots used, holes included. */
+  private slots = 0;
+  /** Keys held. */
+  private live = 0;
+  /** Index entries taken by a key or marked deleted: what the load factor counts. */
+  private used = 0;
+  private index = new Int32Array(2 * MIN_CAPACITY).fill(EMPTY);
+  private mask = MIN_CAPACITY - 1;
+  /** Bumped when the slots are renumbered: an iterator under way then stops. */
+  private epoch = 0;
+  private iterating = 0;
+  // The last key `find` missed, its hash and the index entry an insert of it takes (a deleted one if it passed any, else the free one it stopped at).
+  private missedKey: string | undefined;
+  private missedHash = 0;
+  private missedAt = 0;
+
+  get size(): number {
+    return this.live;
+  }
+
+  /** The slot that holds `key`, or -1. */
+  private find(key: string): number {
+    const hash = hashOf(key);
+    const index = this.index;
+    const mask = this.mask;
+    let reuse = -1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const slot = index[2 * i];
+      if (slot === EMPTY) {
+        this.missedKey = key;
+        this.missedHash = hash;
+        this.missedAt = reuse >= 0 ? reuse : i;
+        return -1;
+      }
+      if (slot === DELETED) {
+        if (reuse < 0) reuse = i;
+        continue;
+      }
+      if (index[2 * i + 1] === hash && this.keyColumn[slot] === key) return slot;
+    }
+  }
+
+  has(key: string): boolean {
+    return this.find(key) >= 0;
+  }
+
+  get(key: string): V | undefined {
+    const slot = this.find(key);
+    return slot < 0 ? undefined : this.valueColumn[slot];
+  }
+
+  set(key: string, value: V): this {
+    const slot = key === this.missedKey ? -1 : this.find(key);
+    if (slot >= 0) {
+      this.valueColumn[slot] = value;
+      return this;
+    }
+    this.append(key, value);
+    return this;
+  }
+
+  /**
+   * Adds `key` if it is absent: true if it was added, false (and nothing
+   * changed) if it was there. One probe for both the check and the insert.
+   */
+  add(key: string, value: V): boolean {
+    if (this.find(key) >= 0) return false;
+    this.append(key, value);
+    return true;
+  }
+
+  /**
+   * The bulk path of a join: inserts `keys[from...]` with their `values`,
+   * in order, while each is absent, and returns the position of the first
+   * one already present (which is not inserted), or `keys.length`. The
+   * index is grown once for all of them, and each key costs one probe.
+   * `hashes`, if given, holds each key's `hashOf`, computed as it was read.
+   */
+  insertAbsent(keys: readonly string[], values: readonly V[], from = 0, hashes?: Int32Array): number {
+    const count = keys.length - from;
+    if (count <= 0) return keys.length;
+    this.missedKey = undefined;
+    if (this.slots - this.live > this.live + MIN_CAPACITY && this.iterating === 0) this.rebuild(this.mask + 1);
+    // A bulk insert is usually one piece of a long catch-up: the index grows four times over, so a table filled from empty is rebuilt half as often (it is then at least an eighth full).
+    if (2 * (this.used + count) > this.mask + 1) this.rebuild(4 * (this.mask + 1), this.live + count);
+    if (this.slots + count > this.hashColumn.length) {
+      let length = 2 * this.hashColumn.length;
+      while (length < this.slots + count) length *= 2;
+      const grown = new Int32Array(length);
+      grown.set(this.hashColumn);
+      this.hashColumn = grown;
+    }
+    const index = this.index;
+    const mask = this.mask;
+    const keyColumn = this.keyColumn;
+    const valueColumn = this.valueColumn;
+    const hashColumn = this.hashColumn;
+    let slot = this.slots;
+    let j = from;
+    try {
+      for (; j < keys.length; j++) {
+        const key = keys[j];
+        const hash = hashes === undefined ? hashOf(key) : hashes[j];
+        let reuse = -1;
+        let i = hash & mask;
+        for (; ; i = (i + 1) & mask) {
+          const at = index[2 * i];
+          if (at === EMPTY) break;
+          if (at === DELETED) {
+            if (reuse < 0) reuse = i;
+          } else if (index[2 * i + 1] === hash && keyColumn[at] === key) return j;
+        }
+        if (reuse >= 0) i = reuse;
+        else this.used++;
+        index[2 * i] = slot;
+        index[2 * i + 1] = hash;
+        keyColumn[slot] = key;
+        valueColumn[slot] = values[j];
+        hashColumn[slot] = hash;
+        slot++;
+      }
+      return j;
+    } finally {
+      this.live += slot - this.slots;
+      this.slots = slot;
+    }
+  }
+
+  /** Inserts `key`, which the last `find` missed. */
+  private append(key: string, value: V): void {
+    // Holes outnumber keys: the columns are compacted (and the index rebuilt), unless a forEach would lose its place.
+    if (this.slots - this.live > this.live + MIN_CAPACITY && this.iterating === 0) this.rebuild(this.mask + 1);
+    // Keep the index at most half full, counting deleted entries.
+    else if (2 * (this.used + 1) > this.mask + 1) this.rebuild(2 * (this.mask + 1));
+    let hash: number;
+    let at: number;
+    if (key === this.missedKey) {
+      hash = this.missedHash;
+      at = this.missedAt;
+    } else {
+      hash = hashOf(key);
+      at = this.freeEntry(hash);
+    }
+    this.missedKey = undefined;
+    const slot = this.slots++;
+    this.keyColumn[slot] = key;
+    this.valueColumn[slot] = value;
+    if (slot >= this.hashColumn.length) {
+      const grown = new Int32Array(2 * this.hashColumn.length);
+      grown.set(this.hashColumn);
+      this.hashColumn = grown;
+    }
+    this.hashColumn[slot] = hash;
+    const index = this.index;
+    if (index[2 * at] === EMPTY) this.used++;
+    index[2 * at] = slot;
+    index[2 * at + 1] = hash;
+    this.live++;
+  }
+
+  /** The index entry an insert of a key with `hash` (known absent) takes. */
+  private freeEntry(hash: number): number {
+    const index = this.index;
+    let i = hash & this.mask;
+    while (index[2 * i] >= 0) i = (i + 1) & this.mask;
+    return i;
+  }
+
+  delete(key: string): boolean {
+    const slot = this.find(key);
+    this.missedKey = undefined;
+    if (slot < 0) return false;
+    const hash = this.hashColumn[slot];
+    const index = this.index;
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      if (index[2 * i] === slot) {
+        index[2 * i] = DELETED;
+        break;
+      }
+    }
+    this.keyColumn[slot] = undefined;
+    this.valueColumn[slot] = undefined;
+    this.live--;
+    return true;
+  }
+
+  clear(): void {
+    this.keyColumn = [];
+    this.valueColumn = [];
+    this.hashColumn = new Int32Array(MIN_CAPACITY);
+    this.slots = this.live = this.used = 0;
+    this.index = new Int32Array(2 * MIN_CAPACITY).fill(EMPTY);
+    this.mask = MIN_CAPACITY - 1;
+    this.missedKey = undefined;
+    this.epoch++;
+  }
+
+  /**
+   * Moves the keys down over the holes (keeping their order) and builds an
+   * index of at least `capacity` entries, large enough to be at most half
+   * full, without deleted entries.
+   */
+  private rebuild(capacity: number, room = this.live): void {
+    this.missedKey = undefined;
+    // Not while a forEach runs: it would lose its place (holes are skipped by every reader meanwhile).
+    if (this.slots > this.live && this.iterating === 0) {
+      const keys = this.keyColumn;
+      const values = this.valueColumn;
+      const hashes = this.hashColumn;
+      let to = 0;
+      for (let from = 0; from < this.slots; from++) {
+        const key = keys[from];
+        if (key === undefined) continue;
+        keys[to] = key;
+        values[to] = values[from];
+        hashes[to] = hashes[from];
+        to++;
+      }
+      keys.length = to;
+      values.length = to;
+      this.slots = to;
+      this.epoch++;
+    }
+    while (capacity < 2 * (room + 1)) capacity *= 2;
+    if (capacity < MIN_CAPACITY) capacity = MIN_CAPACITY;
+    const index = new Int32Array(2 * capacity).fill(EMPTY);
+    const mask = capacity - 1;
+    const hashes = this.hashColumn;
+    for (let slot = 0; slot < this.slots; slot++) {
+      if (this.keyColumn[slot] === undefined) continue;
+      let i = hashes[slot] & mask;
+      while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
+      index[2 * i] = slot;
+      index[2 * i + 1] = hashes[slot];
+    }
+    this.index = index;
+    this.mask = mask;
+    this.used = this.live;
+  }
+
+  /** Calls `fn` for each entry in insertion order (as `Map#forEach`, without the third argument). */
+  forEach(fn: (value: V, key: string) => void): void {
+    const keys = this.keyColumn;
+    const values = this.valueColumn;
+    this.iterating++;
+    try {
+      // `slots` read each time: entries added meanwhile are visited, as a Map's are.
+      for (let slot = 0; slot < this.slots; slot++) {
+        const key = keys[slot];
+        if (key !== undefined) fn(values[slot] as V, key);
+      }
+    } finally {
+      this.iterating--;
+    }
+  }
+
+  private *slotsInOrder(): Generator<number> {
+    const epoch = this.epoch;
+    for (let slot = 0; slot < this.slots; slot++) {
+      if (this.epoch !== epoch) throw new Error('KeyMap compacted during iteration');
+      if (this.keyColumn[slot] !== undefined) yield slot;
+    }
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const slot of this.slotsInOrder()) yield this.keyColumn[slot]!;
+  }
+
+  *values(): IterableIterator<V> {
+    for (const slot of this.slotsInOrder()) yield this.valueColumn[slot] as V;
+  }
+
+  *entries(): IterableIterator<[string, V]> {
+    for (const slot of this.slotsInOrder()) yield [this.keyColumn[slot]!, this.valueColumn[slot] as V];
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, V]> {
+    return this.entries();
+  }
+}

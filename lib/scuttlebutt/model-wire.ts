@@ -1,0 +1,271 @@
+import type { Timestamp } from '../clock/index.js';
+import { type Codec, type DecodeState, type EncodeState, readCount, string, uint } from '../codec/index.js';
+import { need } from '../codec/codec.js';
+import { checkJsonDepth } from '../codec/values.js';
+import { checkCanonicalJson } from '../codec/canonical.js';
+import { decodeUtf8, uintLength, utf8Length, writeUint, writeUtf8 } from '../codec/primitives.js';
+import { errors } from '../errors.js';
+import { type ScuttlebuttMessage, UPDATES_TAG, readStamp } from './messages.js';
+import type { Update } from './update.js';
+
+/** Longest key accepted, in bytes. */
+export const MAX_KEY_BYTES = 4096;
+
+/**
+ * A set or a delete of one key. Values are kept as their JSON text: it is
+ * what goes on the wire and to disk, it costs less memory than a parsed
+ * object, and `get` hands out a fresh copy that no caller can mutate
+ * behind the replica's back. `json === undefined` marks a delete.
+ */
+export interface ModelUpdate extends Update {
+  readonly key: string;
+  readonly json: string | undefined;
+}
+
+/**
+ * An updates message of the Model in columns: the same bytes on the wire as
+ * an updates message of `ModelUpdate` objects (messages.ts), without an
+ * object per update. A peer's session takes one straight from the key
+ * table's columns, and decodes one to apply straight into them.
+ */
+export interface ModelColumns {
+  type: 'columns';
+  source: string;
+  count: number;
+  /** Each update's timestamp, increasing. The arrays may be longer than `count` (a decoder reuses them): read the first `count`. */
+  stamps: number[];
+  keys: string[];
+  jsons: (string | undefined)[];
+  /** The encoded size of the source, the count and the updates: measured as they were taken (exact), or as decoded. */
+  bytes: number;
+}
+
+/** What a Model's session sends and receives: the engine's messages, and updates in columns. */
+export type ModelMessage = ScuttlebuttMessage<ModelUpdate> | ModelColumns;
+
+// A value's JSON text goes with a length of text bytes + 1, so that 0 can mean "deleted".
+
+/** The encoded size of one update's key and value (its timestamp apart). */
+export function entryLength(key: string, json: string | undefined): number {
+  const valueBytes = json === undefined ? 0 : utf8Length(json) + 1;
+  return string.encodingLength(key) + uintLength(valueBytes) + (valueBytes && valueBytes - 1);
+}
+
+export function encodeEntry(key: string, json: string | undefined, state: EncodeState): void {
+  string.encode(key, state);
+  if (json === undefined) {
+    state.buffer[state.offset++] = 0;
+    return;
+  }
+  // The text is canonical JSON (JSON.stringify's output, or checked on arrival): no lone surrogates.
+  const length = utf8Length(json);
+  state.offset = writeUint(state.buffer, state.offset, length + 1);
+  state.offset += writeUtf8(state.buffer, json, state.offset, length);
+}
+
+/** A peer's key, at most MAX_KEY_BYTES. */
+export function decodeKey(state: DecodeState): string {
+  const keyStart = state.offset;
+  const key = string.decode(state);
+  if (state.offset - keyStart > MAX_KEY_BYTES + 2) throw errors.limit('key bytes', state.offset - keyStart, MAX_KEY_BYTES);
+  return key;
+}
+
+/** A peer's value: undefined for a delete, else JSON text checked canonical and within the depth limit. */
+export function decodeJson(state: DecodeState): string | undefined {
+  const marker = uint.decode(state);
+  if (marker === 0) return undefined;
+  const length = marker - 1;
+  if (length > state.limits.maxBytes) throw errors.limit('value bytes', length, state.limits.maxBytes);
+  need(state, length);
+  const start = state.offset;
+  state.offset += length;
+  const json = decodeUtf8(state.buffer, start, state.offset);
+  if (!isPlainAsciiString(state.buffer, start, state.offset)) validateJson(json, state.limits.maxDepth);
+  return json;
+}
+
+/**
+ * True if the bytes are a JSON string of printable ASCII with no escapes,
+ * the commonest value: canonical as it stands. One pass over bytes the
+ * decoder has just read, cheaper than a regular expression over the string.
+ */
+function isPlainAsciiString(buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 2 || buf[start] !== 0x22 || buf[end - 1] !== 0x22) return false;
+  for (let i = start + 1; i < end - 1; i++) {
+    const byte = buf[i]!;
+    if (byte < 0x20 || byte > 0x7e || byte === 0x22 || byte === 0x5c) return false;
+  }
+  return true;
+}
+
+// A JSON string with no escapes or control characters.
+const PLAIN_JSON_STRING = /^"[^"\\\u0000-\u001f]*"$/;
+
+/** Validates a peer's JSON text once on arrival, so that `get` can never throw. */
+function validateJson(json: string, maxDepth: number): void {
+  if (PLAIN_JSON_STRING.test(json)) return;
+  checkJsonDepth(json, maxDepth);
+  checkCanonicalJson(json);
+}
+
+/** How a `ModelUpdate` travels inside the engine's updates message (the reference codec, messages.ts). */
+export const modelUpdateCodec = {
+  encodingLength: (u: ModelUpdate): number => entryLength(u.key, u.json),
+  encode: (u: ModelUpdate, state: EncodeState): void => encodeEntry(u.key, u.json, state),
+  decode(state: DecodeState, source: string, ts: Timestamp): ModelUpdate {
+    const key = decodeKey(state);
+    return { source, ts, key, json: decodeJson(state) };
+  },
+};
+
+/**
+ * The encoded size of an updates message's body in columns: the source,
+ * the count, and per update its timestamp's delta and its entry, whose
+ * encoded length is `lengths[i]`.
+ */
+export function columnsBytes(source: string, count: number, stamps: ArrayLike<number>, lengths: readonly number[]): number {
+  let bytes = string.encodingLength(source) + uintLength(count);
+  let previous = 0;
+  for (let i = 0; i < count; i++) {
+    bytes += uintLength(stamps[i] - previous) + lengths[i];
+    previous = stamps[i];
+  }
+  return bytes;
+}
+
+function encodeColumns(m: ModelColumns, state: EncodeState): void {
+  const start = state.offset;
+  string.encode(m.source, state);
+  uint.encode(m.count, state);
+  const { stamps, keys, jsons } = m;
+  const buffer = state.buffer;
+  let previous = 0;
+  for (let i = 0; i < m.count; i++) {
+    let offset = writeUint(buffer, state.offset, stamps[i] - previous);
+    previous = stamps[i];
+    const key = keys[i];
+    const json = jsons[i];
+    // Short ASCII, the common entry, in one pass: a one-byte length, then the bytes.
+    const end = json === undefined ? -1 : writeShortAscii(buffer, writeShortAscii(buffer, offset, key, 0), json, 1);
+    if (end >= 0) {
+      state.offset = end;
+      continue;
+    }
+    state.offset = offset;
+    encodeEntry(key, json, state);
+  }
+  // A frame is sized by the measured length: a wrong one would cut the frame short unseen (typed arrays drop writes past their end).
+  if (state.offset - start !== m.bytes) throw new Error(`updates columns measured ${m.bytes} bytes, encoded ${state.offset - start}`);
+}
+
+/**
+ * Writes `s` at `offset` as its length plus `extra` in one byte, then its
+ * bytes, if it is ASCII and that length fits a one-byte varint; returns the
+ * offset after it, or -1 (and -1 stays -1) if it does not (the caller then
+ * writes the entry the general way, over whatever this wrote).
+ */
+function writeShortAscii(buffer: Uint8Array, offset: number, s: string, extra: number): number {
+  const length = s.length;
+  if (offset < 0 || length + extra > 0x7f) return -1;
+  buffer[offset++] = length + extra;
+  for (let i = 0; i < length; i++) {
+    const code = s.charCodeAt(i);
+    if (code > 0x7f) return -1;
+    buffer[offset + i] = code;
+  }
+  return offset + length;
+}
+
+/** Columns no longer used, for the decoder to fill again (see `recycle`). */
+type Spare = Pick<ModelColumns, 'stamps' | 'keys' | 'jsons'>;
+const SPARES = 4;
+
+/** Arrays for `count` updates: spare ones if long enough, else new ones with room for messages a little larger. */
+function takeSpare(spares: Spare[], count: number): Spare {
+  const spare = spares.pop();
+  if (spare !== undefined && spare.stamps.length >= count) return spare;
+  const room = Math.max(16, 2 ** Math.ceil(Math.log2(count)));
+  return { stamps: new Array<number>(room), keys: new Array<string>(room), jsons: new Array<string | undefined>(room) };
+}
+
+/**
+ * Decodes an updates message (after its tag) into columns, with every
+ * check the reference decoder makes; into spare arrays if one as long is
+ * at hand.
+ */
+function decodeColumns(state: DecodeState, spares: Spare[]): ModelColumns {
+  const start = state.offset;
+  const source = string.decode(state);
+  const count = readCount(state, 2);
+  const { stamps, keys, jsons } = takeSpare(spares, count);
+  let ts = 0;
+  for (let i = 0; i < count; i++) {
+    ts = readStamp(state, i, ts);
+    stamps[i] = ts;
+    keys[i] = decodeKey(state);
+    jsons[i] = decodeJson(state);
+  }
+  return { type: 'columns', source, count, stamps, keys, jsons, bytes: state.offset - start };
+}
+
+/**
+ * The Model session's codec: the same wire format as `reference` (the
+ * engine's message codec for `ModelUpdate`), which it uses for digests and
+ * for updates messages of objects; it also encodes updates in columns, and
+ * decodes every updates message into columns.
+ */
+export interface ModelWireCodec extends Codec<ModelMessage> {
+  /**
+   * A decoded message has been applied and nothing holds it: its arrays
+   * may be filled again by the next message decoded. A sync of many keys
+   * then allocates a few sets of columns, not one per message.
+   */
+  recycle(message: ModelColumns): void;
+  /**
+   * Arrays for a message of `count` updates to send, at least that long.
+   * They serve again once the message is encoded: a message in columns is
+   * encoded once (the stream encodes each message it pulls once), and
+   * encoding it spends it, so that a second encode throws instead of
+   * writing what the arrays hold by then.
+   */
+  arraysFor(count: number): Pick<ModelColumns, 'stamps' | 'keys' | 'jsons'>;
+}
+
+export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>): ModelWireCodec {
+  const tagLength = uint.encodingLength(UPDATES_TAG);
+  const spares: Spare[] = []; // for the decoder
+  const sendSpares: Spare[] = []; // for messages to send
+  const keep = (pool: Spare[], message: ModelColumns) => {
+    if (pool.length < SPARES) pool.push({ stamps: message.stamps, keys: message.keys, jsons: message.jsons });
+  };
+  return {
+    recycle(message) {
+      keep(spares, message);
+    },
+    arraysFor(count) {
+      return takeSpare(sendSpares, count);
+    },
+    encodingLength(m) {
+      return m.type === 'columns' ? tagLength + m.bytes : reference.encodingLength(m);
+    },
+    encode(m, state) {
+      if (m.type !== 'columns') return reference.encode(m, state);
+      uint.encode(UPDATES_TAG, state);
+      encodeColumns(m, state);
+      if (m.keys.length > m.count) {
+        // Arrays from arraysFor (longer than the message): spent, and free to serve again.
+        m.bytes = Number.NaN;
+        keep(sendSpares, m);
+      }
+    },
+    decode(state) {
+      const at = state.offset;
+      if (uint.decode(state) !== UPDATES_TAG) {
+        state.offset = at;
+        return reference.decode(state);
+      }
+      return decodeColumns(state, spares);
+    },
+  };
+}
