@@ -1,6 +1,7 @@
 import { ReplicationError, errors } from '../errors.js';
 import { type Limits, decodeState, encode, fixed, guardDecode, readCount, uint } from '../codec/index.js';
 import { CHALLENGE_BYTES, NetworkKey, PROOF_BYTES, type ProofContext } from './network-key.js';
+import { allocFrame } from './frame-buffer.js';
 import { FrameType, type Handshake, MAX_HELLO_BYTES, PROTOCOL, PROTOCOL_VERSION, errorCodec, handshakeCodec } from './frames.js';
 import type { Descriptor, PeerInfo, Session, SessionOptions } from '../session/contract.js';
 
@@ -372,7 +373,7 @@ export class WireProtocol {
       if (size >= target) break;
     }
     if (messages.length === 0) return undefined;
-    const state = { buffer: Buffer.allocUnsafe(1 + uint.encodingLength(messages.length) + size), offset: 0 };
+    const state = { buffer: allocFrame(1 + uint.encodingLength(messages.length) + size), offset: 0 };
     uint.encode(FrameType.data, state);
     uint.encode(messages.length, state);
     for (const message of messages) codec.encode(message, state);
