@@ -3,6 +3,12 @@ import { MAX_VALUE_BYTES } from '../codec/canonical.js';
 import { decodeUtf8 } from '../codec/primitives.js';
 import { HASH_PRIME, HASH_START, finishHash, hashOf } from '../key-hash.js';
 
+/** A key codec that can also give each key's hash (`hashOf` in lib/key-hash.ts) as it decodes it. */
+export interface HashingKeyCodec extends Codec<string> {
+  /** Decodes a key as `decode` does, and writes its `hashOf` to `hashes[at]`. */
+  decodeHashed(state: DecodeState, hashes: Int32Array, at: number): string;
+}
+
 /**
  * Set elements and register values are compared by their encoded form: two
  * values are the same element exactly when the value encoding writes the
@@ -10,12 +16,6 @@ import { HASH_PRIME, HASH_START, finishHash, hashOf } from '../key-hash.js';
  * two elements). In memory an element is keyed by those bytes as a latin1
  * string; on the wire it travels as the encoding's own bytes.
  */
-/** A key codec that can also give each key's hash (`hashOf` in lib/key-hash.ts) as it decodes it. */
-export interface HashingKeyCodec extends Codec<string> {
-  /** Decodes a key as `decode` does, and writes its `hashOf` to `hashes[at]`. */
-  decodeHashed(state: DecodeState, hashes: Int32Array, at: number): string;
-}
-
 export class ElementKeys {
   /** Wire codec for element keys: decodes what a peer sent and re-encodes it, so keys are canonical. */
   readonly codec: HashingKeyCodec;

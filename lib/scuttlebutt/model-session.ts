@@ -1,9 +1,7 @@
 import { errors } from '../errors.js';
 import type { SessionOptions } from '../session/contract.js';
 import { KeyTable, type TableCursor } from './key-table.js';
-import { string } from '../codec/index.js';
-import { uintLength } from '../codec/primitives.js';
-import { type ModelColumns, type ModelMessage, type ModelUpdate, type ModelWireCodec, entryLength } from './model-wire.js';
+import { type ModelColumns, type ModelMessage, type ModelUpdate, type ModelWireCodec, columnsBytes, entryLength } from './model-wire.js';
 import { type ScuttlebuttHost, ScuttlebuttSession } from './session.js';
 import type { UpdateRun } from './scuttlebutt.js';
 
@@ -47,6 +45,7 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> 
   private takenLive: ModelColumns[] = []; // live messages taken from the table, not yet handed out
   private readonly slots: number[] = []; // scratch for takeColumns()
   private readonly lengths: number[] = []; // scratch: each taken update's encoded entry length
+  private readonly pickedLengths: number[] = []; // scratch for columnsOf(): those lengths in a message's order
   private readonly have = new Float64Array(1); // scratch for takeColumns()
 
   constructor(
@@ -123,8 +122,9 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> 
     if (!this.options.live) return count;
     const { table } = this.model;
     const sent = this.sent!;
-    for (let slot = this.cursor!.next; table.hasAfter({ next: slot }); slot++) {
-      if (table.keyAt(slot) !== undefined && table.stampAt(slot) > (sent.get(table.sourceAt(slot)) ?? 0)) count++;
+    const probe = { next: this.cursor!.next };
+    for (let slot = table.nextSlot(probe); slot >= 0; slot = table.nextSlot(probe)) {
+      if (table.stampAt(slot) > (sent.get(table.sourceAt(slot)) ?? 0)) count++;
     }
     return count;
   }
@@ -238,19 +238,16 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> 
   private columnsOf(source: string, count: number, pick: (i: number) => number): ModelColumns {
     const { table } = this.model;
     const { stamps, keys, jsons } = this.model.wireCodec.arraysFor(count);
-    // The encoded size, measured here so that the frame need not measure every update again (see columnsBytes).
-    let bytes = string.encodingLength(source) + uintLength(count);
-    let previous = 0;
+    const lengths = this.pickedLengths;
     for (let i = 0; i < count; i++) {
       const taken = pick(i);
       const slot = this.slots[taken];
-      const ts = table.stampPageOf(slot)[KeyTable.at(slot)];
-      stamps[i] = ts;
+      stamps[i] = table.stampPageOf(slot)[KeyTable.at(slot)];
       keys[i] = table.keyAt(slot)!;
       jsons[i] = table.jsonAt(slot);
-      bytes += uintLength(ts - previous) + this.lengths[taken];
-      previous = ts;
+      lengths[i] = this.lengths[taken];
     }
-    return { type: 'columns', source, count, stamps, keys, jsons, bytes };
+    // The encoded size, measured here so that the frame need not measure every update again.
+    return { type: 'columns', source, count, stamps, keys, jsons, bytes: columnsBytes(source, count, stamps, lengths) };
   }
 }

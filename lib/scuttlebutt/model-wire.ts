@@ -236,6 +236,7 @@ export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>
   const tagLength = uint.encodingLength(UPDATES_TAG);
   const spares: Spare[] = []; // for the decoder
   const sendSpares: Spare[] = []; // for messages to send
+  const lent = new WeakSet<string[]>(); // the key arrays arraysFor handed out, until encoded
   const keep = (pool: Spare[], message: ModelColumns) => {
     if (pool.length < SPARES) pool.push({ stamps: message.stamps, keys: message.keys, jsons: message.jsons });
   };
@@ -244,7 +245,9 @@ export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>
       keep(spares, message);
     },
     arraysFor(count) {
-      return takeSpare(sendSpares, count);
+      const arrays = takeSpare(sendSpares, count);
+      lent.add(arrays.keys);
+      return arrays;
     },
     encodingLength(m) {
       return m.type === 'columns' ? tagLength + m.bytes : reference.encodingLength(m);
@@ -253,8 +256,8 @@ export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>
       if (m.type !== 'columns') return reference.encode(m, state);
       uint.encode(UPDATES_TAG, state);
       encodeColumns(m, state);
-      if (m.keys.length > m.count) {
-        // Arrays from arraysFor (longer than the message): spent, and free to serve again.
+      if (lent.delete(m.keys)) {
+        // Arrays from arraysFor: spent, and free to serve again.
         m.bytes = Number.NaN;
         keep(sendSpares, m);
       }

@@ -320,7 +320,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     this.clock.receive(lastTs);
     let state = this.sources.get(source);
     const proto = Scuttlebutt.prototype;
-    if (this.observers.length > 0 || this.gated || this.objectTakers > 0 || this.validateUpdate !== proto.validateUpdate || this.checkSeen !== proto.checkSeen) {
+    if (this.observed || this.gated || this.objectTakers > 0 || this.validateUpdate !== proto.validateUpdate || this.checkSeen !== proto.checkSeen) {
       for (let i = 0; i < count; i++) {
         if (state !== undefined && stamps[i] <= state.ts) this.checkSeen(this.runUpdate(run, i));
         else state = this.accept(this.runUpdate(run, i), origin, state);
