@@ -59,12 +59,22 @@ export class RecordCache {
   }
 
   set(tag: string, key: string, value: CachedRecord): void {
+    this.put(tag, key, value.bytes, value.record, value.leaf);
+  }
+
+  /** `set` from the parts, without an object to carry them (a store's write path calls it for every key it writes). */
+  put(tag: string, key: string, bytes: Uint8Array | undefined, record: KeyRecord, leaf: Uint8Array | undefined): void {
     const id = tag + key;
-    const size = (value.bytes?.length ?? 0) + 2 * id.length + ENTRY_OVERHEAD;
-    this.delete(tag, key);
+    const size = (bytes?.length ?? 0) + 2 * id.length + ENTRY_OVERHEAD;
+    const old = this.entries.get(id);
+    if (old !== undefined) {
+      this.entries.delete(id);
+      this.bytes -= old.size;
+    }
     if (size > this.maxBytes) return;
-    this.entries.set(id, { bytes: value.bytes, record: value.record, leaf: value.leaf, size });
+    this.entries.set(id, { bytes, record, leaf, size });
     this.bytes += size;
+    if (this.bytes <= this.maxBytes) return;
     for (const [oldest, entry] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(oldest);

@@ -29,9 +29,12 @@ interface BatchOperation {
   type: 'put' | 'del';
   key: unknown;
   value?: unknown;
-  keyEncoding: string;
+  /** Absent on raw operations (bytes): neither the database nor a ForwardingLevel reads them for bytes. */
+  keyEncoding?: string;
   valueEncoding?: string;
 }
+
+const NO_SYNC = Object.freeze({});
 
 interface Waiter<T> {
   resolve: (value: T) => void;
@@ -46,6 +49,30 @@ interface ReadGroup {
 }
 
 const INSTALLED = Symbol('turn-batching');
+const RAW = Symbol('turn-batching raw writes');
+
+/** A write operation as the database's own `_batch` takes it: keys already prefixed (for a sublevel) and encoded as bytes. */
+export interface RawOperation {
+  type: 'put' | 'del';
+  key: Uint8Array;
+  value?: Uint8Array;
+}
+
+/**
+ * The writer that puts operations straight into the current turn's batch
+ * of a database made by `batchByTurn`, or undefined for any other database
+ * (or one not open). What it skips is abstract-level's per-operation work
+ * in `batch()`: a copy of every operation, key and value checks, encoding
+ * and prefixing through each sublevel, prewrite hooks and `write` events.
+ * So it is only for code that hands over bytes it has prefixed itself
+ * (`sublevel.prefixKey(key, 'view')`), on a database whose owner uses no
+ * hooks and no write events: a vine node's own database. The promise
+ * settles as a `batch()` would, once the turn's batch is written.
+ */
+export function rawWriter(db: Level): ((operations: RawOperation[]) => Promise<void>) | undefined {
+  const writer = (db as unknown as { [RAW]?: (operations: RawOperation[]) => Promise<void> })[RAW];
+  return writer !== undefined && db.status === 'open' ? writer : undefined;
+}
 
 /**
  * Makes a database take the reads and the writes of one event-loop turn in
@@ -155,6 +182,7 @@ export function batchByTurn<D extends Level>(db: D): D {
     return new Promise((resolve, reject) => writers.push({ resolve, reject }));
   };
 
+  (level as unknown as { [RAW]: (operations: RawOperation[]) => Promise<void> })[RAW] = (operations) => write(operations as BatchOperation[], NO_SYNC);
   level._get = (key, options) => read([key], options, true);
   level._getMany = (keys, options) => (keys.length === 0 ? Promise.resolve([]) : read(keys, options, false));
   level._batch = (operations, options) => (operations.length === 0 ? Promise.resolve() : write(operations, options));

@@ -59,7 +59,7 @@ export class ReplicaSide<V> {
         }
         this.node.partitions.checkHeld(request.partition);
         this.node.partitions.lastChange.set(request.partition, Date.now());
-        await (await this.node.partitions.store(request.partition)).merge(request.key, record, undefined, stored);
+        await (await this.node.partitions.store(request.partition)).merge(request.key, record, undefined, stored, request.record);
         return EMPTY;
       }
       case 'read': {
