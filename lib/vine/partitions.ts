@@ -38,6 +38,8 @@ export interface PartitionsOptions<V> {
  */
 export class Partitions<V> {
   private readonly stores = new Map<number, Promise<MerkleStore<V>>>();
+  /** The stores of `stores` that are open: a request for one of them is queued without waiting a promise. */
+  private readonly open = new Map<number, MerkleStore<V>>();
   /** Partitions this node has stored data in and not dropped. */
   readonly stored = new Set<number>();
   /** Partitions it no longer replicates and is handing over before dropping: it takes no requests for them meanwhile. */
@@ -84,10 +86,20 @@ export class Partitions<V> {
       made.on('change', this.options.onChange);
       const marked = this.stored.has(partition) ? Promise.resolve() : this.options.meta.put(`partition/${partition}`, '1');
       this.stored.add(partition);
-      store = marked.then(() => made.open()).then(() => made);
+      store = marked
+        .then(() => made.open())
+        .then(() => {
+          if (this.stores.get(partition) === store) this.open.set(partition, made);
+          return made;
+        });
       this.stores.set(partition, store);
     }
     return store;
+  }
+
+  /** The partition's store if it is open now (else undefined: `store()` opens it). */
+  opened(partition: number): MerkleStore<V> | undefined {
+    return this.open.get(partition);
   }
 
   /** Drops a partition's data, unless its root moved from `expected` (a write that was already under way when the hand-over began). True if dropped. */
@@ -98,6 +110,7 @@ export class Partitions<V> {
     await store.flushed();
     if (!expected.equals(Buffer.from(store.tree!.root))) return false;
     this.stores.delete(partition);
+    this.open.delete(partition);
     await store.close();
     await this.options.db.sublevel(`p${partition}`, { keyEncoding: 'view', valueEncoding: 'view' }).clear();
     await this.options.meta.del(`partition/${partition}`);
