@@ -181,6 +181,16 @@ export class SavedTree {
    * is written).
    */
   entry(changes: Array<{ bucket: number; before: Uint8Array | undefined; after: Uint8Array | undefined }>): JournalEntry {
+    if (changes.length === 1) {
+      // One key (most write groups of a cluster node): its bucket's hash straight into the entry, no map.
+      const { bucket, before, after } = changes[0];
+      const value = Buffer.allocUnsafe(RECORD_BYTES);
+      value.writeUInt32BE(bucket, 0);
+      const hash = this.tree.hash(this.depth, bucket);
+      for (let i = 0; i < HASH_BYTES; i++) value[4 + i] = hash[i] ^ (before ? before[i] : 0) ^ (after ? after[i] : 0);
+      const seq = ++this.lastSeq;
+      return { seq, key: seqKey(seq), value, buckets: [bucket] };
+    }
     const hashes = new Map<number, Uint8Array>();
     for (const { bucket, before, after } of changes) {
       let hash = hashes.get(bucket);

@@ -49,7 +49,7 @@ interface Pending {
   stored?: Uint8Array;
   /** write: settle with the key's stored record once written (`putRecord`, `delRecord`), not its context. */
   wantRecord?: boolean;
-  /** merge: the bytes `record` was decoded from, stored as they are when the merge leaves exactly that record. */
+  /** merge (`mergeEncoded`): the bytes `record` was decoded from, stored as they are when the merge leaves exactly that record; settles with nothing. */
   bytes?: Uint8Array;
   /** The key's record after this operation (set by `applyGroup`). */
   after?: KeyRecord;
@@ -521,17 +521,26 @@ export class MerkleStore<V = unknown> extends Replica {
     return new Promise((resolve, reject) => this.enqueue({ key: '', kind: 'barrier', resolve: () => resolve(), reject }));
   }
 
+  /** Merges a record received from a peer; resolves once it is written (or found to change nothing). `stored` as in `putCheckedRecord`. */
+  merge(key: string, record: KeyRecord, origin: object | undefined, stored?: Uint8Array): Promise<string> {
+    return this.queueMerge(key, record, origin, stored, undefined) as Promise<string>;
+  }
+
   /**
-   * Merges a record received from a peer; resolves once it is written (or
-   * found to change nothing). `stored` as in `putCheckedRecord`; `bytes`, if
-   * given, must be the bytes `record` was decoded from (`decodeRecord`): when
-   * the merge leaves exactly that record, they are stored as they came
-   * instead of encoding it again (a record has one encoding).
+   * As `merge`, for a record that came as bytes (a cluster replica):
+   * `bytes` must be what `record` was decoded from (`decodeRecord`). When
+   * the merge leaves exactly that record, the bytes are stored as they came
+   * instead of encoding it again (a record has one encoding). Settles with
+   * nothing once written: the key's context is not encoded for it.
    */
-  merge(key: string, record: KeyRecord, origin: object | undefined, stored?: Uint8Array, bytes?: Uint8Array): Promise<string> {
+  mergeEncoded(key: string, record: KeyRecord, bytes: Uint8Array, stored?: Uint8Array): Promise<void> {
+    return this.queueMerge(key, record, undefined, stored, bytes) as Promise<void>;
+  }
+
+  private queueMerge(key: string, record: KeyRecord, origin: object | undefined, stored: Uint8Array | undefined, bytes: Uint8Array | undefined): Promise<string | void> {
     if (this.closing) return Promise.reject(errors.closed('store'));
     // Before open (or while opening) it opens the store first, as every other method does.
-    if (!this.isOpen) return this.ready().then(() => this.merge(key, record, origin, stored, bytes));
+    if (!this.isOpen) return this.ready().then(() => this.queueMerge(key, record, origin, stored, bytes));
     for (const sibling of record.siblings) this.clock.receive(sibling.ts);
     if (record.deleted !== undefined) this.clock.receive(record.deleted);
     return new Promise((resolve, reject) => this.enqueue({ key, kind: 'merge', record, origin, stored, bytes, resolve, reject }));
@@ -782,7 +791,8 @@ export class MerkleStore<V = unknown> extends Replica {
         // A recorded write's caller takes the record, not the context: no need to encode it.
         const slot = byKey ? byKey.get(op.key)! : slots[0];
         op.resolve(slot.removed ? EMPTY_BYTES : slot.changed ? slot.encoded! : (slot.old ?? EMPTY_BYTES));
-      } else op.resolve(encodeContext(op.after!.context));
+      } else if (op.bytes !== undefined) op.resolve(undefined);
+      else op.resolve(encodeContext(op.after!.context));
     }
     const listening = this.listenerCount('change') > 0;
     for (const slot of changed) {

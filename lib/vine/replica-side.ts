@@ -80,7 +80,7 @@ export class ReplicaSide<V> {
     // Stored as the bytes that came when the merge leaves exactly that record (the usual case: a new version).
     const merge = (store: MerkleStore<V>): Promise<Uint8Array> => {
       this.node.partitions.lastChange.set(request.partition, Date.now());
-      return store.merge(request.key, record, undefined, stored, request.record).then(toEmpty);
+      return store.mergeEncoded(request.key, record, request.record, stored).then(toEmpty);
     };
     const open = this.node.partitions.opened(request.partition);
     return open ? merge(open) : this.node.partitions.store(request.partition).then(merge);
