@@ -26,7 +26,7 @@ export interface PartitionsOptions<V> {
   id: string;
   depth: number;
   valueEncoding: ValueEncoding<V>;
-  /** Every change of a key in any partition's store (watchers). */
+  /** Every change of a key in any partition's store (watchers), once `listen()` was called. */
   onChange: (event: ChangeEvent<V>) => void;
 }
 
@@ -48,6 +48,8 @@ export class Partitions<V> {
   readonly lastChange = new Map<number, number>();
   /** Shared by every partition's store. */
   readonly recordCache = new RecordCache(RECORD_CACHE_BYTES);
+  /** Whether the stores' changes go to `onChange`: only once the node has a watcher, since a change event costs every write. */
+  private listening = false;
 
   constructor(private readonly options: PartitionsOptions<V>) {}
 
@@ -83,7 +85,7 @@ export class Partitions<V> {
         valueEncoding: this.options.valueEncoding,
         recordCache: this.recordCache,
       });
-      made.on('change', this.options.onChange);
+      if (this.listening) made.on('change', this.options.onChange);
       const marked = this.stored.has(partition) ? Promise.resolve() : this.options.meta.put(`partition/${partition}`, '1');
       this.stored.add(partition);
       store = marked
@@ -95,6 +97,18 @@ export class Partitions<V> {
       this.stores.set(partition, store);
     }
     return store;
+  }
+
+  /** From now on every change in every partition goes to `onChange` (the node has a watcher). */
+  listen(): void {
+    if (this.listening) return;
+    this.listening = true;
+    for (const [partition, store] of this.stores) {
+      // An open store at once (no write of this turn goes unheard), one still opening once it is.
+      const made = this.open.get(partition);
+      if (made) made.on('change', this.options.onChange);
+      else void store.then((opened) => opened.on('change', this.options.onChange), () => undefined);
+    }
   }
 
   /** The partition's store if it is open now (else undefined: `store()` opens it). */
