@@ -19,7 +19,8 @@
 // default 3000, after VINE_PATH_WARM_MS of uncounted writes, default 4000)
 import { createHook } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -100,6 +101,12 @@ async function startProfile(): Promise<(() => Promise<void>) | undefined> {
   };
 }
 
+/** Switches `perf stat` counting on or off (VINE_PATH_PERF=1: the parent starts the child under `perf stat --control`). */
+function perfControl(command: 'enable' | 'disable'): void {
+  const fifo = process.env.VINE_PATH_PERF_CTL;
+  if (fifo) writeFileSync(fifo, `${command}\n`);
+}
+
 /** The measured part, in the child started with --trace-gc-nvp: prints marker lines around the window whose GC lines count. */
 async function child(measureMs: number, warmMs: number): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'tendril-vine-path-'));
@@ -133,6 +140,7 @@ async function child(measureMs: number, warmMs: number): Promise<void> {
 
     const profiler = await startProfile();
     console.log(`${MARK}start`);
+    perfControl('enable');
     const cpu0 = cpuMs();
     const main0 = mainThreadMs();
     const t0 = performance.now();
@@ -140,6 +148,7 @@ async function child(measureMs: number, warmMs: number): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     const cpu = cpuMs() - cpu0;
     const main = mainThreadMs() - main0;
+    perfControl('disable');
     console.log(`${MARK}end`);
     await profiler?.();
     console.log(`${MARK}${JSON.stringify({ ops: phase.ops, failed: phase.failed, perSecond: phase.ops / seconds, p99: phase.p99, cpuMsPerOp: cpu / phase.ops, mainMsPerOp: main / phase.ops, resources })}`);
@@ -161,17 +170,29 @@ export interface WritePathResult {
   gcPerKop: number;
   gcPauseMsPerOp: number;
   resources: Record<string, number>;
+  /** Per write, from `perf stat` (VINE_PATH_PERF=1): instructions, cycles, task-clock (ms), context-switches. */
+  counters: Record<string, number>;
 }
 
 export async function runWritePathBench(measureMs = 3000, warmMs = 4000): Promise<WritePathResult> {
   const script = fileURLToPath(import.meta.url);
-  const proc = spawn(process.execPath, ['--trace-gc-nvp', script, '--child', String(measureMs), String(warmMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = ['--trace-gc-nvp', script, '--child', String(measureMs), String(warmMs)];
+  // VINE_PATH_PERF=1: instructions and cycles of the measured window too (Linux `perf stat`, counted only between the
+  // child's marks), which depend far less than CPU time on what else the machine runs.
+  const perfDir = process.env.VINE_PATH_PERF === '1' ? mkdtempSync(join(tmpdir(), 'tendril-vine-perf-')) : undefined;
+  let proc;
+  if (perfDir) {
+    const fifo = join(perfDir, 'ctl');
+    execFileSync('mkfifo', [fifo]);
+    const perfArgs = ['stat', '-x', ',', '-o', join(perfDir, 'stat'), '-e', 'instructions,cycles,task-clock,context-switches', '-D', '-1', '--control', `fifo:${fifo}`, '--', process.execPath, ...args];
+    proc = spawn('perf', perfArgs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, VINE_PATH_PERF_CTL: fifo } });
+  } else proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let inWindow = false;
   let allocated = 0;
   let promoted = 0;
   let gcs = 0;
   let pause = 0;
-  let result: Omit<WritePathResult, 'allocatedKbPerOp' | 'promotedKbPerOp' | 'gcPerKop' | 'gcPauseMsPerOp'> | undefined;
+  let result: Omit<WritePathResult, 'counters' | 'allocatedKbPerOp' | 'promotedKbPerOp' | 'gcPerKop' | 'gcPauseMsPerOp'> | undefined;
   const field = (line: string, name: string) => Number(new RegExp(`\\b${name}=([0-9.]+)`).exec(line)?.[1] ?? 0);
   for await (const line of createInterface({ input: proc.stdout! })) {
     if (line === `${MARK}start`) inWindow = true;
@@ -185,7 +206,18 @@ export async function runWritePathBench(measureMs = 3000, warmMs = 4000): Promis
     }
   }
   if (!result) throw new Error('the measured child printed no result');
-  return { ...result, allocatedKbPerOp: allocated / 1024 / result.ops, promotedKbPerOp: promoted / 1024 / result.ops, gcPerKop: (1000 * gcs) / result.ops, gcPauseMsPerOp: pause / result.ops };
+  let counters: Record<string, number> = {};
+  if (perfDir) {
+    await new Promise((resolve) => (proc.exitCode !== null ? resolve(undefined) : proc.once('exit', resolve)));
+    // perf stat -x, lines: value,unit,event,...
+    for (const line of readFileSync(join(perfDir, 'stat'), 'utf8').split('\n')) {
+      const [value, , event] = line.split(',');
+      if (event && Number.isFinite(Number(value))) counters[event.replace(/:u$/, '')] = Number(value) / result.ops;
+    }
+    rmSync(perfDir, { recursive: true, force: true });
+  }
+  return {
+    counters, ...result, allocatedKbPerOp: allocated / 1024 / result.ops, promotedKbPerOp: promoted / 1024 / result.ops, gcPerKop: (1000 * gcs) / result.ops, gcPauseMsPerOp: pause / result.ops };
 }
 
 if (process.argv[2] === '--child') {
@@ -205,5 +237,6 @@ if (process.argv[2] === '--child') {
     },
   ];
   printTable(`one routed quorum write (N3 W2), whole path: ${NODES} nodes and ${CLIENTS} clients in one process; ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)}`, rows);
+  if (Object.keys(r.counters).length > 0) console.log(`perf stat per write: ${Object.entries(r.counters).map(([event, n]) => `${event} ${n >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(3)}`).join(', ')}`);
   console.log(`async resources per write: ${Object.entries(r.resources).map(([type, n]) => `${type} ${n.toFixed(2)}`).join(', ')}`);
 }

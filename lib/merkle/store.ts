@@ -633,33 +633,42 @@ export class MerkleStore<V = unknown> extends Replica {
 
   private enqueue(pending: Pending): void {
     this.queue.push(pending);
-    if (!this.draining) void this.drain();
+    if (!this.draining) this.drain();
   }
 
   /**
    * Applies queued operations in groups: one read of the old records, one
    * database batch, then the tree, the events and the promises. One writer
    * at a time keeps read-modify-write on a key safe, and groups amortise
-   * the database round trip (and the fsync with `sync`).
+   * the database round trip (and the fsync with `sync`). Callbacks, not an
+   * async loop: a busy cluster node runs a group for nearly every write.
    */
-  private async drain(): Promise<void> {
+  private drain(): void {
     this.draining = true;
-    try {
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0, MAX_GROUP);
-        try {
-          await this.applyGroup(group);
-        } catch (err) {
-          for (const op of group) op.reject(err);
-        }
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0, MAX_GROUP);
+      let written: Promise<void> | undefined;
+      try {
+        written = this.applyGroup(group);
+      } catch (err) {
+        for (const op of group) op.reject(err);
+        continue;
       }
-    } finally {
-      this.draining = false;
+      if (written !== undefined) {
+        written.then(this.resumeDrain, (err) => {
+          for (const op of group) op.reject(err);
+          this.drain();
+        });
+        return;
+      }
     }
+    this.draining = false;
   }
 
-  private async applyGroup(group: Pending[]): Promise<void> {
-    const tree = this.tree!;
+  private readonly resumeDrain = (): void => this.drain();
+
+  /** Applies one group; returns the promise of its database round trips, or undefined if it needed none (it is done then). */
+  private applyGroup(group: Pending[]): Promise<void> | undefined {
     // One slot per key of the group, found by key only when the group has several operations (most groups of a
     // busy cluster node hold one: its writes spread over many partition stores).
     const slots: Slot[] = [];
@@ -685,14 +694,22 @@ export class MerkleStore<V = unknown> extends Replica {
         slot.before = cached.leaf;
       } else (missing ??= []).push(slot);
     }
-    if (missing) {
-      const read = await this.root.getMany(missing.map((slot) => this.data.prefixKey(slot.stored!, 'view')), VIEWS);
-      missing.forEach((slot, i) => {
-        const old = read[i] ?? undefined;
+    if (missing === undefined) return this.writeGroup(group, slots, byKey, undefined);
+    const read = missing;
+    return this.root.getMany(read.map((slot) => this.data.prefixKey(slot.stored!, 'view')), VIEWS).then((values) => {
+      read.forEach((slot, i) => {
+        const old = values[i] ?? undefined;
         slot.old = old;
         slot.setInitial(old ? decodeRecord(old) : EMPTY_RECORD);
       });
-    }
+      return this.writeGroup(group, slots, byKey, read);
+    });
+  }
+
+  /** A group's new records, written in one batch; then `finishGroup`. Undefined if nothing changed (finished already). */
+  private writeGroup(group: Pending[], slots: Slot[], byKey: Map<string, Slot> | undefined, missing: Slot[] | undefined): Promise<void> | undefined {
+    const tree = this.tree!;
+    const cache = this.cache;
     let collected: Set<Pending> | undefined;
     const cutoff = this.tombstoneGrace === undefined ? 0 : this.graceCutoff();
     for (const op of group) {
@@ -755,26 +772,38 @@ export class MerkleStore<V = unknown> extends Replica {
         slot.after = leafHash(stored.subarray(4), slot.encoded);
       }
     }
-    if (changed.length > 0) {
-      // The new bucket hashes go into the same atomic batch as the records, so an open after a crash replays them instead of rehashing the data.
-      const entry = this.saved.entry(changed);
-      const sync = this.sync || group.some((op) => op.sync === true);
-      // The node's own turn-batched database takes the operations as bytes, prefixed here (see `rawWriter`).
-      const raw = sync || this.tombstoneGrace !== undefined ? undefined : rawWriter(this.root);
-      try {
-        if (raw) await raw(this.rawOperations(changed, entry));
-        // Options only when syncing: abstract-level copies the batch's options into every operation,
-        // a slow object spread that cost more than the rest of the batch (about 5 µs an operation).
-        else if (sync) await this.root.batch(this.operations(changed, entry) as never[], { sync: true } as object);
-        else await this.root.batch(this.operations(changed, entry) as never[]);
-      } catch (err) {
+    if (changed.length === 0) {
+      this.finishGroup(group, slots, byKey, missing, changed, collected);
+      return undefined;
+    }
+    // The new bucket hashes go into the same atomic batch as the records, so an open after a crash replays them instead of rehashing the data.
+    const entry = this.saved.entry(changed);
+    const sync = this.sync || group.some((op) => op.sync === true);
+    // The node's own turn-batched database takes the operations as bytes, prefixed here (see `rawWriter`).
+    const raw = sync || this.tombstoneGrace !== undefined ? undefined : rawWriter(this.root);
+    let written: Promise<void>;
+    if (raw) written = raw(this.rawOperations(changed, entry));
+    // Options only when syncing: abstract-level copies the batch's options into every operation,
+    // a slow object spread that cost more than the rest of the batch (about 5 µs an operation).
+    else if (sync) written = this.root.batch(this.operations(changed, entry) as never[], { sync: true } as object);
+    else written = this.root.batch(this.operations(changed, entry) as never[]);
+    return written.then(
+      () => {
+        tree.updateMany(changed);
+        this.saved.written(entry);
+        this.finishGroup(group, slots, byKey, missing, changed, collected);
+      },
+      (err) => {
         // Not written: whatever the cache says of these keys may be what the database holds no longer.
         if (cache) for (const slot of slots) cache.delete(this.cacheTag, slot.key);
         throw err;
-      }
-      tree.updateMany(changed);
-      this.saved.written(entry);
-    }
+      },
+    );
+  }
+
+  /** After a group's batch is written: the cache, the symbols, the callers' promises and the events. */
+  private finishGroup(group: Pending[], slots: Slot[], byKey: Map<string, Slot> | undefined, missing: Slot[] | undefined, changed: Slot[], collected: Set<Pending> | undefined): void {
+    const cache = this.cache;
     if (cache) {
       // What the database holds now, written or read: the next write of these keys reads nothing.
       for (const slot of changed) cache.put(this.cacheTag, slot.key, slot.encoded, slot.removed ? EMPTY_RECORD : slot.record, slot.after);
