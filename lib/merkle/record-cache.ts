@@ -80,17 +80,31 @@ export class RecordCache {
   /** `set` from the parts, without an object to carry them (a store's write path calls it for every key it writes). */
   put(tag: string, key: string, bytes: Uint8Array | undefined, record: KeyRecord, leaf: Uint8Array | undefined): void {
     const size = (bytes?.length ?? 0) + 2 * (tag.length + key.length) + ENTRY_OVERHEAD;
-    const old = this.byTag.get(tag)?.get(key);
-    if (old !== undefined) this.remove(old);
-    if (size > this.maxBytes) return;
-    // Looked up after the removal, which drops a map it leaves empty.
     let keys = this.byTag.get(tag);
-    if (keys === undefined) this.byTag.set(tag, (keys = new Map()));
-    const entry: Entry = { bytes, record, leaf, size, tag, keys, key, older: undefined, newer: undefined };
-    keys.set(key, entry);
-    this.append(entry);
-    this.count++;
-    this.bytes += size;
+    const old = keys?.get(key);
+    if (size > this.maxBytes) {
+      if (old !== undefined) this.remove(old);
+      return;
+    }
+    if (old !== undefined) {
+      // The same entry, updated and moved to the newest end: no map operation (a key written again is the usual case).
+      old.bytes = bytes;
+      old.record = record;
+      old.leaf = leaf;
+      this.bytes += size - old.size;
+      old.size = size;
+      if (old !== this.newest) {
+        this.unlink(old);
+        this.append(old);
+      }
+    } else {
+      if (keys === undefined) this.byTag.set(tag, (keys = new Map()));
+      const entry: Entry = { bytes, record, leaf, size, tag, keys, key, older: undefined, newer: undefined };
+      keys.set(key, entry);
+      this.append(entry);
+      this.count++;
+      this.bytes += size;
+    }
     while (this.bytes > this.maxBytes && this.oldest !== undefined) this.remove(this.oldest);
   }
 

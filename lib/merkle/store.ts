@@ -647,28 +647,24 @@ export class MerkleStore<V = unknown> extends Replica {
     this.draining = true;
     while (this.queue.length > 0) {
       const group = this.queue.splice(0, MAX_GROUP);
-      let written: Promise<void> | undefined;
       try {
-        written = this.applyGroup(group);
+        // A group waiting for the database calls `groupDone` when it is through, which drains on.
+        if (this.applyGroup(group)) return;
       } catch (err) {
         for (const op of group) op.reject(err);
-        continue;
-      }
-      if (written !== undefined) {
-        written.then(this.resumeDrain, (err) => {
-          for (const op of group) op.reject(err);
-          this.drain();
-        });
-        return;
       }
     }
     this.draining = false;
   }
 
-  private readonly resumeDrain = (): void => this.drain();
+  /** A group that waited for the database is through (or failed with `err`: its operations fail); the queue drains on. */
+  private groupDone(group: Pending[], err?: unknown): void {
+    if (err !== undefined) for (const op of group) op.reject(err);
+    this.drain();
+  }
 
-  /** Applies one group; returns the promise of its database round trips, or undefined if it needed none (it is done then). */
-  private applyGroup(group: Pending[]): Promise<void> | undefined {
+  /** Applies one group. True if it waits for the database (and calls `groupDone` when through); false if it is done. */
+  private applyGroup(group: Pending[]): boolean {
     // One slot per key of the group, found by key only when the group has several operations (most groups of a
     // busy cluster node hold one: its writes spread over many partition stores).
     const slots: Slot[] = [];
@@ -696,18 +692,26 @@ export class MerkleStore<V = unknown> extends Replica {
     }
     if (missing === undefined) return this.writeGroup(group, slots, byKey, undefined);
     const read = missing;
-    return this.root.getMany(read.map((slot) => this.data.prefixKey(slot.stored!, 'view')), VIEWS).then((values) => {
-      read.forEach((slot, i) => {
-        const old = values[i] ?? undefined;
-        slot.old = old;
-        slot.setInitial(old ? decodeRecord(old) : EMPTY_RECORD);
-      });
-      return this.writeGroup(group, slots, byKey, read);
-    });
+    this.root.getMany(read.map((slot) => this.data.prefixKey(slot.stored!, 'view')), VIEWS).then(
+      (values) => {
+        try {
+          read.forEach((slot, i) => {
+            const old = values[i] ?? undefined;
+            slot.old = old;
+            slot.setInitial(old ? decodeRecord(old) : EMPTY_RECORD);
+          });
+          if (!this.writeGroup(group, slots, byKey, read)) this.groupDone(group);
+        } catch (err) {
+          this.groupDone(group, err);
+        }
+      },
+      (err) => this.groupDone(group, err),
+    );
+    return true;
   }
 
-  /** A group's new records, written in one batch; then `finishGroup`. Undefined if nothing changed (finished already). */
-  private writeGroup(group: Pending[], slots: Slot[], byKey: Map<string, Slot> | undefined, missing: Slot[] | undefined): Promise<void> | undefined {
+  /** A group's new records, written in one batch; then `finishGroup`. True if it waits for the batch (and calls `groupDone`); false if nothing changed (finished already). */
+  private writeGroup(group: Pending[], slots: Slot[], byKey: Map<string, Slot> | undefined, missing: Slot[] | undefined): boolean {
     const tree = this.tree!;
     const cache = this.cache;
     let collected: Set<Pending> | undefined;
@@ -774,31 +778,33 @@ export class MerkleStore<V = unknown> extends Replica {
     }
     if (changed.length === 0) {
       this.finishGroup(group, slots, byKey, missing, changed, collected);
-      return undefined;
+      return false;
     }
     // The new bucket hashes go into the same atomic batch as the records, so an open after a crash replays them instead of rehashing the data.
     const entry = this.saved.entry(changed);
     const sync = this.sync || group.some((op) => op.sync === true);
-    // The node's own turn-batched database takes the operations as bytes, prefixed here (see `rawWriter`).
-    const raw = sync || this.tombstoneGrace !== undefined ? undefined : rawWriter(this.root);
-    let written: Promise<void>;
-    if (raw) written = raw(this.rawOperations(changed, entry));
-    // Options only when syncing: abstract-level copies the batch's options into every operation,
-    // a slow object spread that cost more than the rest of the batch (about 5 µs an operation).
-    else if (sync) written = this.root.batch(this.operations(changed, entry) as never[], { sync: true } as object);
-    else written = this.root.batch(this.operations(changed, entry) as never[]);
-    return written.then(
-      () => {
+    const written = (err?: unknown): void => {
+      if (err !== undefined) {
+        // Not written: whatever the cache says of these keys may be what the database holds no longer.
+        if (cache) for (const slot of slots) cache.delete(this.cacheTag, slot.key);
+        return this.groupDone(group, err);
+      }
+      try {
         tree.updateMany(changed);
         this.saved.written(entry);
         this.finishGroup(group, slots, byKey, missing, changed, collected);
-      },
-      (err) => {
-        // Not written: whatever the cache says of these keys may be what the database holds no longer.
-        if (cache) for (const slot of slots) cache.delete(this.cacheTag, slot.key);
-        throw err;
-      },
-    );
+      } catch (failure) {
+        return this.groupDone(group, failure);
+      }
+      this.groupDone(group);
+    };
+    // The node's own turn-batched database takes the operations as bytes, prefixed here, and calls back (see `rawWriter`).
+    const raw = sync || this.tombstoneGrace !== undefined ? undefined : rawWriter(this.root);
+    if (raw) raw(this.rawOperations(changed, entry), written);
+    // Options only when syncing: abstract-level copies the batch's options into every operation,
+    // a slow object spread that cost more than the rest of the batch (about 5 µs an operation).
+    else (sync ? this.root.batch(this.operations(changed, entry) as never[], { sync: true } as object) : this.root.batch(this.operations(changed, entry) as never[])).then(() => written(), written);
+    return true;
   }
 
   /** After a group's batch is written: the cache, the symbols, the callers' promises and the events. */
