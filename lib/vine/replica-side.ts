@@ -3,7 +3,7 @@ import { errors } from '../errors.js';
 import { decodeRecord, encodeRecord } from '../merkle/record.js';
 import type { Resolver } from '../merkle/resolve.js';
 import type { Checked, Coordinator } from './coordinator.js';
-import type { MergeRequest, VineRequest, WriteRequest } from './messages.js';
+import type { CoordinateRequest, MergeRequest, VineRequest, WriteRequest } from './messages.js';
 import type { MerkleStore } from '../merkle/store.js';
 import type { NodeCore } from './node-core.js';
 import { PARTITIONS, placeKey } from './ring.js';
@@ -38,6 +38,7 @@ export class ReplicaSide<V> {
       if (this.node.isClosed) throw errors.closed('the vine node');
       if (request.type === 'write') return this.write(request, checked);
       if (request.type === 'merge') return this.merge(request, checked);
+      if (request.type === 'coordinate' && request.op === 'put' && request.value !== undefined) return this.coordinatePut(request, request.value);
       return this.answer(request, checked);
     } catch (err) {
       return Promise.reject(err);
@@ -86,7 +87,14 @@ export class ReplicaSide<V> {
     return open ? merge(open) : this.node.partitions.store(request.partition).then(merge);
   }
 
-  /** The requests other than writes and merges. */
+  /** A client's write, coordinated here: its value checked once at this door. */
+  private coordinatePut(request: CoordinateRequest, value: Uint8Array): Promise<Uint8Array> {
+    checkKey(request.key);
+    decode(this.node.valueEncoding, value);
+    return this.coordinator.coordinateWriteBytes(request.key, value, { n: request.n, r: request.r, w: request.w, timeout: request.timeout, context: request.context });
+  }
+
+  /** The requests other than writes, merges and clients' puts. */
   private async answer(request: VineRequest, checked: Checked | undefined): Promise<Uint8Array> {
     switch (request.type) {
       case 'read': {
