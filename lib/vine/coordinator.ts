@@ -105,7 +105,13 @@ export class Coordinator<V> {
       };
       const first = coordination.start();
       if (first.settled) return apply(first);
-      const owners = first.send.filter((t) => !t.hint).sort((a, b) => Number(b.node === this.node.id) - Number(a.node === this.node.id));
+      // The owners asked, this node first if it is one (its version is made without a network hop).
+      const owners: Target[] = [];
+      for (const target of first.send) {
+        if (target.hint !== undefined) continue;
+        if (target.node === this.node.id) owners.unshift(target);
+        else owners.push(target);
+      }
       const write: RequestBody = { type: 'write', partition, key, value, context: options.context };
       const checkedValue: Checked = { partition, stored: placed.stored, value: true };
       // The owners in turn until one makes the version: a callback per attempt, not an async loop.
