@@ -337,3 +337,35 @@ test('store: mergeEncoded holds exactly what merge holds, storing the bytes that
     await Promise.all(stores.map((s) => s.close()));
   }
 });
+
+test('store: on a turn-batched database, a write group whose batch fails fails its writes and merges; the queue carries on', async (t) => {
+  const { encode, json } = await import('../../lib/codec/index.js');
+  const { decodeRecord } = await import('../../lib/merkle/record.js');
+  const { batchByTurn } = await import('../../lib/storage/turn-batching.js');
+  const { RecordCache } = await import('../../lib/index.js');
+  const raw = new MemoryLevel({ keyEncoding: 'view', valueEncoding: 'view' });
+  const level = raw as unknown as { _batch: (...args: unknown[]) => Promise<void> };
+  const batch = level._batch.bind(raw);
+  let fail = false;
+  level._batch = (...args) => (fail ? Promise.reject(new Error('disk full')) : batch(...args));
+  const store = new MerkleStore({ db: batchByTurn(raw), id: 'a', recordCache: new RecordCache(1 << 20) });
+  const other = new MerkleStore({ db: new MemoryLevel(), id: 'b' });
+  await Promise.all([store.open(), other.open()]);
+  try {
+    await store.putCheckedRecord('k', encode(json, 1));
+    const theirs = await other.putCheckedRecord('m', encode(json, 'm'));
+    fail = true;
+    const outcomes = await Promise.allSettled([store.putCheckedRecord('k', encode(json, 2)), store.mergeEncoded('m', decodeRecord(theirs), theirs), store.delRecord('k')]);
+    t.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected', 'rejected'], 'every operation of the failed batch fails');
+    fail = false;
+    t.deepEqual((await store.get('k')).values, [1], 'the value before the failed writes is still there');
+    t.equal(await store.getRecord('m'), undefined, 'the failed merge stored nothing');
+    await store.mergeEncoded('m', decodeRecord(theirs), theirs);
+    await store.putCheckedRecord('k', encode(json, 3));
+    t.deepEqual((await store.get('k')).values, [3], 'later writes go through');
+    t.deepEqual((await store.get('m')).values, ['m'], 'and merges');
+    t.ok(await store.verifyTree(), 'the tree matches the data');
+  } finally {
+    await Promise.all([store.close(), other.close()]);
+  }
+});
