@@ -2,7 +2,7 @@ import test from 'tape';
 import { decodeState, encode } from '../../lib/codec/index.js';
 import { ReplicationError } from '../../lib/errors.js';
 import { Model } from '../../lib/scuttlebutt/model.js';
-import { type ModelColumns, type ModelUpdate, MAX_KEY_BYTES, entryLength, columnsBytes } from '../../lib/scuttlebutt/model-wire.js';
+import { type ModelColumns, type ModelUpdate, type WrittenColumns, MAX_KEY_BYTES, entryLength, columnsBytes, writtenUpdates } from '../../lib/scuttlebutt/model-wire.js';
 import type { ScuttlebuttMessage } from '../../lib/scuttlebutt/messages.js';
 import type { Random } from '../../lib/random.js';
 import { testRandom } from '../helpers/seed.js';
@@ -109,20 +109,44 @@ test('model wire: a columns message measured wrong is refused on encode, not sen
   t.end();
 });
 
-test('model wire: a message in the codec\'s own arrays is spent once encoded, and its arrays serve the next one', (t) => {
+/** `updates` (all of one source) through a writer of the codec, as a session writes them from the key table. */
+function written(source: string, updates: ModelUpdate[]): { message: WrittenColumns; lengths: number[] } {
+  const writer = fast.writer(source);
+  const lengths = updates.map((u) => writer.add([u.ts], 0, u.key, u.json));
+  return { message: writer.finish(), lengths };
+}
+
+test('model wire: updates written as taken encode to the bytes of the reference codec', (t) => {
+  const random = testRandom('model wire written');
+  let differences = 0;
+  let bytes = 0;
+  for (let round = 0; round < 200; round++) {
+    const source = round % 3 === 0 ? 'é-source' : `s${round}`;
+    // Now and then a long value, past the writer's first buffer.
+    const updates = randomUpdates(random, source);
+    if (random.chance(0.1)) {
+      const at = random.int(0, updates.length - 1);
+      updates[at] = { ...updates[at], json: JSON.stringify('x'.repeat(random.int(5000, 20000))) };
+    }
+    const { message, lengths } = written(source, updates);
+    if (lengths.some((length, i) => length !== entryLength(updates[i].key, updates[i].json))) differences++;
+    if (message.last[0] !== updates[updates.length - 1].ts || message.count !== updates.length) differences++;
+    if (JSON.stringify(writtenUpdates(message)) !== JSON.stringify(updates)) differences++;
+    const expected = encode(reference, { type: 'updates', source, updates });
+    if (!encode(fast, message).equals(expected)) differences++;
+    bytes += expected.length;
+  }
+  t.equal(differences, 0, `200 messages (${bytes} bytes) written alike, measured alike, read back alike`);
+  t.end();
+});
+
+test('model wire: a written message is spent once encoded, and its buffer serves the next writer', (t) => {
   const updates: ModelUpdate[] = [1, 2, 3].map((ts) => ({ source: 'a', ts, key: `k${ts}`, json: `"v${ts}"` }));
-  const arrays = fast.arraysFor(updates.length);
-  t.ok(arrays.keys.length > updates.length, 'the arrays have room for a larger message');
-  updates.forEach((u, i) => {
-    arrays.stamps[i] = u.ts;
-    arrays.keys[i] = u.key;
-    arrays.jsons[i] = u.json;
-  });
-  const lengths = updates.map((u) => entryLength(u.key, u.json));
-  const message: ModelColumns = { type: 'columns', source: 'a', count: 3, ...arrays, bytes: columnsBytes('a', 3, arrays.stamps, lengths) };
+  const { message } = written('a', updates);
+  const buffer = message.entries;
   t.ok(encode(fast, message).equals(encode(reference, { type: 'updates', source: 'a', updates })), 'encoded as the reference encodes the updates');
-  t.throws(() => encode(fast, message), 'a second encode of the spent message throws instead of writing what its arrays hold by then');
-  t.equal(fast.arraysFor(2).keys, arrays.keys, 'the next message takes the arrays');
+  t.throws(() => encode(fast, message), /already encoded/, 'a second encode of the spent message throws instead of writing what its buffer holds by then');
+  t.equal(written('b', updates).message.entries, buffer, 'the next writer takes the buffer');
   t.end();
 });
 
