@@ -258,15 +258,19 @@ export class KeyTable {
   private grow(): void {
     this.missedKey = undefined;
     const old = this.index;
-    this.mask = 2 * (this.mask + 1) - 1;
-    this.index = new Int32Array(2 * (this.mask + 1)).fill(EMPTY);
+    const mask = 2 * (this.mask + 1) - 1;
+    const index = new Int32Array(2 * (mask + 1)).fill(EMPTY);
     for (let j = 0; j < old.length; j += 2) {
-      if (old[j] === EMPTY) continue;
-      let i = old[j + 1] & this.mask;
-      while (this.index[2 * i] !== EMPTY) i = (i + 1) & this.mask;
-      this.index[2 * i] = old[j];
-      this.index[2 * i + 1] = old[j + 1];
+      const slot = old[j];
+      if (slot === EMPTY) continue;
+      const hash = old[j + 1];
+      let i = hash & mask;
+      while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
+      index[2 * i] = slot;
+      index[2 * i + 1] = hash;
     }
+    this.mask = mask;
+    this.index = index;
   }
 
   /** Moves the keys down over the holes, keeping their order; renumbers the index and every scan under way. */

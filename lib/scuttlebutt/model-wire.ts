@@ -3,7 +3,7 @@ import { type Codec, type DecodeState, type EncodeState, readCount, string, uint
 import { decodeState, need } from '../codec/codec.js';
 import { checkJsonDepth } from '../codec/values.js';
 import { checkCanonicalJson } from '../codec/canonical.js';
-import { decodeUtf8, uintLength, utf8Length, writeUint, writeUtf8 } from '../codec/primitives.js';
+import { decodeUtf8, shortAscii, shortPlainJsonString, uintLength, utf8Length, writeUint, writeUtf8 } from '../codec/primitives.js';
 import { errors } from '../errors.js';
 import { type ScuttlebuttMessage, UPDATES_TAG, readStamp } from './messages.js';
 import type { Update } from './update.js';
@@ -304,12 +304,36 @@ function decodeColumns(state: DecodeState, spares: Spare[]): ModelColumns {
   const source = string.decode(state);
   const count = readCount(state, 2);
   const { stamps, keys, jsons } = takeSpare(spares, count);
+  const { buffer, end } = state;
+  const maxBytes = state.limits.maxBytes;
   let ts = 0;
   for (let i = 0; i < count; i++) {
     ts = readStamp(state, i, ts);
     stamps[i] = ts;
-    keys[i] = decodeKey(state);
-    jsons[i] = decodeJson(state);
+    // The common entry read in one pass each: a short ASCII key, then a
+    // short plain string value, each with a one-byte length. Anything else,
+    // or anything wrong, is read by the general path from the same place,
+    // which then refuses what it refuses.
+    const at = state.offset;
+    const keyLength = buffer[at]!;
+    const keyEnd = at + 1 + keyLength;
+    const key = keyLength < 0x80 && keyLength <= maxBytes && keyEnd < end ? shortAscii(buffer, at + 1, keyEnd) : undefined;
+    if (key === undefined) {
+      keys[i] = decodeKey(state);
+      jsons[i] = decodeJson(state);
+      continue;
+    }
+    keys[i] = key;
+    const marker = buffer[keyEnd]!;
+    const jsonEnd = keyEnd + marker;
+    const json = marker < 0x80 && marker - 1 <= maxBytes && jsonEnd <= end ? shortPlainJsonString(buffer, keyEnd + 1, jsonEnd) : undefined;
+    if (json === undefined) {
+      state.offset = keyEnd;
+      jsons[i] = decodeJson(state);
+      continue;
+    }
+    jsons[i] = json;
+    state.offset = jsonEnd;
   }
   return { type: 'columns', source, count, stamps, keys, jsons, bytes: state.offset - start };
 }
