@@ -60,10 +60,22 @@ export class KeyTable {
   private missedHash = 0;
   private missedAt = 0;
   private readonly stamp = new Float64Array(1); // put()'s timestamp, for putFrom
+  private expected = 0; // keys the table expects to hold soon (see expect)
 
   /** Keys held, delete markers included. */
   get size(): number {
     return this.keys;
+  }
+
+  /**
+   * `keys` more keys are expected soon (a peer announced a catch-up of that
+   * many updates): when the index grows it may grow by 4 rather than 2
+   * towards that size, rehashing less often. A hint that may be false, so
+   * it never makes the index grow before it is full, and a growth at most
+   * doubles what plain doubling would give.
+   */
+  expect(keys: number): void {
+    this.expected = Math.max(this.expected, this.keys) + keys;
   }
 
   /** The slot that holds `key`, or -1. */
@@ -258,7 +270,9 @@ export class KeyTable {
   private grow(): void {
     this.missedKey = undefined;
     const old = this.index;
-    const mask = 2 * (this.mask + 1) - 1;
+    // Kept at most half full: twice the entries, or four times if more keys are expected than twice would hold.
+    const entries = this.mask + 1;
+    const mask = (this.expected > entries ? 4 : 2) * entries - 1;
     const index = new Int32Array(2 * (mask + 1)).fill(EMPTY);
     for (let j = 0; j < old.length; j += 2) {
       const slot = old[j];

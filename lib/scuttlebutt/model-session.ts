@@ -59,6 +59,11 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns |
     super.offer(item);
   }
 
+  /** The peer's catch-up announced: the table may make room for that many more keys as it grows (see KeyTable.expect). */
+  expectUpdates(updates: number): void {
+    if (this.accepting) this.model.table.expect(updates);
+  }
+
   override receive(message: ModelMessage): void {
     if (message.type === 'written') throw new Error('a written message is sent, never received');
     if (message.type !== 'columns') return super.receive(message);
