@@ -27,6 +27,20 @@ interface CursorState extends ScanState {
 }
 
 /**
+ * An empty list of pages that has held one already: V8 gives an empty
+ * array literal the map of an array of small integers, and the first page
+ * pushed changes it, so code optimized on one table that has pages (a
+ * replica's own, written to) would be thrown away on meeting a fresh one
+ * (a replica catching up in the same process). Popped, the array keeps
+ * the map of an array of objects.
+ */
+function pageList<T extends object>(): T[] {
+  const list: T[] = [{} as T];
+  list.pop();
+  return list;
+}
+
+/**
  * The Model's store: the latest write of every key, in the order the writes
  * were applied, with a hash index from key to slot.
  *
@@ -43,11 +57,11 @@ interface CursorState extends ScanState {
  * under way keep their place (see `scan`).
  */
 export class KeyTable {
-  private keyPages: (string | undefined)[][] = []; // undefined: a hole, the key was written again later
-  private jsonPages: (string | undefined)[][] = []; // undefined: a delete marker
-  private sourcePages: string[][] = [];
-  private stampPages: Float64Array[] = [];
-  private hashPages: Int32Array[] = [];
+  private keyPages = pageList<(string | undefined)[]>(); // undefined: a hole, the key was written again later
+  private jsonPages = pageList<(string | undefined)[]>(); // undefined: a delete marker
+  private sourcePages = pageList<string[]>();
+  private stampPages = pageList<Float64Array>();
+  private hashPages = pageList<Int32Array>();
   private slots = 0; // slots used, holes included
   private keys = 0; // keys held: slots that are not holes
   // The index: pairs of (slot, hash); a slot of EMPTY marks a free entry.

@@ -35,7 +35,7 @@ export interface UpdateRun {
   readonly source: string;
   readonly count: number;
   /** Each update's timestamp, increasing. */
-  readonly stamps: readonly Timestamp[];
+  readonly stamps: ArrayLike<Timestamp>;
 }
 
 /** Watches every update a replica applies or drops: persistence hooks in here. */

@@ -51,7 +51,7 @@ function randomUpdates(random: Random, source: string): ModelUpdate[] {
 }
 
 function asColumns(source: string, updates: ModelUpdate[]): ModelColumns {
-  const stamps = updates.map((u) => u.ts);
+  const stamps = Float64Array.from(updates, (u) => u.ts);
   const lengths = updates.map((u) => entryLength(u.key, u.json));
   return {
     type: 'columns',
@@ -76,7 +76,7 @@ function asUpdates(message: unknown): ModelUpdate[] {
   if (m.type === 'digest') throw new Error('a digest');
   if (m.type === 'updates') return m.updates;
   // The decoder's arrays may be longer than the message: its first `count` entries are the updates.
-  return m.stamps.slice(0, m.count).map((ts, i) => ({ source: m.source, ts, key: m.keys[i], json: m.jsons[i] }));
+  return Array.from(m.stamps.subarray(0, m.count), (ts, i) => ({ source: m.source, ts, key: m.keys[i], json: m.jsons[i] }));
 }
 
 test('model wire: updates in columns encode to the bytes of the reference codec, and decode to the same updates', (t) => {
