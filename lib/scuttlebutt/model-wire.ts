@@ -280,7 +280,7 @@ export class ColumnsWriter {
 
   /** Makes room for `bytes` more after `offset`, keeping what is written before it. */
   private room(bytes: number): void {
-    const grown = Buffer.allocUnsafeSlow(Math.max(2 * this.buffer.length, this.offset + bytes));
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.offset + bytes));
     this.buffer.copy(grown, 0, 0, this.offset);
     this.buffer = grown;
   }
@@ -377,7 +377,7 @@ export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>
       if (spares.length < SPARES) spares.push({ stamps: message.stamps, keys: message.keys, jsons: message.jsons });
     },
     writer(source) {
-      return new ColumnsWriter(source, buffers.pop() ?? Buffer.allocUnsafeSlow(FIRST_WRITER_BYTES));
+      return new ColumnsWriter(source, buffers.pop() ?? Buffer.allocUnsafe(FIRST_WRITER_BYTES));
     },
     encodingLength(m) {
       return m.type === 'columns' || m.type === 'written' ? tagLength + m.bytes : reference.encodingLength(m);
