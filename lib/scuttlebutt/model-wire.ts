@@ -219,6 +219,8 @@ export interface WrittenColumns {
 const SHORT_ENTRY_ROOM = 8 + 2 * 128;
 /** A writer's first buffer when none is spare; it doubles as needed, and the grown one serves again. */
 const FIRST_WRITER_BYTES = 4096;
+/** Largest writer's buffer kept to serve again: a message is cut at 32 KiB, so only one with a large value outgrows it, and that buffer goes. */
+const SPARE_WRITER_BYTES = 64 * 1024;
 
 /**
  * Writes the updates of one source, in timestamp order, straight into the
@@ -398,7 +400,7 @@ export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>
       state.offset += m.length;
       // Spent: the buffer serves the next writer.
       m.entries = undefined;
-      if (buffers.length < SPARES) buffers.push(entries);
+      if (buffers.length < SPARES && entries.length <= SPARE_WRITER_BYTES) buffers.push(entries);
     },
     decode(state) {
       const at = state.offset;
