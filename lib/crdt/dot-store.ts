@@ -1,7 +1,7 @@
 import { errors } from '../errors.js';
 import { type Codec, type DecodeState, type EncodeState, readCount, uint } from '../codec/index.js';
 import { uintLength, writeUint } from '../codec/primitives.js';
-import { type CausalContext, type Dot, dotKey, inRanges } from './causal-context.js';
+import { CausalContext, type Dot, dotKey, inRanges } from './causal-context.js';
 import { DotIndex } from './dot-index.js';
 import { KeyMap } from './key-map.js';
 import type { HashingKeyCodec } from './element-keys.js';
@@ -91,13 +91,23 @@ export class DotTable {
   // The dots of a delta mostly come from one replica: its position is remembered, not looked up per dot.
   private lastReplica: string | undefined;
   private lastIndex = -1;
+  /** A dot was measured or written: lengths now depend on what came before. */
+  private touched = false;
 
-  constructor(replicas: Iterable<string>, ranges?: number[][]) {
+  /**
+   * A measuring table (see `measuring`): the context of the dots measured
+   * so far, with a replica's ranges per position (the one being extended).
+   */
+  private readonly measured: CausalContext | undefined;
+  private readonly measuredRanges: number[][] = [];
+
+  constructor(replicas: Iterable<string>, ranges?: number[][], measured?: CausalContext) {
     this.replicas = [...replicas];
     for (const r of this.replicas) this.positions.set(r, this.positions.size);
     this.last = new Array<number>(this.replicas.length).fill(0);
     this.tags = new Array<number>(this.replicas.length).fill(-1);
     this.ranges = ranges;
+    this.measured = measured;
   }
 
   /** The table of a delta whose context is `context`. */
@@ -105,9 +115,32 @@ export class DotTable {
     return new DotTable(context.ranges.keys(), [...context.ranges.values()]);
   }
 
+  /**
+   * A table for measuring a store whose context is not made yet: a replica
+   * takes the next position when first measured, and every dot measured
+   * goes into `context()`. That is exactly the order `contextOfStore`
+   * gives the same store, so the lengths measured are those `DotTable.of`
+   * of that context would give.
+   */
+  static measuring(): DotTable {
+    return new DotTable([], undefined, new CausalContext());
+  }
+
+  /** A measuring table's context: the dots measured so far, replicas in the order they came. */
+  context(): CausalContext {
+    return this.measured!;
+  }
+
   private position(replica: string): number | undefined {
     if (replica === this.lastReplica) return this.lastIndex;
-    const i = this.positions.get(replica);
+    let i = this.positions.get(replica);
+    if (i === undefined && this.measured !== undefined) {
+      i = this.replicas.length;
+      this.replicas.push(replica);
+      this.positions.set(replica, i);
+      this.last.push(0);
+      this.tags.push(-1);
+    }
     if (i !== undefined) {
       this.lastReplica = replica;
       this.lastIndex = i;
@@ -120,7 +153,37 @@ export class DotTable {
     const i = this.position(replica) ?? 0;
     const n = uintLength(i) + uintLength(zigzag(seq - (this.last[i] ?? 0)));
     this.last[i] = seq;
+    this.touched = true;
+    if (this.measured !== undefined) this.record(i, replica, seq);
     return n;
+  }
+
+  /** Adds a measured dot to the context: a run of one replica extends its last range in place. */
+  private record(i: number, replica: string, seq: number): void {
+    const r = this.measuredRanges[i];
+    if (r !== undefined && seq === r[r.length - 1] + 1) {
+      r[r.length - 1] = seq;
+      return;
+    }
+    const ctx = this.measured!;
+    ctx.add(replica, seq);
+    // add may have put a new array in place of the old one.
+    this.measuredRanges[i] = ctx.ranges.get(replica)!;
+  }
+
+  /**
+   * True if this table, as it is now, gives a store the lengths a fresh
+   * measuring table gave it: nothing measured or written yet (a seq is
+   * written as the difference from the previous one), and the replicas of
+   * `order` at their positions there (a table of a context that starts
+   * with them). Never for a measuring table: it must see every dot.
+   */
+  measuresAs(order: readonly string[]): boolean {
+    if (this.touched || this.measured !== undefined) return false;
+    const replicas = this.replicas;
+    if (replicas.length < order.length) return false;
+    for (let i = 0; i < order.length; i++) if (replicas[i] !== order[i]) return false;
+    return true;
   }
 
   write(replica: string, seq: number, state: EncodeState): void {
@@ -129,6 +192,7 @@ export class DotTable {
     state.offset = writeUint(state.buffer, state.offset, i);
     state.offset = writeUint(state.buffer, state.offset, zigzag(seq - this.last[i]));
     this.last[i] = seq;
+    this.touched = true;
   }
 
   /** Per position, a number a store kind may attach to that replica (element-dots: its packed number), -1 if none yet. */
@@ -156,6 +220,15 @@ export class DotTable {
       i = uint.decode(state);
       z = uint.decode(state);
     }
+    return this.accept(i, z);
+  }
+
+  /**
+   * The checks of `readSeq` on a dot whose two varints were read: `i` its
+   * replica's position, `z` its zigzagged seq difference. Returns its seq,
+   * and leaves `i` in `readPosition`.
+   */
+  accept(i: number, z: number): number {
     if (i >= this.replicas.length) throw errors.decode(`dot names replica #${i} of ${this.replicas.length}`);
     const seq = this.last[i] + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
     if (seq < 1 || !Number.isSafeInteger(seq)) throw errors.decode(`dot with sequence number ${seq}`);
@@ -166,7 +239,11 @@ export class DotTable {
     return seq;
   }
 
-  /** Per position, the seqs read so far: ascending (the usual order of a catch-up) in an array, in a set once one came out of order. */
+  /**
+   * Per position, the seqs read so far: while they ascend (the usual order
+   * of a catch-up), as flat `[start, end, ...]` runs, so a run of a million
+   * dots is two numbers; in a set once one came out of order.
+   */
   private readonly seqsRead: (number[] | Set<number>)[] = [];
 
   /**
@@ -178,15 +255,23 @@ export class DotTable {
   private assertFirstRead(i: number, seq: number): void {
     const seen = this.seqsRead[i];
     if (seen === undefined) {
-      this.seqsRead[i] = [seq];
+      this.seqsRead[i] = [seq, seq];
       return;
     }
     if (Array.isArray(seen)) {
-      if (seq > seen[seen.length - 1]) {
-        seen.push(seq);
+      const last = seen[seen.length - 1];
+      if (seq === last + 1) {
+        seen[seen.length - 1] = seq;
         return;
       }
-      this.seqsRead[i] = new Set(seen);
+      if (seq > last) {
+        seen.push(seq, seq);
+        return;
+      }
+      // Out of order: the runs become a set of their seqs (no more than the dots this delta named).
+      const set = new Set<number>();
+      for (let r = 0; r < seen.length; r += 2) for (let q = seen[r]; q <= seen[r + 1]; q++) set.add(q);
+      this.seqsRead[i] = set;
     }
     const set = this.seqsRead[i] as Set<number>;
     if (set.has(seq)) throw errors.decode(`dot ${seq}@${this.replicas[i]} named twice in one delta`);
@@ -413,6 +498,21 @@ export interface FlatEntries<S> {
   dots?: number;
   /** Each key's `hashOf` (lib/key-hash.ts), where computed as the keys were read. */
   hashes?: Int32Array;
+  /** A piece's encoded size and context, measured as it was gathered (see `measuring` in `missing`). */
+  measured?: MeasuredPiece;
+}
+
+/**
+ * What gathering a piece learnt of it in the same pass: the context of its
+ * dots (what `contextOfStore` would make, replicas in the same order), and
+ * its exact encoded size with the dot table of a context that numbers
+ * those replicas as `replicas` does. So a catch-up walks each piece twice
+ * (gathered, then written), not four times.
+ */
+export interface MeasuredPiece {
+  bytes: number;
+  replicas: readonly string[];
+  context: CausalContext;
 }
 
 export interface DotMapOptions {
@@ -424,6 +524,12 @@ export interface DotMapOptions {
    * after the outer map had changed). Default false.
    */
   flatDecode?: boolean;
+  /**
+   * With `flatDecode` and a hashing key codec: reads a delta's entries in
+   * one loop, exactly as the map's own loop would, and returns how many
+   * dots they hold (a set's is `readSetEntries`).
+   */
+  readEntries?: (state: DecodeState, table: DotTable, key: HashingKeyCodec, keys: string[], values: any[], hashes: Int32Array) => number;
 }
 
 /** Keys are strings in memory; `key` says how they travel (and canonicalises what a peer sends). */
@@ -607,6 +713,21 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         out.flat = flat;
         return out;
       };
+      // Each piece is measured as it is gathered (its exact size and its
+      // context, with a measuring table), so neither the size of its message
+      // nor its context costs another pass. Where it is cut still follows
+      // the estimate, so the pieces are what they always were.
+      // Only pieces cut to a budget go to be sent (a nested store's are parts of its key's entry).
+      const measure = budget !== undefined;
+      let measuring = DotTable.measuring();
+      let exact = 0;
+      const seal = (flat: FlatEntries<S>) => {
+        if (!measure) return flat;
+        flat.measured = { bytes: uint.encodingLength(flat.keys.length) + exact, replicas: measuring.replicas, context: measuring.context() };
+        measuring = DotTable.measuring();
+        exact = 0;
+        return flat;
+      };
       if (all && budget !== undefined) {
         // Every entry goes as it is: the pieces are gathered in one pass
         // over the map, each with its dot count (the state as it is now; see
@@ -615,18 +736,20 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         let piece: FlatEntries<S> = { keys: [], values: [], distinct: true, dots: 0 };
         let bytes = 0;
         m.each((s, k) => {
-          const cost = key.encodingLength(k) + (estimate === undefined ? nested.encodingLength(s, table) : estimate(s)) + DOT_SLACK;
+          const keyBytes = key.encodingLength(k);
+          const cost = keyBytes + (estimate === undefined ? nested.encodingLength(s, table) : estimate(s)) + DOT_SLACK;
           if (piece.keys.length > 0 && bytes + cost > budget) {
-            pieces.push(piece);
+            pieces.push(seal(piece));
             piece = { keys: [], values: [], distinct: true, dots: 0 };
             bytes = 0;
           }
           piece.keys.push(k);
           piece.values.push(s);
           piece.dots = count === undefined ? undefined : piece.dots! + count(s);
+          exact += keyBytes + nested.encodingLength(s, measuring);
           bytes += cost;
         });
-        if (piece.keys.length > 0) pieces.push(piece);
+        if (piece.keys.length > 0) pieces.push(seal(piece));
         for (const p of pieces) yield flatMap(p);
         return;
       }
@@ -654,18 +777,19 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
           if (parts.length === 0) continue;
           part = parts.length === 1 ? parts[0] : nested.concat(parts);
         }
-        const cost =
-          budget === undefined ? 0 : key.encodingLength(k) + (estimate === undefined ? nested.encodingLength(part, table) : estimate(part)) + DOT_SLACK;
+        const keyBytes = key.encodingLength(k);
+        const cost = budget === undefined ? 0 : keyBytes + (estimate === undefined ? nested.encodingLength(part, table) : estimate(part)) + DOT_SLACK;
         if (piece.keys.length > 0 && (budget === undefined || bytes + cost > budget)) {
-          yield flatMap(piece);
+          yield flatMap(seal(piece));
           piece = { keys: [], values: [], distinct: true };
           bytes = 0;
         }
         piece.keys.push(k);
         piece.values.push(part);
+        if (measure) exact += keyBytes + nested.encodingLength(part, measuring);
         bytes += cost;
       }
-      if (piece.keys.length > 0) yield flatMap(piece);
+      if (piece.keys.length > 0) yield flatMap(seal(piece));
     },
     concat(pieces) {
       if (pieces.length === 1) return pieces[0];
@@ -679,6 +803,9 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       return out;
     },
     encodingLength(m, table) {
+      // A piece measured as it was gathered, with a table that numbers its replicas alike: its size is known.
+      const measured = m.flat?.measured;
+      if (measured !== undefined && table.measuresAs(measured.replicas)) return measured.bytes;
       let n = uint.encodingLength(m.size);
       m.each((s, k) => {
         n += key.encodingLength(k) + nested.encodingLength(s, table);
@@ -702,6 +829,12 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         const hashing = (key as Partial<HashingKeyCodec>).decodeHashed !== undefined ? (key as HashingKeyCodec) : undefined;
         const hashes = hashing === undefined ? undefined : new Int32Array(count);
         const countOf = nested.dotCount;
+        const readEntries = options.readEntries;
+        if (readEntries !== undefined && hashing !== undefined) {
+          const dots = readEntries(state, table, hashing, keys, values, hashes!);
+          out.flat = { keys, values, distinct: count < 2, dots, hashes };
+          return out;
+        }
         let dots = 0;
         for (let i = 0; i < count; i++) {
           keys[i] = hashing === undefined ? key.decode(state) : hashing.decodeHashed(state, hashes!, i);

@@ -140,7 +140,19 @@ export const elementDots: StoreKind<ElementDots> = {
 /** Reads one dot in the form an element holds it; the table remembers each replica's number, so the id is looked up once per delta. */
 function readOne(state: Parameters<StoreKind<ElementDots>['decode']>[0], table: DotTable): number | Dot {
   const seq = table.readSeq(state);
-  const at = table.readPosition;
+  return held(table, table.readPosition, seq);
+}
+
+/**
+ * A lone dot whose replica position `i` and zigzagged seq difference `z`
+ * were read (as one byte each) by a reader of whole entries: checked by
+ * the table as `decode` would, and in the form an element holds it.
+ */
+export function loneDot(table: DotTable, i: number, z: number): number | Dot {
+  return held(table, i, table.accept(i, z));
+}
+
+function held(table: DotTable, at: number, seq: number): number | Dot {
   let n = table.tags[at];
   // -1: not asked yet; -2: asked, and the table has no number for it.
   if (n === -1) {
