@@ -189,8 +189,41 @@ export class DotTable {
   write(replica: string, seq: number, state: EncodeState): void {
     const i = this.position(replica);
     if (i === undefined) throw errors.invalidArgument(`dot of ${replica} outside the delta's context`);
-    state.offset = writeUint(state.buffer, state.offset, i);
-    state.offset = writeUint(state.buffer, state.offset, zigzag(seq - this.last[i]));
+    this.writeAt(i, seq, state);
+  }
+
+  /**
+   * The position of `replica` (a measuring table gives it the next one if
+   * it has none), for a writer of whole entries that remembers it rather
+   * than look it up per dot; undefined if the table has none for it.
+   */
+  positionOf(replica: string): number | undefined {
+    return this.position(replica);
+  }
+
+  /** `length` of a dot whose replica's position is `i`. */
+  lengthAt(i: number, replica: string, seq: number): number {
+    const z = zigzag(seq - (this.last[i] ?? 0));
+    this.last[i] = seq;
+    this.touched = true;
+    if (this.measured !== undefined) this.record(i, replica, seq);
+    return (i < 0x80 ? 1 : uintLength(i)) + (z < 0x80 ? 1 : uintLength(z));
+  }
+
+  /** `write` of a dot whose replica's position is `i`. */
+  writeAt(i: number, seq: number, state: EncodeState): void {
+    const z = zigzag(seq - this.last[i]);
+    const buf = state.buffer;
+    let at = state.offset;
+    // Both one byte: the common case, without the general writer.
+    if (i < 0x80 && z < 0x80) {
+      buf[at++] = i;
+      buf[at++] = z;
+    } else {
+      at = writeUint(buf, at, i);
+      at = writeUint(buf, at, z);
+    }
+    state.offset = at;
     this.last[i] = seq;
     this.touched = true;
   }
@@ -530,6 +563,10 @@ export interface DotMapOptions {
    * dots they hold (a set's is `readSetEntries`).
    */
   readEntries?: (state: DecodeState, table: DotTable, key: HashingKeyCodec, keys: string[], values: any[], hashes: Int32Array) => number;
+  /** Writes a flat store's entries in one loop, exactly as the map's own loop would (a set's is `writeSetEntries`). */
+  writeEntries?: (keys: readonly string[], values: readonly any[], table: DotTable, key: Codec<string>, state: EncodeState) => void;
+  /** The bytes of a flat store's entries, measured with `table` in one loop, exactly as `encodingLength` of each would (a set's is `measureSetEntries`). */
+  measureEntries?: (keys: readonly string[], values: readonly any[], table: DotTable) => number;
 }
 
 /** Keys are strings in memory; `key` says how they travel (and canonicalises what a peer sends). */
@@ -721,8 +758,10 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       const measure = budget !== undefined;
       let measuring = DotTable.measuring();
       let exact = 0;
+      const measureEntries = options.measureEntries;
       const seal = (flat: FlatEntries<S>) => {
         if (!measure) return flat;
+        if (measureEntries !== undefined) exact = measureEntries(flat.keys, flat.values, measuring);
         flat.measured = { bytes: uint.encodingLength(flat.keys.length) + exact, replicas: measuring.replicas, context: measuring.context() };
         measuring = DotTable.measuring();
         exact = 0;
@@ -746,7 +785,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
           piece.keys.push(k);
           piece.values.push(s);
           piece.dots = count === undefined ? undefined : piece.dots! + count(s);
-          exact += keyBytes + nested.encodingLength(s, measuring);
+          if (measureEntries === undefined) exact += keyBytes + nested.encodingLength(s, measuring);
           bytes += cost;
         });
         if (piece.keys.length > 0) pieces.push(seal(piece));
@@ -786,7 +825,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         }
         piece.keys.push(k);
         piece.values.push(part);
-        if (measure) exact += keyBytes + nested.encodingLength(part, measuring);
+        if (measure && measureEntries === undefined) exact += keyBytes + nested.encodingLength(part, measuring);
         bytes += cost;
       }
       if (piece.keys.length > 0) yield flatMap(seal(piece));
@@ -814,6 +853,11 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
     },
     encode(m, table, state) {
       uint.encode(m.size, state);
+      const flat = m.flat;
+      if (flat !== undefined && options.writeEntries !== undefined) {
+        options.writeEntries(flat.keys, flat.values, table, key, state);
+        return;
+      }
       m.each((s, k) => {
         key.encode(k, state);
         nested.encode(s, table, state);

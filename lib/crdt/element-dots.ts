@@ -41,6 +41,21 @@ export function packDot(replica: string, seq: number): number | Dot {
   return n < 0 ? { replica, seq } : seq * REPLICA_SLOTS + n;
 }
 
+/** The table number of a packed dot's replica (see `replicaIdOf`). */
+export function replicaNumberOf(packed: number): number {
+  return packed % REPLICA_SLOTS;
+}
+
+/** The replica of table number `n`. */
+export function replicaIdOf(n: number): string {
+  return replicaIds[n];
+}
+
+/** The seq of a packed dot. */
+export function packedSeqOf(packed: number): number {
+  return (packed - (packed % REPLICA_SLOTS)) / REPLICA_SLOTS;
+}
+
 function replicaOf(packed: number): string {
   return replicaIds[packed % REPLICA_SLOTS];
 }

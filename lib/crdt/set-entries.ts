@@ -1,8 +1,8 @@
 import { errors } from '../errors.js';
-import type { DecodeState } from '../codec/index.js';
+import type { Codec, DecodeState, EncodeState } from '../codec/index.js';
 import { HASH_PRIME, HASH_START, finishHash } from '../key-hash.js';
-import type { DotTable } from './dot-store.js';
-import { type ElementDots, dotCountOf, elementDots, loneDot } from './element-dots.js';
+import type { DotMapOptions, DotTable } from './dot-store.js';
+import { type ElementDots, dotCountOf, elementDots, loneDot, packedSeqOf, replicaIdOf, replicaNumberOf } from './element-dots.js';
 import type { HashingKeyCodec } from './element-keys.js';
 
 /** Longest plain key read here (its length prefix is then one byte). */
@@ -74,3 +74,73 @@ export function readSetEntries(
   }
   return dots;
 }
+
+/** Keys up to this long are written a byte at a time: cheaper than a call into the buffer's writer. */
+const SHORT_WRITE = 32;
+
+/**
+ * Writes a flat set's entries (keys, then each element's dots) exactly as
+ * `key.encode` and `elementDots.encode` would, the usual entry (a short key
+ * and a dot held as a number) without a call per part; the position of
+ * the last replica is remembered, not looked up per dot.
+ */
+export function writeSetEntries(keys: readonly string[], values: readonly ElementDots[], table: DotTable, key: Codec<string>, state: EncodeState): void {
+  const buf = state.buffer;
+  let lastNumber = -1;
+  let lastPosition = -1;
+  for (let j = 0; j < keys.length; j++) {
+    const k = keys[j];
+    if (k.length <= SHORT_WRITE) {
+      let at = state.offset;
+      for (let c = 0; c < k.length; c++) buf[at++] = k.charCodeAt(c);
+      state.offset = at;
+    } else key.encode(k, state);
+    const s = values[j];
+    if (typeof s !== 'number') {
+      elementDots.encode(s, table, state);
+      continue;
+    }
+    const n = replicaNumberOf(s);
+    if (n !== lastNumber) {
+      const i = table.positionOf(replicaIdOf(n));
+      if (i === undefined) throw errors.invalidArgument(`dot of ${replicaIdOf(n)} outside the delta's context`);
+      lastNumber = n;
+      lastPosition = i;
+    }
+    buf[state.offset++] = 1;
+    table.writeAt(lastPosition, packedSeqOf(s), state);
+  }
+}
+
+/** The bytes of a flat set's entries, measured with `table` exactly as `encodingLength` of each (key and dots) would, in one loop. */
+export function measureSetEntries(keys: readonly string[], values: readonly ElementDots[], table: DotTable): number {
+  let bytes = 0;
+  let lastNumber = -1;
+  let lastPosition = -1;
+  let lastId = '';
+  for (let j = 0; j < keys.length; j++) {
+    // A key is its latin1 bytes, one per unit (ElementKeys).
+    bytes += keys[j].length;
+    const s = values[j];
+    if (typeof s !== 'number') {
+      bytes += elementDots.encodingLength(s, table);
+      continue;
+    }
+    const n = replicaNumberOf(s);
+    if (n !== lastNumber) {
+      lastId = replicaIdOf(n);
+      lastPosition = table.positionOf(lastId) ?? 0;
+      lastNumber = n;
+    }
+    bytes += 1 + table.lengthAt(lastPosition, lastId, packedSeqOf(s));
+  }
+  return bytes;
+}
+
+/** The options of a standalone set's store: read flat, and its entries read, written and measured by the loops above. */
+export const setWire: DotMapOptions = {
+  flatDecode: true,
+  readEntries: readSetEntries,
+  writeEntries: writeSetEntries,
+  measureEntries: measureSetEntries,
+};
