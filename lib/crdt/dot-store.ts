@@ -730,6 +730,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
     dotCount: nested.dotCount === undefined ? undefined : (m) => {
       if (m.flat !== undefined && m.flat.dots !== undefined) return m.flat.dots;
       const count = nested.dotCount!;
+      if (m.flat === undefined) return m.entries.sumValues(count);
       let n = 0;
       m.each((s) => {
         n += count(s);
@@ -771,24 +772,29 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         // Every entry goes as it is: the pieces are gathered in one pass
         // over the map, each with its dot count (the state as it is now; see
         // below for why a stale entry is harmless).
+        // The entries are copied out in one loop, then cut: each piece is a slice of both columns.
+        const [keys, values] = columns(m);
         const pieces: FlatEntries<S>[] = [];
-        let piece: FlatEntries<S> = { keys: [], values: [], distinct: true, dots: 0 };
+        const cut = (from: number, to: number, dots: number) =>
+          seal({ keys: keys.slice(from, to), values: values.slice(from, to), distinct: true, dots: count === undefined ? undefined : dots });
+        let from = 0;
         let bytes = 0;
-        m.each((s, k) => {
-          const keyBytes = key.encodingLength(k);
+        let dots = 0;
+        for (let j = 0; j < keys.length; j++) {
+          const s = values[j];
+          const keyBytes = key.encodingLength(keys[j]);
           const cost = keyBytes + (estimate === undefined ? nested.encodingLength(s, table) : estimate(s)) + DOT_SLACK;
-          if (piece.keys.length > 0 && bytes + cost > budget) {
-            pieces.push(seal(piece));
-            piece = { keys: [], values: [], distinct: true, dots: 0 };
+          if (j > from && bytes + cost > budget) {
+            pieces.push(cut(from, j, dots));
+            from = j;
             bytes = 0;
+            dots = 0;
           }
-          piece.keys.push(k);
-          piece.values.push(s);
-          piece.dots = count === undefined ? undefined : piece.dots! + count(s);
+          if (count !== undefined) dots += count(s);
           if (measureEntries === undefined) exact += keyBytes + nested.encodingLength(s, measuring);
           bytes += cost;
-        });
-        if (piece.keys.length > 0) pieces.push(seal(piece));
+        }
+        if (keys.length > from) pieces.push(cut(from, keys.length, dots));
         for (const p of pieces) yield flatMap(p);
         return;
       }
@@ -797,13 +803,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       // goes to the peer as a live delta too, and a stale copy of an entry
       // is harmless (its dots are the context of its piece, and the join
       // keeps what is newer).
-      const keys = new Array<string>(m.size);
-      const values = new Array<S>(m.size);
-      let n = 0;
-      m.each((s, k) => {
-        keys[n] = k;
-        values[n++] = s;
-      });
+      const [keys, values] = columns(m);
       let piece: FlatEntries<S> = { keys: [], values: [], distinct: true };
       let bytes = 0;
       for (let i = 0; i < keys.length; i++) {
@@ -903,6 +903,22 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
     },
   };
   return kind;
+}
+
+/** The keys and entries of `m`, in its order, as two arrays of their own. */
+function columns<S>(m: DotMap<S>): [string[], S[]] {
+  // Grown as they are filled, not made at their size: V8 makes an array made at 100,000 or more a dictionary.
+  const keys: string[] = [];
+  const values: S[] = [];
+  if (m.flat === undefined) m.entries.copyInto(keys, values);
+  else {
+    let n = 0;
+    m.each((s, k) => {
+      keys[n] = k;
+      values[n++] = s;
+    });
+  }
+  return [keys, values];
 }
 
 /** Bytes a piece's estimate leaves, per key, for replica indexes and seq differences it cannot know yet. */

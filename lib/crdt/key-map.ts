@@ -235,8 +235,10 @@ export class KeyMap<V> {
    */
   private rebuild(capacity: number, room = this.live): void {
     this.missedKey = undefined;
+    let renumbered = false;
     // Not while a forEach runs: it would lose its place (holes are skipped by every reader meanwhile).
     if (this.slots > this.live && this.iterating === 0) {
+      renumbered = true;
       const keys = this.keyColumn;
       const values = this.valueColumn;
       const hashes = this.hashColumn;
@@ -258,13 +260,31 @@ export class KeyMap<V> {
     if (capacity < MIN_CAPACITY) capacity = MIN_CAPACITY;
     const index = new Int32Array(2 * capacity).fill(EMPTY);
     const mask = capacity - 1;
-    const hashes = this.hashColumn;
-    for (let slot = 0; slot < this.slots; slot++) {
-      if (this.keyColumn[slot] === undefined) continue;
-      let i = hashes[slot] & mask;
-      while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
-      index[2 * i] = slot;
-      index[2 * i + 1] = hashes[slot];
+    if (renumbered) {
+      const hashes = this.hashColumn;
+      for (let slot = 0; slot < this.slots; slot++) {
+        if (this.keyColumn[slot] === undefined) continue;
+        let i = hashes[slot] & mask;
+        while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
+        index[2 * i] = slot;
+        index[2 * i + 1] = hashes[slot];
+      }
+    } else {
+      // The slots are as the old index has them: it is read in its own
+      // order, so the entries land in the new one in a few ascending runs
+      // (a key's place there is its place in the old one, give or take
+      // its probes, plus a multiple of the old size) rather than at
+      // random: a growing index is written through the cache, not past it.
+      const old = this.index;
+      for (let e = 0; e < old.length; e += 2) {
+        const slot = old[e];
+        if (slot < 0) continue;
+        const hash = old[e + 1];
+        let i = hash & mask;
+        while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
+        index[2 * i] = slot;
+        index[2 * i + 1] = hash;
+      }
     }
     this.index = index;
     this.mask = mask;
@@ -285,6 +305,29 @@ export class KeyMap<V> {
     } finally {
       this.iterating--;
     }
+  }
+
+  /** Copies the keys and values, in insertion order, into `keys` and `values` from position 0; returns how many. One tight loop, no call per entry. */
+  copyInto(keys: string[], values: V[]): number {
+    const keyColumn = this.keyColumn;
+    const valueColumn = this.valueColumn;
+    let n = 0;
+    for (let slot = 0; slot < this.slots; slot++) {
+      const key = keyColumn[slot];
+      if (key === undefined) continue;
+      keys[n] = key;
+      values[n++] = valueColumn[slot] as V;
+    }
+    return n;
+  }
+
+  /** The sum of `fn` over the values. */
+  sumValues(fn: (value: V) => number): number {
+    const keyColumn = this.keyColumn;
+    const valueColumn = this.valueColumn;
+    let sum = 0;
+    for (let slot = 0; slot < this.slots; slot++) if (keyColumn[slot] !== undefined) sum += fn(valueColumn[slot] as V);
+    return sum;
   }
 
   private *slotsInOrder(): Generator<number> {
