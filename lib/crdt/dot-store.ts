@@ -482,6 +482,8 @@ export class DotMap<S> {
   /** @internal */ dotIndex: DotIndex | undefined;
   /** @internal Set by the map's kind, so the index can be built from the entries. */
   forEachDot: ((s: S, fn: (replica: string, seq: number) => void) => void) | undefined;
+  /** @internal Set by the map's kind where its entries never change in place: the map keeps their dot count as they change. */
+  countDots: ((s: S) => number) | undefined;
 
   get index(): DotIndex {
     if (this.dotIndex === undefined) {
@@ -495,7 +497,7 @@ export class DotMap<S> {
 
   get entries(): KeyMap<S> {
     if (this.map !== undefined) return this.map;
-    const map = new KeyMap<S>();
+    const map = new KeyMap<S>(this.countDots);
     const flat = this.flat;
     if (flat !== undefined) {
       for (let i = 0; i < flat.keys.length; i++) map.set(flat.keys[i], flat.values[i]);
@@ -579,9 +581,12 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
    */
   const shareable = nested.missingAll !== undefined;
   const flatDecode = shareable && options.flatDecode === true;
+  // Flat nested stores are never changed in place (see `shareable`): a map of them can keep their dot count as it changes.
+  const dotCountOfEntry = shareable ? nested.dotCount : undefined;
   const make = () => {
     const m = new DotMap<S>();
     m.forEachDot = forEachDot;
+    m.countDots = dotCountOfEntry;
     return m;
   };
   const settle = nested.settle;
@@ -730,7 +735,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
     dotCount: nested.dotCount === undefined ? undefined : (m) => {
       if (m.flat !== undefined && m.flat.dots !== undefined) return m.flat.dots;
       const count = nested.dotCount!;
-      if (m.flat === undefined) return m.entries.sumValues(count);
+      if (m.flat === undefined) return m.entries.weight ?? m.entries.sumValues(count);
       let n = 0;
       m.each((s) => {
         n += count(s);
@@ -772,8 +777,8 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         // Every entry goes as it is: the pieces are gathered in one pass
         // over the map, each with its dot count (the state as it is now; see
         // below for why a stale entry is harmless).
-        // The entries are copied out in one loop, then cut: each piece is a slice of both columns.
-        const [keys, values] = columns(m);
+        // Cut in one pass, before any piece is handed out: each piece is a slice of the map's columns (lent, as nothing can change them meanwhile).
+        const [keys, values] = columns(m, true);
         const pieces: FlatEntries<S>[] = [];
         const cut = (from: number, to: number, dots: number) =>
           seal({ keys: keys.slice(from, to), values: values.slice(from, to), distinct: true, dots: count === undefined ? undefined : dots });
@@ -803,7 +808,8 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       // goes to the peer as a live delta too, and a stale copy of an entry
       // is harmless (its dots are the context of its piece, and the join
       // keeps what is newer).
-      const [keys, values] = columns(m);
+      // A copy: the map may change between the pieces handed out.
+      const [keys, values] = columns(m, false);
       let piece: FlatEntries<S> = { keys: [], values: [], distinct: true };
       let bytes = 0;
       for (let i = 0; i < keys.length; i++) {
@@ -905,8 +911,14 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
   return kind;
 }
 
-/** The keys and entries of `m`, in its order, as two arrays of their own. */
-function columns<S>(m: DotMap<S>): [string[], S[]] {
+/**
+ * The keys and entries of `m`, in its order, as two arrays: the map's own
+ * where it can lend them (only read, and only until it changes), else
+ * copies.
+ */
+function columns<S>(m: DotMap<S>, lend: boolean): [readonly string[], readonly S[]] {
+  const dense = lend && m.flat === undefined ? m.entries.denseColumns() : undefined;
+  if (dense !== undefined) return dense;
   // Grown as they are filled, not made at their size: V8 makes an array made at 100,000 or more a dictionary.
   const keys: string[] = [];
   const values: S[] = [];
@@ -928,6 +940,7 @@ const DOT_SLACK = 8;
 export function dotMapOf<S>(nested: StoreKind<S>, entries: Iterable<[string, S]>): DotMap<S> {
   const m = new DotMap<S>();
   m.forEachDot = nested.forEachDot;
+  if (nested.missingAll !== undefined) m.countDots = nested.dotCount;
   for (const [k, s] of entries) if (!nested.isEmpty(s)) m.entries.set(k, s);
   return m;
 }

@@ -46,6 +46,20 @@ export class KeyMap<V> {
   private missedKey: string | undefined;
   private missedHash = 0;
   private missedAt = 0;
+  /** The sum of `weigh` over the values, kept as they change. */
+  private total = 0;
+
+  /**
+   * `weigh`, if given, weighs a value (a set element's dot count, say): the
+   * map keeps the sum over its values as they are set and deleted, so
+   * `weight` costs nothing. Values must then never change in place.
+   */
+  constructor(private readonly weigh?: (value: V) => number) {}
+
+  /** The sum of `weigh` over the values; undefined without a `weigh`. */
+  get weight(): number | undefined {
+    return this.weigh === undefined ? undefined : this.total;
+  }
 
   get size(): number {
     return this.live;
@@ -85,6 +99,7 @@ export class KeyMap<V> {
   set(key: string, value: V): this {
     const slot = key === this.missedKey ? -1 : this.find(key);
     if (slot >= 0) {
+      if (this.weigh !== undefined) this.total += this.weigh(value) - this.weigh(this.valueColumn[slot] as V);
       this.valueColumn[slot] = value;
       return this;
     }
@@ -128,6 +143,7 @@ export class KeyMap<V> {
     const keyColumn = this.keyColumn;
     const valueColumn = this.valueColumn;
     const hashColumn = this.hashColumn;
+    const weigh = this.weigh;
     let slot = this.slots;
     let j = from;
     try {
@@ -150,6 +166,7 @@ export class KeyMap<V> {
         keyColumn[slot] = key;
         valueColumn[slot] = values[j];
         hashColumn[slot] = hash;
+        if (weigh !== undefined) this.total += weigh(values[j]);
         slot++;
       }
       return j;
@@ -178,6 +195,7 @@ export class KeyMap<V> {
     const slot = this.slots++;
     this.keyColumn[slot] = key;
     this.valueColumn[slot] = value;
+    if (this.weigh !== undefined) this.total += this.weigh(value);
     if (slot >= this.hashColumn.length) {
       const grown = new Int32Array(2 * this.hashColumn.length);
       grown.set(this.hashColumn);
@@ -211,6 +229,7 @@ export class KeyMap<V> {
         break;
       }
     }
+    if (this.weigh !== undefined) this.total -= this.weigh(this.valueColumn[slot] as V);
     this.keyColumn[slot] = undefined;
     this.valueColumn[slot] = undefined;
     this.live--;
@@ -221,7 +240,7 @@ export class KeyMap<V> {
     this.keyColumn = [];
     this.valueColumn = [];
     this.hashColumn = new Int32Array(MIN_CAPACITY);
-    this.slots = this.live = this.used = 0;
+    this.slots = this.live = this.used = this.total = 0;
     this.index = new Int32Array(2 * MIN_CAPACITY).fill(EMPTY);
     this.mask = MIN_CAPACITY - 1;
     this.missedKey = undefined;
@@ -305,6 +324,19 @@ export class KeyMap<V> {
     } finally {
       this.iterating--;
     }
+  }
+
+  /**
+   * The keys and values in insertion order as the map's own two arrays,
+   * where they have no holes (nothing deleted since the last compaction);
+   * else undefined. Only to be read, and only before the map next changes:
+   * a whole map is then copied by `slice`s, without a loop per entry.
+   */
+  denseColumns(): [readonly string[], readonly V[]] | undefined {
+    if (this.slots !== this.live) return undefined;
+    // The columns are never longer than `slots` without holes: they grow by appends and shrink on compaction.
+    if (this.keyColumn.length !== this.slots || this.valueColumn.length !== this.slots) return undefined;
+    return [this.keyColumn as readonly string[], this.valueColumn as readonly V[]];
   }
 
   /** Copies the keys and values, in insertion order, into `keys` and `values` from position 0; returns how many. One tight loop, no call per entry. */
