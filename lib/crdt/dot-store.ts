@@ -93,6 +93,8 @@ export class DotTable {
   private lastIndex = -1;
   /** A dot was measured or written: lengths now depend on what came before. */
   private touched = false;
+  /** See `spend`. */
+  private spent = false;
 
   /**
    * A measuring table (see `measuring`): the context of the dots measured
@@ -210,8 +212,15 @@ export class DotTable {
     return (i < 0x80 ? 1 : uintLength(i)) + (z < 0x80 ? 1 : uintLength(z));
   }
 
-  /** `write` of a dot whose replica's position is `i`. */
+  /** After a store's bytes were copied in rather than written with it: any further use throws. */
+  spend(): void {
+    this.touched = true;
+    this.spent = true;
+  }
+
+  /** `write` of a dot whose replica's position is `i` (recorded, in a measuring table). */
   writeAt(i: number, seq: number, state: EncodeState): void {
+    if (this.spent) throw errors.invalidArgument('dot table used after a store was copied in');
     const z = zigzag(seq - this.last[i]);
     const buf = state.buffer;
     let at = state.offset;
@@ -226,6 +235,7 @@ export class DotTable {
     state.offset = at;
     this.last[i] = seq;
     this.touched = true;
+    if (this.measured !== undefined) this.record(i, this.replicas[i], seq);
   }
 
   /** Per position, a number a store kind may attach to that replica (element-dots: its packed number), -1 if none yet. */
@@ -548,6 +558,8 @@ export interface MeasuredPiece {
   bytes: number;
   replicas: readonly string[];
   context: CausalContext;
+  /** The entries as written (after the count), where the store writes them in one loop. */
+  encoded?: Uint8Array;
 }
 
 export interface DotMapOptions {
@@ -567,8 +579,14 @@ export interface DotMapOptions {
   readEntries?: (state: DecodeState, table: DotTable, key: HashingKeyCodec, keys: string[], values: any[], hashes: Int32Array) => number;
   /** Writes a flat store's entries in one loop, exactly as the map's own loop would (a set's is `writeSetEntries`). */
   writeEntries?: (keys: readonly string[], values: readonly any[], table: DotTable, key: Codec<string>, state: EncodeState) => void;
-  /** The bytes of a flat store's entries, measured with `table` in one loop, exactly as `encodingLength` of each would (a set's is `measureSetEntries`). */
-  measureEntries?: (keys: readonly string[], values: readonly any[], table: DotTable) => number;
+  /**
+   * Writes a flat store's entries with a measuring `table` (see
+   * `DotTable.measuring`) and returns their bytes, exactly as `writeEntries`
+   * writes them with the table of the context that measuring makes (a
+   * set's is `encodeSetEntries`). A piece of a catch-up is written so once,
+   * and then its size is known and its message copies those bytes.
+   */
+  encodeEntries?: (keys: readonly string[], values: readonly any[], table: DotTable) => Uint8Array;
 }
 
 /** Keys are strings in memory; `key` says how they travel (and canonicalises what a peer sends). */
@@ -758,17 +776,23 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       };
       // Each piece is measured as it is gathered (its exact size and its
       // context, with a measuring table), so neither the size of its message
-      // nor its context costs another pass. Where it is cut still follows
-      // the estimate, so the pieces are what they always were.
+      // nor its context costs another pass; where the store can write its
+      // entries in one loop (`encodeEntries`), a piece is written once, as
+      // it is handed out, and that is its measure. Where it is cut still
+      // follows the estimate, so the pieces are what they always were.
       // Only pieces cut to a budget go to be sent (a nested store's are parts of its key's entry).
       const measure = budget !== undefined;
       let measuring = DotTable.measuring();
       let exact = 0;
-      const measureEntries = options.measureEntries;
+      const encodeEntries = options.encodeEntries;
       const seal = (flat: FlatEntries<S>) => {
         if (!measure) return flat;
-        if (measureEntries !== undefined) exact = measureEntries(flat.keys, flat.values, measuring);
-        flat.measured = { bytes: uint.encodingLength(flat.keys.length) + exact, replicas: measuring.replicas, context: measuring.context() };
+        let encoded: Uint8Array | undefined;
+        if (encodeEntries !== undefined) {
+          encoded = encodeEntries(flat.keys, flat.values, measuring);
+          exact = encoded.length;
+        }
+        flat.measured = { bytes: uint.encodingLength(flat.keys.length) + exact, replicas: measuring.replicas, context: measuring.context(), encoded };
         measuring = DotTable.measuring();
         exact = 0;
         return flat;
@@ -780,8 +804,11 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         // Cut in one pass, before any piece is handed out: each piece is a slice of the map's columns (lent, as nothing can change them meanwhile).
         const [keys, values] = columns(m, true);
         const pieces: FlatEntries<S>[] = [];
-        const cut = (from: number, to: number, dots: number) =>
-          seal({ keys: keys.slice(from, to), values: values.slice(from, to), distinct: true, dots: count === undefined ? undefined : dots });
+        // Sealed now if measured entry by entry below; else as handed out (only the piece in flight holds its bytes).
+        const cut = (from: number, to: number, dots: number) => {
+          const flat: FlatEntries<S> = { keys: keys.slice(from, to), values: values.slice(from, to), distinct: true, dots: count === undefined ? undefined : dots };
+          return encodeEntries === undefined ? seal(flat) : flat;
+        };
         let from = 0;
         let bytes = 0;
         let dots = 0;
@@ -796,11 +823,11 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
             dots = 0;
           }
           if (count !== undefined) dots += count(s);
-          if (measureEntries === undefined) exact += keyBytes + nested.encodingLength(s, measuring);
+          if (encodeEntries === undefined) exact += keyBytes + nested.encodingLength(s, measuring);
           bytes += cost;
         }
         if (keys.length > from) pieces.push(cut(from, keys.length, dots));
-        for (const p of pieces) yield flatMap(p);
+        for (const p of pieces) yield flatMap(encodeEntries === undefined ? p : seal(p));
         return;
       }
       // The entries as they are now, in one pass in the map's own order: no
@@ -831,7 +858,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         }
         piece.keys.push(k);
         piece.values.push(part);
-        if (measure && measureEntries === undefined) exact += keyBytes + nested.encodingLength(part, measuring);
+        if (measure && encodeEntries === undefined) exact += keyBytes + nested.encodingLength(part, measuring);
         bytes += cost;
       }
       if (piece.keys.length > 0) yield flatMap(seal(piece));
@@ -860,6 +887,15 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
     encode(m, table, state) {
       uint.encode(m.size, state);
       const flat = m.flat;
+      // A piece written as it was measured, with a table that numbers its replicas alike: its bytes as they are.
+      const encoded = flat?.measured?.encoded;
+      if (encoded !== undefined && table.measuresAs(flat!.measured!.replicas)) {
+        state.buffer.set(encoded, state.offset);
+        state.offset += encoded.length;
+        // Spent: a dot written with it now would be written as the difference from one it never saw.
+        table.spend();
+        return;
+      }
       if (flat !== undefined && options.writeEntries !== undefined) {
         options.writeEntries(flat.keys, flat.values, table, key, state);
         return;

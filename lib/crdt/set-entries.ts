@@ -85,17 +85,61 @@ const SHORT_WRITE = 32;
  * the last replica is remembered, not looked up per dot.
  */
 export function writeSetEntries(keys: readonly string[], values: readonly ElementDots[], table: DotTable, key: Codec<string>, state: EncodeState): void {
-  const buf = state.buffer;
+  writeEntries(keys, values, table, key, state, false);
+}
+
+/** Where `encodeSetEntries` writes, grown as needed and kept: a piece is copied out of it at its size. */
+let scratch = Buffer.allocUnsafe(1 << 16);
+
+/**
+ * A flat set's entries written with a measuring `table` (which numbers
+ * the replicas as it meets them and records the context), as
+ * `writeSetEntries` writes them with the table of that context: their
+ * bytes, in an array of their own.
+ */
+export function encodeSetEntries(keys: readonly string[], values: readonly ElementDots[], table: DotTable): Uint8Array {
+  const state = { buffer: scratch, offset: 0 };
+  writeEntries(keys, values, table, undefined, state, true);
+  scratch = state.buffer;
+  // A copy: the scratch is written over by the next piece.
+  return new Uint8Array(state.buffer.subarray(0, state.offset));
+}
+
+/**
+ * The loop of both: with `grow`, the buffer is made larger (and kept in
+ * `scratch`) whenever an entry's worst case may not fit; a key longer than
+ * SHORT_WRITE goes through `key` if given, else is written as the latin1
+ * bytes it is (an `ElementKeys` key).
+ */
+function writeEntries(
+  keys: readonly string[],
+  values: readonly ElementDots[],
+  table: DotTable,
+  key: Codec<string> | undefined,
+  state: EncodeState,
+  grow: boolean,
+): void {
+  let buf = state.buffer;
   let lastNumber = -1;
   let lastPosition = -1;
   for (let j = 0; j < keys.length; j++) {
     const k = keys[j];
+    const s = values[j];
+    if (grow) {
+      // The worst case: the key, a count, and per dot a position and a seq difference of any safe size.
+      const room = k.length + (typeof s === 'number' ? 1 + 3 + 8 : 5 + 13 * dotCountOf(s));
+      if (state.offset + room > buf.length) {
+        const grown = Buffer.allocUnsafe(Math.max(2 * buf.length, state.offset + room));
+        buf.copy(grown, 0, 0, state.offset);
+        state.buffer = buf = grown;
+      }
+    }
     if (k.length <= SHORT_WRITE) {
       let at = state.offset;
       for (let c = 0; c < k.length; c++) buf[at++] = k.charCodeAt(c);
       state.offset = at;
-    } else key.encode(k, state);
-    const s = values[j];
+    } else if (key !== undefined) key.encode(k, state);
+    else state.offset += buf.write(k, state.offset, k.length, 'latin1');
     if (typeof s !== 'number') {
       elementDots.encode(s, table, state);
       continue;
@@ -112,35 +156,10 @@ export function writeSetEntries(keys: readonly string[], values: readonly Elemen
   }
 }
 
-/** The bytes of a flat set's entries, measured with `table` exactly as `encodingLength` of each (key and dots) would, in one loop. */
-export function measureSetEntries(keys: readonly string[], values: readonly ElementDots[], table: DotTable): number {
-  let bytes = 0;
-  let lastNumber = -1;
-  let lastPosition = -1;
-  let lastId = '';
-  for (let j = 0; j < keys.length; j++) {
-    // A key is its latin1 bytes, one per unit (ElementKeys).
-    bytes += keys[j].length;
-    const s = values[j];
-    if (typeof s !== 'number') {
-      bytes += elementDots.encodingLength(s, table);
-      continue;
-    }
-    const n = replicaNumberOf(s);
-    if (n !== lastNumber) {
-      lastId = replicaIdOf(n);
-      lastPosition = table.positionOf(lastId) ?? 0;
-      lastNumber = n;
-    }
-    bytes += 1 + table.lengthAt(lastPosition, lastId, packedSeqOf(s));
-  }
-  return bytes;
-}
-
 /** The options of a standalone set's store: read flat, and its entries read, written and measured by the loops above. */
 export const setWire: DotMapOptions = {
   flatDecode: true,
   readEntries: readSetEntries,
   writeEntries: writeSetEntries,
-  measureEntries: measureSetEntries,
+  encodeEntries: encodeSetEntries,
 };

@@ -115,10 +115,12 @@ test(`set entries: pieces are written and measured as the map's path writes them
   const plainKind = dotMap(keys.codec, elementDots);
   const setKind = dotMap(keys.codec, elementDots, setWire);
   for (let run = 0; run < 100; run++) {
-    const whole = delta(random, random.int(1, 300)).store;
+    // Every tenth run one large piece: more than the 64 KiB a piece is first written into.
+    const large = run % 10 === 0;
+    const whole = delta(random, large ? 3000 : random.int(1, 300)).store;
     // A fresh peer (all of it) and one that has seen part (the per-entry path).
     const peer = random.chance(0.5) ? new CausalContext() : CausalContext.from([['a', [1, random.int(1, 50)]]]);
-    const budget = random.int(64, 4096);
+    const budget = large ? 1 << 20 : random.int(64, 4096);
     const expected = [...plainKind.missing(whole, peer, budget)].map((p) => ({ store: p, context: contextOfStore(plainKind, p) }));
     const got = [...setKind.missing(whole, peer, budget)].map((p) => ({ store: p, context: contextOfStore(setKind, p) }));
     t.equal(got.length, expected.length, `run ${run}: as many pieces`);
