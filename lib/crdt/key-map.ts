@@ -1,8 +1,9 @@
 import { hashOf } from '../key-hash.js';
 
-const EMPTY = -1;
+// An index entry holds its key's slot plus one, so that a new index, all zeros, is empty without a pass over it.
+const EMPTY = 0;
 /** An index entry whose key was deleted: lookups probe past it, inserts may reuse it. */
-const DELETED = -2;
+const DELETED = -1;
 const MIN_CAPACITY = 16;
 
 /**
@@ -37,7 +38,7 @@ export class KeyMap<V> {
   private live = 0;
   /** Index entries taken by a key or marked deleted: what the load factor counts. */
   private used = 0;
-  private index = new Int32Array(2 * MIN_CAPACITY).fill(EMPTY);
+  private index = new Int32Array(2 * MIN_CAPACITY);
   private mask = MIN_CAPACITY - 1;
   /** Bumped when the slots are renumbered: an iterator under way then stops. */
   private epoch = 0;
@@ -72,18 +73,18 @@ export class KeyMap<V> {
     const mask = this.mask;
     let reuse = -1;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const slot = index[2 * i];
-      if (slot === EMPTY) {
+      const entry = index[2 * i];
+      if (entry === EMPTY) {
         this.missedKey = key;
         this.missedHash = hash;
         this.missedAt = reuse >= 0 ? reuse : i;
         return -1;
       }
-      if (slot === DELETED) {
+      if (entry === DELETED) {
         if (reuse < 0) reuse = i;
         continue;
       }
-      if (index[2 * i + 1] === hash && this.keyColumn[slot] === key) return slot;
+      if (index[2 * i + 1] === hash && this.keyColumn[entry - 1] === key) return entry - 1;
     }
   }
 
@@ -157,11 +158,11 @@ export class KeyMap<V> {
           if (at === EMPTY) break;
           if (at === DELETED) {
             if (reuse < 0) reuse = i;
-          } else if (index[2 * i + 1] === hash && keyColumn[at] === key) return j;
+          } else if (index[2 * i + 1] === hash && keyColumn[at - 1] === key) return j;
         }
         if (reuse >= 0) i = reuse;
         else this.used++;
-        index[2 * i] = slot;
+        index[2 * i] = slot + 1;
         index[2 * i + 1] = hash;
         keyColumn[slot] = key;
         valueColumn[slot] = values[j];
@@ -204,7 +205,7 @@ export class KeyMap<V> {
     this.hashColumn[slot] = hash;
     const index = this.index;
     if (index[2 * at] === EMPTY) this.used++;
-    index[2 * at] = slot;
+    index[2 * at] = slot + 1;
     index[2 * at + 1] = hash;
     this.live++;
   }
@@ -213,7 +214,7 @@ export class KeyMap<V> {
   private freeEntry(hash: number): number {
     const index = this.index;
     let i = hash & this.mask;
-    while (index[2 * i] >= 0) i = (i + 1) & this.mask;
+    while (index[2 * i] > 0) i = (i + 1) & this.mask;
     return i;
   }
 
@@ -224,7 +225,7 @@ export class KeyMap<V> {
     const hash = this.hashColumn[slot];
     const index = this.index;
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      if (index[2 * i] === slot) {
+      if (index[2 * i] === slot + 1) {
         index[2 * i] = DELETED;
         break;
       }
@@ -241,7 +242,7 @@ export class KeyMap<V> {
     this.valueColumn = [];
     this.hashColumn = new Int32Array(MIN_CAPACITY);
     this.slots = this.live = this.used = this.total = 0;
-    this.index = new Int32Array(2 * MIN_CAPACITY).fill(EMPTY);
+    this.index = new Int32Array(2 * MIN_CAPACITY);
     this.mask = MIN_CAPACITY - 1;
     this.missedKey = undefined;
     this.epoch++;
@@ -277,7 +278,7 @@ export class KeyMap<V> {
     }
     while (capacity < 2 * (room + 1)) capacity *= 2;
     if (capacity < MIN_CAPACITY) capacity = MIN_CAPACITY;
-    const index = new Int32Array(2 * capacity).fill(EMPTY);
+    const index = new Int32Array(2 * capacity);
     const mask = capacity - 1;
     if (renumbered) {
       const hashes = this.hashColumn;
@@ -285,7 +286,7 @@ export class KeyMap<V> {
         if (this.keyColumn[slot] === undefined) continue;
         let i = hashes[slot] & mask;
         while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
-        index[2 * i] = slot;
+        index[2 * i] = slot + 1;
         index[2 * i + 1] = hashes[slot];
       }
     } else {
@@ -296,12 +297,12 @@ export class KeyMap<V> {
       // random: a growing index is written through the cache, not past it.
       const old = this.index;
       for (let e = 0; e < old.length; e += 2) {
-        const slot = old[e];
-        if (slot < 0) continue;
+        const entry = old[e];
+        if (entry <= 0) continue;
         const hash = old[e + 1];
         let i = hash & mask;
         while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
-        index[2 * i] = slot;
+        index[2 * i] = entry;
         index[2 * i + 1] = hash;
       }
     }

@@ -101,8 +101,10 @@ export function encodeSetEntries(keys: readonly string[], values: readonly Eleme
   const state = { buffer: scratch, offset: 0 };
   writeEntries(keys, values, table, undefined, state, true);
   scratch = state.buffer;
-  // A copy: the scratch is written over by the next piece.
-  return new Uint8Array(state.buffer.subarray(0, state.offset));
+  // A copy (not zero-filled first): the scratch is written over by the next piece.
+  const out = Buffer.allocUnsafeSlow(state.offset);
+  state.buffer.copy(out, 0, 0, state.offset);
+  return out;
 }
 
 /**
