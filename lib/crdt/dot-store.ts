@@ -733,6 +733,10 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       const countDot = () => fromDots++;
       from.each((theirs) => forEachDot(theirs, countDot));
       if (contextDots <= fromDots) return changed;
+      // Every dot we hold is in our context: if theirs shares none with it,
+      // none of ours is named (a catch-up's removals, which a fresh replica
+      // never held), and the index (a pass over all we hold) is not needed.
+      if (!intoCtx.intersects(fromCtx)) return changed;
       const candidates = new Set<string>();
       for (const [replica, ranges] of fromCtx.ranges) {
         into.index.forEachIn(replica, ranges, (_seq, k) => {
