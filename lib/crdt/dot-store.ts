@@ -221,7 +221,9 @@ export class DotTable {
   /** `write` of a dot whose replica's position is `i` (recorded, in a measuring table). */
   writeAt(i: number, seq: number, state: EncodeState): void {
     if (this.spent) throw errors.invalidArgument('dot table used after a store was copied in');
-    const z = zigzag(seq - this.last[i]);
+    // zigzag and record written out: this runs per dot of a catch-up, and a call each is a compile each in a fresh process.
+    const d = seq - this.last[i];
+    const z = d >= 0 ? d * 2 : -d * 2 - 1;
     const buf = state.buffer;
     let at = state.offset;
     // Both one byte: the common case, without the general writer.
@@ -235,7 +237,11 @@ export class DotTable {
     state.offset = at;
     this.last[i] = seq;
     this.touched = true;
-    if (this.measured !== undefined) this.record(i, this.replicas[i], seq);
+    if (this.measured !== undefined) {
+      const r = this.measuredRanges[i];
+      if (r !== undefined && seq === r[r.length - 1] + 1) r[r.length - 1] = seq;
+      else this.record(i, this.replicas[i], seq);
+    }
   }
 
   /** Per position, a number a store kind may attach to that replica (element-dots: its packed number), -1 if none yet. */
@@ -262,6 +268,37 @@ export class DotTable {
     } else {
       i = uint.decode(state);
       z = uint.decode(state);
+    }
+    return this.accept(i, z);
+  }
+
+  /**
+   * `accept`, with its usual case written out (no call: it runs per dot of
+   * a catch-up, where each call is another compile in a fresh process): the
+   * next seq of a replica whose dots this delta has named in ascending
+   * order, within a context of one range for it. Anything else goes to
+   * `accept`, with nothing changed yet.
+   */
+  acceptNext(i: number, z: number): number {
+    if (i < this.replicas.length && (z & 1) === 0) {
+      const seq = this.last[i] + z / 2;
+      const seen = this.seqsRead[i];
+      const ranges = this.ranges === undefined ? undefined : this.ranges[i];
+      if (
+        seq >= 1 &&
+        seq <= Number.MAX_SAFE_INTEGER &&
+        seen !== undefined &&
+        Array.isArray(seen) &&
+        seq > seen[seen.length - 1] &&
+        (ranges === undefined || (ranges.length === 2 && seq >= ranges[0] && seq <= ranges[1]))
+      ) {
+        this.last[i] = seq;
+        // As assertFirstRead: a seq right after the last run extends it, a later one starts another.
+        if (seq === seen[seen.length - 1] + 1) seen[seen.length - 1] = seq;
+        else seen.push(seq, seq);
+        this.readPosition = i;
+        return seq;
+      }
     }
     return this.accept(i, z);
   }

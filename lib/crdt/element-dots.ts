@@ -164,7 +164,11 @@ function readOne(state: Parameters<StoreKind<ElementDots>['decode']>[0], table: 
  * the table as `decode` would, and in the form an element holds it.
  */
 export function loneDot(table: DotTable, i: number, z: number): number | Dot {
-  return held(table, i, table.accept(i, z));
+  const seq = table.acceptNext(i, z);
+  // The replica's number, where the table has one already: packed here, without a call.
+  const n = table.tags[i];
+  if (n >= 0 && seq <= MAX_PACKED_SEQ) return seq * REPLICA_SLOTS + n;
+  return held(table, i, seq);
 }
 
 function held(table: DotTable, at: number, seq: number): number | Dot {
