@@ -16,7 +16,8 @@ import { type DotTable, type StoreKind, dotSet } from './dot-store.js';
  */
 export type ElementDots = number | Dot | Dot[];
 
-const REPLICA_SLOTS = 4096;
+/** How many replicas a packed dot can number: `seq * REPLICA_SLOTS + n`. */
+export const REPLICA_SLOTS = 4096;
 /** Largest seq a packed dot holds: the number stays a safe integer. */
 const MAX_PACKED_SEQ = Math.floor(Number.MAX_SAFE_INTEGER / REPLICA_SLOTS) - 1;
 /** Longest replica id the table takes, so it stays small (4,096 ids of at most 64 characters) whatever peers send. */
@@ -41,19 +42,9 @@ export function packDot(replica: string, seq: number): number | Dot {
   return n < 0 ? { replica, seq } : seq * REPLICA_SLOTS + n;
 }
 
-/** The table number of a packed dot's replica (see `replicaIdOf`). */
-export function replicaNumberOf(packed: number): number {
-  return packed % REPLICA_SLOTS;
-}
-
-/** The replica of table number `n`. */
+/** The replica of table number `n` (a packed dot's `% REPLICA_SLOTS`). */
 export function replicaIdOf(n: number): string {
   return replicaIds[n];
-}
-
-/** The seq of a packed dot. */
-export function packedSeqOf(packed: number): number {
-  return (packed - (packed % REPLICA_SLOTS)) / REPLICA_SLOTS;
 }
 
 function replicaOf(packed: number): string {
