@@ -10,11 +10,15 @@ const MIN_CAPACITY = 16;
  * A map from string keys to values with the part of `Map`'s interface the
  * dot stores use, built for large tables filled from the wire: the keys and
  * values live in two arrays in insertion order (a deleted key leaves a hole,
- * removed once holes outnumber keys), and the index is an open-addressed
- * table of (slot, hash) pairs in one Int32Array, at most half full. A
- * lookup reads one index entry and, only where the hashes agree, the key;
- * a miss remembers where it stopped, so the insert that usually follows it
- * costs no second probe. A JavaScript `Map` was the main cost of a full
+ * removed once holes outnumber keys), each key's hash in a third, and the
+ * index is an open-addressed table of slots in one Int32Array, at most half
+ * full. A lookup reads an index entry, that slot's hash and, only where
+ * the hashes agree, the key; a miss remembers where it stopped, so the
+ * insert that usually follows it costs no second probe. The index holds
+ * only slots (four bytes an entry, not eight with the hash beside them):
+ * filling a large table from the wire costs a cache miss per key in the
+ * index, and a smaller index misses less and is faster to grow, while the
+ * hashes it then reads are a quarter of its size and mostly cached. A JavaScript `Map` was the main cost of a full
  * sync into a set (a lookup and an insert per element, each a few cache
  * misses in a large table, and a 28-byte entry per key).
  *
@@ -38,7 +42,7 @@ export class KeyMap<V> {
   private live = 0;
   /** Index entries taken by a key or marked deleted: what the load factor counts. */
   private used = 0;
-  private index = new Int32Array(2 * MIN_CAPACITY);
+  private index = new Int32Array(MIN_CAPACITY);
   private mask = MIN_CAPACITY - 1;
   /** Bumped when the slots are renumbered: an iterator under way then stops. */
   private epoch = 0;
@@ -73,7 +77,7 @@ export class KeyMap<V> {
     const mask = this.mask;
     let reuse = -1;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const entry = index[2 * i];
+      const entry = index[i];
       if (entry === EMPTY) {
         this.missedKey = key;
         this.missedHash = hash;
@@ -84,7 +88,7 @@ export class KeyMap<V> {
         if (reuse < 0) reuse = i;
         continue;
       }
-      if (index[2 * i + 1] === hash && this.keyColumn[entry - 1] === key) return entry - 1;
+      if (this.hashColumn[entry - 1] === hash && this.keyColumn[entry - 1] === key) return entry - 1;
     }
   }
 
@@ -154,16 +158,15 @@ export class KeyMap<V> {
         let reuse = -1;
         let i = hash & mask;
         for (; ; i = (i + 1) & mask) {
-          const at = index[2 * i];
+          const at = index[i];
           if (at === EMPTY) break;
           if (at === DELETED) {
             if (reuse < 0) reuse = i;
-          } else if (index[2 * i + 1] === hash && keyColumn[at - 1] === key) return j;
+          } else if (hashColumn[at - 1] === hash && keyColumn[at - 1] === key) return j;
         }
         if (reuse >= 0) i = reuse;
         else this.used++;
-        index[2 * i] = slot + 1;
-        index[2 * i + 1] = hash;
+        index[i] = slot + 1;
         keyColumn[slot] = key;
         valueColumn[slot] = values[j];
         hashColumn[slot] = hash;
@@ -204,9 +207,8 @@ export class KeyMap<V> {
     }
     this.hashColumn[slot] = hash;
     const index = this.index;
-    if (index[2 * at] === EMPTY) this.used++;
-    index[2 * at] = slot + 1;
-    index[2 * at + 1] = hash;
+    if (index[at] === EMPTY) this.used++;
+    index[at] = slot + 1;
     this.live++;
   }
 
@@ -214,7 +216,7 @@ export class KeyMap<V> {
   private freeEntry(hash: number): number {
     const index = this.index;
     let i = hash & this.mask;
-    while (index[2 * i] > 0) i = (i + 1) & this.mask;
+    while (index[i] > 0) i = (i + 1) & this.mask;
     return i;
   }
 
@@ -225,8 +227,8 @@ export class KeyMap<V> {
     const hash = this.hashColumn[slot];
     const index = this.index;
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      if (index[2 * i] === slot + 1) {
-        index[2 * i] = DELETED;
+      if (index[i] === slot + 1) {
+        index[i] = DELETED;
         break;
       }
     }
@@ -242,7 +244,7 @@ export class KeyMap<V> {
     this.valueColumn = [];
     this.hashColumn = new Int32Array(MIN_CAPACITY);
     this.slots = this.live = this.used = this.total = 0;
-    this.index = new Int32Array(2 * MIN_CAPACITY);
+    this.index = new Int32Array(MIN_CAPACITY);
     this.mask = MIN_CAPACITY - 1;
     this.missedKey = undefined;
     this.epoch++;
@@ -278,16 +280,15 @@ export class KeyMap<V> {
     }
     while (capacity < 2 * (room + 1)) capacity *= 2;
     if (capacity < MIN_CAPACITY) capacity = MIN_CAPACITY;
-    const index = new Int32Array(2 * capacity);
+    const index = new Int32Array(capacity);
     const mask = capacity - 1;
     if (renumbered) {
       const hashes = this.hashColumn;
       for (let slot = 0; slot < this.slots; slot++) {
         if (this.keyColumn[slot] === undefined) continue;
         let i = hashes[slot] & mask;
-        while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
-        index[2 * i] = slot + 1;
-        index[2 * i + 1] = hashes[slot];
+        while (index[i] !== EMPTY) i = (i + 1) & mask;
+        index[i] = slot + 1;
       }
     } else {
       // The slots are as the old index has them: it is read in its own
@@ -296,14 +297,14 @@ export class KeyMap<V> {
       // its probes, plus a multiple of the old size) rather than at
       // random: a growing index is written through the cache, not past it.
       const old = this.index;
-      for (let e = 0; e < old.length; e += 2) {
+      const hashes = this.hashColumn;
+      for (let e = 0; e < old.length; e++) {
         const entry = old[e];
         if (entry <= 0) continue;
-        const hash = old[e + 1];
+        const hash = hashes[entry - 1];
         let i = hash & mask;
-        while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
-        index[2 * i] = entry;
-        index[2 * i + 1] = hash;
+        while (index[i] !== EMPTY) i = (i + 1) & mask;
+        index[i] = entry;
       }
     }
     this.index = index;
