@@ -27,6 +27,20 @@ interface CursorState extends ScanState {
 }
 
 /**
+ * An empty list of pages that has held one already: V8 gives an empty
+ * array literal the map of an array of small integers, and the first page
+ * pushed changes it, so code optimized on one table that has pages (a
+ * replica's own, written to) would be thrown away on meeting a fresh one
+ * (a replica catching up in the same process). Popped, the array keeps
+ * the map of an array of objects.
+ */
+function pageList<T extends object>(): T[] {
+  const list: T[] = [{} as T];
+  list.pop();
+  return list;
+}
+
+/**
  * The Model's store: the latest write of every key, in the order the writes
  * were applied, with a hash index from key to slot.
  *
@@ -43,11 +57,11 @@ interface CursorState extends ScanState {
  * under way keep their place (see `scan`).
  */
 export class KeyTable {
-  private keyPages: (string | undefined)[][] = []; // undefined: a hole, the key was written again later
-  private jsonPages: (string | undefined)[][] = []; // undefined: a delete marker
-  private sourcePages: string[][] = [];
-  private stampPages: Float64Array[] = [];
-  private hashPages: Int32Array[] = [];
+  private keyPages = pageList<(string | undefined)[]>(); // undefined: a hole, the key was written again later
+  private jsonPages = pageList<(string | undefined)[]>(); // undefined: a delete marker
+  private sourcePages = pageList<string[]>();
+  private stampPages = pageList<Float64Array>();
+  private hashPages = pageList<Int32Array>();
   private slots = 0; // slots used, holes included
   private keys = 0; // keys held: slots that are not holes
   // The index: pairs of (slot, hash); a slot of EMPTY marks a free entry.
@@ -60,10 +74,22 @@ export class KeyTable {
   private missedHash = 0;
   private missedAt = 0;
   private readonly stamp = new Float64Array(1); // put()'s timestamp, for putFrom
+  private expected = 0; // keys the table expects to hold soon (see expect)
 
   /** Keys held, delete markers included. */
   get size(): number {
     return this.keys;
+  }
+
+  /**
+   * `keys` more keys are expected soon (a peer announced a catch-up of that
+   * many updates): when the index grows it may grow by 4 rather than 2
+   * towards that size, rehashing less often. A hint that may be false, so
+   * it never makes the index grow before it is full, and a growth at most
+   * doubles what plain doubling would give.
+   */
+  expect(keys: number): void {
+    this.expected = Math.max(this.expected, this.keys) + keys;
   }
 
   /** The slot that holds `key`, or -1. */
@@ -258,15 +284,21 @@ export class KeyTable {
   private grow(): void {
     this.missedKey = undefined;
     const old = this.index;
-    this.mask = 2 * (this.mask + 1) - 1;
-    this.index = new Int32Array(2 * (this.mask + 1)).fill(EMPTY);
+    // Kept at most half full: twice the entries, or four times if more keys are expected than twice would hold.
+    const entries = this.mask + 1;
+    const mask = (this.expected > entries ? 4 : 2) * entries - 1;
+    const index = new Int32Array(2 * (mask + 1)).fill(EMPTY);
     for (let j = 0; j < old.length; j += 2) {
-      if (old[j] === EMPTY) continue;
-      let i = old[j + 1] & this.mask;
-      while (this.index[2 * i] !== EMPTY) i = (i + 1) & this.mask;
-      this.index[2 * i] = old[j];
-      this.index[2 * i + 1] = old[j + 1];
+      const slot = old[j];
+      if (slot === EMPTY) continue;
+      const hash = old[j + 1];
+      let i = hash & mask;
+      while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
+      index[2 * i] = slot;
+      index[2 * i + 1] = hash;
     }
+    this.mask = mask;
+    this.index = index;
   }
 
   /** Moves the keys down over the holes, keeping their order; renumbers the index and every scan under way. */

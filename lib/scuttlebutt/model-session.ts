@@ -1,7 +1,7 @@
 import { errors } from '../errors.js';
 import type { SessionOptions } from '../session/contract.js';
 import { KeyTable, type TableCursor } from './key-table.js';
-import { type ModelColumns, type ModelMessage, type ModelUpdate, type ModelWireCodec, columnsBytes, entryLength } from './model-wire.js';
+import { type ColumnsWriter, type ModelColumns, type ModelMessage, type ModelUpdate, type ModelWireCodec, type WrittenColumns, writtenUpdates } from './model-wire.js';
 import { type ScuttlebuttHost, ScuttlebuttSession } from './session.js';
 import type { UpdateRun } from './scuttlebutt.js';
 
@@ -25,8 +25,8 @@ export interface ModelHost extends ScuttlebuttHost<ModelUpdate> {
  * a cursor from slot 0, and once it reaches the end the same cursor goes on
  * as the live updates, filtered as the catch-up is against what the peer has
  * (`sent`, which also keeps the peer's own updates from going back). Messages
- * are taken from the table's columns and sent as columns (`ModelColumns`),
- * the same bytes as updates messages of objects, and a peer's updates are
+ * are written as their updates are taken from the table's columns
+ * (`WrittenColumns`), the same bytes as updates messages of objects, and a peer's updates are
  * decoded into columns and applied from them (`ingestRun`): a sync makes no
  * object per key on either side, and a burst of writes waits in the table,
  * not in a queue of objects for every peer (one that the garbage collector
@@ -38,14 +38,11 @@ export interface ModelHost extends ScuttlebuttHost<ModelUpdate> {
  * following the table when the replica starts storing first moves what the
  * peer still lacks into its queue, and goes on the same way.
  */
-export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> {
+export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns | WrittenColumns> {
   private cursor: TableCursor | undefined; // while following the table
   private following = false;
   private takesObjects = false;
-  private takenLive: ModelColumns[] = []; // live messages taken from the table, not yet handed out
-  private readonly slots: number[] = []; // scratch for takeColumns()
-  private readonly lengths: number[] = []; // scratch: each taken update's encoded entry length
-  private readonly pickedLengths: number[] = []; // scratch for columnsOf(): those lengths in a message's order
+  private takenLive: WrittenColumns[] = []; // live messages taken from the table, not yet handed out
   private readonly have = new Float64Array(1); // scratch for takeColumns()
 
   constructor(
@@ -62,7 +59,13 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> 
     super.offer(item);
   }
 
+  /** The peer's catch-up announced: the table may make room for that many more keys as it grows (see KeyTable.expect). */
+  expectUpdates(updates: number): void {
+    if (this.accepting) this.model.table.expect(updates);
+  }
+
   override receive(message: ModelMessage): void {
+    if (message.type === 'written') throw new Error('a written message is sent, never received');
     if (message.type !== 'columns') return super.receive(message);
     const sent = this.sent;
     if (!sent) throw errors.decode('updates before the digest');
@@ -150,11 +153,7 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> 
     this.takenLive = [];
     this.takeObjects();
     const { table } = this.model;
-    for (const message of waiting) {
-      for (let i = 0; i < message.count; i++) {
-        super.offer({ source: message.source, ts: message.stamps[i], key: message.keys[i], json: message.jsons[i] });
-      }
-    }
+    for (const message of waiting) for (const update of writtenUpdates(message)) super.offer(update);
     for (let slot = table.nextSlot(cursor); slot >= 0; slot = table.nextSlot(cursor)) super.offer(this.model.updateAt(slot));
   }
 
@@ -173,34 +172,34 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> 
   }
 
   /** A message leaves: the peer has its updates from now on. */
-  private handOutColumns(message: ModelColumns): ModelColumns {
+  private handOutColumns(message: WrittenColumns): WrittenColumns {
     const sent = this.sent!;
-    const last = message.stamps[message.count - 1];
-    if (last > (sent.get(message.source) ?? 0)) sent.set(message.source, last);
+    if (message.last[0] > (sent.get(message.source) ?? 0)) sent.set(message.source, message.last[0]);
     return message;
   }
 
   /**
    * Takes slots from the cursor until about one message's worth that the
-   * peer lacks (or the end of the table), grouped by source in order, as
-   * columns: the strings are the table's own, so a later write or a
-   * compaction of the table cannot change a message taken.
+   * peer lacks (or the end of the table), written as messages by source,
+   * each in its order (`ColumnsWriter`): the bytes are written as the
+   * updates are taken, so a later write or a compaction of the table
+   * cannot change a message taken.
    */
-  private takeColumns(cursor: TableCursor): ModelColumns[] {
-    const { table } = this.model;
+  private takeColumns(cursor: TableCursor): WrittenColumns[] {
+    const { table, wireCodec } = this.model;
     const sent = this.sent!;
     const budget = this.options.maxMessageBytes;
-    const { slots, lengths } = this;
-    let count = 0;
-    let first: string | undefined;
-    let mixed = false;
-    // Runs of one source are the rule: keep its clock at hand.
+    // Runs of one source are the rule: keep its clock and its writer at hand.
     let source: string | undefined;
+    let writer: ColumnsWriter | undefined;
     // The source's clock, kept in a Float64Array: a variable that starts
     // from a Map's value and then takes each timestamp is boxed each time.
     const have = this.have;
     have[0] = 0;
     let haves: Map<string, number> | undefined;
+    // The writer of every source taken from, in the order first taken (more than one only when sources interleave).
+    let first: ColumnsWriter | undefined;
+    let writers: Map<string, ColumnsWriter> | undefined;
     let size = 0;
     while (size < budget) {
       const slot = table.nextSlot(cursor);
@@ -210,44 +209,21 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns> 
         if (source !== undefined) (haves ??= new Map()).set(source, have[0]);
         source = from;
         have[0] = haves?.get(from) ?? sent.get(from) ?? 0;
+        writer = first === undefined ? undefined : first.source === from ? first : writers?.get(from);
       }
-      const ts = table.stampPageOf(slot)[KeyTable.at(slot)];
-      if (ts <= have[0]) continue;
-      have[0] = ts;
-      const bytes = entryLength(table.keyAt(slot)!, table.jsonAt(slot));
-      slots[count] = slot;
-      lengths[count++] = bytes;
-      if (first === undefined) first = from;
-      else if (from !== first) mixed = true;
-      size += bytes + 9;
+      const stamps = table.stampPageOf(slot);
+      const at = KeyTable.at(slot);
+      if (stamps[at] <= have[0]) continue;
+      have[0] = stamps[at];
+      if (writer === undefined) {
+        writer = wireCodec.writer(from);
+        if (first === undefined) first = writer;
+        else (writers ??= new Map([[first.source, first]])).set(from, writer);
+      }
+      size += writer.add(stamps, at, table.keyAt(slot)!, table.jsonAt(slot)) + 9;
     }
-    if (count === 0) return [];
-    if (!mixed) return [this.columnsOf(first!, count, (i) => i)];
-    // Grouped by source, each in its order.
-    const groups = new Map<string, number[]>();
-    for (let i = 0; i < count; i++) {
-      const from = table.sourceAt(slots[i]);
-      let group = groups.get(from);
-      if (group === undefined) groups.set(from, (group = []));
-      group.push(i);
-    }
-    return [...groups].map(([from, picks]) => this.columnsOf(from, picks.length, (i) => picks[i]));
-  }
-
-  /** A message of `count` taken updates of `source`: the `i`th is the `pick(i)`th taken. */
-  private columnsOf(source: string, count: number, pick: (i: number) => number): ModelColumns {
-    const { table } = this.model;
-    const { stamps, keys, jsons } = this.model.wireCodec.arraysFor(count);
-    const lengths = this.pickedLengths;
-    for (let i = 0; i < count; i++) {
-      const taken = pick(i);
-      const slot = this.slots[taken];
-      stamps[i] = table.stampPageOf(slot)[KeyTable.at(slot)];
-      keys[i] = table.keyAt(slot)!;
-      jsons[i] = table.jsonAt(slot);
-      lengths[i] = this.lengths[taken];
-    }
-    // The encoded size, measured here so that the frame need not measure every update again.
-    return { type: 'columns', source, count, stamps, keys, jsons, bytes: columnsBytes(source, count, stamps, lengths) };
+    if (first === undefined) return [];
+    if (writers === undefined) return [first.finish()];
+    return [...writers.values()].map((w) => w.finish());
   }
 }

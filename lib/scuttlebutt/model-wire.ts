@@ -1,9 +1,9 @@
 import type { Timestamp } from '../clock/index.js';
 import { type Codec, type DecodeState, type EncodeState, readCount, string, uint } from '../codec/index.js';
-import { need } from '../codec/codec.js';
+import { decodeState, need } from '../codec/codec.js';
 import { checkJsonDepth } from '../codec/values.js';
 import { checkCanonicalJson } from '../codec/canonical.js';
-import { decodeUtf8, uintLength, utf8Length, writeUint, writeUtf8 } from '../codec/primitives.js';
+import { decodeUtf8, shortAscii, shortPlainJsonString, uintLength, utf8Length, writeUint, writeUtf8 } from '../codec/primitives.js';
 import { errors } from '../errors.js';
 import { type ScuttlebuttMessage, UPDATES_TAG, readStamp } from './messages.js';
 import type { Update } from './update.js';
@@ -32,16 +32,22 @@ export interface ModelColumns {
   type: 'columns';
   source: string;
   count: number;
-  /** Each update's timestamp, increasing. The arrays may be longer than `count` (a decoder reuses them): read the first `count`. */
-  stamps: number[];
+  /**
+   * Each update's timestamp, increasing. The arrays may be longer than
+   * `count` (a decoder reuses them): read the first `count`. A Float64Array,
+   * as the key table's own timestamps and a local write's are: code that
+   * reads timestamps from all of them sees one kind of array, and V8
+   * optimizes it once.
+   */
+  stamps: Float64Array;
   keys: string[];
   jsons: (string | undefined)[];
   /** The encoded size of the source, the count and the updates: measured as they were taken (exact), or as decoded. */
   bytes: number;
 }
 
-/** What a Model's session sends and receives: the engine's messages, and updates in columns. */
-export type ModelMessage = ScuttlebuttMessage<ModelUpdate> | ModelColumns;
+/** What a Model's session sends and receives: the engine's messages, and updates in columns (received) or written from them (sent). */
+export type ModelMessage = ScuttlebuttMessage<ModelUpdate> | ModelColumns | WrittenColumns;
 
 // A value's JSON text goes with a length of text bytes + 1, so that 0 can mean "deleted".
 
@@ -186,7 +192,114 @@ function takeSpare(spares: Spare[], count: number): Spare {
   const spare = spares.pop();
   if (spare !== undefined && spare.stamps.length >= count) return spare;
   const room = Math.max(16, 2 ** Math.ceil(Math.log2(count)));
-  return { stamps: new Array<number>(room), keys: new Array<string>(room), jsons: new Array<string | undefined>(room) };
+  return { stamps: new Float64Array(room), keys: new Array<string>(room), jsons: new Array<string | undefined>(room) };
+}
+
+/**
+ * An updates message to send, written as its updates were taken (see
+ * `ColumnsWriter`): the same bytes as an updates message of objects, ready
+ * to be copied into a frame. A session takes the updates from the key
+ * table and writes them at once, in one pass over each string, instead of
+ * measuring them, copying them into columns and then writing those.
+ */
+export interface WrittenColumns {
+  type: 'written';
+  source: string;
+  count: number;
+  /** The last update's timestamp, in an array of its own (a double held in a field or passed around is boxed). */
+  last: Float64Array;
+  /** Each update's timestamp delta, key and value, in `entries[0, length)`; undefined once encoded (the buffer serves again). */
+  entries: Buffer | undefined;
+  length: number;
+  /** The encoded size of the source, the count and the entries. */
+  bytes: number;
+}
+
+/** Room for one short ASCII entry: a timestamp delta (at most 8 bytes) and two strings of at most 127 bytes with a byte of length each. */
+const SHORT_ENTRY_ROOM = 8 + 2 * 128;
+/** A writer's first buffer when none is spare; it doubles as needed, and the grown one serves again. */
+const FIRST_WRITER_BYTES = 4096;
+/** Largest writer's buffer kept to serve again: a message is cut at 32 KiB, so only one with a large value outgrows it, and that buffer goes. */
+const SPARE_WRITER_BYTES = 64 * 1024;
+
+/**
+ * Writes the updates of one source, in timestamp order, straight into the
+ * bytes of an updates message (after its source and count, which are
+ * written with the frame). Its buffer comes from the codec's spares and
+ * goes back to them once the message is encoded.
+ */
+export class ColumnsWriter {
+  count = 0;
+  /** The last timestamp written (0 before any), in an array so that it stays an unboxed double. */
+  readonly last = new Float64Array(1);
+  private offset = 0;
+  private readonly state: EncodeState;
+
+  constructor(
+    readonly source: string,
+    private buffer: Buffer,
+  ) {
+    this.state = { buffer, offset: 0 };
+  }
+
+  /**
+   * Writes the update at `stamps[at]` (newer than the last one written),
+   * of `key` to `json`; returns the encoded size of its key and value (its
+   * timestamp apart), as `entryLength` measures it. The timestamp is read
+   * from its array: passed as a double to a call not inlined, it is boxed.
+   */
+  add(stamps: ArrayLike<number>, at: number, key: string, json: string | undefined): number {
+    if (this.buffer.length - this.offset < SHORT_ENTRY_ROOM) this.room(SHORT_ENTRY_ROOM);
+    const ts = stamps[at];
+    const start = writeUint(this.buffer, this.offset, ts - this.last[0]);
+    this.last[0] = ts;
+    this.count++;
+    // Short ASCII, the common entry, in one pass: a one-byte length, then the bytes.
+    let end = writeShortAscii(this.buffer, start, key, 0);
+    if (end >= 0) {
+      if (json === undefined) this.buffer[end++] = 0;
+      else end = writeShortAscii(this.buffer, end, json, 1);
+    }
+    if (end < 0) {
+      // Anything else the general way, over whatever the short path wrote.
+      const length = entryLength(key, json);
+      this.offset = start;
+      if (this.buffer.length - start < length) this.room(length);
+      this.state.buffer = this.buffer;
+      this.state.offset = start;
+      encodeEntry(key, json, this.state);
+      end = this.state.offset;
+    }
+    this.offset = end;
+    return end - start;
+  }
+
+  /** The message written, which takes the buffer with it (the writer is done). */
+  finish(): WrittenColumns {
+    const { source, count, last, buffer, offset } = this;
+    return { type: 'written', source, count, last, entries: buffer, length: offset, bytes: string.encodingLength(source) + uintLength(count) + offset };
+  }
+
+  /** Makes room for `bytes` more after `offset`, keeping what is written before it. */
+  private room(bytes: number): void {
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.offset + bytes));
+    this.buffer.copy(grown, 0, 0, this.offset);
+    this.buffer = grown;
+  }
+}
+
+/** The updates of a written message, as objects (for a session that stops following the table with messages still unsent). */
+export function writtenUpdates(m: WrittenColumns): ModelUpdate[] {
+  if (m.entries === undefined) throw new Error('updates message already encoded');
+  // Written here from what the replica holds: no limit to check but the bytes'.
+  const state = decodeState(m.entries.subarray(0, m.length), { maxBytes: m.length, maxItems: m.count, maxDepth: Number.MAX_SAFE_INTEGER });
+  const updates: ModelUpdate[] = [];
+  let ts = 0;
+  for (let i = 0; i < m.count; i++) {
+    ts = readStamp(state, i, ts);
+    updates.push({ source: m.source, ts, key: decodeKey(state), json: decodeJson(state) });
+  }
+  return updates;
 }
 
 /**
@@ -199,12 +312,36 @@ function decodeColumns(state: DecodeState, spares: Spare[]): ModelColumns {
   const source = string.decode(state);
   const count = readCount(state, 2);
   const { stamps, keys, jsons } = takeSpare(spares, count);
+  const { buffer, end } = state;
+  const maxBytes = state.limits.maxBytes;
   let ts = 0;
   for (let i = 0; i < count; i++) {
     ts = readStamp(state, i, ts);
     stamps[i] = ts;
-    keys[i] = decodeKey(state);
-    jsons[i] = decodeJson(state);
+    // The common entry read in one pass each: a short ASCII key, then a
+    // short plain string value, each with a one-byte length. Anything else,
+    // or anything wrong, is read by the general path from the same place,
+    // which then refuses what it refuses.
+    const at = state.offset;
+    const keyLength = buffer[at]!;
+    const keyEnd = at + 1 + keyLength;
+    const key = keyLength < 0x80 && keyLength <= maxBytes && keyEnd < end ? shortAscii(buffer, at + 1, keyEnd) : undefined;
+    if (key === undefined) {
+      keys[i] = decodeKey(state);
+      jsons[i] = decodeJson(state);
+      continue;
+    }
+    keys[i] = key;
+    const marker = buffer[keyEnd]!;
+    const jsonEnd = keyEnd + marker;
+    const json = marker < 0x80 && marker - 1 <= maxBytes && jsonEnd <= end ? shortPlainJsonString(buffer, keyEnd + 1, jsonEnd) : undefined;
+    if (json === undefined) {
+      state.offset = keyEnd;
+      jsons[i] = decodeJson(state);
+      continue;
+    }
+    jsons[i] = json;
+    state.offset = jsonEnd;
   }
   return { type: 'columns', source, count, stamps, keys, jsons, bytes: state.offset - start };
 }
@@ -212,8 +349,9 @@ function decodeColumns(state: DecodeState, spares: Spare[]): ModelColumns {
 /**
  * The Model session's codec: the same wire format as `reference` (the
  * engine's message codec for `ModelUpdate`), which it uses for digests and
- * for updates messages of objects; it also encodes updates in columns, and
- * decodes every updates message into columns.
+ * for updates messages of objects; it also encodes updates in columns and
+ * messages written as they were taken, and decodes every updates message
+ * into columns.
  */
 export interface ModelWireCodec extends Codec<ModelMessage> {
   /**
@@ -223,44 +361,46 @@ export interface ModelWireCodec extends Codec<ModelMessage> {
    */
   recycle(message: ModelColumns): void;
   /**
-   * Arrays for a message of `count` updates to send, at least that long.
-   * They serve again once the message is encoded: a message in columns is
-   * encoded once (the stream encodes each message it pulls once), and
-   * encoding it spends it, so that a second encode throws instead of
-   * writing what the arrays hold by then.
+   * A writer for a message of `source`'s updates. Its buffer serves again
+   * once the message is encoded: a written message is encoded once (the
+   * stream encodes each message it pulls once), and encoding it spends it,
+   * so that a second encode throws instead of writing what the buffer holds
+   * by then.
    */
-  arraysFor(count: number): Pick<ModelColumns, 'stamps' | 'keys' | 'jsons'>;
+  writer(source: string): ColumnsWriter;
 }
 
 export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>): ModelWireCodec {
   const tagLength = uint.encodingLength(UPDATES_TAG);
   const spares: Spare[] = []; // for the decoder
-  const sendSpares: Spare[] = []; // for messages to send
-  const lent = new WeakSet<string[]>(); // the key arrays arraysFor handed out, until encoded
-  const keep = (pool: Spare[], message: ModelColumns) => {
-    if (pool.length < SPARES) pool.push({ stamps: message.stamps, keys: message.keys, jsons: message.jsons });
-  };
+  const buffers: Buffer[] = []; // for writers
   return {
     recycle(message) {
-      keep(spares, message);
+      if (spares.length < SPARES) spares.push({ stamps: message.stamps, keys: message.keys, jsons: message.jsons });
     },
-    arraysFor(count) {
-      const arrays = takeSpare(sendSpares, count);
-      lent.add(arrays.keys);
-      return arrays;
+    writer(source) {
+      return new ColumnsWriter(source, buffers.pop() ?? Buffer.allocUnsafe(FIRST_WRITER_BYTES));
     },
     encodingLength(m) {
-      return m.type === 'columns' ? tagLength + m.bytes : reference.encodingLength(m);
+      return m.type === 'columns' || m.type === 'written' ? tagLength + m.bytes : reference.encodingLength(m);
     },
     encode(m, state) {
-      if (m.type !== 'columns') return reference.encode(m, state);
-      uint.encode(UPDATES_TAG, state);
-      encodeColumns(m, state);
-      if (lent.delete(m.keys)) {
-        // Arrays from arraysFor: spent, and free to serve again.
-        m.bytes = Number.NaN;
-        keep(sendSpares, m);
+      if (m.type === 'columns') {
+        uint.encode(UPDATES_TAG, state);
+        encodeColumns(m, state);
+        return;
       }
+      if (m.type !== 'written') return reference.encode(m, state);
+      const entries = m.entries;
+      if (entries === undefined) throw new Error('updates message already encoded');
+      uint.encode(UPDATES_TAG, state);
+      string.encode(m.source, state);
+      uint.encode(m.count, state);
+      state.buffer.set(entries.subarray(0, m.length), state.offset);
+      state.offset += m.length;
+      // Spent: the buffer serves the next writer.
+      m.entries = undefined;
+      if (buffers.length < SPARES && entries.length <= SPARE_WRITER_BYTES) buffers.push(entries);
     },
     decode(state) {
       const at = state.offset;

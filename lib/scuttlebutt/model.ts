@@ -43,8 +43,9 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   /** @internal Sessions that follow the table (see ModelSession). */
   readonly followers = new Set<ModelSession>();
   private wire: ModelWireCodec | undefined;
-  private readonly stamp = new Float64Array(1); // applyUpdate()'s timestamp, for applyEntry
+  private readonly stamp = new Float64Array(1); // the timestamp of applyUpdate() or of a local write, for applyEntry
   private liveKeys = 0;
+  private quietRun = false; // a run or a local write is being applied, and nothing listens (see ingestRun, write)
   private readonly watchers = new Map<string, Set<ModelListener>>();
   // With persistence: for each key whose latest update is not yet stored,
   // the update the disk holds for it (if any), and the same by source.
@@ -58,8 +59,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   /** Sets `key` to `value` (any JSON value) and replicates it. */
   set(key: string, value: unknown): this {
     checkKey(key);
-    const json = canonicalText(value);
-    this.ingest({ source: this.id, ts: this.localStamp(), key, json });
+    this.write(key, canonicalText(value));
     return this;
   }
 
@@ -67,8 +67,31 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   delete(key: string): boolean {
     checkKey(key);
     if (!this.has(key)) return false;
-    this.ingest({ source: this.id, ts: this.localStamp(), key, json: undefined });
+    this.write(key, undefined);
     return true;
+  }
+
+  /**
+   * A local write: as an update object if anything needs one or anyone
+   * listens, else straight into the table (see `beginLocal`), where no code
+   * of anyone else's runs until it is applied.
+   */
+  private write(key: string, json: string | undefined): void {
+    const stamp = this.stamp;
+    stamp[0] = this.localStamp();
+    if (this.needsObjects || this.watchers.size > 0 || this.listenerCount('update') > 0) {
+      this.ingest({ source: this.id, ts: stamp[0], key, json });
+      return;
+    }
+    if (!this.beginLocal(stamp, 0)) return;
+    let retained: boolean;
+    this.quietRun = true;
+    try {
+      retained = this.applyEntry(key, json, this.id, stamp, 0, undefined);
+    } finally {
+      this.quietRun = false;
+    }
+    this.endLocal(retained);
   }
 
   get(key: string): unknown {
@@ -223,6 +246,23 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
     return this.applyEntry(update.key, update.json, update.source, this.stamp, 0, origin);
   }
 
+  /**
+   * A peer's run, applied as the engine applies it; when nothing listens
+   * as it begins (no `'update'` listener, no watcher, no observer, nothing
+   * stored first), nothing can start listening before it ends (no code of
+   * anyone else's runs while a run is applied without objects), so applying
+   * each entry need not ask again.
+   */
+  override ingestRun(run: UpdateRun, origin: unknown): void {
+    if (this.watchers.size > 0 || this.observed || this.holdsUnstored || this.listenerCount('update') > 0) return super.ingestRun(run, origin);
+    this.quietRun = true;
+    try {
+      super.ingestRun(run, origin);
+    } finally {
+      this.quietRun = false;
+    }
+  }
+
   protected override runUpdate(run: UpdateRun, i: number): ModelUpdate {
     const columns = run as ModelColumns;
     return { source: columns.source, ts: columns.stamps[i], key: columns.keys[i], json: columns.jsons[i] };
@@ -259,6 +299,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
     if (slot < 0) table.putFrom(key, json, source, stamps, at, slot);
     else table.put(key, json, source, ts, slot);
     this.liveKeys += (json !== undefined ? 1 : 0) - (wasLive ? 1 : 0);
+    if (this.quietRun) return true;
     const watchers = this.watchers.size > 0 ? this.watchers.get(key) : undefined;
     // Parsing the value for listeners is most of the cost of applying an update: skip it when nobody listens.
     if (watchers || this.listenerCount('update') > 0) {

@@ -35,7 +35,7 @@ export interface UpdateRun {
   readonly source: string;
   readonly count: number;
   /** Each update's timestamp, increasing. */
-  readonly stamps: readonly Timestamp[];
+  readonly stamps: ArrayLike<Timestamp>;
 }
 
 /** Watches every update a replica applies or drops: persistence hooks in here. */
@@ -77,6 +77,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
   // by value, so a structure may hand out fresh objects for what it keeps.
   private readonly storedThrough = new Map<string, Timestamp>();
   private closedBy: string | undefined;
+  private localState: SourceState | undefined; // between beginLocal and endLocal
   /** @internal How many retained updates were ever replaced: while it stands still, every update queued for a peer is still retained. */
   replaced = 0;
   /**
@@ -319,8 +320,7 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     }
     this.clock.receive(lastTs);
     let state = this.sources.get(source);
-    const proto = Scuttlebutt.prototype;
-    if (this.observed || this.gated || this.objectTakers > 0 || this.validateUpdate !== proto.validateUpdate || this.checkSeen !== proto.checkSeen) {
+    if (this.needsObjects) {
       for (let i = 0; i < count; i++) {
         if (state !== undefined && stamps[i] <= state.ts) this.checkSeen(this.runUpdate(run, i));
         else state = this.accept(this.runUpdate(run, i), origin, state);
@@ -337,6 +337,39 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
       applied = true;
     }
     if (applied) this.peers.relay(undefined as unknown as U, origin);
+  }
+
+  /**
+   * True while updates must be applied as objects: something observes them
+   * (persistence), they wait to be stored, a session queues them, or the
+   * structure checks them one by one (`validateUpdate`, `checkSeen`).
+   */
+  protected get needsObjects(): boolean {
+    const proto = Scuttlebutt.prototype;
+    return this.observed || this.gated || this.objectTakers > 0 || this.validateUpdate !== proto.validateUpdate || this.checkSeen !== proto.checkSeen;
+  }
+
+  /**
+   * A local write without an update object, while `needsObjects` is false:
+   * `ingest` of the update at `stamps[at]` (just issued by `localStamp`) up
+   * to where the structure applies it. Returns false if the source has seen
+   * that timestamp (never, for a fresh one). The structure then applies the
+   * write and calls `endLocal` with what applying returned, as `accept` does,
+   * with no code of anyone else's run in between (no listener, no observer).
+   */
+  protected beginLocal(stamps: ArrayLike<Timestamp>, at: number): boolean {
+    const state = this.sources.get(this.id);
+    if (state !== undefined && stamps[at] <= state.ts) return false;
+    if (state === undefined) this.sources.set(this.id, (this.localState = { ts: stamps[at], retained: 0 }));
+    else (this.localState = state).ts = stamps[at];
+    return true;
+  }
+
+  /** The write begun by `beginLocal` is applied (`retained` as `applyUpdate` returns it): the sessions hear of it, with no object. */
+  protected endLocal(retained: boolean): void {
+    if (retained) this.localState!.retained++;
+    this.localState = undefined;
+    this.peers.relay(undefined as unknown as U, undefined);
   }
 
   /** The `i`th update of `run` as an object. Only structures whose sessions send runs implement it. */

@@ -104,6 +104,13 @@ export interface Session<M> {
    * was announced since the last call.
    */
   takeCatchUpTotal?(): number | undefined;
+  /**
+   * Optional: the peer announced a catch-up of `updates` more updates (its
+   * `takeCatchUpTotal`, as it came in). A hint only, from a peer that may
+   * lie: a session may make room ahead for what it announces, within a
+   * bound set by what it holds already, never by the announcement alone.
+   */
+  expectUpdates?(updates: number): void;
   /** Progress, optional: updates received from the peer so far, in the unit of `takeCatchUpTotal`. */
   readonly updatesReceived?: number;
   /** Set by the shell; the session calls it when `pull()` may have something new. */

@@ -172,6 +172,7 @@ export class WireProtocol {
         if (this.remoteSynced) return;
         if (this.catchUpTotal === undefined) this.receivedBefore = this.session.updatesReceived ?? 0;
         this.catchUpTotal = (this.catchUpTotal ?? 0) + total;
+        this.session.expectUpdates?.(total);
         return;
       }
       case FrameType.challenge: {

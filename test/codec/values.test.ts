@@ -176,3 +176,23 @@ test('canonicalText: the text canonicalValue gives, and the same refusals', (t) 
   throwsCode(t, () => canonicalText('x'.repeat(10), { maxBytes: 8 }), 'ERR_INVALID_ARGUMENT', 'over maxBytes');
   t.end();
 });
+
+test('canonicalText: strings, short and long, plain and not, come out as JSON.stringify writes them', (t) => {
+  // Every unit the short-string path looks at, alone and around plain text, at the lengths around its cut-off.
+  const units = [0x00, 0x1f, 0x20, 0x21, 0x22, 0x5c, 0x7e, 0x7f, 0x80, 0xe9, 0x2028, 0xd800, 0xdc00, 0xfeff].map((u) => String.fromCharCode(u));
+  let checked = 0;
+  for (const length of [0, 1, 9, 10, 11, 12, 40]) {
+    for (const unit of units) {
+      for (const at of [0, Math.floor(length / 2), length - 1]) {
+        if (at < 0 && length > 0) continue;
+        const s = 'a'.repeat(length).split('').map((c, i) => (i === at ? unit : c)).join('');
+        if (canonicalText(s) !== JSON.stringify(s)) t.fail(`${JSON.stringify(s)} comes out as ${canonicalText(s)}`);
+        checked++;
+      }
+    }
+  }
+  t.pass(`${checked} strings around the cut-off and every unit that matters`);
+  checkProperty(t, 'any string: the text of JSON.stringify', fc.property(fc.string({ unit: 'binary', maxLength: 14 }), (s) => canonicalText(s) === JSON.stringify(s)), { seed, numRuns: 2000 });
+  checkProperty(t, 'any ASCII string: the same', fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 14 }), (s) => canonicalText(s) === JSON.stringify(s)), { seed, numRuns: 2000 });
+  t.end();
+});

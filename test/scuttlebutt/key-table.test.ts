@@ -74,3 +74,28 @@ test('key table: keys made to collide under an unseeded hash spread out in the i
   t.ok(buckets.size > 150, `${buckets.size} of 1,024 low-bit buckets used by 200 keys`);
   t.end();
 });
+
+test('key table: an announced number of keys makes the index grow in fewer, larger steps, and a false one costs at most one step', (t) => {
+  const grows = (expected: number | undefined, count: number) => {
+    const table = new KeyTable();
+    if (expected !== undefined) table.expect(expected);
+    const sizes: number[] = [];
+    let missing = 0;
+    for (let i = 0; i < count; i++) {
+      const key = `k${i}`;
+      table.put(key, '"v"', 'a', i + 1, table.find(key));
+      const size = (table as unknown as { index: Int32Array }).index.length;
+      if (sizes[sizes.length - 1] !== size) sizes.push(size);
+    }
+    for (let i = 0; i < count; i++) if (table.find(`k${i}`) !== i) missing++;
+    return { steps: sizes.length, last: sizes[sizes.length - 1], missing };
+  };
+  const plain = grows(undefined, 50_000);
+  const announced = grows(50_000, 50_000);
+  const lie = grows(2 ** 52, 50_000);
+  t.equal(plain.missing + announced.missing + lie.missing, 0, 'every key found at its slot, whatever the hint');
+  t.ok(announced.steps < plain.steps, `announced: ${announced.steps} sizes of index, against ${plain.steps} without`);
+  t.ok(announced.last <= 2 * plain.last && lie.last <= 2 * plain.last, `the index ends at most twice the size plain doubling gives (${announced.last}, ${lie.last}, ${plain.last})`);
+  t.ok(grows(0, 1000).last <= grows(undefined, 1000).last, 'an announcement of nothing changes nothing');
+  t.end();
+});

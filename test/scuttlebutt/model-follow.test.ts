@@ -1,6 +1,7 @@
 import test from 'tape';
 import { Model, replicate } from '../../lib/index.js';
 import { KeyTable } from '../../lib/scuttlebutt/key-table.js';
+import { createFrameProtocol, type FrameProtocol } from '../../lib/stream/frame-protocol.js';
 import { until } from '../helpers/compliance.js';
 import { testRandom } from '../helpers/seed.js';
 
@@ -111,4 +112,37 @@ test('model follow: updates applied from a run raise the same events as updates 
   t.deepEqual(watched, [{ i: 3 }], 'a watcher of one key is called');
   t.equal(b.size, 499);
   await replication.close();
+});
+
+/** Moves frames both ways between two protocols until neither has any to send. */
+function exchange(x: FrameProtocol, y: FrameProtocol): void {
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (let frame = x.nextFrame(); frame !== undefined; frame = x.nextFrame(), moved = true) y.receive(frame);
+    for (let frame = y.nextFrame(); frame !== undefined; frame = y.nextFrame(), moved = true) x.receive(frame);
+  }
+}
+
+test('model follow: messages taken from the table but not yet sent go into the queue when the replica starts storing first', (t) => {
+  const a = new Model({ id: 'a' });
+  const b = new Model({ id: 'b' });
+  // Small frames: a frame fills before the messages of one take are all in it.
+  const pa = createFrameProtocol(a, { maxFrameBytes: 512 });
+  const pb = createFrameProtocol(b, { maxFrameBytes: 512 });
+  exchange(pa, pb);
+  t.ok(pa.synced && pb.synced, 'synced while empty');
+  // Writes of four sources, interleaved: each take of the session makes a message per source.
+  for (let i = 1; i <= 40; i++) {
+    a.set(`a${i}`, i);
+    for (const source of ['c', 'd', 'e']) a.ingestBatch([{ source, ts: i, key: `${source}${i}`, json: `"${source}"` }], undefined);
+  }
+  pb.receive(pa.nextFrame()!); // one frame: the rest of that take waits in the session
+  const session = pa.session as unknown as { takenLive: unknown[] };
+  t.ok(session.takenLive.length > 0, `${session.takenLive.length} messages taken and not yet sent`);
+  const release = a.holdUntilStored();
+  release();
+  exchange(pa, pb);
+  t.equal(b.size, 160, 'the peer has every key');
+  t.deepEqual(b.toJSON(), a.toJSON(), 'with the same values');
+  t.end();
 });

@@ -114,3 +114,33 @@ test('model: a write replaced while queued for a peer is not sent, whether or no
   t.deepEqual(seen, [['k', 99], ['later', 1]], 'of 100 writes queued in one tick, only the last is sent');
   await replication.close();
 });
+
+test('model: local writes with nobody listening (applied without objects) leave the state that listened-to writes leave', async (t) => {
+  let now = 1_000;
+  const quiet = new Model({ id: 'a', clock: { now: () => now } });
+  const heard = new Model({ id: 'a', clock: { now: () => now } });
+  const events: string[] = [];
+  heard.on('update', (key) => events.push(key));
+  const peers = [new Model({ id: 'p' }), new Model({ id: 'q' })];
+  const replications = [await replicate(quiet, peers[0]), await replicate(heard, peers[1])];
+  for (let i = 0; i < 300; i++) {
+    if (i % 50 === 0) now++;
+    for (const model of [quiet, heard]) {
+      if (i % 7 === 3) model.delete(`k${i % 40}`);
+      else model.set(`k${i % 60}`, i % 3 === 0 ? { i } : `v${i}`);
+    }
+  }
+  const state = (m: Model) => ({
+    history: [...m.history()],
+    clock: [...m.clockDigest()],
+    retained: m.retainedAfter('a', 0),
+    size: m.size,
+    json: m.toJSON(),
+  });
+  t.deepEqual(state(quiet), state(heard), 'the same history, clock, retained count and values');
+  t.ok(events.length > 250, `the listened-to replica raised its events (${events.length})`);
+  await until(() => JSON.stringify(peers[0].toJSON()) === JSON.stringify(quiet.toJSON()) && JSON.stringify(peers[1].toJSON()) === JSON.stringify(heard.toJSON()));
+  t.deepEqual([...peers[0].history()], [...peers[1].history()], 'and their peers got the same updates');
+  for (const r of replications) await r.close();
+  t.end();
+});
