@@ -203,16 +203,7 @@ export class DotTable {
     return this.position(replica);
   }
 
-  /** `length` of a dot whose replica's position is `i`. */
-  lengthAt(i: number, replica: string, seq: number): number {
-    const z = zigzag(seq - (this.last[i] ?? 0));
-    this.last[i] = seq;
-    this.touched = true;
-    if (this.measured !== undefined) this.record(i, replica, seq);
-    return (i < 0x80 ? 1 : uintLength(i)) + (z < 0x80 ? 1 : uintLength(z));
-  }
-
-  /** After a store's bytes were copied in rather than written with it: any further use throws. */
+  /** After a store's bytes were copied in rather than written with it: a further write throws (it would be the difference from a seq never written). */
   spend(): void {
     this.touched = true;
     this.spent = true;

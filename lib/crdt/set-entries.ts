@@ -88,8 +88,10 @@ export function writeSetEntries(keys: readonly string[], values: readonly Elemen
   writeEntries(keys, values, table, key, state, false);
 }
 
-/** Where `encodeSetEntries` writes, grown as needed and kept: a piece is copied out of it at its size. */
-let scratch = Buffer.allocUnsafe(1 << 16);
+/** What `scratch` is kept at, at most: a buffer grown past it for a large piece goes with that piece. */
+const SCRATCH_BYTES = 1 << 16;
+/** Where `encodeSetEntries` writes: a piece is copied out of it at its size. */
+const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
 
 /**
  * A flat set's entries written with a measuring `table` (which numbers
@@ -100,16 +102,15 @@ let scratch = Buffer.allocUnsafe(1 << 16);
 export function encodeSetEntries(keys: readonly string[], values: readonly ElementDots[], table: DotTable): Uint8Array {
   const state = { buffer: scratch, offset: 0 };
   writeEntries(keys, values, table, undefined, state, true);
-  scratch = state.buffer;
   // A copy (not zero-filled first): the scratch is written over by the next piece.
-  const out = Buffer.allocUnsafeSlow(state.offset);
+  const out = Buffer.allocUnsafe(state.offset);
   state.buffer.copy(out, 0, 0, state.offset);
   return out;
 }
 
 /**
- * The loop of both: with `grow`, the buffer is made larger (and kept in
- * `scratch`) whenever an entry's worst case may not fit; a key longer than
+ * The loop of both: with `grow`, the buffer is made larger (for this piece
+ * only) whenever an entry's worst case may not fit; a key longer than
  * SHORT_WRITE goes through `key` if given, else is written as the latin1
  * bytes it is (an `ElementKeys` key).
  */
