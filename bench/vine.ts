@@ -14,7 +14,10 @@
 // VINE_BENCH_REMOTES=k shares k RemoteVines among them (1: one client object
 // for the process, whose requests of a turn to a node share a frame),
 // VINE_BENCH_ROUTE=0 sends every request to the client's one node, and
-// VINE_BENCH_PORT moves the nodes' ports (default 7500).
+// VINE_BENCH_PORT moves the nodes' ports (default 7500), and
+// VINE_BENCH_GOSSIP_MS sets the nodes' gossip interval (default: the node's
+// own, 1 s; at 250 ms an idle cluster's gossip alone takes 0.15 of a core,
+// docs/vine.md, "Seventh round").
 //
 // Run alone: node dist/bench/vine.js   (VINE_BENCH_MS per phase, default 3000;
 // VINE_BENCH_PROFILE=DIR writes a CPU profile of every node, of one phase only
@@ -125,7 +128,7 @@ export interface VineBenchResult {
   rows: Row[];
 }
 
-export async function runVineBench(options: { phaseMs?: number; warmMs?: number; basePort?: number; remotes?: number; route?: boolean } = {}): Promise<VineBenchResult> {
+export async function runVineBench(options: { phaseMs?: number; warmMs?: number; basePort?: number; remotes?: number; route?: boolean; gossipMs?: number } = {}): Promise<VineBenchResult> {
   const phaseMs = options.phaseMs ?? 3000;
   const remoteCount = Math.max(1, Math.min(CLIENTS, options.remotes ?? CLIENTS));
   const route = options.route ?? true;
@@ -137,7 +140,8 @@ export async function runVineBench(options: { phaseMs?: number; warmMs?: number;
   try {
     await Promise.all(
       Array.from({ length: NODES }, (_, i) => {
-        const args = ['vine', '--port', String(base + 2 * i), '--data', join(root, `node${i}`), '--gossip-ms', '250'];
+        const args = ['vine', '--port', String(base + 2 * i), '--data', join(root, `node${i}`)];
+        if (options.gossipMs !== undefined) args.push('--gossip-ms', String(options.gossipMs));
         if (i > 0) args.push('--join', `127.0.0.1:${base}`);
         const profile = profileDir ? ['--import', pathToFileURL(join(here, 'profile-hook.js')).href] : [];
         const env = profileDir ? { ...process.env, PROFILE_HOOK_DIR: profileDir } : process.env;
@@ -238,5 +242,6 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     remotes: process.env.VINE_BENCH_REMOTES === undefined ? undefined : Number(process.env.VINE_BENCH_REMOTES),
     route: process.env.VINE_BENCH_ROUTE !== '0',
     basePort: process.env.VINE_BENCH_PORT === undefined ? undefined : Number(process.env.VINE_BENCH_PORT),
+    gossipMs: process.env.VINE_BENCH_GOSSIP_MS === undefined ? undefined : Number(process.env.VINE_BENCH_GOSSIP_MS),
   });
 }
