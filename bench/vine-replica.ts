@@ -14,7 +14,7 @@
 // of uncounted warm-up, default 1000, then VINE_REPLICA_ROUNDS rounds of as
 // long, default 5, the median printed; VINE_REPLICA_CLIENTS concurrent
 // requests, default 64)
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,7 +28,7 @@ import { ReplicaSide } from '../lib/vine/replica-side.js';
 import type { NodeCore } from '../lib/vine/node-core.js';
 import type { VineRequest } from '../lib/vine/messages.js';
 import { PARTITIONS, partitionOf } from '../lib/vine/ring.js';
-import { type Row, printTable } from './harness.js';
+import { type Row, mainThreadMs, printTable } from './harness.js';
 
 /** Keys written over and over, as bench/vine.ts does. */
 const KEYS = 10_000;
@@ -56,16 +56,6 @@ interface Phase {
   cpuUs: number[];
   /** Of which the main thread's (Linux; NaN elsewhere). */
   mainUs: number[];
-}
-
-/** CPU ms of this process's main thread so far, from /proc (10 ms ticks); NaN where there is no /proc. */
-function mainThreadMs(): number {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
 }
 
 /**

@@ -27,22 +27,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PARTITIONS, RemoteVine, VineNode } from '../lib/index.js';
 import { LocalCluster, partitionOf } from '../lib/core.js';
-import { type Row, printTable } from './harness.js';
+import { type Row, mainThreadMs, printTable } from './harness.js';
 
 const NODES = 5;
 const CLIENTS = 64;
 const KEYS = 10_000;
 const MARK = 'vine-write-path:';
-
-/** CPU ms of this process's main thread (Linux; NaN elsewhere). */
-function mainThreadMs(): number {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 
 function cpuMs(): number {
   const usage = process.cpuUsage();
