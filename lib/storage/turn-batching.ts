@@ -34,7 +34,6 @@ interface BatchOperation {
   valueEncoding?: string;
 }
 
-
 interface Waiter<T> {
   resolve: (value: T) => void;
   reject: (err: unknown) => void;
@@ -59,6 +58,7 @@ function settle(callback: (value?: any) => void, value: unknown): void {
     });
   }
 }
+
 const RAW = Symbol('turn-batching raw writes');
 
 /** A write operation as the database's own `_batch` takes it: keys already prefixed (for a sublevel) and encoded as bytes. */

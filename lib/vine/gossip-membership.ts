@@ -16,6 +16,13 @@ export interface RunningGossip extends GossipCore {
 }
 
 /**
+ * How long the members and the live set are kept between gossip events, ms.
+ * Every change of them comes with an event, which drops the copy at once;
+ * the age is a bound should one ever come without.
+ */
+const VIEW_MS = 100;
+
+/**
  * Vine's membership on gossip: the members are the gossip peers that
  * publish a vine address (a member is known to vine once its address is),
  * liveness is the phi-accrual verdict, and published state travels as
@@ -23,13 +30,6 @@ export interface RunningGossip extends GossipCore {
  * member's address first arrives, `'fail'`, `'recover'`, `'remove'`, and
  * `'state'` on a change of a member's watch set.
  */
-/**
- * How long the members and the live set are kept between gossip events, ms.
- * Every change of them comes with an event, which drops the copy at once;
- * the age is a bound should one ever come without.
- */
-const VIEW_MS = 100;
-
 export class GossipMembership extends EventEmitter implements Membership {
   private readonly known = new Set<string>();
   /**
