@@ -42,14 +42,25 @@ export function keyPosition(key: Uint8Array): number {
   return ((h[0] << 24) | (h[1] << 16) | (h[2] << 8) | h[3]) >>> 0;
 }
 
+/** Where leaf hash inputs are laid out (grown as needed): the input of every write's leaf hash was an array of its own. */
+let scratch = new Uint8Array(1024);
+const MAX_SCRATCH = 64 * 1024;
+
 /** Hash of one key's stored record. Tagged, so a leaf can never pass for an inner node. */
 export function leafHash(key: Uint8Array, record: Uint8Array): Uint8Array {
-  const input = new Uint8Array(5 + key.length + record.length);
+  const length = 5 + key.length + record.length;
+  if (length > scratch.length && length <= MAX_SCRATCH) scratch = new Uint8Array(Math.min(MAX_SCRATCH, Math.max(length, 2 * scratch.length)));
+  // A leaf larger than the scratch may grow to gets an array of its own, so one large value does not stay in memory.
+  const input = length <= scratch.length ? scratch : new Uint8Array(length);
   input[0] = LEAF_TAG;
-  new DataView(input.buffer).setUint32(1, key.length);
+  const keyLength = key.length;
+  input[1] = keyLength >>> 24;
+  input[2] = (keyLength >>> 16) & 0xff;
+  input[3] = (keyLength >>> 8) & 0xff;
+  input[4] = keyLength & 0xff;
   input.set(key, 5);
-  input.set(record, 5 + key.length);
-  return sha256(input).subarray(0, HASH_BYTES);
+  input.set(record, 5 + keyLength);
+  return sha256(input.subarray(0, length)).subarray(0, HASH_BYTES);
 }
 
 const pair = new Uint8Array(1 + 2 * HASH_BYTES);

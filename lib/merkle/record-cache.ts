@@ -26,8 +26,22 @@ const ENTRY_OVERHEAD = 160;
  * Least recently used first out, once the bytes (records, keys and a fixed
  * overhead per entry) pass `maxBytes`.
  */
+/** An entry, in the least-recently-used list (oldest first) as well as its tag's map. */
+interface Entry extends CachedRecord {
+  size: number;
+  tag: string;
+  keys: Map<string, Entry>;
+  key: string;
+  older: Entry | undefined;
+  newer: Entry | undefined;
+}
+
 export class RecordCache {
-  private readonly entries = new Map<string, CachedRecord & { size: number }>();
+  /** Each tag's entries by key: a lookup is two map reads, with no key string made from the tag and the key. */
+  private readonly byTag = new Map<string, Map<string, Entry>>();
+  private oldest: Entry | undefined;
+  private newest: Entry | undefined;
+  private count = 0;
   private bytes = 0;
   private tags = 0;
 
@@ -41,7 +55,7 @@ export class RecordCache {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   get usedBytes(): number {
@@ -49,34 +63,78 @@ export class RecordCache {
   }
 
   get(tag: string, key: string): CachedRecord | undefined {
-    const id = tag + key;
-    const entry = this.entries.get(id);
+    const entry = this.byTag.get(tag)?.get(key);
     if (entry === undefined) return undefined;
-    // Most recently used last: delete and insert again.
-    this.entries.delete(id);
-    this.entries.set(id, entry);
+    // Most recently used last.
+    if (entry !== this.newest) {
+      this.unlink(entry);
+      this.append(entry);
+    }
     return entry;
   }
 
   set(tag: string, key: string, value: CachedRecord): void {
-    const id = tag + key;
-    const size = (value.bytes?.length ?? 0) + 2 * id.length + ENTRY_OVERHEAD;
-    this.delete(tag, key);
-    if (size > this.maxBytes) return;
-    this.entries.set(id, { bytes: value.bytes, record: value.record, leaf: value.leaf, size });
-    this.bytes += size;
-    for (const [oldest, entry] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(oldest);
-      this.bytes -= entry.size;
+    this.put(tag, key, value.bytes, value.record, value.leaf);
+  }
+
+  /** `set` from the parts, without an object to carry them (a store's write path calls it for every key it writes). */
+  put(tag: string, key: string, bytes: Uint8Array | undefined, record: KeyRecord, leaf: Uint8Array | undefined): void {
+    const size = (bytes?.length ?? 0) + 2 * (tag.length + key.length) + ENTRY_OVERHEAD;
+    let keys = this.byTag.get(tag);
+    const old = keys?.get(key);
+    if (size > this.maxBytes) {
+      if (old !== undefined) this.remove(old);
+      return;
     }
+    if (old !== undefined) {
+      // The same entry, updated and moved to the newest end: no map operation (a key written again is the usual case).
+      old.bytes = bytes;
+      old.record = record;
+      old.leaf = leaf;
+      this.bytes += size - old.size;
+      old.size = size;
+      if (old !== this.newest) {
+        this.unlink(old);
+        this.append(old);
+      }
+    } else {
+      if (keys === undefined) this.byTag.set(tag, (keys = new Map()));
+      const entry: Entry = { bytes, record, leaf, size, tag, keys, key, older: undefined, newer: undefined };
+      keys.set(key, entry);
+      this.append(entry);
+      this.count++;
+      this.bytes += size;
+    }
+    while (this.bytes > this.maxBytes && this.oldest !== undefined) this.remove(this.oldest);
   }
 
   delete(tag: string, key: string): void {
-    const id = tag + key;
-    const entry = this.entries.get(id);
-    if (entry === undefined) return;
-    this.entries.delete(id);
+    const entry = this.byTag.get(tag)?.get(key);
+    if (entry !== undefined) this.remove(entry);
+  }
+
+  private remove(entry: Entry): void {
+    entry.keys.delete(entry.key);
+    // A tag whose entries are all gone (its store closed, or they aged out) keeps no map.
+    if (entry.keys.size === 0) this.byTag.delete(entry.tag);
+    this.unlink(entry);
+    this.count--;
     this.bytes -= entry.size;
+  }
+
+  private append(entry: Entry): void {
+    entry.older = this.newest;
+    entry.newer = undefined;
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+  }
+
+  private unlink(entry: Entry): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    entry.older = entry.newer = undefined;
   }
 }

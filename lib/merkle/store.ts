@@ -18,8 +18,9 @@ import { SessionSet } from '../session/session-set.js';
 import { type AnyLevel, type ChangeEvent, type MerkleStoreOptions, type Versions, type WriteOptions, DEFAULT_DEPTH, checkKey, checkWriteOptions } from './store-options.js';
 import { EMPTY_BYTES, dataKey, position, timeKey, tombstoneKey } from './stored-keys.js';
 import { MerkleTree, checkDepth } from './tree.js';
-import type { CachedRecord, RecordCache } from './record-cache.js';
-import { type JournalLevel, type MetaLevel, SavedTree } from './saved-tree.js';
+import type { RecordCache } from './record-cache.js';
+import { type RawOperation, rawWriter } from '../storage/turn-batching.js';
+import { type JournalEntry, type JournalLevel, type MetaLevel, SavedTree } from './saved-tree.js';
 
 /** Read options of the root database: keys and records as bytes. */
 const VIEWS = { keyEncoding: 'view', valueEncoding: 'view' } as const;
@@ -46,9 +47,13 @@ interface Pending {
   origin?: object;
   /** The key's stored form (`dataKey(key)`) if the caller had made it already: the key is not hashed again. */
   stored?: Uint8Array;
-  /** write: handed the key's stored record once written (`putRecord`, `delRecord`). */
-  recorded?: (record: Uint8Array) => void;
-  resolve: (context: string) => void;
+  /** write: settle with the key's stored record once written (`putRecord`, `delRecord`), not its context. */
+  wantRecord?: boolean;
+  /** merge (`mergeEncoded`): the bytes `record` was decoded from, stored as they are when the merge leaves exactly that record; settles with nothing. */
+  bytes?: Uint8Array;
+  /** The key's record after this operation (set by `applyGroup`). */
+  after?: KeyRecord;
+  resolve: (result: any) => void;
   reject: (err: unknown) => void;
 }
 
@@ -333,9 +338,7 @@ export class MerkleStore<V = unknown> extends Replica {
   async putRecord(key: string, value: V, options: WriteOptions = {}): Promise<Uint8Array> {
     checkKey(key);
     checkWriteOptions(options);
-    let record: Uint8Array = EMPTY_BYTES;
-    await this.write(key, encode(this.valueEncoding, canonicalOf(this.valueEncoding, value) as V), options, (bytes) => (record = bytes));
-    return record;
+    return this.write(key, encode(this.valueEncoding, canonicalOf(this.valueEncoding, value) as V), options, true);
   }
 
   /**
@@ -344,11 +347,15 @@ export class MerkleStore<V = unknown> extends Replica {
    * a value received from a peer), then stored as these same bytes, which a
    * value that decodes is the canonical encoding of; nothing is encoded again.
    */
-  async putEncodedRecord(key: string, value: Uint8Array, options: WriteOptions = {}, stored?: Uint8Array): Promise<Uint8Array> {
-    checkKey(key);
-    checkWriteOptions(options);
-    decode(this.valueEncoding, value);
-    return this.writeRecord(key, value, options, stored);
+  putEncodedRecord(key: string, value: Uint8Array, options: WriteOptions = {}, stored?: Uint8Array): Promise<Uint8Array> {
+    try {
+      checkKey(key);
+      checkWriteOptions(options);
+      decode(this.valueEncoding, value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.write(key, value, options, true, stored);
   }
 
   /**
@@ -358,30 +365,44 @@ export class MerkleStore<V = unknown> extends Replica {
    * Bytes that were not checked must go through `putEncodedRecord`.
    * `stored`, if given, must be `dataKey(key)` (saves hashing the key again).
    */
-  async putCheckedRecord(key: string, value: Uint8Array, options: WriteOptions = {}, stored?: Uint8Array): Promise<Uint8Array> {
-    checkKey(key);
-    checkWriteOptions(options);
-    return this.writeRecord(key, value, options, stored);
+  putCheckedRecord(key: string, value: Uint8Array, options: WriteOptions = {}, stored?: Uint8Array): Promise<Uint8Array> {
+    try {
+      checkKey(key);
+      checkWriteOptions(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.write(key, value, options, true, stored);
   }
 
   /** As `del`, resolving with the key's stored record (see `putRecord`; `stored` as in `putCheckedRecord`). */
-  async delRecord(key: string, options: WriteOptions = {}, stored?: Uint8Array): Promise<Uint8Array> {
-    checkKey(key);
-    checkWriteOptions(options);
-    return this.writeRecord(key, undefined, options, stored);
+  delRecord(key: string, options: WriteOptions = {}, stored?: Uint8Array): Promise<Uint8Array> {
+    try {
+      checkKey(key);
+      checkWriteOptions(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.write(key, undefined, options, true, stored);
   }
 
-  /** A checked write (or delete), resolving with the key's stored record. */
-  private async writeRecord(key: string, value: Uint8Array | undefined, options: WriteOptions, stored: Uint8Array | undefined): Promise<Uint8Array> {
-    let record: Uint8Array = EMPTY_BYTES;
-    await this.write(key, value, options, (bytes) => (record = bytes), stored);
-    return record;
-  }
-
-  private async write(key: string, value: Uint8Array | undefined, options: WriteOptions, recorded?: (record: Uint8Array) => void, stored?: Uint8Array): Promise<string> {
-    const seen = options.context === undefined ? undefined : decodeContext(options.context);
-    await this.ready();
-    return new Promise((resolve, reject) => this.enqueue({ key, kind: 'write', value, seen, sync: options.sync, recorded, stored, resolve, reject }));
+  /**
+   * Queues a write; settles with the new context, or (`wantRecord`) the
+   * key's stored record as written. An open store queues it at once, with
+   * no promise in between: a cluster node makes one per replica write.
+   */
+  private write(key: string, value: Uint8Array | undefined, options: WriteOptions, wantRecord: true, stored?: Uint8Array): Promise<Uint8Array>;
+  private write(key: string, value: Uint8Array | undefined, options: WriteOptions, wantRecord?: false): Promise<string>;
+  private write(key: string, value: Uint8Array | undefined, options: WriteOptions, wantRecord = false, stored?: Uint8Array): Promise<string | Uint8Array> {
+    let seen: KeyRecord['context'] | undefined;
+    try {
+      seen = options.context === undefined ? undefined : decodeContext(options.context);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const queue = (): Promise<string | Uint8Array> => new Promise((resolve, reject) => this.enqueue({ key, kind: 'write', value, seen, sync: options.sync, wantRecord, stored, resolve, reject }));
+    if (this.isOpen && !this.closing) return queue();
+    return this.ready().then(queue);
   }
 
   /** Every key with its versions, deleted keys skipped, in hash order (not key order). */
@@ -502,12 +523,27 @@ export class MerkleStore<V = unknown> extends Replica {
 
   /** Merges a record received from a peer; resolves once it is written (or found to change nothing). `stored` as in `putCheckedRecord`. */
   merge(key: string, record: KeyRecord, origin: object | undefined, stored?: Uint8Array): Promise<string> {
+    return this.queueMerge(key, record, origin, stored, undefined) as Promise<string>;
+  }
+
+  /**
+   * As `merge`, for a record that came as bytes (a cluster replica):
+   * `bytes` must be what `record` was decoded from (`decodeRecord`). When
+   * the merge leaves exactly that record, the bytes are stored as they came
+   * instead of encoding it again (a record has one encoding). Settles with
+   * nothing once written: the key's context is not encoded for it.
+   */
+  mergeEncoded(key: string, record: KeyRecord, bytes: Uint8Array, stored?: Uint8Array): Promise<void> {
+    return this.queueMerge(key, record, undefined, stored, bytes) as Promise<void>;
+  }
+
+  private queueMerge(key: string, record: KeyRecord, origin: object | undefined, stored: Uint8Array | undefined, bytes: Uint8Array | undefined): Promise<string | void> {
     if (this.closing) return Promise.reject(errors.closed('store'));
     // Before open (or while opening) it opens the store first, as every other method does.
-    if (!this.isOpen) return this.ready().then(() => this.merge(key, record, origin, stored));
+    if (!this.isOpen) return this.ready().then(() => this.queueMerge(key, record, origin, stored, bytes));
     for (const sibling of record.siblings) this.clock.receive(sibling.ts);
     if (record.deleted !== undefined) this.clock.receive(record.deleted);
-    return new Promise((resolve, reject) => this.enqueue({ key, kind: 'merge', record, origin, stored, resolve, reject }));
+    return new Promise((resolve, reject) => this.enqueue({ key, kind: 'merge', record, origin, stored, bytes, resolve, reject }));
   }
 
   /** Records of every key in buckets `first..last` (inclusive), in hash order, a batch at a time. */
@@ -597,187 +633,203 @@ export class MerkleStore<V = unknown> extends Replica {
 
   private enqueue(pending: Pending): void {
     this.queue.push(pending);
-    if (!this.draining) void this.drain();
+    if (!this.draining) this.drain();
   }
 
   /**
    * Applies queued operations in groups: one read of the old records, one
    * database batch, then the tree, the events and the promises. One writer
    * at a time keeps read-modify-write on a key safe, and groups amortise
-   * the database round trip (and the fsync with `sync`).
+   * the database round trip (and the fsync with `sync`). Callbacks, not an
+   * async loop: a busy cluster node runs a group for nearly every write.
    */
-  private async drain(): Promise<void> {
+  private drain(): void {
     this.draining = true;
-    try {
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0, MAX_GROUP);
-        try {
-          await this.applyGroup(group);
-        } catch (err) {
-          for (const op of group) op.reject(err);
-        }
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0, MAX_GROUP);
+      try {
+        // A group waiting for the database calls `groupDone` when it is through, which drains on.
+        if (this.applyGroup(group)) return;
+      } catch (err) {
+        for (const op of group) op.reject(err);
       }
-    } finally {
-      this.draining = false;
     }
+    this.draining = false;
   }
 
-  private async applyGroup(group: Pending[]): Promise<void> {
-    const tree = this.tree!;
-    interface Slot {
-      key: string;
-      stored: Uint8Array;
-      before: Uint8Array | undefined;
-      record: KeyRecord;
-      changed: boolean;
-      local: boolean;
-      origins: Set<object | undefined>;
-      siblingsBefore: number;
-      gained: boolean;
-      /** The record was dropped: a tombstone past the grace period. */
-      removed: boolean;
-      /** Tombstone-index time of the stored record (0: not indexed). */
-      deletedBefore: number;
-      /** The stored record's version sum, for the rateless items. */
-      sumBefore: number;
-      /** The stored record's leaf hash, if the cache knew it. */
-      leafBefore: Uint8Array | undefined;
-    }
-    const slots = new Map<string, Slot>();
-    // The stored key a caller already made, else made here (a hash of the key).
-    const given = new Map<string, Uint8Array>();
+  /** A group that waited for the database is through (or failed with `err`: its operations fail); the queue drains on. */
+  private groupDone(group: Pending[], err?: unknown): void {
+    if (err !== undefined) for (const op of group) op.reject(err);
+    this.drain();
+  }
+
+  /** Applies one group. True if it waits for the database (and calls `groupDone` when through); false if it is done. */
+  private applyGroup(group: Pending[]): boolean {
+    // One slot per key of the group, found by key only when the group has several operations (most groups of a
+    // busy cluster node hold one: its writes spread over many partition stores).
+    const slots: Slot[] = [];
+    const byKey = group.length > 1 ? new Map<string, Slot>() : undefined;
     for (const op of group) {
       if (op.kind === 'barrier') continue;
-      if (!slots.has(op.key)) slots.set(op.key, undefined as unknown as Slot);
-      if (op.stored !== undefined && !given.has(op.key)) given.set(op.key, op.stored);
+      let slot = byKey ? byKey.get(op.key) : slots[0];
+      if (slot === undefined) {
+        slot = new Slot(op.key, op.stored);
+        slots.push(slot);
+        byKey?.set(op.key, slot);
+      } else if (slot.stored === undefined && op.stored !== undefined) slot.stored = op.stored;
     }
-    const keys = [...slots.keys()];
-    const storedKeys = keys.map((key) => given.get(key) ?? dataKey(key));
     // The old records: from the cache where it has them, the rest in one read.
     const cache = this.cache;
-    const known: Array<CachedRecord | undefined> = cache ? keys.map((key) => cache.get(this.cacheTag, key)) : [];
-    const missing = cache ? keys.flatMap((_, i) => (known[i] ? [] : [i])) : keys.map((_, i) => i);
-    const read = missing.length > 0 ? await this.root.getMany(missing.map((i) => this.data.prefixKey(storedKeys[i], 'view')), VIEWS) : [];
-    const befores: Array<Uint8Array | undefined> = cache ? known.map((entry) => entry?.bytes) : [];
-    missing.forEach((i, j) => (befores[i] = read[j] ?? undefined));
-    keys.forEach((key, i) => {
-      const before = befores[i];
-      const cached = known[i];
-      const record = cached ? cached.record : before ? decodeRecord(before) : EMPTY_RECORD;
-      const deletedBefore = isTombstone(record) ? (record.deleted ?? 0) : 0;
-      slots.set(key, { key, stored: storedKeys[i], before, record, changed: false, local: false, origins: new Set(), siblingsBefore: record.siblings.length, gained: false, removed: false, deletedBefore, sumBefore: versionSum(record), leafBefore: cached?.leaf });
-    });
-    const initial = new Map<string, KeyRecord>();
-    for (const slot of slots.values()) initial.set(slot.key, slot.record);
-    const contexts = new Map<Pending, KeyRecord>();
-    const collected = new Set<Pending>();
+    let missing: Slot[] | undefined;
+    for (const slot of slots) {
+      slot.stored ??= dataKey(slot.key);
+      const cached = cache?.get(this.cacheTag, slot.key);
+      if (cached) {
+        slot.old = cached.bytes;
+        slot.setInitial(cached.record);
+        slot.before = cached.leaf;
+      } else (missing ??= []).push(slot);
+    }
+    if (missing === undefined) return this.writeGroup(group, slots, byKey, undefined);
+    const read = missing;
+    this.root.getMany(read.map((slot) => this.data.prefixKey(slot.stored!, 'view')), VIEWS).then(
+      (values) => {
+        try {
+          read.forEach((slot, i) => {
+            const old = values[i] ?? undefined;
+            slot.old = old;
+            slot.setInitial(old ? decodeRecord(old) : EMPTY_RECORD);
+          });
+          if (!this.writeGroup(group, slots, byKey, read)) this.groupDone(group);
+        } catch (err) {
+          this.groupDone(group, err);
+        }
+      },
+      (err) => this.groupDone(group, err),
+    );
+    return true;
+  }
+
+  /** A group's new records, written in one batch; then `finishGroup`. True if it waits for the batch (and calls `groupDone`); false if nothing changed (finished already). */
+  private writeGroup(group: Pending[], slots: Slot[], byKey: Map<string, Slot> | undefined, missing: Slot[] | undefined): boolean {
+    const tree = this.tree!;
+    const cache = this.cache;
+    let collected: Set<Pending> | undefined;
     const cutoff = this.tombstoneGrace === undefined ? 0 : this.graceCutoff();
     for (const op of group) {
       if (op.kind === 'barrier') continue;
-      const slot = slots.get(op.key)!;
+      const slot = byKey ? byKey.get(op.key)! : slots[0];
       if (op.kind === 'write') {
         const seen = op.seen ?? slot.record.context;
         const ts = this.clock.now();
         // With tombstones collected, a key's record may be gone while stale contexts remain elsewhere:
         // counters from the hybrid clock exceed every earlier one of this replica, so no version is reused.
         slot.record = writeRecord(slot.record, this.id, seen, op.value, ts, this.tombstoneGrace === undefined ? 0 : ts);
+        slot.encoded = undefined;
         slot.changed = true;
         slot.local = true;
-        slot.origins.add(undefined);
+        slot.addOrigin(undefined);
       } else if (op.kind === 'collect') {
         if (isTombstone(slot.record) && slot.record.deleted !== undefined && slot.record.deleted < op.cutoff!) {
           slot.record = EMPTY_RECORD;
+          slot.encoded = undefined;
           slot.changed = true;
-          collected.add(op);
+          (collected ??= new Set()).add(op);
         }
       } else {
         const merged = mergeRecords(slot.record, op.record!);
         if (!sameRecord(merged, slot.record)) {
           if (hasNewDot(slot.record.siblings, merged.siblings)) slot.gained = true;
+          // The merge left exactly the record that came: its bytes are its one encoding.
+          slot.encoded = op.bytes !== undefined && sameRecord(merged, op.record!) ? op.bytes : undefined;
           slot.record = merged;
           slot.changed = true;
-          slot.origins.add(op.origin);
+          slot.addOrigin(op.origin);
         }
       }
       // A tombstone past the grace period (received from a peer that has not collected it yet) is dropped, not stored:
       // storing it would bring back a record every replica is dropping.
       if (cutoff > 0 && isTombstone(slot.record) && slot.record.deleted !== undefined && slot.record.deleted < cutoff) {
         slot.record = EMPTY_RECORD;
+        slot.encoded = undefined;
         slot.changed = true;
       }
-      contexts.set(op, slot.record);
+      op.after = slot.record;
     }
-    for (const slot of slots.values()) {
+    const changed: Slot[] = [];
+    for (const slot of slots) {
       if (slot.record === EMPTY_RECORD && slot.changed) {
         slot.removed = true;
-        slot.changed = slot.before !== undefined;
+        slot.changed = slot.old !== undefined;
+      }
+      if (!slot.changed) continue;
+      changed.push(slot);
+      const stored = slot.stored!;
+      // The old leaf: known to the cache, else hashed now (only for the keys that changed).
+      if (slot.old !== undefined) slot.before ??= leafHash(stored.subarray(4), slot.old);
+      slot.bucket = tree.bucketOf(((stored[0] << 24) | (stored[1] << 16) | (stored[2] << 8) | stored[3]) >>> 0);
+      if (slot.removed) {
+        slot.encoded = undefined;
+        slot.after = undefined;
+      } else {
+        slot.encoded ??= encodeRecord(slot.record);
+        slot.after = leafHash(stored.subarray(4), slot.encoded);
       }
     }
-    const changed = [...slots.values()].filter((s) => s.changed);
-    const encoded = new Map<Slot, Buffer>();
-    for (const slot of changed) encoded.set(slot, encodeRecord(slot.record));
-    const leaves = changed.map((slot) => {
-      const keyBytes = slot.stored.subarray(4);
-      const position = ((slot.stored[0] << 24) | (slot.stored[1] << 16) | (slot.stored[2] << 8) | slot.stored[3]) >>> 0;
-      return { bucket: tree.bucketOf(position), before: slot.before && (slot.leafBefore ?? leafHash(keyBytes, slot.before)), after: slot.removed ? undefined : leafHash(keyBytes, encoded.get(slot)!) };
-    });
-    if (changed.length > 0) {
-      // The new bucket hashes go into the same atomic batch as the records, so an open after a crash replays them instead of rehashing the data.
-      const entry = this.saved.entry(leaves);
-      const ops: object[] = [];
-      for (const slot of changed) {
-        if (slot.removed) ops.push({ type: 'del', key: slot.stored, sublevel: this.data });
-        else ops.push({ type: 'put', key: slot.stored, value: encoded.get(slot)!, sublevel: this.data });
-        // The tombstone index follows the record in the same batch.
-        const deletedAfter = !slot.removed && isTombstone(slot.record) ? (slot.record.deleted ?? 0) : 0;
-        if (slot.deletedBefore !== deletedAfter) {
-          if (slot.deletedBefore) ops.push({ type: 'del', key: tombstoneKey(slot.deletedBefore, slot.stored), sublevel: this.tombstones });
-          if (deletedAfter) ops.push({ type: 'put', key: tombstoneKey(deletedAfter, slot.stored), value: EMPTY_BYTES, sublevel: this.tombstones });
-        }
-      }
-      ops.push({ type: 'put', key: entry.key, value: entry.value, sublevel: this.journal });
-      // Version counters come from the clock when tombstones are collected: it must never run backwards, even after a crash.
-      if (this.tombstoneGrace !== undefined) ops.push({ type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta });
-      // Options only when syncing: abstract-level copies the batch's options into every operation,
-      // a slow object spread that cost more than the rest of the batch (about 5 µs an operation).
-      try {
-        if (this.sync || group.some((op) => op.sync === true)) await this.root.batch(ops as never[], { sync: true } as object);
-        else await this.root.batch(ops as never[]);
-      } catch (err) {
+    if (changed.length === 0) {
+      this.finishGroup(group, slots, byKey, missing, changed, collected);
+      return false;
+    }
+    // The new bucket hashes go into the same atomic batch as the records, so an open after a crash replays them instead of rehashing the data.
+    const entry = this.saved.entry(changed);
+    const sync = this.sync || group.some((op) => op.sync === true);
+    const written = (err?: unknown): void => {
+      if (err !== undefined) {
         // Not written: whatever the cache says of these keys may be what the database holds no longer.
-        if (cache) for (const key of keys) cache.delete(this.cacheTag, key);
-        throw err;
+        if (cache) for (const slot of slots) cache.delete(this.cacheTag, slot.key);
+        return this.groupDone(group, err);
       }
-      tree.updateMany(leaves);
-      this.saved.written(entry);
-    }
+      try {
+        tree.updateMany(changed);
+        this.saved.written(entry);
+        this.finishGroup(group, slots, byKey, missing, changed, collected);
+      } catch (failure) {
+        return this.groupDone(group, failure);
+      }
+      this.groupDone(group);
+    };
+    // The node's own turn-batched database takes the operations as bytes, prefixed here, and calls back (see `rawWriter`).
+    const raw = sync || this.tombstoneGrace !== undefined ? undefined : rawWriter(this.root);
+    if (raw) raw(this.rawOperations(changed, entry), written);
+    // Options only when syncing: abstract-level copies the batch's options into every operation,
+    // a slow object spread that cost more than the rest of the batch (about 5 µs an operation).
+    else (sync ? this.root.batch(this.operations(changed, entry) as never[], { sync: true } as object) : this.root.batch(this.operations(changed, entry) as never[])).then(() => written(), written);
+    return true;
+  }
+
+  /** After a group's batch is written: the cache, the symbols, the callers' promises and the events. */
+  private finishGroup(group: Pending[], slots: Slot[], byKey: Map<string, Slot> | undefined, missing: Slot[] | undefined, changed: Slot[], collected: Set<Pending> | undefined): void {
+    const cache = this.cache;
     if (cache) {
       // What the database holds now, written or read: the next write of these keys reads nothing.
-      changed.forEach((slot, i) => cache.set(this.cacheTag, slot.key, slot.removed ? { bytes: undefined, record: EMPTY_RECORD, leaf: undefined } : { bytes: encoded.get(slot)!, record: slot.record, leaf: leaves[i].after }));
-      for (const i of missing) {
-        const slot = slots.get(keys[i])!;
-        if (!slot.changed) cache.set(this.cacheTag, slot.key, { bytes: slot.before, record: initial.get(slot.key)!, leaf: undefined });
-      }
+      for (const slot of changed) cache.put(this.cacheTag, slot.key, slot.encoded, slot.removed ? EMPTY_RECORD : slot.record, slot.after);
+      if (missing) for (const slot of missing) if (!slot.changed) cache.put(this.cacheTag, slot.key, slot.old, slot.initial, slot.before);
     }
     const symbols = this.storeSymbols;
     if (symbols) {
-      changed.forEach((slot, i) => {
-        const { before, after } = leaves[i];
-        symbols.change(slot.stored, before && { leaf: before, sum: slot.sumBefore }, after && { leaf: after, sum: versionSum(slot.record) });
-      });
+      for (const slot of changed) symbols.change(slot.stored!, slot.before && { leaf: slot.before, sum: slot.sumBefore }, slot.after && { leaf: slot.after, sum: versionSum(slot.record) });
     }
     for (const op of group) {
       if (op.kind === 'barrier') op.resolve('');
-      else if (op.kind === 'collect') op.resolve(collected.has(op) ? 'collected' : '');
-      else {
-        if (op.recorded) {
-          const slot = slots.get(op.key)!;
-          op.recorded(slot.removed ? EMPTY_BYTES : slot.changed ? encoded.get(slot)! : (slot.before ?? EMPTY_BYTES));
-        }
+      else if (op.kind === 'collect') op.resolve(collected?.has(op) ? 'collected' : '');
+      else if (op.wantRecord) {
         // A recorded write's caller takes the record, not the context: no need to encode it.
-        op.resolve(op.recorded ? '' : encodeContext(contexts.get(op)!.context));
-      }
+        const slot = byKey ? byKey.get(op.key)! : slots[0];
+        op.resolve(slot.removed ? EMPTY_BYTES : slot.changed ? slot.encoded! : (slot.old ?? EMPTY_BYTES));
+      } else if (op.bytes !== undefined) op.resolve(undefined);
+      else op.resolve(encodeContext(op.after!.context));
     }
+    const listening = this.listenerCount('change') > 0;
     for (const slot of changed) {
       if (slot.removed) {
         // Peers collect on their own clock; only a value that disappeared here is worth an event.
@@ -785,11 +837,9 @@ export class MerkleStore<V = unknown> extends Replica {
         continue;
       }
       // Echo suppression: skip the one session the record came from, only when nothing else changed it.
-      const origin = slot.origins.size === 1 ? [...slot.origins][0] : undefined;
-      const bytes = encoded.get(slot)!;
-      this.peers.relay({ key: slot.key, record: bytes }, origin);
+      this.peers.relay({ key: slot.key, record: slot.encoded! }, slot.mixedOrigins ? undefined : slot.origin);
       const conflict = slot.record.siblings.length > 1 && (slot.gained || (slot.local && slot.record.siblings.length > slot.siblingsBefore));
-      if (this.listenerCount('change') > 0 || (conflict && this.listenerCount('conflict') > 0)) {
+      if (listening || (conflict && this.listenerCount('conflict') > 0)) {
         // Decoded only if a listener reads them: a cluster node listens for its watchers, who watch few keys.
         const siblings = slot.record.siblings;
         let decoded: V[] | undefined;
@@ -815,6 +865,42 @@ export class MerkleStore<V = unknown> extends Replica {
     }
   }
 
+  /** A group's batch for `batch()`: records, their tombstone index, the journal entry (and the clock, when tombstones are collected). */
+  private operations(changed: Slot[], entry: JournalEntry): object[] {
+    const ops: object[] = [];
+    for (const slot of changed) {
+      if (slot.removed) ops.push({ type: 'del', key: slot.stored, sublevel: this.data });
+      else ops.push({ type: 'put', key: slot.stored, value: slot.encoded!, sublevel: this.data });
+      // The tombstone index follows the record in the same batch.
+      const deletedAfter = slot.deletedAfter();
+      if (slot.deletedBefore !== deletedAfter) {
+        if (slot.deletedBefore) ops.push({ type: 'del', key: tombstoneKey(slot.deletedBefore, slot.stored!), sublevel: this.tombstones });
+        if (deletedAfter) ops.push({ type: 'put', key: tombstoneKey(deletedAfter, slot.stored!), value: EMPTY_BYTES, sublevel: this.tombstones });
+      }
+    }
+    ops.push({ type: 'put', key: entry.key, value: entry.value, sublevel: this.journal });
+    // Version counters come from the clock when tombstones are collected: it must never run backwards, even after a crash.
+    if (this.tombstoneGrace !== undefined) ops.push({ type: 'put', key: 'clock', value: Buffer.from(String(this.clock.last)), sublevel: this.meta });
+    return ops;
+  }
+
+  /** The same batch as `operations` (without the clock: raw writes are not used when tombstones are collected), as prefixed bytes. */
+  private rawOperations(changed: Slot[], entry: JournalEntry): RawOperation[] {
+    const ops: RawOperation[] = [];
+    for (const slot of changed) {
+      const key = this.data.prefixKey(slot.stored!, 'view') as Uint8Array;
+      if (slot.removed) ops.push({ type: 'del', key });
+      else ops.push({ type: 'put', key, value: slot.encoded! });
+      const deletedAfter = slot.deletedAfter();
+      if (slot.deletedBefore !== deletedAfter) {
+        if (slot.deletedBefore) ops.push({ type: 'del', key: this.tombstones.prefixKey(tombstoneKey(slot.deletedBefore, slot.stored!), 'view') as Uint8Array });
+        if (deletedAfter) ops.push({ type: 'put', key: this.tombstones.prefixKey(tombstoneKey(deletedAfter, slot.stored!), 'view') as Uint8Array, value: EMPTY_BYTES });
+      }
+    }
+    ops.push({ type: 'put', key: this.journal.prefixKey(entry.key, 'view') as Uint8Array, value: entry.value });
+    return ops;
+  }
+
   private decodeValue(bytes: Uint8Array): V {
     return decode(this.valueEncoding, bytes);
   }
@@ -826,6 +912,62 @@ export class MerkleStore<V = unknown> extends Replica {
     if (siblings.length === 1) value = values[0];
     else if (siblings.length > 1 && this.resolver) value = this.resolver(siblings, key);
     return { key, values, siblings, value, conflict: siblings.length > 1, context: encodeContext(record.context) };
+  }
+}
+
+/** What a write group knows and decides about one of its keys (`applyGroup`). */
+class Slot {
+  /** The stored record before the group (bytes; absent: none), and its leaf hash (from the cache, or once the key changed). */
+  old: Uint8Array | undefined = undefined;
+  before: Uint8Array | undefined = undefined;
+  /** The record before the group, and as the group leaves it. */
+  initial: KeyRecord = EMPTY_RECORD;
+  record: KeyRecord = EMPTY_RECORD;
+  /** `record` encoded, once known; its leaf hash; its tree bucket. */
+  encoded: Uint8Array | undefined = undefined;
+  after: Uint8Array | undefined = undefined;
+  bucket = 0;
+  changed = false;
+  local = false;
+  gained = false;
+  /** The record was dropped: a tombstone past the grace period. */
+  removed = false;
+  siblingsBefore = 0;
+  /** Tombstone-index time of the stored record (0: not indexed). */
+  deletedBefore = 0;
+  /** The stored record's version sum, for the rateless items. */
+  sumBefore = 0;
+  /** Where the changes came from: one origin, unless they came from several. */
+  origin: object | undefined = undefined;
+  private origins = 0;
+
+  constructor(
+    readonly key: string,
+    /** The key's stored form (`dataKey`), made by the caller or in `applyGroup`. */
+    public stored: Uint8Array | undefined,
+  ) {}
+
+  setInitial(record: KeyRecord): void {
+    this.initial = this.record = record;
+    this.siblingsBefore = record.siblings.length;
+    this.deletedBefore = isTombstone(record) ? (record.deleted ?? 0) : 0;
+    this.sumBefore = versionSum(record);
+  }
+
+  addOrigin(origin: object | undefined): void {
+    if (this.origins === 0) {
+      this.origin = origin;
+      this.origins = 1;
+    } else if (this.origins === 1 && origin !== this.origin) this.origins = 2;
+  }
+
+  get mixedOrigins(): boolean {
+    return this.origins > 1;
+  }
+
+  /** Tombstone-index time of the record as written (0: not indexed). */
+  deletedAfter(): number {
+    return !this.removed && isTombstone(this.record) ? (this.record.deleted ?? 0) : 0;
   }
 }
 

@@ -29,9 +29,11 @@ interface BatchOperation {
   type: 'put' | 'del';
   key: unknown;
   value?: unknown;
-  keyEncoding: string;
+  /** Absent on raw operations (bytes): neither the database nor a ForwardingLevel reads them for bytes. */
+  keyEncoding?: string;
   valueEncoding?: string;
 }
+
 
 interface Waiter<T> {
   resolve: (value: T) => void;
@@ -46,6 +48,45 @@ interface ReadGroup {
 }
 
 const INSTALLED = Symbol('turn-batching');
+
+/** Settles one writer; a raw writer's callback that throws is reported on its own, and every other writer still settles. */
+function settle(callback: (value?: any) => void, value: unknown): void {
+  try {
+    callback(value);
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
+const RAW = Symbol('turn-batching raw writes');
+
+/** A write operation as the database's own `_batch` takes it: keys already prefixed (for a sublevel) and encoded as bytes. */
+export interface RawOperation {
+  type: 'put' | 'del';
+  key: Uint8Array;
+  value?: Uint8Array;
+}
+
+/** Puts operations into the current turn's batch; `done` is called once that batch is written (with its error, if it failed). */
+export type RawWriter = (operations: RawOperation[], done: (err?: unknown) => void) => void;
+
+/**
+ * The writer that puts operations straight into the current turn's batch
+ * of a database made by `batchByTurn`, or undefined for any other database
+ * (or one not open). What it skips is abstract-level's per-operation work
+ * in `batch()`: a copy of every operation, key and value checks, encoding
+ * and prefixing through each sublevel, prewrite hooks and `write` events;
+ * and a promise per call (the caller is called back). So it is only for
+ * code that hands over bytes it has prefixed itself
+ * (`sublevel.prefixKey(key, 'view')`), on a database whose owner uses no
+ * hooks and no write events: a vine node's own database. `done` is called
+ * as a `batch()` would settle, once the turn's batch is written.
+ */
+export function rawWriter(db: Level): RawWriter | undefined {
+  const writer = (db as unknown as { [RAW]?: RawWriter })[RAW];
+  return writer !== undefined && db.status === 'open' ? writer : undefined;
+}
 
 /**
  * Makes a database take the reads and the writes of one event-loop turn in
@@ -118,10 +159,10 @@ export function batchByTurn<D extends Level>(db: D): D {
       sync = false;
       const done = batch(operations, { sync: synced }).then(
         () => {
-          for (const writer of waiting) writer.resolve();
+          for (const writer of waiting) settle(writer.resolve, undefined);
         },
         (err) => {
-          for (const writer of waiting) writer.reject(err);
+          for (const writer of waiting) settle(writer.reject, err);
         },
       );
       track(done);
@@ -155,6 +196,12 @@ export function batchByTurn<D extends Level>(db: D): D {
     return new Promise((resolve, reject) => writers.push({ resolve, reject }));
   };
 
+  (level as unknown as { [RAW]: RawWriter })[RAW] = (operations, done) => {
+    for (const op of operations) writes.push(op as BatchOperation);
+    // Called back with no argument once written, with the error if not.
+    writers.push({ resolve: done, reject: done });
+    schedule();
+  };
   level._get = (key, options) => read([key], options, true);
   level._getMany = (keys, options) => (keys.length === 0 ? Promise.resolve([]) : read(keys, options, false));
   level._batch = (operations, options) => (operations.length === 0 ? Promise.resolve() : write(operations, options));

@@ -105,24 +105,37 @@ export class Coordinator<V> {
       };
       const first = coordination.start();
       if (first.settled) return apply(first);
-      const owners = first.send.filter((t) => !t.hint).sort((a, b) => Number(b.node === this.node.id) - Number(a.node === this.node.id));
-      void (async () => {
-        for (const origin of owners) {
-          try {
-            const made = await this.call(origin.node, { type: 'write', partition, key, value, context: options.context }, timeout, { ...placed, value: true });
+      // The owners asked, this node first if it is one (its version is made without a network hop).
+      const owners: Target[] = [];
+      for (const target of first.send) {
+        if (target.hint !== undefined) continue;
+        if (target.node === this.node.id) owners.unshift(target);
+        else owners.push(target);
+      }
+      const write: RequestBody = { type: 'write', partition, key, value, context: options.context };
+      const checkedValue: Checked = { partition, stored: placed.stored, value: true };
+      // The owners in turn until one makes the version: a callback per attempt, not an async loop.
+      let next = 0;
+      const makeVersion = (): void => {
+        if (next >= owners.length) return apply(coordination.expire());
+        const origin = owners[next++];
+        this.call(origin.node, write, timeout, checkedValue).then(
+          (made) => {
             if (done) return;
             record = made;
             const step = coordination.answer(origin.node, true);
             for (const target of coordination.pendingTargets()) sendMerge(target);
-            return apply({ send: [], settled: step.settled });
-          } catch (err) {
+            apply({ send: [], settled: step.settled });
+          },
+          (err) => {
             if (done) return;
             const step = coordination.fail(origin.node, err);
             if (step.settled) return apply(step);
-          }
-        }
-        apply(coordination.expire());
-      })();
+            makeVersion();
+          },
+        );
+      };
+      makeVersion();
     });
   }
 
@@ -198,10 +211,16 @@ export class Coordinator<V> {
    */
   call(node: string, body: RequestBody, timeout: number, checked?: Checked): Promise<Uint8Array> {
     if (node === this.node.id) return this.handle({ ...body, id: 0 } as VineRequest, this.node.id, checked);
-    return this.client(node).then((client) => client.request(body, timeout));
+    let client: VineClient;
+    try {
+      client = this.client(node);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return client.request(body, timeout);
   }
 
-  private async client(node: string): Promise<VineClient> {
+  private client(node: string): VineClient {
     let client = this.clients.get(node);
     if (!client) {
       const member = this.node.membership?.members().find((m) => m.id === node);
@@ -211,7 +230,6 @@ export class Coordinator<V> {
     }
     return client;
   }
-
 }
 
 /**

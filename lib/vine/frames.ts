@@ -70,14 +70,16 @@ export function readFirstFrame(socket: Socket, limit: number, timeoutMs: number)
  * frames' own decoding). A length over `limit` is ERR_FRAME_TOO_LARGE,
  * before any of that frame is buffered.
  */
+const NO_BYTES = Buffer.alloc(0);
+
 export class FrameReader {
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = NO_BYTES;
 
   constructor(private readonly limit: number) {}
 
   /** The whole frames `chunk` completes, in order; throws a coded error on a bad or oversized length. */
   push(chunk: Buffer): Buffer[] {
-    let bytes = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const bytes = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const frames: Buffer[] = [];
     let offset = 0;
     while (offset < bytes.length) {
@@ -103,8 +105,7 @@ export class FrameReader {
       offset = at + length;
     }
     // Keep the unfinished tail (copied, so the frames handed out do not pin a growing buffer).
-    this.pending = offset === bytes.length ? Buffer.alloc(0) : Buffer.from(bytes.subarray(offset));
-    bytes = Buffer.alloc(0);
+    this.pending = offset === bytes.length ? NO_BYTES : Buffer.from(bytes.subarray(offset));
     return frames;
   }
 }

@@ -23,8 +23,22 @@ export interface RunningGossip extends GossipCore {
  * member's address first arrives, `'fail'`, `'recover'`, `'remove'`, and
  * `'state'` on a change of a member's watch set.
  */
+/**
+ * How long the members and the live set are kept between gossip events, ms.
+ * Every change of them comes with an event, which drops the copy at once;
+ * the age is a bound should one ever come without.
+ */
+const VIEW_MS = 100;
+
 export class GossipMembership extends EventEmitter implements Membership {
   private readonly known = new Set<string>();
+  /**
+   * The members and the live ones, as last computed. A node asks on every
+   * request (the targets and spares of a write, its watchers), and the
+   * gossip core builds its peer lists anew each time it is asked.
+   */
+  private view: { members: Member[]; live: Set<string>; at: number } | undefined;
+  private readonly dropView = () => (this.view = undefined);
 
   constructor(
     readonly self: Member,
@@ -34,6 +48,8 @@ export class GossipMembership extends EventEmitter implements Membership {
   ) {
     super();
     gossip.setLocalState(ADDRESS_KEY, `${self.host}:${self.port}`);
+    // First of all listeners, so the events below already see the new view.
+    for (const event of ['update', 'peer_failed', 'peer_alive', 'peer_removed']) gossip.on(event, this.dropView);
     gossip.on('update', (peer: string, key: string) => {
       if (key === LEFT_KEY) {
         if (this.known.delete(peer)) this.emit('remove', peer);
@@ -60,17 +76,26 @@ export class GossipMembership extends EventEmitter implements Membership {
     return { id, host: address.slice(0, cut).replace(/^\[|\]$/g, ''), port };
   }
 
+  /** Every member not removed, self included (a shared array: callers do not change it). */
   members(): Member[] {
-    const out = [this.self];
-    for (const id of this.gossip.allPeers()) {
-      const member = this.member(id);
-      if (member) out.push(member);
-    }
-    return out;
+    return this.current().members;
   }
 
   isLive(id: string): boolean {
-    return id === this.self.id || (this.gossip.livePeers().includes(id) && this.gossip.peerValue(id, LEFT_KEY) === undefined);
+    return id === this.self.id || this.current().live.has(id);
+  }
+
+  private current(): { members: Member[]; live: Set<string>; at: number } {
+    const now = Date.now();
+    if (this.view !== undefined && now - this.view.at < VIEW_MS) return this.view;
+    const members = [this.self];
+    for (const id of this.gossip.allPeers()) {
+      const member = this.member(id);
+      if (member) members.push(member);
+    }
+    const live = new Set<string>();
+    for (const id of this.gossip.livePeers()) if (this.gossip.peerValue(id, LEFT_KEY) === undefined) live.add(id);
+    return (this.view = { members, live, at: now });
   }
 
   setLocalState(key: string, value: string): void {

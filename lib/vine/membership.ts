@@ -42,8 +42,17 @@ export interface Membership extends EventEmitter {
 export class LocalCluster {
   readonly members = new Map<string, { member: Member; live: boolean; state: Map<string, string>; view?: LocalMembership }>();
 
+  /** Every member's address, as last listed (dropped on a join or a removal): a node asks on every write. */
+  private listed: Member[] | undefined;
+
+  /** Every member not removed (a shared array: callers do not change it). */
+  memberList(): Member[] {
+    return (this.listed ??= [...this.members.values()].map((entry) => entry.member));
+  }
+
   /** A membership view for a member. */
   join(member: Member): LocalMembership {
+    this.listed = undefined;
     const view = new LocalMembership(this, member);
     this.members.set(member.id, { member, live: true, state: new Map(), view });
     for (const entry of this.members.values()) if (entry.view && entry.member.id !== member.id) entry.view.emit('join', member);
@@ -60,6 +69,7 @@ export class LocalCluster {
 
   remove(id: string): void {
     this.members.delete(id);
+    this.listed = undefined;
     for (const entry of this.members.values()) entry.view?.emit('remove', id);
   }
 
@@ -80,7 +90,7 @@ export class LocalMembership extends EventEmitter implements Membership {
   }
 
   members(): Member[] {
-    return [...this.cluster.members.values()].map((entry) => entry.member);
+    return this.cluster.memberList();
   }
 
   isLive(id: string): boolean {

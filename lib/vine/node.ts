@@ -128,6 +128,7 @@ export class VineNode<V = unknown> extends EventEmitter implements NodeCore<V> {
       },
     });
     await this.partitions.load();
+    if (this.watching.watchesAny) this.partitions.listen();
     this.hints = new HintStore(this.db);
     await this.hints.load();
     this.server = new VineServer(id, this.wire, { handle: (request, from) => this.handle(request, from), sync: (partition, socket) => this.healing.acceptSync(partition, socket) });
@@ -245,6 +246,7 @@ export class VineNode<V = unknown> extends EventEmitter implements NodeCore<V> {
   /** Watches `key` (or every key with `'*'`) across the cluster; `'data'` events follow. */
   watch(key: string): void {
     this.watching.watch(key);
+    this.partitions?.listen();
   }
 
   /** Reads `key` (R = 1) and delivers its current value to this node's watchers. */

@@ -26,7 +26,7 @@ export interface PartitionsOptions<V> {
   id: string;
   depth: number;
   valueEncoding: ValueEncoding<V>;
-  /** Every change of a key in any partition's store (watchers). */
+  /** Every change of a key in any partition's store (watchers), once `listen()` was called. */
   onChange: (event: ChangeEvent<V>) => void;
 }
 
@@ -38,6 +38,8 @@ export interface PartitionsOptions<V> {
  */
 export class Partitions<V> {
   private readonly stores = new Map<number, Promise<MerkleStore<V>>>();
+  /** The stores of `stores` that are open: a request for one of them is queued without waiting a promise. */
+  private readonly open = new Map<number, MerkleStore<V>>();
   /** Partitions this node has stored data in and not dropped. */
   readonly stored = new Set<number>();
   /** Partitions it no longer replicates and is handing over before dropping: it takes no requests for them meanwhile. */
@@ -46,6 +48,8 @@ export class Partitions<V> {
   readonly lastChange = new Map<number, number>();
   /** Shared by every partition's store. */
   readonly recordCache = new RecordCache(RECORD_CACHE_BYTES);
+  /** Whether the stores' changes go to `onChange`: only once the node has a watcher, since a change event costs every write. */
+  private listening = false;
 
   constructor(private readonly options: PartitionsOptions<V>) {}
 
@@ -81,13 +85,35 @@ export class Partitions<V> {
         valueEncoding: this.options.valueEncoding,
         recordCache: this.recordCache,
       });
-      made.on('change', this.options.onChange);
+      if (this.listening) made.on('change', this.options.onChange);
       const marked = this.stored.has(partition) ? Promise.resolve() : this.options.meta.put(`partition/${partition}`, '1');
       this.stored.add(partition);
-      store = marked.then(() => made.open()).then(() => made);
+      store = marked
+        .then(() => made.open())
+        .then(() => {
+          if (this.stores.get(partition) === store) this.open.set(partition, made);
+          return made;
+        });
       this.stores.set(partition, store);
     }
     return store;
+  }
+
+  /** From now on every change in every partition goes to `onChange` (the node has a watcher). */
+  listen(): void {
+    if (this.listening) return;
+    this.listening = true;
+    for (const [partition, store] of this.stores) {
+      // An open store at once (no write of this turn goes unheard), one still opening once it is.
+      const made = this.open.get(partition);
+      if (made) made.on('change', this.options.onChange);
+      else void store.then((opened) => opened.on('change', this.options.onChange), () => undefined);
+    }
+  }
+
+  /** The partition's store if it is open now (else undefined: `store()` opens it). */
+  opened(partition: number): MerkleStore<V> | undefined {
+    return this.open.get(partition);
   }
 
   /** Drops a partition's data, unless its root moved from `expected` (a write that was already under way when the hand-over began). True if dropped. */
@@ -98,6 +124,7 @@ export class Partitions<V> {
     await store.flushed();
     if (!expected.equals(Buffer.from(store.tree!.root))) return false;
     this.stores.delete(partition);
+    this.open.delete(partition);
     await store.close();
     await this.options.db.sublevel(`p${partition}`, { keyEncoding: 'view', valueEncoding: 'view' }).clear();
     await this.options.meta.del(`partition/${partition}`);

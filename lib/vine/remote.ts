@@ -7,6 +7,11 @@ import { HashRing, partitionOf, partitionPoint } from './ring.js';
 import { type Address, type RequestBody, VineClient } from './rpc.js';
 import type { VineVersions } from './node.js';
 
+/** A write's answer is the key's record; its caller wants the context. */
+function contextOf(bytes: Uint8Array): string {
+  return encodeContext((bytes.length === 0 ? EMPTY_RECORD : decodeRecord(bytes)).context);
+}
+
 /** How long a client keeps its copy of the ring before it asks again, ms. */
 const RING_REFRESH_MS = 5000;
 /** How long a node that could not be reached is left out of routing, ms. */
@@ -72,16 +77,22 @@ export class RemoteVine<V = unknown> {
     this.client = new VineClient(address, '', this.wire);
   }
 
-  async put(key: string, value: V, options: RequestOptions = {}): Promise<string> {
-    return this.run('put', key, encode(this.valueEncoding, value), options).then((v) => v.context);
+  put(key: string, value: V, options: RequestOptions = {}): Promise<string> {
+    let bytes: Uint8Array;
+    try {
+      bytes = encode(this.valueEncoding, value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.send('put', key, bytes, options).then(contextOf);
   }
 
-  async del(key: string, options: RequestOptions = {}): Promise<string> {
-    return this.run('del', key, undefined, options).then((v) => v.context);
+  del(key: string, options: RequestOptions = {}): Promise<string> {
+    return this.send('del', key, undefined, options).then(contextOf);
   }
 
   get(key: string, options: RequestOptions = {}): Promise<VineVersions<V>> {
-    return this.run('get', key, undefined, options);
+    return this.send('get', key, undefined, options).then((bytes) => this.versionsOf(key, bytes));
   }
 
   /** The node's root hash (hex; zeros when it holds nothing) of each partition: equal roots on a partition's replicas mean equal copies. */
@@ -95,13 +106,19 @@ export class RemoteVine<V = unknown> {
     for (const client of this.clients.values()) client.close();
   }
 
-  private async run(op: string, key: string, value: Uint8Array | undefined, options: RequestOptions): Promise<VineVersions<V>> {
+  /** Sends one request to the node that coordinates it; settles with the key's record as the coordinator answered it. */
+  private send(op: string, key: string, value: Uint8Array | undefined, options: RequestOptions): Promise<Uint8Array> {
     const n = options.n ?? this.options.n ?? DEFAULTS.n;
     const r = options.r ?? this.options.r ?? DEFAULTS.r;
     const w = options.w ?? this.options.w ?? DEFAULTS.w;
     const timeout = options.timeout ?? this.options.timeout ?? DEFAULTS.timeout;
+    const body: RequestBody = { type: 'coordinate', op, key, value, context: options.context, n, r, w, timeout };
     // The node answers within `timeout` (with ERR_UNAVAILABLE at worst); the connection waits a little longer.
-    const bytes = await (await this.coordinatorOf(key, n)).request({ type: 'coordinate', op, key, value, context: options.context, n, r, w, timeout }, timeout + 1000);
+    const coordinator = this.coordinatorOf(key, n);
+    return coordinator instanceof VineClient ? coordinator.request(body, timeout + 1000) : coordinator.then((client) => client.request(body, timeout + 1000));
+  }
+
+  private versionsOf(key: string, bytes: Uint8Array): VineVersions<V> {
     const record = bytes.length === 0 ? EMPTY_RECORD : decodeRecord(bytes);
     // Siblings with byte-identical values are one value to a reader (a retried write), as in VineNode.
     const distinct = record.siblings.length <= 1 ? record.siblings.map((s) => s.value) : [...new Map(record.siblings.map((s) => [Buffer.from(s.value).toString('base64'), s.value])).values()];
@@ -114,7 +131,7 @@ export class RemoteVine<V = unknown> {
    * replica of the key (in turn, so the replicas share the work) whose
    * connection is open or opens, else the node this client was given.
    */
-  private async coordinatorOf(key: string, n: number): Promise<{ request(body: RequestBody, timeoutMs: number): Promise<Uint8Array> }> {
+  private coordinatorOf(key: string, n: number): VineClient | Promise<VineClient> {
     if (this.options.route === false) return this.client;
     const routing = this.routingNow();
     if (!routing) return this.client;
@@ -127,14 +144,17 @@ export class RemoteVine<V = unknown> {
       client = new VineClient(routing.members.get(id)!.address, '', this.wire);
       this.clients.set(id, client);
     }
-    try {
-      await client.connected();
-      return client;
-    } catch {
-      // Not reachable now: the given node coordinates meanwhile (a request not sent cannot have been applied).
-      this.down.set(id, now + DOWN_MS);
-      return this.client;
-    }
+    // Connected: no promise in between.
+    if (client.isConnected) return client;
+    const dialled = client;
+    return dialled.connected().then(
+      () => dialled,
+      () => {
+        // Not reachable now: the given node coordinates meanwhile (a request not sent cannot have been applied).
+        this.down.set(id, now + DOWN_MS);
+        return this.client;
+      },
+    );
   }
 
   /** The ring as last loaded (a load starts when there is none or it is old); undefined until the first one arrives. */

@@ -203,6 +203,11 @@ export class VineClient {
     return this.connect().then(() => (this.queue ? this.enqueue(this.queue, body, timeoutMs) : Promise.reject(errors.closed(`the connection to ${this.address.host}:${this.address.port}`))));
   }
 
+  /** True while the connection is open: a request goes straight into this turn's batch. */
+  get isConnected(): boolean {
+    return this.queue !== undefined && !this.closed;
+  }
+
   /** Resolves once the connection is open (dialling if needed); rejects if it cannot be opened. */
   async connected(): Promise<void> {
     if (this.closed) throw errors.closed('the client');

@@ -22,15 +22,39 @@ export class SendQueue {
     this.items.push(item);
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(this.flush);
+    schedule(this);
   }
 
-  private readonly flush = (): void => {
+  /** @internal Writes what the turn produced (called once per turn by the shared flush). */
+  flush(): void {
     this.scheduled = false;
     const items = this.items;
     this.items = [];
     if (this.socket.writable) this.socket.write(encodeFrames(items, this.maxFrameBytes));
-  };
+  }
+}
+
+/** The queues with items this turn: one `setImmediate` flushes them all (not one per connection). */
+let due: SendQueue[] = [];
+
+function schedule(queue: SendQueue): void {
+  if (due.length === 0) setImmediate(flushAll);
+  due.push(queue);
+}
+
+function flushAll(): void {
+  const queues = due;
+  due = [];
+  for (const queue of queues) {
+    try {
+      queue.flush();
+    } catch (err) {
+      // One connection's failure is its own: the others still get their frames.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
 }
 
 /**

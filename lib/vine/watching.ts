@@ -88,6 +88,11 @@ export class Watching<V> {
   }
 
   /** Whether this node watches `key`. */
+  /** Whether this node watches any key. */
+  get watchesAny(): boolean {
+    return this.watchAll || this.watched.size > 0;
+  }
+
   watchesHere(key: string): boolean {
     return this.watchAll || this.watched.has(key);
   }

@@ -67,3 +67,47 @@ test('on LevelDB: writes of one turn (one of them with sync) are read back, and 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('rawWriter: prefixed bytes into the turn\'s batch, a callback once written or failed; a callback that throws stops no other', async (t) => {
+  const { rawWriter } = await import('../../lib/storage/turn-batching.js');
+  const raw = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+  t.equal(rawWriter(raw), undefined, 'a database not batched by turn has none');
+  const level = raw as unknown as { _batch: (...args: unknown[]) => Promise<void> };
+  const batch = level._batch.bind(raw);
+  let fail = false;
+  let batches = 0;
+  level._batch = (...args) => (batches++, fail ? Promise.reject(new Error('disk full')) : batch(...args));
+  const db = batchByTurn(raw);
+  t.equal(rawWriter(db), undefined, 'none before the database is open');
+  await db.open();
+  const write = rawWriter(db)!;
+  const sub = db.sublevel<Uint8Array, Uint8Array>('s', { keyEncoding: 'view', valueEncoding: 'view' });
+  const key = sub.prefixKey(new Uint8Array([1, 2]), 'view') as Uint8Array;
+  const written = () => new Promise<unknown>((resolve) => write([{ type: 'put', key, value: new Uint8Array([7]) }], resolve));
+  const thrown: unknown[] = [];
+  const onUncaught = (err: unknown) => thrown.push(err);
+  process.on('uncaughtException', onUncaught);
+  const outcomes = await Promise.all([
+    written(),
+    new Promise<unknown>((resolve) =>
+      write([{ type: 'put', key: sub.prefixKey(new Uint8Array([3]), 'view') as Uint8Array, value: new Uint8Array([9]) }], () => {
+        resolve('called');
+        throw new Error('a callback that throws');
+      }),
+    ),
+    db.put(new Uint8Array([5]), new Uint8Array([5])),
+  ]);
+  await new Promise((resolve) => setImmediate(resolve));
+  process.off('uncaughtException', onUncaught);
+  t.equal(outcomes[0], undefined, 'called back with no error once written');
+  t.equal(outcomes[1], 'called', 'the throwing callback was called');
+  t.equal(thrown.length, 1, 'its error is reported on its own');
+  t.equal(batches, 1, 'raw writes and a put of one turn: one batch');
+  t.deepEqual(await sub.get(new Uint8Array([1, 2])), new Uint8Array([7]), 'read back through the sublevel');
+  fail = true;
+  const err = await new Promise<unknown>((resolve) => write([{ type: 'del', key }], resolve));
+  t.equal((err as Error)?.message, 'disk full', 'a failed batch calls back with its error');
+  fail = false;
+  t.deepEqual(await sub.get(new Uint8Array([1, 2])), new Uint8Array([7]), 'and wrote nothing');
+  await db.close();
+});
