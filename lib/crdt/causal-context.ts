@@ -99,7 +99,11 @@ export class CausalContext {
         continue;
       }
       if (coversRanges(ours, theirs)) continue;
-      this.ranges.set(replica, unionRanges(ours, theirs));
+      // Theirs all start within or after our last range (the next piece of
+      // a catch-up, the next batch of a replica's events): they are merged
+      // onto our end in place, at the cost of theirs, not of ours.
+      if (theirs[0] >= ours[ours.length - 2]) appendRanges(ours, theirs);
+      else this.ranges.set(replica, unionRanges(ours, theirs));
       changed = true;
     }
     return changed;
@@ -206,6 +210,16 @@ export function unionRanges(a: number[], b: number[]): number[] {
   return out;
 }
 
+/** Adds the ranges `theirs` to `ours` in place, where the first of theirs starts at or after the start of our last range. */
+function appendRanges(ours: number[], theirs: number[]): void {
+  for (let j = 0; j < theirs.length; j += 2) {
+    const last = ours.length - 1;
+    if (theirs[j] <= ours[last] + 1) {
+      if (theirs[j + 1] > ours[last]) ours[last] = theirs[j + 1];
+    } else ours.push(theirs[j], theirs[j + 1]);
+  }
+}
+
 /** Whether `seq` falls in one of the sorted `[start, end]` ranges of `r`. */
 export function inRanges(r: number[], seq: number): boolean {
   // One range (a version vector) is the usual case.
@@ -235,8 +249,18 @@ function coversRanges(ours: number[], theirs: number[]): boolean {
   return true;
 }
 
-/** True if two flat range lists share a seq (one walk through both). */
+/** True if two flat range lists share a seq (one walk through both, or a search per range of the much shorter one). */
 function rangesOverlap(a: number[], b: number[]): boolean {
+  if (a.length < b.length) [a, b] = [b, a];
+  // A long list (a context) and a few ranges (a delta's): each of those is looked up.
+  if (a.length > 16 * b.length) {
+    for (let j = 0; j < b.length; j += 2) {
+      // The last range of `a` starting at or before b's end: it or none overlaps [b start, b end].
+      const i = rangeAtOrBefore(a, b[j + 1]);
+      if (i >= 0 && a[i * 2 + 1] >= b[j]) return true;
+    }
+    return false;
+  }
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {

@@ -1,7 +1,7 @@
 import { errors } from '../errors.js';
 import { type Codec, constant, struct, union } from '../codec/index.js';
 import { CausalContext, contextCodec } from './causal-context.js';
-import { DotTable, type StoreKind } from './dot-store.js';
+import { DotMap, DotTable, type StoreKind } from './dot-store.js';
 
 /**
  * A delta is a whole causal state, only small: a store and the context it
@@ -15,6 +15,8 @@ export interface Delta<S> {
 
 /** The context that covers exactly the dots of `store`: a delta that adds, and removes nothing. */
 export function contextOfStore<S>(kind: StoreKind<S>, store: S): CausalContext {
+  // A piece of a catch-up made its context as it was gathered.
+  if (store instanceof DotMap && store.flat?.measured !== undefined) return store.flat.measured.context.clone();
   const ctx = new CausalContext();
   // Runs of dots of one replica in order (a piece of a store, a batch of
   // adds) extend the last range in place, without a lookup per dot.

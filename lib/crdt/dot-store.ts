@@ -1,7 +1,7 @@
 import { errors } from '../errors.js';
 import { type Codec, type DecodeState, type EncodeState, readCount, uint } from '../codec/index.js';
 import { uintLength, writeUint } from '../codec/primitives.js';
-import { type CausalContext, type Dot, dotKey, inRanges } from './causal-context.js';
+import { CausalContext, type Dot, dotKey, inRanges } from './causal-context.js';
 import { DotIndex } from './dot-index.js';
 import { KeyMap } from './key-map.js';
 import type { HashingKeyCodec } from './element-keys.js';
@@ -91,13 +91,25 @@ export class DotTable {
   // The dots of a delta mostly come from one replica: its position is remembered, not looked up per dot.
   private lastReplica: string | undefined;
   private lastIndex = -1;
+  /** A dot was measured or written: lengths now depend on what came before. */
+  private touched = false;
+  /** See `spend`. */
+  private spent = false;
 
-  constructor(replicas: Iterable<string>, ranges?: number[][]) {
+  /**
+   * A measuring table (see `measuring`): the context of the dots measured
+   * so far, with a replica's ranges per position (the one being extended).
+   */
+  private readonly measured: CausalContext | undefined;
+  private readonly measuredRanges: number[][] = [];
+
+  constructor(replicas: Iterable<string>, ranges?: number[][], measured?: CausalContext) {
     this.replicas = [...replicas];
     for (const r of this.replicas) this.positions.set(r, this.positions.size);
     this.last = new Array<number>(this.replicas.length).fill(0);
     this.tags = new Array<number>(this.replicas.length).fill(-1);
     this.ranges = ranges;
+    this.measured = measured;
   }
 
   /** The table of a delta whose context is `context`. */
@@ -105,9 +117,32 @@ export class DotTable {
     return new DotTable(context.ranges.keys(), [...context.ranges.values()]);
   }
 
+  /**
+   * A table for measuring a store whose context is not made yet: a replica
+   * takes the next position when first measured, and every dot measured
+   * goes into `context()`. That is exactly the order `contextOfStore`
+   * gives the same store, so the lengths measured are those `DotTable.of`
+   * of that context would give.
+   */
+  static measuring(): DotTable {
+    return new DotTable([], undefined, new CausalContext());
+  }
+
+  /** A measuring table's context: the dots measured so far, replicas in the order they came. */
+  context(): CausalContext {
+    return this.measured!;
+  }
+
   private position(replica: string): number | undefined {
     if (replica === this.lastReplica) return this.lastIndex;
-    const i = this.positions.get(replica);
+    let i = this.positions.get(replica);
+    if (i === undefined && this.measured !== undefined) {
+      i = this.replicas.length;
+      this.replicas.push(replica);
+      this.positions.set(replica, i);
+      this.last.push(0);
+      this.tags.push(-1);
+    }
     if (i !== undefined) {
       this.lastReplica = replica;
       this.lastIndex = i;
@@ -120,15 +155,84 @@ export class DotTable {
     const i = this.position(replica) ?? 0;
     const n = uintLength(i) + uintLength(zigzag(seq - (this.last[i] ?? 0)));
     this.last[i] = seq;
+    this.touched = true;
+    if (this.measured !== undefined) this.record(i, replica, seq);
     return n;
+  }
+
+  /** Adds a measured dot to the context: a run of one replica extends its last range in place. */
+  private record(i: number, replica: string, seq: number): void {
+    const r = this.measuredRanges[i];
+    if (r !== undefined && seq === r[r.length - 1] + 1) {
+      r[r.length - 1] = seq;
+      return;
+    }
+    const ctx = this.measured!;
+    ctx.add(replica, seq);
+    // add may have put a new array in place of the old one.
+    this.measuredRanges[i] = ctx.ranges.get(replica)!;
+  }
+
+  /**
+   * True if this table, as it is now, gives a store the lengths a fresh
+   * measuring table gave it: nothing measured or written yet (a seq is
+   * written as the difference from the previous one), and the replicas of
+   * `order` at their positions there (a table of a context that starts
+   * with them). Never for a measuring table: it must see every dot.
+   */
+  measuresAs(order: readonly string[]): boolean {
+    if (this.touched || this.measured !== undefined) return false;
+    const replicas = this.replicas;
+    if (replicas.length < order.length) return false;
+    for (let i = 0; i < order.length; i++) if (replicas[i] !== order[i]) return false;
+    return true;
   }
 
   write(replica: string, seq: number, state: EncodeState): void {
     const i = this.position(replica);
     if (i === undefined) throw errors.invalidArgument(`dot of ${replica} outside the delta's context`);
-    state.offset = writeUint(state.buffer, state.offset, i);
-    state.offset = writeUint(state.buffer, state.offset, zigzag(seq - this.last[i]));
+    this.writeAt(i, seq, state);
+  }
+
+  /**
+   * The position of `replica` (a measuring table gives it the next one if
+   * it has none), for a writer of whole entries that remembers it rather
+   * than look it up per dot; undefined if the table has none for it.
+   */
+  positionOf(replica: string): number | undefined {
+    return this.position(replica);
+  }
+
+  /** After a store's bytes were copied in rather than written with it: a further write throws (it would be the difference from a seq never written). */
+  spend(): void {
+    this.touched = true;
+    this.spent = true;
+  }
+
+  /** `write` of a dot whose replica's position is `i` (recorded, in a measuring table). */
+  writeAt(i: number, seq: number, state: EncodeState): void {
+    if (this.spent) throw errors.invalidArgument('dot table used after a store was copied in');
+    // zigzag and record written out: this runs per dot of a catch-up, and a call each is a compile each in a fresh process.
+    const d = seq - this.last[i];
+    const z = d >= 0 ? d * 2 : -d * 2 - 1;
+    const buf = state.buffer;
+    let at = state.offset;
+    // Both one byte: the common case, without the general writer.
+    if (i < 0x80 && z < 0x80) {
+      buf[at++] = i;
+      buf[at++] = z;
+    } else {
+      at = writeUint(buf, at, i);
+      at = writeUint(buf, at, z);
+    }
+    state.offset = at;
     this.last[i] = seq;
+    this.touched = true;
+    if (this.measured !== undefined) {
+      const r = this.measuredRanges[i];
+      if (r !== undefined && seq === r[r.length - 1] + 1) r[r.length - 1] = seq;
+      else this.record(i, this.replicas[i], seq);
+    }
   }
 
   /** Per position, a number a store kind may attach to that replica (element-dots: its packed number), -1 if none yet. */
@@ -156,6 +260,46 @@ export class DotTable {
       i = uint.decode(state);
       z = uint.decode(state);
     }
+    return this.accept(i, z);
+  }
+
+  /**
+   * `accept`, with its usual case written out (no call: it runs per dot of
+   * a catch-up, where each call is another compile in a fresh process): the
+   * next seq of a replica whose dots this delta has named in ascending
+   * order, within a context of one range for it. Anything else goes to
+   * `accept`, with nothing changed yet.
+   */
+  acceptNext(i: number, z: number): number {
+    if (i < this.replicas.length && (z & 1) === 0) {
+      const seq = this.last[i] + z / 2;
+      const seen = this.seqsRead[i];
+      const ranges = this.ranges === undefined ? undefined : this.ranges[i];
+      if (
+        seq >= 1 &&
+        seq <= Number.MAX_SAFE_INTEGER &&
+        seen !== undefined &&
+        Array.isArray(seen) &&
+        seq > seen[seen.length - 1] &&
+        (ranges === undefined || (ranges.length === 2 && seq >= ranges[0] && seq <= ranges[1]))
+      ) {
+        this.last[i] = seq;
+        // As assertFirstRead: a seq right after the last run extends it, a later one starts another.
+        if (seq === seen[seen.length - 1] + 1) seen[seen.length - 1] = seq;
+        else seen.push(seq, seq);
+        this.readPosition = i;
+        return seq;
+      }
+    }
+    return this.accept(i, z);
+  }
+
+  /**
+   * The checks of `readSeq` on a dot whose two varints were read: `i` its
+   * replica's position, `z` its zigzagged seq difference. Returns its seq,
+   * and leaves `i` in `readPosition`.
+   */
+  accept(i: number, z: number): number {
     if (i >= this.replicas.length) throw errors.decode(`dot names replica #${i} of ${this.replicas.length}`);
     const seq = this.last[i] + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
     if (seq < 1 || !Number.isSafeInteger(seq)) throw errors.decode(`dot with sequence number ${seq}`);
@@ -166,7 +310,11 @@ export class DotTable {
     return seq;
   }
 
-  /** Per position, the seqs read so far: ascending (the usual order of a catch-up) in an array, in a set once one came out of order. */
+  /**
+   * Per position, the seqs read so far: while they ascend (the usual order
+   * of a catch-up), as flat `[start, end, ...]` runs, so a run of a million
+   * dots is two numbers; in a set once one came out of order.
+   */
   private readonly seqsRead: (number[] | Set<number>)[] = [];
 
   /**
@@ -178,15 +326,23 @@ export class DotTable {
   private assertFirstRead(i: number, seq: number): void {
     const seen = this.seqsRead[i];
     if (seen === undefined) {
-      this.seqsRead[i] = [seq];
+      this.seqsRead[i] = [seq, seq];
       return;
     }
     if (Array.isArray(seen)) {
-      if (seq > seen[seen.length - 1]) {
-        seen.push(seq);
+      const last = seen[seen.length - 1];
+      if (seq === last + 1) {
+        seen[seen.length - 1] = seq;
         return;
       }
-      this.seqsRead[i] = new Set(seen);
+      if (seq > last) {
+        seen.push(seq, seq);
+        return;
+      }
+      // Out of order: the runs become a set of their seqs (no more than the dots this delta named).
+      const set = new Set<number>();
+      for (let r = 0; r < seen.length; r += 2) for (let q = seen[r]; q <= seen[r + 1]; q++) set.add(q);
+      this.seqsRead[i] = set;
     }
     const set = this.seqsRead[i] as Set<number>;
     if (set.has(seq)) throw errors.decode(`dot ${seq}@${this.replicas[i]} named twice in one delta`);
@@ -364,6 +520,8 @@ export class DotMap<S> {
   /** @internal */ dotIndex: DotIndex | undefined;
   /** @internal Set by the map's kind, so the index can be built from the entries. */
   forEachDot: ((s: S, fn: (replica: string, seq: number) => void) => void) | undefined;
+  /** @internal Set by the map's kind where its entries never change in place: the map keeps their dot count as they change. */
+  countDots: ((s: S) => number) | undefined;
 
   get index(): DotIndex {
     if (this.dotIndex === undefined) {
@@ -377,7 +535,7 @@ export class DotMap<S> {
 
   get entries(): KeyMap<S> {
     if (this.map !== undefined) return this.map;
-    const map = new KeyMap<S>();
+    const map = new KeyMap<S>(this.countDots);
     const flat = this.flat;
     if (flat !== undefined) {
       for (let i = 0; i < flat.keys.length; i++) map.set(flat.keys[i], flat.values[i]);
@@ -413,6 +571,23 @@ export interface FlatEntries<S> {
   dots?: number;
   /** Each key's `hashOf` (lib/key-hash.ts), where computed as the keys were read. */
   hashes?: Int32Array;
+  /** A piece's encoded size and context, measured as it was gathered (see `measuring` in `missing`). */
+  measured?: MeasuredPiece;
+}
+
+/**
+ * What gathering a piece learnt of it in the same pass: the context of its
+ * dots (what `contextOfStore` would make, replicas in the same order), and
+ * its exact encoded size with the dot table of a context that numbers
+ * those replicas as `replicas` does. So a catch-up walks each piece twice
+ * (gathered, then written), not four times.
+ */
+export interface MeasuredPiece {
+  bytes: number;
+  replicas: readonly string[];
+  context: CausalContext;
+  /** The entries as written (after the count), where the store writes them in one loop. */
+  encoded?: Uint8Array;
 }
 
 export interface DotMapOptions {
@@ -424,6 +599,22 @@ export interface DotMapOptions {
    * after the outer map had changed). Default false.
    */
   flatDecode?: boolean;
+  /**
+   * With `flatDecode` and a hashing key codec: reads a delta's entries in
+   * one loop, exactly as the map's own loop would, and returns how many
+   * dots they hold (a set's is `readSetEntries`).
+   */
+  readEntries?: (state: DecodeState, table: DotTable, key: HashingKeyCodec, keys: string[], values: any[], hashes: Int32Array) => number;
+  /** Writes a flat store's entries in one loop, exactly as the map's own loop would (a set's is `writeSetEntries`). */
+  writeEntries?: (keys: readonly string[], values: readonly any[], table: DotTable, key: Codec<string>, state: EncodeState) => void;
+  /**
+   * Writes a flat store's entries with a measuring `table` (see
+   * `DotTable.measuring`) and returns their bytes, exactly as `writeEntries`
+   * writes them with the table of the context that measuring makes (a
+   * set's is `encodeSetEntries`). A piece of a catch-up is written so once,
+   * and then its size is known and its message copies those bytes.
+   */
+  encodeEntries?: (keys: readonly string[], values: readonly any[], table: DotTable) => Uint8Array;
 }
 
 /** Keys are strings in memory; `key` says how they travel (and canonicalises what a peer sends). */
@@ -436,9 +627,12 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
    */
   const shareable = nested.missingAll !== undefined;
   const flatDecode = shareable && options.flatDecode === true;
+  // Flat nested stores are never changed in place (see `shareable`): a map of them can keep their dot count as it changes.
+  const dotCountOfEntry = shareable ? nested.dotCount : undefined;
   const make = () => {
     const m = new DotMap<S>();
     m.forEachDot = forEachDot;
+    m.countDots = dotCountOfEntry;
     return m;
   };
   const settle = nested.settle;
@@ -567,6 +761,10 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       const countDot = () => fromDots++;
       from.each((theirs) => forEachDot(theirs, countDot));
       if (contextDots <= fromDots) return changed;
+      // Every dot we hold is in our context: if theirs shares none with it,
+      // none of ours is named (a catch-up's removals, which a fresh replica
+      // never held), and the index (a pass over all we hold) is not needed.
+      if (!intoCtx.intersects(fromCtx)) return changed;
       const candidates = new Set<string>();
       for (const [replica, ranges] of fromCtx.ranges) {
         into.index.forEachIn(replica, ranges, (_seq, k) => {
@@ -587,6 +785,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
     dotCount: nested.dotCount === undefined ? undefined : (m) => {
       if (m.flat !== undefined && m.flat.dots !== undefined) return m.flat.dots;
       const count = nested.dotCount!;
+      if (m.flat === undefined) return m.entries.weight ?? m.entries.sumValues(count);
       let n = 0;
       m.each((s) => {
         n += count(s);
@@ -607,27 +806,60 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         out.flat = flat;
         return out;
       };
+      // Each piece is measured as it is gathered (its exact size and its
+      // context, with a measuring table), so neither the size of its message
+      // nor its context costs another pass; where the store can write its
+      // entries in one loop (`encodeEntries`), a piece is written once, as
+      // it is handed out, and that is its measure. Where it is cut still
+      // follows the estimate, so the pieces are what they always were.
+      // Only pieces cut to a budget go to be sent (a nested store's are parts of its key's entry).
+      const measure = budget !== undefined;
+      let measuring = DotTable.measuring();
+      let exact = 0;
+      const encodeEntries = options.encodeEntries;
+      const seal = (flat: FlatEntries<S>) => {
+        if (!measure) return flat;
+        let encoded: Uint8Array | undefined;
+        if (encodeEntries !== undefined) {
+          encoded = encodeEntries(flat.keys, flat.values, measuring);
+          exact = encoded.length;
+        }
+        flat.measured = { bytes: uint.encodingLength(flat.keys.length) + exact, replicas: measuring.replicas, context: measuring.context(), encoded };
+        measuring = DotTable.measuring();
+        exact = 0;
+        return flat;
+      };
       if (all && budget !== undefined) {
         // Every entry goes as it is: the pieces are gathered in one pass
         // over the map, each with its dot count (the state as it is now; see
         // below for why a stale entry is harmless).
+        // Cut in one pass, before any piece is handed out: each piece is a slice of the map's columns (lent, as nothing can change them meanwhile).
+        const [keys, values] = columns(m, true);
         const pieces: FlatEntries<S>[] = [];
-        let piece: FlatEntries<S> = { keys: [], values: [], distinct: true, dots: 0 };
+        // Sealed now if measured entry by entry below; else as handed out (only the piece in flight holds its bytes).
+        const cut = (from: number, to: number, dots: number) => {
+          const flat: FlatEntries<S> = { keys: keys.slice(from, to), values: values.slice(from, to), distinct: true, dots: count === undefined ? undefined : dots };
+          return encodeEntries === undefined ? seal(flat) : flat;
+        };
+        let from = 0;
         let bytes = 0;
-        m.each((s, k) => {
-          const cost = key.encodingLength(k) + (estimate === undefined ? nested.encodingLength(s, table) : estimate(s)) + DOT_SLACK;
-          if (piece.keys.length > 0 && bytes + cost > budget) {
-            pieces.push(piece);
-            piece = { keys: [], values: [], distinct: true, dots: 0 };
+        let dots = 0;
+        for (let j = 0; j < keys.length; j++) {
+          const s = values[j];
+          const keyBytes = key.encodingLength(keys[j]);
+          const cost = keyBytes + (estimate === undefined ? nested.encodingLength(s, table) : estimate(s)) + DOT_SLACK;
+          if (j > from && bytes + cost > budget) {
+            pieces.push(cut(from, j, dots));
+            from = j;
             bytes = 0;
+            dots = 0;
           }
-          piece.keys.push(k);
-          piece.values.push(s);
-          piece.dots = count === undefined ? undefined : piece.dots! + count(s);
+          if (count !== undefined) dots += count(s);
+          if (encodeEntries === undefined) exact += keyBytes + nested.encodingLength(s, measuring);
           bytes += cost;
-        });
-        if (piece.keys.length > 0) pieces.push(piece);
-        for (const p of pieces) yield flatMap(p);
+        }
+        if (keys.length > from) pieces.push(cut(from, keys.length, dots));
+        for (const p of pieces) yield flatMap(encodeEntries === undefined ? p : seal(p));
         return;
       }
       // The entries as they are now, in one pass in the map's own order: no
@@ -635,13 +867,8 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       // goes to the peer as a live delta too, and a stale copy of an entry
       // is harmless (its dots are the context of its piece, and the join
       // keeps what is newer).
-      const keys = new Array<string>(m.size);
-      const values = new Array<S>(m.size);
-      let n = 0;
-      m.each((s, k) => {
-        keys[n] = k;
-        values[n++] = s;
-      });
+      // A copy: the map may change between the pieces handed out.
+      const [keys, values] = columns(m, false);
       let piece: FlatEntries<S> = { keys: [], values: [], distinct: true };
       let bytes = 0;
       for (let i = 0; i < keys.length; i++) {
@@ -654,18 +881,19 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
           if (parts.length === 0) continue;
           part = parts.length === 1 ? parts[0] : nested.concat(parts);
         }
-        const cost =
-          budget === undefined ? 0 : key.encodingLength(k) + (estimate === undefined ? nested.encodingLength(part, table) : estimate(part)) + DOT_SLACK;
+        const keyBytes = key.encodingLength(k);
+        const cost = budget === undefined ? 0 : keyBytes + (estimate === undefined ? nested.encodingLength(part, table) : estimate(part)) + DOT_SLACK;
         if (piece.keys.length > 0 && (budget === undefined || bytes + cost > budget)) {
-          yield flatMap(piece);
+          yield flatMap(seal(piece));
           piece = { keys: [], values: [], distinct: true };
           bytes = 0;
         }
         piece.keys.push(k);
         piece.values.push(part);
+        if (measure && encodeEntries === undefined) exact += keyBytes + nested.encodingLength(part, measuring);
         bytes += cost;
       }
-      if (piece.keys.length > 0) yield flatMap(piece);
+      if (piece.keys.length > 0) yield flatMap(seal(piece));
     },
     concat(pieces) {
       if (pieces.length === 1) return pieces[0];
@@ -679,6 +907,9 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       return out;
     },
     encodingLength(m, table) {
+      // A piece measured as it was gathered, with a table that numbers its replicas alike: its size is known.
+      const measured = m.flat?.measured;
+      if (measured !== undefined && table.measuresAs(measured.replicas)) return measured.bytes;
       let n = uint.encodingLength(m.size);
       m.each((s, k) => {
         n += key.encodingLength(k) + nested.encodingLength(s, table);
@@ -687,6 +918,20 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
     },
     encode(m, table, state) {
       uint.encode(m.size, state);
+      const flat = m.flat;
+      // A piece written as it was measured, with a table that numbers its replicas alike: its bytes as they are.
+      const encoded = flat?.measured?.encoded;
+      if (encoded !== undefined && table.measuresAs(flat!.measured!.replicas)) {
+        state.buffer.set(encoded, state.offset);
+        state.offset += encoded.length;
+        // Spent: a dot written with it now would be written as the difference from one it never saw.
+        table.spend();
+        return;
+      }
+      if (flat !== undefined && options.writeEntries !== undefined) {
+        options.writeEntries(flat.keys, flat.values, table, key, state);
+        return;
+      }
       m.each((s, k) => {
         key.encode(k, state);
         nested.encode(s, table, state);
@@ -702,6 +947,12 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         const hashing = (key as Partial<HashingKeyCodec>).decodeHashed !== undefined ? (key as HashingKeyCodec) : undefined;
         const hashes = hashing === undefined ? undefined : new Int32Array(count);
         const countOf = nested.dotCount;
+        const readEntries = options.readEntries;
+        if (readEntries !== undefined && hashing !== undefined) {
+          const dots = readEntries(state, table, hashing, keys, values, hashes!);
+          out.flat = { keys, values, distinct: count < 2, dots, hashes };
+          return out;
+        }
         let dots = 0;
         for (let i = 0; i < count; i++) {
           keys[i] = hashing === undefined ? key.decode(state) : hashing.decodeHashed(state, hashes!, i);
@@ -728,6 +979,28 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
   return kind;
 }
 
+/**
+ * The keys and entries of `m`, in its order, as two arrays: the map's own
+ * where it can lend them (only read, and only until it changes), else
+ * copies.
+ */
+function columns<S>(m: DotMap<S>, lend: boolean): [readonly string[], readonly S[]] {
+  const dense = lend && m.flat === undefined ? m.entries.denseColumns() : undefined;
+  if (dense !== undefined) return dense;
+  // Grown as they are filled, not made at their size: V8 makes an array made at 100,000 or more a dictionary.
+  const keys: string[] = [];
+  const values: S[] = [];
+  if (m.flat === undefined) m.entries.copyInto(keys, values);
+  else {
+    let n = 0;
+    m.each((s, k) => {
+      keys[n] = k;
+      values[n++] = s;
+    });
+  }
+  return [keys, values];
+}
+
 /** Bytes a piece's estimate leaves, per key, for replica indexes and seq differences it cannot know yet. */
 const DOT_SLACK = 8;
 
@@ -735,6 +1008,7 @@ const DOT_SLACK = 8;
 export function dotMapOf<S>(nested: StoreKind<S>, entries: Iterable<[string, S]>): DotMap<S> {
   const m = new DotMap<S>();
   m.forEachDot = nested.forEachDot;
+  if (nested.missingAll !== undefined) m.countDots = nested.dotCount;
   for (const [k, s] of entries) if (!nested.isEmpty(s)) m.entries.set(k, s);
   return m;
 }

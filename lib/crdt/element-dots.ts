@@ -16,7 +16,8 @@ import { type DotTable, type StoreKind, dotSet } from './dot-store.js';
  */
 export type ElementDots = number | Dot | Dot[];
 
-const REPLICA_SLOTS = 4096;
+/** How many replicas a packed dot can number: `seq * REPLICA_SLOTS + n`. */
+export const REPLICA_SLOTS = 4096;
 /** Largest seq a packed dot holds: the number stays a safe integer. */
 const MAX_PACKED_SEQ = Math.floor(Number.MAX_SAFE_INTEGER / REPLICA_SLOTS) - 1;
 /** Longest replica id the table takes, so it stays small (4,096 ids of at most 64 characters) whatever peers send. */
@@ -39,6 +40,11 @@ export function packDot(replica: string, seq: number): number | Dot {
   if (seq > MAX_PACKED_SEQ) return { replica, seq };
   const n = replicaNumber(replica);
   return n < 0 ? { replica, seq } : seq * REPLICA_SLOTS + n;
+}
+
+/** The replica of table number `n` (a packed dot's `% REPLICA_SLOTS`). */
+export function replicaIdOf(n: number): string {
+  return replicaIds[n];
 }
 
 function replicaOf(packed: number): string {
@@ -140,7 +146,23 @@ export const elementDots: StoreKind<ElementDots> = {
 /** Reads one dot in the form an element holds it; the table remembers each replica's number, so the id is looked up once per delta. */
 function readOne(state: Parameters<StoreKind<ElementDots>['decode']>[0], table: DotTable): number | Dot {
   const seq = table.readSeq(state);
-  const at = table.readPosition;
+  return held(table, table.readPosition, seq);
+}
+
+/**
+ * A lone dot whose replica position `i` and zigzagged seq difference `z`
+ * were read (as one byte each) by a reader of whole entries: checked by
+ * the table as `decode` would, and in the form an element holds it.
+ */
+export function loneDot(table: DotTable, i: number, z: number): number | Dot {
+  const seq = table.acceptNext(i, z);
+  // The replica's number, where the table has one already: packed here, without a call.
+  const n = table.tags[i];
+  if (n >= 0 && seq <= MAX_PACKED_SEQ) return seq * REPLICA_SLOTS + n;
+  return held(table, i, seq);
+}
+
+function held(table: DotTable, at: number, seq: number): number | Dot {
   let n = table.tags[at];
   // -1: not asked yet; -2: asked, and the table has no number for it.
   if (n === -1) {

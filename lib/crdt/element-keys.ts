@@ -7,6 +7,8 @@ import { HASH_PRIME, HASH_START, finishHash, hashOf } from '../key-hash.js';
 export interface HashingKeyCodec extends Codec<string> {
   /** Decodes a key as `decode` does, and writes its `hashOf` to `hashes[at]`. */
   decodeHashed(state: DecodeState, hashes: Int32Array, at: number): string;
+  /** True if a key whose bytes are a plain JSON string (see `plainJsonString`) is those bytes as they are: readers of whole entries may take it so. */
+  readonly plainJson: boolean;
 }
 
 /**
@@ -23,6 +25,7 @@ export class ElementKeys {
   constructor(readonly encoding: ValueEncoding<any> = json) {
     const canonical = (value: unknown) => encode(encoding, value).toString('latin1');
     this.codec = {
+      plainJson: encoding === json,
       encodingLength: (key) => key.length,
       encode(key, state) {
         // Short keys (most elements) byte by byte: cheaper than a call into the buffer's writer.

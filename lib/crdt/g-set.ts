@@ -3,6 +3,7 @@ import type { Delta } from './delta.js';
 import { DotMap, type DotMapOptions, type StoreKind, countDots, dotMap, dotMapOf } from './dot-store.js';
 import { type ElementDots, dotCountOf, elementDots } from './element-dots.js';
 import { ElementKeys } from './element-keys.js';
+import { setWire } from './set-entries.js';
 import type { Embeddable } from './embeddable.js';
 import { type SetHandle, type SetOptions, SetReplica } from './set-replica.js';
 
@@ -44,7 +45,7 @@ export class GSet extends SetReplica<ElementDots> {
 
   constructor(options: SetOptions = {}) {
     // Standalone, so a peer's delta is read flat (see DotMapOptions).
-    super('gset', (keys) => gSetEmbedded(keys, { flatDecode: true }), options);
+    super('gset', (keys) => gSetEmbedded(keys, setWire), options);
   }
 
   /** Adds `value`; true if it was absent. */

@@ -1,19 +1,24 @@
 import { hashOf } from '../key-hash.js';
 
-const EMPTY = -1;
+// An index entry holds its key's slot plus one, so that a new index, all zeros, is empty without a pass over it.
+const EMPTY = 0;
 /** An index entry whose key was deleted: lookups probe past it, inserts may reuse it. */
-const DELETED = -2;
+const DELETED = -1;
 const MIN_CAPACITY = 16;
 
 /**
  * A map from string keys to values with the part of `Map`'s interface the
  * dot stores use, built for large tables filled from the wire: the keys and
  * values live in two arrays in insertion order (a deleted key leaves a hole,
- * removed once holes outnumber keys), and the index is an open-addressed
- * table of (slot, hash) pairs in one Int32Array, at most half full. A
- * lookup reads one index entry and, only where the hashes agree, the key;
- * a miss remembers where it stopped, so the insert that usually follows it
- * costs no second probe. A JavaScript `Map` was the main cost of a full
+ * removed once holes outnumber keys), each key's hash in a third, and the
+ * index is an open-addressed table of slots in one Int32Array, at most half
+ * full. A lookup reads an index entry, that slot's hash and, only where
+ * the hashes agree, the key; a miss remembers where it stopped, so the
+ * insert that usually follows it costs no second probe. The index holds
+ * only slots (four bytes an entry, not eight with the hash beside them):
+ * filling a large table from the wire costs a cache miss per key in the
+ * index, and a smaller index misses less and is faster to grow, while the
+ * hashes it then reads are a quarter of its size and mostly cached. A JavaScript `Map` was the main cost of a full
  * sync into a set (a lookup and an insert per element, each a few cache
  * misses in a large table, and a 28-byte entry per key).
  *
@@ -37,7 +42,7 @@ export class KeyMap<V> {
   private live = 0;
   /** Index entries taken by a key or marked deleted: what the load factor counts. */
   private used = 0;
-  private index = new Int32Array(2 * MIN_CAPACITY).fill(EMPTY);
+  private index = new Int32Array(MIN_CAPACITY);
   private mask = MIN_CAPACITY - 1;
   /** Bumped when the slots are renumbered: an iterator under way then stops. */
   private epoch = 0;
@@ -46,6 +51,20 @@ export class KeyMap<V> {
   private missedKey: string | undefined;
   private missedHash = 0;
   private missedAt = 0;
+  /** The sum of `weigh` over the values, kept as they change. */
+  private total = 0;
+
+  /**
+   * `weigh`, if given, weighs a value (a set element's dot count, say): the
+   * map keeps the sum over its values as they are set and deleted, so
+   * `weight` costs nothing. Values must then never change in place.
+   */
+  constructor(private readonly weigh?: (value: V) => number) {}
+
+  /** The sum of `weigh` over the values; undefined without a `weigh`. */
+  get weight(): number | undefined {
+    return this.weigh === undefined ? undefined : this.total;
+  }
 
   get size(): number {
     return this.live;
@@ -58,18 +77,18 @@ export class KeyMap<V> {
     const mask = this.mask;
     let reuse = -1;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const slot = index[2 * i];
-      if (slot === EMPTY) {
+      const entry = index[i];
+      if (entry === EMPTY) {
         this.missedKey = key;
         this.missedHash = hash;
         this.missedAt = reuse >= 0 ? reuse : i;
         return -1;
       }
-      if (slot === DELETED) {
+      if (entry === DELETED) {
         if (reuse < 0) reuse = i;
         continue;
       }
-      if (index[2 * i + 1] === hash && this.keyColumn[slot] === key) return slot;
+      if (this.hashColumn[entry - 1] === hash && this.keyColumn[entry - 1] === key) return entry - 1;
     }
   }
 
@@ -85,6 +104,7 @@ export class KeyMap<V> {
   set(key: string, value: V): this {
     const slot = key === this.missedKey ? -1 : this.find(key);
     if (slot >= 0) {
+      if (this.weigh !== undefined) this.total += this.weigh(value) - this.weigh(this.valueColumn[slot] as V);
       this.valueColumn[slot] = value;
       return this;
     }
@@ -128,6 +148,7 @@ export class KeyMap<V> {
     const keyColumn = this.keyColumn;
     const valueColumn = this.valueColumn;
     const hashColumn = this.hashColumn;
+    const weigh = this.weigh;
     let slot = this.slots;
     let j = from;
     try {
@@ -137,19 +158,19 @@ export class KeyMap<V> {
         let reuse = -1;
         let i = hash & mask;
         for (; ; i = (i + 1) & mask) {
-          const at = index[2 * i];
+          const at = index[i];
           if (at === EMPTY) break;
           if (at === DELETED) {
             if (reuse < 0) reuse = i;
-          } else if (index[2 * i + 1] === hash && keyColumn[at] === key) return j;
+          } else if (hashColumn[at - 1] === hash && keyColumn[at - 1] === key) return j;
         }
         if (reuse >= 0) i = reuse;
         else this.used++;
-        index[2 * i] = slot;
-        index[2 * i + 1] = hash;
+        index[i] = slot + 1;
         keyColumn[slot] = key;
         valueColumn[slot] = values[j];
         hashColumn[slot] = hash;
+        if (weigh !== undefined) this.total += weigh(values[j]);
         slot++;
       }
       return j;
@@ -178,6 +199,7 @@ export class KeyMap<V> {
     const slot = this.slots++;
     this.keyColumn[slot] = key;
     this.valueColumn[slot] = value;
+    if (this.weigh !== undefined) this.total += this.weigh(value);
     if (slot >= this.hashColumn.length) {
       const grown = new Int32Array(2 * this.hashColumn.length);
       grown.set(this.hashColumn);
@@ -185,9 +207,8 @@ export class KeyMap<V> {
     }
     this.hashColumn[slot] = hash;
     const index = this.index;
-    if (index[2 * at] === EMPTY) this.used++;
-    index[2 * at] = slot;
-    index[2 * at + 1] = hash;
+    if (index[at] === EMPTY) this.used++;
+    index[at] = slot + 1;
     this.live++;
   }
 
@@ -195,7 +216,7 @@ export class KeyMap<V> {
   private freeEntry(hash: number): number {
     const index = this.index;
     let i = hash & this.mask;
-    while (index[2 * i] >= 0) i = (i + 1) & this.mask;
+    while (index[i] > 0) i = (i + 1) & this.mask;
     return i;
   }
 
@@ -206,11 +227,12 @@ export class KeyMap<V> {
     const hash = this.hashColumn[slot];
     const index = this.index;
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      if (index[2 * i] === slot) {
-        index[2 * i] = DELETED;
+      if (index[i] === slot + 1) {
+        index[i] = DELETED;
         break;
       }
     }
+    if (this.weigh !== undefined) this.total -= this.weigh(this.valueColumn[slot] as V);
     this.keyColumn[slot] = undefined;
     this.valueColumn[slot] = undefined;
     this.live--;
@@ -221,8 +243,8 @@ export class KeyMap<V> {
     this.keyColumn = [];
     this.valueColumn = [];
     this.hashColumn = new Int32Array(MIN_CAPACITY);
-    this.slots = this.live = this.used = 0;
-    this.index = new Int32Array(2 * MIN_CAPACITY).fill(EMPTY);
+    this.slots = this.live = this.used = this.total = 0;
+    this.index = new Int32Array(MIN_CAPACITY);
     this.mask = MIN_CAPACITY - 1;
     this.missedKey = undefined;
     this.epoch++;
@@ -235,8 +257,10 @@ export class KeyMap<V> {
    */
   private rebuild(capacity: number, room = this.live): void {
     this.missedKey = undefined;
+    let renumbered = false;
     // Not while a forEach runs: it would lose its place (holes are skipped by every reader meanwhile).
     if (this.slots > this.live && this.iterating === 0) {
+      renumbered = true;
       const keys = this.keyColumn;
       const values = this.valueColumn;
       const hashes = this.hashColumn;
@@ -256,15 +280,32 @@ export class KeyMap<V> {
     }
     while (capacity < 2 * (room + 1)) capacity *= 2;
     if (capacity < MIN_CAPACITY) capacity = MIN_CAPACITY;
-    const index = new Int32Array(2 * capacity).fill(EMPTY);
+    const index = new Int32Array(capacity);
     const mask = capacity - 1;
-    const hashes = this.hashColumn;
-    for (let slot = 0; slot < this.slots; slot++) {
-      if (this.keyColumn[slot] === undefined) continue;
-      let i = hashes[slot] & mask;
-      while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
-      index[2 * i] = slot;
-      index[2 * i + 1] = hashes[slot];
+    if (renumbered) {
+      const hashes = this.hashColumn;
+      for (let slot = 0; slot < this.slots; slot++) {
+        if (this.keyColumn[slot] === undefined) continue;
+        let i = hashes[slot] & mask;
+        while (index[i] !== EMPTY) i = (i + 1) & mask;
+        index[i] = slot + 1;
+      }
+    } else {
+      // The slots are as the old index has them: it is read in its own
+      // order, so the entries land in the new one in a few ascending runs
+      // (a key's place there is its place in the old one, give or take
+      // its probes, plus a multiple of the old size) rather than at
+      // random: a growing index is written through the cache, not past it.
+      const old = this.index;
+      const hashes = this.hashColumn;
+      for (let e = 0; e < old.length; e++) {
+        const entry = old[e];
+        if (entry <= 0) continue;
+        const hash = hashes[entry - 1];
+        let i = hash & mask;
+        while (index[i] !== EMPTY) i = (i + 1) & mask;
+        index[i] = entry;
+      }
     }
     this.index = index;
     this.mask = mask;
@@ -285,6 +326,42 @@ export class KeyMap<V> {
     } finally {
       this.iterating--;
     }
+  }
+
+  /**
+   * The keys and values in insertion order as the map's own two arrays,
+   * where they have no holes (nothing deleted since the last compaction);
+   * else undefined. Only to be read, and only before the map next changes:
+   * a whole map is then copied by `slice`s, without a loop per entry.
+   */
+  denseColumns(): [readonly string[], readonly V[]] | undefined {
+    if (this.slots !== this.live) return undefined;
+    // The columns are never longer than `slots` without holes: they grow by appends and shrink on compaction.
+    if (this.keyColumn.length !== this.slots || this.valueColumn.length !== this.slots) return undefined;
+    return [this.keyColumn as readonly string[], this.valueColumn as readonly V[]];
+  }
+
+  /** Copies the keys and values, in insertion order, into `keys` and `values` from position 0; returns how many. One tight loop, no call per entry. */
+  copyInto(keys: string[], values: V[]): number {
+    const keyColumn = this.keyColumn;
+    const valueColumn = this.valueColumn;
+    let n = 0;
+    for (let slot = 0; slot < this.slots; slot++) {
+      const key = keyColumn[slot];
+      if (key === undefined) continue;
+      keys[n] = key;
+      values[n++] = valueColumn[slot] as V;
+    }
+    return n;
+  }
+
+  /** The sum of `fn` over the values. */
+  sumValues(fn: (value: V) => number): number {
+    const keyColumn = this.keyColumn;
+    const valueColumn = this.valueColumn;
+    let sum = 0;
+    for (let slot = 0; slot < this.slots; slot++) if (keyColumn[slot] !== undefined) sum += fn(valueColumn[slot] as V);
+    return sum;
   }
 
   private *slotsInOrder(): Generator<number> {

@@ -1,6 +1,7 @@
 import { type DotMap, type DotMapOptions, dotMap, dotMapOf } from './dot-store.js';
 import { type ElementDots, dotCountOf, dotsOf, elementDots } from './element-dots.js';
 import { ElementKeys } from './element-keys.js';
+import { setWire } from './set-entries.js';
 import type { Embeddable } from './embeddable.js';
 import { type SetHandle, type SetOptions, SetReplica } from './set-replica.js';
 
@@ -60,7 +61,7 @@ export class ORSet extends SetReplica<ElementDots> {
 
   constructor(options: SetOptions = {}) {
     // Standalone, so a peer's delta is read flat (see DotMapOptions).
-    super('orset', (keys) => orSetEmbedded(keys, { flatDecode: true }), options);
+    super('orset', (keys) => orSetEmbedded(keys, setWire), options);
   }
 
   /** Adds `value` under a new dot, replacing the dots of its earlier adds; true if it was absent. */

@@ -126,3 +126,30 @@ test('causal context: intersects says whether two contexts share a dot', (t) => 
   t.equal(ours.intersects(new CausalContext()), false, 'an empty context');
   t.end();
 });
+
+test('causal context: union and intersects agree with a set of dots, for a long context and a short one', (t) => {
+  // Many scattered dots against few, most of them past the long one's end: the paths that merge onto its end and search it.
+  const many = fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 40, maxLength: 200 });
+  const few = fc.array(fc.integer({ min: 350, max: 450 }), { maxLength: 4 });
+  holds(
+    t,
+    fc.property(many, few, (xs, ys) => {
+      const x = CausalContext.ofDots(xs.map((seq) => ({ replica: 'a', seq })));
+      const y = CausalContext.ofDots(ys.map((seq) => ({ replica: 'a', seq })));
+      const overlap = ys.some((q) => xs.includes(q));
+      if (x.intersects(y) !== overlap || y.intersects(x) !== overlap) return false;
+      const u = x.clone();
+      const grew = u.union(y);
+      const expected = new Set([...xs, ...ys]);
+      if (grew !== ys.some((q) => !xs.includes(q))) return false;
+      if (u.dotCount() !== expected.size) return false;
+      for (let q = 1; q <= 500; q++) if (u.has('a', q) !== expected.has(q)) return false;
+      // Ranges stay sorted, disjoint and not touching.
+      const r = u.ranges.get('a')!;
+      for (let i = 2; i < r.length; i += 2) if (r[i] <= r[i - 1] + 1) return false;
+      return true;
+    }),
+    'union and intersects as sets',
+  );
+  t.end();
+});

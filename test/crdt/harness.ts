@@ -32,6 +32,12 @@ export function stepClock(): HybridClock {
  * with the same canonical form hold the same state.
  */
 export function canonical(r: AnyReplica): string {
+  // The dot count a store keeps as it changes (a set's) must be the count of its dots.
+  if (r.storeKind.dotCount !== undefined) {
+    let n = 0;
+    r.storeKind.forEachDot(r.store, () => n++);
+    if (r.storeKind.dotCount(r.store) !== n) throw new Error(`${r.id}: the store counts ${r.storeKind.dotCount(r.store)} dots, holds ${n}`);
+  }
   const dots = (s: unknown): unknown => {
     if (s instanceof DotMap) return [...s.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, dots(v)]);
     if (s instanceof Map) return [...s.values()].map((e) => [`${e.seq}@${e.replica}`, e.value]).sort((a, b) => (a[0] < b[0] ? -1 : 1));

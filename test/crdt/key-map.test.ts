@@ -5,9 +5,10 @@ import { ElementKeys } from '../../lib/crdt/element-keys.js';
 import { DEFAULT_LIMITS, encode, json } from '../../lib/codec/index.js';
 import { testRandom } from '../helpers/seed.js';
 
-test('key-map: random sets, adds, deletes and bulk inserts agree with a Map, in insertion order', (t) => {
+test('key-map: random sets, adds, deletes and bulk inserts agree with a Map, in insertion order, and keep the weight of the values', (t) => {
   const random = testRandom('key-map model');
-  const map = new KeyMap<number>();
+  const weigh = (v: number) => v % 7;
+  const map = new KeyMap<number>(weigh);
   const model = new Map<string, number>();
   // A small key space, so keys come back after deletes and holes pile up to be compacted.
   const key = () => `k${random.int(0, 300)}`;
@@ -47,6 +48,9 @@ test('key-map: random sets, adds, deletes and bulk inserts agree with a Map, in 
     }
     if (step % 1000 === 0 || step === 19_999) {
       check(map.size === model.size && JSON.stringify([...map]) === JSON.stringify([...model]), `step ${step}: entries in insertion order`);
+      let weight = 0;
+      for (const v of model.values()) weight += weigh(v);
+      check(map.weight === weight, `step ${step}: weight ${map.weight}, the values weigh ${weight}`);
     }
   }
   t.deepEqual(wrong, [], 'every step agrees with the Map');
@@ -54,6 +58,8 @@ test('key-map: random sets, adds, deletes and bulk inserts agree with a Map, in 
   t.deepEqual([...map.values()], [...model.values()], 'values');
   map.clear();
   t.equal(map.size, 0, 'cleared');
+  t.equal(map.weight, 0, 'weighs nothing');
+  t.equal(new KeyMap<number>().weight, undefined, 'no weight without a weigh');
   t.equal(map.get('k1'), undefined, 'nothing left');
   t.end();
 });
@@ -107,5 +113,20 @@ test('key-map: the hash a set key gets as it is decoded is the hash of the key i
     if (key !== keys.keyOf(value) || hashes[0] !== hashOf(key)) wrong.push(JSON.stringify(value));
   }
   t.deepEqual(wrong, [], `${values.length} values: each decoded key is the value's key, with its hash`);
+  t.end();
+});
+
+test('key-map: lends its columns only while they have no holes', (t) => {
+  const map = new KeyMap<number>();
+  for (let i = 0; i < 5; i++) map.set(`k${i}`, i);
+  t.deepEqual(map.denseColumns(), [['k0', 'k1', 'k2', 'k3', 'k4'], [0, 1, 2, 3, 4]], 'keys and values in order');
+  map.delete('k2');
+  t.equal(map.denseColumns(), undefined, 'not with a hole');
+  const keys: string[] = [];
+  const values: number[] = [];
+  t.equal(map.copyInto(keys, values), 4, 'copied past the hole');
+  t.deepEqual([keys, values], [['k0', 'k1', 'k3', 'k4'], [0, 1, 3, 4]], 'copies in order');
+  map.clear();
+  t.deepEqual(map.denseColumns(), [[], []], 'empty');
   t.end();
 });

@@ -1,0 +1,169 @@
+import { errors } from '../errors.js';
+import type { Codec, DecodeState, EncodeState } from '../codec/index.js';
+import { HASH_PRIME, HASH_START, finishHash } from '../key-hash.js';
+import type { DotMapOptions, DotTable } from './dot-store.js';
+import { type ElementDots, REPLICA_SLOTS, dotCountOf, elementDots, loneDot, replicaIdOf } from './element-dots.js';
+import type { HashingKeyCodec } from './element-keys.js';
+
+/** Longest plain key read here (its length prefix is then one byte). */
+const MAX_PLAIN = 0x7f;
+/** One array of each length, reused: the character codes of a key, made into a string by one `String.fromCharCode` call. */
+const codes: number[][] = Array.from({ length: MAX_PLAIN + 2 }, (_, n) => new Array<number>(n).fill(0));
+
+/**
+ * Reads the `count` entries of a standalone set's delta (a key, then its
+ * element's dots) into `keys`, `values` and `hashes`, and returns how many
+ * dots they hold. Reads exactly what the map's own loop (the key codec's
+ * `decodeHashed`, then `elementDots.decode`) reads, with the same checks
+ * and errors, but the usual entry (a plain JSON string key of at most 127
+ * bytes, one dot, both of its varints one byte) in one loop without a call
+ * per part: a full sync into a fresh process runs mostly before the
+ * compiler has inlined those calls, so each layer costs there. Any other
+ * entry goes to those decoders, from its first byte.
+ */
+export function readSetEntries(
+  state: DecodeState,
+  table: DotTable,
+  key: HashingKeyCodec,
+  keys: string[],
+  values: ElementDots[],
+  hashes: Int32Array,
+): number {
+  const buf = state.buffer;
+  const end = state.end;
+  const plain = key.plainJson;
+  let dots = 0;
+  for (let i = 0; i < keys.length; i++) {
+    // The key: see plainJsonString in element-keys.ts, whose key and hash this is.
+    const start = state.offset;
+    const length = start < end ? buf[start] : 0;
+    let k: string | undefined;
+    if (plain && length >= 2 && length <= MAX_PLAIN && start + 1 + length <= end && buf[start + 1] === 0x22 && buf[start + length] === 0x22) {
+      const chars = codes[length + 1];
+      chars[0] = length;
+      chars[1] = 0x22;
+      chars[length] = 0x22;
+      let hash = Math.imul(Math.imul(HASH_START ^ length, HASH_PRIME) ^ 0x22, HASH_PRIME);
+      const stop = start + length;
+      let j = start + 2;
+      for (; j < stop; j++) {
+        const c = buf[j];
+        if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) break;
+        hash = Math.imul(hash ^ c, HASH_PRIME);
+        chars[j - start] = c;
+      }
+      if (j === stop) {
+        hashes[i] = finishHash(Math.imul(hash ^ 0x22, HASH_PRIME));
+        state.offset = stop + 1;
+        k = String.fromCharCode.apply(null, chars);
+      }
+    }
+    keys[i] = k === undefined ? key.decodeHashed(state, hashes, i) : k;
+    // The dots: a count of one, then a dot as two one-byte varints (see elementDots.decode and DotTable.readSeq).
+    const at = state.offset;
+    if (at + 2 < end && buf[at] === 1 && buf[at + 1] < 0x80 && buf[at + 2] < 0x80) {
+      state.offset = at + 3;
+      values[i] = loneDot(table, buf[at + 1], buf[at + 2]);
+      dots++;
+      continue;
+    }
+    const s = elementDots.decode(state, table);
+    if (elementDots.isEmpty(s)) throw errors.decode('empty entry in a map delta');
+    values[i] = s;
+    dots += dotCountOf(s);
+  }
+  return dots;
+}
+
+/** Keys up to this long are written a byte at a time: cheaper than a call into the buffer's writer. */
+const SHORT_WRITE = 32;
+
+/**
+ * Writes a flat set's entries (keys, then each element's dots) exactly as
+ * `key.encode` and `elementDots.encode` would, the usual entry (a short key
+ * and a dot held as a number) without a call per part; the position of
+ * the last replica is remembered, not looked up per dot.
+ */
+export function writeSetEntries(keys: readonly string[], values: readonly ElementDots[], table: DotTable, key: Codec<string>, state: EncodeState): void {
+  writeEntries(keys, values, table, key, state, false);
+}
+
+/** What `scratch` is kept at, at most: a buffer grown past it for a large piece goes with that piece. */
+const SCRATCH_BYTES = 1 << 16;
+/** Where `encodeSetEntries` writes: a piece is copied out of it at its size. */
+const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+
+/**
+ * A flat set's entries written with a measuring `table` (which numbers
+ * the replicas as it meets them and records the context), as
+ * `writeSetEntries` writes them with the table of that context: their
+ * bytes, in an array of their own.
+ */
+export function encodeSetEntries(keys: readonly string[], values: readonly ElementDots[], table: DotTable): Uint8Array {
+  const state = { buffer: scratch, offset: 0 };
+  writeEntries(keys, values, table, undefined, state, true);
+  // A copy (not zero-filled first): the scratch is written over by the next piece.
+  const out = Buffer.allocUnsafe(state.offset);
+  state.buffer.copy(out, 0, 0, state.offset);
+  return out;
+}
+
+/**
+ * The loop of both: with `grow`, the buffer is made larger (for this piece
+ * only) whenever an entry's worst case may not fit; a key longer than
+ * SHORT_WRITE goes through `key` if given, else is written as the latin1
+ * bytes it is (an `ElementKeys` key).
+ */
+function writeEntries(
+  keys: readonly string[],
+  values: readonly ElementDots[],
+  table: DotTable,
+  key: Codec<string> | undefined,
+  state: EncodeState,
+  grow: boolean,
+): void {
+  let buf = state.buffer;
+  let lastNumber = -1;
+  let lastPosition = -1;
+  for (let j = 0; j < keys.length; j++) {
+    const k = keys[j];
+    const s = values[j];
+    if (grow) {
+      // The worst case: the key, a count, and per dot a position and a seq difference of any safe size.
+      const room = k.length + (typeof s === 'number' ? 1 + 3 + 8 : 5 + 13 * dotCountOf(s));
+      if (state.offset + room > buf.length) {
+        const grown = Buffer.allocUnsafe(Math.max(2 * buf.length, state.offset + room));
+        buf.copy(grown, 0, 0, state.offset);
+        state.buffer = buf = grown;
+      }
+    }
+    if (k.length <= SHORT_WRITE) {
+      let at = state.offset;
+      for (let c = 0; c < k.length; c++) buf[at++] = k.charCodeAt(c);
+      state.offset = at;
+    } else if (key !== undefined) key.encode(k, state);
+    else state.offset += buf.write(k, state.offset, k.length, 'latin1');
+    if (typeof s !== 'number') {
+      elementDots.encode(s, table, state);
+      continue;
+    }
+    // A packed dot taken apart in place (see element-dots.ts), no call per entry.
+    const n = s % REPLICA_SLOTS;
+    if (n !== lastNumber) {
+      const i = table.positionOf(replicaIdOf(n));
+      if (i === undefined) throw errors.invalidArgument(`dot of ${replicaIdOf(n)} outside the delta's context`);
+      lastNumber = n;
+      lastPosition = i;
+    }
+    buf[state.offset++] = 1;
+    table.writeAt(lastPosition, (s - n) / REPLICA_SLOTS, state);
+  }
+}
+
+/** The options of a standalone set's store: read flat, and its entries read, written and measured by the loops above. */
+export const setWire: DotMapOptions = {
+  flatDecode: true,
+  readEntries: readSetEntries,
+  writeEntries: writeSetEntries,
+  encodeEntries: encodeSetEntries,
+};
