@@ -78,7 +78,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
    */
   private write(key: string, json: string | undefined): void {
     const stamp = this.stamp;
-    stamp[0] = this.localStamp();
+    this.localStampInto(stamp, 0);
     if (this.needsObjects || this.watchers.size > 0 || this.listenerCount('update') > 0) {
       this.ingest({ source: this.id, ts: stamp[0], key, json });
       return;

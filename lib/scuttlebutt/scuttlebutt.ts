@@ -435,6 +435,12 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
     return this.clock.now();
   }
 
+  /** `localStamp` written into `stamps[at]`, allocating nothing (see HybridClock.stampInto). */
+  protected localStampInto(stamps: Float64Array, at: number): void {
+    if (this.closedBy) throw errors.closed(this.closedBy);
+    this.clock.stampInto(stamps, at);
+  }
+
   /**
    * Changes the state by `update`. Returns whether the update is retained
    * (false if it lost at once to a later one). Call `supersede` for each
