@@ -82,6 +82,26 @@ export interface JoinTrace<S> {
  * delta's context, a table also checks on reading that every dot lies in
  * that context, as the dots are read (no second pass over the store).
  */
+/** The uses of a `DotTable` (its `use`). */
+const FRESH = 0;
+const TOUCHED = 1;
+const SPENT = 2;
+
+/**
+ * A copy of `items` that is an array of strings to V8 even when empty: an
+ * empty array literal has the map of an array of small integers, and the
+ * first string pushed changes it, so the sender's loop, compiled while a
+ * measuring table (which starts empty) took its first replica, was thrown
+ * away at the next such table ("not a Smi"). Popped, the array keeps the
+ * map of an array of objects.
+ */
+function stringList(items: Iterable<string>): string[] {
+  const list = [''];
+  list.pop();
+  for (const item of items) list.push(item);
+  return list;
+}
+
 export class DotTable {
   readonly positions = new Map<string, number>();
   readonly replicas: string[];
@@ -91,10 +111,16 @@ export class DotTable {
   // The dots of a delta mostly come from one replica: its position is remembered, not looked up per dot.
   private lastReplica: string | undefined;
   private lastIndex = -1;
-  /** A dot was measured or written: lengths now depend on what came before. */
-  private touched = false;
-  /** See `spend`. */
-  private spent = false;
+  /**
+   * FRESH, TOUCHED (a dot was measured or written: lengths now depend on
+   * what came before) or SPENT (see `spend`). One number, not two flags:
+   * V8 treats a field as constant until its first change, and code
+   * optimized meanwhile is thrown away when it changes. A `spent` flag
+   * first changed once a sync's first piece went out, after the sender's
+   * loops were compiled, so they were compiled again; this field first
+   * changes on the first dot of the first table.
+   */
+  private use = FRESH;
 
   /**
    * A measuring table (see `measuring`): the context of the dots measured
@@ -104,7 +130,7 @@ export class DotTable {
   private readonly measuredRanges: number[][] = [];
 
   constructor(replicas: Iterable<string>, ranges?: number[][], measured?: CausalContext) {
-    this.replicas = [...replicas];
+    this.replicas = stringList(replicas);
     for (const r of this.replicas) this.positions.set(r, this.positions.size);
     this.last = new Array<number>(this.replicas.length).fill(0);
     this.tags = new Array<number>(this.replicas.length).fill(-1);
@@ -155,7 +181,7 @@ export class DotTable {
     const i = this.position(replica) ?? 0;
     const n = uintLength(i) + uintLength(zigzag(seq - (this.last[i] ?? 0)));
     this.last[i] = seq;
-    this.touched = true;
+    if (this.use === FRESH) this.use = TOUCHED;
     if (this.measured !== undefined) this.record(i, replica, seq);
     return n;
   }
@@ -181,7 +207,7 @@ export class DotTable {
    * with them). Never for a measuring table: it must see every dot.
    */
   measuresAs(order: readonly string[]): boolean {
-    if (this.touched || this.measured !== undefined) return false;
+    if (this.use !== FRESH || this.measured !== undefined) return false;
     const replicas = this.replicas;
     if (replicas.length < order.length) return false;
     for (let i = 0; i < order.length; i++) if (replicas[i] !== order[i]) return false;
@@ -205,13 +231,12 @@ export class DotTable {
 
   /** After a store's bytes were copied in rather than written with it: a further write throws (it would be the difference from a seq never written). */
   spend(): void {
-    this.touched = true;
-    this.spent = true;
+    this.use = SPENT;
   }
 
   /** `write` of a dot whose replica's position is `i` (recorded, in a measuring table). */
   writeAt(i: number, seq: number, state: EncodeState): void {
-    if (this.spent) throw errors.invalidArgument('dot table used after a store was copied in');
+    if (this.use === SPENT) throw errors.invalidArgument('dot table used after a store was copied in');
     // zigzag and record written out: this runs per dot of a catch-up, and a call each is a compile each in a fresh process.
     const d = seq - this.last[i];
     const z = d >= 0 ? d * 2 : -d * 2 - 1;
@@ -227,7 +252,7 @@ export class DotTable {
     }
     state.offset = at;
     this.last[i] = seq;
-    this.touched = true;
+    this.use = TOUCHED;
     if (this.measured !== undefined) {
       const r = this.measuredRanges[i];
       if (r !== undefined && seq === r[r.length - 1] + 1) r[r.length - 1] = seq;
