@@ -159,8 +159,13 @@ export class MerkleStore<V = unknown> extends Replica {
 
   /** The database. A store on a path creates it in `open()`, which loads classic-level only then. */
   get db(): AnyLevel {
+    this.assertDatabase();
+    return this.database!;
+  }
+
+  /** A store on a path has no database before `open()`: a method that reads it refuses with a coded error, not a TypeError. */
+  private assertDatabase(): void {
     if (!this.database) throw errors.invalidArgument('the database of a store on a path exists once the store is open: await store.open() first');
-    return this.database;
   }
 
   private useDb(db: AnyLevel): void {
@@ -265,7 +270,7 @@ export class MerkleStore<V = unknown> extends Replica {
 
   /** Builds the tree from every stored record: what `open()` does after a crash. */
   async buildTree(): Promise<MerkleTree> {
-    this.db; // a store on a path has no database before open(): a coded error, not a TypeError
+    this.assertDatabase();
     const tree = new MerkleTree(this.depth);
     const iterator = this.data.iterator();
     try {
@@ -560,7 +565,7 @@ export class MerkleStore<V = unknown> extends Replica {
    * running a few side by side hides most of its latency.
    */
   async *readRuns(runs: Array<[number, number]>): AsyncGenerator<Array<[Uint8Array, Uint8Array]>> {
-    this.db; // a store on a path has no database before open(): a coded error, not a TypeError
+    this.assertDatabase();
     const shift = 2 ** (32 - this.depth);
     const startOf = (bucket: number) => position(bucket * shift);
     const endOf = (bucket: number) => ((bucket + 1) * shift >= 2 ** 32 ? Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff]) : position((bucket + 1) * shift));
