@@ -371,6 +371,16 @@ export class MerkleStore<V = unknown> extends Replica {
    * `stored`, if given, must be `dataKey(key)` (saves hashing the key again).
    */
   putCheckedRecord(key: string, value: Uint8Array, options: WriteOptions = {}, stored?: Uint8Array): Promise<Uint8Array> {
+    return this.recordWrite(key, value, options, stored);
+  }
+
+  /** As `del`, resolving with the key's stored record (see `putRecord`; `stored` as in `putCheckedRecord`). */
+  delRecord(key: string, options: WriteOptions = {}, stored?: Uint8Array): Promise<Uint8Array> {
+    return this.recordWrite(key, undefined, options, stored);
+  }
+
+  /** A write (or, with no value, a delete) of a checked value, its key and options checked here; settles with the key's stored record. */
+  private recordWrite(key: string, value: Uint8Array | undefined, options: WriteOptions, stored: Uint8Array | undefined): Promise<Uint8Array> {
     try {
       checkKey(key);
       checkWriteOptions(options);
@@ -378,17 +388,6 @@ export class MerkleStore<V = unknown> extends Replica {
       return Promise.reject(err);
     }
     return this.write(key, value, options, true, stored);
-  }
-
-  /** As `del`, resolving with the key's stored record (see `putRecord`; `stored` as in `putCheckedRecord`). */
-  delRecord(key: string, options: WriteOptions = {}, stored?: Uint8Array): Promise<Uint8Array> {
-    try {
-      checkKey(key);
-      checkWriteOptions(options);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.write(key, undefined, options, true, stored);
   }
 
   /**

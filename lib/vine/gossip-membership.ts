@@ -86,7 +86,8 @@ export class GossipMembership extends EventEmitter implements Membership {
   }
 
   private current(): { members: Member[]; live: Set<string>; at: number } {
-    const now = Date.now();
+    // The gossip core's clock, so a membership on an injected clock stays deterministic.
+    const now = this.gossip.now();
     if (this.view !== undefined && now - this.view.at < VIEW_MS) return this.view;
     const members = [this.self];
     for (const id of this.gossip.allPeers()) {

@@ -2,15 +2,7 @@ import test from 'tape';
 import { MemoryLevel } from 'memory-level';
 import { ForwardingLevel } from '../../lib/storage/forwarding-level.js';
 import { batchByTurn } from '../../lib/storage/turn-batching.js';
-
-/** A memory database that counts the write round trips reaching it, as a subclass: the object itself is never patched. */
-class CountingLevel extends MemoryLevel<Uint8Array, Uint8Array> {
-  batches = 0;
-  async _batch(...args: unknown[]): Promise<void> {
-    this.batches++;
-    return (MemoryLevel.prototype as unknown as { _batch: (...a: unknown[]) => Promise<void> })._batch.apply(this, args);
-  }
-}
+import { CountingLevel } from '../helpers/counting-level.js';
 
 test('a forwarding database: the same keys and values land in the inner one, read back through either', async (t) => {
   const inner = new MemoryLevel<string, string>();

@@ -1,16 +1,7 @@
 import test from 'tape';
-import { MemoryLevel } from 'memory-level';
 import { LocalCluster } from '../../lib/vine/membership.js';
 import { VineNode } from '../../lib/vine/node.js';
-
-/** A memory database that counts the write round trips reaching it, as a subclass: the object itself is never patched. */
-class CountingLevel extends MemoryLevel<Uint8Array, Uint8Array> {
-  batches = 0;
-  async _batch(...args: unknown[]): Promise<void> {
-    this.batches++;
-    return (MemoryLevel.prototype as unknown as { _batch: (...a: unknown[]) => Promise<void> })._batch.apply(this, args);
-  }
-}
+import { CountingLevel } from '../helpers/counting-level.js';
 
 test("a node on the caller's database batches its writes by turn, and leaves the caller's object as it was", async (t) => {
   const db = new CountingLevel({ keyEncoding: 'view', valueEncoding: 'view' });
