@@ -869,20 +869,24 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         let from = 0;
         let bytes = 0;
         let dots = 0;
-        for (let j = 0; j < keys.length; j++) {
-          const s = values[j];
-          const keyBytes = key.encodingLength(keys[j]);
-          const cost = keyBytes + (estimate === undefined ? nested.encodingLength(s, table) : estimate(s)) + DOT_SLACK;
-          if (j > from && bytes + cost > budget) {
-            pieces.push(cut(from, j, dots));
-            from = j;
-            bytes = 0;
-            dots = 0;
+        // Entries `start` to `stop`: the loop runs in calls of RUN entries (see RUN).
+        const cutRun = (start: number, stop: number) => {
+          for (let j = start; j < stop; j++) {
+            const s = values[j];
+            const keyBytes = key.encodingLength(keys[j]);
+            const cost = keyBytes + (estimate === undefined ? nested.encodingLength(s, table) : estimate(s)) + DOT_SLACK;
+            if (j > from && bytes + cost > budget) {
+              pieces.push(cut(from, j, dots));
+              from = j;
+              bytes = 0;
+              dots = 0;
+            }
+            if (count !== undefined) dots += count(s);
+            if (encodeEntries === undefined) exact += keyBytes + nested.encodingLength(s, measuring);
+            bytes += cost;
           }
-          if (count !== undefined) dots += count(s);
-          if (encodeEntries === undefined) exact += keyBytes + nested.encodingLength(s, measuring);
-          bytes += cost;
-        }
+        };
+        for (let j = 0; j < keys.length; j += RUN) cutRun(j, j + RUN < keys.length ? j + RUN : keys.length);
         if (keys.length > from) pieces.push(cut(from, keys.length, dots));
         for (const p of pieces) yield flatMap(encodeEntries === undefined ? p : seal(p));
         return;
@@ -966,7 +970,8 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       const count = readCount(state, 2);
       const out = make();
       if (flatDecode) {
-        const keys = new Array<string>(count);
+        // Filled, so an array of strings to V8 from the start: made empty it would change kind at its first key, and code compiled for the keys of earlier pieces would be thrown away there.
+        const keys = new Array<string>(count).fill('');
         const values = new Array<S>(count);
         // Each key's hash for the table it goes to, where the key codec computes it as it reads.
         const hashing = (key as Partial<HashingKeyCodec>).decodeHashed !== undefined ? (key as HashingKeyCodec) : undefined;
@@ -1025,6 +1030,15 @@ function columns<S>(m: DotMap<S>, lend: boolean): [readonly string[], readonly S
   }
   return [keys, values];
 }
+
+/**
+ * Entries per call of the loop that cuts a whole store into pieces. A full
+ * sync into a fresh process runs it before it is optimized: a loop that
+ * runs long in one call is compiled twice (once for later calls, once more
+ * to enter the running loop, "on-stack replacement"), and short runs leave
+ * only the first.
+ */
+const RUN = 64;
 
 /** Bytes a piece's estimate leaves, per key, for replica indexes and seq differences it cannot know yet. */
 const DOT_SLACK = 8;

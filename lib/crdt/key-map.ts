@@ -5,6 +5,14 @@ const EMPTY = 0;
 /** An index entry whose key was deleted: lookups probe past it, inserts may reuse it. */
 const DELETED = -1;
 const MIN_CAPACITY = 16;
+/**
+ * Keys a bulk insert takes per call of its inner loop. A full sync into a
+ * fresh process runs this loop before it is optimized: a loop that runs
+ * long in one call is compiled twice (once for later calls, once more to
+ * enter the running loop, "on-stack replacement"), and short runs leave
+ * only the first.
+ */
+const RUN = 64;
 
 /**
  * A map from string keys to values with the part of `Map`'s interface the
@@ -143,6 +151,17 @@ export class KeyMap<V> {
       grown.set(this.hashColumn);
       this.hashColumn = grown;
     }
+    // In runs of at most RUN keys, each a call of its own (see RUN).
+    for (let j = from; j < keys.length; j += RUN) {
+      const to = j + RUN < keys.length ? j + RUN : keys.length;
+      const stop = this.insertRun(keys, values, hashes, j, to);
+      if (stop < to) return stop;
+    }
+    return keys.length;
+  }
+
+  /** `insertAbsent` of `keys[from..to)`, with the index and the hash column already large enough for them. */
+  private insertRun(keys: readonly string[], values: readonly V[], hashes: Int32Array | undefined, from: number, to: number): number {
     const index = this.index;
     const mask = this.mask;
     const keyColumn = this.keyColumn;
@@ -150,9 +169,10 @@ export class KeyMap<V> {
     const hashColumn = this.hashColumn;
     const weigh = this.weigh;
     let slot = this.slots;
+    let used = this.used;
     let j = from;
     try {
-      for (; j < keys.length; j++) {
+      for (; j < to; j++) {
         const key = keys[j];
         const hash = hashes === undefined ? hashOf(key) : hashes[j];
         let reuse = -1;
@@ -165,7 +185,7 @@ export class KeyMap<V> {
           } else if (hashColumn[at - 1] === hash && keyColumn[at - 1] === key) return j;
         }
         if (reuse >= 0) i = reuse;
-        else this.used++;
+        else used++;
         index[i] = slot + 1;
         keyColumn[slot] = key;
         valueColumn[slot] = values[j];
@@ -175,6 +195,7 @@ export class KeyMap<V> {
       }
       return j;
     } finally {
+      this.used = used;
       this.live += slot - this.slots;
       this.slots = slot;
     }
@@ -278,8 +299,9 @@ export class KeyMap<V> {
       this.slots = to;
       this.epoch++;
     }
-    while (capacity < 2 * (room + 1)) capacity *= 2;
-    if (capacity < MIN_CAPACITY) capacity = MIN_CAPACITY;
+    // The least power of two at least `capacity` that holds `room` keys at most half full, in steps taken every time (no loop whose body may
+    // never have run): V8 throws compiled code away at a step it never saw run, and local adds (doubling) compile this before a catch-up grows it further.
+    capacity = Math.max(capacity, MIN_CAPACITY, 1 << (32 - Math.clz32(2 * room + 1)));
     const index = new Int32Array(capacity);
     const mask = capacity - 1;
     if (renumbered) {

@@ -5,6 +5,14 @@ import type { DotMapOptions, DotTable } from './dot-store.js';
 import { type ElementDots, REPLICA_SLOTS, dotCountOf, elementDots, loneDot, replicaIdOf } from './element-dots.js';
 import type { HashingKeyCodec } from './element-keys.js';
 
+/**
+ * Entries read or written per call of the inner loops. A full sync into a
+ * fresh process runs these loops before they are optimized, once per
+ * piece of about a thousand entries: a loop that runs long in one call is
+ * compiled twice (once for later calls, once more to enter the running
+ * loop, "on-stack replacement"), and short runs leave only the first.
+ */
+const RUN = 64;
 /** Longest plain key read here (its length prefix is then one byte). */
 const MAX_PLAIN = 0x7f;
 /** One array of each length, reused: the character codes of a key, made into a string by one `String.fromCharCode` call. */
@@ -29,11 +37,38 @@ export function readSetEntries(
   values: ElementDots[],
   hashes: Int32Array,
 ): number {
+  if (keys.length === 0) return 0;
+  // The first entry by the general decoders: its dot is the first of its
+  // replica in the delta, so its seq is written whole (a long varint),
+  // which `readRun` leaves to them. Read here, every piece alike, the
+  // loop's compiled code never meets a step it has not seen run (V8
+  // would throw it away there and compile it again).
+  keys[0] = key.decodeHashed(state, hashes, 0);
+  const first = elementDots.decode(state, table);
+  if (elementDots.isEmpty(first)) throw errors.decode('empty entry in a map delta');
+  values[0] = first;
+  let dots = dotCountOf(first);
+  // In runs of at most RUN entries, each a call of its own (see RUN).
+  for (let i = 1; i < keys.length; i += RUN) dots += readRun(state, table, key, keys, values, hashes, i, i + RUN < keys.length ? i + RUN : keys.length);
+  return dots;
+}
+
+/** `readSetEntries` of entries `from` to `to` (not included); returns how many dots they hold. */
+function readRun(
+  state: DecodeState,
+  table: DotTable,
+  key: HashingKeyCodec,
+  keys: string[],
+  values: ElementDots[],
+  hashes: Int32Array,
+  from: number,
+  to: number,
+): number {
   const buf = state.buffer;
   const end = state.end;
   const plain = key.plainJson;
   let dots = 0;
-  for (let i = 0; i < keys.length; i++) {
+  for (let i = from; i < to; i++) {
     // The key: see plainJsonString in element-keys.ts, whose key and hash this is.
     const start = state.offset;
     const length = start < end ? buf[start] : 0;
@@ -122,10 +157,25 @@ function writeEntries(
   state: EncodeState,
   grow: boolean,
 ): void {
+  // In runs of at most RUN entries, each a call of its own (see RUN).
+  for (let j = 0; j < keys.length; j += RUN) writeRun(keys, values, table, key, state, grow, j, j + RUN < keys.length ? j + RUN : keys.length);
+}
+
+/** `writeEntries` of entries `from` to `to` (not included). */
+function writeRun(
+  keys: readonly string[],
+  values: readonly ElementDots[],
+  table: DotTable,
+  key: Codec<string> | undefined,
+  state: EncodeState,
+  grow: boolean,
+  from: number,
+  to: number,
+): void {
   let buf = state.buffer;
   let lastNumber = -1;
   let lastPosition = -1;
-  for (let j = 0; j < keys.length; j++) {
+  for (let j = from; j < to; j++) {
     const k = keys[j];
     const s = values[j];
     if (grow) {
