@@ -102,6 +102,14 @@ function stringList(items: Iterable<string>): string[] {
   return list;
 }
 
+/** See `DotTable.nextReads`. */
+export interface NextReads {
+  last: number;
+  runs: number[];
+  low: number;
+  high: number;
+}
+
 export class DotTable {
   readonly positions = new Map<string, number>();
   readonly replicas: string[];
@@ -260,6 +268,44 @@ export class DotTable {
     }
   }
 
+  /**
+   * For a writer of whole entries that writes a replica's dots itself
+   * (writeRun in set-entries.ts), exactly as `writeAt` would: the seq last
+   * written at position `i`, which the writer hands back with
+   * `setLastWritten` before the table writes anything else. Throws as
+   * `writeAt` does once spent; a dot is about to be written.
+   */
+  lastWritten(i: number): number {
+    if (this.use === SPENT) throw errors.invalidArgument('dot table used after a store was copied in');
+    this.use = TOUCHED;
+    return this.last[i];
+  }
+
+  /** See `lastWritten`. */
+  setLastWritten(i: number, seq: number): void {
+    this.last[i] = seq;
+  }
+
+  /** True for a measuring table: a writer of whole entries records each dot it writes (see `measuredRanges`). */
+  get measures(): boolean {
+    return this.measured !== undefined;
+  }
+
+  /**
+   * A measuring table's ranges of position `i` so far (undefined before
+   * its first dot): a dot right after their end extends the last one in
+   * place; any other goes to `recordAt`.
+   */
+  measuredRangesOf(i: number): number[] | undefined {
+    return this.measuredRanges[i];
+  }
+
+  /** Records a written dot of position `i` in a measuring table's context; returns its ranges as they now are. */
+  recordAt(i: number, seq: number): number[] {
+    this.record(i, this.replicas[i], seq);
+    return this.measuredRanges[i];
+  }
+
   /** Per position, a number a store kind may attach to that replica (element-dots: its packed number), -1 if none yet. */
   readonly tags: number[];
   /** The replica position of the dot `readSeq` read last. */
@@ -317,6 +363,32 @@ export class DotTable {
       }
     }
     return this.accept(i, z);
+  }
+
+  /**
+   * For a reader of whole entries that takes a replica's next dots itself
+   * (readRun in set-entries.ts), exactly where `acceptNext` would take
+   * them: position `i`'s last seq, the ascending runs of seqs read for it
+   * (which the reader extends itself) and the bounds of its context's one
+   * range; undefined where `acceptNext` would not take its next dot (runs
+   * no longer ascending, a context of several ranges). The reader hands
+   * the last seq back with `setLastRead` before the table reads anything
+   * else.
+   */
+  nextReads(i: number): NextReads | undefined {
+    if (i >= this.replicas.length) return undefined;
+    const runs = this.seqsRead[i];
+    if (runs === undefined || !Array.isArray(runs)) return undefined;
+    const ranges = this.ranges === undefined ? undefined : this.ranges[i];
+    if (ranges === undefined) return { last: this.last[i], runs, low: 1, high: Number.MAX_SAFE_INTEGER };
+    if (ranges.length !== 2) return undefined;
+    return { last: this.last[i], runs, low: ranges[0], high: ranges[1] };
+  }
+
+  /** See `nextReads`: the last seq read of position `i`. */
+  setLastRead(i: number, seq: number): void {
+    this.last[i] = seq;
+    this.readPosition = i;
   }
 
   /**
