@@ -1,7 +1,7 @@
 import { errors } from '../errors.js';
 import { type Codec, type DecodeState, type EncodeState, readCount, uint } from '../codec/index.js';
 import { uintLength, writeUint } from '../codec/primitives.js';
-import { CausalContext, type Dot, dotKey, inRanges } from './causal-context.js';
+import { CausalContext, type Dot, dotKey, inRanges, rangeAtOrBefore } from './causal-context.js';
 import { DotIndex } from './dot-index.js';
 import { KeyMap } from './key-map.js';
 import type { HashingKeyCodec } from './element-keys.js';
@@ -367,22 +367,25 @@ export class DotTable {
 
   /**
    * For a reader of whole entries that takes a replica's next dots itself
-   * (readRun in set-entries.ts), exactly where `acceptNext` would take
-   * them: position `i`'s last seq, the ascending runs of seqs read for it
-   * (which the reader extends itself) and the bounds of its context's one
-   * range; undefined where `acceptNext` would not take its next dot (runs
-   * no longer ascending, a context of several ranges). The reader hands
-   * the last seq back with `setLastRead` before the table reads anything
-   * else.
+   * (readRun in set-entries.ts), exactly where `accept` would take them:
+   * position `i`'s last seq, the ascending runs of seqs read for it (which
+   * the reader extends itself) and the bounds of the range of its context
+   * that holds the last seq (a later seq up to its end is in the context;
+   * one past it goes back to `accept`); undefined once its runs no longer
+   * ascend. The reader hands the last seq back with `setLastRead` before
+   * the table reads anything else.
    */
   nextReads(i: number): NextReads | undefined {
     if (i >= this.replicas.length) return undefined;
     const runs = this.seqsRead[i];
     if (runs === undefined || !Array.isArray(runs)) return undefined;
+    const last = this.last[i];
     const ranges = this.ranges === undefined ? undefined : this.ranges[i];
-    if (ranges === undefined) return { last: this.last[i], runs, low: 1, high: Number.MAX_SAFE_INTEGER };
-    if (ranges.length !== 2) return undefined;
-    return { last: this.last[i], runs, low: ranges[0], high: ranges[1] };
+    if (ranges === undefined) return { last, runs, low: 1, high: Number.MAX_SAFE_INTEGER };
+    // A context with gaps (an ORSet's catch-up after removals): the range of the last seq.
+    const at = ranges.length === 2 ? 0 : 2 * rangeAtOrBefore(ranges, last);
+    if (at < 0) return undefined;
+    return { last, runs, low: ranges[at], high: ranges[at + 1] };
   }
 
   /** See `nextReads`: the last seq read of position `i`. */
