@@ -820,7 +820,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         // here is taken in one pass, which stops at the first key held, and
         // the loop below goes on from there as it would have.
         if (allNew && into.dotIndex === undefined && (trace === undefined || trace.active === false)) {
-          i = entries.insertAbsent(keys, values, 0, flat.hashes);
+          i = entries.insertAbsent(keys, values, 0, flat.hashes, flat.dots);
           if (i > 0) changed = true;
         }
         for (; i < keys.length; i++) {

@@ -135,9 +135,12 @@ export class KeyMap<V> {
    * in order, while each is absent, and returns the position of the first
    * one already present (which is not inserted), or `keys.length`. The
    * index is grown once for all of them, and each key costs one probe.
-   * `hashes`, if given, holds each key's `hashOf`, computed as it was read.
+   * `hashes`, if given, holds each key's `hashOf`, computed as it was read;
+   * `weight`, if given, the sum of `weigh` over `values[from...]` (a delta
+   * counts its dots as it is read), so that values are weighed one by one
+   * only where the insert stops short.
    */
-  insertAbsent(keys: readonly string[], values: readonly V[], from = 0, hashes?: Int32Array): number {
+  insertAbsent(keys: readonly string[], values: readonly V[], from = 0, hashes?: Int32Array, weight?: number): number {
     const count = keys.length - from;
     if (count <= 0) return keys.length;
     this.missedKey = undefined;
@@ -151,23 +154,32 @@ export class KeyMap<V> {
       grown.set(this.hashColumn);
       this.hashColumn = grown;
     }
+    const weigh = weight === undefined ? this.weigh : undefined;
     // In runs of at most RUN keys, each a call of its own (see RUN).
-    for (let j = from; j < keys.length; j += RUN) {
+    let j = from;
+    while (j < keys.length) {
       const to = j + RUN < keys.length ? j + RUN : keys.length;
-      const stop = this.insertRun(keys, values, hashes, j, to);
-      if (stop < to) return stop;
+      const stop = this.insertRun(keys, values, hashes, j, to, weigh);
+      if (stop < to) {
+        j = stop;
+        break;
+      }
+      j = to;
     }
-    return keys.length;
+    if (weight !== undefined && this.weigh !== undefined) {
+      if (j === keys.length) this.total += weight;
+      else for (let k = from; k < j; k++) this.total += this.weigh(values[k]);
+    }
+    return j;
   }
 
   /** `insertAbsent` of `keys[from..to)`, with the index and the hash column already large enough for them. */
-  private insertRun(keys: readonly string[], values: readonly V[], hashes: Int32Array | undefined, from: number, to: number): number {
+  private insertRun(keys: readonly string[], values: readonly V[], hashes: Int32Array | undefined, from: number, to: number, weigh: ((value: V) => number) | undefined): number {
     const index = this.index;
     const mask = this.mask;
     const keyColumn = this.keyColumn;
     const valueColumn = this.valueColumn;
     const hashColumn = this.hashColumn;
-    const weigh = this.weigh;
     let slot = this.slots;
     let used = this.used;
     let j = from;
