@@ -286,7 +286,7 @@ export class DotTable {
     this.last[i] = seq;
   }
 
-  /** True for a measuring table: a writer of whole entries records each dot it writes (see `measuredRanges`). */
+  /** True for a measuring table: a writer of whole entries records each dot it writes (see `measuredRangesOf`). */
   get measures(): boolean {
     return this.measured !== undefined;
   }

@@ -58,9 +58,9 @@ export function readSetEntries(
 }
 
 /**
- * The replica whose next dots `readRun` takes itself, and what
- * `DotTable.acceptNext` keeps for it (see `DotTable.nextReads`), from one
- * run to the next; `position` -1 while none.
+ * The replica whose next dots `readRun` takes itself, and what the table
+ * keeps for it (see `DotTable.nextReads`), from one run to the next;
+ * `position` -1 while none.
  */
 interface Taking {
   position: number;
@@ -147,9 +147,9 @@ function readRun(
       const z = buf[at + 2];
       state.offset = at + 3;
       dots++;
-      // The next dot of the replica of the last one, ascending, within its
-      // context's one range and small enough to pack: accepted here as
-      // `acceptNext` would, and packed as `loneDot` would.
+      // The next dot of the replica of the last one, ascending, within the
+      // context range that holds the last one and small enough to pack:
+      // accepted here as `accept` would, and packed as `loneDot` would.
       const seq = last + z / 2;
       if (p === position && (z & 1) === 0 && seq > runs[runs.length - 1] && seq >= low && seq <= high) {
         if (seq === runs[runs.length - 1] + 1) runs[runs.length - 1] = seq;
