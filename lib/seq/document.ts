@@ -96,11 +96,14 @@ export class SeqDocument implements RunSource {
   /**
    * @internal How remote change events are described: from the touched runs
    * (`'touched'`), by a walk of the list (`'walk'`), or the cheaper of the
-   * two for the update at hand (`'auto'`, the default). Tests force each.
+   * two for the update at hand (`'auto'`, the default). `'touched-general'`
+   * is `'touched'` without its shortcut for one touched run. Tests force each.
    */
-  describeWith: 'auto' | 'touched' | 'walk' = 'auto';
+  describeWith: 'auto' | 'touched' | 'touched-general' | 'walk' = 'auto';
   /** While a remote update is applied for listeners: every run it inserted or deleted (and the parts they were cut into). */
   private touched: Item[] | undefined;
+  /** The array `touched` is, reused: one allocation less per update. */
+  private readonly touchedRuns: Item[] = [];
   // The result of the last locate(), kept in fields to avoid allocating.
   private foundItem: Item | null = null;
   private foundIndex = 0;
@@ -304,7 +307,7 @@ export class SeqDocument implements RunSource {
       // Typing on at the end of our own run: grow it instead of adding one.
       left.content = typeof content === 'string' ? (left.content as string) + content : (left.content as unknown[]).concat(content);
       left.len += n;
-      this.index.changed(left.block!, n);
+      this.index.changed(left, n);
     } else {
       const item = new Item(client, clock, n, content, left ? left.client : -1, left ? left.clock + left.len - 1 : 0, rightClient, rightClock, tx);
       this.link(item, left);
@@ -368,7 +371,7 @@ export class SeqDocument implements RunSource {
   }
 
   private tombstone(item: Item, tx: number, deletes: number[]): void {
-    this.index.changed(item.block!, -item.len);
+    this.index.changed(item, -item.len);
     this.touched?.push(item);
     item.deleted = true;
     item.died = tx;
@@ -395,11 +398,12 @@ export class SeqDocument implements RunSource {
     // from whoever holds it brings it again with what it depends on.
     if (this.pendingCount + update.structs.length > this.maxPending || this.pendingDeleteCount + update.deletes.length / 3 > this.maxPending) this.dropPending();
     const tx = ++this.tx;
-    this.touched = wantOps ? [] : undefined;
+    this.touched = wantOps ? this.touchedRuns : undefined;
     try {
       return this.applyTx(update, tx);
     } finally {
       this.touched = undefined;
+      this.touchedRuns.length = 0;
     }
   }
 
@@ -666,22 +670,27 @@ export class SeqDocument implements RunSource {
    * the document. Gives the same ops as `describe`.
    */
   private describeTouched(tx: number, touched: Item[]): DeltaOp[] {
+    // Most live updates (a keystroke, a deletion inside one run) touch one run.
+    if (touched.length === 1 && this.describeWith !== 'touched-general') return this.describeOne(tx, touched[0]);
     const changes: Array<{ item: Item; pos: number; rank: number; index: number }> = [];
-    const seen = new Set<Item>();
+    const blocks = this.index;
     for (const item of touched) {
-      if (seen.has(item)) continue;
-      seen.add(item);
       const born = item.born === tx;
       // Inserted and deleted by the same update: listeners never saw it.
       if (born ? item.deleted : item.died !== tx) continue;
-      changes.push({ item, ...this.index.place(item) });
+      blocks.place(item);
+      changes.push({ item, pos: blocks.placePos, rank: blocks.placeRank, index: blocks.placeIndex });
     }
     changes.sort((a, b) => a.pos - b.pos || a.rank - b.rank);
     const ops: DeltaOp[] = [];
     let cursor = 0; // position reached in the previous content
     let inserted = 0; // elements inserted before the current run
     let removed = 0; // elements deleted before the current run
+    let previous: Item | null = null;
     for (const { item, index } of changes) {
+      // A run touched twice (cut, then deleted) sorts next to itself.
+      if (item === previous) continue;
+      previous = item;
       // Elements of the previous content before this run: visible now, minus those inserted, plus those deleted.
       const before = index - inserted + removed;
       if (before > cursor) {
@@ -702,6 +711,15 @@ export class SeqDocument implements RunSource {
       }
     }
     return ops;
+  }
+
+  /** `describeTouched` for an update that touched one run: its index alone says where. */
+  private describeOne(tx: number, item: Item): DeltaOp[] {
+    const born = item.born === tx;
+    if (born ? item.deleted : item.died !== tx) return [];
+    const op: DeltaOp = born ? { insert: item.content! } : { delete: item.len };
+    const index = this.index.indexOf(item);
+    return index > 0 ? [{ retain: index }, op] : [op];
   }
 
   /** Joins a freshly integrated run to its left neighbour when it simply continues it. */
@@ -827,15 +845,27 @@ export class SeqDocument implements RunSource {
     return result;
   }
 
-  /** @internal For tests: true if the block index gives every run's index as a walk of the list does, with contiguous blocks. */
+  /**
+   * @internal For tests: true if the block index gives every run's index as
+   * a walk of the list does, with contiguous blocks; each run is looked up
+   * from the finger (the previous run) and by a walk of its block alone,
+   * which also checks its rank.
+   */
   indexConsistent(): boolean {
     let index = 0;
+    let rank = 0;
     const closed = new Set<unknown>();
     for (let item = this.start; item !== null; item = item.right) {
       if (item.block === null || closed.has(item.block)) return false;
-      if (item.left !== null && item.left.block !== item.block) closed.add(item.left.block);
+      if (item.left !== null && item.left.block !== item.block) {
+        closed.add(item.left.block);
+        rank = 0;
+      }
       if (this.index.indexOf(item) !== index) return false;
+      const walked = this.index.walkedPlace(item);
+      if (walked.index !== index || walked.rank !== rank) return false;
       index += item.visible;
+      rank++;
     }
     return index === this.length;
   }
