@@ -102,8 +102,6 @@ export class SeqDocument implements RunSource {
   describeWith: 'auto' | 'touched' | 'touched-general' | 'walk' = 'auto';
   /** While a remote update is applied for listeners: every run it inserted or deleted (and the parts they were cut into). */
   private touched: Item[] | undefined;
-  /** The array `touched` is, reused: one allocation less per update. */
-  private readonly touchedRuns: Item[] = [];
   // The result of the last locate(), kept in fields to avoid allocating.
   private foundItem: Item | null = null;
   private foundIndex = 0;
@@ -398,12 +396,11 @@ export class SeqDocument implements RunSource {
     // from whoever holds it brings it again with what it depends on.
     if (this.pendingCount + update.structs.length > this.maxPending || this.pendingDeleteCount + update.deletes.length / 3 > this.maxPending) this.dropPending();
     const tx = ++this.tx;
-    this.touched = wantOps ? this.touchedRuns : undefined;
+    this.touched = wantOps ? [] : undefined;
     try {
       return this.applyTx(update, tx);
     } finally {
       this.touched = undefined;
-      this.touchedRuns.length = 0;
     }
   }
 
