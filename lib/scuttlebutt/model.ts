@@ -6,7 +6,7 @@ import type { SessionOptions } from '../session/contract.js';
 import { Scuttlebutt, type ScuttlebuttOptions, type UpdateRun } from './scuttlebutt.js';
 import type { Update, UpdateCodec } from './update.js';
 import { KeyTable } from './key-table.js';
-import { MAX_KEY_BYTES, type ModelColumns, type ModelUpdate, type ModelWireCodec, modelUpdateCodec, modelWireCodec } from './model-wire.js';
+import { MAX_KEY_BYTES, type ModelColumns, columnsJson, columnsKey, type ModelUpdate, type ModelWireCodec, modelUpdateCodec, modelWireCodec } from './model-wire.js';
 import { type ModelHost, ModelSession } from './model-session.js';
 
 export { MAX_KEY_BYTES, type ModelUpdate } from './model-wire.js';
@@ -102,7 +102,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
 
   has(key: string): boolean {
     const slot = this.table.find(key);
-    return slot >= 0 && this.table.jsonAt(slot) !== undefined;
+    return slot >= 0 && this.table.hasJsonAt(slot);
   }
 
   get size(): number {
@@ -112,7 +112,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   *keys(): IterableIterator<string> {
     const { table } = this;
     for (let step = table.scan(), next = step.next(); !next.done; next = step.next()) {
-      if (table.jsonAt(next.value) !== undefined) yield table.keyAt(next.value)!;
+      if (table.hasJsonAt(next.value)) yield table.keyAt(next.value)!;
     }
   }
 
@@ -128,7 +128,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   meta(key: string): { source: string; ts: Timestamp; deleted: boolean } | undefined {
     const { table } = this;
     const slot = table.find(key);
-    return slot < 0 ? undefined : { source: table.sourceAt(slot), ts: table.stampAt(slot), deleted: table.jsonAt(slot) === undefined };
+    return slot < 0 ? undefined : { source: table.sourceAt(slot), ts: table.stampAt(slot), deleted: !table.hasJsonAt(slot) };
   }
 
   /**
@@ -265,12 +265,17 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
 
   protected override runUpdate(run: UpdateRun, i: number): ModelUpdate {
     const columns = run as ModelColumns;
-    return { source: columns.source, ts: columns.stamps[i], key: columns.keys[i], json: columns.jsons[i] };
+    return { source: columns.source, ts: columns.stamps[i], key: columnsKey(columns, i), json: columnsJson(columns, i) };
   }
 
   protected override applyRunEntry(run: UpdateRun, i: number, origin: unknown): boolean {
-    const columns = run as ModelColumns;
-    return this.applyEntry(columns.keys[i], columns.jsons[i], columns.source, columns.stamps, i, origin);
+    const m = run as ModelColumns;
+    // The key and value go from the frame's bytes into the table's: no string is made for them.
+    const slot = this.table.findBytes(m.buffer, m.keyStarts[i], m.keyEnds[i]);
+    const wasLive = slot >= 0 && this.table.hasJsonAt(slot);
+    if (!this.replaces(slot, m.source, m.stamps, i)) return false;
+    const put = this.table.putBytes(m.buffer, m.keyStarts[i], m.keyEnds[i], m.jsonStarts[i], m.jsonEnds[i], m.source, m.stamps, i, slot);
+    return this.applied(put, m.jsonStarts[i] >= 0, wasLive, origin);
   }
 
   /**
@@ -282,29 +287,47 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
     const { table } = this;
     const ts = stamps[at];
     const slot = table.find(key);
-    let wasLive = false;
-    if (slot >= 0) {
-      if (compareStamps(table.stampAt(slot), table.sourceAt(slot), ts, source) > 0) return false;
-      wasLive = table.jsonAt(slot) !== undefined;
-      if (this.observed || this.holdsUnstored) {
-        const current = this.updateAt(slot);
-        this.supersede(current);
-        if (this.holdsUnstored) this.shadow(current);
-      } else {
-        this.supersedeUnobserved(table.sourceAt(slot));
-      }
-    }
+    const wasLive = slot >= 0 && table.hasJsonAt(slot);
+    if (!this.replaces(slot, source, stamps, at)) return false;
     // A new slot, at the end: the table's order stays the order of application.
     // (A replaced key's observers ran since `ts` was read, and one of them might write: put `ts` itself then.)
-    if (slot < 0) table.putFrom(key, json, source, stamps, at, slot);
-    else table.put(key, json, source, ts, slot);
-    this.liveKeys += (json !== undefined ? 1 : 0) - (wasLive ? 1 : 0);
+    const put = slot < 0 ? table.putFrom(key, json, source, stamps, at, slot) : table.put(key, json, source, ts, slot);
+    return this.applied(put, json !== undefined, wasLive, origin);
+  }
+
+  /**
+   * Whether a write by `source` at `stamps[at]` replaces what `slot` holds
+   * (-1: nothing); if so, what it replaces is superseded.
+   */
+  private replaces(slot: number, source: string, stamps: ArrayLike<Timestamp>, at: number): boolean {
+    if (slot < 0) return true;
+    const { table } = this;
+    if (compareStamps(table.stampAt(slot), table.sourceAt(slot), stamps[at], source) > 0) return false;
+    if (this.observed || this.holdsUnstored) {
+      const current = this.updateAt(slot);
+      this.supersede(current);
+      if (this.holdsUnstored) this.shadow(current);
+    } else {
+      this.supersedeUnobserved(table.sourceAt(slot));
+    }
+    return true;
+  }
+
+  /** A write is in the table at `slot`: counts it, and tells listeners, if any. Returns true (the write is retained). */
+  private applied(slot: number, live: boolean, wasLive: boolean, origin: unknown): boolean {
+    this.liveKeys += (live ? 1 : 0) - (wasLive ? 1 : 0);
     if (this.quietRun) return true;
-    const watchers = this.watchers.size > 0 ? this.watchers.get(key) : undefined;
+    const listening = this.listenerCount('update') > 0;
+    if (this.watchers.size === 0 && !listening) return true;
+    const { table } = this;
+    const key = table.keyAt(slot)!;
+    const watchers = this.watchers.get(key);
     // Parsing the value for listeners is most of the cost of applying an update: skip it when nobody listens.
-    if (watchers || this.listenerCount('update') > 0) {
+    if (watchers || listening) {
+      const json = table.jsonAt(slot);
       const value = json === undefined ? undefined : JSON.parse(json);
-      const meta: ChangeMeta = { source, ts, local: origin === undefined && source === this.id };
+      const source = table.sourceAt(slot);
+      const meta: ChangeMeta = { source, ts: table.stampAt(slot), local: origin === undefined && source === this.id };
       this.emit('update', key, value, meta);
       if (watchers) for (const listener of watchers) listener(key, value, meta);
     }
