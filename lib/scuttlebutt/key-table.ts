@@ -6,6 +6,8 @@ const PAGE_BITS = 12;
 const PAGE_SIZE = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_SIZE - 1;
 const EMPTY = -1;
+/** How far into a page the next page is made (see `take`). */
+const PAGE_AHEAD = 64;
 /** A key length that marks a hole: the slot's key was written again later. */
 const HOLE = -1;
 /** A value length that marks a delete marker. */
@@ -19,8 +21,14 @@ const TEXT = -2;
  * of at most 3 KiB), and a long string costs the garbage collector no copy.
  */
 const LONG_VALUE_BYTES = 3 * 1024;
-/** The first page's bytes; a later page starts from what the page before it used. */
-const FIRST_POOL_BYTES = 16 * 1024;
+/**
+ * The first page's bytes, room for 4,096 keys and values of 16 bytes; a
+ * later page starts from what the page before it used. A page whose bytes
+ * must grow is the exception: the code that grows them runs too rarely for
+ * the compiler to have seen it, and running it throws the optimized code of
+ * the write path away once.
+ */
+const FIRST_POOL_BYTES = 64 * 1024;
 
 /** Where a scan stands: the next slot it will look at. Moved by a compaction. */
 interface ScanState {
@@ -68,7 +76,9 @@ class Page {
   readonly starts = new Int32Array(PAGE_SIZE);
   readonly keyLengths = new Int32Array(PAGE_SIZE); // HOLE: the key was written again later
   readonly jsonLengths = new Int32Array(PAGE_SIZE); // DELETED, TEXT (see texts) or the value's bytes
-  readonly sources: string[] = new Array(PAGE_SIZE);
+  // Filled, so that it holds strings from the start: an array made by `new Array(n)` is one of small integers until a string is
+  // stored, and that first store in each page would change its kind, which the compiled write path does not expect.
+  readonly sources: string[] = new Array<string>(PAGE_SIZE).fill('');
   readonly stamps = new Float64Array(PAGE_SIZE);
   readonly hashes = new Int32Array(PAGE_SIZE);
   /** Long values, by slot (see LONG_VALUE_BYTES); made on the first. */
@@ -90,21 +100,9 @@ class Page {
 
   /** Appends `s` as UTF-8 (room reserved for 3 bytes a unit); returns its byte length. */
   appendText(s: string): number {
-    const bytes = this.bytes;
     const at = this.used;
-    const n = s.length;
-    for (let i = 0; i < n; i++) {
-      const code = s.charCodeAt(i);
-      if (code > 0x7f) {
-        const length = Buffer.byteLength(s, 'utf8');
-        writeUtf8(bytes, s, at, length);
-        this.used = at + length;
-        return length;
-      }
-      bytes[at + i] = code;
-    }
-    this.used = at + n;
-    return n;
+    this.used = encodeText(this.bytes, at, s);
+    return this.used - at;
   }
 
   /** Appends `from[start, end)`. */
@@ -119,6 +117,51 @@ class Page {
   setText(at: number, text: string | undefined): void {
     if (text !== undefined) (this.texts ??= new Array(PAGE_SIZE))[at] = text;
     else if (this.texts !== undefined) this.texts[at] = undefined;
+  }
+}
+
+/** Writes `s` as UTF-8 at `bytes[at]` (room for 3 bytes a unit); returns the offset after it. */
+function encodeText(bytes: Buffer, at: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const code = s.charCodeAt(i);
+    if (code > 0x7f) {
+      const length = Buffer.byteLength(s, 'utf8');
+      return at + writeUtf8(bytes, s, at, length);
+    }
+    bytes[at + i] = code;
+  }
+  return at + n;
+}
+
+/**
+ * A key and a value encoded as UTF-8, one after the other, as the table
+ * holds them: so a local write goes into the table by the same path as a
+ * peer's (`findBytes`, `putBytes`), whose code is then already warm (and
+ * compiled once) when updates arrive.
+ */
+export class EntryBytes {
+  bytes = Buffer.allocUnsafe(1024);
+  keyEnd = 0;
+  /** -1 for a delete. */
+  jsonStart = -1;
+  jsonEnd = 0;
+
+  /** Encodes `key` and `json`; false, encoding nothing, if the value is one the table keeps as text (then `put` it). */
+  encode(key: string, json: string | undefined): boolean {
+    const units = json === undefined ? 0 : json.length;
+    if (units * 3 > LONG_VALUE_BYTES) return false;
+    const room = 3 * (key.length + units);
+    if (this.bytes.length < room) this.bytes = Buffer.allocUnsafe(room);
+    const keyEnd = (this.keyEnd = encodeText(this.bytes, 0, key));
+    if (json === undefined) {
+      this.jsonStart = -1;
+      this.jsonEnd = keyEnd;
+    } else {
+      this.jsonStart = keyEnd;
+      this.jsonEnd = encodeText(this.bytes, keyEnd, json);
+    }
+    return true;
   }
 }
 
@@ -163,11 +206,6 @@ function sameBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, b
   return true;
 }
 
-/** The bytes of a value given as text that a page holds (else TEXT: kept as the string). */
-function valueText(json: string | undefined): number {
-  return json === undefined ? DELETED : json.length * 3 > LONG_VALUE_BYTES ? TEXT : 0;
-}
-
 /**
  * The Model's store: the latest write of every key, in the order the writes
  * were applied, with a hash index from key to slot.
@@ -193,6 +231,7 @@ function valueText(json: string | undefined): number {
 export class KeyTable {
   private pages = pageList<Page>();
   private slots = 0; // slots used, holes included
+  private capacity = 0; // slots the pages hold
   private keys = 0; // keys held: slots that are not holes
   // The index: pairs of (slot, hash); a slot of EMPTY marks a free entry.
   private index = new Int32Array(2 * 16).fill(EMPTY);
@@ -226,7 +265,15 @@ export class KeyTable {
 
   /** The slot that holds `key`, or -1. */
   find(key: string): number {
-    const hash = hashText(key);
+    // An ASCII key's hash (hashText) in the loop here: a call per lookup costs while the code is still cold.
+    let hash = HASH_START;
+    let unit = 0;
+    for (; unit < key.length; unit++) {
+      const code = key.charCodeAt(unit);
+      if (code > 0x7f) break;
+      hash = Math.imul(hash ^ code, HASH_PRIME);
+    }
+    hash = unit === key.length ? finishHash(hash) : hashText(key);
     const index = this.index;
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
       const slot = index[2 * i];
@@ -247,7 +294,9 @@ export class KeyTable {
 
   /** The slot that holds the key whose UTF-8 bytes are `bytes[start, end)`, or -1. */
   findBytes(bytes: Uint8Array, start: number, end: number): number {
-    const hash = hashBytes(bytes, start, end);
+    let hash = HASH_START;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, HASH_PRIME);
+    hash = finishHash(hash);
     const index = this.index;
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
       const slot = index[2 * i];
@@ -387,12 +436,12 @@ export class KeyTable {
     const slot = this.take();
     const page = this.pages[slot >>> PAGE_BITS];
     const to = slot & PAGE_MASK;
-    const kind = valueText(json);
+    const kind = json === undefined ? DELETED : json.length * 3 > LONG_VALUE_BYTES ? TEXT : 0;
     page.reserve(3 * key.length + (kind === 0 ? 3 * json!.length : 0));
     page.starts[to] = page.used;
     page.keyLengths[to] = page.appendText(key);
     page.jsonLengths[to] = kind === 0 ? page.appendText(json!) : kind;
-    page.setText(to, kind === TEXT ? json : undefined);
+    if (kind === TEXT || page.texts !== undefined) page.setText(to, kind === TEXT ? json : undefined);
     return this.placed(page, to, slot, source, stamps, at, hash, replacing, fresh);
   }
 
@@ -409,13 +458,23 @@ export class KeyTable {
     const page = this.pages[slot >>> PAGE_BITS];
     const to = slot & PAGE_MASK;
     const jsonLength = jsonStart < 0 ? DELETED : jsonEnd - jsonStart > LONG_VALUE_BYTES ? TEXT : jsonEnd - jsonStart;
-    page.reserve(keyEnd - keyStart + (jsonLength > 0 ? jsonLength : 0));
-    page.starts[to] = page.used;
+    const length = keyEnd - keyStart + (jsonLength > 0 ? jsonLength : 0);
+    page.reserve(length);
+    const pool = page.bytes;
+    let used = page.used;
+    page.starts[to] = used;
     page.keyLengths[to] = keyEnd - keyStart;
-    page.appendBytes(bytes, keyStart, keyEnd);
     page.jsonLengths[to] = jsonLength;
-    if (jsonLength >= 0) page.appendBytes(bytes, jsonStart, jsonEnd);
-    page.setText(to, jsonLength === TEXT ? decodeUtf8(bytes, jsonStart, jsonEnd) : undefined);
+    // Copied in loops here, short as keys and values mostly are: the frame's bytes, then the page's.
+    for (let i = keyStart; i < keyEnd; i++) pool[used++] = bytes[i]!;
+    if (jsonLength > 64) {
+      bytes.copy(pool, used, jsonStart, jsonEnd);
+      used += jsonLength;
+    } else if (jsonLength > 0) {
+      for (let i = jsonStart; i < jsonEnd; i++) pool[used++] = bytes[i]!;
+    }
+    page.used = used;
+    if (jsonLength === TEXT || page.texts !== undefined) page.setText(to, jsonLength === TEXT ? decodeUtf8(bytes, jsonStart, jsonEnd) : undefined);
     return this.placed(page, to, slot, source, stamps, at, hash, replacing, fresh);
   }
 
@@ -433,12 +492,21 @@ export class KeyTable {
   /** The next slot, on a new page if it starts one. */
   private take(): number {
     const slot = this.slots++;
-    if ((slot & PAGE_MASK) === 0 && slot >>> PAGE_BITS === this.pages.length) {
-      const previous = this.pages.length > 0 ? this.pages[this.pages.length - 1].used : 0;
-      // A page's keys are like the last page's, most likely: start with a little more room than it used.
-      this.pages.push(new Page(Math.max(FIRST_POOL_BYTES, previous + (previous >>> 3))));
-    }
+    // The next page is made a little after a page starts, not as its first
+    // slot is taken: so the code that makes it runs early, while the
+    // compiler still watches, and not first in compiled code, which would
+    // then be thrown away. (After a compaction, the first slot past the
+    // pages makes one too.)
+    if ((slot & PAGE_MASK) === PAGE_AHEAD || slot === this.capacity) this.addPage();
     return slot;
+  }
+
+  private addPage(): void {
+    const { pages } = this;
+    // A page's keys are like those of the last full page, most likely: start with a little more room than it used.
+    const previous = pages.length > 1 ? pages[pages.length - 2].used : 0;
+    pages.push(new Page(Math.max(FIRST_POOL_BYTES, previous + (previous >>> 3))));
+    this.capacity += PAGE_SIZE;
   }
 
   /** The rest of a put, once the key and value are in `page` at `to` (slot `slot`): the other columns, the hole, the index. */
@@ -530,11 +598,11 @@ export class KeyTable {
   private insert(hash: number, slot: number, fresh: boolean): void {
     const grew = 2 * this.keys > this.mask + 1;
     if (grew) this.grow(); // the miss's entry moved
-    const index = this.index;
+    const { index, mask } = this; // read here, not only in the loop, which seldom runs: the compiler sees the read
     // Where find() stopped for this key: the end of its probe chain, free unless taken since (then probing goes on).
-    let i = fresh && !grew ? this.missedAt : hash & this.mask;
+    let i = fresh && !grew ? this.missedAt : hash & mask;
     this.missed = undefined;
-    while (index[2 * i] !== EMPTY) i = (i + 1) & this.mask;
+    while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
     index[2 * i] = slot;
     index[2 * i + 1] = hash;
   }
@@ -607,6 +675,7 @@ export class KeyTable {
     for (let j = 0; j < index.length; j += 2) if (index[j] !== EMPTY) index[j] = moved[index[j]];
     this.pages = pages;
     this.slots = to;
+    this.capacity = pages.length * PAGE_SIZE;
     for (const ref of this.scans) {
       const state = ref.deref();
       if (state === undefined) this.scans.delete(ref);

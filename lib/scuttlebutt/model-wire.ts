@@ -172,7 +172,12 @@ function takeSpare(spares: Spare[], count: number): Spare {
   const spare = spares.pop();
   if (spare !== undefined && spare.stamps.length >= count) return spare;
   const room = Math.max(16, 2 ** Math.ceil(Math.log2(count)));
-  return { stamps: new Float64Array(room), keyStarts: new Int32Array(room), keyEnds: new Int32Array(room), jsonStarts: new Int32Array(room), jsonEnds: new Int32Array(room) };
+  return makeSpare(new Float64Array(room), new Int32Array(room), new Int32Array(room), new Int32Array(room), new Int32Array(room));
+}
+
+/** Spare columns, made in one place so that every one has the same shape (the decoder's compiled code expects one). */
+function makeSpare(stamps: Float64Array, keyStarts: Int32Array, keyEnds: Int32Array, jsonStarts: Int32Array, jsonEnds: Int32Array): Spare {
+  return { stamps, keyStarts, keyEnds, jsonStarts, jsonEnds };
 }
 
 /**
@@ -310,8 +315,17 @@ function decodeColumns(state: DecodeState, spares: Spare[]): ModelColumns {
   const source = string.decode(state);
   const count = readCount(state, 2);
   const { stamps, keyStarts, keyEnds, jsonStarts, jsonEnds } = takeSpare(spares, count);
-  const { buffer, end } = state;
-  const maxBytes = state.limits.maxBytes;
+  decodeEntries(state, count, state.buffer, state.end, state.limits.maxBytes, stamps, keyStarts, keyEnds, jsonStarts, jsonEnds);
+  return { type: 'columns', source, count, stamps, buffer: state.buffer, keyStarts, keyEnds, jsonStarts, jsonEnds, start, bytes: state.offset - start };
+}
+
+/**
+ * The loop of `decodeColumns`, on its own, with everything it needs passed
+ * in: it runs long in its first call and is compiled as it runs; code ahead
+ * of the loop (reading fields) would have run once, before the compiler
+ * watched it, and the compiled code would be thrown away at the next call.
+ */
+function decodeEntries(state: DecodeState, count: number, buffer: Buffer, end: number, maxBytes: number, stamps: Float64Array, keyStarts: Int32Array, keyEnds: Int32Array, jsonStarts: Int32Array, jsonEnds: Int32Array): void {
   let ts = 0;
   for (let i = 0; i < count; i++) {
     ts = readStamp(state, i, ts);
@@ -324,7 +338,9 @@ function decodeColumns(state: DecodeState, spares: Spare[]): ModelColumns {
     const at = state.offset;
     const keyLength = buffer[at]!;
     const keyEnd = at + 1 + keyLength;
-    if (!(keyLength < 0x80 && keyLength <= maxBytes && keyEnd < end && isAscii(buffer, at + 1, keyEnd))) {
+    let ascii = keyLength < 0x80 && keyLength <= maxBytes && keyEnd < end;
+    for (let j = at + 1; ascii && j < keyEnd; j++) ascii = buffer[j]! < 0x80;
+    if (!ascii) {
       const key = decodeKey(state);
       keyEnds[i] = state.offset;
       keyStarts[i] = state.offset - utf8Length(key);
@@ -352,13 +368,6 @@ function decodeColumns(state: DecodeState, spares: Spare[]): ModelColumns {
       jsonStarts[i] = json === undefined ? -1 : state.offset - utf8Length(json);
     }
   }
-  return { type: 'columns', source, count, stamps, buffer, keyStarts, keyEnds, jsonStarts, jsonEnds, start, bytes: state.offset - start };
-}
-
-/** True if `buf[start, end)` is ASCII. */
-function isAscii(buf: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (buf[i]! > 0x7f) return false;
-  return true;
 }
 
 /**
@@ -392,7 +401,7 @@ export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>
   const buffers: Buffer[] = []; // for writers
   return {
     recycle(message) {
-      if (spares.length < SPARES) spares.push({ stamps: message.stamps, keyStarts: message.keyStarts, keyEnds: message.keyEnds, jsonStarts: message.jsonStarts, jsonEnds: message.jsonEnds });
+      if (spares.length < SPARES) spares.push(makeSpare(message.stamps, message.keyStarts, message.keyEnds, message.jsonStarts, message.jsonEnds));
       // Hold no frame past its message.
       message.buffer = EMPTY_BUFFER;
     },

@@ -5,7 +5,7 @@ import { errors } from '../errors.js';
 import type { SessionOptions } from '../session/contract.js';
 import { Scuttlebutt, type ScuttlebuttOptions, type UpdateRun } from './scuttlebutt.js';
 import type { Update, UpdateCodec } from './update.js';
-import { KeyTable } from './key-table.js';
+import { EntryBytes, KeyTable } from './key-table.js';
 import { MAX_KEY_BYTES, type ModelColumns, columnsJson, columnsKey, type ModelUpdate, type ModelWireCodec, modelUpdateCodec, modelWireCodec } from './model-wire.js';
 import { type ModelHost, ModelSession } from './model-session.js';
 
@@ -44,6 +44,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   readonly followers = new Set<ModelSession>();
   private wire: ModelWireCodec | undefined;
   private readonly stamp = new Float64Array(1); // the timestamp of applyUpdate() or of a local write, for applyEntry
+  private readonly entry = new EntryBytes(); // a local write's key and value, for applyBytes
   private liveKeys = 0;
   private quietRun = false; // a run or a local write is being applied, and nothing listens (see ingestRun, write)
   private readonly watchers = new Map<string, Set<ModelListener>>();
@@ -87,7 +88,10 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
     let retained: boolean;
     this.quietRun = true;
     try {
-      retained = this.applyEntry(key, json, this.id, stamp, 0, undefined);
+      const entry = this.entry;
+      // As bytes, by a peer's update's path, unless the value is long.
+      if (entry.encode(key, json)) retained = this.applyBytes(entry.bytes, 0, entry.keyEnd, entry.jsonStart, entry.jsonEnd, this.id, stamp, 0, undefined);
+      else retained = this.applyEntry(key, json, this.id, stamp, 0, undefined);
     } finally {
       this.quietRun = false;
     }
@@ -271,11 +275,24 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   protected override applyRunEntry(run: UpdateRun, i: number, origin: unknown): boolean {
     const m = run as ModelColumns;
     // The key and value go from the frame's bytes into the table's: no string is made for them.
-    const slot = this.table.findBytes(m.buffer, m.keyStarts[i], m.keyEnds[i]);
-    const wasLive = slot >= 0 && this.table.hasJsonAt(slot);
-    if (!this.replaces(slot, m.source, m.stamps, i)) return false;
-    const put = this.table.putBytes(m.buffer, m.keyStarts[i], m.keyEnds[i], m.jsonStarts[i], m.jsonEnds[i], m.source, m.stamps, i, slot);
-    return this.applied(put, m.jsonStarts[i] >= 0, wasLive, origin);
+    return this.applyBytes(m.buffer, m.keyStarts[i], m.keyEnds[i], m.jsonStarts[i], m.jsonEnds[i], m.source, m.stamps, i, origin);
+  }
+
+  /**
+   * `applyEntry` of a key and a value given as UTF-8 bytes (`bytes[keyStart,
+   * keyEnd)` and `bytes[jsonStart, jsonEnd)`, -1 for a delete), checked as a
+   * peer's are. Nothing may write into `bytes` until it returns: observers
+   * (persistence) may run in between, so a local write comes here only when
+   * nothing observes.
+   */
+  private applyBytes(bytes: Buffer, keyStart: number, keyEnd: number, jsonStart: number, jsonEnd: number, source: string, stamps: ArrayLike<Timestamp>, at: number, origin: unknown): boolean {
+    const { table } = this;
+    const slot = table.findBytes(bytes, keyStart, keyEnd);
+    const wasLive = slot >= 0 && table.hasJsonAt(slot);
+    if (slot >= 0 && !this.replaces(slot, source, stamps, at)) return false;
+    const put = table.putBytes(bytes, keyStart, keyEnd, jsonStart, jsonEnd, source, stamps, at, slot);
+    this.liveKeys += (jsonStart >= 0 ? 1 : 0) - (wasLive ? 1 : 0);
+    return this.quietRun || this.applied(put, origin);
   }
 
   /**
@@ -288,19 +305,16 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
     const ts = stamps[at];
     const slot = table.find(key);
     const wasLive = slot >= 0 && table.hasJsonAt(slot);
-    if (!this.replaces(slot, source, stamps, at)) return false;
+    if (slot >= 0 && !this.replaces(slot, source, stamps, at)) return false;
     // A new slot, at the end: the table's order stays the order of application.
     // (A replaced key's observers ran since `ts` was read, and one of them might write: put `ts` itself then.)
     const put = slot < 0 ? table.putFrom(key, json, source, stamps, at, slot) : table.put(key, json, source, ts, slot);
-    return this.applied(put, json !== undefined, wasLive, origin);
+    this.liveKeys += (json !== undefined ? 1 : 0) - (wasLive ? 1 : 0);
+    return this.quietRun || this.applied(put, origin);
   }
 
-  /**
-   * Whether a write by `source` at `stamps[at]` replaces what `slot` holds
-   * (-1: nothing); if so, what it replaces is superseded.
-   */
+  /** Whether a write by `source` at `stamps[at]` replaces what `slot` holds; if so, what it replaces is superseded. */
   private replaces(slot: number, source: string, stamps: ArrayLike<Timestamp>, at: number): boolean {
-    if (slot < 0) return true;
     const { table } = this;
     if (compareStamps(table.stampAt(slot), table.sourceAt(slot), stamps[at], source) > 0) return false;
     if (this.observed || this.holdsUnstored) {
@@ -313,10 +327,8 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
     return true;
   }
 
-  /** A write is in the table at `slot`: counts it, and tells listeners, if any. Returns true (the write is retained). */
-  private applied(slot: number, live: boolean, wasLive: boolean, origin: unknown): boolean {
-    this.liveKeys += (live ? 1 : 0) - (wasLive ? 1 : 0);
-    if (this.quietRun) return true;
+  /** A write is in the table at `slot`, and listeners may be told (no run or write applied quietly): tells them, if any. Returns true (the write is retained). */
+  private applied(slot: number, origin: unknown): boolean {
     const listening = this.listenerCount('update') > 0;
     if (this.watchers.size === 0 && !listening) return true;
     const { table } = this;
