@@ -163,6 +163,33 @@ export class EntryBytes {
     }
     return true;
   }
+
+  /**
+   * Encodes `key` and the JSON text of the string `value` without making
+   * that text, if `JSON.stringify` would write `value` as it stands between
+   * quotes (printable ASCII, no quote or backslash: see `canonicalText`);
+   * false, with nothing encoded, if not (or if the table would keep it as
+   * text): then `encode` its canonical text.
+   */
+  encodePlainString(key: string, value: string): boolean {
+    const n = value.length;
+    if ((n + 2) * 3 > LONG_VALUE_BYTES) return false;
+    const room = 3 * key.length + n + 2;
+    if (this.bytes.length < room) this.bytes = Buffer.allocUnsafe(room);
+    const bytes = this.bytes;
+    const keyEnd = encodeText(bytes, 0, key);
+    bytes[keyEnd] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const code = value.charCodeAt(i);
+      if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x5c) return false;
+      bytes[keyEnd + 1 + i] = code;
+    }
+    bytes[keyEnd + 1 + n] = 0x22;
+    this.keyEnd = keyEnd;
+    this.jsonStart = keyEnd;
+    this.jsonEnd = keyEnd + n + 2;
+    return true;
+  }
 }
 
 /** The seeded hash of `key` (key-hash.ts) over its UTF-8 bytes: for an ASCII key, `hashOf(key)`. */

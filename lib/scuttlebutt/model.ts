@@ -60,7 +60,10 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   /** Sets `key` to `value` (any JSON value) and replicates it. */
   set(key: string, value: unknown): this {
     checkKey(key);
-    this.write(key, canonicalText(value));
+    // A plain string, the commonest value, goes in as the bytes of its JSON
+    // text when nothing needs an update object, with no text made for it.
+    if (typeof value === 'string' && !this.wantsObjects() && this.entry.encodePlainString(key, value)) this.writeQuietly(undefined, undefined);
+    else this.write(key, canonicalText(value));
     return this;
   }
 
@@ -72,25 +75,42 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
     return true;
   }
 
+  /** True if a local write must be an update object: something needs one (see `needsObjects`), or someone listens. */
+  private wantsObjects(): boolean {
+    return this.needsObjects || this.watchers.size > 0 || this.listenerCount('update') > 0;
+  }
+
   /**
    * A local write: as an update object if anything needs one or anyone
-   * listens, else straight into the table (see `beginLocal`), where no code
-   * of anyone else's runs until it is applied.
+   * listens, else straight into the table (see `writeQuietly`).
    */
   private write(key: string, json: string | undefined): void {
-    const stamp = this.stamp;
-    this.localStampInto(stamp, 0);
-    if (this.needsObjects || this.watchers.size > 0 || this.listenerCount('update') > 0) {
+    if (this.wantsObjects()) {
+      const stamp = this.stamp;
+      this.localStampInto(stamp, 0);
       this.ingest({ source: this.id, ts: stamp[0], key, json });
       return;
     }
+    // As bytes, by a peer's update's path, unless the value is long.
+    if (this.entry.encode(key, json)) this.writeQuietly(undefined, undefined);
+    else this.writeQuietly(key, json);
+  }
+
+  /**
+   * A local write with no update object, when nothing needs one (see
+   * `beginLocal`), where no code of anyone else's runs until it is applied:
+   * the key and value encoded in `entry` (`key` undefined), or `key` and
+   * `json` as text (a long value).
+   */
+  private writeQuietly(key: string | undefined, json: string | undefined): void {
+    const stamp = this.stamp;
+    this.localStampInto(stamp, 0);
     if (!this.beginLocal(stamp, 0)) return;
     let retained: boolean;
     this.quietRun = true;
     try {
       const entry = this.entry;
-      // As bytes, by a peer's update's path, unless the value is long.
-      if (entry.encode(key, json)) retained = this.applyBytes(entry.bytes, 0, entry.keyEnd, entry.jsonStart, entry.jsonEnd, this.id, stamp, 0, undefined);
+      if (key === undefined) retained = this.applyBytes(entry.bytes, 0, entry.keyEnd, entry.jsonStart, entry.jsonEnd, this.id, stamp, 0, undefined);
       else retained = this.applyEntry(key, json, this.id, stamp, 0, undefined);
     } finally {
       this.quietRun = false;

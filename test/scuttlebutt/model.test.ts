@@ -123,11 +123,13 @@ test('model: local writes with nobody listening (applied without objects) leave 
   heard.on('update', (key) => events.push(key));
   const peers = [new Model({ id: 'p' }), new Model({ id: 'q' })];
   const replications = [await replicate(quiet, peers[0]), await replicate(heard, peers[1])];
+  // Strings a quiet write takes as bytes as they stand, and strings it must not (escapes, control and non-ASCII characters, long ones).
+  const strings = ['v', 'plain text ~!', '', 'a"quote', 'back\\slash', 'tab\t', 'del\x7f', 'é', '😀', 'x'.repeat(1019), 'x'.repeat(1020), 'y'.repeat(3000)];
   for (let i = 0; i < 300; i++) {
     if (i % 50 === 0) now++;
     for (const model of [quiet, heard]) {
       if (i % 7 === 3) model.delete(`k${i % 40}`);
-      else model.set(`k${i % 60}`, i % 3 === 0 ? { i } : `v${i}`);
+      else model.set(i % 5 === 0 ? `ké${i % 30}` : `k${i % 60}`, i % 3 === 0 ? { i } : `${strings[i % strings.length]}${i}`);
     }
   }
   const state = (m: Model) => ({
