@@ -169,12 +169,14 @@ export async function runWritePathBench(measureMs = 3000, warmMs = 4000): Promis
   const args = ['--trace-gc-nvp', script, '--child', String(measureMs), String(warmMs)];
   // VINE_PATH_PERF=1: instructions and cycles of the measured window too (Linux `perf stat`, counted only between the
   // child's marks), which depend far less than CPU time on what else the machine runs.
+  // VINE_PATH_PERF_EVENTS: more events to count, e.g. `syscalls:sys_enter_write,syscalls:sys_enter_futex` (as root).
+  const extraEvents = (process.env.VINE_PATH_PERF_EVENTS ?? '').split(',').filter((event) => event.length > 0);
   const perfDir = process.env.VINE_PATH_PERF === '1' ? mkdtempSync(join(tmpdir(), 'tendril-vine-perf-')) : undefined;
   let proc;
   if (perfDir) {
     const fifo = join(perfDir, 'ctl');
     execFileSync('mkfifo', [fifo]);
-    const perfArgs = ['stat', '-x', ',', '-o', join(perfDir, 'stat'), '-e', 'instructions,cycles,task-clock,context-switches', '-D', '-1', '--control', `fifo:${fifo}`, '--', process.execPath, ...args];
+    const perfArgs = ['stat', '-x', ',', '-o', join(perfDir, 'stat'), '-e', ['instructions,cycles,task-clock,context-switches', ...extraEvents].join(','), '-D', '-1', '--control', `fifo:${fifo}`, '--', process.execPath, ...args];
     proc = spawn('perf', perfArgs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, VINE_PATH_PERF_CTL: fifo } });
   } else proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let inWindow = false;

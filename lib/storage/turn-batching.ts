@@ -1,4 +1,4 @@
-import type { AbstractLevel } from 'abstract-level';
+import { AbstractLevel } from 'abstract-level';
 
 type Level = AbstractLevel<any, any, any>;
 
@@ -10,6 +10,14 @@ interface PrivateLevel {
   _put(key: unknown, value: unknown, options: WriteOptions): Promise<void>;
   _del(key: unknown, options: WriteOptions): Promise<void>;
   _close(): Promise<void>;
+  _chainedBatch(): NativeChainedBatch;
+}
+
+/** The implementer side of a database's own chained batch (classic-level's: one native call per operation). */
+interface NativeChainedBatch {
+  _put(key: unknown, value: unknown, options: object): void;
+  _del(key: unknown, options: object): void;
+  _write(options: { sync?: boolean }): Promise<void>;
 }
 
 interface ReadOptions {
@@ -47,6 +55,38 @@ interface ReadGroup {
 }
 
 const INSTALLED = Symbol('turn-batching');
+const NO_OPTIONS = Object.freeze({});
+
+/**
+ * How a turn's operations reach the database: through its own chained
+ * batch when it has one (classic-level), else its array `_batch`.
+ *
+ * Why: classic-level's array batch reads `type`, `key` and `value` off
+ * every operation object through N-API, its chained batch takes each
+ * operation's key and value as the arguments of one native call. In a
+ * vine node the array form was a tenth of the main thread, and the chained
+ * one takes about half of its time per operation. The chained batch is
+ * driven by its implementer methods (as `_batch` is), so no operation is
+ * copied, checked or encoded again; it leaves the database's open
+ * resources at once, because the turn's batch is tracked here until it is
+ * written (and `close()` waits for it).
+ */
+function writesOf(db: Level, level: PrivateLevel): (operations: BatchOperation[], options: { sync?: boolean }) => Promise<void> {
+  if (level._chainedBatch === (AbstractLevel.prototype as unknown as PrivateLevel)._chainedBatch) return level._batch.bind(level);
+  return (operations, options) => {
+    try {
+      const chained = level._chainedBatch();
+      db.detachResource(chained as never);
+      for (const op of operations) {
+        if (op.type === 'put') chained._put(op.key, op.value, NO_OPTIONS);
+        else chained._del(op.key, NO_OPTIONS);
+      }
+      return chained._write(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+}
 
 /** Settles one writer; a raw writer's callback that throws is reported on its own, and every other writer still settles. */
 function settle(callback: (value?: any) => void, value: unknown): void {
@@ -112,7 +152,7 @@ export function batchByTurn<D extends Level>(db: D): D {
   if (level[INSTALLED]) return db;
   level[INSTALLED] = true;
   const getMany = level._getMany.bind(level);
-  const batch = level._batch.bind(level);
+  const batch = writesOf(db, level);
   const close = level._close.bind(level);
 
   let reads = new Map<string, ReadGroup>();
@@ -120,6 +160,7 @@ export function batchByTurn<D extends Level>(db: D): D {
   let writers: Waiter<void>[] = [];
   let sync = false;
   let scheduled = false;
+  let writing = false;
   let inFlight = new Set<Promise<unknown>>();
 
   const schedule = () => {
@@ -150,18 +191,28 @@ export function batchByTurn<D extends Level>(db: D): D {
       );
       track(done);
     }
-    if (writes.length > 0) {
+    // One batch in flight at a time (group commit): what comes while one is written waits and goes
+    // as the next, so a busy node hands LevelDB fewer, larger batches, each a wake-up of a
+    // thread-pool thread and a completion back to the loop.
+    if (writes.length > 0 && !writing) {
       const operations = writes;
       const waiting = writers;
       const synced = sync;
       writes = [];
       writers = [];
       sync = false;
+      writing = true;
+      const written = () => {
+        writing = false;
+        if (writes.length > 0) schedule();
+      };
       const done = batch(operations, { sync: synced }).then(
         () => {
+          written();
           for (const writer of waiting) settle(writer.resolve, undefined);
         },
         (err) => {
+          written();
           for (const writer of waiting) settle(writer.reject, err);
         },
       );
@@ -209,8 +260,12 @@ export function batchByTurn<D extends Level>(db: D): D {
   level._del = (key, options) => write([{ type: 'del', key, keyEncoding: options.keyEncoding }], options);
   // Whatever this turn still holds goes to the database before it closes.
   level._close = async () => {
-    if (scheduled) flush();
-    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    // A batch in flight may leave writes behind it: they go once it is written, until none is left.
+    for (;;) {
+      if (scheduled) flush();
+      if (inFlight.size === 0) break;
+      await Promise.allSettled([...inFlight]);
+    }
     inFlight = new Set();
     return close();
   };

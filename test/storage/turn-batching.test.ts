@@ -111,3 +111,94 @@ test('rawWriter: prefixed bytes into the turn\'s batch, a callback once written 
   t.deepEqual(await sub.get(new Uint8Array([1, 2])), new Uint8Array([7]), 'and wrote nothing');
   await db.close();
 });
+
+test('on LevelDB: a turn goes to the database\'s own chained batch (puts, deletes, raw bytes and encodings alike); a failed one fails its writers', async (t) => {
+  const { rawWriter } = await import('../../lib/storage/turn-batching.js');
+  const dir = mkdtempSync(join(tmpdir(), 'tendril-turn-'));
+  try {
+    const leveldb = new ClassicLevel<string, string>(dir);
+    const level = leveldb as unknown as { _batch: (...args: unknown[]) => Promise<void>; _chainedBatch: () => { _write: (options: object) => Promise<void> } };
+    const chainedBatch = level._chainedBatch.bind(leveldb);
+    const arrayBatch = level._batch.bind(leveldb);
+    let chained = 0;
+    let arrays = 0;
+    let fail = false;
+    level._batch = (...args) => (arrays++, arrayBatch(...args));
+    level._chainedBatch = () => {
+      chained++;
+      const batch = chainedBatch();
+      if (fail) batch._write = () => Promise.reject(new Error('disk full'));
+      return batch;
+    };
+    const db = batchByTurn(leveldb);
+    await db.open();
+    await db.put('gone', 'soon');
+    const bytes = db.sublevel<Uint8Array, Uint8Array>('b', { keyEncoding: 'view', valueEncoding: 'view' });
+    const json = db.sublevel<string, { n: number }>('j', { valueEncoding: 'json' });
+    const raw = await new Promise<unknown>((resolve) => {
+      rawWriter(db)!([{ type: 'put', key: bytes.prefixKey(new Uint8Array([1]), 'view') as Uint8Array, value: new Uint8Array([2, 3]) }], resolve);
+      void db.del('gone');
+      void json.put('x', { n: 1 });
+      void db.batch([{ type: 'put', key: 'a', value: 'A' }, { type: 'del', key: 'nothing' }]);
+    });
+    t.equal(raw, undefined, 'the raw write was called back with no error');
+    t.deepEqual([...(await bytes.get(new Uint8Array([1])))!], [2, 3], 'raw bytes read back');
+    t.deepEqual([await db.get('gone'), await json.get('x'), await db.get('a')], [undefined, { n: 1 }, 'A'], 'the delete, the json value and the batch took');
+    t.equal(chained, 2, 'each turn of writes was one chained batch');
+    t.equal(arrays, 0, 'and no array batch');
+    fail = true;
+    const results = await Promise.allSettled([db.put('b', 'B'), db.put('c', 'C')]);
+    t.deepEqual(results.map((r) => r.status), ['rejected', 'rejected'], 'both writes of a failed chained batch fail');
+    fail = false;
+    await db.put('d', 'D');
+    t.deepEqual([await db.get('b'), await db.get('d')], [undefined, 'D'], 'nothing of it was stored; the next turn writes');
+    await db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('one batch in flight at a time: writes of later turns wait for it and go together as the next; close writes them first', async (t) => {
+  const raw = new MemoryLevel<string, string>();
+  const level = raw as unknown as { _batch: (...args: unknown[]) => Promise<void> };
+  const batch = level._batch.bind(raw);
+  const sizes: number[] = [];
+  const held: Array<() => void> = [];
+  level._batch = (operations, ...rest) => {
+    sizes.push((operations as unknown[]).length);
+    return new Promise<void>((resolve) => held.push(resolve)).then(() => batch(operations, ...rest));
+  };
+  const db = batchByTurn(raw);
+  await db.open();
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const settled: string[] = [];
+  const put = (key: string) => db.put(key, key).then(() => void settled.push(key));
+  const first = put('a');
+  await turn();
+  const later = [put('b'), put('c')];
+  await turn();
+  later.push(put('d'));
+  await turn();
+  await turn();
+  t.deepEqual(sizes, [1], 'while the first batch is in flight, no other starts');
+  held.shift()!();
+  await first;
+  await turn();
+  t.deepEqual(sizes, [1, 3], 'the three writes of the next turns went as one batch');
+  t.deepEqual(settled, ['a'], 'and none settled before it is written');
+  held.shift()!();
+  await Promise.all(later);
+  t.deepEqual(settled, ['a', 'b', 'c', 'd'], 'then all of them settled');
+  const last = put('e');
+  await turn();
+  void put('f');
+  const closing = db.close();
+  await turn();
+  held.shift()!();
+  await turn();
+  held.shift()!();
+  await closing;
+  await last;
+  t.deepEqual(sizes, [1, 3, 1, 1], 'close waited for the batch in flight, then wrote what waited behind it');
+  t.deepEqual(settled, ['a', 'b', 'c', 'd', 'e', 'f'], 'every write settled before close');
+});
