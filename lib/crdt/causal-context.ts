@@ -229,7 +229,7 @@ export function inRanges(r: number[], seq: number): boolean {
 }
 
 /** Index of the last range of `r` starting at or before `seq`, -1 if none (binary search). */
-function rangeAtOrBefore(r: number[], seq: number): number {
+export function rangeAtOrBefore(r: number[], seq: number): number {
   let lo = 0;
   let hi = r.length / 2 - 1;
   while (lo <= hi) {

@@ -1,7 +1,7 @@
 import { errors } from '../errors.js';
 import { type Codec, type DecodeState, type EncodeState, readCount, uint } from '../codec/index.js';
 import { uintLength, writeUint } from '../codec/primitives.js';
-import { CausalContext, type Dot, dotKey, inRanges } from './causal-context.js';
+import { CausalContext, type Dot, dotKey, inRanges, rangeAtOrBefore } from './causal-context.js';
 import { DotIndex } from './dot-index.js';
 import { KeyMap } from './key-map.js';
 import type { HashingKeyCodec } from './element-keys.js';
@@ -100,6 +100,14 @@ function stringList(items: Iterable<string>): string[] {
   list.pop();
   for (const item of items) list.push(item);
   return list;
+}
+
+/** See `DotTable.nextReads`. */
+export interface NextReads {
+  last: number;
+  runs: number[];
+  low: number;
+  high: number;
 }
 
 export class DotTable {
@@ -260,6 +268,44 @@ export class DotTable {
     }
   }
 
+  /**
+   * For a writer of whole entries that writes a replica's dots itself
+   * (writeRun in set-entries.ts), exactly as `writeAt` would: the seq last
+   * written at position `i`, which the writer hands back with
+   * `setLastWritten` before the table writes anything else. Throws as
+   * `writeAt` does once spent; a dot is about to be written.
+   */
+  lastWritten(i: number): number {
+    if (this.use === SPENT) throw errors.invalidArgument('dot table used after a store was copied in');
+    this.use = TOUCHED;
+    return this.last[i];
+  }
+
+  /** See `lastWritten`. */
+  setLastWritten(i: number, seq: number): void {
+    this.last[i] = seq;
+  }
+
+  /** True for a measuring table: a writer of whole entries records each dot it writes (see `measuredRangesOf`). */
+  get measures(): boolean {
+    return this.measured !== undefined;
+  }
+
+  /**
+   * A measuring table's ranges of position `i` so far (undefined before
+   * its first dot): a dot right after their end extends the last one in
+   * place; any other goes to `recordAt`.
+   */
+  measuredRangesOf(i: number): number[] | undefined {
+    return this.measuredRanges[i];
+  }
+
+  /** Records a written dot of position `i` in a measuring table's context; returns its ranges as they now are. */
+  recordAt(i: number, seq: number): number[] {
+    this.record(i, this.replicas[i], seq);
+    return this.measuredRanges[i];
+  }
+
   /** Per position, a number a store kind may attach to that replica (element-dots: its packed number), -1 if none yet. */
   readonly tags: number[];
   /** The replica position of the dot `readSeq` read last. */
@@ -317,6 +363,35 @@ export class DotTable {
       }
     }
     return this.accept(i, z);
+  }
+
+  /**
+   * For a reader of whole entries that takes a replica's next dots itself
+   * (readRun in set-entries.ts), exactly where `accept` would take them:
+   * position `i`'s last seq, the ascending runs of seqs read for it (which
+   * the reader extends itself) and the bounds of the range of its context
+   * that holds the last seq (a later seq up to its end is in the context;
+   * one past it goes back to `accept`); undefined once its runs no longer
+   * ascend. The reader hands the last seq back with `setLastRead` before
+   * the table reads anything else.
+   */
+  nextReads(i: number): NextReads | undefined {
+    if (i >= this.replicas.length) return undefined;
+    const runs = this.seqsRead[i];
+    if (runs === undefined || !Array.isArray(runs)) return undefined;
+    const last = this.last[i];
+    const ranges = this.ranges === undefined ? undefined : this.ranges[i];
+    if (ranges === undefined) return { last, runs, low: 1, high: Number.MAX_SAFE_INTEGER };
+    // A context with gaps (an ORSet's catch-up after removals): the range of the last seq.
+    const at = ranges.length === 2 ? 0 : 2 * rangeAtOrBefore(ranges, last);
+    if (at < 0) return undefined;
+    return { last, runs, low: ranges[at], high: ranges[at + 1] };
+  }
+
+  /** See `nextReads`: the last seq read of position `i`. */
+  setLastRead(i: number, seq: number): void {
+    this.last[i] = seq;
+    this.readPosition = i;
   }
 
   /**
@@ -745,7 +820,7 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         // here is taken in one pass, which stops at the first key held, and
         // the loop below goes on from there as it would have.
         if (allNew && into.dotIndex === undefined && (trace === undefined || trace.active === false)) {
-          i = entries.insertAbsent(keys, values, 0, flat.hashes);
+          i = entries.insertAbsent(keys, values, 0, flat.hashes, flat.dots);
           if (i > 0) changed = true;
         }
         for (; i < keys.length; i++) {
@@ -869,20 +944,24 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
         let from = 0;
         let bytes = 0;
         let dots = 0;
-        for (let j = 0; j < keys.length; j++) {
-          const s = values[j];
-          const keyBytes = key.encodingLength(keys[j]);
-          const cost = keyBytes + (estimate === undefined ? nested.encodingLength(s, table) : estimate(s)) + DOT_SLACK;
-          if (j > from && bytes + cost > budget) {
-            pieces.push(cut(from, j, dots));
-            from = j;
-            bytes = 0;
-            dots = 0;
+        // Entries `start` to `stop`: the loop runs in calls of RUN entries (see RUN).
+        const cutRun = (start: number, stop: number) => {
+          for (let j = start; j < stop; j++) {
+            const s = values[j];
+            const keyBytes = key.encodingLength(keys[j]);
+            const cost = keyBytes + (estimate === undefined ? nested.encodingLength(s, table) : estimate(s)) + DOT_SLACK;
+            if (j > from && bytes + cost > budget) {
+              pieces.push(cut(from, j, dots));
+              from = j;
+              bytes = 0;
+              dots = 0;
+            }
+            if (count !== undefined) dots += count(s);
+            if (encodeEntries === undefined) exact += keyBytes + nested.encodingLength(s, measuring);
+            bytes += cost;
           }
-          if (count !== undefined) dots += count(s);
-          if (encodeEntries === undefined) exact += keyBytes + nested.encodingLength(s, measuring);
-          bytes += cost;
-        }
+        };
+        for (let j = 0; j < keys.length; j += RUN) cutRun(j, j + RUN < keys.length ? j + RUN : keys.length);
         if (keys.length > from) pieces.push(cut(from, keys.length, dots));
         for (const p of pieces) yield flatMap(encodeEntries === undefined ? p : seal(p));
         return;
@@ -966,7 +1045,8 @@ export function dotMap<S>(key: Codec<string>, nested: StoreKind<S>, options: Dot
       const count = readCount(state, 2);
       const out = make();
       if (flatDecode) {
-        const keys = new Array<string>(count);
+        // Filled, so an array of strings to V8 from the start: made empty it would change kind at its first key, and code compiled for the keys of earlier pieces would be thrown away there.
+        const keys = new Array<string>(count).fill('');
         const values = new Array<S>(count);
         // Each key's hash for the table it goes to, where the key codec computes it as it reads.
         const hashing = (key as Partial<HashingKeyCodec>).decodeHashed !== undefined ? (key as HashingKeyCodec) : undefined;
@@ -1025,6 +1105,15 @@ function columns<S>(m: DotMap<S>, lend: boolean): [readonly string[], readonly S
   }
   return [keys, values];
 }
+
+/**
+ * Entries per call of the loop that cuts a whole store into pieces. A full
+ * sync into a fresh process runs it before it is optimized: a loop that
+ * runs long in one call is compiled twice (once for later calls, once more
+ * to enter the running loop, "on-stack replacement"), and short runs leave
+ * only the first.
+ */
+const RUN = 64;
 
 /** Bytes a piece's estimate leaves, per key, for replica indexes and seq differences it cannot know yet. */
 const DOT_SLACK = 8;

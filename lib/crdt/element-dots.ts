@@ -19,7 +19,7 @@ export type ElementDots = number | Dot | Dot[];
 /** How many replicas a packed dot can number: `seq * REPLICA_SLOTS + n`. */
 export const REPLICA_SLOTS = 4096;
 /** Largest seq a packed dot holds: the number stays a safe integer. */
-const MAX_PACKED_SEQ = Math.floor(Number.MAX_SAFE_INTEGER / REPLICA_SLOTS) - 1;
+export const MAX_PACKED_SEQ = Math.floor(Number.MAX_SAFE_INTEGER / REPLICA_SLOTS) - 1;
 /** Longest replica id the table takes, so it stays small (4,096 ids of at most 64 characters) whatever peers send. */
 const MAX_PACKED_ID = 64;
 const replicaIds: string[] = [];

@@ -5,6 +5,14 @@ const EMPTY = 0;
 /** An index entry whose key was deleted: lookups probe past it, inserts may reuse it. */
 const DELETED = -1;
 const MIN_CAPACITY = 16;
+/**
+ * Keys a bulk insert takes per call of its inner loop. A full sync into a
+ * fresh process runs this loop before it is optimized: a loop that runs
+ * long in one call is compiled twice (once for later calls, once more to
+ * enter the running loop, "on-stack replacement"), and short runs leave
+ * only the first.
+ */
+const RUN = 64;
 
 /**
  * A map from string keys to values with the part of `Map`'s interface the
@@ -127,9 +135,12 @@ export class KeyMap<V> {
    * in order, while each is absent, and returns the position of the first
    * one already present (which is not inserted), or `keys.length`. The
    * index is grown once for all of them, and each key costs one probe.
-   * `hashes`, if given, holds each key's `hashOf`, computed as it was read.
+   * `hashes`, if given, holds each key's `hashOf`, computed as it was read;
+   * `weight`, if given, the sum of `weigh` over `values[from...]` (a delta
+   * counts its dots as it is read), so that values are weighed one by one
+   * only where the insert stops short.
    */
-  insertAbsent(keys: readonly string[], values: readonly V[], from = 0, hashes?: Int32Array): number {
+  insertAbsent(keys: readonly string[], values: readonly V[], from = 0, hashes?: Int32Array, weight?: number): number {
     const count = keys.length - from;
     if (count <= 0) return keys.length;
     this.missedKey = undefined;
@@ -143,16 +154,37 @@ export class KeyMap<V> {
       grown.set(this.hashColumn);
       this.hashColumn = grown;
     }
+    const weigh = weight === undefined ? this.weigh : undefined;
+    // In runs of at most RUN keys, each a call of its own (see RUN).
+    let j = from;
+    while (j < keys.length) {
+      const to = j + RUN < keys.length ? j + RUN : keys.length;
+      const stop = this.insertRun(keys, values, hashes, j, to, weigh);
+      if (stop < to) {
+        j = stop;
+        break;
+      }
+      j = to;
+    }
+    if (weight !== undefined && this.weigh !== undefined) {
+      if (j === keys.length) this.total += weight;
+      else for (let k = from; k < j; k++) this.total += this.weigh(values[k]);
+    }
+    return j;
+  }
+
+  /** `insertAbsent` of `keys[from..to)`, with the index and the hash column already large enough for them. */
+  private insertRun(keys: readonly string[], values: readonly V[], hashes: Int32Array | undefined, from: number, to: number, weigh: ((value: V) => number) | undefined): number {
     const index = this.index;
     const mask = this.mask;
     const keyColumn = this.keyColumn;
     const valueColumn = this.valueColumn;
     const hashColumn = this.hashColumn;
-    const weigh = this.weigh;
     let slot = this.slots;
+    let used = this.used;
     let j = from;
     try {
-      for (; j < keys.length; j++) {
+      for (; j < to; j++) {
         const key = keys[j];
         const hash = hashes === undefined ? hashOf(key) : hashes[j];
         let reuse = -1;
@@ -165,7 +197,7 @@ export class KeyMap<V> {
           } else if (hashColumn[at - 1] === hash && keyColumn[at - 1] === key) return j;
         }
         if (reuse >= 0) i = reuse;
-        else this.used++;
+        else used++;
         index[i] = slot + 1;
         keyColumn[slot] = key;
         valueColumn[slot] = values[j];
@@ -175,6 +207,7 @@ export class KeyMap<V> {
       }
       return j;
     } finally {
+      this.used = used;
       this.live += slot - this.slots;
       this.slots = slot;
     }
@@ -278,8 +311,9 @@ export class KeyMap<V> {
       this.slots = to;
       this.epoch++;
     }
-    while (capacity < 2 * (room + 1)) capacity *= 2;
-    if (capacity < MIN_CAPACITY) capacity = MIN_CAPACITY;
+    // The least power of two at least `capacity` that holds `room` keys at most half full, in steps taken every time (no loop whose body may
+    // never have run): V8 throws compiled code away at a step it never saw run, and local adds (doubling) compile this before a catch-up grows it further.
+    capacity = Math.max(capacity, MIN_CAPACITY, 1 << (32 - Math.clz32(2 * room + 1)));
     const index = new Int32Array(capacity);
     const mask = capacity - 1;
     if (renumbered) {

@@ -1,10 +1,19 @@
 import { errors } from '../errors.js';
 import type { Codec, DecodeState, EncodeState } from '../codec/index.js';
+import { writeUint } from '../codec/primitives.js';
 import { HASH_PRIME, HASH_START, finishHash } from '../key-hash.js';
 import type { DotMapOptions, DotTable } from './dot-store.js';
-import { type ElementDots, REPLICA_SLOTS, dotCountOf, elementDots, loneDot, replicaIdOf } from './element-dots.js';
+import { type ElementDots, MAX_PACKED_SEQ, REPLICA_SLOTS, dotCountOf, elementDots, loneDot, replicaIdOf } from './element-dots.js';
 import type { HashingKeyCodec } from './element-keys.js';
 
+/**
+ * Entries read or written per call of the inner loops. A full sync into a
+ * fresh process runs these loops before they are optimized, once per
+ * piece of about a thousand entries: a loop that runs long in one call is
+ * compiled twice (once for later calls, once more to enter the running
+ * loop, "on-stack replacement"), and short runs leave only the first.
+ */
+const RUN = 64;
 /** Longest plain key read here (its length prefix is then one byte). */
 const MAX_PLAIN = 0x7f;
 /** One array of each length, reused: the character codes of a key, made into a string by one `String.fromCharCode` call. */
@@ -29,11 +38,83 @@ export function readSetEntries(
   values: ElementDots[],
   hashes: Int32Array,
 ): number {
+  if (keys.length === 0) return 0;
+  // The first entry by the general decoders: its dot is the first of its
+  // replica in the delta, so its seq is written whole (a long varint),
+  // which `readRun` leaves to them. Read here, every piece alike, the
+  // loop's compiled code never meets a step it has not seen run (V8
+  // would throw it away there and compile it again).
+  keys[0] = key.decodeHashed(state, hashes, 0);
+  const first = elementDots.decode(state, table);
+  if (elementDots.isEmpty(first)) throw errors.decode('empty entry in a map delta');
+  values[0] = first;
+  let dots = dotCountOf(first);
+  // The next dots of its replica are taken by `readRun` itself, where the table lets them.
+  const taking: Taking = { position: -1, last: 0, runs: NO_RUNS, low: 0, high: 0, tag: 0 };
+  if (typeof first === 'number') take(taking, table, table.readPosition);
+  // In runs of at most RUN entries, each a call of its own (see RUN).
+  for (let i = 1; i < keys.length; i += RUN) dots += readRun(state, table, key, keys, values, hashes, i, i + RUN < keys.length ? i + RUN : keys.length, taking);
+  return dots;
+}
+
+/**
+ * The replica whose next dots `readRun` takes itself, and what the table
+ * keeps for it (see `DotTable.nextReads`), from one run to the next;
+ * `position` -1 while none.
+ */
+interface Taking {
+  position: number;
+  last: number;
+  runs: number[];
+  low: number;
+  high: number;
+  /** The replica's number in packed dots (see element-dots.ts). */
+  tag: number;
+}
+
+/** `runs` while no replica's dots are taken: never read. */
+const NO_RUNS = [0];
+
+/** Makes the replica at `position` (whose dot the table just read) the one whose next dots `readRun` takes, if the table lets it. */
+function take(taking: Taking, table: DotTable, position: number): void {
+  const next = table.nextReads(position);
+  const tag = table.tags[position];
+  if (next === undefined || tag < 0) {
+    taking.position = -1;
+    return;
+  }
+  taking.position = position;
+  taking.last = next.last;
+  taking.runs = next.runs;
+  taking.low = next.low;
+  taking.high = next.high < MAX_PACKED_SEQ ? next.high : MAX_PACKED_SEQ;
+  taking.tag = tag;
+}
+
+/** `readSetEntries` of entries `from` to `to` (not included); returns how many dots they hold. */
+function readRun(
+  state: DecodeState,
+  table: DotTable,
+  key: HashingKeyCodec,
+  keys: string[],
+  values: ElementDots[],
+  hashes: Int32Array,
+  from: number,
+  to: number,
+  taking: Taking,
+): number {
   const buf = state.buffer;
   const end = state.end;
   const plain = key.plainJson;
   let dots = 0;
-  for (let i = 0; i < keys.length; i++) {
+  // `taking`, in locals for the loop.
+  let position = taking.position;
+  let last = taking.last;
+  let runs = taking.runs;
+  let low = taking.low;
+  let high = taking.high;
+  let tag = taking.tag;
+  for (let i = from; i < to; i++) {
     // The key: see plainJsonString in element-keys.ts, whose key and hash this is.
     const start = state.offset;
     const length = start < end ? buf[start] : 0;
@@ -62,16 +143,45 @@ export function readSetEntries(
     // The dots: a count of one, then a dot as two one-byte varints (see elementDots.decode and DotTable.readSeq).
     const at = state.offset;
     if (at + 2 < end && buf[at] === 1 && buf[at + 1] < 0x80 && buf[at + 2] < 0x80) {
+      const p = buf[at + 1];
+      const z = buf[at + 2];
       state.offset = at + 3;
-      values[i] = loneDot(table, buf[at + 1], buf[at + 2]);
       dots++;
+      // The next dot of the replica of the last one, ascending, within the
+      // context range that holds the last one and small enough to pack:
+      // accepted here as `accept` would, and packed as `loneDot` would.
+      const seq = last + z / 2;
+      if (p === position && (z & 1) === 0 && seq > runs[runs.length - 1] && seq >= low && seq <= high) {
+        if (seq === runs[runs.length - 1] + 1) runs[runs.length - 1] = seq;
+        else runs.push(seq, seq);
+        last = seq;
+        values[i] = seq * REPLICA_SLOTS + tag;
+        continue;
+      }
+      // Anything else through the table, which then tells whether that replica's next dots can be taken here.
+      if (position >= 0) table.setLastRead(position, last);
+      values[i] = loneDot(table, p, z);
+      take(taking, table, p);
+      position = taking.position;
+      last = taking.last;
+      runs = taking.runs;
+      low = taking.low;
+      high = taking.high;
+      tag = taking.tag;
       continue;
+    }
+    if (position >= 0) {
+      table.setLastRead(position, last);
+      position = -1;
     }
     const s = elementDots.decode(state, table);
     if (elementDots.isEmpty(s)) throw errors.decode('empty entry in a map delta');
     values[i] = s;
     dots += dotCountOf(s);
   }
+  if (position >= 0) table.setLastRead(position, last);
+  taking.position = position;
+  taking.last = last;
   return dots;
 }
 
@@ -122,10 +232,31 @@ function writeEntries(
   state: EncodeState,
   grow: boolean,
 ): void {
+  // In runs of at most RUN entries, each a call of its own (see RUN).
+  for (let j = 0; j < keys.length; j += RUN) writeRun(keys, values, table, key, state, grow, j, j + RUN < keys.length ? j + RUN : keys.length);
+}
+
+/** `writeEntries` of entries `from` to `to` (not included). */
+function writeRun(
+  keys: readonly string[],
+  values: readonly ElementDots[],
+  table: DotTable,
+  key: Codec<string> | undefined,
+  state: EncodeState,
+  grow: boolean,
+  from: number,
+  to: number,
+): void {
   let buf = state.buffer;
+  const measures = table.measures;
+  // The replica number and position of the last packed dot written, what
+  // `DotTable.writeAt` keeps for that position (its last seq, the ranges
+  // measured), while its dots are written here; -1 while none is.
   let lastNumber = -1;
-  let lastPosition = -1;
-  for (let j = 0; j < keys.length; j++) {
+  let position = -1;
+  let last = 0;
+  let ranges: number[] | undefined;
+  for (let j = from; j < to; j++) {
     const k = keys[j];
     const s = values[j];
     if (grow) {
@@ -144,20 +275,43 @@ function writeEntries(
     } else if (key !== undefined) key.encode(k, state);
     else state.offset += buf.write(k, state.offset, k.length, 'latin1');
     if (typeof s !== 'number') {
+      if (position >= 0) table.setLastWritten(position, last);
+      lastNumber = position = -1;
       elementDots.encode(s, table, state);
       continue;
     }
-    // A packed dot taken apart in place (see element-dots.ts), no call per entry.
+    // A packed dot taken apart in place (see element-dots.ts) and written as `writeAt` writes it, no call per entry.
     const n = s % REPLICA_SLOTS;
     if (n !== lastNumber) {
+      if (position >= 0) table.setLastWritten(position, last);
       const i = table.positionOf(replicaIdOf(n));
       if (i === undefined) throw errors.invalidArgument(`dot of ${replicaIdOf(n)} outside the delta's context`);
       lastNumber = n;
-      lastPosition = i;
+      position = i;
+      last = table.lastWritten(i);
+      ranges = measures ? table.measuredRangesOf(i) : undefined;
     }
-    buf[state.offset++] = 1;
-    table.writeAt(lastPosition, (s - n) / REPLICA_SLOTS, state);
+    const seq = (s - n) / REPLICA_SLOTS;
+    const d = seq - last;
+    const z = d >= 0 ? d * 2 : -d * 2 - 1;
+    let at = state.offset;
+    buf[at++] = 1;
+    // Both one byte: the common case, without the general writer.
+    if (position < 0x80 && z < 0x80) {
+      buf[at++] = position;
+      buf[at++] = z;
+    } else {
+      at = writeUint(buf, at, position);
+      at = writeUint(buf, at, z);
+    }
+    state.offset = at;
+    last = seq;
+    if (measures) {
+      if (ranges !== undefined && seq === ranges[ranges.length - 1] + 1) ranges[ranges.length - 1] = seq;
+      else ranges = table.recordAt(position, seq);
+    }
   }
+  if (position >= 0) table.setLastWritten(position, last);
 }
 
 /** The options of a standalone set's store: read flat, and its entries read, written and measured by the loops above. */
