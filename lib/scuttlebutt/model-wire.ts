@@ -315,19 +315,28 @@ function decodeColumns(state: DecodeState, spares: Spare[]): ModelColumns {
   const source = string.decode(state);
   const count = readCount(state, 2);
   const { stamps, keyStarts, keyEnds, jsonStarts, jsonEnds } = takeSpare(spares, count);
-  decodeEntries(state, count, state.buffer, state.end, state.limits.maxBytes, stamps, keyStarts, keyEnds, jsonStarts, jsonEnds);
+  // In steps of DECODE_STEP entries a call: a loop that runs long in one call is compiled twice (for later calls, and again as it runs).
+  const { buffer, end } = state;
+  const maxBytes = state.limits.maxBytes;
+  let ts = 0;
+  for (let from = 0; from < count; from += DECODE_STEP) {
+    ts = decodeEntries(state, from, Math.min(count, from + DECODE_STEP), ts, buffer, end, maxBytes, stamps, keyStarts, keyEnds, jsonStarts, jsonEnds);
+  }
   return { type: 'columns', source, count, stamps, buffer: state.buffer, keyStarts, keyEnds, jsonStarts, jsonEnds, start, bytes: state.offset - start };
 }
 
+/** Entries of an updates message decoded per call (see decodeColumns). */
+const DECODE_STEP = 64;
+
 /**
- * The loop of `decodeColumns`, on its own, with everything it needs passed
- * in: it runs long in its first call and is compiled as it runs; code ahead
- * of the loop (reading fields) would have run once, before the compiler
- * watched it, and the compiled code would be thrown away at the next call.
+ * Entries `from` to `to` of `decodeColumns`, the timestamp before them
+ * `previous`; returns the last one. Everything it needs is passed in: code
+ * ahead of the loop that read fields would have run a few times only, and
+ * a compiled loop that met it untried would be thrown away.
  */
-function decodeEntries(state: DecodeState, count: number, buffer: Buffer, end: number, maxBytes: number, stamps: Float64Array, keyStarts: Int32Array, keyEnds: Int32Array, jsonStarts: Int32Array, jsonEnds: Int32Array): void {
-  let ts = 0;
-  for (let i = 0; i < count; i++) {
+function decodeEntries(state: DecodeState, from: number, to: number, previous: number, buffer: Buffer, end: number, maxBytes: number, stamps: Float64Array, keyStarts: Int32Array, keyEnds: Int32Array, jsonStarts: Int32Array, jsonEnds: Int32Array): number {
+  let ts = previous;
+  for (let i = from; i < to; i++) {
     ts = readStamp(state, i, ts);
     stamps[i] = ts;
     // The common entry checked in one pass each, with no string made: a
@@ -368,6 +377,7 @@ function decodeEntries(state: DecodeState, count: number, buffer: Buffer, end: n
       jsonStarts[i] = json === undefined ? -1 : state.offset - utf8Length(json);
     }
   }
+  return ts;
 }
 
 /**
