@@ -182,6 +182,8 @@ test('model wire: the columns decoder refuses what the reference refuses, with t
   const cases: [string, Buffer][] = [
     ['a first timestamp of 0', rawUpdates('a', [plain('k', '"v"', 0)])],
     ['timestamps that do not increase', rawUpdates('a', [plain('k', '"v"'), plain('j', '"v"', 0)])],
+    ["a timestamp that does not increase, past the first 64 entries (the columns decoder's first step)", rawUpdates('a', Array.from({ length: 100 }, (_, i) => plain(`k${i}`, '"v"', i === 90 ? 0 : 1)))],
+    ["a bad value past the first 64 entries (the columns decoder's first step)", rawUpdates('a', Array.from({ length: 100 }, (_, i) => plain(`k${i}`, i === 70 ? '1.0' : '"v"')))],
     ['a timestamp past 2^53', rawUpdates('a', [plain('k', '"v"', 2 ** 52), plain('j', '"v"', 2 ** 52)])],
     ['a key over the limit', rawUpdates('a', [plain('k'.repeat(MAX_KEY_BYTES + 1), '"v"')])],
     ['a key that is not UTF-8', rawUpdates('a', [{ delta: 1, key: Buffer.from([0x6b, 0xff]), value: Buffer.from('"v"') }])],
