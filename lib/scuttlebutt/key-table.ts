@@ -625,11 +625,13 @@ export class KeyTable {
   private insert(hash: number, slot: number, fresh: boolean): void {
     const grew = 2 * this.keys > this.mask + 1;
     if (grew) this.grow(); // the miss's entry moved
-    const { index, mask } = this; // read here, not only in the loop, which seldom runs: the compiler sees the read
+    const { index, mask } = this;
     // Where find() stopped for this key: the end of its probe chain, free unless taken since (then probing goes on).
-    let i = fresh && !grew ? this.missedAt : hash & mask;
+    // The step to the next entry runs at least once (from the entry before), so the compiler has seen it: it seldom runs more.
+    let i = ((fresh && !grew ? this.missedAt : hash & mask) - 1) & mask;
     this.missed = undefined;
-    while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
+    do i = (i + 1) & mask;
+    while (index[2 * i] !== EMPTY);
     index[2 * i] = slot;
     index[2 * i + 1] = hash;
   }
