@@ -12,6 +12,7 @@ import { formatSetReconcile, runSetReconcileBench } from './reconcile-sets.js';
 import { runVineBench } from './vine.js';
 import { runVineHealBench } from './vine-heal.js';
 import { printVineReplicaBench } from './vine-replica.js';
+import { printPersistBench, runPersistBench } from './persist.js';
 import { runGossipBench } from './gossip.js';
 import { formatSignedLogBench, runSignedLogBench } from './signed-log.js';
 
@@ -55,6 +56,7 @@ const benches: Record<string, () => Promise<unknown>> = {
     await runVineHealBench(Number(process.env.VINE_HEAL_KEYS ?? 2_000));
   },
   'vine-replica': () => printVineReplicaBench(),
+  persist: async () => printPersistBench(await runPersistBench()),
 };
 
 for (const [name, bench] of Object.entries(benches)) {

@@ -220,7 +220,7 @@ export class ModelSession extends ScuttlebuttSession<ModelUpdate, ModelColumns |
         if (first === undefined) first = writer;
         else (writers ??= new Map([[first.source, first]])).set(from, writer);
       }
-      size += writer.add(stamps, at, table.keyAt(slot)!, table.jsonAt(slot)) + 9;
+      size += writer.addFrom(table, slot) + 9;
     }
     if (first === undefined) return [];
     if (writers === undefined) return [first.finish()];

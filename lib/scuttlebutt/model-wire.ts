@@ -3,7 +3,8 @@ import { type Codec, type DecodeState, type EncodeState, readCount, string, uint
 import { decodeState, need } from '../codec/codec.js';
 import { checkJsonDepth } from '../codec/values.js';
 import { checkCanonicalJson } from '../codec/canonical.js';
-import { decodeUtf8, shortAscii, shortPlainJsonString, uintLength, utf8Length, writeUint, writeUtf8 } from '../codec/primitives.js';
+import { decodeUtf8, uintLength, utf8Length, writeUint, writeUtf8 } from '../codec/primitives.js';
+import { KeyTable } from './key-table.js';
 import { errors } from '../errors.js';
 import { type ScuttlebuttMessage, UPDATES_TAG, readStamp } from './messages.js';
 import type { Update } from './update.js';
@@ -23,10 +24,11 @@ export interface ModelUpdate extends Update {
 }
 
 /**
- * An updates message of the Model in columns: the same bytes on the wire as
- * an updates message of `ModelUpdate` objects (messages.ts), without an
- * object per update. A peer's session takes one straight from the key
- * table's columns, and decodes one to apply straight into them.
+ * An updates message of the Model as decoded, in columns: each update's
+ * timestamp, and where its key and value lie in the frame it came in (its
+ * UTF-8 bytes, checked as the reference decoder checks them), without an
+ * object or a string per update. The session applies it before the frame's
+ * buffer serves again: the key table copies the bytes it keeps.
  */
 export interface ModelColumns {
   type: 'columns';
@@ -40,10 +42,28 @@ export interface ModelColumns {
    * optimizes it once.
    */
   stamps: Float64Array;
-  keys: string[];
-  jsons: (string | undefined)[];
-  /** The encoded size of the source, the count and the updates: measured as they were taken (exact), or as decoded. */
+  /** The frame's bytes, which the ranges below are in. */
+  buffer: Buffer;
+  /** Each key's bytes: `buffer[keyStarts[i], keyEnds[i])`. */
+  keyStarts: Int32Array;
+  keyEnds: Int32Array;
+  /** Each value's JSON text: `buffer[jsonStarts[i], jsonEnds[i])`; a start of -1 is a delete. */
+  jsonStarts: Int32Array;
+  jsonEnds: Int32Array;
+  /** Where the message's source, count and updates start in `buffer`. */
+  start: number;
+  /** The encoded size of the source, the count and the updates, as decoded. */
   bytes: number;
+}
+
+/** The key of the `i`th update of decoded columns. */
+export function columnsKey(m: ModelColumns, i: number): string {
+  return decodeUtf8(m.buffer, m.keyStarts[i], m.keyEnds[i]);
+}
+
+/** The value (JSON text, or undefined for a delete) of the `i`th update of decoded columns. */
+export function columnsJson(m: ModelColumns, i: number): string | undefined {
+  return m.jsonStarts[i] < 0 ? undefined : decodeUtf8(m.buffer, m.jsonStarts[i], m.jsonEnds[i]);
 }
 
 /** What a Model's session sends and receives: the engine's messages, and updates in columns (received) or written from them (sent). */
@@ -126,46 +146,6 @@ export const modelUpdateCodec = {
 };
 
 /**
- * The encoded size of an updates message's body in columns: the source,
- * the count, and per update its timestamp's delta and its entry, whose
- * encoded length is `lengths[i]`.
- */
-export function columnsBytes(source: string, count: number, stamps: ArrayLike<number>, lengths: readonly number[]): number {
-  let bytes = string.encodingLength(source) + uintLength(count);
-  let previous = 0;
-  for (let i = 0; i < count; i++) {
-    bytes += uintLength(stamps[i] - previous) + lengths[i];
-    previous = stamps[i];
-  }
-  return bytes;
-}
-
-function encodeColumns(m: ModelColumns, state: EncodeState): void {
-  const start = state.offset;
-  string.encode(m.source, state);
-  uint.encode(m.count, state);
-  const { stamps, keys, jsons } = m;
-  const buffer = state.buffer;
-  let previous = 0;
-  for (let i = 0; i < m.count; i++) {
-    let offset = writeUint(buffer, state.offset, stamps[i] - previous);
-    previous = stamps[i];
-    const key = keys[i];
-    const json = jsons[i];
-    // Short ASCII, the common entry, in one pass: a one-byte length, then the bytes.
-    const end = json === undefined ? -1 : writeShortAscii(buffer, writeShortAscii(buffer, offset, key, 0), json, 1);
-    if (end >= 0) {
-      state.offset = end;
-      continue;
-    }
-    state.offset = offset;
-    encodeEntry(key, json, state);
-  }
-  // A frame is sized by the measured length: a wrong one would cut the frame short unseen (typed arrays drop writes past their end).
-  if (state.offset - start !== m.bytes) throw new Error(`updates columns measured ${m.bytes} bytes, encoded ${state.offset - start}`);
-}
-
-/**
  * Writes `s` at `offset` as its length plus `extra` in one byte, then its
  * bytes, if it is ASCII and that length fits a one-byte varint; returns the
  * offset after it, or -1 (and -1 stays -1) if it does not (the caller then
@@ -184,7 +164,7 @@ function writeShortAscii(buffer: Uint8Array, offset: number, s: string, extra: n
 }
 
 /** Columns no longer used, for the decoder to fill again (see `recycle`). */
-type Spare = Pick<ModelColumns, 'stamps' | 'keys' | 'jsons'>;
+type Spare = Pick<ModelColumns, 'stamps' | 'keyStarts' | 'keyEnds' | 'jsonStarts' | 'jsonEnds'>;
 const SPARES = 4;
 
 /** Arrays for `count` updates: spare ones if long enough, else new ones with room for messages a little larger. */
@@ -192,7 +172,12 @@ function takeSpare(spares: Spare[], count: number): Spare {
   const spare = spares.pop();
   if (spare !== undefined && spare.stamps.length >= count) return spare;
   const room = Math.max(16, 2 ** Math.ceil(Math.log2(count)));
-  return { stamps: new Float64Array(room), keys: new Array<string>(room), jsons: new Array<string | undefined>(room) };
+  return makeSpare(new Float64Array(room), new Int32Array(room), new Int32Array(room), new Int32Array(room), new Int32Array(room));
+}
+
+/** Spare columns, made in one place so that every one has the same shape (the decoder's compiled code expects one). */
+function makeSpare(stamps: Float64Array, keyStarts: Int32Array, keyEnds: Int32Array, jsonStarts: Int32Array, jsonEnds: Int32Array): Spare {
+  return { stamps, keyStarts, keyEnds, jsonStarts, jsonEnds };
 }
 
 /**
@@ -274,6 +259,24 @@ export class ColumnsWriter {
     return end - start;
   }
 
+  /**
+   * Writes the update held in `slot` of `table` (newer than the last one
+   * written), copying its key and value as the bytes the table holds;
+   * returns their encoded size, as `add` does.
+   */
+  addFrom(table: KeyTable, slot: number): number {
+    const length = table.entryLength(slot);
+    if (this.buffer.length - this.offset < 8 + length) this.room(8 + length);
+    const stamps = table.stampPageOf(slot);
+    const at = KeyTable.at(slot);
+    const ts = stamps[at];
+    const start = writeUint(this.buffer, this.offset, ts - this.last[0]);
+    this.last[0] = ts;
+    this.count++;
+    this.offset = table.writeEntry(slot, this.buffer, start);
+    return length;
+  }
+
   /** The message written, which takes the buffer with it (the writer is done). */
   finish(): WrittenColumns {
     const { source, count, last, buffer, offset } = this;
@@ -311,39 +314,70 @@ function decodeColumns(state: DecodeState, spares: Spare[]): ModelColumns {
   const start = state.offset;
   const source = string.decode(state);
   const count = readCount(state, 2);
-  const { stamps, keys, jsons } = takeSpare(spares, count);
+  const { stamps, keyStarts, keyEnds, jsonStarts, jsonEnds } = takeSpare(spares, count);
+  // In steps of DECODE_STEP entries a call: a loop that runs long in one call is compiled twice (for later calls, and again as it runs).
   const { buffer, end } = state;
   const maxBytes = state.limits.maxBytes;
   let ts = 0;
-  for (let i = 0; i < count; i++) {
+  for (let from = 0; from < count; from += DECODE_STEP) {
+    ts = decodeEntries(state, from, Math.min(count, from + DECODE_STEP), ts, buffer, end, maxBytes, stamps, keyStarts, keyEnds, jsonStarts, jsonEnds);
+  }
+  return { type: 'columns', source, count, stamps, buffer: state.buffer, keyStarts, keyEnds, jsonStarts, jsonEnds, start, bytes: state.offset - start };
+}
+
+/** Entries of an updates message decoded per call (see decodeColumns). */
+const DECODE_STEP = 64;
+
+/**
+ * Entries `from` to `to` of `decodeColumns`, the timestamp before them
+ * `previous`; returns the last one. Everything it needs is passed in: code
+ * ahead of the loop that read fields would have run a few times only, and
+ * a compiled loop that met it untried would be thrown away.
+ */
+function decodeEntries(state: DecodeState, from: number, to: number, previous: number, buffer: Buffer, end: number, maxBytes: number, stamps: Float64Array, keyStarts: Int32Array, keyEnds: Int32Array, jsonStarts: Int32Array, jsonEnds: Int32Array): number {
+  let ts = previous;
+  for (let i = from; i < to; i++) {
     ts = readStamp(state, i, ts);
     stamps[i] = ts;
-    // The common entry read in one pass each: a short ASCII key, then a
-    // short plain string value, each with a one-byte length. Anything else,
-    // or anything wrong, is read by the general path from the same place,
-    // which then refuses what it refuses.
+    // The common entry checked in one pass each, with no string made: a
+    // short ASCII key, then a delete or a short plain string value, each
+    // with a one-byte length. Anything else, or anything wrong, is read by
+    // the general path from the same place, which then refuses what it
+    // refuses (and its strings tell where the bytes were).
     const at = state.offset;
     const keyLength = buffer[at]!;
     const keyEnd = at + 1 + keyLength;
-    const key = keyLength < 0x80 && keyLength <= maxBytes && keyEnd < end ? shortAscii(buffer, at + 1, keyEnd) : undefined;
-    if (key === undefined) {
-      keys[i] = decodeKey(state);
-      jsons[i] = decodeJson(state);
+    let ascii = keyLength < 0x80 && keyLength <= maxBytes && keyEnd < end;
+    for (let j = at + 1; ascii && j < keyEnd; j++) ascii = buffer[j]! < 0x80;
+    if (!ascii) {
+      const key = decodeKey(state);
+      keyEnds[i] = state.offset;
+      keyStarts[i] = state.offset - utf8Length(key);
+      const json = decodeJson(state);
+      jsonEnds[i] = state.offset;
+      jsonStarts[i] = json === undefined ? -1 : state.offset - utf8Length(json);
       continue;
     }
-    keys[i] = key;
+    keyStarts[i] = at + 1;
+    keyEnds[i] = keyEnd;
     const marker = buffer[keyEnd]!;
     const jsonEnd = keyEnd + marker;
-    const json = marker < 0x80 && marker - 1 <= maxBytes && jsonEnd <= end ? shortPlainJsonString(buffer, keyEnd + 1, jsonEnd) : undefined;
-    if (json === undefined) {
+    if (marker === 0) {
+      jsonStarts[i] = -1;
+      jsonEnds[i] = keyEnd + 1;
+      state.offset = keyEnd + 1;
+    } else if (marker < 0x80 && marker - 1 <= maxBytes && jsonEnd <= end && isPlainAsciiString(buffer, keyEnd + 1, jsonEnd)) {
+      jsonStarts[i] = keyEnd + 1;
+      jsonEnds[i] = jsonEnd;
+      state.offset = jsonEnd;
+    } else {
       state.offset = keyEnd;
-      jsons[i] = decodeJson(state);
-      continue;
+      const json = decodeJson(state);
+      jsonEnds[i] = state.offset;
+      jsonStarts[i] = json === undefined ? -1 : state.offset - utf8Length(json);
     }
-    jsons[i] = json;
-    state.offset = jsonEnd;
   }
-  return { type: 'columns', source, count, stamps, keys, jsons, bytes: state.offset - start };
+  return ts;
 }
 
 /**
@@ -372,11 +406,14 @@ export interface ModelWireCodec extends Codec<ModelMessage> {
 
 export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>): ModelWireCodec {
   const tagLength = uint.encodingLength(UPDATES_TAG);
+  const EMPTY_BUFFER = Buffer.alloc(0);
   const spares: Spare[] = []; // for the decoder
   const buffers: Buffer[] = []; // for writers
   return {
     recycle(message) {
-      if (spares.length < SPARES) spares.push({ stamps: message.stamps, keys: message.keys, jsons: message.jsons });
+      if (spares.length < SPARES) spares.push(makeSpare(message.stamps, message.keyStarts, message.keyEnds, message.jsonStarts, message.jsonEnds));
+      // Hold no frame past its message.
+      message.buffer = EMPTY_BUFFER;
     },
     writer(source) {
       return new ColumnsWriter(source, buffers.pop() ?? Buffer.allocUnsafe(FIRST_WRITER_BYTES));
@@ -386,8 +423,10 @@ export function modelWireCodec(reference: Codec<ScuttlebuttMessage<ModelUpdate>>
     },
     encode(m, state) {
       if (m.type === 'columns') {
+        // As decoded: the same bytes.
         uint.encode(UPDATES_TAG, state);
-        encodeColumns(m, state);
+        state.buffer.set(m.buffer.subarray(m.start, m.start + m.bytes), state.offset);
+        state.offset += m.bytes;
         return;
       }
       if (m.type !== 'written') return reference.encode(m, state);

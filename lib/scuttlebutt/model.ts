@@ -5,8 +5,8 @@ import { errors } from '../errors.js';
 import type { SessionOptions } from '../session/contract.js';
 import { Scuttlebutt, type ScuttlebuttOptions, type UpdateRun } from './scuttlebutt.js';
 import type { Update, UpdateCodec } from './update.js';
-import { KeyTable } from './key-table.js';
-import { MAX_KEY_BYTES, type ModelColumns, type ModelUpdate, type ModelWireCodec, modelUpdateCodec, modelWireCodec } from './model-wire.js';
+import { EntryBytes, KeyTable } from './key-table.js';
+import { MAX_KEY_BYTES, type ModelColumns, columnsJson, columnsKey, type ModelUpdate, type ModelWireCodec, modelUpdateCodec, modelWireCodec } from './model-wire.js';
 import { type ModelHost, ModelSession } from './model-session.js';
 
 export { MAX_KEY_BYTES, type ModelUpdate } from './model-wire.js';
@@ -44,6 +44,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   readonly followers = new Set<ModelSession>();
   private wire: ModelWireCodec | undefined;
   private readonly stamp = new Float64Array(1); // the timestamp of applyUpdate() or of a local write, for applyEntry
+  private readonly entry = new EntryBytes(); // a local write's key and value, for applyBytes
   private liveKeys = 0;
   private quietRun = false; // a run or a local write is being applied, and nothing listens (see ingestRun, write)
   private readonly watchers = new Map<string, Set<ModelListener>>();
@@ -59,7 +60,10 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   /** Sets `key` to `value` (any JSON value) and replicates it. */
   set(key: string, value: unknown): this {
     checkKey(key);
-    this.write(key, canonicalText(value));
+    // A plain string, the commonest value, goes in as the bytes of its JSON
+    // text when nothing needs an update object, with no text made for it.
+    if (typeof value === 'string' && !this.wantsObjects() && this.entry.encodePlainString(key, value)) this.writeQuietly(undefined, undefined);
+    else this.write(key, canonicalText(value));
     return this;
   }
 
@@ -71,23 +75,43 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
     return true;
   }
 
+  /** True if a local write must be an update object: something needs one (see `needsObjects`), or someone listens. */
+  private wantsObjects(): boolean {
+    return this.needsObjects || this.watchers.size > 0 || this.listenerCount('update') > 0;
+  }
+
   /**
    * A local write: as an update object if anything needs one or anyone
-   * listens, else straight into the table (see `beginLocal`), where no code
-   * of anyone else's runs until it is applied.
+   * listens, else straight into the table (see `writeQuietly`).
    */
   private write(key: string, json: string | undefined): void {
-    const stamp = this.stamp;
-    this.localStampInto(stamp, 0);
-    if (this.needsObjects || this.watchers.size > 0 || this.listenerCount('update') > 0) {
+    if (this.wantsObjects()) {
+      const stamp = this.stamp;
+      this.localStampInto(stamp, 0);
       this.ingest({ source: this.id, ts: stamp[0], key, json });
       return;
     }
+    // As bytes, by a peer's update's path, unless the value is long.
+    if (this.entry.encode(key, json)) this.writeQuietly(undefined, undefined);
+    else this.writeQuietly(key, json);
+  }
+
+  /**
+   * A local write with no update object, when nothing needs one (see
+   * `beginLocal`), where no code of anyone else's runs until it is applied:
+   * the key and value encoded in `entry` (`key` undefined), or `key` and
+   * `json` as text (a long value).
+   */
+  private writeQuietly(key: string | undefined, json: string | undefined): void {
+    const stamp = this.stamp;
+    this.localStampInto(stamp, 0);
     if (!this.beginLocal(stamp, 0)) return;
     let retained: boolean;
     this.quietRun = true;
     try {
-      retained = this.applyEntry(key, json, this.id, stamp, 0, undefined);
+      const entry = this.entry;
+      if (key === undefined) retained = this.applyBytes(entry.bytes, 0, entry.keyEnd, entry.jsonStart, entry.jsonEnd, this.id, stamp, 0, undefined);
+      else retained = this.applyEntry(key, json, this.id, stamp, 0, undefined);
     } finally {
       this.quietRun = false;
     }
@@ -102,7 +126,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
 
   has(key: string): boolean {
     const slot = this.table.find(key);
-    return slot >= 0 && this.table.jsonAt(slot) !== undefined;
+    return slot >= 0 && this.table.hasJsonAt(slot);
   }
 
   get size(): number {
@@ -112,7 +136,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   *keys(): IterableIterator<string> {
     const { table } = this;
     for (let step = table.scan(), next = step.next(); !next.done; next = step.next()) {
-      if (table.jsonAt(next.value) !== undefined) yield table.keyAt(next.value)!;
+      if (table.hasJsonAt(next.value)) yield table.keyAt(next.value)!;
     }
   }
 
@@ -128,7 +152,7 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
   meta(key: string): { source: string; ts: Timestamp; deleted: boolean } | undefined {
     const { table } = this;
     const slot = table.find(key);
-    return slot < 0 ? undefined : { source: table.sourceAt(slot), ts: table.stampAt(slot), deleted: table.jsonAt(slot) === undefined };
+    return slot < 0 ? undefined : { source: table.sourceAt(slot), ts: table.stampAt(slot), deleted: !table.hasJsonAt(slot) };
   }
 
   /**
@@ -265,12 +289,30 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
 
   protected override runUpdate(run: UpdateRun, i: number): ModelUpdate {
     const columns = run as ModelColumns;
-    return { source: columns.source, ts: columns.stamps[i], key: columns.keys[i], json: columns.jsons[i] };
+    return { source: columns.source, ts: columns.stamps[i], key: columnsKey(columns, i), json: columnsJson(columns, i) };
   }
 
   protected override applyRunEntry(run: UpdateRun, i: number, origin: unknown): boolean {
-    const columns = run as ModelColumns;
-    return this.applyEntry(columns.keys[i], columns.jsons[i], columns.source, columns.stamps, i, origin);
+    const m = run as ModelColumns;
+    // The key and value go from the frame's bytes into the table's: no string is made for them.
+    return this.applyBytes(m.buffer, m.keyStarts[i], m.keyEnds[i], m.jsonStarts[i], m.jsonEnds[i], m.source, m.stamps, i, origin);
+  }
+
+  /**
+   * `applyEntry` of a key and a value given as UTF-8 bytes (`bytes[keyStart,
+   * keyEnd)` and `bytes[jsonStart, jsonEnd)`, -1 for a delete), checked as a
+   * peer's are. Nothing may write into `bytes` until it returns: observers
+   * (persistence) may run in between, so a local write comes here only when
+   * nothing observes.
+   */
+  private applyBytes(bytes: Buffer, keyStart: number, keyEnd: number, jsonStart: number, jsonEnd: number, source: string, stamps: ArrayLike<Timestamp>, at: number, origin: unknown): boolean {
+    const { table } = this;
+    const slot = table.findBytes(bytes, keyStart, keyEnd);
+    const wasLive = slot >= 0 && table.hasJsonAt(slot);
+    if (slot >= 0 && !this.replaces(slot, source, stamps, at)) return false;
+    const put = table.putBytes(bytes, keyStart, keyEnd, jsonStart, jsonEnd, source, stamps, at, slot);
+    this.liveKeys += (jsonStart >= 0 ? 1 : 0) - (wasLive ? 1 : 0);
+    return this.quietRun || this.applied(put, origin);
   }
 
   /**
@@ -282,29 +324,42 @@ export class Model extends Scuttlebutt<ModelUpdate> implements ModelHost {
     const { table } = this;
     const ts = stamps[at];
     const slot = table.find(key);
-    let wasLive = false;
-    if (slot >= 0) {
-      if (compareStamps(table.stampAt(slot), table.sourceAt(slot), ts, source) > 0) return false;
-      wasLive = table.jsonAt(slot) !== undefined;
-      if (this.observed || this.holdsUnstored) {
-        const current = this.updateAt(slot);
-        this.supersede(current);
-        if (this.holdsUnstored) this.shadow(current);
-      } else {
-        this.supersedeUnobserved(table.sourceAt(slot));
-      }
-    }
+    const wasLive = slot >= 0 && table.hasJsonAt(slot);
+    if (slot >= 0 && !this.replaces(slot, source, stamps, at)) return false;
     // A new slot, at the end: the table's order stays the order of application.
     // (A replaced key's observers ran since `ts` was read, and one of them might write: put `ts` itself then.)
-    if (slot < 0) table.putFrom(key, json, source, stamps, at, slot);
-    else table.put(key, json, source, ts, slot);
+    const put = slot < 0 ? table.putFrom(key, json, source, stamps, at, slot) : table.put(key, json, source, ts, slot);
     this.liveKeys += (json !== undefined ? 1 : 0) - (wasLive ? 1 : 0);
-    if (this.quietRun) return true;
-    const watchers = this.watchers.size > 0 ? this.watchers.get(key) : undefined;
+    return this.quietRun || this.applied(put, origin);
+  }
+
+  /** Whether a write by `source` at `stamps[at]` replaces what `slot` holds; if so, what it replaces is superseded. */
+  private replaces(slot: number, source: string, stamps: ArrayLike<Timestamp>, at: number): boolean {
+    const { table } = this;
+    if (compareStamps(table.stampAt(slot), table.sourceAt(slot), stamps[at], source) > 0) return false;
+    if (this.observed || this.holdsUnstored) {
+      const current = this.updateAt(slot);
+      this.supersede(current);
+      if (this.holdsUnstored) this.shadow(current);
+    } else {
+      this.supersedeUnobserved(table.sourceAt(slot));
+    }
+    return true;
+  }
+
+  /** A write is in the table at `slot`, and listeners may be told (no run or write applied quietly): tells them, if any. Returns true (the write is retained). */
+  private applied(slot: number, origin: unknown): boolean {
+    const listening = this.listenerCount('update') > 0;
+    if (this.watchers.size === 0 && !listening) return true;
+    const { table } = this;
+    const key = table.keyAt(slot)!;
+    const watchers = this.watchers.get(key);
     // Parsing the value for listeners is most of the cost of applying an update: skip it when nobody listens.
-    if (watchers || this.listenerCount('update') > 0) {
+    if (watchers || listening) {
+      const json = table.jsonAt(slot);
       const value = json === undefined ? undefined : JSON.parse(json);
-      const meta: ChangeMeta = { source, ts, local: origin === undefined && source === this.id };
+      const source = table.sourceAt(slot);
+      const meta: ChangeMeta = { source, ts: table.stampAt(slot), local: origin === undefined && source === this.id };
       this.emit('update', key, value, meta);
       if (watchers) for (const listener of watchers) listener(key, value, meta);
     }

@@ -9,6 +9,9 @@ import { SessionSet } from '../session/session-set.js';
 import { ScuttlebuttSession } from './session.js';
 import type { Update, UpdateCodec } from './update.js';
 
+/** Entries of a run applied per call (see ingestRun). */
+const RUN_STEP = 64;
+
 /** What a replica knows of one source. */
 interface SourceState {
   /** The high-water timestamp: every update of the source at or below it has been seen. */
@@ -327,16 +330,27 @@ export abstract class Scuttlebutt<U extends Update> extends Replica {
       }
       return;
     }
-    let applied = false;
-    for (let i = 0; i < count; i++) {
+    // In steps of RUN_STEP entries a call: a loop that runs long in one call
+    // is compiled twice (for later calls, and again as it runs).
+    let applied = 0;
+    for (let from = 0; from < count; from += RUN_STEP) applied += this.applyRunSteps(run, from, Math.min(count, from + RUN_STEP), origin);
+    if (applied > 0) this.peers.relay(undefined as unknown as U, origin);
+  }
+
+  /** Applies entries `from` to `to` of `run` (see ingestRun) that are new; returns how many were. */
+  private applyRunSteps(run: UpdateRun, from: number, to: number, origin: unknown): number {
+    const { source, stamps } = run;
+    let state = this.sources.get(source);
+    let applied = 0;
+    for (let i = from; i < to; i++) {
       const ts = stamps[i];
       if (state !== undefined && ts <= state.ts) continue; // seen: a duplicate
       if (state === undefined) this.sources.set(source, (state = { ts, retained: 0 }));
       else state.ts = ts;
       if (this.applyRunEntry(run, i, origin)) state.retained++;
-      applied = true;
+      applied++;
     }
-    if (applied) this.peers.relay(undefined as unknown as U, origin);
+    return applied;
   }
 
   /**

@@ -40,7 +40,12 @@ const updateKey = (i: number) => `u!${i.toString(16).padStart(14, '0')}`;
  */
 export class UpdateLog extends EventEmitter {
   private pending: (() => Uint8Array | undefined)[] = [];
+  /** Meta values to write with the next batch. */
   private meta = new Map<string, Uint8Array>();
+  /** Every meta value: read when the log was opened, then as put. */
+  private readonly storedMeta = new Map<string, Uint8Array>();
+  /** What the log held when opened, until `read()` hands it over. */
+  private stored: StoredState | undefined;
   private compaction: (() => Uint8Array[]) | undefined;
   private writing: Promise<void> = Promise.resolve();
   private scheduled = false;
@@ -62,40 +67,63 @@ export class UpdateLog extends EventEmitter {
     super();
   }
 
-  /** Opens the log in `db` (an abstract-level database, or a directory for classic-level). */
+  /** Opens the log in `db` (an abstract-level database, or a directory for classic-level), and reads what it holds. */
   static async open(db: Db | string, options: UpdateLogOptions): Promise<UpdateLog> {
     const ownsDb = typeof db === 'string';
     const root: Db = typeof db === 'string' ? await pathDb(db) : db;
     await root.open();
     const level = root.sublevel(options.sublevel, { keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as Db;
-    return new UpdateLog(root, level, ownsDb, options.sync ?? false);
-  }
-
-  async getMeta(name: string): Promise<Uint8Array | undefined> {
-    return (await this.db.get(`m!${name}`)) ?? undefined;
-  }
-
-  /** Reads the snapshot and the updates since; afterwards, updates are appended after them. */
-  async read(): Promise<StoredState> {
-    const state: StoredState = { snapshot: [], updates: [], snapshotBytes: 0, updateBytes: 0 };
-    for await (const [, value] of this.db.iterator({ gte: 's!', lt: 's~' })) {
-      state.snapshot.push(value);
-      state.snapshotBytes += value.byteLength;
+    const log = new UpdateLog(root, level, ownsDb, options.sync ?? false);
+    try {
+      await log.load();
+    } catch (err) {
+      if (ownsDb) await root.close();
+      throw err;
     }
+    return log;
+  }
+
+  /** A meta value: as stored when the log was opened, or as put since. */
+  async getMeta(name: string): Promise<Uint8Array | undefined> {
+    return this.storedMeta.get(name);
+  }
+
+  /** The snapshot and the updates since, as the log held them when opened (handed over once); later updates are appended after them. */
+  async read(): Promise<StoredState> {
+    const state = this.stored ?? { snapshot: [], updates: [], snapshotBytes: 0, updateBytes: 0 };
+    this.stored = undefined;
+    return state;
+  }
+
+  /**
+   * Reads the whole log in one pass: its meta values, snapshot chunks and
+   * updates are neighbours in key order (`m!` < `s!` < `u!`), so opening
+   * costs one iterator instead of a read or an iterator for each part (each
+   * a round trip to the database's threads, which on a busy machine cost
+   * a reopened replica more wall time than loading its state).
+   */
+  private async load(): Promise<void> {
+    const state: StoredState = { snapshot: [], updates: [], snapshotBytes: 0, updateBytes: 0 };
     let last = -1;
     let first = -1;
-    for await (const [key, value] of this.db.iterator({ gte: 'u!', lt: 'u~' })) {
-      state.updates.push(value);
-      state.updateBytes += value.byteLength;
-      last = parseInt(key.slice(2), 16);
-      if (first < 0) first = last;
+    for await (const [key, value] of this.db.iterator({ gte: 'm!', lt: 'u~' })) {
+      if (key.startsWith('m!')) this.storedMeta.set(key.slice(2), value);
+      else if (key.startsWith('s!')) {
+        state.snapshot.push(value);
+        state.snapshotBytes += value.byteLength;
+      } else if (key.startsWith('u!')) {
+        state.updates.push(value);
+        state.updateBytes += value.byteLength;
+        last = parseInt(key.slice(2), 16);
+        if (first < 0) first = last;
+      }
     }
     this.chunks = state.snapshot.length;
     this.firstUpdate = first < 0 ? 0 : first;
     this.nextUpdate = last + 1;
     this.snapshotBytes = state.snapshotBytes;
     this.updateBytes = state.updateBytes;
-    return state;
+    this.stored = state;
   }
 
   /** Appends an update, encoded when the batch is written (`undefined` then means nothing to write). */
@@ -108,6 +136,7 @@ export class UpdateLog extends EventEmitter {
   putMeta(name: string, value: Uint8Array): void {
     if (this.closed) return;
     this.meta.set(name, value);
+    this.storedMeta.set(name, value);
     this.schedule();
   }
 

@@ -99,3 +99,68 @@ test('key table: an announced number of keys makes the index grow in fewer, larg
   t.ok(grows(0, 1000).last <= grows(undefined, 1000).last, 'an announcement of nothing changes nothing');
   t.end();
 });
+
+test('key table: keys and values given as text or as UTF-8 bytes are the same keys and values, and are written as the wire carries them', (t) => {
+  const random = testRandom('key table bytes');
+  const table = new KeyTable();
+  const reference = new Map<string, string | undefined>();
+  const pieces = ['a', 'k', '0', 'é', '€', '😀', '"', 'x'.repeat(40)];
+  const text = (max: number) => {
+    let s = '';
+    for (let n = random.int(1, max); n > 0; n--) s += random.pick(pieces);
+    return s;
+  };
+  const keys = Array.from({ length: 400 }, () => text(6));
+  let mismatches = 0;
+  let stamp = 0;
+  for (let op = 0; op < 20_000; op++) {
+    const key = random.pick(keys);
+    // Values short and long (past what a page keeps as bytes), and deletes.
+    const json = random.chance(0.1) ? undefined : JSON.stringify(random.chance(0.05) ? text(200) : text(4));
+    if (random.chance(0.5)) {
+      table.put(key, json, 'a', ++stamp, table.find(key));
+    } else {
+      // As a peer's update arrives: the key and the value among other bytes of a frame.
+      const keyBytes = Buffer.from(key);
+      const jsonBytes = json === undefined ? Buffer.alloc(0) : Buffer.from(json);
+      const frame = Buffer.concat([Buffer.from([7]), keyBytes, Buffer.from([9]), jsonBytes, Buffer.from([7])]);
+      const keyEnd = 1 + keyBytes.length;
+      const jsonStart = json === undefined ? -1 : keyEnd + 1;
+      const slot = table.findBytes(frame, 1, keyEnd);
+      if (slot !== table.find(key)) mismatches++;
+      table.putBytes(frame, 1, keyEnd, jsonStart, jsonStart + jsonBytes.length, 'b', [++stamp], 0, slot);
+      frame.fill(0); // the table keeps its own copy
+    }
+    reference.delete(key);
+    reference.set(key, json);
+  }
+  t.equal(mismatches, 0, 'a key given as bytes is found where the same key given as text is');
+  t.equal(table.size, reference.size, 'as many keys');
+  const scan = table.scan();
+  let entries = 0;
+  for (const [key, json] of reference) {
+    const slot = scan.next().value as number;
+    entries++;
+    if (table.keyAt(slot) !== key || table.jsonAt(slot) !== json || table.hasJsonAt(slot) !== (json !== undefined)) mismatches++;
+    if (table.find(key) !== slot || table.findBytes(Buffer.from(key), 0, Buffer.byteLength(key)) !== slot) mismatches++;
+    // Written as an updates message carries the entry: the key, then the value's length + 1 (0: deleted) and its bytes.
+    const expected = Buffer.concat([encodeLength(Buffer.byteLength(key)), Buffer.from(key), json === undefined ? Buffer.from([0]) : encodeLength(Buffer.byteLength(json) + 1), Buffer.from(json ?? '')]);
+    const out = Buffer.alloc(table.entryLength(slot) + 2);
+    const end = table.writeEntry(slot, out, 1);
+    if (table.entryLength(slot) !== expected.length || end !== 1 + expected.length || !out.subarray(1, end).equals(expected)) mismatches++;
+  }
+  t.ok(scan.next().done, 'the scan ends after the last key');
+  t.equal(mismatches, 0, `every key (${entries}) found both ways, read back and written alike, in the order written`);
+  t.end();
+});
+
+/** A varint, as the wire writes lengths. */
+function encodeLength(n: number): Buffer {
+  const bytes: number[] = [];
+  while (n >= 0x80) {
+    bytes.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  bytes.push(n);
+  return Buffer.from(bytes);
+}

@@ -1,5 +1,6 @@
 import test from 'tape';
 import { Model, ReplicationError, replicate } from '../../lib/index.js';
+import { decodeState, encode } from '../../lib/codec/index.js';
 import { until } from '../helpers/compliance.js';
 
 test('model: set, get, has, delete, keys, entries, size, toJSON', (t) => {
@@ -123,11 +124,13 @@ test('model: local writes with nobody listening (applied without objects) leave 
   heard.on('update', (key) => events.push(key));
   const peers = [new Model({ id: 'p' }), new Model({ id: 'q' })];
   const replications = [await replicate(quiet, peers[0]), await replicate(heard, peers[1])];
+  // Strings a quiet write takes as bytes as they stand, and strings it must not (escapes, control and non-ASCII characters, long ones).
+  const strings = ['v', 'plain text ~!', '', 'a"quote', 'back\\slash', 'tab\t', 'del\x7f', 'é', '😀', 'x'.repeat(1019), 'x'.repeat(1020), 'y'.repeat(3000)];
   for (let i = 0; i < 300; i++) {
     if (i % 50 === 0) now++;
     for (const model of [quiet, heard]) {
       if (i % 7 === 3) model.delete(`k${i % 40}`);
-      else model.set(`k${i % 60}`, i % 3 === 0 ? { i } : `v${i}`);
+      else model.set(i % 5 === 0 ? `ké${i % 30}` : `k${i % 60}`, i % 3 === 0 ? { i } : `${strings[i % strings.length]}${i}`);
     }
   }
   const state = (m: Model) => ({
@@ -142,5 +145,28 @@ test('model: local writes with nobody listening (applied without objects) leave 
   await until(() => JSON.stringify(peers[0].toJSON()) === JSON.stringify(quiet.toJSON()) && JSON.stringify(peers[1].toJSON()) === JSON.stringify(heard.toJSON()));
   t.deepEqual([...peers[0].history()], [...peers[1].history()], 'and their peers got the same updates');
   for (const r of replications) await r.close();
+  t.end();
+});
+
+test('model: a peer run that repeats updates already applied applies only the new ones, across the decoder steps', (t) => {
+  const updates = Array.from({ length: 300 }, (_, i) => ({ source: 'a', ts: 1000 + 3 * i, key: `k${i % 250}`, json: `"v${i}"` }));
+  const run = (from: number, to: number) => {
+    const bytes = encode(new Model({ id: 'x' }).messageCodec, { type: 'updates', source: 'a', updates: updates.slice(from, to) });
+    return quiet.wireCodec.decode(decodeState(bytes)) as Parameters<Model['ingestRun']>[0];
+  };
+  const quiet = new Model({ id: 'b' });
+  // Observed (as persistence observes), a replica applies a peer's run as update objects, one by one.
+  const heard = new Model({ id: 'c' });
+  heard.observe({ applied: () => {}, superseded: () => {} });
+  // The first 130, then 70 to 300 (60 of them repeated), then all again.
+  for (const [from, to] of [[0, 130], [70, 300], [0, 300]]) {
+    quiet.ingestRun(run(from, to), {});
+    heard.ingestRun(run(from, to), {});
+  }
+  const state = (m: Model) => ({ history: [...m.history()].map(({ key, json, ts }) => [key, json, ts]), retained: m.retainedAfter('a', 0), clock: [...m.clockDigest()], json: m.toJSON() });
+  t.equal(quiet.size, 250, 'every key');
+  t.equal(quiet.retainedAfter('a', 0), 250, 'one retained update per key');
+  t.deepEqual(state(quiet), state(heard), 'the same state as an observed replica');
+  t.equal(quiet.get('k10'), 'v260', 'a key written twice holds the later value');
   t.end();
 });
