@@ -45,8 +45,9 @@ export class BlockIndex {
    * The finger: the run located last, with its visible elements and runs
    * before it in its block (`fingerBlock`). A live typist's next run lands
    * right after the previous one, so it is found from the finger in O(1)
-   * instead of a walk over the block's runs, each likely a cache miss. Any
-   * change in the finger's block that may lie before it drops the finger.
+   * instead of a walk over the block's runs (objects scattered in memory).
+   * A change right before the finger moves its counts; any other change in
+   * its block that may lie before it drops the finger.
    */
   private finger: IndexedRun | null = null;
   private fingerBlock: Block | null = null;
@@ -164,9 +165,11 @@ export class BlockIndex {
 
   /**
    * Visible elements and runs before `item` in its block, into
-   * `inBlockIndex` and `inBlockRank`. It walks both ways at once and stops
-   * at the nearer end of the block: from the right end, the block's own
-   * counts give the answer. So a run costs at most half a block's walk.
+   * `inBlockIndex` and `inBlockRank`, and leaves the finger on `item`. If
+   * `item` is the finger or its neighbour, the finger's counts give the
+   * answer. Otherwise it walks both ways at once and stops at the nearer end
+   * of the block (from the right end, the block's own counts give the
+   * answer), so a run costs at most half a block's walk.
    */
   private locateInBlock(item: IndexedRun): void {
     const block = item.block!;
