@@ -103,3 +103,14 @@ export function mainThreadMs(): number {
     return NaN;
   }
 }
+
+/** Collects garbage now, when the process runs with --expose-gc (so one measurement does not pay for the last one's garbage). */
+export function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** The middle value (the upper middle of an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}

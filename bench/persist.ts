@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import { ORSet, Seq, persist } from '../lib/index.js';
 import { editingTrace } from './editing-trace.js';
-import { byteCounter, printTable, ratio } from './harness.js';
+import { byteCounter, gc, median, printTable, ratio } from './harness.js';
 
 interface Replica {
   createStream(options?: { live?: boolean }): any;
@@ -38,15 +38,6 @@ interface Subject {
 interface Timing {
   ms: number;
   cpuMs: number;
-}
-
-function gc(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function timed(run: () => Promise<void>): Promise<Timing> {

@@ -13,6 +13,7 @@
 import { pathToFileURL } from 'node:url';
 import { Seq } from '../lib/index.js';
 import { editingTrace } from './editing-trace.js';
+import { gc, median } from './harness.js';
 
 export interface SeqLiveRow {
   receiver: string;
@@ -23,15 +24,6 @@ export interface SeqLiveRow {
   cpuMs: number;
   updatesPerSecond: number;
   finalLength: number;
-}
-
-function gc(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /** The updates of one editing session, in the order the writer made them. */

@@ -2,7 +2,7 @@ import test from 'tape';
 import { Seq } from '../../lib/index.js';
 import { Random } from '../../lib/random.js';
 import { testRandom } from '../helpers/seed.js';
-import { applyOps } from './seq-helpers.js';
+import { describingReceivers } from './seq-helpers.js';
 
 /**
  * One human-like edit at `writer`'s cursor: mostly a character typed, a
@@ -29,22 +29,8 @@ function humanEdit(writer: Seq, cursor: { at: number }, random: Random): void {
   }
 }
 
-type How = 'touched' | 'touched-general' | 'walk';
-
-/** Receivers that describe remote changes each their own way, each keeping its deltas and a mirror built from them. */
-function receivers(): Array<{ how: How; seq: Seq; deltas: string[]; mirror: () => unknown[] }> {
-  return (['touched', 'touched-general', 'walk'] as const).map((how) => {
-    const seq = new Seq({ clientId: 9 });
-    seq.document.describeWith = how;
-    const deltas: string[] = [];
-    let mirror: unknown[] = [];
-    seq.on('change', (change) => {
-      deltas.push(JSON.stringify(change.delta));
-      mirror = applyOps(mirror, change.delta);
-    });
-    return { how, seq, deltas, mirror: () => mirror };
-  });
-}
+/** Receivers that describe remote changes by the shortcuts, by the general path, and by a walk of the document. */
+const receivers = () => describingReceivers(['touched', 'touched-general', 'walk'] as const);
 
 function sessions(random: Random, edits: number): Buffer[] {
   const writers = [1, 2].map((clientId) => new Seq({ clientId }));

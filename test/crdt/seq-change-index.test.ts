@@ -1,7 +1,7 @@
 import test from 'tape';
 import { Seq } from '../../lib/index.js';
 import { testRandom } from '../helpers/seed.js';
-import { applyOps } from './seq-helpers.js';
+import { describingReceivers } from './seq-helpers.js';
 
 test('seq: on a document of thousands of runs, change events from the touched runs equal those of a walk, and the block index stays exact', (t) => {
   const random = testRandom('seq change index');
@@ -17,17 +17,7 @@ test('seq: on a document of thousands of runs, change events from the touched ru
     if (random.chance(0.02)) writers[0].applyUpdate(writers[1].encodeState(writers[0].stateVector()));
   }
   for (const w of writers) t.ok(w.document.indexConsistent(), `writer ${w.clientId}: block index exact after local edits (${w.document.runCount} runs)`);
-  const receivers = (['touched', 'walk'] as const).map((how) => {
-    const seq = new Seq({ clientId: 9 });
-    seq.document.describeWith = how;
-    const deltas: string[] = [];
-    let mirror: unknown[] = [];
-    seq.on('change', (change) => {
-      deltas.push(JSON.stringify(change.delta));
-      mirror = applyOps(mirror, change.delta);
-    });
-    return { seq, deltas, mirror: () => mirror };
-  });
+  const receivers = describingReceivers(['touched', 'walk'] as const);
   let consistent = true;
   updates.forEach((u, i) => {
     for (const r of receivers) r.seq.applyUpdate(u);

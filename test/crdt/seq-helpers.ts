@@ -1,3 +1,4 @@
+import { Seq } from '../../lib/index.js';
 import type { DeltaOp } from '../../lib/seq/index.js';
 
 /** Applies a change event's delta to a plain array of elements, as a listener would. */
@@ -26,4 +27,22 @@ export function propertyRuns(base = 200): number {
   if (!nightly) return base;
   const factor = Number(nightly);
   return base * (Number.isFinite(factor) && factor > 1 ? factor : 10);
+}
+
+/** How a receiver describes remote changes (`SeqDocument.describeWith`). */
+export type Describer = Seq['document']['describeWith'];
+
+/** Fresh receivers, one per way of describing remote changes, each keeping its deltas and a mirror built from them. */
+export function describingReceivers<H extends Describer>(hows: readonly H[]): Array<{ how: H; seq: Seq; deltas: string[]; mirror: () => unknown[] }> {
+  return hows.map((how) => {
+    const seq = new Seq({ clientId: 9 });
+    seq.document.describeWith = how;
+    const deltas: string[] = [];
+    let mirror: unknown[] = [];
+    seq.on('change', (change) => {
+      deltas.push(JSON.stringify(change.delta));
+      mirror = applyOps(mirror, change.delta);
+    });
+    return { how, seq, deltas, mirror: () => mirror };
+  });
 }
