@@ -1,4 +1,4 @@
-import { AbstractLevel } from 'abstract-level';
+import type { AbstractLevel } from 'abstract-level';
 
 type Level = AbstractLevel<any, any, any>;
 
@@ -58,6 +58,21 @@ const INSTALLED = Symbol('turn-batching');
 const NO_OPTIONS = Object.freeze({});
 
 /**
+ * True if the database's class gives a chained batch of its own. The default
+ * one (abstract-level's, found on the prototype furthest up the chain, so
+ * whichever copy of abstract-level the database was made with) writes
+ * through `_batch`, which this module has taken over: using it here would
+ * hand the turn's writes back to the next turn, forever.
+ */
+function hasOwnChainedBatch(level: PrivateLevel): boolean {
+  let base: PrivateLevel | undefined;
+  for (let proto = Object.getPrototypeOf(level); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    if (Object.prototype.hasOwnProperty.call(proto, '_chainedBatch')) base = proto;
+  }
+  return base !== undefined && level._chainedBatch !== base._chainedBatch;
+}
+
+/**
  * How a turn's operations reach the database: through its own chained
  * batch when it has one (classic-level), else its array `_batch`.
  *
@@ -72,7 +87,7 @@ const NO_OPTIONS = Object.freeze({});
  * written (and `close()` waits for it).
  */
 function writesOf(db: Level, level: PrivateLevel): (operations: BatchOperation[], options: { sync?: boolean }) => Promise<void> {
-  if (level._chainedBatch === (AbstractLevel.prototype as unknown as PrivateLevel)._chainedBatch) return level._batch.bind(level);
+  if (!hasOwnChainedBatch(level)) return level._batch.bind(level);
   return (operations, options) => {
     try {
       const chained = level._chainedBatch();
