@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import { ORSet, Seq, persist } from '../lib/index.js';
 import { editingTrace } from './editing-trace.js';
-import { byteCounter, gc, median, printTable, ratio } from './harness.js';
+import { gc, median, printTable, ratio } from './harness.js';
 
 interface Replica {
   createStream(options?: { live?: boolean }): any;
@@ -50,14 +50,12 @@ async function timed(run: () => Promise<void>): Promise<Timing> {
   return { ms, cpuMs: (used.user + used.system) / 1000 };
 }
 
-/** A fresh replica caught up from `full` through a byte stream (non-live sessions, as the CRDT bench's full sync). */
-async function fullSync(full: Replica, subject: Subject): Promise<Replica> {
-  const fresh = subject.fresh(3);
-  const a = full.createStream({ live: false });
-  const b = fresh.createStream({ live: false });
-  a.pipe(byteCounter()).pipe(b).pipe(byteCounter()).pipe(a);
+/** Catches `to` up from `from` through a byte stream: non-live sessions, as the CRDT bench's full sync. */
+async function syncInto(from: Replica, to: Replica): Promise<void> {
+  const a = from.createStream({ live: false });
+  const b = to.createStream({ live: false });
+  a.pipe(b).pipe(a);
   await Promise.all([once(a, 'synced'), once(b, 'synced')]);
-  return fresh;
 }
 
 export interface PersistRow {
@@ -78,10 +76,7 @@ async function measure(subject: Subject, fill: (replica: Replica) => void, repea
     const stored = subject.fresh(2);
     const persistence = await persist(stored as never, dir);
     // The state goes to disk as the application's would: caught up from the full replica while persisted.
-    const a = full.createStream({ live: false });
-    const b = stored.createStream({ live: false });
-    a.pipe(b).pipe(a);
-    await Promise.all([once(a, 'synced'), once(b, 'synced')]);
+    await syncInto(full, stored);
     await persistence.close();
     const expected = subject.stateOf(full);
     const opens: Timing[] = [];
@@ -103,7 +98,8 @@ async function measure(subject: Subject, fill: (replica: Replica) => void, repea
       await db.close();
       let synced!: Replica;
       const sync = await timed(async () => {
-        synced = await fullSync(full, subject);
+        synced = subject.fresh(3);
+        await syncInto(full, synced);
       });
       if (subject.stateOf(synced) !== expected) throw new Error(`${subject.name}: the synced replica differs from the full one`);
       if (r >= 0) {

@@ -267,41 +267,6 @@ function decodeShort(buf: Buffer, start: number, end: number): string {
   return String.fromCharCode.apply(null, chars);
 }
 
-/**
- * `buf[start, end)` as a string if it is at most SHORT_READ bytes of ASCII,
- * else undefined: for a decoder that reads a short string's length and its
- * bytes itself (the commonest key), the same string `string.decode` gives.
- */
-export function shortAscii(buf: Uint8Array, start: number, end: number): string | undefined {
-  if (end - start > SHORT_READ) return undefined;
-  const chars = codes[end - start]!;
-  for (let i = start; i < end; i++) {
-    const byte = buf[i]!;
-    if (byte > 0x7f) return undefined;
-    chars[i - start] = byte;
-  }
-  return String.fromCharCode.apply(null, chars);
-}
-
-/**
- * `buf[start, end)` as a string if it is at most SHORT_READ bytes that
- * spell a JSON string of printable ASCII with no escapes (the commonest
- * value), else undefined. Such text is canonical JSON as it stands, and
- * checking it costs nothing beside the copy.
- */
-export function shortPlainJsonString(buf: Uint8Array, start: number, end: number): string | undefined {
-  const length = end - start;
-  if (length < 2 || length > SHORT_READ || buf[start] !== 0x22 || buf[end - 1] !== 0x22) return undefined;
-  const chars = codes[length]!;
-  chars[0] = chars[length - 1] = 0x22;
-  for (let i = start + 1; i < end - 1; i++) {
-    const byte = buf[i]!;
-    if (byte < 0x20 || byte > 0x7e || byte === 0x22 || byte === 0x5c) return undefined;
-    chars[i - start] = byte;
-  }
-  return String.fromCharCode.apply(null, chars);
-}
-
 function decodeNonAscii(buf: Buffer, start: number, end: number): string {
   try {
     return fatalUtf8.decode(buf.subarray(start, end));
