@@ -19,7 +19,7 @@ import { type AnyLevel, type ChangeEvent, type MerkleStoreOptions, type Versions
 import { EMPTY_BYTES, dataKey, position, timeKey, tombstoneKey } from './stored-keys.js';
 import { MerkleTree, checkDepth } from './tree.js';
 import type { RecordCache } from './record-cache.js';
-import { type RawOperation, rawWriter } from '../storage/turn-batching.js';
+import { type RawOperation, rawWriter, syncReader } from '../storage/turn-batching.js';
 import { type JournalEntry, type JournalLevel, type MetaLevel, SavedTree } from './saved-tree.js';
 
 /** Read options of the root database: keys and records as bytes. */
@@ -313,7 +313,9 @@ export class MerkleStore<V = unknown> extends Replica {
   private async readRecord(key: string): Promise<Uint8Array | undefined> {
     const cached = this.cache?.get(this.cacheTag, key);
     if (cached) return cached.bytes;
-    return (await this.root.get(this.data.prefixKey(dataKey(key), 'view'), VIEWS)) ?? undefined;
+    const stored = this.data.prefixKey(dataKey(key), 'view') as Uint8Array;
+    const readNow = syncReader(this.root);
+    return readNow ? readNow(stored) : ((await this.root.get(stored, VIEWS)) ?? undefined);
   }
 
   /**
@@ -696,14 +698,16 @@ export class MerkleStore<V = unknown> extends Replica {
     }
     if (missing === undefined) return this.writeGroup(group, slots, byKey, undefined);
     const read = missing;
+    // The node's own database reads at once (see `syncReader`): no hand-off to its thread pool, no turn of waiting.
+    const readNow = syncReader(this.root);
+    if (readNow) {
+      for (const slot of read) slot.setOld(readNow(this.data.prefixKey(slot.stored!, 'view') as Uint8Array));
+      return this.writeGroup(group, slots, byKey, read);
+    }
     this.root.getMany(read.map((slot) => this.data.prefixKey(slot.stored!, 'view')), VIEWS).then(
       (values) => {
         try {
-          read.forEach((slot, i) => {
-            const old = values[i] ?? undefined;
-            slot.old = old;
-            slot.setInitial(old ? decodeRecord(old) : EMPTY_RECORD);
-          });
+          for (let i = 0; i < read.length; i++) read[i].setOld(values[i] ?? undefined);
           if (!this.writeGroup(group, slots, byKey, read)) this.groupDone(group);
         } catch (err) {
           this.groupDone(group, err);
@@ -950,6 +954,12 @@ class Slot {
     /** The key's stored form (`dataKey`), made by the caller or in `applyGroup`. */
     public stored: Uint8Array | undefined,
   ) {}
+
+  /** The stored record as read from the database (absent: none). */
+  setOld(old: Uint8Array | undefined): void {
+    this.old = old;
+    this.setInitial(old ? decodeRecord(old) : EMPTY_RECORD);
+  }
 
   setInitial(record: KeyRecord): void {
     this.initial = this.record = record;

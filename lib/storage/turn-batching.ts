@@ -6,6 +6,7 @@ type Level = AbstractLevel<any, any, any>;
 interface PrivateLevel {
   _get(key: unknown, options: ReadOptions): Promise<unknown>;
   _getMany(keys: unknown[], options: ReadOptions): Promise<unknown[]>;
+  _getSync(key: unknown, options: ReadOptions): unknown;
   _batch(operations: BatchOperation[], options: { sync?: boolean }): Promise<void>;
   _put(key: unknown, value: unknown, options: WriteOptions): Promise<void>;
   _del(key: unknown, options: WriteOptions): Promise<void>;
@@ -115,6 +116,8 @@ function settle(callback: (value?: any) => void, value: unknown): void {
 }
 
 const RAW = Symbol('turn-batching raw writes');
+const SYNC_READ = Symbol('turn-batching sync reads');
+const VIEWS: ReadOptions = Object.freeze({ keyEncoding: 'view', valueEncoding: 'view' });
 
 /** A write operation as the database's own `_batch` takes it: keys already prefixed (for a sublevel) and encoded as bytes. */
 export interface RawOperation {
@@ -141,6 +144,32 @@ export type RawWriter = (operations: RawOperation[], done: (err?: unknown) => vo
 export function rawWriter(db: Level): RawWriter | undefined {
   const writer = (db as unknown as { [RAW]?: RawWriter })[RAW];
   return writer !== undefined && db.status === 'open' ? writer : undefined;
+}
+
+/** Reads the bytes stored under a prefixed key at once (undefined: none); throws what the database throws. */
+export type SyncReader = (key: Uint8Array) => Uint8Array | undefined;
+
+/**
+ * The reader that gets a key's bytes from a database made by `batchByTurn`
+ * at once, on the calling thread, or undefined for any other database (or
+ * one not open, or one that cannot read synchronously: classic-level can).
+ *
+ * Why: a write of a key its store has not cached reads the key's old
+ * record first, and a turn's reads went to the database's thread pool as a
+ * `getMany`: a hand-off to another thread and back, and a turn of waiting,
+ * for what LevelDB answers in a few microseconds from its memtable, its
+ * block cache or the page cache (a key that does not exist, the usual case
+ * for a new key, is mostly settled by the tables' Bloom filters). The price:
+ * a record that is in none of them is read from disk while the event loop
+ * waits.
+ *
+ * Like any read in flight beside the turn's batch, it does not see writes
+ * not yet written; a store reads a key only when none of its own writes to
+ * it is pending.
+ */
+export function syncReader(db: Level): SyncReader | undefined {
+  const reader = (db as unknown as { [SYNC_READ]?: SyncReader })[SYNC_READ];
+  return reader !== undefined && db.status === 'open' ? reader : undefined;
 }
 
 /**
@@ -268,6 +297,9 @@ export function batchByTurn<D extends Level>(db: D): D {
     writers.push({ resolve: done, reject: done });
     schedule();
   };
+  if ((db.supports as { getSync?: boolean }).getSync === true) {
+    (level as unknown as { [SYNC_READ]: SyncReader })[SYNC_READ] = (key) => (level._getSync(key, VIEWS) as Uint8Array | undefined) ?? undefined;
+  }
   level._get = (key, options) => read([key], options, true);
   level._getMany = (keys, options) => (keys.length === 0 ? Promise.resolve([]) : read(keys, options, false));
   level._batch = (operations, options) => (operations.length === 0 ? Promise.resolve() : write(operations, options));

@@ -112,6 +112,37 @@ test('rawWriter: prefixed bytes into the turn\'s batch, a callback once written 
   await db.close();
 });
 
+test('syncReader: on LevelDB, a prefixed key\'s bytes at once, with no round trip; none where the database cannot read synchronously', async (t) => {
+  const { syncReader } = await import('../../lib/storage/turn-batching.js');
+  const { ForwardingLevel } = await import('../../lib/storage/forwarding-level.js');
+  const dir = mkdtempSync(join(tmpdir(), 'tendril-turn-sync-'));
+  try {
+    const leveldb = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    const { db, calls } = counted(batchByTurn(leveldb));
+    t.equal(syncReader(db), undefined, 'none before the database is open');
+    await db.open();
+    const read = syncReader(db)!;
+    t.equal(typeof read, 'function', 'classic-level reads synchronously');
+    const sub = db.sublevel<Uint8Array, Uint8Array>('s', { keyEncoding: 'view', valueEncoding: 'view' });
+    const key = sub.prefixKey(new Uint8Array([1, 2]), 'view') as Uint8Array;
+    t.equal(read(key), undefined, 'a key with no value: undefined');
+    const pending = sub.put(new Uint8Array([1, 2]), new Uint8Array([7]));
+    t.equal(read(key), undefined, 'a write not yet written is not seen');
+    await pending;
+    t.deepEqual(new Uint8Array(read(key)!), new Uint8Array([7]), 'once written, its bytes');
+    t.equal(calls.getMany, 0, 'no getMany went to the database');
+    const forwarding = batchByTurn(new ForwardingLevel(new MemoryLevel()) as never) as InstanceType<typeof ForwardingLevel>;
+    await forwarding.open();
+    t.equal(syncReader(forwarding as never), undefined, 'a database that cannot read synchronously has none');
+    await forwarding.close();
+    t.equal(syncReader(leveldb.sublevel('x') as never), undefined, 'nor one not batched by turn');
+    await db.close();
+    t.equal(syncReader(db), undefined, 'nor a closed one');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('on LevelDB: a turn goes to the database\'s own chained batch (puts, deletes, raw bytes and encodings alike); a failed one fails its writers', async (t) => {
   const { rawWriter } = await import('../../lib/storage/turn-batching.js');
   const dir = mkdtempSync(join(tmpdir(), 'tendril-turn-'));
