@@ -110,7 +110,8 @@ export class MerkleTree {
 
   /** The bucket of a key, from the 32-bit position of its hash. */
   bucketOf(position: number): number {
-    return Math.floor(position / 2 ** (32 - this.depth));
+    // A shift, not a division by 2 ** (32 - depth), which is a call to pow (depth is 1 to 24, so the shift is 8 to 31).
+    return position >>> (32 - this.depth);
   }
 
   /** Folds a leaf hash into (or out of) a bucket, without touching the levels above. */

@@ -85,18 +85,19 @@ export class FrameReader {
     while (offset < bytes.length) {
       // The varint length: 7 bits a byte, low bits first.
       let length = 0;
-      let shift = 0;
+      // The weight of the next byte's 7 bits, as a multiplier: 2 ** shift with a variable shift is a call to pow.
+      let scale = 1;
       let at = offset;
       let complete = false;
       while (at < bytes.length) {
         const byte = bytes[at++];
-        length += (byte & 0x7f) * 2 ** shift;
-        shift += 7;
+        length += (byte & 0x7f) * scale;
+        scale *= 0x80;
         if (byte < 0x80) {
           complete = true;
           break;
         }
-        if (shift > 49) throw errors.decode('malformed frame length');
+        if (scale > 2 ** 49) throw errors.decode('malformed frame length');
       }
       if (!complete) break;
       if (length > this.limit) throw errors.frameTooLarge(this.limit, length);
